@@ -1,0 +1,845 @@
+//! Records the capture fixtures in `fixtures/`: rustls client and server talk through memory,
+//! their bytes are framed into TCP/IP with etherparse and written as pcap or pcapng, with the
+//! NSS key log beside each TLS capture. SIP messages are written as Jabber and CUCM send them.
+//!
+//! Run: `cargo run --example record_fixtures` (rewrites every file in `fixtures/`).
+
+use std::io::Write;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+
+use etherparse::PacketBuilder;
+use rcgen::{
+    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
+};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use rustls::server::WebPkiClientVerifier;
+use rustls::{
+    ClientConfig, ClientConnection, RootCertStore, ServerConfig, ServerConnection,
+    SupportedProtocolVersion,
+};
+
+type Res<T> = Result<T, Box<dyn std::error::Error>>;
+
+// ---------------------------------------------------------------- certificates
+
+struct Pki {
+    cucm_ca: CertificateDer<'static>,
+    expc_ca: CertificateDer<'static>,
+    cucm: (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>),
+    cucm_expired: (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>),
+    expc: (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>),
+}
+
+fn ca(name: &str) -> Res<(CertificateParams, KeyPair, CertificateDer<'static>)> {
+    let key = KeyPair::generate()?;
+    let mut p = CertificateParams::new(Vec::<String>::new())?;
+    p.distinguished_name.push(DnType::CommonName, name);
+    p.distinguished_name
+        .push(DnType::OrganizationName, "Lab Example");
+    p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    p.not_before = rcgen::date_time_ymd(2025, 1, 1);
+    p.not_after = rcgen::date_time_ymd(2035, 1, 1);
+    let der = p.self_signed(&key)?.der().clone();
+    Ok((p, key, der))
+}
+
+fn leaf(
+    issuer: &Issuer<'_, &KeyPair>,
+    ca_der: &CertificateDer<'static>,
+    cn: &str,
+    san: &[&str],
+    eku: Vec<ExtendedKeyUsagePurpose>,
+    valid: (i32, i32),
+) -> Res<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)> {
+    let key = KeyPair::generate()?;
+    let mut p = CertificateParams::new(san.iter().map(|s| s.to_string()).collect::<Vec<_>>())?;
+    p.distinguished_name.push(DnType::CommonName, cn);
+    p.extended_key_usages = eku;
+    p.not_before = rcgen::date_time_ymd(valid.0, 1, 1);
+    p.not_after = rcgen::date_time_ymd(valid.1, 1, 1);
+    let cert = p.signed_by(&key, issuer)?;
+    let key_der = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
+    Ok((vec![cert.der().clone(), ca_der.clone()], key_der))
+}
+
+fn pki() -> Res<Pki> {
+    let (cucm_ca_p, cucm_ca_k, cucm_ca) = ca("Lab CUCM Root CA")?;
+    let (expc_ca_p, expc_ca_k, expc_ca) = ca("Lab Expressway Root CA")?;
+    let cucm_issuer = Issuer::from_params(&cucm_ca_p, &cucm_ca_k);
+    let expc_issuer = Issuer::from_params(&expc_ca_p, &expc_ca_k);
+    use ExtendedKeyUsagePurpose::{ClientAuth, ServerAuth};
+    Ok(Pki {
+        cucm: leaf(
+            &cucm_issuer,
+            &cucm_ca,
+            "cucm1.lab.example",
+            &["cucm1.lab.example"],
+            vec![ServerAuth, ClientAuth],
+            (2025, 2035),
+        )?,
+        cucm_expired: leaf(
+            &cucm_issuer,
+            &cucm_ca,
+            "cucm1.lab.example",
+            &["cucm1.lab.example"],
+            vec![ServerAuth, ClientAuth],
+            (2022, 2024),
+        )?,
+        expc: leaf(
+            &expc_issuer,
+            &expc_ca,
+            "expc1.lab.example",
+            &["expc1.lab.example"],
+            vec![ServerAuth, ClientAuth],
+            (2025, 2035),
+        )?,
+        cucm_ca,
+        expc_ca,
+    })
+}
+
+// ---------------------------------------------------------------- key log
+
+#[derive(Debug, Default)]
+struct KeyLog(Mutex<Vec<String>>);
+
+impl rustls::KeyLog for KeyLog {
+    fn log(&self, label: &str, client_random: &[u8], secret: &[u8]) {
+        let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+        if let Ok(mut l) = self.0.lock() {
+            l.push(format!("{label} {} {}", hex(client_random), hex(secret)));
+        }
+    }
+}
+
+// ---------------------------------------------------------------- TCP/IP framing
+
+#[derive(Clone, Copy, PartialEq)]
+enum Link {
+    Ethernet,
+    Vlan(u16),
+    Sll2,
+}
+
+struct Wire {
+    link: Link,
+    frames: Vec<(i64, Vec<u8>)>,
+    t: i64,
+}
+
+struct Tcp {
+    c: (IpAddr, u16),
+    s: (IpAddr, u16),
+    seq: [u32; 2],
+}
+
+const MSS: usize = 1200;
+
+impl Wire {
+    fn new(link: Link) -> Self {
+        // 2026-03-02T09:15:00Z
+        Wire {
+            link,
+            frames: Vec::new(),
+            t: 1_772_442_900_000_000,
+        }
+    }
+
+    fn tick(&mut self, us: i64) {
+        self.t += us;
+    }
+
+    fn push_ip(
+        &mut self,
+        src: IpAddr,
+        dst: IpAddr,
+        build: impl FnOnce(etherparse::PacketBuilderStep<etherparse::IpHeaders>) -> Vec<u8>,
+    ) {
+        let (eth_type, ip_builder) = match (src, dst) {
+            (IpAddr::V4(a), IpAddr::V4(b)) => {
+                (0x0800u16, PacketBuilder::ipv4(a.octets(), b.octets(), 64))
+            }
+            (IpAddr::V6(a), IpAddr::V6(b)) => {
+                (0x86dd, PacketBuilder::ipv6(a.octets(), b.octets(), 64))
+            }
+            _ => unreachable!("mixed address families"),
+        };
+        let ip = build(ip_builder);
+        let mut frame = Vec::new();
+        match self.link {
+            Link::Ethernet | Link::Vlan(_) => {
+                frame.extend_from_slice(&[
+                    0x00, 0x50, 0x56, 0x00, 0x00, 0x02, 0x00, 0x50, 0x56, 0x00, 0x00, 0x01,
+                ]);
+                if let Link::Vlan(id) = self.link {
+                    frame.extend_from_slice(&[0x81, 0x00]);
+                    frame.extend_from_slice(&id.to_be_bytes());
+                }
+                frame.extend_from_slice(&eth_type.to_be_bytes());
+            }
+            Link::Sll2 => {
+                frame.extend_from_slice(&eth_type.to_be_bytes());
+                frame.extend_from_slice(&[0, 0, 0, 0, 0, 2, 0, 1, 0, 6]);
+                frame.extend_from_slice(&[0x00, 0x50, 0x56, 0x00, 0x00, 0x01, 0, 0]);
+            }
+        }
+        frame.extend_from_slice(&ip);
+        self.frames.push((self.t, frame));
+        self.tick(150);
+    }
+
+    fn tcp_open(&mut self, c: (IpAddr, u16), s: (IpAddr, u16)) -> Tcp {
+        let mut t = Tcp {
+            c,
+            s,
+            seq: [0x1000_0000 ^ (c.1 as u32) << 8, 0x5000_0000 ^ s.1 as u32],
+        };
+        self.tcp(&mut t, 0, 0x02, b"");
+        self.tcp(&mut t, 1, 0x12, b"");
+        self.tcp(&mut t, 0, 0x10, b"");
+        t
+    }
+
+    /// One segment in direction `d` (0 client->server) with `flags` (FIN 1, SYN 2, RST 4, PSH 8, ACK 16).
+    fn tcp(&mut self, t: &mut Tcp, d: usize, flags: u8, payload: &[u8]) {
+        let (src, dst) = if d == 0 { (t.c, t.s) } else { (t.s, t.c) };
+        let (seq, ack) = (t.seq[d], t.seq[1 - d]);
+        self.push_ip(src.0, dst.0, |ip| {
+            let mut b = ip.tcp(src.1, dst.1, seq, 64240);
+            if flags & 0x10 != 0 {
+                b = b.ack(ack);
+            }
+            if flags & 0x02 != 0 {
+                b = b.syn();
+            }
+            if flags & 0x01 != 0 {
+                b = b.fin();
+            }
+            if flags & 0x04 != 0 {
+                b = b.rst();
+            }
+            if flags & 0x08 != 0 {
+                b = b.psh();
+            }
+            let mut out = Vec::new();
+            let _ = b.write(&mut out, payload);
+            out
+        });
+        let adv = payload.len() as u32 + u32::from(flags & 0x03 != 0);
+        t.seq[d] = t.seq[d].wrapping_add(adv);
+    }
+
+    /// Bytes sent in direction `d`, cut at MSS, then an ACK from the other side.
+    fn send(&mut self, t: &mut Tcp, d: usize, bytes: &[u8]) {
+        for chunk in bytes.chunks(MSS) {
+            self.tcp(t, d, 0x18, chunk);
+        }
+        self.tcp(t, 1 - d, 0x10, b"");
+    }
+
+    /// Orderly close started by `d`.
+    fn close(&mut self, t: &mut Tcp, d: usize) {
+        self.tcp(t, d, 0x11, b"");
+        self.tcp(t, 1 - d, 0x11, b"");
+        self.tcp(t, d, 0x10, b"");
+    }
+
+    fn udp(&mut self, src: (IpAddr, u16), dst: (IpAddr, u16), payload: &[u8]) {
+        self.push_ip(src.0, dst.0, |ip| {
+            let mut out = Vec::new();
+            let _ = ip.udp(src.1, dst.1).write(&mut out, payload);
+            out
+        });
+    }
+
+    fn linktype(&self) -> u32 {
+        match self.link {
+            Link::Sll2 => 276,
+            _ => 1,
+        }
+    }
+
+    fn pcap(&self) -> Vec<u8> {
+        let mut f = Vec::new();
+        f.extend_from_slice(&0xa1b2c3d4u32.to_le_bytes());
+        f.extend_from_slice(&2u16.to_le_bytes());
+        f.extend_from_slice(&4u16.to_le_bytes());
+        f.extend_from_slice(&[0; 8]);
+        f.extend_from_slice(&65535u32.to_le_bytes());
+        f.extend_from_slice(&self.linktype().to_le_bytes());
+        for (t, d) in &self.frames {
+            f.extend_from_slice(&((t / 1_000_000) as u32).to_le_bytes());
+            f.extend_from_slice(&((t % 1_000_000) as u32).to_le_bytes());
+            f.extend_from_slice(&(d.len() as u32).to_le_bytes());
+            f.extend_from_slice(&(d.len() as u32).to_le_bytes());
+            f.extend_from_slice(d);
+        }
+        f
+    }
+
+    /// pcapng with nanosecond timestamps (if_tsresol 9).
+    fn pcapng(&self) -> Vec<u8> {
+        fn block(out: &mut Vec<u8>, t: u32, body: &[u8]) {
+            let pad = (4 - body.len() % 4) % 4;
+            let len = (12 + body.len() + pad) as u32;
+            out.extend_from_slice(&t.to_le_bytes());
+            out.extend_from_slice(&len.to_le_bytes());
+            out.extend_from_slice(body);
+            out.extend(std::iter::repeat_n(0, pad));
+            out.extend_from_slice(&len.to_le_bytes());
+        }
+        let mut f = Vec::new();
+        let mut shb = Vec::new();
+        shb.extend_from_slice(&0x1a2b3c4du32.to_le_bytes());
+        shb.extend_from_slice(&1u16.to_le_bytes());
+        shb.extend_from_slice(&0u16.to_le_bytes());
+        shb.extend_from_slice(&(-1i64).to_le_bytes());
+        block(&mut f, 0x0a0d0d0a, &shb);
+        let mut idb = Vec::new();
+        idb.extend_from_slice(&(self.linktype() as u16).to_le_bytes());
+        idb.extend_from_slice(&0u16.to_le_bytes());
+        idb.extend_from_slice(&65535u32.to_le_bytes());
+        idb.extend_from_slice(&[9, 0, 1, 0, 9, 0, 0, 0, 0, 0, 0, 0]); // if_tsresol=9, end of options
+        block(&mut f, 1, &idb);
+        for (t, d) in &self.frames {
+            let ns = (*t as u64) * 1000 + 123;
+            let mut epb = Vec::new();
+            epb.extend_from_slice(&0u32.to_le_bytes());
+            epb.extend_from_slice(&((ns >> 32) as u32).to_le_bytes());
+            epb.extend_from_slice(&(ns as u32).to_le_bytes());
+            epb.extend_from_slice(&(d.len() as u32).to_le_bytes());
+            epb.extend_from_slice(&(d.len() as u32).to_le_bytes());
+            epb.extend_from_slice(d);
+            epb.extend(std::iter::repeat_n(0, (4 - d.len() % 4) % 4));
+            block(&mut f, 6, &epb);
+        }
+        f
+    }
+}
+
+// ---------------------------------------------------------------- TLS through memory
+
+struct Tls {
+    client: ClientConnection,
+    server: ServerConnection,
+    client_failed: bool,
+    server_failed: bool,
+}
+
+fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+#[derive(Clone, Copy)]
+struct TlsCase {
+    client_versions: &'static [&'static SupportedProtocolVersion],
+    server_versions: &'static [&'static SupportedProtocolVersion],
+    mutual: bool,
+    client_trusts_cucm: bool,
+    server_trusts_expc: bool,
+    expired_server: bool,
+}
+
+const TLS12: &[&SupportedProtocolVersion] = &[&rustls::version::TLS12];
+const TLS13: &[&SupportedProtocolVersion] = &[&rustls::version::TLS13];
+
+impl TlsCase {
+    fn ok(mutual: bool) -> Self {
+        TlsCase {
+            client_versions: TLS12,
+            server_versions: TLS12,
+            mutual,
+            client_trusts_cucm: true,
+            server_trusts_expc: true,
+            expired_server: false,
+        }
+    }
+}
+
+fn tls_pair(p: &Pki, case: TlsCase, log: &Arc<KeyLog>) -> Res<Tls> {
+    let mut client_roots = RootCertStore::empty();
+    client_roots.add(if case.client_trusts_cucm {
+        p.cucm_ca.clone()
+    } else {
+        p.expc_ca.clone()
+    })?;
+    let builder = ClientConfig::builder_with_provider(provider())
+        .with_protocol_versions(case.client_versions)?
+        .with_root_certificates(client_roots);
+    let mut client_cfg = if case.mutual {
+        builder.with_client_auth_cert(p.expc.0.clone(), p.expc.1.clone_key())?
+    } else {
+        builder.with_no_client_auth()
+    };
+    client_cfg.key_log = log.clone();
+    let server_cert = if case.expired_server {
+        &p.cucm_expired
+    } else {
+        &p.cucm
+    };
+    let sb = ServerConfig::builder_with_provider(provider())
+        .with_protocol_versions(case.server_versions)?;
+    let server_cfg = if case.mutual {
+        let mut trust = RootCertStore::empty();
+        trust.add(if case.server_trusts_expc {
+            p.expc_ca.clone()
+        } else {
+            p.cucm_ca.clone()
+        })?;
+        let verifier =
+            WebPkiClientVerifier::builder_with_provider(Arc::new(trust), provider()).build()?;
+        sb.with_client_cert_verifier(verifier)
+            .with_single_cert(server_cert.0.clone(), server_cert.1.clone_key())?
+    } else {
+        sb.with_no_client_auth()
+            .with_single_cert(server_cert.0.clone(), server_cert.1.clone_key())?
+    };
+    let name = rustls::pki_types::ServerName::try_from("cucm1.lab.example")?.to_owned();
+    Ok(Tls {
+        client: ClientConnection::new(Arc::new(client_cfg), name)?,
+        server: ServerConnection::new(Arc::new(server_cfg))?,
+        client_failed: false,
+        server_failed: false,
+    })
+}
+
+impl Tls {
+    /// Moves TLS bytes both ways until neither side has anything to say; each flight is one
+    /// `send` on the wire. Returns when quiet.
+    fn pump(&mut self, w: &mut Wire, t: &mut Tcp) {
+        loop {
+            let mut moved = false;
+            let mut out = Vec::new();
+            while self.client.wants_write() {
+                if self.client.write_tls(&mut out).is_err() {
+                    break;
+                }
+            }
+            if !out.is_empty() {
+                moved = true;
+                w.tick(800);
+                w.send(t, 0, &out);
+                if !self.server_failed {
+                    let _ = self.server.read_tls(&mut &out[..]);
+                    if self.server.process_new_packets().is_err() {
+                        self.server_failed = true;
+                    }
+                }
+            }
+            let mut back = Vec::new();
+            while self.server.wants_write() {
+                if self.server.write_tls(&mut back).is_err() {
+                    break;
+                }
+            }
+            if !back.is_empty() {
+                moved = true;
+                w.tick(1200);
+                w.send(t, 1, &back);
+                if !self.client_failed {
+                    let _ = self.client.read_tls(&mut &back[..]);
+                    if self.client.process_new_packets().is_err() {
+                        self.client_failed = true;
+                    }
+                }
+            }
+            if !moved {
+                return;
+            }
+        }
+    }
+
+    fn client_says(&mut self, w: &mut Wire, t: &mut Tcp, msg: &[u8]) -> Res<()> {
+        self.client.writer().write_all(msg)?;
+        self.pump(w, t);
+        Ok(())
+    }
+
+    fn server_says(&mut self, w: &mut Wire, t: &mut Tcp, msg: &[u8]) -> Res<()> {
+        self.server.writer().write_all(msg)?;
+        self.pump(w, t);
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------- SIP as Jabber and CUCM send it
+
+struct Sip {
+    client: String,
+    cport: u16,
+    cucm: String,
+    transport: &'static str,
+    device: &'static str,
+    call_id: String,
+}
+
+const TOKEN: &str = "eyJhbGciOiJSUzI1NiIsImtpZCI6IjE5ZjdiNGJhLWNmMmUtNGU0ZC1hYjAxLTg4ZjE3ODk1ZTQzNSJ9.eyJwcml2YXRlIjoiZXlKaGJHY2lPaUprYVhJaUxDSmxibU1pT2lKQk1USTRRMEpETFVoVE1qVTJJbjAuLi5GQUtFIn0.c2lnbmF0dXJlLW5vdC1yZWFs";
+
+impl Sip {
+    fn new(client: IpAddr, cport: u16, cucm: IpAddr, transport: &'static str) -> Self {
+        Sip {
+            client: client.to_string(),
+            cport,
+            cucm: cucm.to_string(),
+            transport,
+            device: "CSFrado",
+            call_id: format!("00505600-00010002-1a2b3c4d-5e6f7081@{client}"),
+        }
+    }
+
+    fn register(&self, cseq: u32, bearer: bool) -> Vec<u8> {
+        let body = "--uniqueBoundary\r\nContent-Type: application/x-cisco-remotecc-request+xml\r\n\r\n<x-cisco-remotecc-request><bulkregisterreq><contact all=\"true\"><register></register></contact></bulkregisterreq></x-cisco-remotecc-request>\r\n--uniqueBoundary--\r\n";
+        let auth = if bearer {
+            format!("Proxy-Authorization: Bearer token=\"{TOKEN}\"\r\n")
+        } else {
+            String::new()
+        };
+        let (c, p, u, t) = (&self.client, self.cport, &self.cucm, self.transport);
+        format!(
+            "REGISTER sip:{u} SIP/2.0\r\nVia: SIP/2.0/{t} {c}:{p};branch=z9hG4bK{cseq:08x}\r\nFrom: <sip:1001@{u}>;tag=00505600000100024f1c2d3e-5a6b7c8d\r\nTo: <sip:1001@{u}>\r\nCall-ID: {}\r\nMax-Forwards: 70\r\nDate: Mon, 02 Mar 2026 09:15:00 GMT\r\nCSeq: {cseq} REGISTER\r\nUser-Agent: Cisco-CSF\r\nContact: <sip:7f3c1a2b-0001-4000-8000-005056000001@{c}:{p};transport={}>;+sip.instance=\"<urn:uuid:00000000-0000-0000-0000-005056000001>\";+u.sip!devicename.ccm.cisco.com=\"{}\";+u.sip!model.ccm.cisco.com=\"503\";video\r\n{auth}Supported: replaces,join,sdp-anat,norefersub,resource-priority,extended-refer,X-cisco-callinfo,X-cisco-serviceuri,X-cisco-escapecodes,X-cisco-service-control,X-cisco-srtp-fallback,X-cisco-monrec,X-cisco-config,X-cisco-sis-7.0.0,X-cisco-xsi-8.5.1\r\nReason: SIP;cause=200;text=\"cisco-alarm:25 Name={} ActiveLoad=Jabber_for_Windows-15.0 Last=initialized\"\r\nExpires: 3600\r\nContent-Type: multipart/mixed; boundary=uniqueBoundary\r\nMime-Version: 1.0\r\nContent-Length: {}\r\n\r\n{body}",
+            self.call_id,
+            t.to_ascii_lowercase(),
+            self.device,
+            self.device,
+            body.len()
+        )
+        .into_bytes()
+    }
+
+    fn response(&self, cseq: u32, status: &str, extra: &str) -> Vec<u8> {
+        let (c, p, u, t) = (&self.client, self.cport, &self.cucm, self.transport);
+        format!(
+            "SIP/2.0 {status}\r\nVia: SIP/2.0/{t} {c}:{p};branch=z9hG4bK{cseq:08x}\r\nFrom: <sip:1001@{u}>;tag=00505600000100024f1c2d3e-5a6b7c8d\r\nTo: <sip:1001@{u}>;tag=171717~a1b2c3d4-e5f6-4a5b-8c9d-0e1f2a3b4c5d-27543271\r\nDate: Mon, 02 Mar 2026 09:15:00 GMT\r\nCall-ID: {}\r\nCSeq: {cseq} REGISTER\r\nServer: Cisco-CUCM15.0\r\n{extra}Content-Length: 0\r\n\r\n",
+            self.call_id
+        )
+        .into_bytes()
+    }
+
+    fn challenge(&self, cseq: u32) -> Vec<u8> {
+        self.response(
+            cseq,
+            "407 Proxy Authentication Required",
+            "Proxy-Authenticate: Bearer realm=\"ccmsipline\"\r\n",
+        )
+    }
+
+    fn ok(&self, cseq: u32) -> Vec<u8> {
+        let c = &self.client;
+        let p = self.cport;
+        self.response(
+            cseq,
+            "200 OK",
+            &format!("Contact: <sip:7f3c1a2b-0001-4000-8000-005056000001@{c}:{p};transport=tls>;+sip.instance=\"<urn:uuid:00000000-0000-0000-0000-005056000001>\";+u.sip!devicename.ccm.cisco.com=\"CSFrado\";x-cisco-newreg;expires=120\r\nExpires: 120\r\n"),
+        )
+    }
+
+    fn mismatch(&self, cseq: u32) -> Vec<u8> {
+        self.response(
+            cseq,
+            "403 Forbidden",
+            "Retry-After: 35\r\nWarning: 399 UCM2-PUB \"SIP OAuth Registration port Mismatch\"\r\n",
+        )
+    }
+
+    /// The four messages of an OAuth registration ending in `last`.
+    fn flow(&self, last: fn(&Sip, u32) -> Vec<u8>) -> Vec<(usize, Vec<u8>)> {
+        vec![
+            (0, self.register(101, false)),
+            (1, self.challenge(101)),
+            (0, self.register(102, true)),
+            (1, last(self, 102)),
+        ]
+    }
+}
+
+// ---------------------------------------------------------------- scenarios
+
+fn ip(s: &str) -> IpAddr {
+    s.parse().unwrap_or(IpAddr::from([127, 0, 0, 1]))
+}
+
+const JABBER: &str = "10.10.20.51";
+const EXPC: &str = "10.10.10.40";
+const CUCM: &str = "10.10.10.11";
+
+fn write(dir: &str, name: &str, bytes: &[u8]) -> Res<()> {
+    std::fs::write(format!("{dir}/{name}"), bytes)?;
+    println!("wrote {dir}/{name} ({} bytes)", bytes.len());
+    Ok(())
+}
+
+fn keylog(dir: &str, name: &str, log: &KeyLog) -> Res<()> {
+    let lines = log.0.lock().map(|l| l.join("\n")).unwrap_or_default();
+    if lines.is_empty() {
+        // The handshake never reached its secrets: nothing to log.
+        let _ = std::fs::remove_file(format!("{dir}/{name}"));
+        return Ok(());
+    }
+    write(dir, name, format!("{lines}\n").as_bytes())
+}
+
+/// A TLS connection from `client` to CUCM on `port`; SIP is exchanged when the handshake succeeds.
+#[allow(clippy::too_many_arguments)]
+fn tls_conn(
+    w: &mut Wire,
+    p: &Pki,
+    case: TlsCase,
+    client: &str,
+    cport: u16,
+    port: u16,
+    sip: Option<fn(&Sip, u32) -> Vec<u8>>,
+    log: &Arc<KeyLog>,
+) -> Res<()> {
+    let mut t = w.tcp_open((ip(client), cport), (ip(CUCM), port));
+    let mut tls = tls_pair(p, case, log)?;
+    tls.pump(w, &mut t);
+    let ok = !tls.client_failed && !tls.server_failed && !tls.client.is_handshaking();
+    if ok {
+        if let Some(last) = sip {
+            let s = Sip::new(ip(client), cport, ip(CUCM), "TLS");
+            for (d, m) in s.flow(last) {
+                w.tick(20_000);
+                if d == 0 {
+                    tls.client_says(w, &mut t, &m)?;
+                } else {
+                    tls.server_says(w, &mut t, &m)?;
+                }
+            }
+        }
+        w.tick(50_000);
+        tls.client.send_close_notify();
+        tls.pump(w, &mut t);
+        w.close(&mut t, 0);
+    } else {
+        // The side that failed sent its alert during pump; it closes the connection.
+        let by = if tls.server_failed { 1 } else { 0 };
+        w.close(&mut t, by);
+    }
+    Ok(())
+}
+
+fn clear_sip_tcp(
+    w: &mut Wire,
+    client: &str,
+    cport: u16,
+    port: u16,
+    last: fn(&Sip, u32) -> Vec<u8>,
+) -> Tcp {
+    let mut t = w.tcp_open((ip(client), cport), (ip(CUCM), port));
+    let s = Sip::new(ip(client), cport, ip(CUCM), "TCP");
+    for (d, m) in s.flow(last) {
+        w.tick(20_000);
+        w.send(&mut t, d, &m);
+    }
+    t
+}
+
+fn main() -> Res<()> {
+    let dir = std::env::args().nth(1).unwrap_or_else(|| "fixtures".into());
+    std::fs::create_dir_all(&dir)?;
+    let p = pki()?;
+
+    // Documented scenario: CUCM does not trust Expressway-C's CA (mutual TLS on 5091).
+    let log = Arc::new(KeyLog::default());
+    let mut w = Wire::new(Link::Ethernet);
+    tls_conn(
+        &mut w,
+        &p,
+        TlsCase {
+            server_trusts_expc: false,
+            ..TlsCase::ok(true)
+        },
+        EXPC,
+        41001,
+        5091,
+        None,
+        &log,
+    )?;
+    write(&dir, "mra-unknown-ca-from-ucm.pcap", &w.pcap())?;
+    write(&dir, "mra-unknown-ca-from-ucm.pcapng", &w.pcapng())?;
+    keylog(&dir, "mra-unknown-ca-from-ucm.keys", &log)?;
+
+    // Documented scenario: Expressway-C does not trust CUCM's Tomcat CA; Exp-C retries 3 times.
+    let log = Arc::new(KeyLog::default());
+    let mut w = Wire::new(Link::Ethernet);
+    for i in 0..3 {
+        tls_conn(
+            &mut w,
+            &p,
+            TlsCase {
+                client_trusts_cucm: false,
+                ..TlsCase::ok(true)
+            },
+            EXPC,
+            41010 + i,
+            5091,
+            None,
+            &log,
+        )?;
+        w.tick(5_000_000);
+    }
+    write(&dir, "mra-unknown-ca-from-expressway.pcap", &w.pcap())?;
+    keylog(&dir, "mra-unknown-ca-from-expressway.keys", &log)?;
+    // The same file cut in the middle of the third connection: a truncated capture.
+    let full = w.pcap();
+    write(&dir, "truncated.pcap", &full[..full.len() * 5 / 6])?;
+
+    // Documented scenario inside TLS 1.2 (visible with the key log): 403 port mismatch on 5090.
+    let log = Arc::new(KeyLog::default());
+    let mut w = Wire::new(Link::Ethernet);
+    tls_conn(
+        &mut w,
+        &p,
+        TlsCase::ok(false),
+        JABBER,
+        52001,
+        5090,
+        Some(Sip::mismatch),
+        &log,
+    )?;
+    write(&dir, "oauth-port-mismatch-tls12.pcap", &w.pcap())?;
+    keylog(&dir, "oauth-port-mismatch-tls12.keys", &log)?;
+
+    // Healthy registration over TLS 1.2 on 5090 and over mutual TLS on 5091.
+    let log = Arc::new(KeyLog::default());
+    let mut w = Wire::new(Link::Ethernet);
+    tls_conn(
+        &mut w,
+        &p,
+        TlsCase::ok(false),
+        JABBER,
+        52010,
+        5090,
+        Some(Sip::ok),
+        &log,
+    )?;
+    tls_conn(
+        &mut w,
+        &p,
+        TlsCase::ok(true),
+        EXPC,
+        41020,
+        5091,
+        Some(Sip::ok),
+        &log,
+    )?;
+    write(&dir, "healthy-registration-tls12.pcap", &w.pcap())?;
+    keylog(&dir, "healthy-registration-tls12.keys", &log)?;
+
+    // Port mismatch in clear SIP: TCP over IPv4, UDP over IPv6.
+    let mut w = Wire::new(Link::Ethernet);
+    let mut t = clear_sip_tcp(&mut w, JABBER, 52100, 5060, Sip::mismatch);
+    w.close(&mut t, 0);
+    write(&dir, "oauth-port-mismatch-clear-tcp.pcap", &w.pcap())?;
+    let mut w = Wire::new(Link::Ethernet);
+    let (c6, s6) = (ip("2001:db8:20::51"), ip("2001:db8:10::11"));
+    let s = Sip::new(c6, 5060, s6, "UDP");
+    for (d, m) in s.flow(Sip::mismatch) {
+        w.tick(20_000);
+        if d == 0 {
+            w.udp((c6, 5060), (s6, 5060), &m);
+        } else {
+            w.udp((s6, 5060), (c6, 5060), &m);
+        }
+    }
+    write(&dir, "oauth-port-mismatch-udp-ipv6.pcap", &w.pcap())?;
+
+    // Healthy registration in clear over TCP, 802.1Q-tagged, with segments reordered and
+    // retransmitted as a SPAN port often shows them.
+    let mut w = Wire::new(Link::Vlan(120));
+    let mut t = clear_sip_tcp(&mut w, JABBER, 52200, 5060, Sip::ok);
+    w.close(&mut t, 0);
+    // The first REGISTER is two segments (frames 4 and 5, 0-based): swap them; repeat the 407.
+    w.frames.swap(3, 4);
+    let retrans = w.frames[6].clone();
+    w.frames.insert(7, (retrans.0 + 300_000, retrans.1));
+    write(&dir, "healthy-registration-vlan-reordered.pcap", &w.pcap())?;
+
+    // Healthy registration over UDP on Linux cooked capture v2.
+    let mut w = Wire::new(Link::Sll2);
+    let s = Sip::new(ip(JABBER), 5060, ip(CUCM), "UDP");
+    for (d, m) in s.flow(Sip::ok) {
+        w.tick(20_000);
+        if d == 0 {
+            w.udp((ip(JABBER), 5060), (ip(CUCM), 5060), &m);
+        } else {
+            w.udp((ip(CUCM), 5060), (ip(JABBER), 5060), &m);
+        }
+    }
+    write(&dir, "healthy-registration-udp-sll2.pcap", &w.pcap())?;
+
+    // A lost segment: the second REGISTER's first segment never made it into the capture.
+    let mut w = Wire::new(Link::Ethernet);
+    let mut t = clear_sip_tcp(&mut w, JABBER, 52300, 5060, Sip::mismatch);
+    w.close(&mut t, 0);
+    // frames: 0-2 handshake, 3-4 REGISTER, 5 ACK, 6 407, 7 ACK, 8-9 REGISTER(bearer) ...
+    w.frames.remove(8);
+    write(&dir, "lost-segment-sip-tcp.pcap", &w.pcap())?;
+
+    // The OAuth port is closed: SYN answered by RST, three attempts.
+    let mut w = Wire::new(Link::Ethernet);
+    for i in 0..3 {
+        let mut t = Tcp {
+            c: (ip(JABBER), 52400 + i),
+            s: (ip(CUCM), 5090),
+            seq: [0x2000_0000 + i as u32, 0],
+        };
+        w.tcp(&mut t, 0, 0x02, b"");
+        w.tcp(&mut t, 1, 0x14, b"");
+        w.tick(2_000_000);
+    }
+    write(&dir, "oauth-port-closed.pcap", &w.pcap())?;
+
+    // The MRA OAuth port is filtered: SYN retransmitted with no answer.
+    let mut w = Wire::new(Link::Ethernet);
+    let mut t = Tcp {
+        c: (ip(EXPC), 41100),
+        s: (ip(CUCM), 5091),
+        seq: [0x3000_0000, 0],
+    };
+    for backoff in [1_000_000, 2_000_000, 4_000_000, 8_000_000] {
+        let seq = t.seq[0];
+        w.tcp(&mut t, 0, 0x02, b"");
+        t.seq[0] = seq;
+        w.tick(backoff);
+    }
+    write(&dir, "oauth-port-filtered.pcap", &w.pcap())?;
+
+    // No common TLS version: client offers TLS 1.3 only, CUCM speaks TLS 1.2 only.
+    let log = Arc::new(KeyLog::default());
+    let mut w = Wire::new(Link::Ethernet);
+    tls_conn(
+        &mut w,
+        &p,
+        TlsCase {
+            client_versions: TLS13,
+            ..TlsCase::ok(false)
+        },
+        JABBER,
+        52500,
+        5090,
+        None,
+        &log,
+    )?;
+    write(&dir, "tls-version-mismatch.pcap", &w.pcap())?;
+
+    // CUCM presents an expired Tomcat certificate on 5090: the client says certificate_expired.
+    let log = Arc::new(KeyLog::default());
+    let mut w = Wire::new(Link::Ethernet);
+    tls_conn(
+        &mut w,
+        &p,
+        TlsCase {
+            expired_server: true,
+            ..TlsCase::ok(false)
+        },
+        JABBER,
+        52600,
+        5090,
+        None,
+        &log,
+    )?;
+    write(&dir, "certificate-expired.pcap", &w.pcap())?;
+    Ok(())
+}

@@ -1,0 +1,318 @@
+//! Capture input: pcap and pcapng read as a stream (pcap-parser), gzip-compressed or not.
+//!
+//! Frames are numbered as Wireshark numbers them (1-based, file order) and carry the capture's
+//! own timestamps. A damaged or truncated file is read up to the damage; where reading stopped
+//! is returned as data so the findings before it are kept.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use pcap_parser::pcapng::Block;
+use pcap_parser::traits::{PcapNGPacketBlock, PcapReaderIterator};
+use pcap_parser::{create_reader, PcapBlockOwned, PcapError};
+use serde::Serialize;
+
+use crate::time::Ts;
+
+/// Initial read buffer; grown on demand for large blocks up to [`MAX_BLOCK`].
+const BUFFER: usize = 256 * 1024;
+/// The largest capture block accepted. A corrupt length asking for more stops the reading.
+pub const MAX_BLOCK: usize = 16 * 1024 * 1024;
+
+/// One captured frame, borrowed from the reader's buffer.
+#[derive(Debug)]
+pub struct Frame<'a> {
+    /// Wireshark's frame number: 1-based, in file order.
+    pub number: u64,
+    /// Capture timestamp.
+    pub ts: Ts,
+    /// Link-layer type (LINKTYPE_* value).
+    pub linktype: i32,
+    /// Captured bytes.
+    pub data: &'a [u8],
+    /// Length of the packet on the wire (may exceed `data.len()` when cut by the snap length).
+    pub orig_len: u32,
+}
+
+/// Receives what a capture holds, in file order.
+pub trait CaptureSink {
+    /// A packet.
+    fn frame(&mut self, frame: &Frame<'_>);
+    /// A pcapng Decryption Secrets Block (`kind` is the secrets type, 0x544c534b for TLS key logs).
+    fn secrets(&mut self, _kind: u32, _data: &[u8], _after_frame: u64) {}
+}
+
+/// What was read from one capture file.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct CaptureInfo {
+    /// Path as given on the command line (`-` for standard input).
+    pub path: String,
+    /// `pcap`, `pcap (nanosecond)`, `pcapng`, with `+gzip` when compressed.
+    pub format: String,
+    /// Link types seen, by name, in order of first appearance.
+    pub link_types: Vec<String>,
+    /// Frames read.
+    pub frames: u64,
+    /// Timestamp of the first frame.
+    pub first_time: Option<Ts>,
+    /// Timestamp of the last frame.
+    pub last_time: Option<Ts>,
+    /// Where and why reading stopped early, if it did.
+    pub stopped: Option<String>,
+}
+
+/// Why a capture could not be read at all.
+#[derive(Debug)]
+pub enum CaptureError {
+    /// The file could not be opened or read.
+    Io(String, std::io::Error),
+    /// The file is not a pcap or pcapng capture.
+    NotACapture(String, String),
+}
+
+impl std::fmt::Display for CaptureError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CaptureError::Io(p, e) => write!(f, "{p}: cannot read: {e}"),
+            CaptureError::NotACapture(p, why) => {
+                write!(f, "{p}: not a pcap or pcapng capture ({why})")
+            }
+        }
+    }
+}
+
+impl std::error::Error for CaptureError {}
+
+/// Name of a link type as libpcap spells it.
+pub fn linktype_name(lt: i32) -> String {
+    match lt {
+        0 => "NULL".into(),
+        1 => "EN10MB".into(),
+        12 | 14 | 101 => "RAW".into(),
+        108 => "LOOP".into(),
+        113 => "LINUX_SLL".into(),
+        228 => "IPV4".into(),
+        229 => "IPV6".into(),
+        276 => "LINUX_SLL2".into(),
+        other => format!("LINKTYPE_{other}"),
+    }
+}
+
+fn open(path: &str) -> Result<(Box<dyn Read + Send>, bool), CaptureError> {
+    let raw: Box<dyn Read + Send> = if path == "-" {
+        Box::new(std::io::stdin())
+    } else {
+        Box::new(File::open(path).map_err(|e| CaptureError::Io(path.to_string(), e))?)
+    };
+    let mut buf = BufReader::with_capacity(64 * 1024, raw);
+    let head = buf
+        .fill_buf()
+        .map_err(|e| CaptureError::Io(path.to_string(), e))?;
+    if head.starts_with(&[0x1f, 0x8b]) {
+        Ok((Box::new(flate2::read::MultiGzDecoder::new(buf)), true))
+    } else {
+        Ok((Box::new(buf), false))
+    }
+}
+
+struct Interface {
+    linktype: i32,
+    /// Units per second.
+    resolution: u64,
+    offset_secs: i64,
+}
+
+/// Reads one capture and pushes its frames into `sink`.
+///
+/// Returns `Err` only when nothing could be read at all; damage later in the file ends the
+/// reading with [`CaptureInfo::stopped`] set.
+pub fn read_capture(path: &str, sink: &mut dyn CaptureSink) -> Result<CaptureInfo, CaptureError> {
+    let (input, gz) = open(path)?;
+    let mut reader = match create_reader(BUFFER, input) {
+        Ok(r) => r,
+        Err(PcapError::Eof) => {
+            return Err(CaptureError::NotACapture(path.into(), "empty file".into()))
+        }
+        Err(PcapError::HeaderNotRecognized) => {
+            return Err(CaptureError::NotACapture(
+                path.into(),
+                "unknown file header".into(),
+            ))
+        }
+        Err(e) => return Err(CaptureError::NotACapture(path.into(), format!("{e:?}"))),
+    };
+    let mut info = CaptureInfo {
+        path: path.to_string(),
+        format: String::new(),
+        link_types: Vec::new(),
+        frames: 0,
+        first_time: None,
+        last_time: None,
+        stopped: None,
+    };
+    let mut interfaces: Vec<Interface> = Vec::new();
+    let mut legacy = (1i32, false); // (linktype, nanosecond)
+    let mut buffer_size = BUFFER;
+    let mut empty_refills = 0;
+    loop {
+        let next = match guarded_next(reader.as_mut()) {
+            Ok(n) => n,
+            Err(_) => {
+                info.stopped = Some(format!(
+                    "{path}: reading stopped after frame {}: the capture parser failed on a malformed block",
+                    info.frames
+                ));
+                break;
+            }
+        };
+        match next {
+            Ok((offset, block)) => {
+                empty_refills = 0;
+                let mut emit = |info: &mut CaptureInfo, lt: i32, ts: Ts, data: &[u8], orig: u32| {
+                    info.frames += 1;
+                    let name = linktype_name(lt);
+                    if !info.link_types.contains(&name) {
+                        info.link_types.push(name);
+                    }
+                    info.first_time.get_or_insert(ts);
+                    info.last_time = Some(ts);
+                    sink.frame(&Frame {
+                        number: info.frames,
+                        ts,
+                        linktype: lt,
+                        data,
+                        orig_len: orig,
+                    });
+                };
+                match block {
+                    PcapBlockOwned::LegacyHeader(h) => {
+                        legacy = (h.network.0, h.is_nanosecond_precision());
+                        info.format = if legacy.1 {
+                            "pcap (nanosecond)"
+                        } else {
+                            "pcap"
+                        }
+                        .into();
+                    }
+                    PcapBlockOwned::Legacy(b) => {
+                        let sub = if legacy.1 {
+                            b.ts_usec as i64
+                        } else {
+                            b.ts_usec as i64 * 1000
+                        };
+                        let ts = Ts(b.ts_sec as i64 * 1_000_000_000 + sub);
+                        let data = &b.data[..b.data.len().min(b.caplen as usize)];
+                        emit(&mut info, legacy.0, ts, data, b.origlen);
+                    }
+                    PcapBlockOwned::NG(block) => {
+                        info.format = "pcapng".into();
+                        match block {
+                            Block::SectionHeader(_) => interfaces.clear(),
+                            Block::InterfaceDescription(idb) => interfaces.push(Interface {
+                                linktype: idb.linktype.0,
+                                resolution: idb.ts_resolution().unwrap_or(1_000_000).max(1),
+                                offset_secs: idb.ts_offset(),
+                            }),
+                            Block::EnhancedPacket(epb) => {
+                                let (lt, ts) = match interfaces.get(epb.if_id as usize) {
+                                    Some(i) => {
+                                        let units =
+                                            ((epb.ts_high as u64) << 32) | epb.ts_low as u64;
+                                        let ns = (units as u128 * 1_000_000_000u128
+                                            / i.resolution as u128)
+                                            as i64;
+                                        (
+                                            i.linktype,
+                                            Ts(ns.saturating_add(
+                                                i.offset_secs.saturating_mul(1_000_000_000),
+                                            )),
+                                        )
+                                    }
+                                    None => (-1, Ts(0)),
+                                };
+                                emit(&mut info, lt, ts, epb.packet_data(), epb.origlen);
+                            }
+                            Block::SimplePacket(spb) => {
+                                let lt = interfaces.first().map_or(-1, |i| i.linktype);
+                                let ts = info.last_time.unwrap_or_default();
+                                emit(&mut info, lt, ts, spb.packet_data(), spb.origlen);
+                            }
+                            Block::DecryptionSecrets(dsb) => {
+                                sink.secrets(dsb.secrets_type.0, dsb.data, info.frames);
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                reader.consume(offset);
+            }
+            Err(PcapError::Eof) => break,
+            Err(PcapError::Incomplete(_)) => {
+                empty_refills += 1;
+                if empty_refills > 3 || reader.refill().is_err() {
+                    info.stopped = Some(format!(
+                        "{path}: the file ends inside the block after frame {} (truncated capture)",
+                        info.frames
+                    ));
+                    break;
+                }
+            }
+            Err(PcapError::UnexpectedEof) => {
+                info.stopped = Some(format!(
+                    "{path}: the file ends inside the block after frame {} (truncated capture)",
+                    info.frames
+                ));
+                break;
+            }
+            Err(PcapError::BufferTooSmall) => {
+                if buffer_size >= MAX_BLOCK || !reader.grow(buffer_size * 2) {
+                    info.stopped = Some(format!(
+                        "{path}: reading stopped after frame {}: a block claims more than {} MiB (corrupt length)",
+                        info.frames,
+                        MAX_BLOCK >> 20
+                    ));
+                    break;
+                }
+                buffer_size *= 2;
+            }
+            Err(e) => {
+                info.stopped = Some(format!(
+                    "{path}: reading stopped after frame {}: corrupt block ({})",
+                    info.frames,
+                    short_error(&e)
+                ));
+                break;
+            }
+        }
+    }
+    if gz {
+        info.format.push_str("+gzip");
+    }
+    if info.format.is_empty() {
+        info.format = "unknown".into();
+    }
+    Ok(info)
+}
+
+type Next<'a> = Result<(usize, PcapBlockOwned<'a>), PcapError<&'a [u8]>>;
+
+/// pcap-parser can panic on crafted blocks (an overflow in builds with overflow checks): the
+/// panic is caught and reported as damage instead of ending the program.
+fn guarded_next<'a>(r: &'a mut (dyn PcapReaderIterator + Send)) -> std::thread::Result<Next<'a>> {
+    let mut slot = Some(r);
+    catch_unwind(AssertUnwindSafe(move || match slot.take() {
+        Some(r) => r.next(),
+        None => Err(PcapError::ReadError),
+    }))
+}
+
+fn short_error(e: &PcapError<&[u8]>) -> String {
+    match e {
+        PcapError::HeaderNotRecognized => "header not recognized".into(),
+        PcapError::NomError(_, kind) => format!("parse error {kind:?}"),
+        PcapError::OwnedNomError(_, kind) => format!("parse error {kind:?}"),
+        PcapError::ReadError => "read error".into(),
+        other => format!("{other:?}").chars().take(80).collect(),
+    }
+}

@@ -1,0 +1,115 @@
+//! Validated analysis settings: which ports mean what.
+
+use serde::Serialize;
+
+/// Default SIP Phone OAuth Port.
+pub const OAUTH_PORT: u16 = 5090;
+/// Default SIP MRA OAuth Port.
+pub const MRA_OAUTH_PORT: u16 = 5091;
+
+/// What a server port is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum PortKind {
+    /// SIP Phone OAuth Port (Jabber/Webex to CUCM, TLS).
+    #[serde(rename = "sip-oauth")]
+    SipOAuth,
+    /// SIP MRA OAuth Port (Expressway-C to CUCM, mutual TLS).
+    #[serde(rename = "sip-mra-oauth")]
+    SipMraOAuth,
+    /// Legacy secure SIP (5061).
+    #[serde(rename = "sip-tls")]
+    SipTls,
+    /// Legacy SIP (5060).
+    #[serde(rename = "sip")]
+    Sip,
+    /// Anything else.
+    #[serde(rename = "other")]
+    Other,
+}
+
+impl PortKind {
+    /// `(client role, server role)` for connections to a port of this kind.
+    pub fn roles(self) -> (&'static str, &'static str) {
+        match self {
+            PortKind::SipOAuth => ("jabber-or-webex", "cucm"),
+            PortKind::SipMraOAuth => ("expressway-c", "cucm"),
+            PortKind::SipTls | PortKind::Sip => ("sip-client", "sip-server"),
+            PortKind::Other => ("client", "server"),
+        }
+    }
+
+    /// A SIP port of any kind.
+    pub fn is_sip(self) -> bool {
+        self != PortKind::Other
+    }
+
+    /// Human name.
+    pub fn label(self) -> &'static str {
+        match self {
+            PortKind::SipOAuth => "SIP Phone OAuth port",
+            PortKind::SipMraOAuth => "SIP MRA OAuth port",
+            PortKind::SipTls => "SIP TLS port",
+            PortKind::Sip => "SIP port",
+            PortKind::Other => "other port",
+        }
+    }
+}
+
+/// Settings for one run.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// SIP Phone OAuth ports (5090 and any added).
+    pub oauth_ports: Vec<u16>,
+    /// SIP MRA OAuth ports (5091 and any added).
+    pub mra_oauth_ports: Vec<u16>,
+    /// Legacy SIP TLS ports.
+    pub sip_tls_ports: Vec<u16>,
+    /// Legacy SIP ports.
+    pub sip_ports: Vec<u16>,
+    /// Evidence frames listed per finding at most.
+    pub max_evidence: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            oauth_ports: vec![OAUTH_PORT],
+            mra_oauth_ports: vec![MRA_OAUTH_PORT],
+            sip_tls_ports: vec![5061],
+            sip_ports: vec![5060],
+            max_evidence: 20,
+        }
+    }
+}
+
+impl Config {
+    /// Adds ports for nodes configured away from the defaults.
+    pub fn with_ports(mut self, oauth: &[u16], mra: &[u16]) -> Self {
+        for p in oauth {
+            if !self.oauth_ports.contains(p) {
+                self.oauth_ports.push(*p);
+            }
+        }
+        for p in mra {
+            if !self.mra_oauth_ports.contains(p) {
+                self.mra_oauth_ports.push(*p);
+            }
+        }
+        self
+    }
+
+    /// The kind of a server port.
+    pub fn port_kind(&self, port: u16) -> PortKind {
+        if self.mra_oauth_ports.contains(&port) {
+            PortKind::SipMraOAuth
+        } else if self.oauth_ports.contains(&port) {
+            PortKind::SipOAuth
+        } else if self.sip_tls_ports.contains(&port) {
+            PortKind::SipTls
+        } else if self.sip_ports.contains(&port) {
+            PortKind::Sip
+        } else {
+            PortKind::Other
+        }
+    }
+}

@@ -1,0 +1,400 @@
+//! Diagnosis: one rule per catalogue id, each turning evidence into findings.
+//!
+//! Rules run in a fixed order; each event (an alert, a SIP transaction, a connection) is
+//! claimed by the first rule that explains it, so the general rules (`tls-alert`) only see what
+//! the specific ones left. Identical failures between the same endpoints become one finding
+//! with a count.
+
+pub mod catalogue;
+pub mod rules;
+
+use std::collections::{BTreeMap, HashSet};
+
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::session::{CaptureFacts, Connection, Party};
+use crate::sip::SipMessage;
+use crate::time::Ts;
+use crate::tls::Alert;
+pub use catalogue::Meta;
+
+/// How bad a finding is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Something fails.
+    Error,
+    /// Something is off.
+    Warning,
+    /// For information (healthy behaviour).
+    Info,
+}
+
+/// How sure the rule is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Confidence {
+    /// The documented signature, seen directly.
+    Certain,
+    /// Inferred from a signature that other causes can also produce.
+    Likely,
+}
+
+/// A TLS alert cited by a finding.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct AlertRef {
+    /// Lowercase IANA name (`unknown_ca`).
+    pub description: String,
+    /// Description code.
+    pub code: u8,
+    /// `warning`, `fatal` or `level_<n>`.
+    pub level: String,
+    /// `client` or `server`.
+    pub sent_by: &'static str,
+}
+
+/// The SIP answer cited by a finding.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct SipRef {
+    /// Status code.
+    pub status: u16,
+    /// Reason phrase.
+    pub reason: String,
+    /// Warning text, if any (`399 UCM2-PUB "..."`).
+    pub warning: Option<String>,
+}
+
+/// A frame that proves part of a finding.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Evidence {
+    /// Wireshark frame number.
+    pub frame: u64,
+    /// Capture time of the frame.
+    pub time: Ts,
+    /// Wireshark tcp.stream, for TCP.
+    pub tcp_stream: Option<u64>,
+    /// What the frame shows.
+    pub note: String,
+}
+
+/// One diagnosis, as in the JSON contract (schema_version 1).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Finding {
+    /// Stable catalogue id.
+    pub id: &'static str,
+    /// Severity.
+    pub severity: Severity,
+    /// Confidence.
+    pub confidence: Confidence,
+    /// One-line title.
+    pub title: String,
+    /// What happened in this capture.
+    pub explanation: String,
+    /// What to change, in order.
+    pub fix: Vec<String>,
+    /// Events counted once each (a rejected REGISTER, a refused connection attempt, an alert).
+    pub occurrences: u64,
+    /// The client side.
+    pub client: Party,
+    /// The server side.
+    pub server: Party,
+    /// The TLS alert, when the finding rests on one.
+    pub tls_alert: Option<AlertRef>,
+    /// The SIP answer, when the finding rests on one.
+    pub sip: Option<SipRef>,
+    /// Evidence frames (at most `max_evidence`, 20 by default).
+    pub evidence: Vec<Evidence>,
+    /// A display filter that shows the evidence in Wireshark.
+    pub wireshark_filter: String,
+    /// Index of the capture in `captures[]`.
+    pub capture: usize,
+    /// The catalogue's source for this id.
+    pub source: &'static str,
+}
+
+/// One event a rule explains.
+#[derive(Clone, Debug)]
+pub struct Occurrence {
+    /// Client.
+    pub client: Party,
+    /// Server.
+    pub server: Party,
+    /// Alert, if any.
+    pub alert: Option<AlertRef>,
+    /// SIP answer, if any.
+    pub sip: Option<SipRef>,
+    /// Frames.
+    pub evidence: Vec<Evidence>,
+    /// What happened (first occurrence's text is used).
+    pub explanation: String,
+    /// Wireshark filter.
+    pub filter: String,
+}
+
+/// What the rules can see.
+pub struct Cx<'a> {
+    /// Facts of the capture.
+    pub facts: &'a CaptureFacts,
+    /// Settings.
+    pub cfg: &'a Config,
+}
+
+/// Events already explained by an earlier rule.
+#[derive(Default)]
+pub struct Claimed {
+    alerts: HashSet<(u64, u64)>,
+    transactions: HashSet<usize>,
+    connections: HashSet<u64>,
+}
+
+impl Claimed {
+    /// Claims an alert; false when an earlier rule already did.
+    pub fn alert(&mut self, c: &Connection, a: &Alert) -> bool {
+        self.alerts
+            .insert((c.tcp_stream, a.frame * 64 + a.code.unwrap_or(0) as u64))
+    }
+    /// Claims a SIP transaction.
+    pub fn transaction(&mut self, t: usize) -> bool {
+        self.transactions.insert(t)
+    }
+    /// Claims a connection.
+    pub fn connection(&mut self, stream: u64) -> bool {
+        self.connections.insert(stream)
+    }
+}
+
+/// A catalogue rule.
+pub trait Rule {
+    /// The catalogue entry.
+    fn meta(&self) -> &'static Meta;
+    /// Events this rule explains.
+    fn check(&self, cx: &Cx<'_>, claimed: &mut Claimed) -> Vec<Occurrence>;
+}
+
+/// Runs every rule over one capture's facts.
+pub fn diagnose(facts: &CaptureFacts, cfg: &Config, capture: usize) -> Vec<Finding> {
+    let cx = Cx { facts, cfg };
+    let mut claimed = Claimed::default();
+    let mut findings = Vec::new();
+    for rule in rules::all() {
+        let meta = rule.meta();
+        let mut groups: BTreeMap<String, Vec<Occurrence>> = BTreeMap::new();
+        let mut order = Vec::new();
+        for o in rule.check(&cx, &mut claimed) {
+            let k = format!(
+                "{}|{}|{}|{:?}|{:?}",
+                o.client.ip,
+                o.server.ip,
+                o.server.port,
+                o.alert.as_ref().map(|a| (a.code, a.sent_by)),
+                o.sip.as_ref().map(|s| (s.status, &s.warning))
+            );
+            if !groups.contains_key(&k) {
+                order.push(k.clone());
+            }
+            groups.entry(k).or_default().push(o);
+        }
+        for k in order {
+            let Some(occ) = groups.remove(&k) else {
+                continue;
+            };
+            findings.push(finding(meta, occ, cfg, capture));
+        }
+    }
+    findings.sort_by(|a, b| {
+        a.severity
+            .cmp(&b.severity)
+            .then(first_frame(a).cmp(&first_frame(b)))
+            .then(a.id.cmp(b.id))
+    });
+    findings
+}
+
+fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+fn first_frame(f: &Finding) -> u64 {
+    f.evidence.first().map_or(u64::MAX, |e| e.frame)
+}
+
+fn finding(meta: &'static Meta, occ: Vec<Occurrence>, cfg: &Config, capture: usize) -> Finding {
+    let n = occ.len() as u64;
+    let first = &occ[0];
+    let mut explanation = capitalize(&first.explanation);
+    if n > 1 {
+        let last = occ
+            .last()
+            .and_then(|o| o.evidence.first())
+            .map_or(0, |e| e.frame);
+        explanation.push_str(&format!(
+            " The same happened {n} times between these endpoints (the last at frame {last})."
+        ));
+    }
+    let mut evidence: Vec<Evidence> = Vec::new();
+    for (i, o) in occ.iter().enumerate() {
+        let take = if i == 0 { o.evidence.len() } else { 1 };
+        for e in o.evidence.iter().take(take) {
+            if evidence.len() < cfg.max_evidence && !evidence.iter().any(|x| x.frame == e.frame) {
+                evidence.push(e.clone());
+            }
+        }
+    }
+    evidence.sort_by_key(|e| e.frame);
+    Finding {
+        id: meta.id,
+        severity: meta.severity,
+        confidence: meta.confidence,
+        title: meta.title.to_string(),
+        explanation,
+        fix: meta.fix.iter().map(|s| s.to_string()).collect(),
+        occurrences: n,
+        client: first.client.clone(),
+        server: first.server.clone(),
+        tls_alert: first.alert.clone(),
+        sip: first.sip.clone(),
+        evidence,
+        wireshark_filter: first.filter.clone(),
+        capture,
+        source: meta.source,
+    }
+}
+
+/// Helpers shared by the rules.
+pub mod util {
+    use super::*;
+    use crate::tls::CertInfo;
+
+    /// The alert as the contract shows it.
+    pub fn alert_ref(a: &Alert) -> AlertRef {
+        AlertRef {
+            description: a.description.clone(),
+            code: a.code.unwrap_or(0),
+            level: a
+                .level
+                .map_or("encrypted".into(), crate::tls::names::alert_level),
+            sent_by: a.sent_by,
+        }
+    }
+
+    /// Fatal clear-text alerts of every TLS connection, with their connection.
+    pub fn fatal_alerts<'a>(
+        cx: &'a Cx<'_>,
+    ) -> impl Iterator<Item = (&'a Connection, &'a Alert)> + 'a {
+        cx.facts.connections.iter().flat_map(|c| {
+            c.tls
+                .iter()
+                .flat_map(|t| t.alerts.iter())
+                .filter(|a| a.is_fatal() && a.code.is_some())
+                .map(move |a| (c, a))
+        })
+    }
+
+    /// Display name of a party: `Expressway-C 10.0.0.5`.
+    pub fn who(p: &Party) -> String {
+        let role = match p.role {
+            "cucm" => "CUCM",
+            "expressway-c" => "Expressway-C",
+            "jabber-or-webex" => "the Jabber/Webex client",
+            "sip-client" => "the SIP client",
+            "sip-server" => "the SIP server",
+            "client" => "the client",
+            _ => "the server",
+        };
+        format!("{role} {}", p.ip)
+    }
+
+    /// `subject "CN=x", issued by "CN=y", valid until ...`.
+    pub fn describe_cert(c: &CertInfo) -> String {
+        format!(
+            "subject \"{}\", issuer \"{}\", valid {} to {}",
+            c.subject,
+            c.issuer,
+            c.not_before.rfc3339(),
+            c.not_after.rfc3339()
+        )
+    }
+
+    /// Evidence for an alert and the certificate it answered.
+    pub fn alert_evidence(
+        c: &Connection,
+        a: &Alert,
+        rejected_chain_of: Option<&str>,
+    ) -> Vec<Evidence> {
+        let mut ev = vec![Evidence {
+            frame: a.frame,
+            time: a.time,
+            tcp_stream: Some(c.tcp_stream),
+            note: format!(
+                "fatal TLS alert {} ({}) sent by the {}",
+                a.description,
+                a.code.unwrap_or(0),
+                a.sent_by
+            ),
+        }];
+        if let (Some(who), Some(t)) = (rejected_chain_of, &c.tls) {
+            if let Some(ch) = t.chain_of(who) {
+                let leaf = ch
+                    .certificates
+                    .first()
+                    .map(|l| format!(": {}", l.subject))
+                    .unwrap_or_default();
+                ev.push(Evidence {
+                    frame: ch.frame,
+                    time: ch.time,
+                    tcp_stream: Some(c.tcp_stream),
+                    note: format!("Certificate presented by the {who}{leaf}"),
+                });
+            }
+        }
+        ev
+    }
+
+    /// Wireshark filter for an alert on a connection.
+    pub fn alert_filter(c: &Connection, code: u8) -> String {
+        format!(
+            "ip.addr == {} && tcp.port == {} && tls.alert_message.desc == {code}",
+            c.server.ip, c.server.port
+        )
+    }
+
+    /// Client and server of a SIP request.
+    pub fn sip_parties(cx: &Cx<'_>, req: &SipMessage) -> (Party, Party) {
+        let kind = cx.cfg.port_kind(req.dst.port);
+        let (cr, sr) = kind.roles();
+        (
+            Party {
+                ip: req.src.ip,
+                port: req.src.port,
+                role: cr,
+            },
+            Party {
+                ip: req.dst.ip,
+                port: req.dst.port,
+                role: sr,
+            },
+        )
+    }
+
+    /// Evidence for a SIP message.
+    pub fn sip_evidence(m: &SipMessage, note: String) -> Evidence {
+        Evidence {
+            frame: m.frame,
+            time: m.time,
+            tcp_stream: m.tcp_stream,
+            note,
+        }
+    }
+
+    /// `399 UCM2-PUB "text"`.
+    pub fn warning_text(m: &SipMessage) -> Option<String> {
+        m.warnings
+            .first()
+            .map(|w| format!("{} {} \"{}\"", w.code, w.agent, w.text))
+    }
+}

@@ -1,0 +1,66 @@
+//! `oauth-port-filtered`: SYNs to an OAuth port retransmitted with no answer at all.
+
+use crate::diagnose::{Claimed, Confidence, Cx, Evidence, Meta, Occurrence, Rule, Severity};
+
+/// The rule.
+pub struct OauthPortFiltered;
+
+static META: Meta = Meta {
+    id: "oauth-port-filtered",
+    title: "Connections to the SIP OAuth port get no answer (filtered)",
+    severity: Severity::Error,
+    confidence: Confidence::Likely,
+    signature: "SYN to a SIP OAuth port retransmitted with no SYN/ACK or RST",
+    fix: &[
+        "Open TCP 5090 from the clients to every CUCM node and TCP 5091 from Expressway-C to every CUCM node (or the ports configured under System > Cisco Unified CM) on every firewall between them.",
+        "Disable SIP or TLS inspection (ALG) for these ports on firewalls in the path.",
+        "If the capture was taken on CUCM itself, the SYNs reached the node: check the node's own firewall rate limits (`show network ip_conntrack`, `utils firewall ipv4 list`).",
+    ],
+    source: "CUCM Security Guide, SIP OAuth port requirements (inferred)",
+};
+
+impl Rule for OauthPortFiltered {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn check(&self, cx: &Cx<'_>, claimed: &mut Claimed) -> Vec<Occurrence> {
+        let mut out = Vec::new();
+        for c in &cx.facts.connections {
+            if !c.is_oauth()
+                || c.outcome != crate::flow::Outcome::UnansweredSyn
+                || c.syn_frames.len() < 2
+            {
+                continue;
+            }
+            if !claimed.connection(c.tcp_stream) {
+                continue;
+            }
+            let syn = c.syn_frames[0];
+            out.push(Occurrence {
+                explanation: format!(
+                    "{} sent {} SYNs to {}:{} ({}) over {:.1} s (tcp.stream {}) and got neither a SYN/ACK nor a RST: something between them drops the traffic.",
+                    crate::diagnose::util::who(&c.client),
+                    c.syn_frames.len(),
+                    c.server.ip,
+                    c.server.port,
+                    c.port_kind.label(),
+                    c.last_time.secs_since(c.first_time),
+                    c.tcp_stream
+                ),
+                evidence: vec![Evidence {
+                    frame: syn,
+                    time: c.first_time,
+                    tcp_stream: Some(c.tcp_stream),
+                    note: format!("first of {} unanswered SYNs", c.syn_frames.len()),
+                }],
+                filter: format!("ip.addr == {} && tcp.port == {} && tcp.flags.syn == 1", c.server.ip, c.server.port),
+                alert: None,
+                sip: None,
+                client: c.client.clone(),
+                server: c.server.clone(),
+            });
+        }
+        out
+    }
+}

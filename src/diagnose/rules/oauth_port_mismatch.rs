@@ -1,0 +1,85 @@
+//! `oauth-port-mismatch`: CUCM answers a REGISTER with 403 and the Warning
+//! "SIP OAuth Registration port Mismatch" (TAC 215572).
+
+use crate::diagnose::util::{sip_evidence, sip_parties, warning_text};
+use crate::diagnose::{Claimed, Confidence, Cx, Meta, Occurrence, Rule, Severity, SipRef};
+
+/// The rule.
+pub struct OauthPortMismatch;
+
+static META: Meta = Meta {
+    id: "oauth-port-mismatch",
+    title: "CUCM rejected the REGISTER: SIP OAuth registration port mismatch",
+    severity: Severity::Error,
+    confidence: Confidence::Certain,
+    signature: "SIP/2.0 403 answering a REGISTER with Warning 399 \"SIP OAuth Registration port Mismatch\"",
+    fix: &[
+        "Check that SIP OAuth is on for the cluster: `run sql select paramvalue from processconfig where paramname='ClusterSIPOAuthMode'` must return 1 (System > Enterprise Parameters shows it too). If it is 0, run `utils sipOAuth-mode enable` on the publisher and restart Cisco CallManager on every node (Cisco Unified Serviceability > Tools > Control Center - Feature Services).",
+        "Open the device's Phone Security Profile (System > Security > Phone Security Profile): Device Security Mode Encrypted, Transport TLS, and Enable OAuth Authentication checked. Save, then reset the device.",
+        "On-prem clients must register on the SIP Phone OAuth Port over TLS; the SIP MRA OAuth Port is only for mutual TLS from Expressway-C.",
+    ],
+    source: "Cisco TAC 215572, Cisco Jabber and SIP OAuth Mode",
+};
+
+impl Rule for OauthPortMismatch {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn check(&self, cx: &Cx<'_>, claimed: &mut Claimed) -> Vec<Occurrence> {
+        let sip = &cx.facts.sip;
+        let mut out = Vec::new();
+        for (t, tx) in cx.facts.transactions.iter().enumerate() {
+            let req = &sip[tx.request];
+            if req.method != "REGISTER" {
+                continue;
+            }
+            let Some(resp) = tx.final_response(sip) else {
+                continue;
+            };
+            let mismatch = resp.status == Some(403)
+                && resp
+                    .warnings
+                    .iter()
+                    .any(|w| w.text.to_ascii_lowercase().contains("port mismatch"));
+            if !mismatch || !claimed.transaction(t) {
+                continue;
+            }
+            let (client, server) = sip_parties(cx, req);
+            let device = req
+                .device
+                .as_deref()
+                .map(|d| format!("device {d} "))
+                .unwrap_or_default();
+            let retry = resp
+                .retry_after
+                .map(|r| format!(" It asked the client to retry after {r} s."))
+                .unwrap_or_default();
+            out.push(Occurrence {
+                explanation: format!(
+                    "{device}sent REGISTER (frame {}) to {} on port {} ({}); CUCM answered 403 Forbidden with Warning {} (frame {}).{retry} CUCM does not accept this registration on this port: either SIP OAuth is off for the cluster or the device's security profile, or the client used the wrong OAuth port.",
+                    req.frame,
+                    req.dst.ip,
+                    req.dst.port,
+                    cx.cfg.port_kind(req.dst.port).label(),
+                    warning_text(resp).unwrap_or_default(),
+                    resp.frame
+                ),
+                evidence: vec![
+                    sip_evidence(resp, format!("403 Forbidden, Warning: {}", warning_text(resp).unwrap_or_default())),
+                    sip_evidence(req, "the REGISTER it answers".into()),
+                ],
+                filter: "sip.Status-Code == 403 && sip.Warning contains \"Mismatch\"".into(),
+                sip: Some(SipRef {
+                    status: 403,
+                    reason: resp.reason.clone().unwrap_or_default(),
+                    warning: warning_text(resp),
+                }),
+                alert: None,
+                client,
+                server,
+            });
+        }
+        out
+    }
+}

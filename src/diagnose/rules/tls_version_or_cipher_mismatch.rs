@@ -1,0 +1,83 @@
+//! `tls-version-or-cipher-mismatch`: protocol_version (70), handshake_failure (40) or
+//! insufficient_security (71) before any certificate was exchanged: the two sides share no
+//! TLS version or cipher suite.
+
+use crate::diagnose::util::{alert_evidence, alert_filter, alert_ref, fatal_alerts, who};
+use crate::diagnose::{Claimed, Confidence, Cx, Meta, Occurrence, Rule, Severity};
+
+/// The rule.
+pub struct VersionOrCipherMismatch;
+
+static META: Meta = Meta {
+    id: "tls-version-or-cipher-mismatch",
+    title: "No common TLS version or cipher suite",
+    severity: Severity::Error,
+    confidence: Confidence::Certain,
+    signature: "fatal protocol_version (70), handshake_failure (40) or insufficient_security (71) right after the ClientHello or ServerHello, before any Certificate",
+    fix: &[
+        "Compare the versions and suites the client offered (see the explanation) with what the server accepts: on CUCM `show tls min-version` and `set tls min-version <1.0|1.1|1.2>` (all nodes, then restart as prompted).",
+        "TLS 1.3 on the SIP OAuth ports only exists from CUCM 15 SU2: a client or Expressway-C limited to TLS 1.3 cannot register on older releases.",
+        "Check cipher restrictions on both sides (CUCM Enterprise Parameters > TLS Ciphers; Expressway Maintenance > Security > Ciphers).",
+    ],
+    source: "RFC 8446 section 6.2; CUCM Security Guide, TLS version and cipher settings",
+};
+
+impl Rule for VersionOrCipherMismatch {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn check(&self, cx: &Cx<'_>, claimed: &mut Claimed) -> Vec<Occurrence> {
+        let mut out = Vec::new();
+        for (c, a) in fatal_alerts(cx) {
+            let code = a.code.unwrap_or(0);
+            if ![40, 70, 71].contains(&code) {
+                continue;
+            }
+            let Some(t) = &c.tls else { continue };
+            let early = !t.steps.iter().any(|s| {
+                s.frame < a.frame
+                    && (s.message == "Certificate"
+                        || s.message.contains("Finished")
+                        || s.message == "EncryptedHandshake")
+            });
+            if !early || !claimed.alert(c, a) {
+                continue;
+            }
+            let offered = t
+                .client_hello
+                .as_ref()
+                .map(|ch| {
+                    format!(
+                        " The client offered {} with {} cipher suite(s).",
+                        ch.offered_versions.join(", "),
+                        ch.cipher_suites_offered
+                    )
+                })
+                .unwrap_or_default();
+            let chosen = t
+                .server_hello
+                .as_ref()
+                .map(|sh| format!(" The server chose {} with {}.", sh.version, sh.cipher_suite))
+                .unwrap_or_else(|| " No ServerHello was sent.".into());
+            let sender = if a.sent_by == "client" {
+                &c.client
+            } else {
+                &c.server
+            };
+            out.push(Occurrence {
+                explanation: format!(
+                    "{} ended the handshake on port {} with a fatal {} alert (frame {}, tcp.stream {}) before any certificate was exchanged.{offered}{chosen}",
+                    who(sender), c.server.port, a.description, a.frame, c.tcp_stream
+                ),
+                evidence: alert_evidence(c, a, None),
+                filter: alert_filter(c, code),
+                alert: Some(alert_ref(a)),
+                sip: None,
+                client: c.client.clone(),
+                server: c.server.clone(),
+            });
+        }
+        out
+    }
+}

@@ -1,0 +1,92 @@
+//! `unknown-ca-from-ucm`: on the MRA OAuth port, CUCM (the TLS server) answers Expressway-C's
+//! client certificate with a fatal unknown_ca alert (TAC 215572).
+
+use crate::config::PortKind;
+use crate::diagnose::util::{alert_evidence, alert_filter, alert_ref, describe_cert, fatal_alerts};
+use crate::diagnose::{Claimed, Confidence, Cx, Meta, Occurrence, Rule, Severity};
+
+/// The rule.
+pub struct UnknownCaFromUcm;
+
+static META: Meta = Meta {
+    id: "unknown-ca-from-ucm",
+    title: "CUCM does not trust the CA of Expressway-C's certificate",
+    severity: Severity::Error,
+    confidence: Confidence::Certain,
+    signature: "mutual TLS on the MRA OAuth port: CUCM sends CertificateRequest, Expressway-C sends its Certificate, then CUCM (TLS server) sends a fatal unknown_ca (48) alert",
+    fix: &[
+        "Upload the root and intermediate CAs of the Expressway-C certificate to CUCM as tomcat-trust (Cisco Unified OS Administration > Security > Certificate Management > Upload Certificate/Certificate chain) on the publisher.",
+        "Per CSCvz45074, upload the same CAs as CallManager-trust too.",
+        "This is needed whenever the Expressway-C certificate and the CUCM Tomcat certificate are not signed by the same CA.",
+    ],
+    source: "Cisco TAC 215572, Cisco Jabber and SIP OAuth Mode; CSCvz45074",
+};
+
+impl Rule for UnknownCaFromUcm {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn check(&self, cx: &Cx<'_>, claimed: &mut Claimed) -> Vec<Occurrence> {
+        let mut out = Vec::new();
+        for (c, a) in fatal_alerts(cx) {
+            if c.port_kind != PortKind::SipMraOAuth || a.code != Some(48) || a.sent_by != "server" {
+                continue;
+            }
+            if !claimed.alert(c, a) {
+                continue;
+            }
+            let tls = c.tls.as_ref();
+            let leaf = tls
+                .and_then(|t| t.chain_of("client"))
+                .and_then(|ch| ch.certificates.first());
+            let mut detail = leaf
+                .map(|l| {
+                    format!(
+                        " The certificate Expressway-C presented: {}.",
+                        describe_cert(l)
+                    )
+                })
+                .unwrap_or_else(|| " No client certificate was seen before the alert.".into());
+            if let (Some(l), Some(req)) = (leaf, tls.and_then(|t| t.certificate_request.as_ref())) {
+                if !req.ca_names.is_empty() {
+                    if req.ca_names.contains(&l.issuer) {
+                        detail.push_str(" Its issuer is among the CA names CUCM listed in its CertificateRequest, so the chain above the issuer is what CUCM lacks.");
+                    } else {
+                        detail.push_str(&format!(
+                            " Its issuer \"{}\" is not among the {} CA name(s) CUCM listed in its CertificateRequest (frame {}).",
+                            l.issuer,
+                            req.ca_names.len(),
+                            req.frame
+                        ));
+                    }
+                }
+            }
+            let mut evidence = alert_evidence(c, a, Some("client"));
+            if let Some(req) = tls.and_then(|t| t.certificate_request.as_ref()) {
+                evidence.push(crate::diagnose::Evidence {
+                    frame: req.frame,
+                    time: req.time,
+                    tcp_stream: Some(c.tcp_stream),
+                    note: format!(
+                        "CertificateRequest from CUCM listing {} CA name(s)",
+                        req.ca_names.len()
+                    ),
+                });
+            }
+            out.push(Occurrence {
+                explanation: format!(
+                    "Expressway-C {} presented its client certificate to CUCM {}:{} (tcp.stream {}) and CUCM rejected it with a fatal unknown_ca alert (frame {}): CUCM's tomcat-trust has no CA for it.{detail}",
+                    c.client.ip, c.server.ip, c.server.port, c.tcp_stream, a.frame
+                ),
+                evidence,
+                filter: alert_filter(c, 48),
+                alert: Some(alert_ref(a)),
+                sip: None,
+                client: c.client.clone(),
+                server: c.server.clone(),
+            });
+        }
+        out
+    }
+}

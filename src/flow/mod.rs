@@ -1,0 +1,341 @@
+//! Flow table: TCP connections numbered like Wireshark's `tcp.stream`, reassembled per
+//! direction, with their outcome; UDP datagrams pass straight through.
+
+pub mod reassembly;
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use serde::Serialize;
+
+use crate::decode::{flags, TcpSegment};
+use crate::time::Ts;
+use reassembly::{Chunk, Half};
+
+/// An address and port.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct Endpoint {
+    /// IP address.
+    pub ip: IpAddr,
+    /// Port.
+    pub port: u16,
+}
+
+impl std::fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.ip {
+            IpAddr::V4(a) => write!(f, "{a}:{}", self.port),
+            IpAddr::V6(a) => write!(f, "[{a}]:{}", self.port),
+        }
+    }
+}
+
+/// Direction within a connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Dir {
+    /// From the client (the side that sent the SYN) to the server.
+    ToServer,
+    /// From the server to the client.
+    ToClient,
+}
+
+impl Dir {
+    /// 0 for client-to-server, 1 for server-to-client.
+    pub fn idx(self) -> usize {
+        match self {
+            Dir::ToServer => 0,
+            Dir::ToClient => 1,
+        }
+    }
+    /// `client` or `server`: who sends in this direction.
+    pub fn sender(self) -> &'static str {
+        match self {
+            Dir::ToServer => "client",
+            Dir::ToClient => "server",
+        }
+    }
+}
+
+/// What a connection delivers to the application layer.
+#[derive(Debug)]
+pub enum Event<'a> {
+    /// In-order stream bytes.
+    Data(Dir, &'a [u8], u64, Ts),
+    /// Bytes missing from the capture.
+    Gap(Dir, u32, u64, Ts),
+    /// FIN from that direction's sender.
+    Fin(Dir, u64, Ts),
+    /// RST from that direction's sender.
+    Rst(Dir, u64, Ts),
+}
+
+/// How a TCP connection went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// SYN answered by SYN/ACK; still open when the capture ended.
+    Established,
+    /// SYN answered by RST.
+    Refused,
+    /// SYN never answered.
+    UnansweredSyn,
+    /// Ended by a RST.
+    Reset,
+    /// Ended by FIN.
+    Closed,
+    /// Picked up mid-connection and not ended in the capture.
+    Open,
+}
+
+/// What the flow layer knows about a connection.
+#[derive(Debug, Clone)]
+pub struct ConnMeta {
+    /// Wireshark's `tcp.stream`.
+    pub stream: u64,
+    /// The side that opened the connection (or, without a SYN, the best guess).
+    pub client: Endpoint,
+    /// The other side.
+    pub server: Endpoint,
+    /// Whether the roles come from the SYN (rather than ports or content).
+    pub roles_from_syn: bool,
+    /// First frame and time.
+    pub first: (u64, Ts),
+    /// Last frame and time.
+    pub last: (u64, Ts),
+    /// SYNs sent by the client (retransmissions included).
+    pub syns: u32,
+    /// Frames of the first SYNs (at most 8).
+    pub syn_frames: Vec<u64>,
+    /// Frame of the SYN/ACK.
+    pub synack: Option<u64>,
+    /// First FIN per direction.
+    pub fin: [Option<(u64, Ts)>; 2],
+    /// First RST and its direction.
+    pub rst: Option<(Dir, u64, Ts)>,
+    /// Payload bytes per direction.
+    pub bytes: [u64; 2],
+    /// Frames in this connection.
+    pub packets: u64,
+}
+
+impl ConnMeta {
+    /// The connection's outcome at the end of the capture.
+    pub fn outcome(&self) -> Outcome {
+        if self.syns > 0 && self.synack.is_none() && self.bytes[1] == 0 {
+            return match self.rst {
+                Some((Dir::ToClient, _, _)) => Outcome::Refused,
+                _ => Outcome::UnansweredSyn,
+            };
+        }
+        if self.rst.is_some() {
+            Outcome::Reset
+        } else if self.fin.iter().any(Option::is_some) {
+            Outcome::Closed
+        } else if self.syns > 0 {
+            Outcome::Established
+        } else {
+            Outcome::Open
+        }
+    }
+
+    /// Who ended the connection (`client`/`server`), by the first FIN or RST.
+    pub fn ended_by(&self) -> Option<Dir> {
+        let mut ends: Vec<(u64, Dir)> = Vec::new();
+        if let Some((d, f, _)) = self.rst {
+            ends.push((f, d));
+        }
+        if let Some((f, _)) = self.fin[0] {
+            ends.push((f, Dir::ToServer));
+        }
+        if let Some((f, _)) = self.fin[1] {
+            ends.push((f, Dir::ToClient));
+        }
+        ends.into_iter().min_by_key(|e| e.0).map(|e| e.1)
+    }
+
+    fn dir_of(&self, src: &Endpoint) -> Dir {
+        if *src == self.client {
+            Dir::ToServer
+        } else {
+            Dir::ToClient
+        }
+    }
+
+    fn ended(&self) -> bool {
+        self.rst.is_some() || (self.fin[0].is_some() && self.fin[1].is_some())
+    }
+}
+
+/// A tracked connection.
+pub struct Conn<A> {
+    /// What the flow layer knows.
+    pub meta: ConnMeta,
+    halves: [Half; 2],
+    /// The application layer's state for this connection.
+    pub app: A,
+}
+
+impl<A> Conn<A> {
+    /// Retransmitted segments and lost bytes, both directions.
+    pub fn loss(&self) -> (u64, u64) {
+        (
+            self.halves[0].retransmissions + self.halves[1].retransmissions,
+            self.halves[0].lost_bytes + self.halves[1].lost_bytes,
+        )
+    }
+}
+
+type Key = (Endpoint, Endpoint);
+
+fn key(a: Endpoint, b: Endpoint) -> Key {
+    if a <= b {
+        (a, b)
+    } else {
+        (b, a)
+    }
+}
+
+/// Which side of a connection first seen mid-stream is the client.
+pub trait RoleHint {
+    /// `Some(true)` when the sender of `payload` from `src` to `dst` is the client.
+    fn sender_is_client(&self, src: &Endpoint, dst: &Endpoint, payload: &[u8]) -> Option<bool>;
+}
+
+/// All TCP connections of a capture.
+pub struct Table<A> {
+    map: HashMap<Key, usize>,
+    /// Connections in `tcp.stream` order.
+    pub conns: Vec<Conn<A>>,
+}
+
+impl<A> Default for Table<A> {
+    fn default() -> Self {
+        Table {
+            map: HashMap::new(),
+            conns: Vec::new(),
+        }
+    }
+}
+
+impl<A: Default> Table<A> {
+    /// Feeds one TCP segment; `on` receives the application events of that connection.
+    #[allow(clippy::too_many_arguments)]
+    pub fn segment(
+        &mut self,
+        src: Endpoint,
+        dst: Endpoint,
+        seg: &TcpSegment<'_>,
+        missing: u32,
+        frame: u64,
+        ts: Ts,
+        hint: &dyn RoleHint,
+        on: &mut dyn FnMut(&ConnMeta, &mut A, Event<'_>),
+    ) {
+        let k = key(src, dst);
+        let pure_syn = seg.flags & flags::SYN != 0 && seg.flags & flags::ACK == 0;
+        let existing = self.map.get(&k).copied();
+        let reuse = match existing {
+            Some(i) => {
+                let m = &self.conns[i].meta;
+                // A fresh SYN on a finished connection starts a new tcp.stream, as in Wireshark.
+                !(pure_syn && m.ended())
+            }
+            None => false,
+        };
+        let idx = match (existing, reuse) {
+            (Some(i), true) => i,
+            _ => {
+                let (client, server, from_syn) = if pure_syn {
+                    (src, dst, true)
+                } else if seg.flags & flags::SYN != 0 {
+                    (dst, src, true)
+                } else {
+                    match hint.sender_is_client(&src, &dst, seg.payload) {
+                        Some(false) => (dst, src, false),
+                        _ => (src, dst, false),
+                    }
+                };
+                let stream = self.conns.len() as u64;
+                self.conns.push(Conn {
+                    meta: ConnMeta {
+                        stream,
+                        client,
+                        server,
+                        roles_from_syn: from_syn,
+                        first: (frame, ts),
+                        last: (frame, ts),
+                        syns: 0,
+                        syn_frames: Vec::new(),
+                        synack: None,
+                        fin: [None, None],
+                        rst: None,
+                        bytes: [0, 0],
+                        packets: 0,
+                    },
+                    halves: [Half::default(), Half::default()],
+                    app: A::default(),
+                });
+                self.map.insert(k, self.conns.len() - 1);
+                self.conns.len() - 1
+            }
+        };
+        let Conn { meta, halves, app } = &mut self.conns[idx];
+        meta.last = (frame, ts);
+        meta.packets += 1;
+        let dir = meta.dir_of(&src);
+        if seg.flags & flags::SYN != 0 {
+            if seg.flags & flags::ACK == 0 {
+                meta.syns += 1;
+                if meta.syn_frames.len() < 8 {
+                    meta.syn_frames.push(frame);
+                }
+            } else if meta.synack.is_none() {
+                meta.synack = Some(frame);
+            }
+            halves[dir.idx()].syn(seg.seq);
+        }
+        meta.bytes[dir.idx()] += seg.payload.len() as u64 + missing as u64;
+        let half = &mut halves[dir.idx()];
+        let m: &ConnMeta = meta;
+        half.segment(seg.seq, seg.payload, frame, &mut |c| match c {
+            Chunk::Data(d, f) => on(m, app, Event::Data(dir, d, f, ts)),
+            Chunk::Gap(n, f) => on(m, app, Event::Gap(dir, n, f, ts)),
+        });
+        if missing > 0 {
+            half.missing(
+                seg.seq,
+                seg.payload.len(),
+                missing,
+                frame,
+                &mut |c| match c {
+                    Chunk::Data(d, f) => on(m, app, Event::Data(dir, d, f, ts)),
+                    Chunk::Gap(n, f) => on(m, app, Event::Gap(dir, n, f, ts)),
+                },
+            );
+        }
+        if seg.flags & flags::FIN != 0 && meta.fin[dir.idx()].is_none() {
+            meta.fin[dir.idx()] = Some((frame, ts));
+            on(meta, app, Event::Fin(dir, frame, ts));
+        }
+        if seg.flags & flags::RST != 0 && meta.rst.is_none() {
+            meta.rst = Some((dir, frame, ts));
+            on(meta, app, Event::Rst(dir, frame, ts));
+        }
+    }
+
+    /// End of capture: every hole still open is declared lost and delivered as a gap.
+    pub fn finish(&mut self, on: &mut dyn FnMut(&ConnMeta, &mut A, Event<'_>)) {
+        for c in &mut self.conns {
+            let Conn { meta, halves, app } = c;
+            let ts = meta.last.1;
+            for (i, half) in halves.iter_mut().enumerate() {
+                let dir = if i == 0 { Dir::ToServer } else { Dir::ToClient };
+                half.flush(&mut |ch| match ch {
+                    Chunk::Data(d, f) => on(meta, app, Event::Data(dir, d, f, ts)),
+                    Chunk::Gap(n, f) => on(meta, app, Event::Gap(dir, n, f, ts)),
+                });
+            }
+        }
+    }
+}

@@ -1,0 +1,20 @@
+//! siptriage reads a packet capture and explains why Cisco SIP OAuth registrations fail.
+//!
+//! The pipeline, one folder per stage, data flowing one way:
+//! [`capture`] (pcap/pcapng) -> [`decode`] (link, IP, fragments) -> [`flow`] (TCP reassembly)
+//! -> [`tls`] and [`sip`] (incremental decoders) -> [`session`] (per connection and device)
+//! -> [`diagnose`] (one rule per catalogue id) -> [`report`] (text, JSON).
+//!
+//! The one call is [`analyze::analyze`].
+
+pub mod analyze;
+pub mod capture;
+pub mod config;
+pub mod decode;
+pub mod diagnose;
+pub mod flow;
+pub mod report;
+pub mod session;
+pub mod sip;
+pub mod time;
+pub mod tls;

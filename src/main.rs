@@ -1,0 +1,103 @@
+//! The command line: arguments -> validated config -> one call -> exit code.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use siptriage::analyze::analyze;
+use siptriage::config::Config;
+use siptriage::report::{Json, Reporter, Text};
+
+#[derive(Parser)]
+#[command(
+    name = "siptriage",
+    version,
+    about = "Explains why Cisco SIP OAuth registrations fail, from a packet capture"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    /// A report for people: summary, findings with evidence and fix, notes.
+    Text,
+    /// One JSON document (schema_version 1), for tickets and pipelines.
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Analyze one or more captures (pcap, pcapng, gzip-compressed or not; `-` reads stdin).
+    ///
+    /// Exit code: 0 when no finding is an error, 1 when one is, 2 when no input could be read
+    /// or the arguments are wrong.
+    Analyze {
+        /// Capture files.
+        #[arg(required = true)]
+        captures: Vec<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+        /// Another SIP Phone OAuth port (besides 5090), for nodes configured differently. Repeatable.
+        #[arg(long = "oauth-port", value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
+        oauth_ports: Vec<u16>,
+        /// Another SIP MRA OAuth port (besides 5091). Repeatable.
+        #[arg(long = "mra-oauth-port", value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
+        mra_oauth_ports: Vec<u16>,
+        /// Evidence frames listed per finding at most.
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u16).range(1..=1000))]
+        max_evidence: u16,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    match cli.command {
+        Command::Analyze {
+            captures,
+            format,
+            oauth_ports,
+            mra_oauth_ports,
+            max_evidence,
+        } => {
+            let mut cfg = Config::default().with_ports(&oauth_ports, &mra_oauth_ports);
+            cfg.max_evidence = max_evidence as usize;
+            let outcome = analyze(&captures, &cfg);
+            for u in &outcome.unreadable {
+                eprintln!("siptriage: {u}");
+            }
+            if outcome.report.captures.is_empty() {
+                return ExitCode::from(2);
+            }
+            for c in &outcome.report.captures {
+                if let Some(s) = &c.stopped {
+                    eprintln!("siptriage: {s}");
+                }
+            }
+            let reporter: &dyn Reporter = match format {
+                Format::Text => &Text,
+                Format::Json => &Json,
+            };
+            let stdout = std::io::stdout();
+            let mut lock = stdout.lock();
+            if let Err(e) = reporter
+                .render(&outcome.report, &mut lock)
+                .and_then(|_| lock.flush())
+            {
+                if e.kind() != std::io::ErrorKind::BrokenPipe {
+                    eprintln!("siptriage: cannot write the report: {e}");
+                    return ExitCode::from(2);
+                }
+            }
+            ExitCode::from(if outcome.report.has_errors() { 1 } else { 0 })
+        }
+    }
+}

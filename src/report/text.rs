@@ -1,0 +1,188 @@
+//! The report for people: what the capture holds, then findings by severity with evidence and
+//! fix, then what could not be seen.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use super::Reporter;
+use crate::analyze::Report;
+use crate::diagnose::{Confidence, Severity};
+
+/// The text reporter.
+pub struct Text;
+
+fn wrap(out: &mut dyn Write, first_indent: &str, text: &str, width: usize) -> std::io::Result<()> {
+    let rest_indent = " ".repeat(first_indent.len());
+    let mut indent = first_indent;
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.len() + 1 + word.len() > width {
+            writeln!(out, "{indent}{line}")?;
+            indent = &rest_indent;
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        writeln!(out, "{indent}{line}")?;
+    }
+    Ok(())
+}
+
+impl Reporter for Text {
+    fn render(&self, r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+        writeln!(out, "{} {}", r.tool.name, r.tool.version)?;
+        for (i, c) in r.captures.iter().enumerate() {
+            writeln!(out)?;
+            let span = match (c.first_time, c.last_time) {
+                (Some(a), Some(b)) => format!(", {} to {}", a.rfc3339(), b.rfc3339()),
+                _ => String::new(),
+            };
+            writeln!(
+                out,
+                "Capture {}: {} ({}, {}), {} frames{span}",
+                i + 1,
+                c.path,
+                c.format,
+                c.link_types.join("+"),
+                c.frames
+            )?;
+            if let Some(s) = &c.stopped {
+                writeln!(out, "  ! {s}")?;
+            }
+            let conns: Vec<_> = r
+                .connections
+                .iter()
+                .filter(|e| e.capture == i)
+                .map(|e| &e.connection)
+                .collect();
+            let mut by_role: BTreeMap<String, usize> = BTreeMap::new();
+            let mut versions: BTreeMap<String, usize> = BTreeMap::new();
+            for c in &conns {
+                *by_role
+                    .entry(format!(
+                        "{} -> {} ({} {})",
+                        c.client.role,
+                        c.server.role,
+                        c.port_kind.label(),
+                        c.server.port
+                    ))
+                    .or_default() += 1;
+                if let Some(v) = c.tls.as_ref().and_then(|t| t.version()) {
+                    *versions.entry(v.to_string()).or_default() += 1;
+                }
+            }
+            writeln!(out, "  TCP connections: {}", conns.len())?;
+            for (k, n) in &by_role {
+                writeln!(out, "    {n:>4} x {k}")?;
+            }
+            if !versions.is_empty() {
+                let v: Vec<String> = versions.iter().map(|(k, n)| format!("{k} x{n}")).collect();
+                writeln!(out, "  TLS versions: {}", v.join(", "))?;
+            }
+            let regs: Vec<_> = r.registrations.iter().filter(|e| e.capture == i).collect();
+            if !regs.is_empty() {
+                writeln!(out, "  Registrations:")?;
+                for reg in regs {
+                    let answers: Vec<String> = reg.answers.iter().map(|a| a.to_string()).collect();
+                    writeln!(
+                        out,
+                        "    {}: {} REGISTER, answers [{}] (first frame {})",
+                        reg.device,
+                        reg.attempts,
+                        answers.join(" "),
+                        reg.frames.first().copied().unwrap_or(0)
+                    )?;
+                }
+            }
+        }
+        let count = |s: Severity| r.findings.iter().filter(|f| f.severity == s).count();
+        writeln!(out)?;
+        writeln!(
+            out,
+            "Findings: {} error(s), {} warning(s), {} info",
+            count(Severity::Error),
+            count(Severity::Warning),
+            count(Severity::Info)
+        )?;
+        for f in &r.findings {
+            writeln!(out)?;
+            let sev = match f.severity {
+                Severity::Error => "ERROR",
+                Severity::Warning => "WARNING",
+                Severity::Info => "INFO",
+            };
+            let conf = match f.confidence {
+                Confidence::Certain => "certain",
+                Confidence::Likely => "likely",
+            };
+            writeln!(out, "[{sev}] {}: {} ({conf})", f.id, f.title)?;
+            if r.captures.len() > 1 {
+                writeln!(
+                    out,
+                    "  Capture: {}",
+                    r.captures.get(f.capture).map_or("?", |c| c.path.as_str())
+                )?;
+            }
+            writeln!(
+                out,
+                "  Between: {} {}:{} -> {} {}:{}  (occurrences: {})",
+                f.client.role,
+                f.client.ip,
+                f.client.port,
+                f.server.role,
+                f.server.ip,
+                f.server.port,
+                f.occurrences
+            )?;
+            if let Some(a) = &f.tls_alert {
+                writeln!(
+                    out,
+                    "  TLS alert: {} ({}), {}, sent by the {}",
+                    a.description, a.code, a.level, a.sent_by
+                )?;
+            }
+            if let Some(s) = &f.sip {
+                let w = s
+                    .warning
+                    .as_deref()
+                    .map(|w| format!(", Warning: {w}"))
+                    .unwrap_or_default();
+                writeln!(out, "  SIP: {} {}{w}", s.status, s.reason)?;
+            }
+            writeln!(out, "  What happened:")?;
+            wrap(out, "    ", &f.explanation, 96)?;
+            writeln!(out, "  Evidence:")?;
+            for e in &f.evidence {
+                let stream = e
+                    .tcp_stream
+                    .map(|s| format!("tcp.stream {s}"))
+                    .unwrap_or_else(|| "udp".into());
+                writeln!(
+                    out,
+                    "    frame {:<6} {}  {stream}  {}",
+                    e.frame,
+                    e.time.rfc3339(),
+                    e.note
+                )?;
+            }
+            writeln!(out, "  Wireshark filter: {}", f.wireshark_filter)?;
+            writeln!(out, "  Fix:")?;
+            for (n, step) in f.fix.iter().enumerate() {
+                wrap(out, &format!("    {}. ", n + 1), step, 92)?;
+            }
+            writeln!(out, "  Source: {}", f.source)?;
+        }
+        if !r.notes.is_empty() {
+            writeln!(out)?;
+            writeln!(out, "Notes (what could not be seen or decoded):")?;
+            for n in &r.notes {
+                wrap(out, "  - ", n, 100)?;
+            }
+        }
+        Ok(())
+    }
+}

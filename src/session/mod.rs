@@ -1,0 +1,474 @@
+//! Sessions: the pipeline from frames to per-connection TLS/SIP state and SIP messages.
+//!
+//! [`Analyzer`] is a [`CaptureSink`]: it decodes each frame, feeds the flow table, and routes
+//! each connection's byte stream to the TLS or SIP decoder chosen by content (ports are only
+//! hints). [`Analyzer::finish`] turns what it saw into [`CaptureFacts`] for the rules.
+
+pub mod registration;
+
+use serde::Serialize;
+
+use crate::capture::{CaptureInfo, CaptureSink, Frame};
+use crate::config::{Config, PortKind};
+use crate::decode::{DecodeStats, Decoder, Packet, Transport};
+use crate::flow::{ConnMeta, Dir, Endpoint, Event, Outcome, RoleHint, Table};
+use crate::sip::framer::{find_start, Framer};
+use crate::sip::{self, SipMessage};
+use crate::time::Ts;
+use crate::tls::{self, TlsStream, TlsSummary};
+pub use registration::{Registration, Transaction};
+
+/// SIP messages kept per capture; past this they are counted, not stored.
+pub const MAX_SIP_MESSAGES: usize = 200_000;
+
+/// What was recognized on a connection.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Proto {
+    /// Nothing recognized yet (or no payload).
+    #[default]
+    Unknown,
+    /// TLS.
+    Tls,
+    /// SIP in clear.
+    Sip,
+    /// HTTP.
+    Http,
+    /// Something else.
+    Other,
+}
+
+/// Application state of one TCP connection.
+#[derive(Default)]
+pub struct ConnApp {
+    proto: Proto,
+    tls: Option<Box<TlsStream>>,
+    sip: Option<Box<[Framer; 2]>>,
+    tries: u8,
+    sip_messages: u32,
+    gaps: u32,
+}
+
+/// An endpoint with its role.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Party {
+    /// Address.
+    pub ip: std::net::IpAddr,
+    /// Port.
+    pub port: u16,
+    /// `cucm`, `expressway-c`, `jabber-or-webex`, `sip-client`, `sip-server`, `client`, `server`.
+    pub role: &'static str,
+}
+
+/// A RST that ended a connection.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Reset {
+    /// Frame.
+    pub frame: u64,
+    /// `client` or `server`.
+    pub sent_by: &'static str,
+}
+
+/// One TCP connection as the report and the rules see it.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Connection {
+    /// Wireshark's `tcp.stream`.
+    pub tcp_stream: u64,
+    /// The side that opened it.
+    pub client: Party,
+    /// The side that accepted it.
+    pub server: Party,
+    /// What the server port is: `sip-oauth`, `sip-mra-oauth`, `sip-tls`, `sip`, `other`.
+    pub port_kind: PortKind,
+    /// `tls`, `sip`, `http`, `other`, `unknown`.
+    pub protocol: Proto,
+    /// How it went.
+    pub outcome: Outcome,
+    /// `client` or `server`: who sent the first FIN or RST.
+    pub ended_by: Option<&'static str>,
+    /// Whether roles come from the SYN (`syn`) or were inferred (`inferred`).
+    pub roles_from: &'static str,
+    /// First frame.
+    pub first_frame: u64,
+    /// Time of the first frame.
+    pub first_time: Ts,
+    /// Last frame.
+    pub last_frame: u64,
+    /// Time of the last frame.
+    pub last_time: Ts,
+    /// Frames.
+    pub packets: u64,
+    /// Payload bytes client to server.
+    pub bytes_to_server: u64,
+    /// Payload bytes server to client.
+    pub bytes_to_client: u64,
+    /// Frames of the client's SYNs.
+    pub syn_frames: Vec<u64>,
+    /// Frame of the SYN/ACK.
+    pub synack_frame: Option<u64>,
+    /// Frame of the client's first FIN.
+    pub client_fin_frame: Option<u64>,
+    /// Frame of the server's first FIN.
+    pub server_fin_frame: Option<u64>,
+    /// The RST, if any.
+    pub rst: Option<Reset>,
+    /// Segments that only repeated bytes already seen.
+    pub retransmissions: u64,
+    /// Bytes missing from the capture (lost segments, snap length).
+    pub lost_bytes: u64,
+    /// TLS, when the connection carries it.
+    pub tls: Option<TlsSummary>,
+    /// SIP messages read on this connection (in clear).
+    pub sip_messages: u32,
+}
+
+impl Connection {
+    /// Time of a frame within this connection, best effort (first or last frame time).
+    pub fn is_oauth(&self) -> bool {
+        matches!(self.port_kind, PortKind::SipOAuth | PortKind::SipMraOAuth)
+    }
+}
+
+/// Everything one capture showed, ready for the rules.
+#[derive(Debug, Default)]
+pub struct CaptureFacts {
+    /// The capture.
+    pub info: Option<CaptureInfo>,
+    /// TCP connections in `tcp.stream` order.
+    pub connections: Vec<Connection>,
+    /// SIP messages in frame order.
+    pub sip: Vec<SipMessage>,
+    /// SIP transactions (requests with their responses).
+    pub transactions: Vec<Transaction>,
+    /// Registrations per device.
+    pub registrations: Vec<Registration>,
+    /// What could not be decoded or seen, limits hit.
+    pub notes: Vec<String>,
+    /// Decoder counters.
+    pub decode: DecodeStats,
+}
+
+struct Hints<'c>(&'c Config);
+
+impl RoleHint for Hints<'_> {
+    fn sender_is_client(&self, src: &Endpoint, dst: &Endpoint, payload: &[u8]) -> Option<bool> {
+        if tls::looks_like_client_hello(payload) {
+            return Some(true);
+        }
+        if payload.starts_with(b"SIP/2.0 ") || payload.starts_with(b"HTTP/1.") {
+            return Some(false);
+        }
+        let (s, d) = (self.0.port_kind(src.port), self.0.port_kind(dst.port));
+        match (s != PortKind::Other, d != PortKind::Other) {
+            (false, true) => Some(true),
+            (true, false) => Some(false),
+            _ => Some(dst.port <= src.port),
+        }
+    }
+}
+
+/// The streaming analysis of one capture.
+pub struct Analyzer<'c> {
+    cfg: &'c Config,
+    decoder: Decoder,
+    table: Table<ConnApp>,
+    sip: Vec<SipMessage>,
+    sip_dropped: u64,
+    udp_sip: u64,
+}
+
+impl<'c> Analyzer<'c> {
+    /// A fresh analysis with `cfg`.
+    pub fn new(cfg: &'c Config) -> Self {
+        Analyzer {
+            cfg,
+            decoder: Decoder::new(),
+            table: Table::default(),
+            sip: Vec::new(),
+            sip_dropped: 0,
+            udp_sip: 0,
+        }
+    }
+}
+
+fn push_sip(store: &mut Vec<SipMessage>, dropped: &mut u64, m: SipMessage) {
+    if store.len() < MAX_SIP_MESSAGES {
+        store.push(m);
+    } else {
+        *dropped += 1;
+    }
+}
+
+impl ConnApp {
+    fn event(
+        &mut self,
+        meta: &ConnMeta,
+        ev: Event<'_>,
+        store: &mut Vec<SipMessage>,
+        dropped: &mut u64,
+    ) {
+        match ev {
+            Event::Data(dir, bytes, frame, ts) => {
+                if self.proto == Proto::Unknown {
+                    self.classify(bytes);
+                }
+                match self.proto {
+                    Proto::Tls => {
+                        if let Some(t) = self.tls.as_mut() {
+                            t.data(dir, bytes, frame, ts);
+                        }
+                    }
+                    Proto::Sip => {
+                        let (src, dst) = match dir {
+                            Dir::ToServer => (meta.client, meta.server),
+                            Dir::ToClient => (meta.server, meta.client),
+                        };
+                        let ctx = sip::Context {
+                            frame,
+                            time: ts,
+                            transport: "tcp",
+                            tcp_stream: Some(meta.stream),
+                            src,
+                            dst,
+                        };
+                        let count = &mut self.sip_messages;
+                        if let Some(f) = self.sip.as_mut() {
+                            f[dir.idx()].push(bytes, &mut |m| {
+                                *count += 1;
+                                push_sip(
+                                    store,
+                                    dropped,
+                                    sip::build(m.start, m.headers, m.body_len, &ctx),
+                                );
+                            });
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Event::Gap(dir, _, _, _) => {
+                self.gaps += 1;
+                if let Some(t) = self.tls.as_mut() {
+                    t.gap(dir);
+                }
+                if let Some(f) = self.sip.as_mut() {
+                    f[dir.idx()].gap();
+                }
+                if self.proto == Proto::Other {
+                    // Content after a gap may be recognizable (capture started mid-stream).
+                    self.proto = Proto::Unknown;
+                    self.tries = 0;
+                }
+            }
+            Event::Fin(..) | Event::Rst(..) => {}
+        }
+    }
+
+    fn classify(&mut self, b: &[u8]) {
+        if tls::looks_like_tls(b) {
+            self.proto = Proto::Tls;
+            self.tls = Some(Box::default());
+        } else if b.starts_with(b"SIP/2.0") || find_start(b) == Some(0) {
+            self.proto = Proto::Sip;
+            self.sip = Some(Box::default());
+        } else if b.starts_with(b"HTTP/1.")
+            || [&b"GET "[..], b"POST ", b"PUT ", b"HEAD "]
+                .iter()
+                .any(|m| b.starts_with(m))
+        {
+            self.proto = Proto::Http;
+        } else {
+            self.tries += 1;
+            if self.tries >= 4 {
+                self.proto = Proto::Other;
+            }
+        }
+    }
+}
+
+impl CaptureSink for Analyzer<'_> {
+    fn frame(&mut self, frame: &Frame<'_>) {
+        let cfg = self.cfg;
+        let table = &mut self.table;
+        let store = &mut self.sip;
+        let dropped = &mut self.sip_dropped;
+        let udp_sip = &mut self.udp_sip;
+        self.decoder
+            .decode(frame, &mut |p: &Packet<'_>| match p.transport {
+                Transport::Tcp(seg) => {
+                    let src = Endpoint {
+                        ip: p.src,
+                        port: seg.sport,
+                    };
+                    let dst = Endpoint {
+                        ip: p.dst,
+                        port: seg.dport,
+                    };
+                    table.segment(
+                        src,
+                        dst,
+                        &seg,
+                        p.missing,
+                        p.frame,
+                        p.ts,
+                        &Hints(cfg),
+                        &mut |meta, app, ev| app.event(meta, ev, store, dropped),
+                    );
+                }
+                Transport::Udp {
+                    sport,
+                    dport,
+                    payload,
+                } => {
+                    if payload.len() < 12 || payload.iter().take(4).any(|c| *c == 0) {
+                        return;
+                    }
+                    let ctx = sip::Context {
+                        frame: p.frame,
+                        time: p.ts,
+                        transport: "udp",
+                        tcp_stream: None,
+                        src: Endpoint {
+                            ip: p.src,
+                            port: sport,
+                        },
+                        dst: Endpoint {
+                            ip: p.dst,
+                            port: dport,
+                        },
+                    };
+                    if let Some(m) = sip::parse_datagram(payload, &ctx) {
+                        *udp_sip += 1;
+                        push_sip(store, dropped, m);
+                    }
+                }
+            });
+    }
+}
+
+impl Analyzer<'_> {
+    /// Ends the analysis: flushes reassembly and returns what the capture showed.
+    pub fn finish(mut self, info: CaptureInfo) -> CaptureFacts {
+        let store = &mut self.sip;
+        let dropped = &mut self.sip_dropped;
+        self.table
+            .finish(&mut |meta, app, ev| app.event(meta, ev, store, dropped));
+        let mut notes = Vec::new();
+        if let Some(stop) = &info.stopped {
+            notes.push(format!(
+                "{stop}; findings cover the frames before that point"
+            ));
+        }
+        let cfg = self.cfg;
+        let mut connections = Vec::with_capacity(self.table.conns.len());
+        let mut undecrypted_oauth = 0;
+        for c in &self.table.conns {
+            let m = &c.meta;
+            let kind = cfg.port_kind(m.server.port);
+            let (client_role, server_role) = kind.roles();
+            let (retransmissions, lost_bytes) = c.loss();
+            let tls = c.app.tls.as_ref().map(|t| t.summary.clone());
+            if let Some(t) = &tls {
+                if t.application_records.iter().sum::<u64>() > 0
+                    && c.app.sip_messages == 0
+                    && kind.is_sip()
+                {
+                    undecrypted_oauth += 1;
+                }
+                if let Some(why) = &t.malformed {
+                    notes.push(format!("tcp.stream {}: TLS: {why}", m.stream));
+                }
+            }
+            if c.app.gaps > 0 && kind != PortKind::Other {
+                notes.push(format!(
+                    "tcp.stream {}: {} byte(s) missing from the capture; decoding resumed after each gap",
+                    m.stream, lost_bytes
+                ));
+            }
+            connections.push(Connection {
+                tcp_stream: m.stream,
+                client: Party {
+                    ip: m.client.ip,
+                    port: m.client.port,
+                    role: client_role,
+                },
+                server: Party {
+                    ip: m.server.ip,
+                    port: m.server.port,
+                    role: server_role,
+                },
+                port_kind: kind,
+                protocol: c.app.proto,
+                outcome: m.outcome(),
+                ended_by: m.ended_by().map(Dir::sender),
+                roles_from: if m.roles_from_syn { "syn" } else { "inferred" },
+                first_frame: m.first.0,
+                first_time: m.first.1,
+                last_frame: m.last.0,
+                last_time: m.last.1,
+                packets: m.packets,
+                bytes_to_server: m.bytes[0],
+                bytes_to_client: m.bytes[1],
+                syn_frames: m.syn_frames.clone(),
+                synack_frame: m.synack,
+                client_fin_frame: m.fin[0].map(|f| f.0),
+                server_fin_frame: m.fin[1].map(|f| f.0),
+                rst: m.rst.map(|(d, f, _)| Reset {
+                    frame: f,
+                    sent_by: d.sender(),
+                }),
+                retransmissions,
+                lost_bytes,
+                tls,
+                sip_messages: c.app.sip_messages,
+            });
+        }
+        if undecrypted_oauth > 0 {
+            notes.push(format!(
+                "{undecrypted_oauth} TLS connection(s) on SIP ports carried encrypted application data: the SIP inside \
+                 (REGISTER, 401/403/407 answers, Warning texts) cannot be read without the session keys. \
+                 Capture a key log on a lab client (SSLKEYLOGFILE) or embed one with \
+                 `editcap --inject-secrets tls,keys.txt`."
+            ));
+        }
+        if self.sip_dropped > 0 {
+            notes.push(format!(
+                "limit: more than {MAX_SIP_MESSAGES} SIP messages; {} later ones were counted but not analyzed",
+                self.sip_dropped
+            ));
+        }
+        let d = &self.decoder.stats;
+        if d.malformed > 0 {
+            if let Some((f, why)) = &d.first_malformed {
+                notes.push(format!(
+                    "{} frame(s) could not be decoded (first: frame {f}, {why})",
+                    d.malformed
+                ));
+            }
+        }
+        if d.truncated > 0 {
+            notes.push(format!(
+                "{} frame(s) were cut by the snap length; the missing bytes are treated as gaps",
+                d.truncated
+            ));
+        }
+        if d.fragments_dropped > 0 {
+            notes.push(format!(
+                "limit: {} fragmented datagram(s) were dropped incomplete (fragment pool limits or age)",
+                d.fragments_dropped
+            ));
+        }
+        let mut sip = self.sip;
+        sip.sort_by_key(|m| m.frame);
+        let (transactions, registrations) = registration::build(&sip);
+        CaptureFacts {
+            info: Some(info),
+            connections,
+            sip,
+            transactions,
+            registrations,
+            notes,
+            decode: self.decoder.stats.clone(),
+        }
+    }
+}

@@ -1,0 +1,415 @@
+//! SIP in clear: messages framed by Content-Length on streams or one per UDP datagram, with
+//! the fields triage needs. Credentials are redacted as the message is parsed, so no later
+//! stage can print them.
+
+pub mod framer;
+pub mod parse;
+
+use serde::Serialize;
+
+use crate::flow::Endpoint;
+use crate::time::Ts;
+pub use parse::StartLine;
+
+/// Largest header block accepted.
+pub const MAX_HEADER: usize = 64 * 1024;
+/// Largest body kept; a larger one is skipped (its length is still known).
+pub const MAX_BODY: usize = 1024 * 1024;
+
+/// A SIP Warning header.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Warning {
+    /// Warn-code (399 for CUCM's own texts).
+    pub code: u16,
+    /// Warn-agent (usually the CUCM host name).
+    pub agent: String,
+    /// The quoted text.
+    pub text: String,
+}
+
+/// What an auth header says, never the credential itself.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Auth {
+    /// Header name (`Proxy-Authenticate`, `Authorization`, ...).
+    pub header: String,
+    /// `Bearer`, `Digest`, ...
+    pub scheme: String,
+    /// The realm, if given.
+    pub realm: Option<String>,
+    /// A credential (token, digest response) was present (and is redacted).
+    pub has_credentials: bool,
+}
+
+/// One SIP message.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct SipMessage {
+    /// Frame where the message completed.
+    pub frame: u64,
+    /// Capture time.
+    pub time: Ts,
+    /// `udp`, `tcp` or `tls`.
+    pub transport: &'static str,
+    /// Wireshark `tcp.stream`, for TCP.
+    pub tcp_stream: Option<u64>,
+    /// Sender.
+    pub src: Endpoint,
+    /// Receiver.
+    pub dst: Endpoint,
+    /// Method (requests) or the CSeq method (responses).
+    pub method: String,
+    /// Status code (responses).
+    pub status: Option<u16>,
+    /// Reason phrase (responses).
+    pub reason: Option<String>,
+    /// Request-URI (requests).
+    pub uri: Option<String>,
+    /// Headers in order (credentials redacted).
+    pub headers: Vec<(String, String)>,
+    /// Body length.
+    pub body_len: usize,
+    /// Call-ID.
+    pub call_id: Option<String>,
+    /// CSeq number.
+    pub cseq: Option<u32>,
+    /// Branch of the top Via.
+    pub branch: Option<String>,
+    /// Device name from Contact (`+u.sip!devicename.ccm.cisco.com`).
+    pub device: Option<String>,
+    /// To URI.
+    pub to: Option<String>,
+    /// Warning headers.
+    pub warnings: Vec<Warning>,
+    /// Auth headers.
+    pub auth: Vec<Auth>,
+    /// Expires header, or the Contact's expires parameter.
+    pub expires: Option<u32>,
+    /// Retry-After seconds.
+    pub retry_after: Option<u32>,
+    /// Reason header.
+    pub reason_header: Option<String>,
+    /// User-Agent.
+    pub user_agent: Option<String>,
+    /// Server.
+    pub server: Option<String>,
+}
+
+impl SipMessage {
+    /// Whether this is a request.
+    pub fn is_request(&self) -> bool {
+        self.status.is_none()
+    }
+
+    /// First value of a header.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Whether an auth header of `header` with `scheme` is present.
+    pub fn has_auth(&self, header: &str, scheme: &str) -> bool {
+        self.auth
+            .iter()
+            .any(|a| a.header.eq_ignore_ascii_case(header) && a.scheme.eq_ignore_ascii_case(scheme))
+    }
+
+    /// `SIP/2.0 403 Forbidden` or `REGISTER sip:...`: one line for reports.
+    pub fn summary_line(&self) -> String {
+        match (self.status, &self.reason, &self.uri) {
+            (Some(c), r, _) => format!("{c} {} ({})", r.as_deref().unwrap_or(""), self.method),
+            (None, _, Some(u)) => format!("{} {u}", self.method),
+            _ => self.method.clone(),
+        }
+    }
+}
+
+/// Where a message travelled.
+#[derive(Clone, Copy, Debug)]
+pub struct Context {
+    /// Frame where it completed.
+    pub frame: u64,
+    /// Time.
+    pub time: Ts,
+    /// `udp`, `tcp` or `tls`.
+    pub transport: &'static str,
+    /// tcp.stream.
+    pub tcp_stream: Option<u64>,
+    /// Sender.
+    pub src: Endpoint,
+    /// Receiver.
+    pub dst: Endpoint,
+}
+
+/// Splits `bytes` at the first empty line: `(start line, header block, offset of the body)`.
+pub fn split_head(bytes: &[u8]) -> Option<(&[u8], &[u8], usize)> {
+    let end = find_head_end(bytes)?;
+    let head = &bytes[..end.0];
+    let nl = head.iter().position(|&c| c == b'\n').unwrap_or(head.len());
+    let first = head[..nl].strip_suffix(b"\r").unwrap_or(&head[..nl]);
+    Some((first, head.get(nl + 1..).unwrap_or(&[]), end.1))
+}
+
+/// `(end of headers, start of body)` for CRLFCRLF or LFLF.
+pub fn find_head_end(b: &[u8]) -> Option<(usize, usize)> {
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\n' {
+            if b.get(i + 1) == Some(&b'\n') {
+                return Some((i, i + 2));
+            }
+            if b.get(i + 1) == Some(&b'\r') && b.get(i + 2) == Some(&b'\n') {
+                return Some((i, i + 3));
+            }
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The Content-Length header of a header block, if present and numeric.
+pub fn content_length(headers: &[(String, String)]) -> Option<usize> {
+    headers
+        .iter()
+        .find(|(n, _)| n == "Content-Length")
+        .and_then(|(_, v)| v.trim().parse().ok())
+}
+
+fn param<'a>(v: &'a str, name: &str) -> Option<&'a str> {
+    let lower = v.to_ascii_lowercase();
+    let needle = format!("{}=", name.to_ascii_lowercase());
+    let mut from = 0;
+    while let Some(p) = lower[from..].find(&needle) {
+        let at = from + p;
+        let before = lower[..at].chars().last();
+        if matches!(before, Some(';') | Some(' ') | Some(',') | None) {
+            let val = &v[at + needle.len()..];
+            if let Some(q) = val.strip_prefix('"') {
+                return q.find('"').map(|e| &q[..e]);
+            }
+            let end = val.find([';', ',', '>', ' ']).unwrap_or(val.len());
+            return Some(&val[..end]);
+        }
+        from = at + needle.len();
+    }
+    None
+}
+
+fn warning(v: &str) -> Option<Warning> {
+    let v = v.trim();
+    let (code, rest) = v.split_once(' ')?;
+    let (agent, text) = rest.trim_start().split_once(' ').unwrap_or((rest, ""));
+    Some(Warning {
+        code: code.parse().ok()?,
+        agent: agent.to_string(),
+        text: text.trim().trim_matches('"').to_string(),
+    })
+}
+
+fn auth(header: &str, v: &str) -> (Auth, String) {
+    let v = v.trim();
+    let (scheme, rest) = v.split_once([' ', '\t']).unwrap_or((v, ""));
+    let params = parse::auth_params(rest);
+    let realm = params
+        .iter()
+        .find(|(n, _)| n == "realm")
+        .map(|(_, v)| v.clone());
+    let secret_names = ["token", "response", "cnonce", ""];
+    let has_credentials = params
+        .iter()
+        .any(|(n, _)| secret_names.contains(&n.as_str()));
+    let redacted: Vec<String> = params
+        .iter()
+        .map(|(n, val)| {
+            if secret_names.contains(&n.as_str()) {
+                let label = if n.is_empty() { "credentials" } else { n };
+                format!("{label}=<redacted {} chars>", val.len())
+            } else {
+                format!("{n}=\"{val}\"")
+            }
+        })
+        .collect();
+    (
+        Auth {
+            header: header.to_string(),
+            scheme: scheme.to_string(),
+            realm,
+            has_credentials,
+        },
+        format!("{scheme} {}", redacted.join(", ")),
+    )
+}
+
+/// Builds a message from its start line, header block and body length. Credentials in
+/// Authorization and Proxy-Authorization are redacted here.
+pub fn build(
+    start: StartLine,
+    mut headers: Vec<(String, String)>,
+    body_len: usize,
+    ctx: &Context,
+) -> SipMessage {
+    let mut msg_auth = Vec::new();
+    let mut warnings = Vec::new();
+    for (name, value) in headers.iter_mut() {
+        match name.as_str() {
+            "Authorization" | "Proxy-Authorization" | "WWW-Authenticate" | "Proxy-Authenticate" => {
+                let (a, shown) = auth(name, value);
+                if name.ends_with("ization") {
+                    *value = shown;
+                }
+                msg_auth.push(a);
+            }
+            "Warning" => warnings.extend(warning(value)),
+            _ => {}
+        }
+    }
+    let first = |n: &str| headers.iter().find(|(h, _)| h == n).map(|(_, v)| v.clone());
+    let cseq = first("CSeq");
+    let (cseq_num, cseq_method) = match cseq
+        .as_deref()
+        .map(|c| c.split_whitespace().collect::<Vec<_>>())
+    {
+        Some(p) if p.len() >= 2 => (p[0].parse().ok(), Some(p[1].to_string())),
+        _ => (None, None),
+    };
+    let contact = first("Contact");
+    let device = contact
+        .as_deref()
+        .and_then(|c| param(c, "+u.sip!devicename.ccm.cisco.com"))
+        .map(str::to_string);
+    let expires = first("Expires")
+        .and_then(|e| e.trim().parse().ok())
+        .or_else(|| {
+            contact
+                .as_deref()
+                .and_then(|c| param(c, "expires"))
+                .and_then(|e| e.parse().ok())
+        });
+    let to = first("To").map(|t| {
+        let t = t.as_str();
+        match (t.find('<'), t.find('>')) {
+            (Some(a), Some(b)) if b > a => t[a + 1..b].to_string(),
+            _ => t.split(';').next().unwrap_or(t).trim().to_string(),
+        }
+    });
+    let (method, status, reason, uri) = match start {
+        StartLine::Request { method, uri } => (method, None, None, Some(uri)),
+        StartLine::Response { code, reason } => (
+            cseq_method.clone().unwrap_or_default(),
+            Some(code),
+            Some(reason),
+            None,
+        ),
+    };
+    SipMessage {
+        frame: ctx.frame,
+        time: ctx.time,
+        transport: ctx.transport,
+        tcp_stream: ctx.tcp_stream,
+        src: ctx.src,
+        dst: ctx.dst,
+        method,
+        status,
+        reason,
+        uri,
+        call_id: first("Call-ID"),
+        cseq: cseq_num,
+        branch: first("Via")
+            .as_deref()
+            .and_then(|v| param(v, "branch"))
+            .map(str::to_string),
+        device,
+        to,
+        warnings,
+        auth: msg_auth,
+        expires,
+        retry_after: first("Retry-After").and_then(|r| {
+            r.split([';', ' ', '('])
+                .next()
+                .and_then(|n| n.trim().parse().ok())
+        }),
+        reason_header: first("Reason"),
+        user_agent: first("User-Agent"),
+        server: first("Server"),
+        body_len,
+        headers,
+    }
+}
+
+/// Parses one UDP datagram (junk before the start line is skipped; the body is the rest).
+pub fn parse_datagram(payload: &[u8], ctx: &Context) -> Option<SipMessage> {
+    let start = framer::find_start(payload)?;
+    let bytes = &payload[start..];
+    let (first, block, body_at) = match split_head(bytes) {
+        Some(x) => x,
+        None => {
+            // No empty line: headers run to the end of the datagram.
+            let nl = bytes
+                .iter()
+                .position(|&c| c == b'\n')
+                .unwrap_or(bytes.len());
+            let first = bytes[..nl].strip_suffix(b"\r").unwrap_or(&bytes[..nl]);
+            (first, bytes.get(nl + 1..).unwrap_or(&[]), bytes.len())
+        }
+    };
+    let sl = parse::start_line(first)?;
+    let hs = parse::headers(block);
+    Some(build(sl, hs, bytes.len() - body_at, ctx))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx() -> Context {
+        let e = Endpoint {
+            ip: [10, 0, 0, 1].into(),
+            port: 5060,
+        };
+        Context {
+            frame: 1,
+            time: Ts(0),
+            transport: "udp",
+            tcp_stream: None,
+            src: e,
+            dst: e,
+        }
+    }
+
+    #[test]
+    fn cisco_register_fields_and_redaction() {
+        let m = b"REGISTER sip:cucm.example.com SIP/2.0\r\n\
+Via: SIP/2.0/TLS 10.0.0.5:51234;branch=z9hG4bK00aa\r\n\
+To: <sip:1001@cucm.example.com>\r\nCall-ID: c1@10.0.0.5\r\nCSeq: 102 REGISTER\r\n\
+Contact: <sip:x@10.0.0.5:51234;transport=tls>;+sip.instance=\"<urn:uuid:1>\";+u.sip!devicename.ccm.cisco.com=\"CSFrado\";+u.sip!model.ccm.cisco.com=\"503\"\r\n\
+Proxy-Authorization: Bearer token=\"eyJhbGciOiJSUzI1NiJ9.c2VjcmV0.c2ln\"\r\nExpires: 3600\r\nContent-Length: 0\r\n\r\n";
+        let msg = parse_datagram(m, &ctx()).expect("parses");
+        assert_eq!(msg.device.as_deref(), Some("CSFrado"));
+        assert_eq!(msg.cseq, Some(102));
+        assert_eq!(msg.branch.as_deref(), Some("z9hG4bK00aa"));
+        assert_eq!(msg.expires, Some(3600));
+        assert!(msg.has_auth("Proxy-Authorization", "bearer"));
+        let shown = msg.header("Proxy-Authorization").unwrap_or_default();
+        assert!(!shown.contains("eyJ"), "token leaked: {shown}");
+        assert!(shown.contains("redacted"));
+        let json = serde_json::to_string(&msg).unwrap_or_default();
+        assert!(!json.contains("c2VjcmV0"));
+    }
+
+    #[test]
+    fn warning_and_retry_after() {
+        let m = b"SIP/2.0 403 Forbidden\nCSeq: 2 REGISTER\nWarning: 399 UCM2-PUB \"SIP OAuth Registration port Mismatch\"\nRetry-After: 35\n\n";
+        let msg = parse_datagram(m, &ctx()).expect("parses");
+        assert_eq!(msg.status, Some(403));
+        assert_eq!(msg.method, "REGISTER");
+        assert_eq!(msg.retry_after, Some(35));
+        assert_eq!(
+            msg.warnings,
+            vec![Warning {
+                code: 399,
+                agent: "UCM2-PUB".into(),
+                text: "SIP OAuth Registration port Mismatch".into()
+            }]
+        );
+    }
+}

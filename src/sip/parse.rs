@@ -1,0 +1,229 @@
+//! SIP start lines and headers on nom: what Cisco clients and CUCM send, leniently.
+//!
+//! Headers stay in order with repeats; compact forms are expanded; folded lines are joined;
+//! CRLF and bare LF line ends are both accepted.
+
+use nom::branch::alt;
+use nom::bytes::complete::{tag, take_till, take_while1, take_while_m_n};
+use nom::character::complete::{char, space0, space1};
+use nom::combinator::{map, map_res, rest};
+use nom::sequence::{preceded, terminated};
+use nom::{IResult, Parser};
+
+/// The first line of a SIP message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StartLine {
+    /// `METHOD uri SIP/2.0`
+    Request {
+        /// Method.
+        method: String,
+        /// Request-URI.
+        uri: String,
+    },
+    /// `SIP/2.0 code reason`
+    Response {
+        /// Status code.
+        code: u16,
+        /// Reason phrase.
+        reason: String,
+    },
+}
+
+fn is_token(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || b"-.!%*_+`'~".contains(&c)
+}
+
+fn status_line(i: &[u8]) -> IResult<&[u8], StartLine> {
+    map(
+        (
+            tag(&b"SIP/2.0"[..]),
+            space1,
+            map_res(
+                take_while_m_n(3, 3, |c: u8| c.is_ascii_digit()),
+                |d: &[u8]| std::str::from_utf8(d).unwrap_or("x").parse::<u16>(),
+            ),
+            space0,
+            rest,
+        ),
+        |(_, _, code, _, reason): (_, _, u16, _, &[u8])| StartLine::Response {
+            code,
+            reason: String::from_utf8_lossy(reason).trim().to_string(),
+        },
+    )
+    .parse(i)
+}
+
+fn request_line(i: &[u8]) -> IResult<&[u8], StartLine> {
+    let (i, method) = terminated(take_while1(|c: u8| c.is_ascii_uppercase()), space1).parse(i)?;
+    let (i, uri) = terminated(take_till(|c| c == b' '), space1).parse(i)?;
+    let (i, _) = terminated(tag(&b"SIP/2.0"[..]), space0).parse(i)?;
+    if !i.is_empty() || uri.is_empty() {
+        return Err(nom::Err::Error(nom::error::Error::new(
+            i,
+            nom::error::ErrorKind::Verify,
+        )));
+    }
+    Ok((
+        i,
+        StartLine::Request {
+            method: String::from_utf8_lossy(method).into_owned(),
+            uri: String::from_utf8_lossy(uri).into_owned(),
+        },
+    ))
+}
+
+/// Parses a start line (without its line end).
+pub fn start_line(line: &[u8]) -> Option<StartLine> {
+    alt((status_line, request_line))
+        .parse(line)
+        .ok()
+        .map(|(_, s)| s)
+}
+
+/// Whether `line` (without line end) is a SIP start line.
+pub fn is_start_line(line: &[u8]) -> bool {
+    start_line(line).is_some()
+}
+
+fn header_line(i: &[u8]) -> IResult<&[u8], (&[u8], &[u8])> {
+    (
+        terminated(take_while1(is_token), space0),
+        preceded((char(':'), space0), rest),
+    )
+        .parse(i)
+}
+
+/// Expands compact header names and canonicalizes the case of the common ones.
+pub fn canonical_name(raw: &str) -> String {
+    let lower = raw.to_ascii_lowercase();
+    let full = match lower.as_str() {
+        "i" | "call-id" => "Call-ID",
+        "m" | "contact" => "Contact",
+        "e" | "content-encoding" => "Content-Encoding",
+        "l" | "content-length" => "Content-Length",
+        "c" | "content-type" => "Content-Type",
+        "f" | "from" => "From",
+        "t" | "to" => "To",
+        "v" | "via" => "Via",
+        "k" | "supported" => "Supported",
+        "s" | "subject" => "Subject",
+        "o" | "event" => "Event",
+        "r" | "refer-to" => "Refer-To",
+        "u" | "allow-events" => "Allow-Events",
+        "x" | "session-expires" => "Session-Expires",
+        "cseq" => "CSeq",
+        "www-authenticate" => "WWW-Authenticate",
+        "proxy-authenticate" => "Proxy-Authenticate",
+        "proxy-authorization" => "Proxy-Authorization",
+        "authorization" => "Authorization",
+        "warning" => "Warning",
+        "expires" => "Expires",
+        "retry-after" => "Retry-After",
+        "reason" => "Reason",
+        "user-agent" => "User-Agent",
+        "server" => "Server",
+        _ => return raw.to_string(),
+    };
+    full.to_string()
+}
+
+/// Splits a header block (start line excluded) into `(name, value)` pairs, joining folded lines.
+pub fn headers(block: &[u8]) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for line in block.split(|&c| c == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.is_empty() {
+            continue;
+        }
+        if line[0] == b' ' || line[0] == b'\t' {
+            if let Some(last) = out.last_mut() {
+                last.1.push(' ');
+                last.1.push_str(String::from_utf8_lossy(line).trim());
+            }
+            continue;
+        }
+        if let Ok((_, (name, value))) = header_line(line) {
+            let name = canonical_name(&String::from_utf8_lossy(name));
+            out.push((name, String::from_utf8_lossy(value).trim().to_string()));
+        }
+    }
+    out
+}
+
+/// Parameters of an auth header value after its scheme: `name=value` or `name="value"`,
+/// separated by commas.
+pub fn auth_params(v: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut rest = v.trim();
+    while !rest.is_empty() {
+        rest = rest.trim_start_matches([',', ' ', '\t']);
+        let Some(eq) = rest.find('=') else {
+            if !rest.is_empty() {
+                out.push((String::new(), rest.to_string()));
+            }
+            break;
+        };
+        let name = rest[..eq].trim().to_ascii_lowercase();
+        let after = rest[eq + 1..].trim_start();
+        let (value, next) = if let Some(q) = after.strip_prefix('"') {
+            match q.find('"') {
+                Some(end) => (q[..end].to_string(), &q[end + 1..]),
+                None => (q.to_string(), ""),
+            }
+        } else {
+            let end = after.find(',').unwrap_or(after.len());
+            (after[..end].trim().to_string(), &after[end..])
+        };
+        out.push((name, value));
+        rest = next;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn start_lines() {
+        assert_eq!(
+            start_line(b"SIP/2.0 403 Forbidden"),
+            Some(StartLine::Response {
+                code: 403,
+                reason: "Forbidden".into()
+            })
+        );
+        assert_eq!(
+            start_line(b"REGISTER sip:cucm.example.com SIP/2.0"),
+            Some(StartLine::Request {
+                method: "REGISTER".into(),
+                uri: "sip:cucm.example.com".into()
+            })
+        );
+        assert_eq!(start_line(b"GET / HTTP/1.1"), None);
+        assert_eq!(start_line(b"HTTP/1.1 200 OK"), None);
+    }
+
+    #[test]
+    fn headers_keep_order_repeats_compact_forms_and_folding() {
+        let h = headers(b"v: SIP/2.0/TCP a;branch=z9hG4bK1\nVia: SIP/2.0/TCP b\r\ni: abc\r\nSubject: one\r\n  two\r\nl:0\r\n");
+        let names: Vec<&str> = h.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            ["Via", "Via", "Call-ID", "Subject", "Content-Length"]
+        );
+        assert_eq!(h[3].1, "one two");
+        assert_eq!(h[4].1, "0");
+    }
+
+    #[test]
+    fn bearer_and_digest_params() {
+        assert_eq!(
+            auth_params(r#"realm="ccmsipline""#),
+            vec![("realm".to_string(), "ccmsipline".to_string())]
+        );
+        let p = auth_params(r#"username="bob", realm="x, y",nonce=abc"#);
+        assert_eq!(p[1], ("realm".into(), "x, y".into()));
+        assert_eq!(p[2], ("nonce".into(), "abc".into()));
+    }
+}

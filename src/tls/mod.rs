@@ -1,0 +1,573 @@
+//! TLS without keys: records across segments, handshake messages joined across records,
+//! hellos, certificates, certificate requests and alerts with who sent them.
+//!
+//! Each direction is an incremental decoder: it keeps what it could not use yet, and a gap in
+//! the stream makes it resync on the next plausible record header.
+
+pub mod cert;
+pub mod names;
+
+use serde::Serialize;
+use tls_parser::{TlsMessage, TlsMessageHandshake};
+
+use crate::flow::Dir;
+use crate::time::Ts;
+pub use cert::CertInfo;
+
+/// Largest record accepted (2^14 plus expansion); a larger length means we lost sync.
+const MAX_RECORD: usize = 16384 + 2048;
+/// Largest handshake message joined across records.
+pub const MAX_HANDSHAKE: usize = 256 * 1024;
+/// Handshake steps remembered per connection.
+const MAX_STEPS: usize = 64;
+/// Alerts remembered per connection.
+const MAX_ALERTS: usize = 32;
+
+const HRR_RANDOM: [u8; 32] = [
+    0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
+    0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
+];
+
+/// Whether `b` starts like a TLS record (handshake, alert, CCS or application data).
+pub fn looks_like_tls(b: &[u8]) -> bool {
+    b.len() >= 3 && (20..=23).contains(&b[0]) && b[1] == 3 && b[2] <= 4
+}
+
+/// Whether `b` starts with a TLS ClientHello record.
+pub fn looks_like_client_hello(b: &[u8]) -> bool {
+    b.len() >= 6 && b[0] == 22 && b[1] == 3 && b[5] == 1
+}
+
+/// The ClientHello as seen.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct ClientHello {
+    /// Frame.
+    pub frame: u64,
+    /// Server name indication.
+    pub sni: Option<String>,
+    /// Versions offered (supported_versions, or the legacy version).
+    pub offered_versions: Vec<String>,
+    /// Number of cipher suites offered.
+    pub cipher_suites_offered: usize,
+}
+
+/// The ServerHello as seen.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct ServerHello {
+    /// Frame.
+    pub frame: u64,
+    /// Negotiated version (supported_versions for TLS 1.3).
+    pub version: String,
+    /// Negotiated cipher suite.
+    pub cipher_suite: String,
+    /// This was a HelloRetryRequest.
+    pub hello_retry_request: bool,
+}
+
+/// A presented certificate chain.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Chain {
+    /// Frame where the Certificate message completed.
+    pub frame: u64,
+    /// Its capture time.
+    pub time: Ts,
+    /// `client` or `server`.
+    pub presented_by: &'static str,
+    /// Leaf first.
+    pub certificates: Vec<CertInfo>,
+}
+
+/// A CertificateRequest.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct CertRequest {
+    /// Frame.
+    pub frame: u64,
+    /// Its capture time.
+    pub time: Ts,
+    /// The CA names the server accepts (empty: any).
+    pub ca_names: Vec<String>,
+}
+
+/// A TLS alert.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Alert {
+    /// Frame.
+    pub frame: u64,
+    /// Capture time.
+    pub time: Ts,
+    /// `client` or `server`.
+    pub sent_by: &'static str,
+    /// Direction it travelled.
+    #[serde(skip)]
+    pub dir: Dir,
+    /// Level code (1 warning, 2 fatal); `None` when encrypted.
+    pub level: Option<u8>,
+    /// Description code; `None` when encrypted.
+    pub code: Option<u8>,
+    /// Lowercase IANA name, or `encrypted`.
+    pub description: String,
+    /// The alert was inside an encrypted record (content hidden without keys).
+    pub encrypted: bool,
+    /// Handshake steps that preceded it in the connection.
+    #[serde(skip)]
+    pub after_steps: usize,
+}
+
+impl Alert {
+    /// A fatal alert (an encrypted one counts when its level is unknown).
+    pub fn is_fatal(&self) -> bool {
+        self.level == Some(2)
+    }
+}
+
+/// A step of the handshake, for the ladder and for "how far did it get".
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Step {
+    /// Frame.
+    pub frame: u64,
+    /// `client` or `server`.
+    pub from: &'static str,
+    /// Message name (`ClientHello`, `Certificate`, `ChangeCipherSpec`, `EncryptedHandshake`, ...).
+    pub message: String,
+}
+
+/// Everything seen of one TLS connection.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct TlsSummary {
+    /// First ClientHello.
+    pub client_hello: Option<ClientHello>,
+    /// Last ServerHello.
+    pub server_hello: Option<ServerHello>,
+    /// Certificate chains presented (server's and, in mutual TLS, client's).
+    pub chains: Vec<Chain>,
+    /// CertificateRequest from the server.
+    pub certificate_request: Option<CertRequest>,
+    /// Alerts in order.
+    pub alerts: Vec<Alert>,
+    /// Handshake steps in order (at most 64).
+    pub steps: Vec<Step>,
+    /// Application data records per direction `[client, server]`.
+    pub application_records: [u64; 2],
+    /// Application data bytes per direction.
+    pub application_bytes: [u64; 2],
+    /// Frame of the first application record per direction.
+    pub first_application_frame: [Option<u64>; 2],
+    /// Gaps the decoder had to resync after.
+    pub resyncs: u32,
+    /// Something that could not be parsed (first one).
+    pub malformed: Option<String>,
+}
+
+impl TlsSummary {
+    /// Negotiated version code, if a ServerHello was seen.
+    pub fn version(&self) -> Option<&str> {
+        self.server_hello.as_ref().map(|s| s.version.as_str())
+    }
+
+    /// Whether the handshake finished (both sides moved on to encrypted traffic or app data).
+    pub fn handshake_complete(&self) -> bool {
+        self.application_records[0] > 0 && self.application_records[1] > 0
+            || self
+                .steps
+                .iter()
+                .filter(|s| s.message == "Finished (encrypted)")
+                .count()
+                >= 2
+    }
+
+    /// Chain presented by `client` or `server`.
+    pub fn chain_of(&self, who: &str) -> Option<&Chain> {
+        self.chains.iter().find(|c| c.presented_by == who)
+    }
+
+    /// Whether a step with this message from `who` happened before `frame`.
+    pub fn saw_before(&self, who: &str, message: &str, frame: u64) -> bool {
+        self.steps
+            .iter()
+            .any(|s| s.from == who && s.message == message && s.frame <= frame)
+    }
+}
+
+#[derive(Default)]
+struct DirState {
+    buf: Vec<u8>,
+    hs: Vec<u8>,
+    /// Records of this direction are encrypted from now on.
+    encrypted: bool,
+    resync: bool,
+    dead: bool,
+}
+
+/// The TLS decoder of one connection.
+#[derive(Default)]
+pub struct TlsStream {
+    dirs: [DirState; 2],
+    version: u16,
+    tls13: bool,
+    client_flight_seen: bool,
+    client_flight_open: bool,
+    /// What was seen.
+    pub summary: TlsSummary,
+}
+
+impl TlsStream {
+    /// Stream bytes in direction `dir`, from `frame`.
+    pub fn data(&mut self, dir: Dir, bytes: &[u8], frame: u64, ts: Ts) {
+        let i = dir.idx();
+        if self.dirs[i].dead {
+            return;
+        }
+        self.dirs[i].buf.extend_from_slice(bytes);
+        let mut at = 0;
+        loop {
+            let buf = &self.dirs[i].buf[at..];
+            if self.dirs[i].resync {
+                match (0..buf.len().saturating_sub(4)).find(|&p| plausible_header(&buf[p..])) {
+                    Some(p) => {
+                        at += p;
+                        self.dirs[i].resync = false;
+                        continue;
+                    }
+                    None => {
+                        at += buf.len().saturating_sub(4);
+                        break;
+                    }
+                }
+            }
+            if buf.len() < 5 {
+                break;
+            }
+            if !plausible_header(buf) {
+                if buf[0] & 0x80 != 0 && self.summary.steps.is_empty() {
+                    self.summary.malformed = Some("SSLv2 record format (not decoded)".into());
+                    self.dirs[i].dead = true;
+                    at = self.dirs[i].buf.len();
+                    break;
+                }
+                self.note_malformed(frame, "record header out of sync");
+                self.dirs[i].resync = true;
+                at += 1;
+                continue;
+            }
+            let len = u16::from_be_bytes([buf[3], buf[4]]) as usize;
+            if buf.len() < 5 + len {
+                break;
+            }
+            let ctype = buf[0];
+            let record = buf[5..5 + len].to_vec();
+            at += 5 + len;
+            self.record(dir, ctype, &record, frame, ts);
+        }
+        self.dirs[i].buf.drain(..at.min(self.dirs[i].buf.len()));
+    }
+
+    /// Bytes missing in direction `dir`: drop partial state and resync.
+    pub fn gap(&mut self, dir: Dir) {
+        let d = &mut self.dirs[dir.idx()];
+        d.buf.clear();
+        d.hs.clear();
+        d.resync = true;
+        self.summary.resyncs += 1;
+    }
+
+    fn note_malformed(&mut self, frame: u64, what: &str) {
+        if self.summary.malformed.is_none() {
+            self.summary.malformed = Some(format!("frame {frame}: {what}"));
+        }
+    }
+
+    fn step(&mut self, dir: Dir, frame: u64, message: String) {
+        if self.summary.steps.len() < MAX_STEPS {
+            self.summary.steps.push(Step {
+                frame,
+                from: dir.sender(),
+                message,
+            });
+        }
+    }
+
+    fn record(&mut self, dir: Dir, ctype: u8, body: &[u8], frame: u64, ts: Ts) {
+        let i = dir.idx();
+        match ctype {
+            20 => {
+                // TLS 1.3 sends a compatibility CCS; it changes nothing.
+                if !self.tls13 {
+                    self.dirs[i].encrypted = true;
+                }
+                self.step(dir, frame, "ChangeCipherSpec".into());
+            }
+            21 => {
+                if body.len() == 2 && !(self.dirs[i].encrypted && self.tls13) {
+                    self.alert(dir, Some(body[0]), Some(body[1]), frame, ts);
+                } else if body.len() % 2 == 0 && !self.dirs[i].encrypted {
+                    for pair in body.chunks_exact(2) {
+                        self.alert(dir, Some(pair[0]), Some(pair[1]), frame, ts);
+                    }
+                } else {
+                    self.alert(dir, None, None, frame, ts);
+                }
+            }
+            22 => {
+                if self.dirs[i].encrypted {
+                    self.step(dir, frame, "Finished (encrypted)".into());
+                    return;
+                }
+                let d = &mut self.dirs[i];
+                d.hs.extend_from_slice(body);
+                if d.hs.len() > MAX_HANDSHAKE {
+                    d.hs.clear();
+                    self.note_malformed(frame, "handshake message over the size limit");
+                    return;
+                }
+                let mut at = 0;
+                loop {
+                    let hs = &self.dirs[i].hs[at..];
+                    if hs.len() < 4 {
+                        break;
+                    }
+                    let n = ((hs[1] as usize) << 16) | ((hs[2] as usize) << 8) | hs[3] as usize;
+                    if n > MAX_HANDSHAKE {
+                        self.note_malformed(frame, "handshake length beyond the limit");
+                        at = self.dirs[i].hs.len();
+                        break;
+                    }
+                    if hs.len() < 4 + n {
+                        break;
+                    }
+                    let msg = hs[..4 + n].to_vec();
+                    at += 4 + n;
+                    self.handshake(dir, &msg, frame, ts);
+                }
+                let d = &mut self.dirs[i];
+                d.hs.drain(..at.min(d.hs.len()));
+            }
+            23 => {
+                if self.tls13 {
+                    // Without keys, the first encrypted records of each side are its handshake
+                    // flight: the server's until the client answers, the client's until the
+                    // server speaks again.
+                    let in_flight = match dir {
+                        Dir::ToClient => {
+                            let open = !self.client_flight_seen;
+                            self.client_flight_open = false;
+                            open
+                        }
+                        Dir::ToServer => {
+                            if !self.client_flight_seen {
+                                self.client_flight_seen = true;
+                                self.client_flight_open = true;
+                            }
+                            self.client_flight_open
+                        }
+                    };
+                    if in_flight {
+                        self.step(dir, frame, "EncryptedHandshake".into());
+                        return;
+                    }
+                }
+                let s = &mut self.summary;
+                s.application_records[i] += 1;
+                s.application_bytes[i] += body.len() as u64;
+                s.first_application_frame[i].get_or_insert(frame);
+            }
+            _ => {}
+        }
+    }
+
+    fn alert(&mut self, dir: Dir, level: Option<u8>, code: Option<u8>, frame: u64, ts: Ts) {
+        let description = match code {
+            Some(c) => names::alert_description(c),
+            None => "encrypted".into(),
+        };
+        self.step(dir, frame, format!("Alert({description})"));
+        if self.summary.alerts.len() < MAX_ALERTS {
+            let after_steps = self.summary.steps.len().saturating_sub(1);
+            self.summary.alerts.push(Alert {
+                frame,
+                time: ts,
+                sent_by: dir.sender(),
+                dir,
+                level,
+                code,
+                description,
+                encrypted: code.is_none(),
+                after_steps,
+            });
+        }
+    }
+
+    fn handshake(&mut self, dir: Dir, msg: &[u8], frame: u64, ts: Ts) {
+        let t = msg[0];
+        let body = &msg[4..];
+        self.step(dir, frame, names::handshake_type(t));
+        match t {
+            1 => match tls_parser::parse_tls_message_handshake(msg) {
+                Ok((_, TlsMessage::Handshake(TlsMessageHandshake::ClientHello(ch)))) => {
+                    let mut sni = None;
+                    let mut offered = Vec::new();
+                    for (et, data) in extensions(ch.ext.unwrap_or(&[])) {
+                        match et {
+                            0 => sni = parse_sni(data),
+                            43 => {
+                                if let Some((&n, rest)) = data.split_first() {
+                                    for v in rest[..(n as usize).min(rest.len())].chunks_exact(2) {
+                                        let v = u16::from_be_bytes([v[0], v[1]]);
+                                        if v & 0x0f0f != 0x0a0a {
+                                            offered.push(names::version(v));
+                                        }
+                                    }
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
+                    if offered.is_empty() {
+                        offered.push(names::version(ch.version.0));
+                    }
+                    if self.summary.client_hello.is_none() {
+                        self.summary.client_hello = Some(ClientHello {
+                            frame,
+                            sni,
+                            offered_versions: offered,
+                            cipher_suites_offered: ch.ciphers.len(),
+                        });
+                    }
+                }
+                _ => self.note_malformed(frame, "ClientHello does not parse"),
+            },
+            2 => match tls_parser::parse_tls_message_handshake(msg) {
+                Ok((_, TlsMessage::Handshake(TlsMessageHandshake::ServerHello(sh)))) => {
+                    let mut version = sh.version.0;
+                    for (et, data) in extensions(sh.ext.unwrap_or(&[])) {
+                        if et == 43 && data.len() == 2 {
+                            version = u16::from_be_bytes([data[0], data[1]]);
+                        }
+                    }
+                    let hrr = sh.random == HRR_RANDOM;
+                    self.version = version;
+                    self.tls13 = version == 0x0304 || version >> 8 == 0x7f;
+                    if self.tls13 && !hrr {
+                        self.dirs[Dir::ToClient.idx()].encrypted = true;
+                    }
+                    self.summary.server_hello = Some(ServerHello {
+                        frame,
+                        version: names::version(version),
+                        cipher_suite: names::cipher_suite(sh.cipher.0),
+                        hello_retry_request: hrr,
+                    });
+                }
+                _ => {
+                    // Unknown versions (e.g. 0xfb1a) may not parse: still record what we can.
+                    if body.len() >= 2 {
+                        let v = u16::from_be_bytes([body[0], body[1]]);
+                        self.version = v;
+                        self.summary.server_hello = Some(ServerHello {
+                            frame,
+                            version: names::version(v),
+                            cipher_suite: "unknown".into(),
+                            hello_retry_request: false,
+                        });
+                    }
+                }
+            },
+            11 => match cert::certificate_chain(body, self.tls13) {
+                Some(ders) => {
+                    let certificates: Vec<CertInfo> =
+                        ders.iter().filter_map(|d| cert::cert_info(d)).collect();
+                    if certificates.len() < ders.len() {
+                        self.note_malformed(frame, "a certificate does not parse");
+                    }
+                    self.summary.chains.push(Chain {
+                        frame,
+                        time: ts,
+                        presented_by: dir.sender(),
+                        certificates,
+                    });
+                }
+                None => self.note_malformed(frame, "Certificate message does not parse"),
+            },
+            13 => {
+                let ca_names =
+                    cert::certificate_request_cas(body, self.version).unwrap_or_default();
+                self.summary.certificate_request = Some(CertRequest {
+                    frame,
+                    time: ts,
+                    ca_names,
+                });
+            }
+            _ => {}
+        }
+    }
+}
+
+fn plausible_header(b: &[u8]) -> bool {
+    b.len() >= 5
+        && (20..=24).contains(&b[0])
+        && b[1] == 3
+        && b[2] <= 4
+        && (u16::from_be_bytes([b[3], b[4]]) as usize) <= MAX_RECORD
+}
+
+/// Walks a TLS extensions block: `(type, data)` pairs; stops at the first malformed entry.
+fn extensions(mut b: &[u8]) -> Vec<(u16, &[u8])> {
+    let mut out = Vec::new();
+    while b.len() >= 4 {
+        let t = u16::from_be_bytes([b[0], b[1]]);
+        let l = u16::from_be_bytes([b[2], b[3]]) as usize;
+        let Some(d) = b.get(4..4 + l) else { break };
+        out.push((t, d));
+        b = &b[4 + l..];
+    }
+    out
+}
+
+fn parse_sni(d: &[u8]) -> Option<String> {
+    // list length (2), then entries: type (1), length (2), name.
+    let list = d.get(2..)?;
+    if *list.first()? != 0 {
+        return None;
+    }
+    let n = u16::from_be_bytes([*list.get(1)?, *list.get(2)?]) as usize;
+    let name = list.get(3..3 + n)?;
+    Some(String::from_utf8_lossy(name).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alert_split_across_segments_and_after_a_gap() {
+        let mut t = TlsStream::default();
+        t.data(Dir::ToClient, &[21, 3, 3, 0], 1, Ts(0));
+        t.data(Dir::ToClient, &[2, 2, 48], 2, Ts(1));
+        assert_eq!(t.summary.alerts.len(), 1);
+        let a = &t.summary.alerts[0];
+        assert_eq!(
+            (a.frame, a.sent_by, a.code, a.is_fatal()),
+            (2, "server", Some(48), true)
+        );
+        assert_eq!(a.description, "unknown_ca");
+        // A gap, then garbage, then a record: the decoder finds it again.
+        t.gap(Dir::ToServer);
+        t.data(
+            Dir::ToServer,
+            &[0x99, 0x98, 21, 3, 3, 0, 2, 1, 0x99],
+            3,
+            Ts(2),
+        );
+        assert_eq!(t.summary.alerts[1].description, "unassigned_153");
+        assert_eq!(t.summary.alerts[1].sent_by, "client");
+    }
+
+    #[test]
+    fn handshake_message_split_across_records() {
+        let mut t = TlsStream::default();
+        // ServerHelloDone (type 14, empty) split into two records of 2 bytes each.
+        t.data(Dir::ToClient, &[22, 3, 3, 0, 2, 14, 0], 5, Ts(0));
+        assert!(t.summary.steps.is_empty());
+        t.data(Dir::ToClient, &[22, 3, 3, 0, 2, 0, 0], 6, Ts(0));
+        assert_eq!(t.summary.steps[0].message, "ServerHelloDone");
+        assert_eq!(t.summary.steps[0].frame, 6);
+    }
+}

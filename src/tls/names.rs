@@ -1,0 +1,115 @@
+//! Names of TLS wire values. Unknown values are data: they still get a printable name.
+
+/// Lowercase IANA name of an alert description; unknown codes become `unassigned_<n>`.
+pub fn alert_description(code: u8) -> String {
+    let name = match code {
+        0 => "close_notify",
+        10 => "unexpected_message",
+        20 => "bad_record_mac",
+        21 => "decryption_failed",
+        22 => "record_overflow",
+        30 => "decompression_failure",
+        40 => "handshake_failure",
+        41 => "no_certificate",
+        42 => "bad_certificate",
+        43 => "unsupported_certificate",
+        44 => "certificate_revoked",
+        45 => "certificate_expired",
+        46 => "certificate_unknown",
+        47 => "illegal_parameter",
+        48 => "unknown_ca",
+        49 => "access_denied",
+        50 => "decode_error",
+        51 => "decrypt_error",
+        60 => "export_restriction",
+        70 => "protocol_version",
+        71 => "insufficient_security",
+        80 => "internal_error",
+        86 => "inappropriate_fallback",
+        90 => "user_canceled",
+        100 => "no_renegotiation",
+        109 => "missing_extension",
+        110 => "unsupported_extension",
+        111 => "certificate_unobtainable",
+        112 => "unrecognized_name",
+        113 => "bad_certificate_status_response",
+        114 => "bad_certificate_hash_value",
+        115 => "unknown_psk_identity",
+        116 => "certificate_required",
+        120 => "no_application_protocol",
+        121 => "ech_required",
+        other => return format!("unassigned_{other}"),
+    };
+    name.to_string()
+}
+
+/// `warning`, `fatal`, or `level_<n>`.
+pub fn alert_level(level: u8) -> String {
+    match level {
+        1 => "warning".into(),
+        2 => "fatal".into(),
+        n => format!("level_{n}"),
+    }
+}
+
+/// `TLS1.2` and friends; unknown versions print in hex.
+pub fn version(v: u16) -> String {
+    match v {
+        0x0002 => "SSLv2".into(),
+        0x0300 => "SSLv3".into(),
+        0x0301 => "TLS1.0".into(),
+        0x0302 => "TLS1.1".into(),
+        0x0303 => "TLS1.2".into(),
+        0x0304 => "TLS1.3".into(),
+        v if v >> 8 == 0x7f => format!("TLS1.3-draft{}", v & 0xff),
+        v => format!("0x{v:04x}"),
+    }
+}
+
+/// IANA name of a cipher suite (tls-parser's table), or its hex code.
+pub fn cipher_suite(id: u16) -> String {
+    tls_parser::TlsCipherSuite::from_id(id)
+        .map(|c| c.name.to_string())
+        .unwrap_or_else(|| format!("0x{id:04x}"))
+}
+
+/// Name of a handshake message type.
+pub fn handshake_type(t: u8) -> String {
+    match t {
+        0 => "HelloRequest",
+        1 => "ClientHello",
+        2 => "ServerHello",
+        4 => "NewSessionTicket",
+        5 => "EndOfEarlyData",
+        8 => "EncryptedExtensions",
+        11 => "Certificate",
+        12 => "ServerKeyExchange",
+        13 => "CertificateRequest",
+        14 => "ServerHelloDone",
+        15 => "CertificateVerify",
+        16 => "ClientKeyExchange",
+        20 => "Finished",
+        22 => "CertificateStatus",
+        24 => "KeyUpdate",
+        other => return format!("Handshake({other})"),
+    }
+    .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_values_still_print() {
+        assert_eq!(alert_description(48), "unknown_ca");
+        assert_eq!(alert_description(0x99), "unassigned_153");
+        assert_eq!(alert_level(7), "level_7");
+        assert_eq!(version(0xfb1a), "0xfb1a");
+        assert_eq!(
+            cipher_suite(0xc02f),
+            "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"
+        );
+        assert_eq!(cipher_suite(0xeeee), "0xeeee");
+    }
+}

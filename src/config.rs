@@ -68,6 +68,10 @@ pub struct Config {
     pub sip_ports: Vec<u16>,
     /// Evidence frames listed per finding at most.
     pub max_evidence: usize,
+    /// TLS secrets from `--keylog` files.
+    pub keylog: crate::tls::KeyLog,
+    /// Print bearer tokens whole (lab use).
+    pub show_secrets: bool,
 }
 
 impl Default for Config {
@@ -78,6 +82,8 @@ impl Default for Config {
             sip_tls_ports: vec![5061],
             sip_ports: vec![5060],
             max_evidence: 20,
+            keylog: crate::tls::KeyLog::default(),
+            show_secrets: false,
         }
     }
 }

@@ -46,6 +46,13 @@ enum Command {
         /// Another SIP MRA OAuth port (besides 5091). Repeatable.
         #[arg(long = "mra-oauth-port", value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
         mra_oauth_ports: Vec<u16>,
+        /// NSS key log (SSLKEYLOGFILE format) to decrypt TLS with. Repeatable. Keys embedded in
+        /// pcapng Decryption Secrets Blocks are used too, without this option.
+        #[arg(long = "keylog", value_name = "FILE")]
+        keylogs: Vec<String>,
+        /// Print bearer tokens whole instead of redacted (lab use only).
+        #[arg(long)]
+        show_secrets: bool,
         /// Evidence frames listed per finding at most.
         #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u16).range(1..=1000))]
         max_evidence: u16,
@@ -66,10 +73,22 @@ fn main() -> ExitCode {
             format,
             oauth_ports,
             mra_oauth_ports,
+            keylogs,
+            show_secrets,
             max_evidence,
         } => {
             let mut cfg = Config::default().with_ports(&oauth_ports, &mra_oauth_ports);
             cfg.max_evidence = max_evidence as usize;
+            cfg.show_secrets = show_secrets;
+            for path in &keylogs {
+                match std::fs::read(path) {
+                    Ok(bytes) => cfg.keylog.add_text(path, &String::from_utf8_lossy(&bytes)),
+                    Err(e) => {
+                        eprintln!("siptriage: {path}: cannot read the key log: {e}");
+                        return ExitCode::from(2);
+                    }
+                }
+            }
             let outcome = analyze(&captures, &cfg);
             for u in &outcome.unreadable {
                 eprintln!("siptriage: {u}");

@@ -37,6 +37,8 @@ pub struct Frame<'a> {
 
 /// Receives what a capture holds, in file order.
 pub trait CaptureSink {
+    /// The file's format, once its header is read (`true` for pcapng).
+    fn format(&mut self, _pcapng: bool) {}
     /// A packet.
     fn frame(&mut self, frame: &Frame<'_>);
     /// A pcapng Decryption Secrets Block (`kind` is the secrets type, 0x544c534b for TLS key logs).
@@ -188,6 +190,7 @@ pub fn read_capture(path: &str, sink: &mut dyn CaptureSink) -> Result<CaptureInf
                 match block {
                     PcapBlockOwned::LegacyHeader(h) => {
                         legacy = (h.network.0, h.is_nanosecond_precision());
+                        sink.format(false);
                         info.format = if legacy.1 {
                             "pcap (nanosecond)"
                         } else {
@@ -208,7 +211,10 @@ pub fn read_capture(path: &str, sink: &mut dyn CaptureSink) -> Result<CaptureInf
                     PcapBlockOwned::NG(block) => {
                         info.format = "pcapng".into();
                         match block {
-                            Block::SectionHeader(_) => interfaces.clear(),
+                            Block::SectionHeader(_) => {
+                                interfaces.clear();
+                                sink.format(true);
+                            }
                             Block::InterfaceDescription(idb) => interfaces.push(Interface {
                                 linktype: idb.linktype.0,
                                 resolution: idb.ts_resolution().unwrap_or(1_000_000).max(1),

@@ -324,6 +324,13 @@ impl<A: Default> Table<A> {
         }
     }
 
+    /// Visits every connection's application state.
+    pub fn for_each(&mut self, f: &mut dyn FnMut(&ConnMeta, &mut A)) {
+        for c in &mut self.conns {
+            f(&c.meta, &mut c.app);
+        }
+    }
+
     /// End of capture: every hole still open is declared lost and delivered as a gap.
     pub fn finish(&mut self, on: &mut dyn FnMut(&ConnMeta, &mut A, Event<'_>)) {
         for c in &mut self.conns {

@@ -15,7 +15,7 @@ use crate::flow::{ConnMeta, Dir, Endpoint, Event, Outcome, RoleHint, Table};
 use crate::sip::framer::{find_start, Framer};
 use crate::sip::{self, SipMessage};
 use crate::time::Ts;
-use crate::tls::{self, TlsStream, TlsSummary};
+use crate::tls::{self, KeyLog, Keys, TlsStream, TlsSummary};
 pub use registration::{Registration, Transaction};
 
 /// SIP messages kept per capture; past this they are counted, not stored.
@@ -44,9 +44,18 @@ pub struct ConnApp {
     proto: Proto,
     tls: Option<Box<TlsStream>>,
     sip: Option<Box<[Framer; 2]>>,
+    /// What decrypted application data turned out to be.
+    inner: Proto,
     tries: u8,
     sip_messages: u32,
     gaps: u32,
+}
+
+/// Where SIP messages go, with the count of those past the limit.
+struct SipStore<'a> {
+    messages: &'a mut Vec<SipMessage>,
+    dropped: &'a mut u64,
+    show_secrets: bool,
 }
 
 /// An endpoint with its role.
@@ -175,6 +184,9 @@ pub struct Analyzer<'c> {
     sip: Vec<SipMessage>,
     sip_dropped: u64,
     udp_sip: u64,
+    keys: KeyLog,
+    pcapng: bool,
+    secrets_blocks: u32,
 }
 
 impl<'c> Analyzer<'c> {
@@ -187,26 +199,87 @@ impl<'c> Analyzer<'c> {
             sip: Vec::new(),
             sip_dropped: 0,
             udp_sip: 0,
+            keys: cfg.keylog.clone(),
+            pcapng: false,
+            secrets_blocks: 0,
         }
     }
 }
 
-fn push_sip(store: &mut Vec<SipMessage>, dropped: &mut u64, m: SipMessage) {
-    if store.len() < MAX_SIP_MESSAGES {
-        store.push(m);
+fn push_sip(store: &mut SipStore<'_>, m: SipMessage) {
+    if store.messages.len() < MAX_SIP_MESSAGES {
+        store.messages.push(m);
     } else {
-        *dropped += 1;
+        *store.dropped += 1;
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn push_stream_sip(
+    meta: &ConnMeta,
+    framers: &mut Option<Box<[Framer; 2]>>,
+    count: &mut u32,
+    store: &mut SipStore<'_>,
+    dir: Dir,
+    bytes: &[u8],
+    frame: u64,
+    ts: Ts,
+    transport: &'static str,
+) {
+    let (src, dst) = match dir {
+        Dir::ToServer => (meta.client, meta.server),
+        Dir::ToClient => (meta.server, meta.client),
+    };
+    let ctx = sip::Context {
+        frame,
+        time: ts,
+        transport,
+        tcp_stream: Some(meta.stream),
+        src,
+        dst,
+        show_secrets: store.show_secrets,
+    };
+    let f = framers.get_or_insert_with(Box::default);
+    f[dir.idx()].push(bytes, &mut |m| {
+        *count += 1;
+        push_sip(store, sip::build(m.start, m.headers, m.body_len, &ctx));
+    });
+}
+
+/// Decrypted application data: SIP goes to the framers; anything else is only counted.
+#[allow(clippy::too_many_arguments)]
+fn inner_data(
+    meta: &ConnMeta,
+    framers: &mut Option<Box<[Framer; 2]>>,
+    inner: &mut Proto,
+    count: &mut u32,
+    store: &mut SipStore<'_>,
+    dir: Dir,
+    plain: &[u8],
+    frame: u64,
+    ts: Ts,
+) {
+    if *inner == Proto::Unknown {
+        let trimmed = &plain[plain
+            .iter()
+            .take_while(|c| matches!(c, b'\r' | b'\n'))
+            .count()..];
+        if trimmed.is_empty() {
+            return;
+        }
+        *inner = if trimmed.starts_with(b"SIP/2.0") || find_start(trimmed) == Some(0) {
+            Proto::Sip
+        } else {
+            Proto::Other
+        };
+    }
+    if *inner == Proto::Sip {
+        push_stream_sip(meta, framers, count, store, dir, plain, frame, ts, "tls");
     }
 }
 
 impl ConnApp {
-    fn event(
-        &mut self,
-        meta: &ConnMeta,
-        ev: Event<'_>,
-        store: &mut Vec<SipMessage>,
-        dropped: &mut u64,
-    ) {
+    fn event(&mut self, meta: &ConnMeta, ev: Event<'_>, store: &mut SipStore<'_>, keys: Keys<'_>) {
         match ev {
             Event::Data(dir, bytes, frame, ts) => {
                 if self.proto == Proto::Unknown {
@@ -214,35 +287,20 @@ impl ConnApp {
                 }
                 match self.proto {
                     Proto::Tls => {
-                        if let Some(t) = self.tls.as_mut() {
-                            t.data(dir, bytes, frame, ts);
-                        }
-                    }
-                    Proto::Sip => {
-                        let (src, dst) = match dir {
-                            Dir::ToServer => (meta.client, meta.server),
-                            Dir::ToClient => (meta.server, meta.client),
-                        };
-                        let ctx = sip::Context {
-                            frame,
-                            time: ts,
-                            transport: "tcp",
-                            tcp_stream: Some(meta.stream),
-                            src,
-                            dst,
-                        };
-                        let count = &mut self.sip_messages;
-                        if let Some(f) = self.sip.as_mut() {
-                            f[dir.idx()].push(bytes, &mut |m| {
-                                *count += 1;
-                                push_sip(
-                                    store,
-                                    dropped,
-                                    sip::build(m.start, m.headers, m.body_len, &ctx),
-                                );
+                        let ConnApp {
+                            tls,
+                            sip,
+                            inner,
+                            sip_messages,
+                            ..
+                        } = self;
+                        if let Some(t) = tls.as_mut() {
+                            t.data(dir, bytes, frame, ts, keys, &mut |d, plain, f, t| {
+                                inner_data(meta, sip, inner, sip_messages, store, d, plain, f, t)
                             });
                         }
                     }
+                    Proto::Sip => self.sip_data(meta, dir, bytes, frame, ts, "tcp", store),
                     _ => {}
                 }
             }
@@ -264,13 +322,52 @@ impl ConnApp {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
+    fn sip_data(
+        &mut self,
+        meta: &ConnMeta,
+        dir: Dir,
+        bytes: &[u8],
+        frame: u64,
+        ts: Ts,
+        transport: &'static str,
+        store: &mut SipStore<'_>,
+    ) {
+        push_stream_sip(
+            meta,
+            &mut self.sip,
+            &mut self.sip_messages,
+            store,
+            dir,
+            bytes,
+            frame,
+            ts,
+            transport,
+        );
+    }
+
+    /// Processes records held back for keys (after a Decryption Secrets Block, or at the end).
+    fn release(&mut self, meta: &ConnMeta, store: &mut SipStore<'_>, keys: Keys<'_>) {
+        let ConnApp {
+            tls,
+            sip,
+            inner,
+            sip_messages,
+            ..
+        } = self;
+        if let Some(t) = tls.as_mut() {
+            t.release(keys, &mut |d, plain, f, ts| {
+                inner_data(meta, sip, inner, sip_messages, store, d, plain, f, ts)
+            });
+        }
+    }
+
     fn classify(&mut self, b: &[u8]) {
         if tls::looks_like_tls(b) {
             self.proto = Proto::Tls;
             self.tls = Some(Box::default());
         } else if b.starts_with(b"SIP/2.0") || find_start(b) == Some(0) {
             self.proto = Proto::Sip;
-            self.sip = Some(Box::default());
         } else if b.starts_with(b"HTTP/1.")
             || [&b"GET "[..], b"POST ", b"PUT ", b"HEAD "]
                 .iter()
@@ -287,12 +384,23 @@ impl ConnApp {
 }
 
 impl CaptureSink for Analyzer<'_> {
+    fn format(&mut self, pcapng: bool) {
+        self.pcapng = pcapng;
+    }
+
     fn frame(&mut self, frame: &Frame<'_>) {
         let cfg = self.cfg;
         let table = &mut self.table;
-        let store = &mut self.sip;
-        let dropped = &mut self.sip_dropped;
+        let mut store = SipStore {
+            messages: &mut self.sip,
+            dropped: &mut self.sip_dropped,
+            show_secrets: cfg.show_secrets,
+        };
         let udp_sip = &mut self.udp_sip;
+        let keys = Keys {
+            log: &self.keys,
+            may_arrive: self.pcapng,
+        };
         self.decoder
             .decode(frame, &mut |p: &Packet<'_>| match p.transport {
                 Transport::Tcp(seg) => {
@@ -312,7 +420,7 @@ impl CaptureSink for Analyzer<'_> {
                         p.frame,
                         p.ts,
                         &Hints(cfg),
-                        &mut |meta, app, ev| app.event(meta, ev, store, dropped),
+                        &mut |meta, app, ev| app.event(meta, ev, &mut store, keys),
                     );
                 }
                 Transport::Udp {
@@ -336,24 +444,77 @@ impl CaptureSink for Analyzer<'_> {
                             ip: p.dst,
                             port: dport,
                         },
+                        show_secrets: cfg.show_secrets,
                     };
                     if let Some(m) = sip::parse_datagram(payload, &ctx) {
                         *udp_sip += 1;
-                        push_sip(store, dropped, m);
+                        push_sip(&mut store, m);
                     }
                 }
             });
+    }
+
+    fn secrets(&mut self, kind: u32, data: &[u8], after_frame: u64) {
+        const TLS_KEY_LOG: u32 = 0x544c_534b;
+        if kind != TLS_KEY_LOG {
+            return;
+        }
+        self.secrets_blocks += 1;
+        let source = format!("Decryption Secrets Block after frame {after_frame}");
+        self.keys.add_text(&source, &String::from_utf8_lossy(data));
+        let mut store = SipStore {
+            messages: &mut self.sip,
+            dropped: &mut self.sip_dropped,
+            show_secrets: self.cfg.show_secrets,
+        };
+        let keys = Keys {
+            log: &self.keys,
+            may_arrive: true,
+        };
+        self.table.for_each(&mut |meta, app| {
+            let ready = app.tls.as_ref().is_some_and(|t| {
+                t.is_holding()
+                    && t.client_random()
+                        .is_some_and(|cr| keys.log.get(&cr).is_some())
+            });
+            if ready {
+                app.release(meta, &mut store, keys);
+            }
+        });
     }
 }
 
 impl Analyzer<'_> {
     /// Ends the analysis: flushes reassembly and returns what the capture showed.
     pub fn finish(mut self, info: CaptureInfo) -> CaptureFacts {
-        let store = &mut self.sip;
-        let dropped = &mut self.sip_dropped;
+        let mut store = SipStore {
+            messages: &mut self.sip,
+            dropped: &mut self.sip_dropped,
+            show_secrets: self.cfg.show_secrets,
+        };
+        let keys = Keys {
+            log: &self.keys,
+            may_arrive: false,
+        };
         self.table
-            .finish(&mut |meta, app, ev| app.event(meta, ev, store, dropped));
+            .finish(&mut |meta, app, ev| app.event(meta, ev, &mut store, keys));
+        let mut hold_limit = 0;
+        self.table.for_each(&mut |meta, app| {
+            if app.tls.as_ref().is_some_and(|t| t.hold_limit_hit) {
+                hold_limit += 1;
+            }
+            app.release(meta, &mut store, keys);
+        });
         let mut notes = Vec::new();
+        if hold_limit > 0 {
+            notes.push(format!(
+                "limit: {hold_limit} TLS connection(s) had more than {} KiB of encrypted records before any key for them appeared in the file; those records were analyzed without keys",
+                tls::MAX_HELD_PER_CONN / 1024
+            ));
+        }
+        for m in &self.keys.malformed {
+            notes.push(format!("key log: {m} (line skipped)"));
+        }
         if let Some(stop) = &info.stopped {
             notes.push(format!(
                 "{stop}; findings cover the frames before that point"
@@ -367,10 +528,14 @@ impl Analyzer<'_> {
             let kind = cfg.port_kind(m.server.port);
             let (client_role, server_role) = kind.roles();
             let (retransmissions, lost_bytes) = c.loss();
-            let tls = c.app.tls.as_ref().map(|t| t.summary.clone());
+            let tls = c.app.tls.as_ref().map(|t| {
+                let mut s = t.summary.clone();
+                s.decryption = t.decryption_status(&self.keys);
+                s
+            });
             if let Some(t) = &tls {
                 if t.application_records.iter().sum::<u64>() > 0
-                    && c.app.sip_messages == 0
+                    && t.decrypted_bytes == 0
                     && kind.is_sip()
                 {
                     undecrypted_oauth += 1;
@@ -427,7 +592,7 @@ impl Analyzer<'_> {
             notes.push(format!(
                 "{undecrypted_oauth} TLS connection(s) on SIP ports carried encrypted application data: the SIP inside \
                  (REGISTER, 401/403/407 answers, Warning texts) cannot be read without the session keys. \
-                 Capture a key log on a lab client (SSLKEYLOGFILE) or embed one with \
+                 Capture a key log on a lab client (SSLKEYLOGFILE) and pass it with --keylog, or embed it in the capture with \
                  `editcap --inject-secrets tls,keys.txt`."
             ));
         }

@@ -5,6 +5,8 @@
 //! the stream makes it resync on the next plausible record header.
 
 pub mod cert;
+pub mod decrypt;
+pub mod keylog;
 pub mod names;
 
 use serde::Serialize;
@@ -13,6 +15,7 @@ use tls_parser::{TlsMessage, TlsMessageHandshake};
 use crate::flow::Dir;
 use crate::time::Ts;
 pub use cert::CertInfo;
+pub use keylog::KeyLog;
 
 /// Largest record accepted (2^14 plus expansion); a larger length means we lost sync.
 const MAX_RECORD: usize = 16384 + 2048;
@@ -106,8 +109,10 @@ pub struct Alert {
     pub code: Option<u8>,
     /// Lowercase IANA name, or `encrypted`.
     pub description: String,
-    /// The alert was inside an encrypted record (content hidden without keys).
+    /// The alert was inside an encrypted record and could not be read (no keys).
     pub encrypted: bool,
+    /// The alert was read by decrypting its record.
+    pub decrypted: bool,
     /// Handshake steps that preceded it in the connection.
     #[serde(skip)]
     pub after_steps: usize,
@@ -156,7 +161,20 @@ pub struct TlsSummary {
     pub resyncs: u32,
     /// Something that could not be parsed (first one).
     pub malformed: Option<String>,
+    /// `decrypted`, or why not (`not decrypted: no key for this session`, ...); absent when
+    /// nothing was encrypted.
+    pub decryption: Option<String>,
+    /// Plaintext bytes of application data recovered by decryption.
+    pub decrypted_bytes: u64,
+    /// TLS 1.3 without keys: the first encrypted records after the ServerHello, in order
+    /// (`(sender, frame, length)`, at most 16), for telling a rejection from a handshake.
+    #[serde(skip)]
+    pub encrypted_records: Vec<(&'static str, u64, usize)>,
 }
+
+/// An encrypted record shorter than this cannot be a TLS 1.3 Finished (32-byte verify data
+/// plus tag); it is an alert (2 bytes plus type plus tag).
+pub const SHORT_RECORD: usize = 40;
 
 impl TlsSummary {
     /// Negotiated version code, if a ServerHello was seen.
@@ -198,6 +216,31 @@ struct DirState {
     dead: bool,
 }
 
+/// Secrets available to the decoder.
+#[derive(Clone, Copy)]
+pub struct Keys<'a> {
+    /// Secrets known so far.
+    pub log: &'a KeyLog,
+    /// More secrets may still arrive (a pcapng Decryption Secrets Block later in the file):
+    /// records that need them are held back, within [`MAX_HELD_PER_CONN`].
+    pub may_arrive: bool,
+}
+
+/// Encrypted bytes held back per connection while waiting for keys.
+pub const MAX_HELD_PER_CONN: usize = 256 * 1024;
+
+struct Held {
+    dir: Dir,
+    ctype: u8,
+    version: u16,
+    body: Vec<u8>,
+    frame: u64,
+    ts: Ts,
+}
+
+/// Where decrypted application data goes: `(direction, plaintext, frame, time)`.
+pub type AppSink<'s> = dyn FnMut(Dir, &[u8], u64, Ts) + 's;
+
 /// The TLS decoder of one connection.
 #[derive(Default)]
 pub struct TlsStream {
@@ -206,13 +249,36 @@ pub struct TlsStream {
     tls13: bool,
     client_flight_seen: bool,
     client_flight_open: bool,
+    client_random: Option<[u8; 32]>,
+    server_random: Option<[u8; 32]>,
+    suite: Option<u16>,
+    etm: bool,
+    resumed: bool,
+    cipher: [Option<decrypt::DirCipher>; 2],
+    phase13: [u32; 2],
+    failed: [Option<u64>; 2],
+    decrypted_records: u64,
+    encrypted_records: u64,
+    held: Vec<Held>,
+    held_bytes: usize,
+    holding: bool,
+    /// Held records had to be processed without keys because the hold-back limit was reached.
+    pub hold_limit_hit: bool,
     /// What was seen.
     pub summary: TlsSummary,
 }
 
 impl TlsStream {
-    /// Stream bytes in direction `dir`, from `frame`.
-    pub fn data(&mut self, dir: Dir, bytes: &[u8], frame: u64, ts: Ts) {
+    /// Stream bytes in direction `dir`, from `frame`. Decrypted application data goes to `app`.
+    pub fn data(
+        &mut self,
+        dir: Dir,
+        bytes: &[u8],
+        frame: u64,
+        ts: Ts,
+        keys: Keys<'_>,
+        app: &mut AppSink<'_>,
+    ) {
         let i = dir.idx();
         if self.dirs[i].dead {
             return;
@@ -254,9 +320,10 @@ impl TlsStream {
                 break;
             }
             let ctype = buf[0];
+            let version = u16::from_be_bytes([buf[1], buf[2]]);
             let record = buf[5..5 + len].to_vec();
             at += 5 + len;
-            self.record(dir, ctype, &record, frame, ts);
+            self.on_record(dir, ctype, version, record, frame, ts, keys, app);
         }
         self.dirs[i].buf.drain(..at.min(self.dirs[i].buf.len()));
     }
@@ -268,11 +335,84 @@ impl TlsStream {
         d.hs.clear();
         d.resync = true;
         self.summary.resyncs += 1;
+        // Sequence numbers are lost with the records: decryption of this direction cannot go on.
+        if self.cipher[dir.idx()].take().is_some() {
+            self.note_malformed(
+                0,
+                "records lost in a gap: decryption of that direction stopped",
+            );
+        }
+    }
+
+    /// The ClientHello random, once seen.
+    pub fn client_random(&self) -> Option<[u8; 32]> {
+        self.client_random
+    }
+
+    /// Whether records are being held back for keys.
+    pub fn is_holding(&self) -> bool {
+        self.holding
+    }
+
+    /// Processes what was held back, with whatever keys are known now.
+    pub fn release(&mut self, keys: Keys<'_>, app: &mut AppSink<'_>) {
+        self.holding = false;
+        self.held_bytes = 0;
+        let held = std::mem::take(&mut self.held);
+        let keys = Keys {
+            may_arrive: false,
+            ..keys
+        };
+        for h in held {
+            self.record(h.dir, h.ctype, h.version, &h.body, h.frame, h.ts, keys, app);
+        }
+    }
+
+    /// Decryption status: `decrypted`, or why not; `None` when nothing was encrypted.
+    pub fn decryption_status(&self, log: &KeyLog) -> Option<String> {
+        if self.decrypted_records > 0 {
+            return Some(match self.failed.iter().flatten().min() {
+                Some(f) => format!("decrypted, until a record failed authentication at frame {f}"),
+                None => "decrypted".into(),
+            });
+        }
+        if let Some(f) = self.failed.iter().flatten().min() {
+            return Some(format!(
+                "not decrypted: wrong key (the record at frame {f} failed authentication)"
+            ));
+        }
+        if self.encrypted_records == 0 {
+            return None;
+        }
+        let why = match (self.client_random, self.server_random, self.suite) {
+            (None, _, _) | (_, None, _) => "handshake not in the capture".to_string(),
+            (_, _, Some(s)) if decrypt::suite(s).is_none() => {
+                format!("unsupported cipher suite {}", names::cipher_suite(s))
+            }
+            _ if !self.tls13 && self.version < 0x0303 => format!(
+                "{} is not decrypted (TLS 1.2 and 1.3 only)",
+                names::version(self.version)
+            ),
+            _ if log.is_empty() => "no key log given".to_string(),
+            (Some(cr), _, _) if log.get(&cr).is_none() => {
+                if self.resumed {
+                    "no key for this session (a resumed session)".to_string()
+                } else {
+                    "no key for this session".to_string()
+                }
+            }
+            _ => "the key log lacks the secrets this session needs".to_string(),
+        };
+        Some(format!("not decrypted: {why}"))
     }
 
     fn note_malformed(&mut self, frame: u64, what: &str) {
         if self.summary.malformed.is_none() {
-            self.summary.malformed = Some(format!("frame {frame}: {what}"));
+            self.summary.malformed = Some(if frame > 0 {
+                format!("frame {frame}: {what}")
+            } else {
+                what.to_string()
+            });
         }
     }
 
@@ -286,8 +426,130 @@ impl TlsStream {
         }
     }
 
-    fn record(&mut self, dir: Dir, ctype: u8, body: &[u8], frame: u64, ts: Ts) {
+    fn needs_keys(&self, dir: Dir, ctype: u8, len: usize) -> bool {
+        if ctype == 21 && len == 2 {
+            return false;
+        }
+        if self.tls13 {
+            ctype == 23 && self.dirs[dir.idx()].encrypted
+        } else {
+            self.dirs[dir.idx()].encrypted && (21..=23).contains(&ctype)
+        }
+    }
+
+    fn secret_for(&self, dir: Dir, log: &KeyLog) -> Option<Vec<u8>> {
+        let s = log.get(&self.client_random?)?;
+        if self.tls13 {
+            match (dir, self.phase13[dir.idx()]) {
+                (Dir::ToServer, 0) => s.client_hs.clone(),
+                (Dir::ToClient, 0) => s.server_hs.clone(),
+                (Dir::ToServer, _) => s.client_app.clone(),
+                (Dir::ToClient, _) => s.server_app.clone(),
+            }
+        } else {
+            s.master.clone()
+        }
+    }
+
+    fn ensure_cipher(&mut self, dir: Dir, log: &KeyLog) {
         let i = dir.idx();
+        if self.cipher[i].is_some() || self.failed[i].is_some() {
+            return;
+        }
+        let (Some(suite), Some(secret)) = (
+            self.suite.and_then(decrypt::suite),
+            self.secret_for(dir, log),
+        ) else {
+            return;
+        };
+        self.cipher[i] = if self.tls13 {
+            decrypt::DirCipher::tls13(suite, &secret)
+        } else if self.version == 0x0303 {
+            match (self.client_random, self.server_random) {
+                (Some(cr), Some(sr)) => Some(decrypt::DirCipher::tls12(
+                    suite,
+                    &secret,
+                    &cr,
+                    &sr,
+                    dir == Dir::ToServer,
+                    self.etm,
+                )),
+                _ => None,
+            }
+        } else {
+            None
+        };
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn on_record(
+        &mut self,
+        dir: Dir,
+        ctype: u8,
+        version: u16,
+        body: Vec<u8>,
+        frame: u64,
+        ts: Ts,
+        keys: Keys<'_>,
+        app: &mut AppSink<'_>,
+    ) {
+        let start_holding = !self.holding
+            && keys.may_arrive
+            && self.needs_keys(dir, ctype, body.len())
+            && self.cipher[dir.idx()].is_none()
+            && self.failed[dir.idx()].is_none()
+            && self.client_random.is_some()
+            && self.secret_for(dir, keys.log).is_none();
+        if self.holding || start_holding {
+            if self.held_bytes + body.len() <= MAX_HELD_PER_CONN {
+                self.holding = true;
+                self.held_bytes += body.len();
+                self.held.push(Held {
+                    dir,
+                    ctype,
+                    version,
+                    body,
+                    frame,
+                    ts,
+                });
+                return;
+            }
+            self.hold_limit_hit = true;
+            self.release(keys, app);
+        }
+        self.record(dir, ctype, version, &body, frame, ts, keys, app);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn record(
+        &mut self,
+        dir: Dir,
+        ctype: u8,
+        version: u16,
+        body: &[u8],
+        frame: u64,
+        ts: Ts,
+        keys: Keys<'_>,
+        app: &mut AppSink<'_>,
+    ) {
+        let i = dir.idx();
+        if self.needs_keys(dir, ctype, body.len()) {
+            self.encrypted_records += 1;
+            self.ensure_cipher(dir, keys.log);
+            if let Some(c) = self.cipher[i].as_mut() {
+                match c.open(ctype, version, body) {
+                    Ok((real, plain)) => {
+                        self.decrypted_records += 1;
+                        self.plain(dir, real, &plain, frame, ts, keys, app);
+                        return;
+                    }
+                    Err(_) => {
+                        self.cipher[i] = None;
+                        self.failed[i] = Some(frame);
+                    }
+                }
+            }
+        }
         match ctype {
             20 => {
                 // TLS 1.3 sends a compatibility CCS; it changes nothing.
@@ -297,14 +559,14 @@ impl TlsStream {
                 self.step(dir, frame, "ChangeCipherSpec".into());
             }
             21 => {
-                if body.len() == 2 && !(self.dirs[i].encrypted && self.tls13) {
-                    self.alert(dir, Some(body[0]), Some(body[1]), frame, ts);
+                if body.len() == 2 {
+                    self.alert(dir, Some(body[0]), Some(body[1]), frame, ts, false);
                 } else if body.len() % 2 == 0 && !self.dirs[i].encrypted {
                     for pair in body.chunks_exact(2) {
-                        self.alert(dir, Some(pair[0]), Some(pair[1]), frame, ts);
+                        self.alert(dir, Some(pair[0]), Some(pair[1]), frame, ts, false);
                     }
                 } else {
-                    self.alert(dir, None, None, frame, ts);
+                    self.alert(dir, None, None, frame, ts, false);
                 }
             }
             22 => {
@@ -312,36 +574,14 @@ impl TlsStream {
                     self.step(dir, frame, "Finished (encrypted)".into());
                     return;
                 }
-                let d = &mut self.dirs[i];
-                d.hs.extend_from_slice(body);
-                if d.hs.len() > MAX_HANDSHAKE {
-                    d.hs.clear();
-                    self.note_malformed(frame, "handshake message over the size limit");
-                    return;
-                }
-                let mut at = 0;
-                loop {
-                    let hs = &self.dirs[i].hs[at..];
-                    if hs.len() < 4 {
-                        break;
-                    }
-                    let n = ((hs[1] as usize) << 16) | ((hs[2] as usize) << 8) | hs[3] as usize;
-                    if n > MAX_HANDSHAKE {
-                        self.note_malformed(frame, "handshake length beyond the limit");
-                        at = self.dirs[i].hs.len();
-                        break;
-                    }
-                    if hs.len() < 4 + n {
-                        break;
-                    }
-                    let msg = hs[..4 + n].to_vec();
-                    at += 4 + n;
-                    self.handshake(dir, &msg, frame, ts);
-                }
-                let d = &mut self.dirs[i];
-                d.hs.drain(..at.min(d.hs.len()));
+                self.feed_handshake(dir, body, frame, ts);
             }
             23 => {
+                if self.tls13 && self.summary.encrypted_records.len() < 16 {
+                    self.summary
+                        .encrypted_records
+                        .push((dir.sender(), frame, body.len()));
+                }
                 if self.tls13 {
                     // Without keys, the first encrypted records of each side are its handshake
                     // flight: the server's until the client answers, the client's until the
@@ -374,7 +614,99 @@ impl TlsStream {
         }
     }
 
-    fn alert(&mut self, dir: Dir, level: Option<u8>, code: Option<u8>, frame: u64, ts: Ts) {
+    #[allow(clippy::too_many_arguments)]
+    fn plain(
+        &mut self,
+        dir: Dir,
+        ctype: u8,
+        plain: &[u8],
+        frame: u64,
+        ts: Ts,
+        keys: Keys<'_>,
+        app: &mut AppSink<'_>,
+    ) {
+        let i = dir.idx();
+        match ctype {
+            21 => {
+                for pair in plain.chunks_exact(2) {
+                    self.alert(dir, Some(pair[0]), Some(pair[1]), frame, ts, true);
+                }
+            }
+            22 => {
+                for t in self.feed_handshake(dir, plain, frame, ts) {
+                    if self.tls13 && (t == 20 || t == 24) {
+                        // Finished: this side now writes with its application secret;
+                        // KeyUpdate: with the next one.
+                        let next = if t == 20 {
+                            self.phase13[i] = 1;
+                            self.cipher[i] = None;
+                            self.ensure_cipher(dir, keys.log);
+                            continue;
+                        } else {
+                            self.cipher[i].as_ref().and_then(|c| c.key_update())
+                        };
+                        self.phase13[i] += 1;
+                        self.cipher[i] = next;
+                    }
+                }
+            }
+            23 => {
+                let s = &mut self.summary;
+                s.application_records[i] += 1;
+                s.application_bytes[i] += plain.len() as u64;
+                s.first_application_frame[i].get_or_insert(frame);
+                s.decrypted_bytes += plain.len() as u64;
+                app(dir, plain, frame, ts);
+            }
+            _ => {}
+        }
+    }
+
+    /// Joins handshake messages across records; returns the types completed.
+    fn feed_handshake(&mut self, dir: Dir, body: &[u8], frame: u64, ts: Ts) -> Vec<u8> {
+        let i = dir.idx();
+        let mut done = Vec::new();
+        let d = &mut self.dirs[i];
+        d.hs.extend_from_slice(body);
+        if d.hs.len() > MAX_HANDSHAKE {
+            d.hs.clear();
+            self.note_malformed(frame, "handshake message over the size limit");
+            return done;
+        }
+        let mut at = 0;
+        loop {
+            let hs = &self.dirs[i].hs[at..];
+            if hs.len() < 4 {
+                break;
+            }
+            let n = ((hs[1] as usize) << 16) | ((hs[2] as usize) << 8) | hs[3] as usize;
+            if n > MAX_HANDSHAKE {
+                self.note_malformed(frame, "handshake length beyond the limit");
+                at = self.dirs[i].hs.len();
+                break;
+            }
+            if hs.len() < 4 + n {
+                break;
+            }
+            let msg = hs[..4 + n].to_vec();
+            at += 4 + n;
+            done.push(msg[0]);
+            self.handshake(dir, &msg, frame, ts);
+        }
+        let d = &mut self.dirs[i];
+        d.hs.drain(..at.min(d.hs.len()));
+        done
+    }
+
+    fn alert(
+        &mut self,
+        dir: Dir,
+        level: Option<u8>,
+        code: Option<u8>,
+        frame: u64,
+        ts: Ts,
+        decrypted: bool,
+    ) {
         let description = match code {
             Some(c) => names::alert_description(c),
             None => "encrypted".into(),
@@ -391,6 +723,7 @@ impl TlsStream {
                 code,
                 description,
                 encrypted: code.is_none(),
+                decrypted,
                 after_steps,
             });
         }
@@ -424,6 +757,10 @@ impl TlsStream {
                     if offered.is_empty() {
                         offered.push(names::version(ch.version.0));
                     }
+                    if self.client_random.is_none() {
+                        self.client_random = <[u8; 32]>::try_from(ch.random).ok();
+                        self.resumed = ch.session_id.is_some_and(|s| !s.is_empty());
+                    }
                     if self.summary.client_hello.is_none() {
                         self.summary.client_hello = Some(ClientHello {
                             frame,
@@ -442,12 +779,21 @@ impl TlsStream {
                         if et == 43 && data.len() == 2 {
                             version = u16::from_be_bytes([data[0], data[1]]);
                         }
+                        if et == 22 {
+                            self.etm = true;
+                        }
                     }
                     let hrr = sh.random == HRR_RANDOM;
                     self.version = version;
                     self.tls13 = version == 0x0304 || version >> 8 == 0x7f;
+                    self.suite = Some(sh.cipher.0);
+                    self.server_random = <[u8; 32]>::try_from(sh.random).ok();
+                    // A TLS 1.2 server that echoes a non-empty session id resumes the session.
+                    self.resumed =
+                        self.resumed && !self.tls13 && sh.session_id.is_some_and(|s| !s.is_empty());
                     if self.tls13 && !hrr {
                         self.dirs[Dir::ToClient.idx()].encrypted = true;
+                        self.dirs[Dir::ToServer.idx()].encrypted = true;
                     }
                     self.summary.server_hello = Some(ServerHello {
                         frame,
@@ -536,11 +882,21 @@ fn parse_sni(d: &[u8]) -> Option<String> {
 mod tests {
     use super::*;
 
+    fn no_keys() -> KeyLog {
+        KeyLog::default()
+    }
+
     #[test]
     fn alert_split_across_segments_and_after_a_gap() {
         let mut t = TlsStream::default();
-        t.data(Dir::ToClient, &[21, 3, 3, 0], 1, Ts(0));
-        t.data(Dir::ToClient, &[2, 2, 48], 2, Ts(1));
+        let log = no_keys();
+        let k = Keys {
+            log: &log,
+            may_arrive: false,
+        };
+        let mut app = |_: Dir, _: &[u8], _: u64, _: Ts| {};
+        t.data(Dir::ToClient, &[21, 3, 3, 0], 1, Ts(0), k, &mut app);
+        t.data(Dir::ToClient, &[2, 2, 48], 2, Ts(1), k, &mut app);
         assert_eq!(t.summary.alerts.len(), 1);
         let a = &t.summary.alerts[0];
         assert_eq!(
@@ -555,6 +911,8 @@ mod tests {
             &[0x99, 0x98, 21, 3, 3, 0, 2, 1, 0x99],
             3,
             Ts(2),
+            k,
+            &mut app,
         );
         assert_eq!(t.summary.alerts[1].description, "unassigned_153");
         assert_eq!(t.summary.alerts[1].sent_by, "client");
@@ -563,10 +921,30 @@ mod tests {
     #[test]
     fn handshake_message_split_across_records() {
         let mut t = TlsStream::default();
+        let log = no_keys();
+        let k = Keys {
+            log: &log,
+            may_arrive: false,
+        };
+        let mut app = |_: Dir, _: &[u8], _: u64, _: Ts| {};
         // ServerHelloDone (type 14, empty) split into two records of 2 bytes each.
-        t.data(Dir::ToClient, &[22, 3, 3, 0, 2, 14, 0], 5, Ts(0));
+        t.data(
+            Dir::ToClient,
+            &[22, 3, 3, 0, 2, 14, 0],
+            5,
+            Ts(0),
+            k,
+            &mut app,
+        );
         assert!(t.summary.steps.is_empty());
-        t.data(Dir::ToClient, &[22, 3, 3, 0, 2, 0, 0], 6, Ts(0));
+        t.data(
+            Dir::ToClient,
+            &[22, 3, 3, 0, 2, 0, 0],
+            6,
+            Ts(0),
+            k,
+            &mut app,
+        );
         assert_eq!(t.summary.steps[0].message, "ServerHelloDone");
         assert_eq!(t.summary.steps[0].frame, 6);
     }

@@ -7,6 +7,7 @@ mod oauth_port_closed;
 mod oauth_port_filtered;
 mod oauth_port_mismatch;
 mod oauth_registration_ok;
+mod tls13_handshake_aborted;
 mod tls_alert;
 mod tls_version_or_cipher_mismatch;
 mod unknown_ca_from_expressway;
@@ -28,6 +29,7 @@ pub fn all() -> Vec<Box<dyn Rule>> {
         Box::new(oauth_port_closed::OauthPortClosed),
         Box::new(oauth_port_filtered::OauthPortFiltered),
         Box::new(tls_alert::TlsAlert),
+        Box::new(tls13_handshake_aborted::Tls13HandshakeAborted),
         Box::new(oauth_registration_ok::OauthRegistrationOk),
     ]
 }

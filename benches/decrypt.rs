@@ -126,7 +126,7 @@ fn run(t: &Transcript, with_keys: bool) -> u64 {
     let empty = KeyLog::default();
     let keys = Keys {
         log: if with_keys { &t.keys } else { &empty },
-        may_arrive: false,
+        hold_budget: None,
     };
     let mut stream = TlsStream::default();
     let mut plain = 0u64;

@@ -72,6 +72,9 @@ pub struct Config {
     pub keylog: crate::tls::KeyLog,
     /// Print bearer tokens whole (lab use).
     pub show_secrets: bool,
+    /// Encrypted bytes held back across connections while waiting for keys that a later
+    /// Decryption Secrets Block may bring.
+    pub hold_back_bytes: usize,
 }
 
 impl Default for Config {
@@ -84,6 +87,7 @@ impl Default for Config {
             max_evidence: 20,
             keylog: crate::tls::KeyLog::default(),
             show_secrets: false,
+            hold_back_bytes: crate::tls::MAX_HELD_TOTAL,
         }
     }
 }

@@ -248,3 +248,23 @@ fn unreadable_key_log_is_an_argument_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("fixtures/none.keys"));
 }
+
+#[test]
+fn hold_back_while_waiting_for_late_keys_is_bounded_and_reported() {
+    let cap = fixture("oauth-port-mismatch-tls12-dsb-at-end.pcapng");
+    let cfg = siptriage::config::Config {
+        hold_back_bytes: 64,
+        ..Default::default()
+    };
+    let facts = siptriage::analyze::facts_of(&cap, &cfg).expect("reads");
+    // With almost no room to wait, the records were analyzed before the keys arrived.
+    assert!(facts.sip.is_empty());
+    assert!(
+        facts.notes.iter().any(|n| n.contains("hold-back limit")),
+        "{:?}",
+        facts.notes
+    );
+    let facts =
+        siptriage::analyze::facts_of(&cap, &siptriage::config::Config::default()).expect("reads");
+    assert_eq!(facts.sip.len(), 4);
+}

@@ -187,6 +187,7 @@ pub struct Analyzer<'c> {
     keys: KeyLog,
     pcapng: bool,
     secrets_blocks: u32,
+    hold_budget: std::cell::Cell<usize>,
 }
 
 impl<'c> Analyzer<'c> {
@@ -202,6 +203,7 @@ impl<'c> Analyzer<'c> {
             keys: cfg.keylog.clone(),
             pcapng: false,
             secrets_blocks: 0,
+            hold_budget: std::cell::Cell::new(cfg.hold_back_bytes),
         }
     }
 }
@@ -399,7 +401,7 @@ impl CaptureSink for Analyzer<'_> {
         let udp_sip = &mut self.udp_sip;
         let keys = Keys {
             log: &self.keys,
-            may_arrive: self.pcapng,
+            hold_budget: self.pcapng.then_some(&self.hold_budget),
         };
         self.decoder
             .decode(frame, &mut |p: &Packet<'_>| match p.transport {
@@ -469,7 +471,7 @@ impl CaptureSink for Analyzer<'_> {
         };
         let keys = Keys {
             log: &self.keys,
-            may_arrive: true,
+            hold_budget: Some(&self.hold_budget),
         };
         self.table.for_each(&mut |meta, app| {
             let ready = app.tls.as_ref().is_some_and(|t| {
@@ -494,7 +496,7 @@ impl Analyzer<'_> {
         };
         let keys = Keys {
             log: &self.keys,
-            may_arrive: false,
+            hold_budget: None,
         };
         self.table
             .finish(&mut |meta, app, ev| app.event(meta, ev, &mut store, keys));
@@ -508,8 +510,9 @@ impl Analyzer<'_> {
         let mut notes = Vec::new();
         if hold_limit > 0 {
             notes.push(format!(
-                "limit: {hold_limit} TLS connection(s) had more than {} KiB of encrypted records before any key for them appeared in the file; those records were analyzed without keys",
-                tls::MAX_HELD_PER_CONN / 1024
+                "limit: {hold_limit} TLS connection(s) reached the hold-back limit ({} KiB per connection, {} KiB in all) while waiting for keys that might come later in the file; their records were analyzed without keys",
+                tls::MAX_HELD_PER_CONN / 1024,
+                self.cfg.hold_back_bytes / 1024
             ));
         }
         for m in &self.keys.malformed {

@@ -9,6 +9,8 @@ pub mod decrypt;
 pub mod keylog;
 pub mod names;
 
+use std::cell::Cell;
+
 use serde::Serialize;
 use tls_parser::{TlsMessage, TlsMessageHandshake};
 
@@ -222,12 +224,15 @@ pub struct Keys<'a> {
     /// Secrets known so far.
     pub log: &'a KeyLog,
     /// More secrets may still arrive (a pcapng Decryption Secrets Block later in the file):
-    /// records that need them are held back, within [`MAX_HELD_PER_CONN`].
-    pub may_arrive: bool,
+    /// records that need them are held back, within [`MAX_HELD_PER_CONN`] per connection and
+    /// this many bytes across all connections (the cell counts what is left). `None`: never hold.
+    pub hold_budget: Option<&'a Cell<usize>>,
 }
 
 /// Encrypted bytes held back per connection while waiting for keys.
 pub const MAX_HELD_PER_CONN: usize = 256 * 1024;
+/// Encrypted bytes held back across all connections of a capture.
+pub const MAX_HELD_TOTAL: usize = 32 * 1024 * 1024;
 
 struct Held {
     dir: Dir,
@@ -356,11 +361,14 @@ impl TlsStream {
 
     /// Processes what was held back, with whatever keys are known now.
     pub fn release(&mut self, keys: Keys<'_>, app: &mut AppSink<'_>) {
+        if let Some(b) = keys.hold_budget {
+            b.set(b.get() + self.held_bytes);
+        }
         self.holding = false;
         self.held_bytes = 0;
         let held = std::mem::take(&mut self.held);
         let keys = Keys {
-            may_arrive: false,
+            hold_budget: None,
             ..keys
         };
         for h in held {
@@ -494,14 +502,18 @@ impl TlsStream {
         app: &mut AppSink<'_>,
     ) {
         let start_holding = !self.holding
-            && keys.may_arrive
+            && keys.hold_budget.is_some()
             && self.needs_keys(dir, ctype, body.len())
             && self.cipher[dir.idx()].is_none()
             && self.failed[dir.idx()].is_none()
             && self.client_random.is_some()
             && self.secret_for(dir, keys.log).is_none();
         if self.holding || start_holding {
-            if self.held_bytes + body.len() <= MAX_HELD_PER_CONN {
+            let budget = keys.hold_budget.map_or(0, Cell::get);
+            if self.held_bytes + body.len() <= MAX_HELD_PER_CONN && body.len() <= budget {
+                if let Some(b) = keys.hold_budget {
+                    b.set(budget - body.len());
+                }
                 self.holding = true;
                 self.held_bytes += body.len();
                 self.held.push(Held {
@@ -892,7 +904,7 @@ mod tests {
         let log = no_keys();
         let k = Keys {
             log: &log,
-            may_arrive: false,
+            hold_budget: None,
         };
         let mut app = |_: Dir, _: &[u8], _: u64, _: Ts| {};
         t.data(Dir::ToClient, &[21, 3, 3, 0], 1, Ts(0), k, &mut app);
@@ -924,7 +936,7 @@ mod tests {
         let log = no_keys();
         let k = Keys {
             log: &log,
-            may_arrive: false,
+            hold_budget: None,
         };
         let mut app = |_: Dir, _: &[u8], _: u64, _: Ts| {};
         // ServerHelloDone (type 14, empty) split into two records of 2 bytes each.

@@ -29,6 +29,15 @@ struct Pki {
     cucm: (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>),
     cucm_expired: (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>),
     expc: (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>),
+    /// Expressway-C certificate issued for web server use only (no TLS client authentication).
+    expc_server_only: (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>),
+    /// The node's renewed Tomcat certificate, presented on 8443 while 5091 still has the old one.
+    cucm_renewed: (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>),
+    /// A Tomcat certificate issued for client authentication only (no serverAuth).
+    cucm_client_only: (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>),
+    /// CRL of the CUCM CA revoking `cucm`; CRL of the Expressway CA revoking `expc`.
+    crl_cucm: rustls::pki_types::CertificateRevocationListDer<'static>,
+    crl_expc: rustls::pki_types::CertificateRevocationListDer<'static>,
 }
 
 fn ca(name: &str) -> Res<(CertificateParams, KeyPair, CertificateDer<'static>)> {
@@ -55,12 +64,46 @@ fn leaf(
     let key = KeyPair::generate()?;
     let mut p = CertificateParams::new(san.iter().map(|s| s.to_string()).collect::<Vec<_>>())?;
     p.distinguished_name.push(DnType::CommonName, cn);
+    p.serial_number = Some(rcgen::SerialNumber::from(serial_of(cn, valid, eku.len())));
     p.extended_key_usages = eku;
     p.not_before = rcgen::date_time_ymd(valid.0, 1, 1);
     p.not_after = rcgen::date_time_ymd(valid.1, 1, 1);
     let cert = p.signed_by(&key, issuer)?;
     let key_der = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
     Ok((vec![cert.der().clone(), ca_der.clone()], key_der))
+}
+
+/// A serial number that names the certificate's role, so a CRL can revoke exactly it.
+fn serial_of(cn: &str, valid: (i32, i32), eku: usize) -> Vec<u8> {
+    let mut s = vec![
+        0x5a,
+        (valid.0 - 2000) as u8,
+        (valid.1 - 2000) as u8,
+        eku as u8,
+    ];
+    s.extend_from_slice(&cn.as_bytes()[..4.min(cn.len())]);
+    s
+}
+
+/// A CRL from `issuer` revoking the certificate with `serial`.
+fn crl(
+    issuer: &Issuer<'_, &KeyPair>,
+    serial: Vec<u8>,
+) -> Res<rustls::pki_types::CertificateRevocationListDer<'static>> {
+    let params = rcgen::CertificateRevocationListParams {
+        this_update: rcgen::date_time_ymd(2026, 1, 1),
+        next_update: rcgen::date_time_ymd(2027, 1, 1),
+        crl_number: rcgen::SerialNumber::from(vec![1]),
+        issuing_distribution_point: None,
+        revoked_certs: vec![rcgen::RevokedCertParams {
+            serial_number: rcgen::SerialNumber::from(serial),
+            revocation_time: rcgen::date_time_ymd(2026, 2, 1),
+            reason_code: Some(rcgen::RevocationReason::KeyCompromise),
+            invalidity_date: None,
+        }],
+        key_identifier_method: rcgen::KeyIdMethod::Sha256,
+    };
+    Ok(params.signed_by(issuer)?.der().clone())
 }
 
 fn pki() -> Res<Pki> {
@@ -93,6 +136,38 @@ fn pki() -> Res<Pki> {
             &["expc1.lab.example"],
             vec![ServerAuth, ClientAuth],
             (2025, 2035),
+        )?,
+        expc_server_only: leaf(
+            &expc_issuer,
+            &expc_ca,
+            "expc1.lab.example",
+            &["expc1.lab.example"],
+            vec![ServerAuth],
+            (2025, 2035),
+        )?,
+        cucm_renewed: leaf(
+            &cucm_issuer,
+            &cucm_ca,
+            "cucm1.lab.example",
+            &["cucm1.lab.example"],
+            vec![ServerAuth, ClientAuth],
+            (2026, 2036),
+        )?,
+        cucm_client_only: leaf(
+            &cucm_issuer,
+            &cucm_ca,
+            "cucm1.lab.example",
+            &["cucm1.lab.example"],
+            vec![ClientAuth],
+            (2025, 2035),
+        )?,
+        crl_cucm: crl(
+            &cucm_issuer,
+            serial_of("cucm1.lab.example", (2025, 2035), 2),
+        )?,
+        crl_expc: crl(
+            &expc_issuer,
+            serial_of("expc1.lab.example", (2025, 2035), 2),
         )?,
         cucm_ca,
         expc_ca,
@@ -362,6 +437,18 @@ struct TlsCase {
     server_trusts_expc: bool,
     expired_server: bool,
     key_update: bool,
+    /// The name the client dials (SNI and certificate check).
+    sni: &'static str,
+    expc_server_only: bool,
+    renewed_server: bool,
+    /// The server presents the client-auth-only Tomcat certificate.
+    client_only_server: bool,
+    /// The client checks CUCM's certificate against a CRL that revokes it.
+    client_checks_crl: bool,
+    /// CUCM checks Expressway-C's certificate against a CRL that revokes it.
+    server_checks_crl: bool,
+    /// Mutual TLS is required but the client has no certificate to send.
+    client_without_cert: bool,
 }
 
 const TLS12: &[&SupportedProtocolVersion] = &[&rustls::version::TLS12];
@@ -377,6 +464,13 @@ impl TlsCase {
             server_trusts_expc: true,
             expired_server: false,
             key_update: false,
+            sni: "cucm1.lab.example",
+            expc_server_only: false,
+            renewed_server: false,
+            client_only_server: false,
+            client_checks_crl: false,
+            server_checks_crl: false,
+            client_without_cert: false,
         }
     }
 
@@ -396,17 +490,36 @@ fn tls_pair(p: &Pki, case: TlsCase, log: &Arc<KeyLog>) -> Res<Tls> {
     } else {
         p.expc_ca.clone()
     })?;
-    let builder = ClientConfig::builder_with_provider(provider())
-        .with_protocol_versions(case.client_versions)?
-        .with_root_certificates(client_roots);
-    let mut client_cfg = if case.mutual {
-        builder.with_client_auth_cert(p.expc.0.clone(), p.expc.1.clone_key())?
+    let client_builder = ClientConfig::builder_with_provider(provider())
+        .with_protocol_versions(case.client_versions)?;
+    let builder = if case.client_checks_crl {
+        let verifier = rustls::client::WebPkiServerVerifier::builder_with_provider(
+            Arc::new(client_roots),
+            provider(),
+        )
+        .with_crls(vec![p.crl_cucm.clone()])
+        .build()?;
+        client_builder.with_webpki_verifier(verifier)
+    } else {
+        client_builder.with_root_certificates(client_roots)
+    };
+    let mut client_cfg = if case.mutual && !case.client_without_cert {
+        let expc = if case.expc_server_only {
+            &p.expc_server_only
+        } else {
+            &p.expc
+        };
+        builder.with_client_auth_cert(expc.0.clone(), expc.1.clone_key())?
     } else {
         builder.with_no_client_auth()
     };
     client_cfg.key_log = log.clone();
     let server_cert = if case.expired_server {
         &p.cucm_expired
+    } else if case.renewed_server {
+        &p.cucm_renewed
+    } else if case.client_only_server {
+        &p.cucm_client_only
     } else {
         &p.cucm
     };
@@ -419,15 +532,18 @@ fn tls_pair(p: &Pki, case: TlsCase, log: &Arc<KeyLog>) -> Res<Tls> {
         } else {
             p.cucm_ca.clone()
         })?;
-        let verifier =
-            WebPkiClientVerifier::builder_with_provider(Arc::new(trust), provider()).build()?;
+        let mut vb = WebPkiClientVerifier::builder_with_provider(Arc::new(trust), provider());
+        if case.server_checks_crl {
+            vb = vb.with_crls(vec![p.crl_expc.clone()]);
+        }
+        let verifier = vb.build()?;
         sb.with_client_cert_verifier(verifier)
             .with_single_cert(server_cert.0.clone(), server_cert.1.clone_key())?
     } else {
         sb.with_no_client_auth()
             .with_single_cert(server_cert.0.clone(), server_cert.1.clone_key())?
     };
-    let name = rustls::pki_types::ServerName::try_from("cucm1.lab.example")?.to_owned();
+    let name = rustls::pki_types::ServerName::try_from(case.sni)?.to_owned();
     Ok(Tls {
         client: ClientConnection::new(Arc::new(client_cfg), name)?,
         server: ServerConnection::new(Arc::new(server_cfg))?,
@@ -524,6 +640,16 @@ impl Sip {
     }
 
     fn register(&self, cseq: u32, bearer: bool) -> Vec<u8> {
+        self.register_with(
+            cseq,
+            bearer,
+            "cisco-alarm:25 Name=CSFrado ActiveLoad=Jabber_for_Windows-15.0 Last=initialized",
+            "",
+        )
+    }
+
+    /// A REGISTER with the given Reason text and extra Via lines (a proxy's, above the client's).
+    fn register_with(&self, cseq: u32, bearer: bool, reason: &str, via_above: &str) -> Vec<u8> {
         let body = "--uniqueBoundary\r\nContent-Type: application/x-cisco-remotecc-request+xml\r\n\r\n<x-cisco-remotecc-request><bulkregisterreq><contact all=\"true\"><register></register></contact></bulkregisterreq></x-cisco-remotecc-request>\r\n--uniqueBoundary--\r\n";
         let auth = if bearer {
             format!("Proxy-Authorization: Bearer token=\"{TOKEN}\"\r\n")
@@ -532,10 +658,9 @@ impl Sip {
         };
         let (c, p, u, t) = (&self.client, self.cport, &self.cucm, self.transport);
         format!(
-            "REGISTER sip:{u} SIP/2.0\r\nVia: SIP/2.0/{t} {c}:{p};branch=z9hG4bK{cseq:08x}\r\nFrom: <sip:1001@{u}>;tag=00505600000100024f1c2d3e-5a6b7c8d\r\nTo: <sip:1001@{u}>\r\nCall-ID: {}\r\nMax-Forwards: 70\r\nDate: Mon, 02 Mar 2026 09:15:00 GMT\r\nCSeq: {cseq} REGISTER\r\nUser-Agent: Cisco-CSF\r\nContact: <sip:7f3c1a2b-0001-4000-8000-005056000001@{c}:{p};transport={}>;+sip.instance=\"<urn:uuid:00000000-0000-0000-0000-005056000001>\";+u.sip!devicename.ccm.cisco.com=\"{}\";+u.sip!model.ccm.cisco.com=\"503\";video\r\n{auth}Supported: replaces,join,sdp-anat,norefersub,resource-priority,extended-refer,X-cisco-callinfo,X-cisco-serviceuri,X-cisco-escapecodes,X-cisco-service-control,X-cisco-srtp-fallback,X-cisco-monrec,X-cisco-config,X-cisco-sis-7.0.0,X-cisco-xsi-8.5.1\r\nReason: SIP;cause=200;text=\"cisco-alarm:25 Name={} ActiveLoad=Jabber_for_Windows-15.0 Last=initialized\"\r\nExpires: 3600\r\nContent-Type: multipart/mixed; boundary=uniqueBoundary\r\nMime-Version: 1.0\r\nContent-Length: {}\r\n\r\n{body}",
+            "REGISTER sip:{u} SIP/2.0\r\n{via_above}Via: SIP/2.0/{t} {c}:{p};branch=z9hG4bK{cseq:08x}\r\nFrom: <sip:1001@{u}>;tag=00505600000100024f1c2d3e-5a6b7c8d\r\nTo: <sip:1001@{u}>\r\nCall-ID: {}\r\nMax-Forwards: 70\r\nDate: Mon, 02 Mar 2026 09:15:00 GMT\r\nCSeq: {cseq} REGISTER\r\nUser-Agent: Cisco-CSF\r\nContact: <sip:7f3c1a2b-0001-4000-8000-005056000001@{c}:{p};transport={}>;+sip.instance=\"<urn:uuid:00000000-0000-0000-0000-005056000001>\";+u.sip!devicename.ccm.cisco.com=\"{}\";+u.sip!model.ccm.cisco.com=\"503\";video\r\n{auth}Supported: replaces,join,sdp-anat,norefersub,resource-priority,extended-refer,X-cisco-callinfo,X-cisco-serviceuri,X-cisco-escapecodes,X-cisco-service-control,X-cisco-srtp-fallback,X-cisco-monrec,X-cisco-config,X-cisco-sis-7.0.0,X-cisco-xsi-8.5.1\r\nReason: SIP;cause=200;text=\"{reason}\"\r\nExpires: 3600\r\nContent-Type: multipart/mixed; boundary=uniqueBoundary\r\nMime-Version: 1.0\r\nContent-Length: {}\r\n\r\n{body}",
             self.call_id,
             t.to_ascii_lowercase(),
-            self.device,
             self.device,
             body.len()
         )
@@ -577,6 +702,30 @@ impl Sip {
         )
     }
 
+    fn duplicate(&self, cseq: u32) -> Vec<u8> {
+        self.response(
+            cseq,
+            "403 Forbidden",
+            "Warning: 399 UCM2-PUB \"Registration is active for another client\"\r\n",
+        )
+    }
+
+    fn token_rejected(&self, cseq: u32) -> Vec<u8> {
+        self.response(
+            cseq,
+            "401 Unauthorized",
+            "WWW-Authenticate: Bearer realm=\"ccmsipline\", error=\"invalid_token\"\r\n",
+        )
+    }
+
+    fn digest(&self, cseq: u32) -> Vec<u8> {
+        self.response(cseq, "401 Unauthorized", "WWW-Authenticate: Digest realm=\"ccmsipline\", nonce=\"5f1c2a9b0d3e4f60\", algorithm=MD5\r\n")
+    }
+
+    fn not_found(&self, cseq: u32) -> Vec<u8> {
+        self.response(cseq, "404 Not Found", "")
+    }
+
     /// The four messages of an OAuth registration ending in `last`.
     fn flow(&self, last: fn(&Sip, u32) -> Vec<u8>) -> Vec<(usize, Vec<u8>)> {
         vec![
@@ -602,6 +751,20 @@ fn write(dir: &str, name: &str, bytes: &[u8]) -> Res<()> {
     std::fs::write(format!("{dir}/{name}"), bytes)?;
     println!("wrote {dir}/{name} ({} bytes)", bytes.len());
     Ok(())
+}
+
+fn pem(der: &CertificateDer<'_>) -> String {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der.as_ref());
+    let lines: Vec<&str> = b64
+        .as_bytes()
+        .chunks(64)
+        .map(|c| std::str::from_utf8(c).unwrap_or(""))
+        .collect();
+    format!(
+        "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+        lines.join("\n")
+    )
 }
 
 fn keys_text(log: &KeyLog) -> String {
@@ -666,6 +829,116 @@ fn tls_conn(
         w.close(&mut t, by);
     }
     Ok(())
+}
+
+/// One step of a scripted exchange after the TLS handshake.
+enum Step {
+    /// The client sends these bytes (inside TLS, or in clear).
+    C(Vec<u8>),
+    /// The server sends these bytes.
+    S(Vec<u8>),
+    /// Capture time passes (microseconds).
+    Wait(i64),
+    /// The server closes without a word (FIN), and the client follows.
+    ServerFin,
+}
+
+/// A TLS connection that runs `steps` after a successful handshake, then closes from the
+/// client (unless a step closed it); a failed handshake is closed by the side that failed.
+#[allow(clippy::too_many_arguments)]
+fn tls_script(
+    w: &mut Wire,
+    p: &Pki,
+    case: TlsCase,
+    client: &str,
+    cport: u16,
+    server: &str,
+    port: u16,
+    steps: Vec<Step>,
+    log: &Arc<KeyLog>,
+) -> Res<()> {
+    let mut t = w.tcp_open((ip(client), cport), (ip(server), port));
+    let mut tls = tls_pair(p, case, log)?;
+    tls.pump(w, &mut t);
+    if tls.client_failed || tls.server_failed || tls.client.is_handshaking() {
+        let by = tls.first_failure.unwrap_or(0);
+        w.close(&mut t, by);
+        return Ok(());
+    }
+    for step in steps {
+        match step {
+            Step::C(m) => {
+                w.tick(20_000);
+                tls.client_says(w, &mut t, &m)?;
+            }
+            Step::S(m) => {
+                w.tick(20_000);
+                tls.server_says(w, &mut t, &m)?;
+            }
+            Step::Wait(us) => w.tick(us),
+            Step::ServerFin => {
+                w.tick(30_000);
+                w.close(&mut t, 1);
+                return Ok(());
+            }
+        }
+    }
+    w.tick(50_000);
+    tls.client.send_close_notify();
+    tls.pump(w, &mut t);
+    w.close(&mut t, 0);
+    Ok(())
+}
+
+/// SIP in clear over TCP: the steps, then a close from the client.
+fn clear_script(w: &mut Wire, client: &str, cport: u16, port: u16, steps: Vec<Step>) {
+    let mut t = w.tcp_open((ip(client), cport), (ip(CUCM), port));
+    for step in steps {
+        match step {
+            Step::C(m) => {
+                w.tick(20_000);
+                w.send(&mut t, 0, &m);
+            }
+            Step::S(m) => {
+                w.tick(20_000);
+                w.send(&mut t, 1, &m);
+            }
+            Step::Wait(us) => w.tick(us),
+            Step::ServerFin => {
+                w.close(&mut t, 1);
+                return;
+            }
+        }
+    }
+    w.tick(50_000);
+    w.close(&mut t, 0);
+}
+
+/// The device configuration file over HTTP on 6970, chunked, as CUCM's TFTP service sends it.
+fn config_file(w: &mut Wire, device: &str, oauth_mode: u8, ports: (u16, u16, u16, u16)) {
+    let xml = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<device xsi:type=\"axl:XIPPhone\" ctiid=\"1\" uuid=\"{{00000000-0000-0000-0000-000000000001}}\">\n<fullConfig>true</fullConfig>\n<devicePool uuid=\"{{1b1b9eb6-7803-11d3-bdf0-00108302ead1}}\">\n<name>Default</name>\n<callManagerGroup>\n<name>Default</name>\n<members>\n<member priority=\"0\">\n<callManager>\n<name>{CUCM}</name>\n<description>ucm2-pub</description>\n<ports>\n<ethernetPhonePort>2000</ethernetPhonePort>\n<sipPort>{}</sipPort>\n<securedSipPort>{}</securedSipPort>\n<sipOAuthPort>{}</sipOAuthPort>\n<sipMRAOAuthPort>{}</sipMRAOAuthPort>\n</ports>\n<processNodeName>ucm2-pub.lab.example</processNodeName>\n</callManager>\n</member>\n</members>\n</callManagerGroup>\n</devicePool>\n<sipProfile><sipProxies><registerWithProxy>true</registerWithProxy></sipProxies></sipProfile>\n<sipOAuthMode>{oauth_mode}</sipOAuthMode>\n</device>\n",
+        ports.0, ports.1, ports.2, ports.3
+    );
+    let mut t = w.tcp_open((ip(JABBER), 51700), (ip(CUCM), 6970));
+    w.tick(10_000);
+    w.send(
+        &mut t,
+        0,
+        format!("GET /{device}.cnf.xml HTTP/1.1\r\nHost: {CUCM}:6970\r\nAccept: */*\r\n\r\n")
+            .as_bytes(),
+    );
+    let mut resp =
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    for c in xml.as_bytes().chunks(700) {
+        resp.extend_from_slice(format!("{:x}\r\n", c.len()).as_bytes());
+        resp.extend_from_slice(c);
+        resp.extend_from_slice(b"\r\n");
+    }
+    resp.extend_from_slice(b"0\r\n\r\n");
+    w.tick(10_000);
+    w.send(&mut t, 1, &resp);
+    w.close(&mut t, 0);
 }
 
 fn clear_sip_tcp(
@@ -778,18 +1051,18 @@ fn main() -> Res<()> {
 
     // Port mismatch in clear SIP: TCP over IPv4, UDP over IPv6.
     let mut w = Wire::new(Link::Ethernet);
-    let mut t = clear_sip_tcp(&mut w, JABBER, 52100, 5060, Sip::mismatch);
+    let mut t = clear_sip_tcp(&mut w, JABBER, 52100, 5090, Sip::mismatch);
     w.close(&mut t, 0);
     write(&dir, "oauth-port-mismatch-clear-tcp.pcap", &w.pcap())?;
     let mut w = Wire::new(Link::Ethernet);
     let (c6, s6) = (ip("2001:db8:20::51"), ip("2001:db8:10::11"));
-    let s = Sip::new(c6, 5060, s6, "UDP");
+    let s = Sip::new(c6, 5090, s6, "UDP");
     for (d, m) in s.flow(Sip::mismatch) {
         w.tick(20_000);
         if d == 0 {
-            w.udp((c6, 5060), (s6, 5060), &m);
+            w.udp((c6, 5090), (s6, 5090), &m);
         } else {
-            w.udp((s6, 5060), (c6, 5060), &m);
+            w.udp((s6, 5090), (c6, 5090), &m);
         }
     }
     write(&dir, "oauth-port-mismatch-udp-ipv6.pcap", &w.pcap())?;
@@ -797,7 +1070,7 @@ fn main() -> Res<()> {
     // Healthy registration in clear over TCP, 802.1Q-tagged, with segments reordered and
     // retransmitted as a SPAN port often shows them.
     let mut w = Wire::new(Link::Vlan(120));
-    let mut t = clear_sip_tcp(&mut w, JABBER, 52200, 5060, Sip::ok);
+    let mut t = clear_sip_tcp(&mut w, JABBER, 52200, 5090, Sip::ok);
     w.close(&mut t, 0);
     // The first REGISTER is two segments (frames 4 and 5, 0-based): swap them; repeat the 407.
     w.frames.swap(3, 4);
@@ -807,20 +1080,20 @@ fn main() -> Res<()> {
 
     // Healthy registration over UDP on Linux cooked capture v2.
     let mut w = Wire::new(Link::Sll2);
-    let s = Sip::new(ip(JABBER), 5060, ip(CUCM), "UDP");
+    let s = Sip::new(ip(JABBER), 5090, ip(CUCM), "UDP");
     for (d, m) in s.flow(Sip::ok) {
         w.tick(20_000);
         if d == 0 {
-            w.udp((ip(JABBER), 5060), (ip(CUCM), 5060), &m);
+            w.udp((ip(JABBER), 5090), (ip(CUCM), 5090), &m);
         } else {
-            w.udp((ip(CUCM), 5060), (ip(JABBER), 5060), &m);
+            w.udp((ip(CUCM), 5090), (ip(JABBER), 5090), &m);
         }
     }
     write(&dir, "healthy-registration-udp-sll2.pcap", &w.pcap())?;
 
     // A lost segment: the second REGISTER's first segment never made it into the capture.
     let mut w = Wire::new(Link::Ethernet);
-    let mut t = clear_sip_tcp(&mut w, JABBER, 52300, 5060, Sip::mismatch);
+    let mut t = clear_sip_tcp(&mut w, JABBER, 52300, 5090, Sip::mismatch);
     w.close(&mut t, 0);
     // frames: 0-2 handshake, 3-4 REGISTER, 5 ACK, 6 407, 7 ACK, 8-9 REGISTER(bearer) ...
     w.frames.remove(8);
@@ -1002,5 +1275,470 @@ fn main() -> Res<()> {
     // tshark reads a capture once and cannot use keys that come after the packets: the tshark
     // differential test hands it this file instead (siptriage uses only the embedded block).
     keylog(&dir, "oauth-port-mismatch-tls12-dsb-at-end.keys", &log)?;
+
+    // ---- The wider catalogue (issue "The whole SIP OAuth catalogue").
+    let ok13 = TlsCase::ok13;
+    // duplicate-registration, inside TLS 1.3 on 5090.
+    let s = Sip::new(ip(JABBER), 53100, ip(CUCM), "TLS");
+    let log = Arc::new(KeyLog::default());
+    let mut w = Wire::new(Link::Ethernet);
+    let steps = s
+        .flow(Sip::duplicate)
+        .into_iter()
+        .map(|(d, m)| if d == 0 { Step::C(m) } else { Step::S(m) })
+        .collect();
+    tls_script(
+        &mut w,
+        &p,
+        ok13(false),
+        JABBER,
+        53100,
+        CUCM,
+        5090,
+        steps,
+        &log,
+    )?;
+    write(&dir, "duplicate-registration.pcap", &w.pcap())?;
+    keylog(&dir, "duplicate-registration.keys", &log)?;
+
+    // bearer-token-rejected, inside TLS 1.2 on 5090.
+    let s = Sip::new(ip(JABBER), 53110, ip(CUCM), "TLS");
+    let log = Arc::new(KeyLog::default());
+    let mut w = Wire::new(Link::Ethernet);
+    let steps = s
+        .flow(Sip::token_rejected)
+        .into_iter()
+        .map(|(d, m)| if d == 0 { Step::C(m) } else { Step::S(m) })
+        .collect();
+    tls_script(
+        &mut w,
+        &p,
+        TlsCase::ok(false),
+        JABBER,
+        53110,
+        CUCM,
+        5090,
+        steps,
+        &log,
+    )?;
+    write(&dir, "bearer-token-rejected.pcap", &w.pcap())?;
+    keylog(&dir, "bearer-token-rejected.keys", &log)?;
+
+    // bearer-not-sent: the client answers the Bearer challenge without a token, twice.
+    let s = Sip::new(ip(JABBER), 53120, ip(CUCM), "TLS");
+    let log = Arc::new(KeyLog::default());
+    let mut w = Wire::new(Link::Ethernet);
+    let steps = vec![
+        Step::C(s.register(101, false)),
+        Step::S(s.challenge(101)),
+        Step::C(s.register(102, false)),
+        Step::S(s.challenge(102)),
+        Step::Wait(10_000_000),
+    ];
+    tls_script(
+        &mut w,
+        &p,
+        TlsCase::ok(false),
+        JABBER,
+        53120,
+        CUCM,
+        5090,
+        steps,
+        &log,
+    )?;
+    write(&dir, "bearer-not-sent.pcap", &w.pcap())?;
+    keylog(&dir, "bearer-not-sent.keys", &log)?;
+
+    // digest-with-oauth: a Digest challenge on the OAuth port, and an encrypted config request.
+    let s = Sip::new(ip(JABBER), 53130, ip(CUCM), "TLS");
+    let log = Arc::new(KeyLog::default());
+    let mut w = Wire::new(Link::Ethernet);
+    let mut t = w.tcp_open((ip("10.10.20.77"), 51800), (ip(CUCM), 6970));
+    w.send(
+        &mut t,
+        0,
+        format!("GET /SEP00505600AB77.cnf.xml.enc.sgn HTTP/1.1\r\nHost: {CUCM}:6970\r\n\r\n")
+            .as_bytes(),
+    );
+    w.send(
+        &mut t,
+        1,
+        b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n",
+    );
+    w.close(&mut t, 0);
+    let steps = vec![
+        Step::C(s.register(101, false)),
+        Step::S(s.digest(101)),
+        Step::Wait(10_000_000),
+    ];
+    tls_script(
+        &mut w,
+        &p,
+        TlsCase::ok(false),
+        JABBER,
+        53130,
+        CUCM,
+        5090,
+        steps,
+        &log,
+    )?;
+    write(&dir, "digest-with-oauth.pcap", &w.pcap())?;
+    keylog(&dir, "digest-with-oauth.keys", &log)?;
+
+    // registration-rejected (404) and registration-unanswered (retransmitted) over UDP 5060.
+    let mut w = Wire::new(Link::Ethernet);
+    let s = Sip::new(ip("10.10.20.60"), 5060, ip(CUCM), "UDP");
+    w.udp(
+        (ip("10.10.20.60"), 5060),
+        (ip(CUCM), 5060),
+        &s.register(7, false),
+    );
+    w.tick(3_000);
+    w.udp((ip(CUCM), 5060), (ip("10.10.20.60"), 5060), &s.not_found(7));
+    w.tick(1_000_000);
+    let u = Sip {
+        device: "CSFnobody",
+        call_id: "unanswered-1@10.10.20.61".into(),
+        ..Sip::new(ip("10.10.20.61"), 5060, ip("10.10.10.12"), "UDP")
+    };
+    for backoff in [500_000, 1_000_000, 2_000_000, 4_000_000, 30_000_000] {
+        w.udp(
+            (ip("10.10.20.61"), 5060),
+            (ip("10.10.10.12"), 5060),
+            &u.register(1, false),
+        );
+        w.tick(backoff);
+    }
+    write(&dir, "registration-rejected-and-unanswered.pcap", &w.pcap())?;
+
+    // registration-lost: 200 OK with Expires 120, no refresh for 200 s; the next REGISTER's
+    // Reason says CUCM closed the connection (cisco-alarm 14).
+    let log = Arc::new(KeyLog::default());
+    let mut w = Wire::new(Link::Ethernet);
+    let s = Sip::new(ip(JABBER), 53140, ip(CUCM), "TLS");
+    let steps = s
+        .flow(Sip::ok)
+        .into_iter()
+        .map(|(d, m)| if d == 0 { Step::C(m) } else { Step::S(m) })
+        .collect();
+    tls_script(
+        &mut w,
+        &p,
+        TlsCase::ok(false),
+        JABBER,
+        53140,
+        CUCM,
+        5090,
+        steps,
+        &log,
+    )?;
+    w.tick(200_000_000);
+    let s2 = Sip::new(ip(JABBER), 53141, ip(CUCM), "TLS");
+    let steps = vec![
+        Step::C(s2.register_with(
+            201,
+            false,
+            "cisco-alarm:14 Name=CSFrado ActiveLoad=Jabber_for_Windows-15.0 Last=CM-closed-TCP",
+            "",
+        )),
+        Step::S(s2.challenge(201)),
+        Step::C(s2.register_with(
+            202,
+            true,
+            "cisco-alarm:14 Name=CSFrado ActiveLoad=Jabber_for_Windows-15.0 Last=CM-closed-TCP",
+            "",
+        )),
+        Step::S(s2.ok(202)),
+    ];
+    tls_script(
+        &mut w,
+        &p,
+        TlsCase::ok(false),
+        JABBER,
+        53141,
+        CUCM,
+        5090,
+        steps,
+        &log,
+    )?;
+    write(&dir, "registration-lost.pcap", &w.pcap())?;
+    keylog(&dir, "registration-lost.keys", &log)?;
+
+    // legacy-port-instead-of-oauth: the config file turns OAuth on (ports 5060/5061/15090/15091)
+    // but the client registers on 5060; a TLS connection to 15090 shows the ports set roles.
+    let log = Arc::new(KeyLog::default());
+    let mut w = Wire::new(Link::Ethernet);
+    config_file(&mut w, "CSFrado", 1, (5060, 5061, 15090, 15091));
+    let s = Sip::new(ip(JABBER), 53150, ip(CUCM), "TCP");
+    clear_script(
+        &mut w,
+        JABBER,
+        53150,
+        5060,
+        vec![Step::C(s.register(101, false)), Step::S(s.ok(101))],
+    );
+    tls_script(
+        &mut w,
+        &p,
+        TlsCase::ok(false),
+        JABBER,
+        53151,
+        CUCM,
+        15090,
+        vec![],
+        &log,
+    )?;
+    write(&dir, "config-file-legacy-port.pcap", &w.pcap())?;
+
+    // mra-without-ceoauth: Expressway-C relays a REGISTER with a Bearer token to 5060.
+    let mut w = Wire::new(Link::Ethernet);
+    let s = Sip::new(ip(EXPC), 25060, ip(CUCM), "TCP");
+    let via = "Via: SIP/2.0/TCP 10.10.10.40:25060;branch=z9hG4bK7f00e1;received=10.10.10.40\r\n";
+    clear_script(
+        &mut w,
+        EXPC,
+        25060,
+        5060,
+        vec![
+            Step::C(s.register_with(
+                102,
+                true,
+                "cisco-alarm:25 Name=CSFrado Last=initialized",
+                via,
+            )),
+            Step::S(s.ok(102)),
+        ],
+    );
+    write(&dir, "mra-without-ceoauth.pcap", &w.pcap())?;
+
+    // certificate-name-mismatch: the client dials cucm2, the certificate names cucm1.
+    let log = Arc::new(KeyLog::default());
+    let mut w = Wire::new(Link::Ethernet);
+    tls_script(
+        &mut w,
+        &p,
+        TlsCase {
+            sni: "cucm2.lab.example",
+            ..TlsCase::ok(false)
+        },
+        JABBER,
+        53160,
+        CUCM,
+        5090,
+        vec![],
+        &log,
+    )?;
+    write(&dir, "certificate-name-mismatch.pcap", &w.pcap())?;
+
+    // expressway-cert-no-client-auth: Exp-C's certificate is for server authentication only.
+    let log = Arc::new(KeyLog::default());
+    let mut w = Wire::new(Link::Ethernet);
+    tls_script(
+        &mut w,
+        &p,
+        TlsCase {
+            expc_server_only: true,
+            ..TlsCase::ok(true)
+        },
+        EXPC,
+        43170,
+        CUCM,
+        5091,
+        vec![],
+        &log,
+    )?;
+    write(&dir, "expressway-cert-no-client-auth.pcap", &w.pcap())?;
+
+    // client-rejects-ucm-certificate: the Jabber client does not trust CUCM's Tomcat CA.
+    let log = Arc::new(KeyLog::default());
+    let mut w = Wire::new(Link::Ethernet);
+    tls_script(
+        &mut w,
+        &p,
+        TlsCase {
+            client_trusts_cucm: false,
+            ..TlsCase::ok(false)
+        },
+        JABBER,
+        53180,
+        CUCM,
+        5090,
+        vec![],
+        &log,
+    )?;
+    write(&dir, "client-rejects-ucm-certificate.pcap", &w.pcap())?;
+
+    // tls-aborted-without-alert: the client answers CUCM's flight, then a RST arrives in
+    // CUCM's name before its Finished, with no alert from anyone (a middlebox cutting in).
+    let log = Arc::new(KeyLog::default());
+    let mut w = Wire::new(Link::Ethernet);
+    let mut t = w.tcp_open((ip(JABBER), 53190), (ip(CUCM), 5090));
+    let mut tls = tls_pair(&p, TlsCase::ok(false), &log)?;
+    let mut hello = Vec::new();
+    while tls.client.wants_write() && tls.client.write_tls(&mut hello).is_ok() {}
+    w.send(&mut t, 0, &hello);
+    tls.server.read_tls(&mut &hello[..])?;
+    tls.server.process_new_packets()?;
+    let mut flight = Vec::new();
+    while tls.server.wants_write() && tls.server.write_tls(&mut flight).is_ok() {}
+    w.tick(1_000);
+    w.send(&mut t, 1, &flight);
+    tls.client.read_tls(&mut &flight[..])?;
+    tls.client.process_new_packets()?;
+    let mut answer = Vec::new();
+    while tls.client.wants_write() && tls.client.write_tls(&mut answer).is_ok() {}
+    w.tick(1_000);
+    w.tcp(&mut t, 0, 0x18, &answer);
+    w.tick(2_000);
+    w.tcp(&mut t, 1, 0x14, b"");
+    write(&dir, "tls-aborted-without-alert.pcap", &w.pcap())?;
+
+    // expressway-name-not-known: mutual TLS completes, the REGISTER gets no answer, CUCM closes.
+    let log = Arc::new(KeyLog::default());
+    let mut w = Wire::new(Link::Ethernet);
+    let s = Sip::new(ip(EXPC), 43200, ip(CUCM), "TLS");
+    tls_script(
+        &mut w,
+        &p,
+        TlsCase::ok(true),
+        EXPC,
+        43200,
+        CUCM,
+        5091,
+        vec![Step::C(s.register(101, false)), Step::ServerFin],
+        &log,
+    )?;
+    write(&dir, "expressway-name-not-known.pcap", &w.pcap())?;
+    keylog(&dir, "expressway-name-not-known.keys", &log)?;
+
+    // stale-tomcat-certificate: the node presents its renewed certificate on 8443 and the old
+    // one on 5091.
+    let log = Arc::new(KeyLog::default());
+    let mut w = Wire::new(Link::Ethernet);
+    tls_script(
+        &mut w,
+        &p,
+        TlsCase {
+            renewed_server: true,
+            ..TlsCase::ok(false)
+        },
+        JABBER,
+        53210,
+        CUCM,
+        8443,
+        vec![],
+        &log,
+    )?;
+    let s = Sip::new(ip(EXPC), 43210, ip(CUCM), "TLS");
+    let steps = s
+        .flow(Sip::ok)
+        .into_iter()
+        .map(|(d, m)| if d == 0 { Step::C(m) } else { Step::S(m) })
+        .collect();
+    tls_script(
+        &mut w,
+        &p,
+        TlsCase::ok(true),
+        EXPC,
+        43210,
+        CUCM,
+        5091,
+        steps,
+        &log,
+    )?;
+    write(&dir, "stale-tomcat-certificate.pcap", &w.pcap())?;
+
+    // certificate-rejected-by-client: CUCM's Tomcat certificate lacks the serverAuth usage;
+    // the client answers unsupported_certificate.
+    let log = Arc::new(KeyLog::default());
+    let mut w = Wire::new(Link::Ethernet);
+    tls_script(
+        &mut w,
+        &p,
+        TlsCase {
+            client_only_server: true,
+            ..TlsCase::ok(false)
+        },
+        JABBER,
+        53220,
+        CUCM,
+        5090,
+        vec![],
+        &log,
+    )?;
+    write(&dir, "certificate-rejected-by-client.pcap", &w.pcap())?;
+
+    // certificate-rejected-by-ucm: CUCM's CRL revokes Expressway-C's certificate.
+    let log = Arc::new(KeyLog::default());
+    let mut w = Wire::new(Link::Ethernet);
+    tls_script(
+        &mut w,
+        &p,
+        TlsCase {
+            server_checks_crl: true,
+            ..TlsCase::ok(true)
+        },
+        EXPC,
+        43230,
+        CUCM,
+        5091,
+        vec![],
+        &log,
+    )?;
+    write(&dir, "certificate-rejected-by-ucm.pcap", &w.pcap())?;
+
+    // certificate-rejected-by-expressway: Expressway-C's CRL revokes CUCM's certificate.
+    let log = Arc::new(KeyLog::default());
+    let mut w = Wire::new(Link::Ethernet);
+    tls_script(
+        &mut w,
+        &p,
+        TlsCase {
+            client_checks_crl: true,
+            ..TlsCase::ok(true)
+        },
+        EXPC,
+        43240,
+        CUCM,
+        5091,
+        vec![],
+        &log,
+    )?;
+    write(&dir, "certificate-rejected-by-expressway.pcap", &w.pcap())?;
+
+    // tls-alert: TLS 1.3 on 5091 without a client certificate; CUCM says certificate_required
+    // (encrypted: with the key log it is read; without, tls13-handshake-aborted).
+    let log = Arc::new(KeyLog::default());
+    let mut w = Wire::new(Link::Ethernet);
+    tls_script(
+        &mut w,
+        &p,
+        TlsCase {
+            client_without_cert: true,
+            ..TlsCase::ok13(true)
+        },
+        EXPC,
+        43250,
+        CUCM,
+        5091,
+        vec![],
+        &log,
+    )?;
+    write(&dir, "tls13-certificate-required.pcap", &w.pcap())?;
+    keylog(&dir, "tls13-certificate-required.keys", &log)?;
+
+    // Trust bundles as a customer would export them: CUCM's tomcat-trust (CUCM's own root
+    // only: Expressway-C's CA was never uploaded) and Expressway-C's trusted CA list (its own
+    // root only: CUCM's CA was never appended).
+    std::fs::create_dir_all(format!("{dir}/trust"))?;
+    write(&dir, "trust/tomcat-trust.pem", pem(&p.cucm_ca).as_bytes())?;
+    write(
+        &dir,
+        "trust/expressway-trusted-cas.pem",
+        pem(&p.expc_ca).as_bytes(),
+    )?;
+    let mut both = pem(&p.cucm_ca);
+    both.push_str(&pem(&p.expc_ca));
+    write(&dir, "trust/both-cas.pem", both.as_bytes())?;
     Ok(())
 }

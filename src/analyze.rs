@@ -112,7 +112,10 @@ pub fn analyze(paths: &[String], cfg: &Config) -> Outcome {
             }
         };
         let idx = report.captures.len();
-        report.findings.extend(diagnose(&facts, cfg, idx));
+        let mut undecided = Vec::new();
+        report
+            .findings
+            .extend(diagnose(&facts, cfg, idx, &mut undecided));
         for c in &facts.connections {
             report.connections.push(ConnectionEntry {
                 capture: idx,
@@ -142,9 +145,13 @@ pub fn analyze(paths: &[String], cfg: &Config) -> Outcome {
         } else {
             String::new()
         };
-        report
-            .notes
-            .extend(facts.notes.iter().map(|n| format!("{prefix}{n}")));
+        report.notes.extend(
+            facts
+                .notes
+                .iter()
+                .chain(undecided.iter())
+                .map(|n| format!("{prefix}{n}")),
+        );
         if let Some(info) = facts.info {
             report.captures.push(info);
         }

@@ -38,6 +38,11 @@ impl PortKind {
         }
     }
 
+    /// One of the two OAuth ports.
+    pub fn is_oauth(self) -> bool {
+        matches!(self, PortKind::SipOAuth | PortKind::SipMraOAuth)
+    }
+
     /// A SIP port of any kind.
     pub fn is_sip(self) -> bool {
         self != PortKind::Other
@@ -72,6 +77,10 @@ pub struct Config {
     pub keylog: crate::tls::KeyLog,
     /// Print bearer tokens whole (lab use).
     pub show_secrets: bool,
+    /// Trust bundle for the offline check (`--trust`).
+    pub trust: Option<std::sync::Arc<crate::trust::TrustStore>>,
+    /// CN/SAN entries of CUCM's Device > Expressway-C table (`--expressway-names`).
+    pub expressway_names: Vec<String>,
     /// Encrypted bytes held back across connections while waiting for keys that a later
     /// Decryption Secrets Block may bring.
     pub hold_back_bytes: usize,
@@ -87,6 +96,8 @@ impl Default for Config {
             max_evidence: 20,
             keylog: crate::tls::KeyLog::default(),
             show_secrets: false,
+            expressway_names: Vec::new(),
+            trust: None,
             hold_back_bytes: crate::tls::MAX_HELD_TOTAL,
         }
     }

@@ -29,6 +29,17 @@ enum Format {
 
 #[derive(Subcommand)]
 enum Command {
+    /// List every finding id of the catalogue, one line each.
+    Scenarios {
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+    /// Explain one finding id: what it means, the evidence it needs, the fix and the source.
+    Explain {
+        /// A finding id, as `siptriage scenarios` lists them.
+        id: String,
+    },
     /// Analyze one or more captures (pcap, pcapng, gzip-compressed or not; `-` reads stdin).
     ///
     /// Exit code: 0 when no finding is an error, 1 when one is, 2 when no input could be read
@@ -50,6 +61,15 @@ enum Command {
         /// pcapng Decryption Secrets Blocks are used too, without this option.
         #[arg(long = "keylog", value_name = "FILE")]
         keylogs: Vec<String>,
+        /// Trust bundle to validate every certificate chain against, offline: CUCM's exported
+        /// tomcat-trust certificates or Expressway-C's trusted CA list (a PEM file, or a folder
+        /// of .pem/.crt/.cer/.der files). Findings then name the CA the bundle lacks.
+        #[arg(long, value_name = "PEM_OR_DIR")]
+        trust: Option<String>,
+        /// CN/SAN entries of CUCM's Device > Expressway-C table (comma-separated or repeated);
+        /// each Expressway-C certificate seen on the MRA OAuth port is checked against them.
+        #[arg(long = "expressway-names", value_name = "NAMES", value_delimiter = ',')]
+        expressway_names: Vec<String>,
         /// Print bearer tokens whole instead of redacted (lab use only).
         #[arg(long)]
         show_secrets: bool,
@@ -68,6 +88,24 @@ fn main() -> ExitCode {
         }
     };
     match cli.command {
+        Command::Scenarios { format } => {
+            let mut out = std::io::stdout().lock();
+            let r = match format {
+                Format::Text => siptriage::report::catalogue::list_text(&mut out),
+                Format::Json => siptriage::report::catalogue::list_json(&mut out),
+            };
+            ExitCode::from(if r.is_ok() { 0 } else { 2 })
+        }
+        Command::Explain { id } => match siptriage::diagnose::catalogue::find(&id) {
+            Some(m) => {
+                let _ = siptriage::report::catalogue::explain(m, &mut std::io::stdout().lock());
+                ExitCode::SUCCESS
+            }
+            None => {
+                eprintln!("siptriage: unknown finding id {id:?}; `siptriage scenarios` lists them");
+                ExitCode::from(2)
+            }
+        },
         Command::Analyze {
             captures,
             format,
@@ -75,11 +113,27 @@ fn main() -> ExitCode {
             mra_oauth_ports,
             keylogs,
             show_secrets,
+            trust,
+            expressway_names,
             max_evidence,
         } => {
             let mut cfg = Config::default().with_ports(&oauth_ports, &mra_oauth_ports);
             cfg.max_evidence = max_evidence as usize;
             cfg.show_secrets = show_secrets;
+            cfg.expressway_names = expressway_names
+                .into_iter()
+                .map(|n| n.trim().to_string())
+                .filter(|n| !n.is_empty())
+                .collect();
+            if let Some(path) = trust {
+                match siptriage::trust::TrustStore::load(&path) {
+                    Ok(store) => cfg.trust = Some(std::sync::Arc::new(store)),
+                    Err(e) => {
+                        eprintln!("siptriage: cannot use the trust bundle: {e}");
+                        return ExitCode::from(2);
+                    }
+                }
+            }
             for path in &keylogs {
                 match std::fs::read(path) {
                     Ok(bytes) => cfg.keylog.add_text(path, &String::from_utf8_lossy(&bytes)),

@@ -329,19 +329,23 @@ fn text_report_names_scenario_sender_frame_and_fix() {
 
 #[test]
 fn custom_oauth_port_sets_roles() {
-    let (doc, _) = json(&[&fixture("oauth-port-mismatch-clear-tcp.pcap")]);
+    let cap = fixture("registration-rejected-and-unanswered.pcap");
+    let (doc, _) = json(&[&cap]);
     assert_eq!(doc["findings"][0]["server"]["role"], "sip-server");
+    let out = run(&["analyze", "--format", "json", "--oauth-port", "5060", &cap]);
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    assert_eq!(doc["findings"][0]["server"]["role"], "cucm");
+    assert_eq!(doc["findings"][0]["client"]["role"], "jabber-or-webex");
     let out = run(&[
         "analyze",
         "--format",
         "json",
-        "--oauth-port",
+        "--mra-oauth-port",
         "5060",
-        &fixture("oauth-port-mismatch-clear-tcp.pcap"),
+        &cap,
     ]);
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
-    assert_eq!(doc["findings"][0]["server"]["role"], "cucm");
-    assert_eq!(doc["findings"][0]["client"]["role"], "jabber-or-webex");
+    assert_eq!(doc["findings"][0]["client"]["role"], "expressway-c");
 }
 
 #[test]

@@ -107,6 +107,9 @@ pub struct Finding {
     pub evidence: Vec<Evidence>,
     /// A display filter that shows the evidence in Wireshark.
     pub wireshark_filter: String,
+    /// The offline trust check of the certificate chain this finding is about (`--trust`);
+    /// null without a bundle or when the finding concerns no chain.
+    pub trust: Option<crate::trust::TrustResult>,
     /// Index of the capture in `captures[]`.
     pub capture: usize,
     /// The catalogue's source for this id.
@@ -130,19 +133,30 @@ pub struct Occurrence {
     pub explanation: String,
     /// Wireshark filter.
     pub filter: String,
+    /// Trust check of the chain concerned.
+    pub trust: Option<crate::trust::TrustResult>,
 }
 
 /// What the rules can see.
 pub struct Cx<'a> {
     /// Facts of the capture.
     pub facts: &'a CaptureFacts,
-    /// Settings.
+    /// Settings in force (given ones plus ports from device configuration files).
     pub cfg: &'a Config,
 }
 
-/// Events already explained by an earlier rule.
+impl Cx<'_> {
+    /// The kind of a server port at an address.
+    pub fn port_kind(&self, _ip: std::net::IpAddr, port: u16) -> crate::config::PortKind {
+        self.cfg.port_kind(port)
+    }
+}
+
+/// Events already explained by an earlier rule, and what the rules could not decide.
 #[derive(Default)]
 pub struct Claimed {
+    /// Notes from rules that stayed silent because the capture lacks the deciding evidence.
+    pub undecided: Vec<String>,
     alerts: HashSet<(u64, u64)>,
     transactions: HashSet<usize>,
     connections: HashSet<u64>,
@@ -153,6 +167,10 @@ impl Claimed {
     pub fn alert(&mut self, c: &Connection, a: &Alert) -> bool {
         self.alerts
             .insert((c.tcp_stream, a.frame * 64 + a.code.unwrap_or(0) as u64))
+    }
+    /// Whether an earlier rule explained this SIP transaction.
+    pub fn has_transaction(&self, t: usize) -> bool {
+        self.transactions.contains(&t)
     }
     /// Claims a SIP transaction.
     pub fn transaction(&mut self, t: usize) -> bool {
@@ -173,7 +191,15 @@ pub trait Rule {
 }
 
 /// Runs every rule over one capture's facts.
-pub fn diagnose(facts: &CaptureFacts, cfg: &Config, capture: usize) -> Vec<Finding> {
+pub fn diagnose(
+    facts: &CaptureFacts,
+    cfg: &Config,
+    capture: usize,
+    undecided: &mut Vec<String>,
+) -> Vec<Finding> {
+    let mut effective = facts.config.clone();
+    effective.max_evidence = cfg.max_evidence;
+    let cfg = &effective;
     let cx = Cx { facts, cfg };
     let mut claimed = Claimed::default();
     let mut findings = Vec::new();
@@ -202,6 +228,7 @@ pub fn diagnose(facts: &CaptureFacts, cfg: &Config, capture: usize) -> Vec<Findi
             findings.push(finding(meta, occ, cfg, capture));
         }
     }
+    undecided.extend(claimed.undecided);
     findings.sort_by(|a, b| {
         a.severity
             .cmp(&b.severity)
@@ -260,6 +287,7 @@ fn finding(meta: &'static Meta, occ: Vec<Occurrence>, cfg: &Config, capture: usi
         sip: first.sip.clone(),
         evidence,
         wireshark_filter: first.filter.clone(),
+        trust: first.trust.clone(),
         capture,
         source: meta.source,
     }
@@ -268,7 +296,7 @@ fn finding(meta: &'static Meta, occ: Vec<Occurrence>, cfg: &Config, capture: usi
 /// Helpers shared by the rules.
 pub mod util {
     use super::*;
-    use crate::tls::CertInfo;
+    pub use crate::tls::CertInfo;
 
     /// The alert as the contract shows it.
     pub fn alert_ref(a: &Alert) -> AlertRef {
@@ -396,5 +424,142 @@ pub mod util {
         m.warnings
             .first()
             .map(|w| format!("{} {} \"{}\"", w.code, w.agent, w.text))
+    }
+
+    /// A request carries credentials (Authorization or Proxy-Authorization).
+    pub fn has_credentials(m: &SipMessage) -> bool {
+        m.auth.iter().any(|a| a.header.ends_with("ization"))
+    }
+
+    /// A request carries a Bearer token.
+    pub fn has_bearer(m: &SipMessage) -> bool {
+        m.auth
+            .iter()
+            .any(|a| a.header.ends_with("ization") && a.scheme.eq_ignore_ascii_case("bearer"))
+    }
+
+    /// REGISTER transactions of one registration (device), each with its final answer.
+    pub fn register_steps<'a>(
+        cx: &'a Cx<'_>,
+        reg: &crate::session::Registration,
+    ) -> Vec<(usize, &'a SipMessage, Option<&'a SipMessage>)> {
+        let f = cx.facts;
+        reg.transactions
+            .iter()
+            .map(|&t| {
+                let tx = &f.transactions[t];
+                (t, &f.sip[tx.request], tx.final_response(&f.sip))
+            })
+            .collect()
+    }
+
+    /// A SIP answer as the contract shows it.
+    pub fn sip_ref(m: &SipMessage) -> SipRef {
+        SipRef {
+            status: m.status.unwrap_or(0),
+            reason: m.reason.clone().unwrap_or_default(),
+            warning: warning_text(m),
+        }
+    }
+
+    /// Wireshark filter for a SIP dialog by Call-ID.
+    pub fn call_filter(m: &SipMessage) -> String {
+        match &m.call_id {
+            Some(c) => format!("sip.Call-ID == \"{c}\""),
+            None => "sip.CSeq.method == \"REGISTER\"".into(),
+        }
+    }
+
+    /// Seconds the capture went on after `t`.
+    pub fn time_left(cx: &Cx<'_>, t: Ts) -> f64 {
+        cx.facts
+            .info
+            .as_ref()
+            .and_then(|i| i.last_time)
+            .map_or(0.0, |e| e.secs_since(t))
+    }
+
+    /// Bytes of this TCP connection are missing from the capture (what was lost may decide).
+    pub fn stream_lossy(cx: &Cx<'_>, stream: Option<u64>) -> bool {
+        stream.is_some_and(|s| {
+            cx.facts
+                .connections
+                .iter()
+                .any(|c| c.tcp_stream == s && c.lost_bytes > 0)
+        })
+    }
+
+    /// A client that was challenged answers within milliseconds; less than this much capture
+    /// after a challenge cannot show that it never answered.
+    pub const CHALLENGE_GRACE_SECS: f64 = 5.0;
+
+    /// The leaf certificate presented by `who` (`client` or `server`).
+    pub fn leaf<'a>(c: &'a Connection, who: &str) -> Option<&'a CertInfo> {
+        c.tls.as_ref()?.chain_of(who)?.certificates.first()
+    }
+
+    /// Whether a certificate names `host` (SAN DNS entries, else CN), wildcards included.
+    pub fn cert_names(cert: &CertInfo, host: &str) -> bool {
+        let host = host.trim_end_matches('.').to_ascii_lowercase();
+        let mut names: Vec<String> = cert
+            .san
+            .iter()
+            .filter_map(|s| s.strip_prefix("DNS:"))
+            .map(|s| s.to_ascii_lowercase())
+            .collect();
+        if names.is_empty() {
+            if let Some(cn) = cert.subject.split(", ").find_map(|p| p.strip_prefix("CN=")) {
+                names.push(cn.to_ascii_lowercase());
+            }
+        }
+        names.iter().any(|n| match n.strip_prefix("*.") {
+            Some(rest) => host.split_once('.').is_some_and(|(_, h)| h == rest),
+            None => *n == host,
+        })
+    }
+
+    /// The handshake finished (both sides' Finished, or application data both ways).
+    pub fn handshake_done(c: &Connection) -> bool {
+        c.tls.as_ref().is_some_and(|t| {
+            t.handshake_complete()
+                || t.steps
+                    .iter()
+                    .filter(|s| s.message == "Finished" || s.message == "Finished (encrypted)")
+                    .map(|s| s.from)
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .len()
+                    == 2
+                || (t
+                    .steps
+                    .iter()
+                    .any(|s| s.from == "client" && s.message == "EncryptedHandshake")
+                    && t.steps
+                        .iter()
+                        .any(|s| s.from == "server" && s.message == "EncryptedHandshake")
+                    && t.application_records[1] > 0)
+        })
+    }
+
+    /// Evidence for the frame where `who` ended the connection (FIN or RST).
+    pub fn close_evidence(c: &Connection) -> Option<Evidence> {
+        let (frame, what) = match (&c.rst, c.client_fin_frame, c.server_fin_frame, c.ended_by) {
+            (Some(r), _, _, _) if Some(r.sent_by) == c.ended_by => {
+                (r.frame, format!("RST from the {}", r.sent_by))
+            }
+            (_, Some(f), _, Some("client")) => (f, "FIN from the client".to_string()),
+            (_, _, Some(f), Some("server")) => (f, "FIN from the server".to_string()),
+            _ => return None,
+        };
+        Some(Evidence {
+            frame,
+            time: c.last_time,
+            tcp_stream: Some(c.tcp_stream),
+            note: what,
+        })
+    }
+
+    /// The trust check of the chain `who` presented on `c`, when `--trust` was given.
+    pub fn chain_trust(c: &Connection, who: &str) -> Option<crate::trust::TrustResult> {
+        c.tls.as_ref()?.chain_of(who)?.trust.clone()
     }
 }

@@ -1,5 +1,6 @@
 //! Reporters: every output format renders the same [`Report`], behind one trait.
 
+pub mod catalogue;
 mod json;
 mod text;
 

@@ -153,6 +153,20 @@ impl Reporter for Text {
                     .unwrap_or_default();
                 writeln!(out, "  SIP: {} {}{w}", s.status, s.reason)?;
             }
+            if let Some(t) = &f.trust {
+                let verdict = if t.verified {
+                    "the chain verifies".to_string()
+                } else {
+                    match &t.missing_ca {
+                        Some(ca) => format!("the chain does not verify; missing CA: {ca}"),
+                        None => format!(
+                            "the chain does not verify: {}",
+                            t.reason.as_deref().unwrap_or("")
+                        ),
+                    }
+                };
+                writeln!(out, "  Trust check ({}): {verdict}", t.bundle)?;
+            }
             writeln!(out, "  What happened:")?;
             wrap(out, "    ", &f.explanation, 96)?;
             writeln!(out, "  Evidence:")?;

@@ -46,6 +46,7 @@ pub struct ConnApp {
     sip: Option<Box<[Framer; 2]>>,
     /// What decrypted application data turned out to be.
     inner: Proto,
+    http: Option<Box<crate::http::HttpStream>>,
     tries: u8,
     sip_messages: u32,
     gaps: u32,
@@ -155,6 +156,36 @@ pub struct CaptureFacts {
     pub notes: Vec<String>,
     /// Decoder counters.
     pub decode: DecodeStats,
+    /// HTTP requests seen (device configuration files among them).
+    pub http: Vec<HttpEntry>,
+    /// The settings in force for this capture: the given ones plus the ports the device
+    /// configuration files name.
+    pub config: Config,
+}
+
+/// An HTTP exchange with the connection it travelled on.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct HttpEntry {
+    /// Frame of the request.
+    pub frame: u64,
+    /// Time of the request.
+    pub time: Ts,
+    /// tcp.stream.
+    pub tcp_stream: u64,
+    /// Requester.
+    pub client: Party,
+    /// Server.
+    pub server: Party,
+    /// Method.
+    pub method: String,
+    /// Path.
+    pub path: String,
+    /// Status, if answered.
+    pub status: Option<u16>,
+    /// The device configuration file's content, when this was one.
+    pub config: Option<crate::http::DeviceConfig>,
+    /// Frame of the answer.
+    pub response_frame: Option<u64>,
 }
 
 struct Hints<'c>(&'c Config);
@@ -303,6 +334,10 @@ impl ConnApp {
                         }
                     }
                     Proto::Sip => self.sip_data(meta, dir, bytes, frame, ts, "tcp", store),
+                    Proto::Http => self
+                        .http
+                        .get_or_insert_with(Box::default)
+                        .data(dir, bytes, frame, ts),
                     _ => {}
                 }
             }
@@ -314,13 +349,20 @@ impl ConnApp {
                 if let Some(f) = self.sip.as_mut() {
                     f[dir.idx()].gap();
                 }
+                if let Some(h) = self.http.as_mut() {
+                    h.gap(dir);
+                }
                 if self.proto == Proto::Other {
                     // Content after a gap may be recognizable (capture started mid-stream).
                     self.proto = Proto::Unknown;
                     self.tries = 0;
                 }
             }
-            Event::Fin(..) | Event::Rst(..) => {}
+            Event::Fin(dir, frame, _) | Event::Rst(dir, frame, _) => {
+                if let Some(h) = self.http.as_mut() {
+                    h.fin(dir, frame);
+                }
+            }
         }
     }
 
@@ -523,7 +565,59 @@ impl Analyzer<'_> {
                 "{stop}; findings cover the frames before that point"
             ));
         }
-        let cfg = self.cfg;
+        // Device configuration files name each node's ports: they set roles like --oauth-port.
+        let mut http = Vec::new();
+        let (mut oauth, mut mra) = (Vec::new(), Vec::new());
+        for c in &mut self.table.conns {
+            let Some(h) = c.app.http.as_mut() else {
+                continue;
+            };
+            h.unanswered();
+            for ex in &h.exchanges {
+                if let Some(conf) = &ex.config {
+                    for n in &conf.nodes {
+                        oauth.extend(n.sip_oauth_port);
+                        mra.extend(n.sip_mra_oauth_port);
+                    }
+                }
+                let m = &c.meta;
+                http.push(HttpEntry {
+                    frame: ex.frame,
+                    time: ex.time,
+                    tcp_stream: m.stream,
+                    client: Party {
+                        ip: m.client.ip,
+                        port: m.client.port,
+                        role: "client",
+                    },
+                    server: Party {
+                        ip: m.server.ip,
+                        port: m.server.port,
+                        role: "tftp",
+                    },
+                    method: ex.method.clone(),
+                    path: ex.path.clone(),
+                    status: ex.status,
+                    config: ex.config.clone(),
+                    response_frame: ex.response_frame,
+                });
+                if let Some(e) = &ex.config_error {
+                    notes.push(format!(
+                        "frame {}: the configuration file {} could not be read: {e}",
+                        ex.frame, ex.path
+                    ));
+                }
+                if ex.path.contains(".cnf.xml") && ex.status == Some(404) {
+                    notes.push(format!(
+                        "frame {}: the TFTP server answered 404 for {}: no such device is configured (or the name is wrong), so the client has no configuration to register with",
+                        ex.frame, ex.path
+                    ));
+                }
+            }
+        }
+        http.sort_by_key(|h| h.frame);
+        let effective = self.cfg.clone().with_ports(&oauth, &mra);
+        let cfg = &effective;
         let mut connections = Vec::with_capacity(self.table.conns.len());
         let mut undecrypted_oauth = 0;
         for c in &self.table.conns {
@@ -534,6 +628,16 @@ impl Analyzer<'_> {
             let tls = c.app.tls.as_ref().map(|t| {
                 let mut s = t.summary.clone();
                 s.decryption = t.decryption_status(&self.keys);
+                if let Some(store) = &cfg.trust {
+                    for ch in &mut s.chains {
+                        let usage = if ch.presented_by == "client" {
+                            crate::trust::Usage::Client
+                        } else {
+                            crate::trust::Usage::Server
+                        };
+                        ch.trust = Some(store.check(&ch.der, usage, ch.time));
+                    }
+                }
                 s
             });
             if let Some(t) = &tls {
@@ -637,6 +741,8 @@ impl Analyzer<'_> {
             registrations,
             notes,
             decode: self.decoder.stats.clone(),
+            http,
+            config: effective,
         }
     }
 }

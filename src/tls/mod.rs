@@ -80,6 +80,11 @@ pub struct Chain {
     pub presented_by: &'static str,
     /// Leaf first.
     pub certificates: Vec<CertInfo>,
+    /// The offline trust check of this chain (`--trust`), when a bundle was given.
+    pub trust: Option<crate::trust::TrustResult>,
+    /// The certificates as sent (DER), for the trust check.
+    #[serde(skip)]
+    pub der: Vec<Vec<u8>>,
 }
 
 /// A CertificateRequest.
@@ -840,6 +845,8 @@ impl TlsStream {
                         time: ts,
                         presented_by: dir.sender(),
                         certificates,
+                        trust: None,
+                        der: ders.iter().map(|d| d.to_vec()).collect(),
                     });
                 }
                 None => self.note_malformed(frame, "Certificate message does not parse"),

@@ -5,7 +5,7 @@
 
 use crate::config::PortKind;
 use crate::diagnose::util::{
-    alert_evidence, alert_filter, alert_ref, describe_cert, fatal_alerts, who,
+    alert_evidence, alert_filter, alert_ref, chain_trust, describe_cert, fatal_alerts, who,
 };
 use crate::diagnose::{Claimed, Confidence, Cx, Meta, Occurrence, Severity};
 use crate::session::Connection;
@@ -39,6 +39,7 @@ fn occurrence(c: &Connection, a: &Alert, rejected: &str) -> Occurrence {
         .map(|l| format!(" The rejected certificate: {}.", describe_cert(l)))
         .unwrap_or_default();
     Occurrence {
+                trust: chain_trust(c, rejected),
         explanation: format!(
             "{} rejected the certificate of {} on port {} with a fatal {} alert (frame {}, tcp.stream {}). {}.{cert}",
             who(sender),
@@ -88,6 +89,7 @@ pub struct ByExpressway;
 static BY_EXPRESSWAY: Meta = Meta {
     id: "certificate-rejected-by-expressway",
     title: "Expressway-C rejected CUCM's certificate",
+    meaning: "Expressway-C refused CUCM's certificate for a reason its TLS stack names (other stacks report an untrusted CA this way too).",
     severity: Severity::Error,
     confidence: Confidence::Certain,
     signature: "on the MRA OAuth port, Expressway-C (TLS client) sends a fatal bad_certificate (42), unsupported_certificate (43), certificate_revoked (44) or certificate_unknown (46) alert",
@@ -117,6 +119,7 @@ pub struct ByUcm;
 static BY_UCM: Meta = Meta {
     id: "certificate-rejected-by-ucm",
     title: "CUCM rejected the peer's certificate",
+    meaning: "CUCM refused the certificate its peer presented on an OAuth port.",
     severity: Severity::Error,
     confidence: Confidence::Certain,
     signature: "on an OAuth port, CUCM (TLS server) sends a fatal bad_certificate (42), unsupported_certificate (43), certificate_revoked (44) or certificate_unknown (46) alert, or unknown_ca on the Phone OAuth port",
@@ -148,9 +151,10 @@ pub struct ByClient;
 static BY_CLIENT: Meta = Meta {
     id: "certificate-rejected-by-client",
     title: "The Jabber/Webex client rejected CUCM's certificate",
+    meaning: "The Jabber/Webex client refused CUCM's certificate with a certificate alert that no more specific rule explains.",
     severity: Severity::Error,
     confidence: Confidence::Certain,
-    signature: "on the SIP Phone OAuth port, the client sends a fatal unknown_ca (48), bad_certificate (42), unsupported_certificate (43), certificate_revoked (44) or certificate_unknown (46) alert after CUCM's Certificate",
+    signature: "on the SIP Phone OAuth port, the client sends a fatal unsupported_certificate (43) or certificate_revoked (44) alert (the trust and name cases have their own ids)",
     fix: &[
         "The client must trust CUCM's Tomcat certificate: have it signed by a CA the client devices trust, or deploy the root to the clients.",
         "Use a SHA-256 (or better) signature and put the node's FQDN in the Tomcat certificate's SAN; define CUCM servers by FQDN so the name the client dials matches.",

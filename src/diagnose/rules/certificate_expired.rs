@@ -1,7 +1,7 @@
 //! `certificate-expired`: a side rejects the other's certificate with certificate_expired (45).
 
 use crate::diagnose::util::{
-    alert_evidence, alert_filter, alert_ref, describe_cert, fatal_alerts, who,
+    alert_evidence, alert_filter, alert_ref, chain_trust, describe_cert, fatal_alerts, who,
 };
 use crate::diagnose::{Claimed, Confidence, Cx, Meta, Occurrence, Rule, Severity};
 
@@ -10,10 +10,11 @@ pub struct CertificateExpired;
 
 static META: Meta = Meta {
     id: "certificate-expired",
-    title: "A certificate was rejected as expired",
+    title: "A certificate is expired (or not yet valid)",
+    meaning: "A certificate in the path is outside its validity period, either as reported by the peer's alert or as read from the certificate at capture time.",
     severity: Severity::Error,
     confidence: Confidence::Certain,
-    signature: "fatal certificate_expired (45) alert",
+    signature: "fatal certificate_expired (45) alert, or any presented certificate outside its validity at the time the capture shows it",
     fix: &[
         "Renew the certificate named in the evidence: the Tomcat certificate on CUCM (Cisco Unified OS Administration > Security > Certificate Management), or the server certificate on Expressway-C.",
         "After renewing CUCM's Tomcat certificate, restart Cisco Tomcat and (before CUCM 14) Cisco CallManager on that node.",
@@ -33,6 +34,7 @@ impl Rule for CertificateExpired {
             if a.code != Some(45) || !claimed.alert(c, a) {
                 continue;
             }
+            claimed.connection(c.tcp_stream);
             let (sender, other) = if a.sent_by == "client" {
                 (&c.client, "server")
             } else {
@@ -50,6 +52,7 @@ impl Rule for CertificateExpired {
                 })
                 .unwrap_or_default();
             out.push(Occurrence {
+                trust: chain_trust(c, other),
                 explanation: format!(
                     "{} rejected the {other}'s certificate with a fatal certificate_expired alert (frame {}, tcp.stream {}).{cert}",
                     who(sender), a.frame, c.tcp_stream
@@ -61,6 +64,61 @@ impl Rule for CertificateExpired {
                 client: c.client.clone(),
                 server: c.server.clone(),
             });
+        }
+        // Validity read from the certificates themselves, alert or not.
+        for c in &cx.facts.connections {
+            let Some(t) = &c.tls else { continue };
+            for chain in &t.chains {
+                let Some((pos, cert)) =
+                    chain.certificates.iter().enumerate().find(|(_, cert)| {
+                        chain.time > cert.not_after || chain.time < cert.not_before
+                    })
+                else {
+                    continue;
+                };
+                if !claimed.connection(c.tcp_stream) && t.alerts.iter().any(|a| a.code == Some(45))
+                {
+                    continue;
+                }
+                let owner = if chain.presented_by == "client" {
+                    &c.client
+                } else {
+                    &c.server
+                };
+                let state = if chain.time > cert.not_after {
+                    "expired"
+                } else {
+                    "not yet valid"
+                };
+                let which = if pos == 0 {
+                    "its certificate".to_string()
+                } else {
+                    format!("certificate {} of its chain", pos + 1)
+                };
+                out.push(Occurrence {
+                    trust: chain.trust.clone(),
+                    explanation: format!(
+                        "{} presented {which} on port {} (frame {}, tcp.stream {}), and at that time ({}) it was {state}: {}.",
+                        who(owner),
+                        c.server.port,
+                        chain.frame,
+                        c.tcp_stream,
+                        chain.time.rfc3339(),
+                        describe_cert(cert)
+                    ),
+                    evidence: vec![crate::diagnose::Evidence {
+                        frame: chain.frame,
+                        time: chain.time,
+                        tcp_stream: Some(c.tcp_stream),
+                        note: format!("Certificate from the {}: {state} ({})", chain.presented_by, cert.subject),
+                    }],
+                    filter: format!("tcp.stream == {} && tls.handshake.type == 11", c.tcp_stream),
+                    alert: None,
+                    sip: None,
+                    client: c.client.clone(),
+                    server: c.server.clone(),
+                });
+            }
         }
         out
     }

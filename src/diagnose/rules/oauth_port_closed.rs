@@ -8,6 +8,7 @@ pub struct OauthPortClosed;
 static META: Meta = Meta {
     id: "oauth-port-closed",
     title: "The SIP OAuth port is closed on CUCM",
+    meaning: "Nothing listens on the OAuth port of that CUCM node: the service did not open it (mode off, no restart after enabling, or another port configured).",
     severity: Severity::Error,
     confidence: Confidence::Certain,
     signature: "SYN to a SIP OAuth port answered by RST",
@@ -37,6 +38,7 @@ impl Rule for OauthPortClosed {
             let rst = c.rst.as_ref().map_or(c.last_frame, |r| r.frame);
             let syn = c.syn_frames.first().copied().unwrap_or(c.first_frame);
             out.push(Occurrence {
+                trust: None,
                 explanation: format!(
                     "{} tried to connect to {}:{} ({}) and was refused: the SYN (frame {syn}) was answered by a RST (frame {rst}), tcp.stream {}. Nothing listens on that port on this node.",
                     crate::diagnose::util::who(&c.client),

@@ -8,6 +8,7 @@ pub struct OauthPortFiltered;
 static META: Meta = Meta {
     id: "oauth-port-filtered",
     title: "Connections to the SIP OAuth port get no answer (filtered)",
+    meaning: "Connection attempts to the OAuth port vanish: a firewall or the path drops them.",
     severity: Severity::Error,
     confidence: Confidence::Likely,
     signature: "SYN to a SIP OAuth port retransmitted with no SYN/ACK or RST",
@@ -38,6 +39,7 @@ impl Rule for OauthPortFiltered {
             }
             let syn = c.syn_frames[0];
             out.push(Occurrence {
+                trust: None,
                 explanation: format!(
                     "{} sent {} SYNs to {}:{} ({}) over {:.1} s (tcp.stream {}) and got neither a SYN/ACK nor a RST: something between them drops the traffic.",
                     crate::diagnose::util::who(&c.client),

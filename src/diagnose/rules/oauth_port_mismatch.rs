@@ -10,6 +10,7 @@ pub struct OauthPortMismatch;
 static META: Meta = Meta {
     id: "oauth-port-mismatch",
     title: "CUCM rejected the REGISTER: SIP OAuth registration port mismatch",
+    meaning: "CUCM refused a registration because the device is not set up for SIP OAuth on the port it used: the cluster's OAuth mode is off, the device's security profile lacks OAuth, or an on-prem client used the MRA port.",
     severity: Severity::Error,
     confidence: Confidence::Certain,
     signature: "SIP/2.0 403 answering a REGISTER with Warning 399 \"SIP OAuth Registration port Mismatch\"",
@@ -56,6 +57,7 @@ impl Rule for OauthPortMismatch {
                 .map(|r| format!(" It asked the client to retry after {r} s."))
                 .unwrap_or_default();
             out.push(Occurrence {
+                trust: None,
                 explanation: format!(
                     "{device}sent REGISTER (frame {}) to {} on port {} ({}); CUCM answered 403 Forbidden with Warning {} (frame {}).{retry} CUCM does not accept this registration on this port: either SIP OAuth is off for the cluster or the device's security profile, or the client used the wrong OAuth port.",
                     req.frame,

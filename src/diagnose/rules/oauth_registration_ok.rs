@@ -10,6 +10,7 @@ pub struct OauthRegistrationOk;
 static META: Meta = Meta {
     id: "oauth-registration-ok",
     title: "SIP OAuth registration succeeded",
+    meaning: "The device registered with its OAuth token; this is the healthy flow.",
     severity: Severity::Info,
     confidence: Confidence::Certain,
     signature: "REGISTER -> 407 with Proxy-Authenticate: Bearer -> REGISTER with Proxy-Authorization: Bearer -> 200 OK",
@@ -55,6 +56,7 @@ impl Rule for OauthRegistrationOk {
                         .map(|e| format!(" CUCM granted Expires {e} s."))
                         .unwrap_or_default();
                     out.push(Occurrence {
+                trust: None,
                         explanation: format!(
                             "Device {} registered with its OAuth Bearer token{how}: REGISTER (frame {}) answered 200 OK (frame {}) by {}:{}.{granted}",
                             reg.device, req.frame, resp.frame, req.dst.ip, req.dst.port

@@ -13,6 +13,7 @@ pub struct Tls13HandshakeAborted;
 static META: Meta = Meta {
     id: "tls13-handshake-aborted",
     title: "A TLS 1.3 handshake was aborted (alert encrypted)",
+    meaning: "A TLS 1.3 handshake was ended by one side with an encrypted alert; without keys the alert cannot be read, but who ended it and when is visible.",
     severity: Severity::Error,
     confidence: Confidence::Likely,
     signature: "TLS 1.3 without keys: right after the other side's flight, one side sends a single short encrypted record (an alert) and the connection closes",
@@ -78,6 +79,7 @@ impl Rule for Tls13HandshakeAborted {
                 &c.server
             };
             out.push(Occurrence {
+                trust: None,
                 explanation: format!(
                     "TLS 1.3 to {}:{} (tcp.stream {}): {} sent one short encrypted record ({} bytes, frame {}) right after {}, and the connection was closed by the {}. That is an encrypted alert ending the handshake: {} rejected the handshake. Without the session keys the alert itself cannot be read.",
                     c.server.ip,

@@ -1,6 +1,8 @@
 //! `tls-alert`: any other fatal alert, named, with who sent it.
 
-use crate::diagnose::util::{alert_evidence, alert_filter, alert_ref, fatal_alerts, who};
+use crate::diagnose::util::{
+    alert_evidence, alert_filter, alert_ref, chain_trust, fatal_alerts, who,
+};
 use crate::diagnose::{Claimed, Confidence, Cx, Meta, Occurrence, Rule, Severity};
 
 /// The rule.
@@ -9,6 +11,7 @@ pub struct TlsAlert;
 static META: Meta = Meta {
     id: "tls-alert",
     title: "A TLS connection ended with a fatal alert",
+    meaning: "A TLS connection ended with a fatal alert that none of the specific rules explains; the alert's name says what the sender objected to.",
     severity: Severity::Error,
     confidence: Confidence::Certain,
     signature: "any fatal TLS alert that no more specific rule explains",
@@ -64,6 +67,7 @@ impl Rule for TlsAlert {
                 "client"
             };
             out.push(Occurrence {
+                trust: chain_trust(c, rejected),
                 explanation: format!(
                     "{} sent a fatal {} alert ({}) on port {} (frame {}, tcp.stream {}): {}.",
                     who(sender),

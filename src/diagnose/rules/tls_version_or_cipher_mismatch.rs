@@ -11,6 +11,7 @@ pub struct VersionOrCipherMismatch;
 static META: Meta = Meta {
     id: "tls-version-or-cipher-mismatch",
     title: "No common TLS version or cipher suite",
+    meaning: "The two sides share no TLS version or cipher suite, so the handshake stops after the hellos.",
     severity: Severity::Error,
     confidence: Confidence::Certain,
     signature: "fatal protocol_version (70), handshake_failure (40) or insufficient_security (71) right after the ClientHello or ServerHello, before any Certificate",
@@ -66,6 +67,7 @@ impl Rule for VersionOrCipherMismatch {
                 &c.server
             };
             out.push(Occurrence {
+                trust: None,
                 explanation: format!(
                     "{} ended the handshake on port {} with a fatal {} alert (frame {}, tcp.stream {}) before any certificate was exchanged.{offered}{chosen}",
                     who(sender), c.server.port, a.description, a.frame, c.tcp_stream

@@ -2,7 +2,9 @@
 //! CUCM's certificate with a fatal unknown_ca alert (TAC 215572).
 
 use crate::config::PortKind;
-use crate::diagnose::util::{alert_evidence, alert_filter, alert_ref, describe_cert, fatal_alerts};
+use crate::diagnose::util::{
+    alert_evidence, alert_filter, alert_ref, chain_trust, describe_cert, fatal_alerts,
+};
 use crate::diagnose::{Claimed, Confidence, Cx, Meta, Occurrence, Rule, Severity};
 
 /// The rule.
@@ -11,6 +13,7 @@ pub struct UnknownCaFromExpressway;
 static META: Meta = Meta {
     id: "unknown-ca-from-expressway",
     title: "Expressway-C does not trust the CA of CUCM's Tomcat certificate",
+    meaning: "Expressway-C cannot validate CUCM's Tomcat certificate, so no MRA client can register through that node.",
     severity: Severity::Error,
     confidence: Confidence::Certain,
     signature: "mutual TLS on the MRA OAuth port: CUCM sends Certificate and CertificateRequest, then Expressway-C (TLS client) sends a fatal unknown_ca (48) alert",
@@ -44,6 +47,7 @@ impl Rule for UnknownCaFromExpressway {
                 .map(|l| format!(" The certificate CUCM presented: {}.", describe_cert(l)))
                 .unwrap_or_default();
             out.push(Occurrence {
+                trust: chain_trust(c, "server"),
                 explanation: format!(
                     "Expressway-C {} opened mutual TLS to CUCM {}:{} (tcp.stream {}) and rejected CUCM's certificate with a fatal unknown_ca alert (frame {}): Expressway-C has no trusted CA for it.{cert}",
                     c.client.ip, c.server.ip, c.server.port, c.tcp_stream, a.frame

@@ -2,7 +2,9 @@
 //! client certificate with a fatal unknown_ca alert (TAC 215572).
 
 use crate::config::PortKind;
-use crate::diagnose::util::{alert_evidence, alert_filter, alert_ref, describe_cert, fatal_alerts};
+use crate::diagnose::util::{
+    alert_evidence, alert_filter, alert_ref, chain_trust, describe_cert, fatal_alerts,
+};
 use crate::diagnose::{Claimed, Confidence, Cx, Meta, Occurrence, Rule, Severity};
 
 /// The rule.
@@ -11,6 +13,7 @@ pub struct UnknownCaFromUcm;
 static META: Meta = Meta {
     id: "unknown-ca-from-ucm",
     title: "CUCM does not trust the CA of Expressway-C's certificate",
+    meaning: "CUCM cannot validate Expressway-C's client certificate against tomcat-trust, so no MRA client can register through that Expressway-C.",
     severity: Severity::Error,
     confidence: Confidence::Certain,
     signature: "mutual TLS on the MRA OAuth port: CUCM sends CertificateRequest, Expressway-C sends its Certificate, then CUCM (TLS server) sends a fatal unknown_ca (48) alert",
@@ -75,6 +78,7 @@ impl Rule for UnknownCaFromUcm {
                 });
             }
             out.push(Occurrence {
+                trust: chain_trust(c, "client"),
                 explanation: format!(
                     "Expressway-C {} presented its client certificate to CUCM {}:{} (tcp.stream {}) and CUCM rejected it with a fatal unknown_ca alert (frame {}): CUCM's tomcat-trust has no CA for it.{detail}",
                     c.client.ip, c.server.ip, c.server.port, c.tcp_stream, a.frame

@@ -1,0 +1,98 @@
+//! `registration-rejected`: a REGISTER's final answer is 4xx-6xx and no specific rule explains
+//! it. A 401/407 challenge counts only when it was not met: the client never came back with
+//! credentials, or the credentials it came back with were challenged again.
+
+use crate::diagnose::util::{
+    call_filter, has_credentials, register_steps, sip_evidence, sip_parties, sip_ref, time_left,
+    warning_text, CHALLENGE_GRACE_SECS,
+};
+use crate::diagnose::{Claimed, Confidence, Cx, Meta, Occurrence, Rule, Severity};
+
+/// The rule.
+pub struct RegistrationRejected;
+
+static META: Meta = Meta {
+    id: "registration-rejected",
+    title: "A registration was rejected",
+    meaning: "The registrar refused a REGISTER for a reason none of the specific rules covers; the status, reason phrase and Warning text say why.",
+    severity: Severity::Error,
+    confidence: Confidence::Certain,
+    signature: "a REGISTER's final answer is 4xx-6xx (not a 401/407 challenge that the client then met)",
+    fix: &[
+        "Read the status, reason phrase and Warning text in the explanation: CUCM's Warning 399 text usually names the cause.",
+        "404: the directory number or device is not configured; 401/407 repeated after credentials: the credentials are wrong; 503: the node is not accepting registrations (check the Cisco CallManager service).",
+    ],
+    source: "RFC 3261 section 10.3 (registrar behaviour)",
+};
+
+impl Rule for RegistrationRejected {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn check(&self, cx: &Cx<'_>, claimed: &mut Claimed) -> Vec<Occurrence> {
+        let mut out = Vec::new();
+        for reg in &cx.facts.registrations {
+            let steps = register_steps(cx, reg);
+            for (i, (t, req, resp)) in steps.iter().enumerate() {
+                let Some(resp) = resp else { continue };
+                if claimed.has_transaction(*t) {
+                    continue;
+                }
+                let status = resp.status.unwrap_or(0);
+                if !(400..700).contains(&status) {
+                    continue;
+                }
+                let challenge = status == 401 || status == 407;
+                let met = steps[i + 1..].iter().any(|(_, r, _)| has_credentials(r));
+                if challenge && met && !has_credentials(req) {
+                    continue;
+                }
+                if challenge
+                    && !has_credentials(req)
+                    && time_left(cx, resp.time) < CHALLENGE_GRACE_SECS
+                {
+                    claimed.undecided.push(format!(
+                        "frame {}: {}'s REGISTER was challenged ({status}) and the capture ends before the client could answer",
+                        resp.frame, reg.device
+                    ));
+                    continue;
+                }
+                if !claimed.transaction(*t) {
+                    continue;
+                }
+                let (client, server) = sip_parties(cx, req);
+                let why = if challenge && has_credentials(req) {
+                    " The REGISTER already carried credentials, so they were refused."
+                } else if challenge {
+                    " The client never came back with credentials."
+                } else {
+                    ""
+                };
+                let warn = warning_text(resp)
+                    .map(|w| format!(", Warning {w}"))
+                    .unwrap_or_default();
+                out.push(Occurrence {
+                trust: None,
+                    explanation: format!(
+                        "{}'s REGISTER (frame {}) to {}:{} was answered {} {}{warn} (frame {}).{why}",
+                        reg.device,
+                        req.frame,
+                        req.dst.ip,
+                        req.dst.port,
+                        status,
+                        resp.reason.as_deref().unwrap_or(""),
+                        resp.frame
+                    ),
+                    evidence: vec![sip_evidence(resp, format!("{status} {} to REGISTER", resp.reason.as_deref().unwrap_or("")))],
+                    filter: call_filter(req),
+                    sip: Some(sip_ref(resp)),
+                    alert: None,
+                    client,
+                    server,
+                });
+            }
+        }
+        out
+    }
+}

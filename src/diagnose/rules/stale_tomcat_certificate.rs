@@ -1,0 +1,99 @@
+//! `stale-tomcat-certificate`: the same CUCM node presents one certificate on its SIP OAuth
+//! ports and another on Tomcat HTTPS (8443/443): CallManager still uses the Tomcat certificate
+//! it loaded before the last change.
+
+use std::collections::BTreeMap;
+
+use crate::diagnose::util::describe_cert;
+use crate::diagnose::{Claimed, Confidence, Cx, Evidence, Meta, Occurrence, Rule, Severity};
+use crate::session::Connection;
+use crate::tls::CertInfo;
+
+/// The rule.
+pub struct StaleTomcatCertificate;
+
+static META: Meta = Meta {
+    id: "stale-tomcat-certificate",
+    title: "CUCM presents an outdated Tomcat certificate on the SIP OAuth ports",
+    meaning: "CallManager reads the Tomcat certificate when it starts; after the Tomcat certificate is renewed it keeps presenting the old one on 5090/5091 until restarted (CUCM 12.5).",
+    severity: Severity::Error,
+    confidence: Confidence::Likely,
+    signature: "the same node's certificate on a SIP OAuth port differs from its certificate on Tomcat HTTPS (8443 or 443) in the same capture",
+    fix: &[
+        "Restart Cisco CallManager on that node (Cisco Unified Serviceability > Tools > Control Center - Feature Services) so it loads the current Tomcat certificate; from CUCM 14 this is not needed.",
+        "Then check that every client and Expressway-C trusts the new certificate's CA.",
+    ],
+    source: "CUCM 12.5 Security Guide, SIP OAuth (documented cause; signature inferred)",
+};
+
+fn leaf_of(c: &Connection) -> Option<&CertInfo> {
+    c.tls.as_ref()?.chain_of("server")?.certificates.first()
+}
+
+impl Rule for StaleTomcatCertificate {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn check(&self, cx: &Cx<'_>, _claimed: &mut Claimed) -> Vec<Occurrence> {
+        let mut by_node: BTreeMap<std::net::IpAddr, (Vec<&Connection>, Vec<&Connection>)> =
+            BTreeMap::new();
+        for c in &cx.facts.connections {
+            if leaf_of(c).is_none() {
+                continue;
+            }
+            let e = by_node.entry(c.server.ip).or_default();
+            if c.is_oauth() {
+                e.0.push(c);
+            } else if c.server.port == 8443 || c.server.port == 443 {
+                e.1.push(c);
+            }
+        }
+        let mut out = Vec::new();
+        for (_, (oauth, tomcat)) in by_node {
+            let (Some(o), Some(h)) = (oauth.first(), tomcat.first()) else {
+                continue;
+            };
+            let (Some(oc), Some(hc)) = (leaf_of(o), leaf_of(h)) else {
+                continue;
+            };
+            if oc.sha256 == hc.sha256 {
+                continue;
+            }
+            let older = if oc.not_before < hc.not_before {
+                " The one on the OAuth port is the older of the two."
+            } else {
+                ""
+            };
+            let (Some(och), Some(hch)) = (
+                o.tls.as_ref().and_then(|t| t.chain_of("server")),
+                h.tls.as_ref().and_then(|t| t.chain_of("server")),
+            ) else {
+                continue;
+            };
+            out.push(Occurrence {
+                trust: None,
+                explanation: format!(
+                    "CUCM {} presents different certificates: on {} (tcp.stream {}) {}; on Tomcat HTTPS port {} (tcp.stream {}) {}.{older}",
+                    o.server.ip,
+                    o.server.port,
+                    o.tcp_stream,
+                    describe_cert(oc),
+                    h.server.port,
+                    h.tcp_stream,
+                    describe_cert(hc)
+                ),
+                evidence: vec![
+                    Evidence { frame: och.frame, time: och.time, tcp_stream: Some(o.tcp_stream), note: format!("certificate on port {}: sha256 {}", o.server.port, &oc.sha256[..16]) },
+                    Evidence { frame: hch.frame, time: hch.time, tcp_stream: Some(h.tcp_stream), note: format!("certificate on port {}: sha256 {}", h.server.port, &hc.sha256[..16]) },
+                ],
+                filter: format!("ip.addr == {} && tls.handshake.type == 11", o.server.ip),
+                alert: None,
+                sip: None,
+                client: o.client.clone(),
+                server: o.server.clone(),
+            });
+        }
+        out
+    }
+}

@@ -473,3 +473,21 @@ fn alert_paths_of_other_tls_stacks_get_their_ids() {
     }
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn readme_table_is_the_scenarios_output() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).expect("README");
+    let out = run(&["scenarios", "--format", "json"]);
+    let list: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    for m in list.as_array().expect("array") {
+        let row = format!(
+            "| `{}` | {} | {} | {} |",
+            m["id"].as_str().unwrap_or(""),
+            m["severity"].as_str().unwrap_or(""),
+            m["confidence"].as_str().unwrap_or(""),
+            m["signature"].as_str().unwrap_or("")
+        );
+        assert!(readme.contains(&row), "README lacks the row:\n{row}");
+    }
+}

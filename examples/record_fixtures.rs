@@ -1727,6 +1727,35 @@ fn main() -> Res<()> {
     write(&dir, "tls13-certificate-required.pcap", &w.pcap())?;
     keylog(&dir, "tls13-certificate-required.keys", &log)?;
 
+    // A device refused by one node (503) that registers on the next node of its group.
+    let mut w = Wire::new(Link::Ethernet);
+    let sub = Sip {
+        call_id: "failover-1@10.10.20.51".into(),
+        ..Sip::new(ip(JABBER), 5090, ip("10.10.10.12"), "UDP")
+    };
+    w.udp(
+        (ip(JABBER), 5090),
+        (ip("10.10.10.12"), 5090),
+        &sub.register(1, false),
+    );
+    w.tick(2_000);
+    w.udp(
+        (ip("10.10.10.12"), 5090),
+        (ip(JABBER), 5090),
+        &sub.response(1, "503 Service Unavailable", "Retry-After: 60\r\n"),
+    );
+    w.tick(500_000);
+    let s = Sip::new(ip(JABBER), 5090, ip(CUCM), "UDP");
+    for (d, m) in s.flow(Sip::ok) {
+        w.tick(20_000);
+        if d == 0 {
+            w.udp((ip(JABBER), 5090), (ip(CUCM), 5090), &m);
+        } else {
+            w.udp((ip(CUCM), 5090), (ip(JABBER), 5090), &m);
+        }
+    }
+    write(&dir, "failover-two-nodes.pcap", &w.pcap())?;
+
     // Trust bundles as a customer would export them: CUCM's tomcat-trust (CUCM's own root
     // only: Expressway-C's CA was never uploaded) and Expressway-C's trusted CA list (its own
     // root only: CUCM's CA was never appended).

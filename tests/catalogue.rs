@@ -491,3 +491,30 @@ fn readme_table_is_the_scenarios_output() {
         assert!(readme.contains(&row), "README lacks the row:\n{row}");
     }
 }
+
+#[test]
+fn cross_checks_per_node_and_certificate_request() {
+    let (doc, _) = analyze("failover-two-nodes.pcap", false, &[]);
+    assert_eq!(
+        ids(&doc),
+        vec![
+            ("registration-rejected".to_string(), 1),
+            ("oauth-registration-ok".to_string(), 1)
+        ]
+    );
+    let notes = doc["notes"].to_string();
+    assert!(
+        notes.contains("was refused by 10.10.10.12:5090")
+            && notes.contains("registered on 10.10.10.11:5090"),
+        "{notes}"
+    );
+    let (doc, _) = analyze("mra-unknown-ca-from-ucm.pcap", false, &[]);
+    assert!(doc["notes"]
+        .to_string()
+        .contains("is not among the 1 CA name(s) the server listed"));
+    let (doc, _) = analyze("healthy-registration-tls12.pcap", false, &[]);
+    assert!(
+        !doc["notes"].to_string().contains("CertificateRequest"),
+        "a trusted client certificate raises no note"
+    );
+}

@@ -229,6 +229,7 @@ pub fn diagnose(
         }
     }
     undecided.extend(claimed.undecided);
+    undecided.extend(cross_checks(facts));
     findings.sort_by(|a, b| {
         a.severity
             .cmp(&b.severity)
@@ -236,6 +237,61 @@ pub fn diagnose(
             .then(a.id.cmp(b.id))
     });
     findings
+}
+
+/// Checks across connections that are worth a note rather than a finding of their own.
+fn cross_checks(facts: &CaptureFacts) -> Vec<String> {
+    let mut notes = Vec::new();
+    // A device refused by one node and accepted by another: the difference is per node.
+    for reg in &facts.registrations {
+        let mut ok = BTreeMap::new();
+        let mut refused = BTreeMap::new();
+        for &t in &reg.transactions {
+            let tx = &facts.transactions[t];
+            let req = &facts.sip[tx.request];
+            let Some(resp) = tx.final_response(&facts.sip) else {
+                continue;
+            };
+            let node = req.dst.to_string();
+            match resp.status.unwrap_or(0) {
+                200..=299 => {
+                    ok.entry(node).or_insert(resp.frame);
+                }
+                400..=699 if ![401, 407].contains(&resp.status.unwrap_or(0)) => {
+                    refused.entry(node).or_insert(resp.frame);
+                }
+                _ => {}
+            }
+        }
+        for (node, frame) in &refused {
+            if let Some((good, gframe)) = ok.iter().find(|(n, _)| *n != node) {
+                notes.push(format!(
+                    "{} was refused by {node} (frame {frame}) but registered on {good} (frame {gframe}): the difference is per node (its OAuth ports, certificate, or CallManager service)",
+                    reg.device
+                ));
+            }
+        }
+    }
+    // The CertificateRequest's CA list against the issuer of the client certificate that followed.
+    for c in &facts.connections {
+        let Some(t) = &c.tls else { continue };
+        let (Some(req), Some(leaf)) = (
+            &t.certificate_request,
+            t.chain_of("client").and_then(|ch| ch.certificates.first()),
+        ) else {
+            continue;
+        };
+        if !req.ca_names.is_empty() && !req.ca_names.contains(&leaf.issuer) {
+            notes.push(format!(
+                "tcp.stream {}: the client certificate's issuer \"{}\" is not among the {} CA name(s) the server listed in its CertificateRequest (frame {})",
+                c.tcp_stream,
+                leaf.issuer,
+                req.ca_names.len(),
+                req.frame
+            ));
+        }
+    }
+    notes
 }
 
 fn capitalize(s: &str) -> String {

@@ -2,16 +2,21 @@
 
 use serde::Serialize;
 
-use crate::capture::{read_capture, CaptureInfo};
+use crate::capture::{read_capture, read_capture_counted, CaptureInfo};
 use crate::config::Config;
 use crate::diagnose::{diagnose, Finding};
+use crate::flow::Endpoint;
 use crate::session::{Analyzer, CaptureFacts, Connection};
+use crate::time::Ts;
+
+/// SIP messages listed per capture in a report.
+pub const MAX_SIP_IN_REPORT: usize = 10_000;
 
 /// Version of the JSON document. It may grow (new fields); it must not break.
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// The tool that wrote the report.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct Tool {
     /// `siptriage`.
     pub name: &'static str,
@@ -20,7 +25,7 @@ pub struct Tool {
 }
 
 /// A connection tagged with the capture it came from.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct ConnectionEntry {
     /// Index into `captures[]`.
     pub capture: usize,
@@ -30,7 +35,7 @@ pub struct ConnectionEntry {
 }
 
 /// A registration summary per device.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct RegistrationEntry {
     /// Index into `captures[]`.
     pub capture: usize,
@@ -44,8 +49,43 @@ pub struct RegistrationEntry {
     pub frames: Vec<u64>,
 }
 
+/// One SIP message, as reports show it (credentials never included).
+#[derive(Clone, Debug, Serialize, PartialEq, schemars::JsonSchema)]
+pub struct SipEntry {
+    /// Index into `captures[]`.
+    pub capture: usize,
+    /// Frame where the message completed.
+    pub frame: u64,
+    /// Capture time.
+    pub time: Ts,
+    /// `udp`, `tcp` or `tls` (decrypted).
+    pub transport: &'static str,
+    /// Wireshark tcp.stream, for TCP and TLS.
+    pub tcp_stream: Option<u64>,
+    /// Sender.
+    pub src: Endpoint,
+    /// Receiver.
+    pub dst: Endpoint,
+    /// Method (of the request, or of the CSeq for responses).
+    pub method: String,
+    /// Status code (responses).
+    pub status: Option<u16>,
+    /// Reason phrase (responses).
+    pub reason: Option<String>,
+    /// CSeq number.
+    pub cseq: Option<u32>,
+    /// Call-ID.
+    pub call_id: Option<String>,
+    /// Device name from Contact.
+    pub device: Option<String>,
+    /// First Warning header, `399 agent "text"`.
+    pub warning: Option<String>,
+    /// Auth schemes present (`Proxy-Authenticate: Bearer`, `Proxy-Authorization: Bearer`, ...).
+    pub auth: Vec<String>,
+}
+
 /// Everything a run found: the JSON document, and what every reporter renders.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct Report {
     /// Always 1 for this format.
     pub schema_version: u32,
@@ -59,6 +99,8 @@ pub struct Report {
     pub connections: Vec<ConnectionEntry>,
     /// SIP registrations per device.
     pub registrations: Vec<RegistrationEntry>,
+    /// SIP messages (at most 10,000 per capture in reports; the analysis sees them all).
+    pub sip: Vec<SipEntry>,
     /// What could not be decoded or seen; limits hit.
     pub notes: Vec<String>,
 }
@@ -87,8 +129,75 @@ pub fn facts_of(path: &str, cfg: &Config) -> Result<CaptureFacts, crate::capture
     Ok(analyzer.finish(info))
 }
 
+/// Follows an analysis as it goes (for reports written while reading, such as JSON Lines).
+pub trait Observer {
+    /// A capture is about to be read.
+    fn capture_started(&mut self, _index: usize, _path: &str) {}
+    /// A connection ended (while reading), or the capture ended with it still open.
+    fn connection(&mut self, _entry: &ConnectionEntry) {}
+    /// A capture was read and diagnosed.
+    fn capture_finished(
+        &mut self,
+        _index: usize,
+        _info: &CaptureInfo,
+        _findings: &[Finding],
+        _notes: &[String],
+    ) {
+    }
+    /// An input could not be read at all.
+    fn unreadable(&mut self, _path: &str, _why: &str) {}
+}
+
+struct Quiet;
+impl Observer for Quiet {}
+
+/// Capture files named by `inputs`: files as given, folders expanded to the capture files they
+/// hold (`.pcap`, `.pcapng`, `.cap`, optionally `.gz`), sorted by name.
+pub fn expand_inputs(inputs: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    for i in inputs {
+        let p = std::path::Path::new(i);
+        if p.is_dir() {
+            let mut files: Vec<String> = std::fs::read_dir(p)
+                .map(|rd| {
+                    rd.flatten()
+                        .map(|e| e.path())
+                        .filter(|f| {
+                            let n = f
+                                .file_name()
+                                .and_then(|n| n.to_str())
+                                .unwrap_or("")
+                                .to_ascii_lowercase();
+                            let n = n.strip_suffix(".gz").unwrap_or(&n).to_string();
+                            f.is_file()
+                                && (n.ends_with(".pcap")
+                                    || n.ends_with(".pcapng")
+                                    || n.ends_with(".cap"))
+                        })
+                        .map(|f| f.to_string_lossy().to_string())
+                        .collect()
+                })
+                .unwrap_or_default();
+            files.sort();
+            if files.is_empty() {
+                out.push(i.clone());
+            }
+            out.extend(files);
+        } else {
+            out.push(i.clone());
+        }
+    }
+    out
+}
+
 /// Analyzes captures in order; one unreadable file does not stop the others.
 pub fn analyze(paths: &[String], cfg: &Config) -> Outcome {
+    analyze_with(paths, cfg, &mut Quiet)
+}
+
+/// [`analyze`], telling `obs` what it finds as it goes.
+pub fn analyze_with(inputs: &[String], cfg: &Config, obs: &mut dyn Observer) -> Outcome {
+    let paths = &expand_inputs(inputs);
     let mut report = Report {
         schema_version: SCHEMA_VERSION,
         tool: Tool {
@@ -99,19 +208,47 @@ pub fn analyze(paths: &[String], cfg: &Config) -> Outcome {
         findings: Vec::new(),
         connections: Vec::new(),
         registrations: Vec::new(),
+        sip: Vec::new(),
         notes: Vec::new(),
     };
     let mut unreadable = Vec::new();
     for path in paths {
-        let facts = match facts_of(path, cfg) {
+        let idx = report.captures.len();
+        obs.capture_started(idx, path);
+        let mut live_streams = Vec::new();
+        let result = {
+            let mut analyzer = Analyzer::new(cfg);
+            let obs_ref = &mut *obs;
+            let live = &mut live_streams;
+            analyzer.on_connection_end(Box::new(move |c: Connection| {
+                live.push(c.tcp_stream);
+                obs_ref.connection(&ConnectionEntry {
+                    capture: idx,
+                    connection: c,
+                });
+            }));
+            read_capture_counted(path, &mut analyzer, cfg.progress.clone())
+                .map(|info| analyzer.finish(info))
+        };
+        let facts = match result {
             Ok(f) => f,
             Err(e) => {
+                obs.unreadable(path, &e.to_string());
                 report.notes.push(e.to_string());
                 unreadable.push(e.to_string());
                 continue;
             }
         };
-        let idx = report.captures.len();
+        for c in facts
+            .connections
+            .iter()
+            .filter(|c| !live_streams.contains(&c.tcp_stream))
+        {
+            obs.connection(&ConnectionEntry {
+                capture: idx,
+                connection: c.clone(),
+            });
+        }
         let mut undecided = Vec::new();
         report
             .findings
@@ -140,6 +277,38 @@ pub fn analyze(paths: &[String], cfg: &Config) -> Outcome {
                 frames: txs.iter().map(|t| facts.sip[t.request].frame).collect(),
             });
         }
+        for m in facts.sip.iter().take(MAX_SIP_IN_REPORT) {
+            report.sip.push(SipEntry {
+                capture: idx,
+                frame: m.frame,
+                time: m.time,
+                transport: m.transport,
+                tcp_stream: m.tcp_stream,
+                src: m.src,
+                dst: m.dst,
+                method: m.method.clone(),
+                status: m.status,
+                reason: m.reason.clone(),
+                cseq: m.cseq,
+                call_id: m.call_id.clone(),
+                device: m.device.clone(),
+                warning: m
+                    .warnings
+                    .first()
+                    .map(|w| format!("{} {} \"{}\"", w.code, w.agent, w.text)),
+                auth: m
+                    .auth
+                    .iter()
+                    .map(|a| format!("{}: {}", a.header, a.scheme))
+                    .collect(),
+            });
+        }
+        if facts.sip.len() > MAX_SIP_IN_REPORT {
+            report.notes.push(format!(
+                "the report lists the first {MAX_SIP_IN_REPORT} of {} SIP messages of {path}",
+                facts.sip.len()
+            ));
+        }
         let prefix = if paths.len() > 1 {
             format!("{path}: ")
         } else {
@@ -153,6 +322,18 @@ pub fn analyze(paths: &[String], cfg: &Config) -> Outcome {
                 .map(|n| format!("{prefix}{n}")),
         );
         if let Some(info) = facts.info {
+            let first = report
+                .findings
+                .iter()
+                .position(|f| f.capture == idx)
+                .unwrap_or(report.findings.len());
+            let notes: Vec<String> = facts
+                .notes
+                .iter()
+                .chain(undecided.iter())
+                .cloned()
+                .collect();
+            obs.capture_finished(idx, &info, &report.findings[first..], &notes);
             report.captures.push(info);
         }
     }
@@ -160,4 +341,10 @@ pub fn analyze(paths: &[String], cfg: &Config) -> Outcome {
         .findings
         .sort_by(|a, b| a.severity.cmp(&b.severity).then(a.capture.cmp(&b.capture)));
     Outcome { report, unreadable }
+}
+
+/// The JSON Schema of [`Report`] (draft 2020-12), as `siptriage schema` prints it.
+pub fn schema() -> String {
+    let schema = schemars::schema_for!(Report);
+    serde_json::to_string_pretty(&schema).unwrap_or_default() + "\n"
 }

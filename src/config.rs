@@ -8,7 +8,7 @@ pub const OAUTH_PORT: u16 = 5090;
 pub const MRA_OAUTH_PORT: u16 = 5091;
 
 /// What a server port is for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub enum PortKind {
     /// SIP Phone OAuth Port (Jabber/Webex to CUCM, TLS).
     #[serde(rename = "sip-oauth")]
@@ -77,6 +77,8 @@ pub struct Config {
     pub keylog: crate::tls::KeyLog,
     /// Print bearer tokens whole (lab use).
     pub show_secrets: bool,
+    /// Bytes read so far across captures, for a progress display.
+    pub progress: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
     /// Trust bundle for the offline check (`--trust`).
     pub trust: Option<std::sync::Arc<crate::trust::TrustStore>>,
     /// CN/SAN entries of CUCM's Device > Expressway-C table (`--expressway-names`).
@@ -98,6 +100,7 @@ impl Default for Config {
             show_secrets: false,
             expressway_names: Vec::new(),
             trust: None,
+            progress: None,
             hold_back_bytes: crate::tls::MAX_HELD_TOTAL,
         }
     }

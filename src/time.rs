@@ -31,6 +31,20 @@ impl Ts {
     }
 }
 
+impl schemars::JsonSchema for Ts {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Timestamp".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "format": "date-time",
+            "description": "Capture time, RFC 3339 UTC (microseconds, or nanoseconds when the capture has them)"
+        })
+    }
+}
+
 impl Serialize for Ts {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&self.rfc3339())

@@ -7,6 +7,8 @@
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use pcap_parser::pcapng::Block;
 use pcap_parser::traits::{PcapNGPacketBlock, PcapReaderIterator};
@@ -46,7 +48,7 @@ pub trait CaptureSink {
 }
 
 /// What was read from one capture file.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct CaptureInfo {
     /// Path as given on the command line (`-` for standard input).
     pub path: String,
@@ -101,12 +103,35 @@ pub fn linktype_name(lt: i32) -> String {
     }
 }
 
-fn open(path: &str) -> Result<(Box<dyn Read + Send>, bool), CaptureError> {
-    let raw: Box<dyn Read + Send> = if path == "-" {
+/// Counts the bytes read from the file (before decompression), for a progress display.
+struct Counting<R> {
+    inner: R,
+    counter: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.counter.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+fn open(
+    path: &str,
+    counter: Option<Arc<AtomicU64>>,
+) -> Result<(Box<dyn Read + Send>, bool), CaptureError> {
+    let mut raw: Box<dyn Read + Send> = if path == "-" {
         Box::new(std::io::stdin())
     } else {
         Box::new(File::open(path).map_err(|e| CaptureError::Io(path.to_string(), e))?)
     };
+    if let Some(counter) = counter {
+        raw = Box::new(Counting {
+            inner: raw,
+            counter,
+        });
+    }
     let mut buf = BufReader::with_capacity(64 * 1024, raw);
     let head = buf
         .fill_buf()
@@ -130,7 +155,16 @@ struct Interface {
 /// Returns `Err` only when nothing could be read at all; damage later in the file ends the
 /// reading with [`CaptureInfo::stopped`] set.
 pub fn read_capture(path: &str, sink: &mut dyn CaptureSink) -> Result<CaptureInfo, CaptureError> {
-    let (input, gz) = open(path)?;
+    read_capture_counted(path, sink, None)
+}
+
+/// [`read_capture`], adding the bytes read from the file to `counter` as it goes.
+pub fn read_capture_counted(
+    path: &str,
+    sink: &mut dyn CaptureSink,
+    counter: Option<Arc<AtomicU64>>,
+) -> Result<CaptureInfo, CaptureError> {
+    let (input, gz) = open(path, counter)?;
     let mut reader = match create_reader(BUFFER, input) {
         Ok(r) => r,
         Err(PcapError::Eof) => {

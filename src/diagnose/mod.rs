@@ -20,7 +20,7 @@ use crate::tls::Alert;
 pub use catalogue::Meta;
 
 /// How bad a finding is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Something fails.
@@ -32,7 +32,7 @@ pub enum Severity {
 }
 
 /// How sure the rule is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Confidence {
     /// The documented signature, seen directly.
@@ -42,7 +42,7 @@ pub enum Confidence {
 }
 
 /// A TLS alert cited by a finding.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct AlertRef {
     /// Lowercase IANA name (`unknown_ca`).
     pub description: String,
@@ -55,7 +55,7 @@ pub struct AlertRef {
 }
 
 /// The SIP answer cited by a finding.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct SipRef {
     /// Status code.
     pub status: u16,
@@ -66,7 +66,7 @@ pub struct SipRef {
 }
 
 /// A frame that proves part of a finding.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct Evidence {
     /// Wireshark frame number.
     pub frame: u64,
@@ -79,7 +79,7 @@ pub struct Evidence {
 }
 
 /// One diagnosis, as in the JSON contract (schema_version 1).
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct Finding {
     /// Stable catalogue id.
     pub id: &'static str,

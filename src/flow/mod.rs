@@ -13,7 +13,9 @@ use crate::time::Ts;
 use reassembly::{Chunk, Half};
 
 /// An address and port.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, schemars::JsonSchema,
+)]
 pub struct Endpoint {
     /// IP address.
     pub ip: IpAddr,
@@ -31,7 +33,7 @@ impl std::fmt::Display for Endpoint {
 }
 
 /// Direction within a connection.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Dir {
     /// From the client (the side that sent the SYN) to the server.
@@ -71,7 +73,7 @@ pub enum Event<'a> {
 }
 
 /// How a TCP connection went.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// SYN answered by SYN/ACK; still open when the capture ended.
@@ -162,7 +164,8 @@ impl ConnMeta {
         }
     }
 
-    fn ended(&self) -> bool {
+    /// Both FINs or a RST seen.
+    pub fn ended(&self) -> bool {
         self.rst.is_some() || (self.fin[0].is_some() && self.fin[1].is_some())
     }
 }
@@ -231,7 +234,7 @@ impl<A: Default> Table<A> {
         ts: Ts,
         hint: &dyn RoleHint,
         on: &mut dyn FnMut(&ConnMeta, &mut A, Event<'_>),
-    ) {
+    ) -> usize {
         let k = key(src, dst);
         let pure_syn = seg.flags & flags::SYN != 0 && seg.flags & flags::ACK == 0;
         let existing = self.map.get(&k).copied();
@@ -322,6 +325,7 @@ impl<A: Default> Table<A> {
             meta.rst = Some((dir, frame, ts));
             on(meta, app, Event::Rst(dir, frame, ts));
         }
+        idx
     }
 
     /// Visits every connection's application state.

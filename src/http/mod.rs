@@ -17,7 +17,7 @@ const MAX_BODY: usize = 1024 * 1024;
 const MAX_EXCHANGES: usize = 64;
 
 /// One CUCM node of the device's CUCM group, as the config file lists it.
-#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq, schemars::JsonSchema)]
 pub struct NodePorts {
     /// Address, host name or FQDN (`<callManager><name>`).
     pub name: String,
@@ -34,7 +34,7 @@ pub struct NodePorts {
 }
 
 /// What a device configuration file says.
-#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq, schemars::JsonSchema)]
 pub struct DeviceConfig {
     /// Device name from the file name.
     pub device: String,

@@ -9,7 +9,12 @@ use crate::analyze::Report;
 use crate::diagnose::{Confidence, Severity};
 
 /// The text reporter.
-pub struct Text;
+pub struct Text {
+    /// Color the severity tags (a terminal, and `NO_COLOR` unset).
+    pub color: bool,
+    /// Draw the ladder of every TLS/SIP connection after the findings (`--ladder`).
+    pub ladder: bool,
+}
 
 fn wrap(out: &mut dyn Write, first_indent: &str, text: &str, width: usize) -> std::io::Result<()> {
     let rest_indent = " ".repeat(first_indent.len());
@@ -119,7 +124,17 @@ impl Reporter for Text {
                 Confidence::Certain => "certain",
                 Confidence::Likely => "likely",
             };
-            writeln!(out, "[{sev}] {}: {} ({conf})", f.id, f.title)?;
+            let tag = if self.color {
+                let code = match f.severity {
+                    Severity::Error => "1;31",
+                    Severity::Warning => "1;33",
+                    Severity::Info => "1;32",
+                };
+                format!("\x1b[{code}m[{sev}]\x1b[0m")
+            } else {
+                format!("[{sev}]")
+            };
+            writeln!(out, "{tag} {}: {} ({conf})", f.id, f.title)?;
             if r.captures.len() > 1 {
                 writeln!(
                     out,
@@ -189,6 +204,12 @@ impl Reporter for Text {
                 wrap(out, &format!("    {}. ", n + 1), step, 92)?;
             }
             writeln!(out, "  Source: {}", f.source)?;
+        }
+        if self.ladder {
+            for l in super::ladder::build(r) {
+                writeln!(out)?;
+                super::ladder::text(&l, out)?;
+            }
         }
         if !r.notes.is_empty() {
             writeln!(out)?;

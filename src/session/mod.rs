@@ -22,7 +22,7 @@ pub use registration::{Registration, Transaction};
 pub const MAX_SIP_MESSAGES: usize = 200_000;
 
 /// What was recognized on a connection.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Proto {
     /// Nothing recognized yet (or no payload).
@@ -50,6 +50,7 @@ pub struct ConnApp {
     tries: u8,
     sip_messages: u32,
     gaps: u32,
+    reported_live: bool,
 }
 
 /// Where SIP messages go, with the count of those past the limit.
@@ -60,7 +61,7 @@ struct SipStore<'a> {
 }
 
 /// An endpoint with its role.
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, PartialEq, Eq, schemars::JsonSchema)]
 pub struct Party {
     /// Address.
     pub ip: std::net::IpAddr,
@@ -71,7 +72,7 @@ pub struct Party {
 }
 
 /// A RST that ended a connection.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct Reset {
     /// Frame.
     pub frame: u64,
@@ -80,7 +81,7 @@ pub struct Reset {
 }
 
 /// One TCP connection as the report and the rules see it.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct Connection {
     /// Wireshark's `tcp.stream`.
     pub tcp_stream: u64,
@@ -164,7 +165,7 @@ pub struct CaptureFacts {
 }
 
 /// An HTTP exchange with the connection it travelled on.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct HttpEntry {
     /// Frame of the request.
     pub frame: u64,
@@ -186,6 +187,66 @@ pub struct HttpEntry {
     pub config: Option<crate::http::DeviceConfig>,
     /// Frame of the answer.
     pub response_frame: Option<u64>,
+}
+
+/// The report's view of one connection.
+fn summarize(c: &crate::flow::Conn<ConnApp>, cfg: &Config, keys: &KeyLog) -> Connection {
+    let m = &c.meta;
+    let kind = cfg.port_kind(m.server.port);
+    let (client_role, server_role) = kind.roles();
+    let (retransmissions, lost_bytes) = c.loss();
+    let tls = c.app.tls.as_ref().map(|t| {
+        let mut s = t.summary.clone();
+        s.decryption = t.decryption_status(keys);
+        if let Some(store) = &cfg.trust {
+            for ch in &mut s.chains {
+                let usage = if ch.presented_by == "client" {
+                    crate::trust::Usage::Client
+                } else {
+                    crate::trust::Usage::Server
+                };
+                ch.trust = Some(store.check(&ch.der, usage, ch.time));
+            }
+        }
+        s
+    });
+    Connection {
+        tcp_stream: m.stream,
+        client: Party {
+            ip: m.client.ip,
+            port: m.client.port,
+            role: client_role,
+        },
+        server: Party {
+            ip: m.server.ip,
+            port: m.server.port,
+            role: server_role,
+        },
+        port_kind: kind,
+        protocol: c.app.proto,
+        outcome: m.outcome(),
+        ended_by: m.ended_by().map(Dir::sender),
+        roles_from: if m.roles_from_syn { "syn" } else { "inferred" },
+        first_frame: m.first.0,
+        first_time: m.first.1,
+        last_frame: m.last.0,
+        last_time: m.last.1,
+        packets: m.packets,
+        bytes_to_server: m.bytes[0],
+        bytes_to_client: m.bytes[1],
+        syn_frames: m.syn_frames.clone(),
+        synack_frame: m.synack,
+        client_fin_frame: m.fin[0].map(|f| f.0),
+        server_fin_frame: m.fin[1].map(|f| f.0),
+        rst: m.rst.map(|(d, f, _)| Reset {
+            frame: f,
+            sent_by: d.sender(),
+        }),
+        retransmissions,
+        lost_bytes,
+        tls,
+        sip_messages: c.app.sip_messages,
+    }
 }
 
 struct Hints<'c>(&'c Config);
@@ -219,7 +280,11 @@ pub struct Analyzer<'c> {
     pcapng: bool,
     secrets_blocks: u32,
     hold_budget: std::cell::Cell<usize>,
+    live: Option<LiveSink<'c>>,
 }
+
+/// Receives each connection's summary as soon as it ends (for streaming reports).
+pub type LiveSink<'c> = Box<dyn FnMut(Connection) + 'c>;
 
 impl<'c> Analyzer<'c> {
     /// A fresh analysis with `cfg`.
@@ -235,7 +300,15 @@ impl<'c> Analyzer<'c> {
             pcapng: false,
             secrets_blocks: 0,
             hold_budget: std::cell::Cell::new(cfg.hold_back_bytes),
+            live: None,
         }
+    }
+
+    /// Calls `sink` with each connection's summary as soon as the connection ends (both FINs
+    /// or a RST), before the capture is read to its end. Roles then come from the given ports
+    /// (config-file ports are applied in the final report).
+    pub fn on_connection_end(&mut self, sink: LiveSink<'c>) {
+        self.live = Some(sink);
     }
 }
 
@@ -445,6 +518,7 @@ impl CaptureSink for Analyzer<'_> {
             log: &self.keys,
             hold_budget: self.pcapng.then_some(&self.hold_budget),
         };
+        let mut touched = None;
         self.decoder
             .decode(frame, &mut |p: &Packet<'_>| match p.transport {
                 Transport::Tcp(seg) => {
@@ -456,7 +530,7 @@ impl CaptureSink for Analyzer<'_> {
                         ip: p.dst,
                         port: seg.dport,
                     };
-                    table.segment(
+                    touched = Some(table.segment(
                         src,
                         dst,
                         &seg,
@@ -465,7 +539,7 @@ impl CaptureSink for Analyzer<'_> {
                         p.ts,
                         &Hints(cfg),
                         &mut |meta, app, ev| app.event(meta, ev, &mut store, keys),
-                    );
+                    ));
                 }
                 Transport::Udp {
                     sport,
@@ -496,6 +570,13 @@ impl CaptureSink for Analyzer<'_> {
                     }
                 }
             });
+        if let (Some(live), Some(i)) = (self.live.as_mut(), touched) {
+            let c = &mut self.table.conns[i];
+            if c.meta.ended() && !c.app.reported_live {
+                c.app.reported_live = true;
+                live(summarize(c, cfg, &self.keys));
+            }
+        }
     }
 
     fn secrets(&mut self, kind: u32, data: &[u8], after_frame: u64) {
@@ -621,26 +702,9 @@ impl Analyzer<'_> {
         let mut connections = Vec::with_capacity(self.table.conns.len());
         let mut undecrypted_oauth = 0;
         for c in &self.table.conns {
-            let m = &c.meta;
-            let kind = cfg.port_kind(m.server.port);
-            let (client_role, server_role) = kind.roles();
-            let (retransmissions, lost_bytes) = c.loss();
-            let tls = c.app.tls.as_ref().map(|t| {
-                let mut s = t.summary.clone();
-                s.decryption = t.decryption_status(&self.keys);
-                if let Some(store) = &cfg.trust {
-                    for ch in &mut s.chains {
-                        let usage = if ch.presented_by == "client" {
-                            crate::trust::Usage::Client
-                        } else {
-                            crate::trust::Usage::Server
-                        };
-                        ch.trust = Some(store.check(&ch.der, usage, ch.time));
-                    }
-                }
-                s
-            });
-            if let Some(t) = &tls {
+            let conn = summarize(c, cfg, &self.keys);
+            let kind = conn.port_kind;
+            if let Some(t) = &conn.tls {
                 if t.application_records.iter().sum::<u64>() > 0
                     && t.decrypted_bytes == 0
                     && kind.is_sip()
@@ -648,52 +712,16 @@ impl Analyzer<'_> {
                     undecrypted_oauth += 1;
                 }
                 if let Some(why) = &t.malformed {
-                    notes.push(format!("tcp.stream {}: TLS: {why}", m.stream));
+                    notes.push(format!("tcp.stream {}: TLS: {why}", conn.tcp_stream));
                 }
             }
             if c.app.gaps > 0 && kind != PortKind::Other {
                 notes.push(format!(
                     "tcp.stream {}: {} byte(s) missing from the capture; decoding resumed after each gap",
-                    m.stream, lost_bytes
+                    conn.tcp_stream, conn.lost_bytes
                 ));
             }
-            connections.push(Connection {
-                tcp_stream: m.stream,
-                client: Party {
-                    ip: m.client.ip,
-                    port: m.client.port,
-                    role: client_role,
-                },
-                server: Party {
-                    ip: m.server.ip,
-                    port: m.server.port,
-                    role: server_role,
-                },
-                port_kind: kind,
-                protocol: c.app.proto,
-                outcome: m.outcome(),
-                ended_by: m.ended_by().map(Dir::sender),
-                roles_from: if m.roles_from_syn { "syn" } else { "inferred" },
-                first_frame: m.first.0,
-                first_time: m.first.1,
-                last_frame: m.last.0,
-                last_time: m.last.1,
-                packets: m.packets,
-                bytes_to_server: m.bytes[0],
-                bytes_to_client: m.bytes[1],
-                syn_frames: m.syn_frames.clone(),
-                synack_frame: m.synack,
-                client_fin_frame: m.fin[0].map(|f| f.0),
-                server_fin_frame: m.fin[1].map(|f| f.0),
-                rst: m.rst.map(|(d, f, _)| Reset {
-                    frame: f,
-                    sent_by: d.sender(),
-                }),
-                retransmissions,
-                lost_bytes,
-                tls,
-                sip_messages: c.app.sip_messages,
-            });
+            connections.push(conn);
         }
         if undecrypted_oauth > 0 {
             notes.push(format!(

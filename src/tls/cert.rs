@@ -8,7 +8,7 @@ use x509_parser::prelude::*;
 use crate::time::Ts;
 
 /// What a certificate says.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct CertInfo {
     /// Subject DN.
     pub subject: String,

@@ -44,7 +44,7 @@ pub fn looks_like_client_hello(b: &[u8]) -> bool {
 }
 
 /// The ClientHello as seen.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct ClientHello {
     /// Frame.
     pub frame: u64,
@@ -57,7 +57,7 @@ pub struct ClientHello {
 }
 
 /// The ServerHello as seen.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct ServerHello {
     /// Frame.
     pub frame: u64,
@@ -70,7 +70,7 @@ pub struct ServerHello {
 }
 
 /// A presented certificate chain.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct Chain {
     /// Frame where the Certificate message completed.
     pub frame: u64,
@@ -88,7 +88,7 @@ pub struct Chain {
 }
 
 /// A CertificateRequest.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct CertRequest {
     /// Frame.
     pub frame: u64,
@@ -99,7 +99,7 @@ pub struct CertRequest {
 }
 
 /// A TLS alert.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct Alert {
     /// Frame.
     pub frame: u64,
@@ -133,10 +133,12 @@ impl Alert {
 }
 
 /// A step of the handshake, for the ladder and for "how far did it get".
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct Step {
     /// Frame.
     pub frame: u64,
+    /// Capture time.
+    pub time: Ts,
     /// `client` or `server`.
     pub from: &'static str,
     /// Message name (`ClientHello`, `Certificate`, `ChangeCipherSpec`, `EncryptedHandshake`, ...).
@@ -144,7 +146,7 @@ pub struct Step {
 }
 
 /// Everything seen of one TLS connection.
-#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+#[derive(Clone, Debug, Default, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct TlsSummary {
     /// First ClientHello.
     pub client_hello: Option<ClientHello>,
@@ -429,10 +431,11 @@ impl TlsStream {
         }
     }
 
-    fn step(&mut self, dir: Dir, frame: u64, message: String) {
+    fn step(&mut self, dir: Dir, frame: u64, ts: Ts, message: String) {
         if self.summary.steps.len() < MAX_STEPS {
             self.summary.steps.push(Step {
                 frame,
+                time: ts,
                 from: dir.sender(),
                 message,
             });
@@ -573,7 +576,7 @@ impl TlsStream {
                 if !self.tls13 {
                     self.dirs[i].encrypted = true;
                 }
-                self.step(dir, frame, "ChangeCipherSpec".into());
+                self.step(dir, frame, ts, "ChangeCipherSpec".into());
             }
             21 => {
                 if body.len() == 2 {
@@ -588,7 +591,7 @@ impl TlsStream {
             }
             22 => {
                 if self.dirs[i].encrypted {
-                    self.step(dir, frame, "Finished (encrypted)".into());
+                    self.step(dir, frame, ts, "Finished (encrypted)".into());
                     return;
                 }
                 self.feed_handshake(dir, body, frame, ts);
@@ -618,7 +621,7 @@ impl TlsStream {
                         }
                     };
                     if in_flight {
-                        self.step(dir, frame, "EncryptedHandshake".into());
+                        self.step(dir, frame, ts, "EncryptedHandshake".into());
                         return;
                     }
                 }
@@ -728,7 +731,7 @@ impl TlsStream {
             Some(c) => names::alert_description(c),
             None => "encrypted".into(),
         };
-        self.step(dir, frame, format!("Alert({description})"));
+        self.step(dir, frame, ts, format!("Alert({description})"));
         if self.summary.alerts.len() < MAX_ALERTS {
             let after_steps = self.summary.steps.len().saturating_sub(1);
             self.summary.alerts.push(Alert {
@@ -749,7 +752,7 @@ impl TlsStream {
     fn handshake(&mut self, dir: Dir, msg: &[u8], frame: u64, ts: Ts) {
         let t = msg[0];
         let body = &msg[4..];
-        self.step(dir, frame, names::handshake_type(t));
+        self.step(dir, frame, ts, names::handshake_type(t));
         match t {
             1 => match tls_parser::parse_tls_message_handshake(msg) {
                 Ok((_, TlsMessage::Handshake(TlsMessageHandshake::ClientHello(ch)))) => {

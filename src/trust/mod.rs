@@ -22,7 +22,7 @@ pub struct TrustStore {
 }
 
 /// The outcome of checking one chain, as the JSON contract shows it.
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, PartialEq, Eq, schemars::JsonSchema)]
 pub struct TrustResult {
     /// The bundle checked against.
     pub bundle: String,

@@ -1,0 +1,323 @@
+//! One self-contained HTML file: verdict and summary, findings, the certificates seen, and a
+//! ladder diagram per connection drawn as inline SVG (the failing step highlighted). No
+//! external scripts, fonts or images.
+
+use std::io::Write;
+
+use super::junit::xml as esc;
+use super::ladder::{self, Ladder};
+use super::Reporter;
+use crate::analyze::Report;
+use crate::diagnose::{Confidence, Severity};
+
+/// The HTML reporter.
+pub struct Html;
+
+const CSS: &str = "body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:24px;color:#1d2330;max-width:1100px}
+h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #dde1e8;padding-bottom:4px}
+.verdict{padding:10px 14px;border-radius:6px;margin:12px 0;font-weight:600}.v-error{background:#fdecea;color:#8a1c1c}.v-ok{background:#e8f5e9;color:#1b5e20}.v-warning{background:#fff8e1;color:#7a5a00}
+table{border-collapse:collapse;width:100%;margin:6px 0}td,th{border:1px solid #dde1e8;padding:4px 8px;text-align:left;vertical-align:top;font-size:13px}th{background:#f4f6f9}
+.finding{border:1px solid #dde1e8;border-left:6px solid #9aa3b2;border-radius:6px;padding:10px 14px;margin:12px 0}.finding.error{border-left-color:#c62828}.finding.warning{border-left-color:#f9a825}.finding.info{border-left-color:#2e7d32}
+.tag{display:inline-block;border-radius:4px;padding:0 6px;font-size:12px;font-weight:700;margin-right:6px}.tag.error{background:#c62828;color:#fff}.tag.warning{background:#f9a825;color:#222}.tag.info{background:#2e7d32;color:#fff}
+code,pre{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12.5px}pre{background:#f4f6f9;padding:6px 8px;border-radius:4px;overflow-x:auto}
+ul.fix{list-style:none;padding-left:4px}ul.fix li:before{content:'\\2610  '}.muted{color:#5b6474}.ladder-box{margin:14px 0}
+svg.ladder text{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:11.5px}svg.ladder .failing text.label{fill:#c62828;font-weight:700}svg.ladder .failing line{stroke:#c62828;stroke-width:2.2}";
+
+fn svg(l: &Ladder, out: &mut dyn Write) -> std::io::Result<()> {
+    let (lx, rx, top, step) = (200.0_f64, 640.0_f64, 70.0_f64, 28.0_f64);
+    let height = top + step * l.rows.len() as f64 + 24.0;
+    let t0 = l.rows.first().map(|r| r.time).unwrap_or_default();
+    writeln!(
+        out,
+        r##"<svg class="ladder" xmlns="http://www.w3.org/2000/svg" width="780" height="{height}" viewBox="0 0 780 {height}" role="img" aria-label="{}">"##,
+        esc(&l.title)
+    )?;
+    writeln!(
+        out,
+        r##"<defs><marker id="a" markerWidth="10" markerHeight="8" refX="9" refY="4" orient="auto"><path d="M0,0 L10,4 L0,8 z" fill="context-stroke"/></marker></defs>"##
+    )?;
+    for (x, (role, addr)) in [(lx, &l.left), (rx, &l.right)] {
+        writeln!(
+            out,
+            r##"<rect x="{}" y="6" width="200" height="40" rx="5" fill="#eef2f8" stroke="#9aa3b2"/>"##,
+            x - 100.0
+        )?;
+        writeln!(
+            out,
+            r##"<text x="{x}" y="22" text-anchor="middle" font-weight="700">{}</text>"##,
+            esc(role)
+        )?;
+        writeln!(
+            out,
+            r##"<text x="{x}" y="38" text-anchor="middle">{}</text>"##,
+            esc(addr)
+        )?;
+        writeln!(
+            out,
+            r##"<line x1="{x}" y1="46" x2="{x}" y2="{}" stroke="#9aa3b2" stroke-dasharray="4 3"/>"##,
+            height - 8.0
+        )?;
+    }
+    for (i, r) in l.rows.iter().enumerate() {
+        let y = top + step * i as f64;
+        let (x1, x2) = if r.to_right {
+            (lx, rx - 2.0)
+        } else {
+            (rx, lx + 2.0)
+        };
+        let class = if r.failing { "step failing" } else { "step" };
+        writeln!(out, r##"<g class="{class}" data-frame="{}">"##, r.frame)?;
+        if r.failing {
+            writeln!(
+                out,
+                r##"<rect x="4" y="{}" width="772" height="{step}" fill="#fdecea"/>"##,
+                y - 18.0
+            )?;
+        }
+        writeln!(
+            out,
+            r##"<text x="8" y="{y}" class="muted">#{}</text>"##,
+            r.frame
+        )?;
+        writeln!(
+            out,
+            r##"<text x="60" y="{y}" fill="#5b6474">+{:.3}s</text>"##,
+            r.time.secs_since(t0).max(0.0)
+        )?;
+        writeln!(
+            out,
+            r##"<line x1="{x1}" y1="{y}" x2="{x2}" y2="{y}" stroke="#3b4a66" stroke-width="1.4" marker-end="url(#a)"/>"##
+        )?;
+        let short: String = if r.label.chars().count() > 54 {
+            r.label.chars().take(53).collect::<String>() + "\u{2026}"
+        } else {
+            r.label.clone()
+        };
+        writeln!(
+            out,
+            r##"<text class="label" x="{}" y="{}" text-anchor="middle"><title>{}</title>{}</text>"##,
+            (lx + rx) / 2.0,
+            y - 5.0,
+            esc(&r.label),
+            esc(&short)
+        )?;
+        writeln!(out, "</g>")?;
+    }
+    writeln!(out, "</svg>")
+}
+
+impl Reporter for Html {
+    fn render(&self, r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+        let count = |s: Severity| r.findings.iter().filter(|f| f.severity == s).count();
+        let (e, w, i) = (
+            count(Severity::Error),
+            count(Severity::Warning),
+            count(Severity::Info),
+        );
+        writeln!(out, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>siptriage report</title>")?;
+        writeln!(out, "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><style>{CSS}</style></head><body>")?;
+        writeln!(
+            out,
+            "<h1>siptriage report</h1><div class=\"muted\">{} {}</div>",
+            esc(r.tool.name),
+            esc(r.tool.version)
+        )?;
+        let (class, verdict) = match r.findings.iter().find(|f| f.severity == Severity::Error) {
+            Some(f) => (
+                "v-error",
+                format!("{e} error(s). First: {} ({})", f.title, f.id),
+            ),
+            None if w > 0 => ("v-warning", format!("No error, {w} warning(s).")),
+            None => ("v-ok", "No SIP OAuth failure found.".to_string()),
+        };
+        writeln!(
+            out,
+            "<div class=\"verdict {class}\" id=\"verdict\">{}</div>",
+            esc(&verdict)
+        )?;
+        writeln!(
+            out,
+            "<p>Findings: {e} error(s), {w} warning(s), {i} info.</p>"
+        )?;
+        writeln!(out, "<table><tr><th>Capture</th><th>Format</th><th>Link types</th><th>Frames</th><th>From</th><th>To</th></tr>")?;
+        for c in &r.captures {
+            writeln!(
+                out,
+                "<tr><td><code>{}</code>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&c.path),
+                c.stopped.as_ref().map(|s| format!("<br><b>stopped:</b> {}", esc(s))).unwrap_or_default(),
+                esc(&c.format),
+                esc(&c.link_types.join(", ")),
+                c.frames,
+                c.first_time.map(|t| t.rfc3339()).unwrap_or_default(),
+                c.last_time.map(|t| t.rfc3339()).unwrap_or_default()
+            )?;
+        }
+        writeln!(out, "</table>")?;
+        writeln!(out, "<h2>Findings</h2>")?;
+        if r.findings.is_empty() {
+            writeln!(out, "<p>None.</p>")?;
+        }
+        for f in &r.findings {
+            let sev = match f.severity {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+                Severity::Info => "info",
+            };
+            let conf = if f.confidence == Confidence::Certain {
+                "certain"
+            } else {
+                "likely"
+            };
+            writeln!(
+                out,
+                "<div class=\"finding {sev}\" data-id=\"{}\">",
+                esc(f.id)
+            )?;
+            writeln!(out, "<div><span class=\"tag {sev}\">{}</span><code>{}</code> <b>{}</b> <span class=\"muted\">({conf}, occurrences: {})</span></div>", sev.to_uppercase(), esc(f.id), esc(&f.title), f.occurrences)?;
+            writeln!(
+                out,
+                "<p class=\"muted\">{} {}:{} &rarr; {} {}:{}</p>",
+                esc(f.client.role),
+                f.client.ip,
+                f.client.port,
+                esc(f.server.role),
+                f.server.ip,
+                f.server.port
+            )?;
+            if let Some(a) = &f.tls_alert {
+                writeln!(
+                    out,
+                    "<p>TLS alert <b>{}</b> ({}), {}, sent by the {}</p>",
+                    esc(&a.description),
+                    a.code,
+                    esc(&a.level),
+                    a.sent_by
+                )?;
+            }
+            if let Some(s) = &f.sip {
+                writeln!(
+                    out,
+                    "<p>SIP <b>{} {}</b>{}</p>",
+                    s.status,
+                    esc(&s.reason),
+                    s.warning
+                        .as_ref()
+                        .map(|w| format!(", Warning: <code>{}</code>", esc(w)))
+                        .unwrap_or_default()
+                )?;
+            }
+            if let Some(t) = &f.trust {
+                let v = if t.verified {
+                    "the chain verifies".to_string()
+                } else {
+                    match &t.missing_ca {
+                        Some(ca) => format!("missing CA: <b>{}</b>", esc(ca)),
+                        None => esc(t.reason.as_deref().unwrap_or("does not verify")),
+                    }
+                };
+                writeln!(
+                    out,
+                    "<p>Trust check (<code>{}</code>): {v}</p>",
+                    esc(&t.bundle)
+                )?;
+            }
+            writeln!(out, "<p>{}</p>", esc(&f.explanation))?;
+            writeln!(
+                out,
+                "<table><tr><th>Frame</th><th>Time</th><th>tcp.stream</th><th>What</th></tr>"
+            )?;
+            for ev in &f.evidence {
+                writeln!(
+                    out,
+                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                    ev.frame,
+                    ev.time.rfc3339(),
+                    ev.tcp_stream.map_or("udp".into(), |s| s.to_string()),
+                    esc(&ev.note)
+                )?;
+            }
+            writeln!(out, "</table><div>Wireshark filter:</div><pre>{}</pre><div>Fix:</div><ul class=\"fix\">", esc(&f.wireshark_filter))?;
+            for s in &f.fix {
+                writeln!(out, "<li>{}</li>", esc(s))?;
+            }
+            writeln!(
+                out,
+                "</ul><div class=\"muted\">Source: {}</div></div>",
+                esc(f.source)
+            )?;
+        }
+        writeln!(out, "<h2>Certificates seen</h2>")?;
+        writeln!(out, "<table><tr><th>Presented by</th><th>Connection</th><th>Subject</th><th>Issuer</th><th>Valid</th><th>Trust check</th></tr>")?;
+        let mut any = false;
+        for en in &r.connections {
+            let c = &en.connection;
+            for ch in c.tls.iter().flat_map(|t| t.chains.iter()) {
+                let who = if ch.presented_by == "client" {
+                    &c.client
+                } else {
+                    &c.server
+                };
+                for (n, cert) in ch.certificates.iter().enumerate() {
+                    any = true;
+                    let trust = match (&ch.trust, n) {
+                        (Some(t), 0) if t.verified => "verifies".to_string(),
+                        (Some(t), 0) => esc(t
+                            .missing_ca
+                            .as_deref()
+                            .map(|m| format!("missing CA: {m}"))
+                            .as_deref()
+                            .unwrap_or(t.reason.as_deref().unwrap_or(""))),
+                        _ => String::new(),
+                    };
+                    writeln!(
+                        out,
+                        "<tr><td>{} {}:{}</td><td>tcp.stream {} frame {}</td><td>{}</td><td>{}</td><td>{} to {}</td><td>{trust}</td></tr>",
+                        esc(who.role),
+                        who.ip,
+                        who.port,
+                        c.tcp_stream,
+                        ch.frame,
+                        esc(&cert.subject),
+                        esc(&cert.issuer),
+                        cert.not_before.rfc3339(),
+                        cert.not_after.rfc3339()
+                    )?;
+                }
+            }
+        }
+        if !any {
+            writeln!(out, "<tr><td colspan=\"6\">No certificate was visible (TLS 1.3 without keys shows none).</td></tr>")?;
+        }
+        writeln!(out, "</table>")?;
+        writeln!(out, "<h2>Ladders</h2>")?;
+        let ladders = ladder::build(r);
+        if ladders.is_empty() {
+            writeln!(out, "<p>No TLS or SIP connection to draw.</p>")?;
+        }
+        for l in &ladders {
+            let cap = r.captures.get(l.capture).map_or("", |c| c.path.as_str());
+            writeln!(
+                out,
+                "<div class=\"ladder-box\"><div><b>{}</b> <span class=\"muted\">{}</span></div>",
+                esc(&l.title),
+                esc(cap)
+            )?;
+            svg(l, out)?;
+            writeln!(out, "</div>")?;
+        }
+        if !r.notes.is_empty() {
+            writeln!(out, "<h2>What the capture could not show</h2><ul>")?;
+            for n in &r.notes {
+                writeln!(out, "<li>{}</li>", esc(n))?;
+            }
+            writeln!(out, "</ul>")?;
+        }
+        // Marks the page as fully rendered (a browser test reads this from the DOM).
+        writeln!(
+            out,
+            "<script>document.body.dataset.ladders=String(document.querySelectorAll('svg.ladder').length);document.body.dataset.failing=String(document.querySelectorAll('svg.ladder g.failing').length);document.body.dataset.rendered='yes';</script>"
+        )?;
+        writeln!(out, "</body></html>")
+    }
+}

@@ -1,0 +1,154 @@
+//! JSON Lines: one event per line, `{"type": ..., "data": ...}`, written as the analysis goes:
+//! `capture` when a capture is opened, `connection` as each connection ends, then per capture
+//! its `finding`s, `note`s and `capture_done`, and one `summary` at the very end. Every line
+//! validates against the `Event` schema (`siptriage schema events`).
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use crate::analyze::{ConnectionEntry, Observer, Report, Tool, SCHEMA_VERSION};
+use crate::capture::CaptureInfo;
+use crate::diagnose::{Finding, Severity};
+
+/// One line of the stream.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+#[serde(tag = "type", content = "data", rename_all = "snake_case")]
+pub enum Event<'a> {
+    /// A capture is about to be read.
+    Capture {
+        /// Index it will have in `captures[]`.
+        index: usize,
+        /// Path as given.
+        path: &'a str,
+    },
+    /// A connection ended (or the capture ended with it open).
+    Connection(&'a ConnectionEntry),
+    /// A finding of the capture just read.
+    Finding(&'a Finding),
+    /// Something the capture could not show, or a limit hit.
+    Note {
+        /// Capture index.
+        capture: usize,
+        /// The note.
+        text: &'a str,
+    },
+    /// A capture was read to its end (or to where it is damaged).
+    CaptureDone {
+        /// Capture index.
+        index: usize,
+        /// What was read.
+        capture: &'a CaptureInfo,
+    },
+    /// An input could not be read at all.
+    Unreadable {
+        /// Path as given.
+        path: &'a str,
+        /// Why.
+        reason: &'a str,
+    },
+    /// The last line.
+    Summary(Summary),
+}
+
+/// Totals across every capture.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct Summary {
+    /// Version of the document and event formats.
+    pub schema_version: u32,
+    /// The tool.
+    pub tool: Tool,
+    /// Captures read.
+    pub captures: usize,
+    /// Findings by severity.
+    pub errors: usize,
+    /// Warnings.
+    pub warnings: usize,
+    /// Information.
+    pub info: usize,
+    /// The process exit code that follows.
+    pub exit_code: u8,
+}
+
+/// Writes events to `out` as they happen.
+pub struct JsonLines<'w> {
+    out: &'w mut dyn Write,
+    /// The first write error, if any (the analysis goes on; the caller reports it).
+    pub error: Option<std::io::Error>,
+}
+
+impl<'w> JsonLines<'w> {
+    /// A stream into `out`.
+    pub fn new(out: &'w mut dyn Write) -> Self {
+        JsonLines { out, error: None }
+    }
+
+    fn emit(&mut self, e: &Event<'_>) {
+        if self.error.is_some() {
+            return;
+        }
+        let r = serde_json::to_writer(&mut *self.out, e)
+            .map_err(std::io::Error::from)
+            .and_then(|_| self.out.write_all(b"\n"))
+            .and_then(|_| self.out.flush());
+        if let Err(e) = r {
+            self.error = Some(e);
+        }
+    }
+
+    /// The closing `summary` line.
+    pub fn summary(&mut self, report: &Report, exit_code: u8) {
+        let count = |s: Severity| report.findings.iter().filter(|f| f.severity == s).count();
+        self.emit(&Event::Summary(Summary {
+            schema_version: SCHEMA_VERSION,
+            tool: report.tool.clone(),
+            captures: report.captures.len(),
+            errors: count(Severity::Error),
+            warnings: count(Severity::Warning),
+            info: count(Severity::Info),
+            exit_code,
+        }));
+    }
+}
+
+impl Observer for JsonLines<'_> {
+    fn capture_started(&mut self, index: usize, path: &str) {
+        self.emit(&Event::Capture { index, path });
+    }
+
+    fn connection(&mut self, entry: &ConnectionEntry) {
+        self.emit(&Event::Connection(entry));
+    }
+
+    fn capture_finished(
+        &mut self,
+        index: usize,
+        info: &CaptureInfo,
+        findings: &[Finding],
+        notes: &[String],
+    ) {
+        for f in findings {
+            self.emit(&Event::Finding(f));
+        }
+        for n in notes {
+            self.emit(&Event::Note {
+                capture: index,
+                text: n,
+            });
+        }
+        self.emit(&Event::CaptureDone {
+            index,
+            capture: info,
+        });
+    }
+
+    fn unreadable(&mut self, path: &str, why: &str) {
+        self.emit(&Event::Unreadable { path, reason: why });
+    }
+}
+
+/// The JSON Schema of one line (draft 2020-12).
+pub fn schema() -> String {
+    let schema = schemars::schema_for!(Event<'static>);
+    serde_json::to_string_pretty(&schema).unwrap_or_default() + "\n"
+}

@@ -1,0 +1,107 @@
+//! JUnit XML for CI systems: one test suite per capture, one failing test case per finding at
+//! or above the `--fail-on` level, passing cases for the rest, and one passing case when a
+//! capture has no finding at all.
+
+use std::io::Write;
+
+use super::Reporter;
+use crate::analyze::Report;
+use crate::diagnose::Severity;
+
+/// The JUnit reporter.
+pub struct Junit {
+    /// Findings at or above this severity fail (`None`: nothing fails).
+    pub fail_at: Option<Severity>,
+}
+
+/// Escapes text for XML content and attributes.
+pub fn xml(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\r' | '\t') => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+impl Reporter for Junit {
+    fn render(&self, r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+        let fails = |s: Severity| self.fail_at.is_some_and(|at| s <= at);
+        let total_cases: usize = (0..r.captures.len())
+            .map(|i| r.findings.iter().filter(|f| f.capture == i).count().max(1))
+            .sum();
+        let total_fail = r.findings.iter().filter(|f| fails(f.severity)).count();
+        writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
+        writeln!(
+            out,
+            r#"<testsuites name="siptriage" tests="{total_cases}" failures="{total_fail}" errors="0">"#
+        )?;
+        for (i, c) in r.captures.iter().enumerate() {
+            let findings: Vec<_> = r.findings.iter().filter(|f| f.capture == i).collect();
+            let failures = findings.iter().filter(|f| fails(f.severity)).count();
+            let stamp = c.first_time.map(|t| t.rfc3339()).unwrap_or_default();
+            writeln!(
+                out,
+                r#"  <testsuite name="{}" tests="{}" failures="{failures}" errors="0" timestamp="{}">"#,
+                xml(&c.path),
+                findings.len().max(1),
+                xml(&stamp)
+            )?;
+            if findings.is_empty() {
+                writeln!(
+                    out,
+                    r#"    <testcase classname="siptriage" name="no SIP OAuth failure"/>"#
+                )?;
+            }
+            for f in findings {
+                let name = format!(
+                    "{} {}:{} -> {}:{}",
+                    f.id, f.client.ip, f.client.port, f.server.ip, f.server.port
+                );
+                writeln!(
+                    out,
+                    r#"    <testcase classname="siptriage.{}" name="{}">"#,
+                    xml(f.id),
+                    xml(&name)
+                )?;
+                let mut body = format!("{}\n\nEvidence:\n", f.explanation);
+                for e in &f.evidence {
+                    body.push_str(&format!(
+                        "  frame {} {} {}\n",
+                        e.frame,
+                        e.time.rfc3339(),
+                        e.note
+                    ));
+                }
+                body.push_str(&format!("Wireshark filter: {}\nFix:\n", f.wireshark_filter));
+                for (n, s) in f.fix.iter().enumerate() {
+                    body.push_str(&format!("  {}. {s}\n", n + 1));
+                }
+                if fails(f.severity) {
+                    writeln!(
+                        out,
+                        r#"      <failure type="{}" message="{}">{}</failure>"#,
+                        xml(f.id),
+                        xml(&f.title),
+                        xml(&body)
+                    )?;
+                } else {
+                    writeln!(out, "      <system-out>{}</system-out>", xml(&body))?;
+                }
+                writeln!(out, "    </testcase>")?;
+            }
+            if let Some(s) = &c.stopped {
+                writeln!(out, "    <system-err>{}</system-err>", xml(s))?;
+            }
+            writeln!(out, "  </testsuite>")?;
+        }
+        writeln!(out, "</testsuites>")
+    }
+}

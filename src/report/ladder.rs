@@ -1,0 +1,225 @@
+//! Ladder diagrams: per TCP connection (and per UDP SIP conversation), the two endpoints with
+//! their roles and every step between them in frame order: TCP open and close, TLS flights,
+//! SIP messages. Steps that a finding cites are marked as failing.
+
+use std::collections::BTreeSet;
+
+use crate::analyze::Report;
+use crate::time::Ts;
+
+/// One arrow.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    /// Frame number.
+    pub frame: u64,
+    /// Capture time.
+    pub time: Ts,
+    /// From the left endpoint (the client) to the right one.
+    pub to_right: bool,
+    /// What travelled.
+    pub label: String,
+    /// A finding cites this frame.
+    pub failing: bool,
+}
+
+/// One diagram.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Ladder {
+    /// Capture index.
+    pub capture: usize,
+    /// `tcp.stream 3` or `UDP`.
+    pub title: String,
+    /// Left endpoint: role and address.
+    pub left: (String, String),
+    /// Right endpoint: role and address.
+    pub right: (String, String),
+    /// Arrows in frame order.
+    pub rows: Vec<Row>,
+}
+
+/// Diagrams drawn per report at most.
+pub const MAX_LADDERS: usize = 50;
+/// Arrows per diagram at most.
+pub const MAX_ROWS: usize = 80;
+
+fn cited(report: &Report, capture: usize) -> BTreeSet<u64> {
+    report
+        .findings
+        .iter()
+        .filter(|f| f.capture == capture)
+        .flat_map(|f| f.evidence.iter().map(|e| e.frame))
+        .collect()
+}
+
+/// Builds the ladders worth drawing: connections that carried TLS or SIP or ran to a SIP port,
+/// then UDP SIP conversations.
+pub fn build(report: &Report) -> Vec<Ladder> {
+    let mut out = Vec::new();
+    for e in &report.connections {
+        let c = &e.connection;
+        let interesting = c.tls.is_some() || c.sip_messages > 0 || c.port_kind.is_sip();
+        if !interesting {
+            continue;
+        }
+        let bad = cited(report, e.capture);
+        let mut rows = Vec::new();
+        let push = |rows: &mut Vec<Row>, frame: u64, time: Ts, to_right: bool, label: String| {
+            rows.push(Row {
+                frame,
+                time,
+                to_right,
+                label,
+                failing: bad.contains(&frame),
+            });
+        };
+        if let Some(&syn) = c.syn_frames.first() {
+            let n = c.syn_frames.len();
+            push(
+                &mut rows,
+                syn,
+                c.first_time,
+                true,
+                if n > 1 {
+                    format!("SYN (x{n})")
+                } else {
+                    "SYN".into()
+                },
+            );
+        }
+        if let Some(f) = c.synack_frame {
+            push(&mut rows, f, c.first_time, false, "SYN/ACK".into());
+        }
+        if let Some(t) = &c.tls {
+            let mut last: Option<(u64, &str)> = None;
+            for s in &t.steps {
+                let right = s.from == "client";
+                if last == Some((s.frame, s.from)) {
+                    if let Some(r) = rows.last_mut() {
+                        r.label.push_str(", ");
+                        r.label.push_str(&s.message);
+                        continue;
+                    }
+                }
+                last = Some((s.frame, s.from));
+                push(&mut rows, s.frame, s.time, right, s.message.clone());
+            }
+        }
+        for m in report
+            .sip
+            .iter()
+            .filter(|m| m.capture == e.capture && m.tcp_stream == Some(c.tcp_stream))
+        {
+            let right = m.src.ip == c.client.ip && m.src.port == c.client.port;
+            let label = match m.status {
+                Some(code) => format!("SIP {code} {}", m.reason.as_deref().unwrap_or("")),
+                None => format!("SIP {}", m.method),
+            };
+            push(&mut rows, m.frame, m.time, right, label.trim().to_string());
+        }
+        if let Some(f) = c.client_fin_frame {
+            push(&mut rows, f, c.last_time, true, "FIN".into());
+        }
+        if let Some(f) = c.server_fin_frame {
+            push(&mut rows, f, c.last_time, false, "FIN".into());
+        }
+        if let Some(r) = &c.rst {
+            push(
+                &mut rows,
+                r.frame,
+                c.last_time,
+                r.sent_by == "client",
+                "RST".into(),
+            );
+        }
+        rows.sort_by_key(|r| r.frame);
+        rows.truncate(MAX_ROWS);
+        out.push(Ladder {
+            capture: e.capture,
+            title: format!("tcp.stream {}", c.tcp_stream),
+            left: (
+                c.client.role.to_string(),
+                format!("{}:{}", c.client.ip, c.client.port),
+            ),
+            right: (
+                c.server.role.to_string(),
+                format!("{}:{}", c.server.ip, c.server.port),
+            ),
+            rows,
+        });
+    }
+    // UDP SIP, one diagram per pair of endpoints.
+    let mut pairs: Vec<(usize, String, String)> = Vec::new();
+    for m in report.sip.iter().filter(|m| m.tcp_stream.is_none()) {
+        let (a, b) = (m.src.to_string(), m.dst.to_string());
+        if !pairs
+            .iter()
+            .any(|(c, x, y)| *c == m.capture && ((*x == a && *y == b) || (*x == b && *y == a)))
+        {
+            pairs.push((m.capture, a, b));
+        }
+    }
+    for (capture, left, right) in pairs {
+        let bad = cited(report, capture);
+        let rows: Vec<Row> = report
+            .sip
+            .iter()
+            .filter(|m| m.capture == capture && m.tcp_stream.is_none())
+            .filter(|m| {
+                let (a, b) = (m.src.to_string(), m.dst.to_string());
+                (a == left && b == right) || (a == right && b == left)
+            })
+            .take(MAX_ROWS)
+            .map(|m| Row {
+                frame: m.frame,
+                time: m.time,
+                to_right: m.src.to_string() == left,
+                label: match m.status {
+                    Some(code) => format!("SIP {code} {}", m.reason.as_deref().unwrap_or(""))
+                        .trim()
+                        .to_string(),
+                    None => format!("SIP {}", m.method),
+                },
+                failing: bad.contains(&m.frame),
+            })
+            .collect();
+        out.push(Ladder {
+            capture,
+            title: "UDP".into(),
+            left: ("sip-client".into(), left),
+            right: ("sip-server".into(), right),
+            rows,
+        });
+    }
+    out.truncate(MAX_LADDERS);
+    out
+}
+
+/// The ladder in text, for a terminal (`--ladder`).
+pub fn text(l: &Ladder, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    const W: usize = 46;
+    writeln!(
+        out,
+        "{}  {} {}  <->  {} {}",
+        l.title, l.left.0, l.left.1, l.right.0, l.right.1
+    )?;
+    let t0 = l.rows.first().map(|r| r.time).unwrap_or_default();
+    for r in &l.rows {
+        let mut label: String = r.label.chars().take(W - 8).collect();
+        label = format!(" {label} ");
+        let dashes = W.saturating_sub(label.chars().count() + 2);
+        let (a, b) = (dashes / 2, dashes - dashes / 2);
+        let arrow = if r.to_right {
+            format!("|{}{}{}>|", "-".repeat(a), label, "-".repeat(b))
+        } else {
+            format!("|<{}{}{}|", "-".repeat(a), label, "-".repeat(b))
+        };
+        let mark = if r.failing { "  <== finding" } else { "" };
+        writeln!(
+            out,
+            "  frame {:<6} +{:>9.6}s  {arrow}{mark}",
+            r.frame,
+            r.time.secs_since(t0).max(0.0)
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,172 @@
+//! Markdown for tickets: the verdict first, then each finding with its evidence frames, the
+//! Wireshark filter to paste, and the fix as a checklist.
+
+use std::io::Write;
+
+use super::Reporter;
+use crate::analyze::Report;
+use crate::diagnose::{Confidence, Severity};
+
+/// The Markdown reporter.
+pub struct Markdown;
+
+fn sev(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "ERROR",
+        Severity::Warning => "WARNING",
+        Severity::Info => "INFO",
+    }
+}
+
+/// Escapes text for a Markdown table cell or line.
+fn md(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+impl Reporter for Markdown {
+    fn render(&self, r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+        let count = |s: Severity| r.findings.iter().filter(|f| f.severity == s).count();
+        let (e, w, i) = (
+            count(Severity::Error),
+            count(Severity::Warning),
+            count(Severity::Info),
+        );
+        writeln!(out, "# siptriage report")?;
+        writeln!(out)?;
+        let verdict = match r.findings.iter().find(|f| f.severity == Severity::Error) {
+            Some(f) => format!(
+                "**Verdict: {e} error(s).** First: `{}`, {}.",
+                f.id,
+                md(&f.title)
+            ),
+            None if w > 0 => format!("**Verdict: no error, {w} warning(s).**"),
+            None => "**Verdict: no SIP OAuth failure found.**".to_string(),
+        };
+        writeln!(out, "{verdict}")?;
+        writeln!(out)?;
+        writeln!(
+            out,
+            "Findings: {e} error(s), {w} warning(s), {i} info. Tool: {} {}.",
+            r.tool.name, r.tool.version
+        )?;
+        writeln!(out)?;
+        writeln!(out, "| Capture | Format | Frames | From | To |")?;
+        writeln!(out, "|---|---|---|---|---|")?;
+        for c in &r.captures {
+            writeln!(
+                out,
+                "| `{}` | {} | {} | {} | {} |",
+                md(&c.path),
+                c.format,
+                c.frames,
+                c.first_time.map(|t| t.rfc3339()).unwrap_or_default(),
+                c.last_time.map(|t| t.rfc3339()).unwrap_or_default()
+            )?;
+            if let Some(s) = &c.stopped {
+                writeln!(out, "| | | | **stopped:** {} | |", md(s))?;
+            }
+        }
+        if !r.findings.is_empty() {
+            writeln!(out)?;
+            writeln!(out, "## Findings")?;
+        }
+        for (n, f) in r.findings.iter().enumerate() {
+            writeln!(out)?;
+            let conf = if f.confidence == Confidence::Certain {
+                "certain"
+            } else {
+                "likely"
+            };
+            writeln!(
+                out,
+                "### {}. [{}] `{}`: {} ({conf})",
+                n + 1,
+                sev(f.severity),
+                f.id,
+                md(&f.title)
+            )?;
+            writeln!(out)?;
+            if r.captures.len() > 1 {
+                writeln!(
+                    out,
+                    "- **Capture:** `{}`",
+                    r.captures.get(f.capture).map_or("?", |c| c.path.as_str())
+                )?;
+            }
+            writeln!(
+                out,
+                "- **Between:** {} `{}:{}` -> {} `{}:{}` (occurrences: {})",
+                f.client.role,
+                f.client.ip,
+                f.client.port,
+                f.server.role,
+                f.server.ip,
+                f.server.port,
+                f.occurrences
+            )?;
+            if let Some(a) = &f.tls_alert {
+                writeln!(
+                    out,
+                    "- **TLS alert:** {} ({}), {}, sent by the {}",
+                    a.description, a.code, a.level, a.sent_by
+                )?;
+            }
+            if let Some(s) = &f.sip {
+                let warn = s
+                    .warning
+                    .as_deref()
+                    .map(|w| format!(", Warning: `{}`", md(w)))
+                    .unwrap_or_default();
+                writeln!(out, "- **SIP:** {} {}{warn}", s.status, md(&s.reason))?;
+            }
+            if let Some(t) = &f.trust {
+                let v = if t.verified {
+                    "chain verifies".to_string()
+                } else if let Some(ca) = &t.missing_ca {
+                    format!("missing CA: **{}**", md(ca))
+                } else {
+                    md(t.reason.as_deref().unwrap_or("does not verify"))
+                };
+                writeln!(out, "- **Trust check** (`{}`): {v}", md(&t.bundle))?;
+            }
+            writeln!(out)?;
+            writeln!(out, "{}", md(&f.explanation))?;
+            writeln!(out)?;
+            writeln!(out, "| Frame | Time | tcp.stream | What |")?;
+            writeln!(out, "|---|---|---|---|")?;
+            for e in &f.evidence {
+                writeln!(
+                    out,
+                    "| {} | {} | {} | {} |",
+                    e.frame,
+                    e.time.rfc3339(),
+                    e.tcp_stream.map_or("udp".into(), |s| s.to_string()),
+                    md(&e.note)
+                )?;
+            }
+            writeln!(out)?;
+            writeln!(out, "Wireshark filter:")?;
+            writeln!(out)?;
+            writeln!(out, "```")?;
+            writeln!(out, "{}", f.wireshark_filter)?;
+            writeln!(out, "```")?;
+            writeln!(out)?;
+            writeln!(out, "Fix:")?;
+            writeln!(out)?;
+            for step in &f.fix {
+                writeln!(out, "- [ ] {}", md(step))?;
+            }
+            writeln!(out)?;
+            writeln!(out, "Source: {}", md(f.source))?;
+        }
+        if !r.notes.is_empty() {
+            writeln!(out)?;
+            writeln!(out, "## What the capture could not show")?;
+            writeln!(out)?;
+            for n in &r.notes {
+                writeln!(out, "- {}", md(n))?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -108,12 +108,7 @@ fn svg(l: &Ladder, out: &mut dyn Write) -> std::io::Result<()> {
 
 impl Reporter for Html {
     fn render(&self, r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
-        let count = |s: Severity| r.findings.iter().filter(|f| f.severity == s).count();
-        let (e, w, i) = (
-            count(Severity::Error),
-            count(Severity::Warning),
-            count(Severity::Info),
-        );
+        let (e, w, i) = super::counts(r);
         writeln!(out, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>siptriage report</title>")?;
         writeln!(out, "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><style>{CSS}</style></head><body>")?;
         writeln!(
@@ -208,18 +203,11 @@ impl Reporter for Html {
                 )?;
             }
             if let Some(t) = &f.trust {
-                let v = if t.verified {
-                    "the chain verifies".to_string()
-                } else {
-                    match &t.missing_ca {
-                        Some(ca) => format!("missing CA: <b>{}</b>", esc(ca)),
-                        None => esc(t.reason.as_deref().unwrap_or("does not verify")),
-                    }
-                };
                 writeln!(
                     out,
-                    "<p>Trust check (<code>{}</code>): {v}</p>",
-                    esc(&t.bundle)
+                    "<p>Trust check (<code>{}</code>): {}</p>",
+                    esc(&t.bundle),
+                    esc(&super::trust_line(t))
                 )?;
             }
             writeln!(out, "<p>{}</p>", esc(&f.explanation))?;

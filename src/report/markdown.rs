@@ -25,12 +25,7 @@ fn md(s: &str) -> String {
 
 impl Reporter for Markdown {
     fn render(&self, r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
-        let count = |s: Severity| r.findings.iter().filter(|f| f.severity == s).count();
-        let (e, w, i) = (
-            count(Severity::Error),
-            count(Severity::Warning),
-            count(Severity::Info),
-        );
+        let (e, w, i) = super::counts(r);
         writeln!(out, "# siptriage report")?;
         writeln!(out)?;
         let verdict = match r.findings.iter().find(|f| f.severity == Severity::Error) {
@@ -105,11 +100,7 @@ impl Reporter for Markdown {
                 f.occurrences
             )?;
             if let Some(a) = &f.tls_alert {
-                writeln!(
-                    out,
-                    "- **TLS alert:** {} ({}), {}, sent by the {}",
-                    a.description, a.code, a.level, a.sent_by
-                )?;
+                writeln!(out, "- **TLS alert:** {}", super::alert_line(a))?;
             }
             if let Some(s) = &f.sip {
                 let warn = s
@@ -120,14 +111,12 @@ impl Reporter for Markdown {
                 writeln!(out, "- **SIP:** {} {}{warn}", s.status, md(&s.reason))?;
             }
             if let Some(t) = &f.trust {
-                let v = if t.verified {
-                    "chain verifies".to_string()
-                } else if let Some(ca) = &t.missing_ca {
-                    format!("missing CA: **{}**", md(ca))
-                } else {
-                    md(t.reason.as_deref().unwrap_or("does not verify"))
-                };
-                writeln!(out, "- **Trust check** (`{}`): {v}", md(&t.bundle))?;
+                writeln!(
+                    out,
+                    "- **Trust check** (`{}`): {}",
+                    md(&t.bundle),
+                    md(&super::trust_line(t))
+                )?;
             }
             writeln!(out)?;
             writeln!(out, "{}", md(&f.explanation))?;

@@ -104,15 +104,9 @@ impl Reporter for Text {
                 }
             }
         }
-        let count = |s: Severity| r.findings.iter().filter(|f| f.severity == s).count();
+        let (e, w, i) = super::counts(r);
         writeln!(out)?;
-        writeln!(
-            out,
-            "Findings: {} error(s), {} warning(s), {} info",
-            count(Severity::Error),
-            count(Severity::Warning),
-            count(Severity::Info)
-        )?;
+        writeln!(out, "Findings: {e} error(s), {w} warning(s), {i} info")?;
         for f in &r.findings {
             writeln!(out)?;
             let sev = match f.severity {
@@ -154,11 +148,7 @@ impl Reporter for Text {
                 f.occurrences
             )?;
             if let Some(a) = &f.tls_alert {
-                writeln!(
-                    out,
-                    "  TLS alert: {} ({}), {}, sent by the {}",
-                    a.description, a.code, a.level, a.sent_by
-                )?;
+                writeln!(out, "  TLS alert: {}", super::alert_line(a))?;
             }
             if let Some(s) = &f.sip {
                 let w = s
@@ -169,18 +159,12 @@ impl Reporter for Text {
                 writeln!(out, "  SIP: {} {}{w}", s.status, s.reason)?;
             }
             if let Some(t) = &f.trust {
-                let verdict = if t.verified {
-                    "the chain verifies".to_string()
-                } else {
-                    match &t.missing_ca {
-                        Some(ca) => format!("the chain does not verify; missing CA: {ca}"),
-                        None => format!(
-                            "the chain does not verify: {}",
-                            t.reason.as_deref().unwrap_or("")
-                        ),
-                    }
-                };
-                writeln!(out, "  Trust check ({}): {verdict}", t.bundle)?;
+                writeln!(
+                    out,
+                    "  Trust check ({}): {}",
+                    t.bundle,
+                    super::trust_line(t)
+                )?;
             }
             writeln!(out, "  What happened:")?;
             wrap(out, "    ", &f.explanation, 96)?;

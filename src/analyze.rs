@@ -4,13 +4,16 @@ use serde::Serialize;
 
 use crate::capture::{read_capture, read_capture_counted, CaptureInfo};
 use crate::config::Config;
-use crate::diagnose::{diagnose, Finding};
+use crate::diagnose::{capture_occurrences, connection_occurrences, diagnose, Aggregator, Finding};
 use crate::flow::Endpoint;
 use crate::session::{Analyzer, CaptureFacts, Connection};
 use crate::time::Ts;
 
+/// Notes listed per capture at most (the rest are counted).
+pub const MAX_NOTES: usize = 200;
+
 /// SIP messages listed per capture in a report.
-pub const MAX_SIP_IN_REPORT: usize = 10_000;
+pub const MAX_SIP_IN_REPORT: usize = 2_000;
 
 /// Version of the JSON document. It may grow (new fields); it must not break.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -215,17 +218,25 @@ pub fn analyze_with(inputs: &[String], cfg: &Config, obs: &mut dyn Observer) -> 
     for path in paths {
         let idx = report.captures.len();
         obs.capture_started(idx, path);
-        let mut live_streams = Vec::new();
+        let mut agg = Aggregator::default();
+        let mut undecided = crate::session::Notes::default();
         let result = {
             let mut analyzer = Analyzer::new(cfg);
             let obs_ref = &mut *obs;
-            let live = &mut live_streams;
-            analyzer.on_connection_end(Box::new(move |c: Connection| {
-                live.push(c.tcp_stream);
+            let (agg_ref, undecided_ref) = (&mut agg, &mut undecided);
+            let mut listed = 0usize;
+            analyzer.on_settle(Box::new(move |c: &Connection| {
                 obs_ref.connection(&ConnectionEntry {
                     capture: idx,
-                    connection: c,
+                    connection: c.clone(),
                 });
+                let mut here = Vec::new();
+                let (_, found) = connection_occurrences(c.clone(), cfg, agg_ref, &mut here);
+                for n in here {
+                    undecided_ref.push(n);
+                }
+                listed += 1;
+                found || listed <= crate::session::MAX_KEPT
             }));
             read_capture_counted(path, &mut analyzer, cfg.progress.clone())
                 .map(|info| analyzer.finish(info))
@@ -239,20 +250,13 @@ pub fn analyze_with(inputs: &[String], cfg: &Config, obs: &mut dyn Observer) -> 
                 continue;
             }
         };
-        for c in facts
-            .connections
-            .iter()
-            .filter(|c| !live_streams.contains(&c.tcp_stream))
-        {
-            obs.connection(&ConnectionEntry {
-                capture: idx,
-                connection: c.clone(),
-            });
+        let mut capture_notes = Vec::new();
+        capture_occurrences(&facts, cfg, &mut agg, &mut capture_notes);
+        for n in capture_notes {
+            undecided.push(n);
         }
-        let mut undecided = Vec::new();
-        report
-            .findings
-            .extend(diagnose(&facts, cfg, idx, &mut undecided));
+        let undecided = undecided.into_vec();
+        report.findings.extend(agg.into_findings(idx));
         for c in &facts.connections {
             report.connections.push(ConnectionEntry {
                 capture: idx,
@@ -314,26 +318,29 @@ pub fn analyze_with(inputs: &[String], cfg: &Config, obs: &mut dyn Observer) -> 
         } else {
             String::new()
         };
-        report.notes.extend(
-            facts
-                .notes
-                .iter()
-                .chain(undecided.iter())
-                .map(|n| format!("{prefix}{n}")),
-        );
+        let mut notes_here: Vec<String> = facts
+            .notes
+            .iter()
+            .chain(undecided.iter())
+            .cloned()
+            .collect();
+        if notes_here.len() > MAX_NOTES {
+            let more = notes_here.len() - MAX_NOTES;
+            notes_here.truncate(MAX_NOTES);
+            notes_here.push(format!(
+                "limit: {more} more note(s) like the ones above are not listed"
+            ));
+        }
+        report
+            .notes
+            .extend(notes_here.iter().map(|n| format!("{prefix}{n}")));
         if let Some(info) = facts.info {
             let first = report
                 .findings
                 .iter()
                 .position(|f| f.capture == idx)
                 .unwrap_or(report.findings.len());
-            let notes: Vec<String> = facts
-                .notes
-                .iter()
-                .chain(undecided.iter())
-                .cloned()
-                .collect();
-            obs.capture_finished(idx, &info, &report.findings[first..], &notes);
+            obs.capture_finished(idx, &info, &report.findings[first..], &notes_here);
             report.captures.push(info);
         }
     }
@@ -347,4 +354,17 @@ pub fn analyze_with(inputs: &[String], cfg: &Config, obs: &mut dyn Observer) -> 
 pub fn schema() -> String {
     let schema = schemars::schema_for!(Report);
     serde_json::to_string_pretty(&schema).unwrap_or_default() + "\n"
+}
+
+/// Analyzes a capture held in memory and diagnoses it (for fuzzing and embedding).
+pub fn analyze_bytes(
+    bytes: &[u8],
+    cfg: &Config,
+) -> Result<(CaptureFacts, Vec<Finding>), crate::capture::CaptureError> {
+    let mut analyzer = Analyzer::new(cfg);
+    let info = crate::capture::read_capture_bytes("<memory>", bytes, &mut analyzer)?;
+    let facts = analyzer.finish(info);
+    let mut notes = Vec::new();
+    let findings = diagnose(&facts, cfg, 0, &mut notes);
+    Ok((facts, findings))
 }

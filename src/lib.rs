@@ -20,3 +20,4 @@ pub mod sip;
 pub mod time;
 pub mod tls;
 pub mod trust;
+pub mod workload;

@@ -158,6 +158,21 @@ pub fn read_capture(path: &str, sink: &mut dyn CaptureSink) -> Result<CaptureInf
     read_capture_counted(path, sink, None)
 }
 
+/// Reads a capture held in memory (`label` names it in messages).
+pub fn read_capture_bytes(
+    label: &str,
+    bytes: &[u8],
+    sink: &mut dyn CaptureSink,
+) -> Result<CaptureInfo, CaptureError> {
+    let gz = bytes.starts_with(&[0x1f, 0x8b]);
+    let input: Box<dyn Read + Send + '_> = if gz {
+        Box::new(flate2::read::MultiGzDecoder::new(bytes))
+    } else {
+        Box::new(bytes)
+    };
+    read_stream(label, input, gz, sink)
+}
+
 /// [`read_capture`], adding the bytes read from the file to `counter` as it goes.
 pub fn read_capture_counted(
     path: &str,
@@ -165,6 +180,15 @@ pub fn read_capture_counted(
     counter: Option<Arc<AtomicU64>>,
 ) -> Result<CaptureInfo, CaptureError> {
     let (input, gz) = open(path, counter)?;
+    read_stream(path, input, gz, sink)
+}
+
+fn read_stream<'r>(
+    path: &str,
+    input: Box<dyn Read + Send + 'r>,
+    gz: bool,
+    sink: &mut dyn CaptureSink,
+) -> Result<CaptureInfo, CaptureError> {
     let mut reader = match create_reader(BUFFER, input) {
         Ok(r) => r,
         Err(PcapError::Eof) => {

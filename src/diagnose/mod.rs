@@ -8,7 +8,7 @@
 pub mod catalogue;
 pub mod rules;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Serialize;
 
@@ -188,55 +188,219 @@ pub trait Rule {
     fn meta(&self) -> &'static Meta;
     /// Events this rule explains.
     fn check(&self, cx: &Cx<'_>, claimed: &mut Claimed) -> Vec<Occurrence>;
+    /// The rule judges one connection at a time (run as each connection is settled, with
+    /// `facts.connections` holding just that one); otherwise it runs once per capture.
+    fn per_connection(&self) -> bool {
+        false
+    }
 }
 
-/// Runs every rule over one capture's facts.
+/// Groups with distinct client addresses kept per capture; past this, occurrences with a new
+/// client are grouped by server only (the report says so in the explanation).
+pub const MAX_GROUPS: usize = 2000;
+
+struct Group {
+    meta: &'static Meta,
+    first: Occurrence,
+    count: u64,
+    evidence: Vec<Evidence>,
+    last_frame: u64,
+    /// 0: one client and server; 1: one server, many clients; 2: many of both.
+    coarse: u8,
+}
+
+/// Occurrences grouped into findings across many calls (one per settled connection, then the
+/// capture-level rules), in bounded memory.
+#[derive(Default)]
+pub struct Aggregator {
+    groups: Vec<Group>,
+    index: HashMap<String, usize>,
+}
+
+fn group_key(id: &str, o: &Occurrence, level: u8) -> String {
+    format!(
+        "{id}|{}|{}|{}|{:?}|{:?}",
+        if level == 0 {
+            o.client.ip.to_string()
+        } else {
+            "*".into()
+        },
+        if level < 2 {
+            o.server.ip.to_string()
+        } else {
+            "*".into()
+        },
+        if level < 2 { o.server.port } else { 0 },
+        o.alert.as_ref().map(|a| (a.code, a.sent_by)),
+        o.sip.as_ref().map(|s| (s.status, &s.warning))
+    )
+}
+
+impl Aggregator {
+    /// Adds one occurrence of `meta`'s id.
+    pub fn add(&mut self, meta: &'static Meta, o: Occurrence, max_evidence: usize) {
+        // Past MAX_GROUPS groups, new ones stop telling clients apart; past twice that, servers.
+        let fine = group_key(meta.id, &o, 0);
+        let (key, coarse) = if self.index.contains_key(&fine) || self.groups.len() < MAX_GROUPS {
+            (fine, 0)
+        } else {
+            let by_server = group_key(meta.id, &o, 1);
+            if self.index.contains_key(&by_server) || self.groups.len() < 2 * MAX_GROUPS {
+                (by_server, 1)
+            } else {
+                (group_key(meta.id, &o, 2), 2)
+            }
+        };
+        let frame = o.evidence.first().map_or(0, |e| e.frame);
+        match self.index.get(&key) {
+            Some(&i) => {
+                let g = &mut self.groups[i];
+                g.count += 1;
+                g.last_frame = g.last_frame.max(frame);
+                if let Some(e) = o.evidence.first() {
+                    if g.evidence.len() < max_evidence
+                        && !g.evidence.iter().any(|x| x.frame == e.frame)
+                    {
+                        g.evidence.push(e.clone());
+                    }
+                }
+            }
+            None => {
+                let mut evidence: Vec<Evidence> = Vec::new();
+                for e in &o.evidence {
+                    if evidence.len() < max_evidence && !evidence.iter().any(|x| x.frame == e.frame)
+                    {
+                        evidence.push(e.clone());
+                    }
+                }
+                self.index.insert(key, self.groups.len());
+                self.groups.push(Group {
+                    meta,
+                    first: o,
+                    count: 1,
+                    evidence,
+                    last_frame: frame,
+                    coarse,
+                });
+            }
+        }
+    }
+
+    /// Whether nothing was added.
+    pub fn is_empty(&self) -> bool {
+        self.groups.is_empty()
+    }
+
+    /// The findings, errors first, then by first evidence frame.
+    pub fn into_findings(self, capture: usize) -> Vec<Finding> {
+        let mut findings: Vec<Finding> = self
+            .groups
+            .into_iter()
+            .map(|g| finding(g, capture))
+            .collect();
+        findings.sort_by(|a, b| {
+            a.severity
+                .cmp(&b.severity)
+                .then(first_frame(a).cmp(&first_frame(b)))
+                .then(a.id.cmp(b.id))
+        });
+        findings
+    }
+}
+
+fn rule_set() -> &'static [Box<dyn Rule + Send + Sync>] {
+    static RULES: std::sync::OnceLock<Vec<Box<dyn Rule + Send + Sync>>> =
+        std::sync::OnceLock::new();
+    RULES.get_or_init(rules::all)
+}
+
+/// Runs the per-connection rules on one settled connection. Returns the connection back and
+/// whether any rule found something in it.
+pub fn connection_occurrences(
+    c: Connection,
+    cfg: &Config,
+    agg: &mut Aggregator,
+    undecided: &mut Vec<String>,
+) -> (Connection, bool) {
+    let facts = CaptureFacts {
+        connections: vec![c],
+        ..CaptureFacts::default()
+    };
+    let cx = Cx { facts: &facts, cfg };
+    let mut claimed = Claimed::default();
+    let mut any = false;
+    for rule in rule_set().iter().filter(|r| r.per_connection()) {
+        for o in rule.check(&cx, &mut claimed) {
+            agg.add(rule.meta(), o, cfg.max_evidence);
+            any = true;
+        }
+    }
+    undecided.extend(claimed.undecided);
+    let c = facts
+        .connections
+        .into_iter()
+        .next()
+        .expect("one connection");
+    undecided.extend(certificate_request_check(&c));
+    (c, any)
+}
+
+/// Runs the capture-level rules (SIP, HTTP, cross-connection) once the capture is read.
+pub fn capture_occurrences(
+    facts: &CaptureFacts,
+    cfg: &Config,
+    agg: &mut Aggregator,
+    undecided: &mut Vec<String>,
+) {
+    let mut effective = facts.config.clone();
+    effective.max_evidence = cfg.max_evidence;
+    let cx = Cx {
+        facts,
+        cfg: &effective,
+    };
+    let mut claimed = Claimed::default();
+    for rule in rule_set().iter().filter(|r| !r.per_connection()) {
+        for o in rule.check(&cx, &mut claimed) {
+            agg.add(rule.meta(), o, cfg.max_evidence);
+        }
+    }
+    undecided.extend(claimed.undecided);
+    undecided.extend(cross_checks(facts));
+}
+
+/// Runs every rule over one capture's facts (each connection, then the capture).
 pub fn diagnose(
     facts: &CaptureFacts,
     cfg: &Config,
     capture: usize,
     undecided: &mut Vec<String>,
 ) -> Vec<Finding> {
+    let mut agg = Aggregator::default();
     let mut effective = facts.config.clone();
     effective.max_evidence = cfg.max_evidence;
-    let cfg = &effective;
-    let cx = Cx { facts, cfg };
-    let mut claimed = Claimed::default();
-    let mut findings = Vec::new();
-    for rule in rules::all() {
-        let meta = rule.meta();
-        let mut groups: BTreeMap<String, Vec<Occurrence>> = BTreeMap::new();
-        let mut order = Vec::new();
-        for o in rule.check(&cx, &mut claimed) {
-            let k = format!(
-                "{}|{}|{}|{:?}|{:?}",
-                o.client.ip,
-                o.server.ip,
-                o.server.port,
-                o.alert.as_ref().map(|a| (a.code, a.sent_by)),
-                o.sip.as_ref().map(|s| (s.status, &s.warning))
-            );
-            if !groups.contains_key(&k) {
-                order.push(k.clone());
-            }
-            groups.entry(k).or_default().push(o);
-        }
-        for k in order {
-            let Some(occ) = groups.remove(&k) else {
-                continue;
-            };
-            findings.push(finding(meta, occ, cfg, capture));
-        }
+    for c in &facts.connections {
+        let _ = connection_occurrences(c.clone(), &effective, &mut agg, undecided);
     }
-    undecided.extend(claimed.undecided);
-    undecided.extend(cross_checks(facts));
-    findings.sort_by(|a, b| {
-        a.severity
-            .cmp(&b.severity)
-            .then(first_frame(a).cmp(&first_frame(b)))
-            .then(a.id.cmp(b.id))
-    });
-    findings
+    capture_occurrences(facts, cfg, &mut agg, undecided);
+    agg.into_findings(capture)
+}
+
+/// The CertificateRequest's CA list against the issuer of the client certificate that followed.
+fn certificate_request_check(c: &Connection) -> Option<String> {
+    let t = c.tls.as_ref()?;
+    let req = t.certificate_request.as_ref()?;
+    let leaf = t
+        .chain_of("client")
+        .and_then(|ch| ch.certificates.first())?;
+    (!req.ca_names.is_empty() && !req.ca_names.contains(&leaf.issuer)).then(|| {
+        format!(
+            "tcp.stream {}: the client certificate's issuer \"{}\" is not among the {} CA name(s) the server listed in its CertificateRequest (frame {})",
+            c.tcp_stream,
+            leaf.issuer,
+            req.ca_names.len(),
+            req.frame
+        )
+    })
 }
 
 /// Checks across connections that are worth a note rather than a finding of their own.
@@ -272,25 +436,6 @@ fn cross_checks(facts: &CaptureFacts) -> Vec<String> {
             }
         }
     }
-    // The CertificateRequest's CA list against the issuer of the client certificate that followed.
-    for c in &facts.connections {
-        let Some(t) = &c.tls else { continue };
-        let (Some(req), Some(leaf)) = (
-            &t.certificate_request,
-            t.chain_of("client").and_then(|ch| ch.certificates.first()),
-        ) else {
-            continue;
-        };
-        if !req.ca_names.is_empty() && !req.ca_names.contains(&leaf.issuer) {
-            notes.push(format!(
-                "tcp.stream {}: the client certificate's issuer \"{}\" is not among the {} CA name(s) the server listed in its CertificateRequest (frame {})",
-                c.tcp_stream,
-                leaf.issuer,
-                req.ca_names.len(),
-                req.frame
-            ));
-        }
-    }
     notes
 }
 
@@ -306,27 +451,25 @@ fn first_frame(f: &Finding) -> u64 {
     f.evidence.first().map_or(u64::MAX, |e| e.frame)
 }
 
-fn finding(meta: &'static Meta, occ: Vec<Occurrence>, cfg: &Config, capture: usize) -> Finding {
-    let n = occ.len() as u64;
-    let first = &occ[0];
+fn finding(g: Group, capture: usize) -> Finding {
+    let Group {
+        meta,
+        first,
+        count: n,
+        mut evidence,
+        last_frame,
+        coarse,
+    } = g;
     let mut explanation = capitalize(&first.explanation);
     if n > 1 {
-        let last = occ
-            .last()
-            .and_then(|o| o.evidence.first())
-            .map_or(0, |e| e.frame);
+        let with = match coarse {
+            0 => "between these endpoints",
+            1 => "with this server, from many clients",
+            _ => "across many clients and servers (the report grouped them to stay bounded)",
+        };
         explanation.push_str(&format!(
-            " The same happened {n} times between these endpoints (the last at frame {last})."
+            " The same happened {n} times {with} (the last at frame {last_frame})."
         ));
-    }
-    let mut evidence: Vec<Evidence> = Vec::new();
-    for (i, o) in occ.iter().enumerate() {
-        let take = if i == 0 { o.evidence.len() } else { 1 };
-        for e in o.evidence.iter().take(take) {
-            if evidence.len() < cfg.max_evidence && !evidence.iter().any(|x| x.frame == e.frame) {
-                evidence.push(e.clone());
-            }
-        }
     }
     evidence.sort_by_key(|e| e.frame);
     Finding {
@@ -337,13 +480,13 @@ fn finding(meta: &'static Meta, occ: Vec<Occurrence>, cfg: &Config, capture: usi
         explanation,
         fix: meta.fix.iter().map(|s| s.to_string()).collect(),
         occurrences: n,
-        client: first.client.clone(),
-        server: first.server.clone(),
-        tls_alert: first.alert.clone(),
-        sip: first.sip.clone(),
+        client: first.client,
+        server: first.server,
+        tls_alert: first.alert,
+        sip: first.sip,
         evidence,
-        wireshark_filter: first.filter.clone(),
-        trust: first.trust.clone(),
+        wireshark_filter: first.filter,
+        trust: first.trust,
         capture,
         source: meta.source,
     }
@@ -537,12 +680,7 @@ pub mod util {
 
     /// Bytes of this TCP connection are missing from the capture (what was lost may decide).
     pub fn stream_lossy(cx: &Cx<'_>, stream: Option<u64>) -> bool {
-        stream.is_some_and(|s| {
-            cx.facts
-                .connections
-                .iter()
-                .any(|c| c.tcp_stream == s && c.lost_bytes > 0)
-        })
+        stream.is_some_and(|s| cx.facts.lossy_streams.contains(&s))
     }
 
     /// A client that was challenged answers within milliseconds; less than this much capture
@@ -551,7 +689,12 @@ pub mod util {
 
     /// The leaf certificate presented by `who` (`client` or `server`).
     pub fn leaf<'a>(c: &'a Connection, who: &str) -> Option<&'a CertInfo> {
-        c.tls.as_ref()?.chain_of(who)?.certificates.first()
+        c.tls
+            .as_ref()?
+            .chain_of(who)?
+            .certificates
+            .first()
+            .map(|a| &**a)
     }
 
     /// Whether a certificate names `host` (SAN DNS entries, else CN), wildcards included.

@@ -205,24 +205,40 @@ pub trait RoleHint {
     fn sender_is_client(&self, src: &Endpoint, dst: &Endpoint, payload: &[u8]) -> Option<bool>;
 }
 
-/// All TCP connections of a capture.
+/// Connections tracked at once at most; past this the longest idle ones are settled early.
+pub const MAX_ACTIVE: usize = 20_000;
+/// A connection that ended (both FINs, or a RST) leaves the table after this much capture time
+/// (late retransmissions and ACKs still find it): 250 ms.
+pub const LINGER_NS: i64 = 250_000_000;
+/// A connection idle this long (capture time) leaves the table.
+pub const IDLE_NS: i64 = 600_000_000_000;
+
+/// The TCP connections of a capture being tracked.
 pub struct Table<A> {
-    map: HashMap<Key, usize>,
-    /// Connections in `tcp.stream` order.
-    pub conns: Vec<Conn<A>>,
+    map: HashMap<Key, u64>,
+    active: std::collections::BTreeMap<u64, Conn<A>>,
+    next_stream: u64,
+    /// Connections settled early because more than [`MAX_ACTIVE`] were open at once.
+    pub evicted_full: u64,
+    /// Connections settled because they were idle for [`IDLE_NS`].
+    pub evicted_idle: u64,
 }
 
 impl<A> Default for Table<A> {
     fn default() -> Self {
         Table {
             map: HashMap::new(),
-            conns: Vec::new(),
+            active: Default::default(),
+            next_stream: 0,
+            evicted_full: 0,
+            evicted_idle: 0,
         }
     }
 }
 
 impl<A: Default> Table<A> {
     /// Feeds one TCP segment; `on` receives the application events of that connection.
+    /// Returns the connection's `tcp.stream`.
     #[allow(clippy::too_many_arguments)]
     pub fn segment(
         &mut self,
@@ -234,20 +250,21 @@ impl<A: Default> Table<A> {
         ts: Ts,
         hint: &dyn RoleHint,
         on: &mut dyn FnMut(&ConnMeta, &mut A, Event<'_>),
-    ) -> usize {
+    ) -> u64 {
         let k = key(src, dst);
         let pure_syn = seg.flags & flags::SYN != 0 && seg.flags & flags::ACK == 0;
-        let existing = self.map.get(&k).copied();
+        let existing = self
+            .map
+            .get(&k)
+            .copied()
+            .filter(|s| self.active.contains_key(s));
         let reuse = match existing {
-            Some(i) => {
-                let m = &self.conns[i].meta;
-                // A fresh SYN on a finished connection starts a new tcp.stream, as in Wireshark.
-                !(pure_syn && m.ended())
-            }
+            // A fresh SYN on a finished connection starts a new tcp.stream, as in Wireshark.
+            Some(s) => !(pure_syn && self.active.get(&s).is_some_and(|c| c.meta.ended())),
             None => false,
         };
-        let idx = match (existing, reuse) {
-            (Some(i), true) => i,
+        let stream = match (existing, reuse) {
+            (Some(s), true) => s,
             _ => {
                 let (client, server, from_syn) = if pure_syn {
                     (src, dst, true)
@@ -259,31 +276,37 @@ impl<A: Default> Table<A> {
                         _ => (src, dst, false),
                     }
                 };
-                let stream = self.conns.len() as u64;
-                self.conns.push(Conn {
-                    meta: ConnMeta {
-                        stream,
-                        client,
-                        server,
-                        roles_from_syn: from_syn,
-                        first: (frame, ts),
-                        last: (frame, ts),
-                        syns: 0,
-                        syn_frames: Vec::new(),
-                        synack: None,
-                        fin: [None, None],
-                        rst: None,
-                        bytes: [0, 0],
-                        packets: 0,
+                let stream = self.next_stream;
+                self.next_stream += 1;
+                self.active.insert(
+                    stream,
+                    Conn {
+                        meta: ConnMeta {
+                            stream,
+                            client,
+                            server,
+                            roles_from_syn: from_syn,
+                            first: (frame, ts),
+                            last: (frame, ts),
+                            syns: 0,
+                            syn_frames: Vec::new(),
+                            synack: None,
+                            fin: [None, None],
+                            rst: None,
+                            bytes: [0, 0],
+                            packets: 0,
+                        },
+                        halves: [Half::default(), Half::default()],
+                        app: A::default(),
                     },
-                    halves: [Half::default(), Half::default()],
-                    app: A::default(),
-                });
-                self.map.insert(k, self.conns.len() - 1);
-                self.conns.len() - 1
+                );
+                self.map.insert(k, stream);
+                stream
             }
         };
-        let Conn { meta, halves, app } = &mut self.conns[idx];
+        let Some(Conn { meta, halves, app }) = self.active.get_mut(&stream) else {
+            return stream;
+        };
         meta.last = (frame, ts);
         meta.packets += 1;
         let dir = meta.dir_of(&src);
@@ -325,28 +348,78 @@ impl<A: Default> Table<A> {
             meta.rst = Some((dir, frame, ts));
             on(meta, app, Event::Rst(dir, frame, ts));
         }
-        idx
+        stream
     }
 
-    /// Visits every connection's application state.
+    /// Connections tracked now.
+    pub fn active(&self) -> usize {
+        self.active.len()
+    }
+
+    /// Visits every tracked connection's application state, in `tcp.stream` order.
     pub fn for_each(&mut self, f: &mut dyn FnMut(&ConnMeta, &mut A)) {
-        for c in &mut self.conns {
+        for c in self.active.values_mut() {
             f(&c.meta, &mut c.app);
         }
     }
 
-    /// End of capture: every hole still open is declared lost and delivered as a gap.
-    pub fn finish(&mut self, on: &mut dyn FnMut(&ConnMeta, &mut A, Event<'_>)) {
-        for c in &mut self.conns {
-            let Conn { meta, halves, app } = c;
-            let ts = meta.last.1;
-            for (i, half) in halves.iter_mut().enumerate() {
-                let dir = if i == 0 { Dir::ToServer } else { Dir::ToClient };
-                half.flush(&mut |ch| match ch {
-                    Chunk::Data(d, f) => on(meta, app, Event::Data(dir, d, f, ts)),
-                    Chunk::Gap(n, f) => on(meta, app, Event::Gap(dir, n, f, ts)),
-                });
+    /// Streams to settle by capture time `now`: those that ended (after [`LINGER_NS`]) or went
+    /// idle (after [`IDLE_NS`]), and the longest idle ones past [`MAX_ACTIVE`]; in `tcp.stream`
+    /// order. Hand each to [`Table::take`].
+    pub fn due(&mut self, now: Ts) -> Vec<u64> {
+        let mut due: Vec<u64> = Vec::new();
+        for (s, c) in &self.active {
+            let idle = now.0.saturating_sub(c.meta.last.1 .0);
+            if (c.meta.ended() && idle >= LINGER_NS) || idle >= IDLE_NS {
+                if !c.meta.ended() {
+                    self.evicted_idle += 1;
+                }
+                due.push(*s);
             }
         }
+        if self.active.len() - due.len() > MAX_ACTIVE {
+            let mut by_age: Vec<(Ts, u64)> = self
+                .active
+                .iter()
+                .filter(|(s, _)| !due.contains(s))
+                .map(|(s, c)| (c.meta.last.1, *s))
+                .collect();
+            by_age.sort();
+            let excess = self.active.len() - due.len() - MAX_ACTIVE * 9 / 10;
+            for (_, s) in by_age.into_iter().take(excess) {
+                self.evicted_full += 1;
+                due.push(s);
+            }
+            due.sort_unstable();
+        }
+        due
+    }
+
+    /// Every tracked stream, in order (the end of the capture).
+    pub fn all(&self) -> Vec<u64> {
+        self.active.keys().copied().collect()
+    }
+
+    /// Removes a connection, flushing its holes as gaps through `on`.
+    pub fn take(
+        &mut self,
+        stream: u64,
+        on: &mut dyn FnMut(&ConnMeta, &mut A, Event<'_>),
+    ) -> Option<Conn<A>> {
+        let mut c = self.active.remove(&stream)?;
+        let k = key(c.meta.client, c.meta.server);
+        if self.map.get(&k) == Some(&stream) {
+            self.map.remove(&k);
+        }
+        let Conn { meta, halves, app } = &mut c;
+        let ts = meta.last.1;
+        for (i, half) in halves.iter_mut().enumerate() {
+            let dir = if i == 0 { Dir::ToServer } else { Dir::ToClient };
+            half.flush(&mut |ch| match ch {
+                Chunk::Data(d, f) => on(meta, app, Event::Data(dir, d, f, ts)),
+                Chunk::Gap(n, f) => on(meta, app, Event::Gap(dir, n, f, ts)),
+            });
+        }
+        Some(c)
     }
 }

@@ -233,6 +233,7 @@ pub fn apply(report: &mut Report, what: Redaction) {
             }
             for ch in &mut tls.chains {
                 for c in &mut ch.certificates {
+                    let c = std::sync::Arc::make_mut(c);
                     t(&mut c.subject);
                     t(&mut c.issuer);
                     for s in &mut c.san {

@@ -19,7 +19,7 @@ use crate::tls::{self, KeyLog, Keys, TlsStream, TlsSummary};
 pub use registration::{Registration, Transaction};
 
 /// SIP messages kept per capture; past this they are counted, not stored.
-pub const MAX_SIP_MESSAGES: usize = 200_000;
+pub const MAX_SIP_MESSAGES: usize = 10_000;
 
 /// What was recognized on a connection.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
@@ -48,9 +48,9 @@ pub struct ConnApp {
     inner: Proto,
     http: Option<Box<crate::http::HttpStream>>,
     tries: u8,
-    sip_messages: u32,
+    /// SIP messages per direction `[from client, from server]`.
+    sip_messages: [u32; 2],
     gaps: u32,
-    reported_live: bool,
 }
 
 /// Where SIP messages go, with the count of those past the limit.
@@ -129,8 +129,10 @@ pub struct Connection {
     pub lost_bytes: u64,
     /// TLS, when the connection carries it.
     pub tls: Option<TlsSummary>,
-    /// SIP messages read on this connection (in clear).
+    /// SIP messages read on this connection (in clear or decrypted).
     pub sip_messages: u32,
+    /// Of those, the ones the server sent.
+    pub sip_from_server: u32,
 }
 
 impl Connection {
@@ -162,6 +164,15 @@ pub struct CaptureFacts {
     /// The settings in force for this capture: the given ones plus the ports the device
     /// configuration files name.
     pub config: Config,
+    /// Connections missing bytes (for rules whose evidence may have been lost).
+    pub lossy_streams: std::collections::BTreeSet<u64>,
+    /// Addresses that opened connections to a SIP MRA OAuth port.
+    pub mra_clients: std::collections::BTreeSet<std::net::IpAddr>,
+    /// Per server address, the first connection that presented a certificate on an OAuth port
+    /// and the first on Tomcat HTTPS (8443/443): what cross-connection rules compare.
+    pub probes: Vec<Connection>,
+    /// Connections settled but not kept in `connections` (past the report's limit).
+    pub connections_not_listed: u64,
 }
 
 /// An HTTP exchange with the connection it travelled on.
@@ -190,9 +201,21 @@ pub struct HttpEntry {
 }
 
 /// The report's view of one connection.
-fn summarize(c: &crate::flow::Conn<ConnApp>, cfg: &Config, keys: &KeyLog) -> Connection {
+fn summarize(
+    c: &crate::flow::Conn<ConnApp>,
+    cfg: &Config,
+    keys: &KeyLog,
+    learned: (&[u16], &[u16]),
+) -> Connection {
     let m = &c.meta;
-    let kind = cfg.port_kind(m.server.port);
+    let port = m.server.port;
+    let kind = if learned.1.contains(&port) {
+        PortKind::SipMraOAuth
+    } else if learned.0.contains(&port) {
+        PortKind::SipOAuth
+    } else {
+        cfg.port_kind(port)
+    };
     let (client_role, server_role) = kind.roles();
     let (retransmissions, lost_bytes) = c.loss();
     let tls = c.app.tls.as_ref().map(|t| {
@@ -245,7 +268,8 @@ fn summarize(c: &crate::flow::Conn<ConnApp>, cfg: &Config, keys: &KeyLog) -> Con
         retransmissions,
         lost_bytes,
         tls,
-        sip_messages: c.app.sip_messages,
+        sip_messages: c.app.sip_messages[0] + c.app.sip_messages[1],
+        sip_from_server: c.app.sip_messages[1],
     }
 }
 
@@ -280,11 +304,69 @@ pub struct Analyzer<'c> {
     pcapng: bool,
     secrets_blocks: u32,
     hold_budget: std::cell::Cell<usize>,
-    live: Option<LiveSink<'c>>,
+    hook: Option<SettleHook<'c>>,
+    frames: u64,
+    settled: Settled,
 }
 
-/// Receives each connection's summary as soon as it ends (for streaming reports).
-pub type LiveSink<'c> = Box<dyn FnMut(Connection) + 'c>;
+/// Called with each connection as it is settled (it ended, went idle, or the table was full),
+/// before the capture is read to its end; returns whether to keep it in `facts.connections`.
+pub type SettleHook<'c> = Box<dyn FnMut(&Connection) -> bool + 'c>;
+
+/// Connections kept in `facts.connections` without a hook (a hook may keep more, up to twice this).
+pub const MAX_KEPT: usize = 1000;
+
+/// Notes kept at most per capture; past this they are counted.
+pub const MAX_NOTES: usize = 200;
+
+/// A bounded list of notes.
+#[derive(Default)]
+pub struct Notes {
+    list: Vec<String>,
+    more: u64,
+}
+
+impl Notes {
+    /// Adds a note, or counts it when the list is full.
+    pub fn push(&mut self, n: String) {
+        if self.list.len() < MAX_NOTES {
+            self.list.push(n);
+        } else {
+            self.more += 1;
+        }
+    }
+
+    /// The notes, with a last line counting those left out.
+    pub fn into_vec(self) -> Vec<String> {
+        let mut v = self.list;
+        if self.more > 0 {
+            v.push(format!(
+                "limit: {} more note(s) like the ones above are not listed",
+                self.more
+            ));
+        }
+        v
+    }
+}
+
+/// Distinct values kept per set of connection facts (lossy streams, MRA clients).
+const MAX_SET: usize = 100_000;
+
+/// What settled connections leave behind.
+#[derive(Default)]
+struct Settled {
+    kept: Vec<Connection>,
+    not_listed: u64,
+    notes: Notes,
+    undecrypted: u64,
+    hold_limit: u64,
+    http: Vec<HttpEntry>,
+    oauth: Vec<u16>,
+    mra: Vec<u16>,
+    lossy: std::collections::BTreeSet<u64>,
+    mra_clients: std::collections::BTreeSet<std::net::IpAddr>,
+    probes: Vec<Connection>,
+}
 
 impl<'c> Analyzer<'c> {
     /// A fresh analysis with `cfg`.
@@ -300,15 +382,155 @@ impl<'c> Analyzer<'c> {
             pcapng: false,
             secrets_blocks: 0,
             hold_budget: std::cell::Cell::new(cfg.hold_back_bytes),
-            live: None,
+            hook: None,
+            frames: 0,
+            settled: Settled::default(),
         }
     }
 
-    /// Calls `sink` with each connection's summary as soon as the connection ends (both FINs
-    /// or a RST), before the capture is read to its end. Roles then come from the given ports
-    /// (config-file ports are applied in the final report).
-    pub fn on_connection_end(&mut self, sink: LiveSink<'c>) {
-        self.live = Some(sink);
+    /// Calls `hook` with each connection as soon as it is settled (it ended, went idle, or the
+    /// table was full), before the capture is read to its end; the hook says whether to keep
+    /// the connection in the final facts. Roles use the ports of the configuration files seen
+    /// so far.
+    pub fn on_settle(&mut self, hook: SettleHook<'c>) {
+        self.hook = Some(hook);
+    }
+
+    fn settle_due(&mut self, now: crate::time::Ts) {
+        for stream in self.table.due(now) {
+            self.settle_stream(stream, self.pcapng);
+        }
+    }
+
+    /// Takes one connection out of the table and settles it (one at a time keeps memory low).
+    fn settle_stream(&mut self, stream: u64, may_hold: bool) {
+        let mut store = SipStore {
+            messages: &mut self.sip,
+            dropped: &mut self.sip_dropped,
+            show_secrets: self.cfg.show_secrets,
+        };
+        let keys = Keys {
+            log: &self.keys,
+            hold_budget: may_hold.then_some(&self.hold_budget),
+        };
+        let taken = self.table.take(stream, &mut |meta, app, ev| {
+            app.event(meta, ev, &mut store, keys)
+        });
+        if let Some(c) = taken {
+            settle_one(
+                c,
+                self.cfg,
+                keys,
+                &mut store,
+                &mut self.hook,
+                &mut self.settled,
+            );
+        }
+    }
+}
+
+/// Releases what a connection held back, summarizes it, and records what the capture-level
+/// rules and the report need of it.
+fn settle_one(
+    mut c: crate::flow::Conn<ConnApp>,
+    cfg: &Config,
+    keys: Keys<'_>,
+    store: &mut SipStore<'_>,
+    hook: &mut Option<SettleHook<'_>>,
+    st: &mut Settled,
+) {
+    if c.app.tls.as_ref().is_some_and(|t| t.hold_limit_hit) {
+        st.hold_limit += 1;
+    }
+    let meta = c.meta.clone();
+    c.app.release(&meta, store, keys);
+    if let Some(h) = c.app.http.as_mut() {
+        h.unanswered();
+        for ex in &h.exchanges {
+            if let Some(conf) = &ex.config {
+                for n in &conf.nodes {
+                    st.oauth.extend(n.sip_oauth_port);
+                    st.mra.extend(n.sip_mra_oauth_port);
+                }
+            }
+            st.http.push(HttpEntry {
+                frame: ex.frame,
+                time: ex.time,
+                tcp_stream: meta.stream,
+                client: Party {
+                    ip: meta.client.ip,
+                    port: meta.client.port,
+                    role: "client",
+                },
+                server: Party {
+                    ip: meta.server.ip,
+                    port: meta.server.port,
+                    role: "tftp",
+                },
+                method: ex.method.clone(),
+                path: ex.path.clone(),
+                status: ex.status,
+                config: ex.config.clone(),
+                response_frame: ex.response_frame,
+            });
+            if let Some(e) = &ex.config_error {
+                st.notes.push(format!(
+                    "frame {}: the configuration file {} could not be read: {e}",
+                    ex.frame, ex.path
+                ));
+            }
+            if ex.path.contains(".cnf.xml") && ex.status == Some(404) {
+                st.notes.push(format!(
+                    "frame {}: the TFTP server answered 404 for {}: no such device is configured (or the name is wrong), so the client has no configuration to register with",
+                    ex.frame, ex.path
+                ));
+            }
+        }
+    }
+    let conn = summarize(&c, cfg, keys.log, (&st.oauth, &st.mra));
+    let kind = conn.port_kind;
+    if let Some(t) = &conn.tls {
+        if t.application_records.iter().sum::<u64>() > 0 && t.decrypted_bytes == 0 && kind.is_sip()
+        {
+            st.undecrypted += 1;
+        }
+        if let Some(why) = &t.malformed {
+            st.notes
+                .push(format!("tcp.stream {}: TLS: {why}", conn.tcp_stream));
+        }
+    }
+    if c.app.gaps > 0 && kind != PortKind::Other {
+        st.notes.push(format!(
+            "tcp.stream {}: {} byte(s) missing from the capture; decoding resumed after each gap",
+            conn.tcp_stream, conn.lost_bytes
+        ));
+    }
+    if conn.lost_bytes > 0 && st.lossy.len() < MAX_SET {
+        st.lossy.insert(conn.tcp_stream);
+    }
+    if kind == PortKind::SipMraOAuth && st.mra_clients.len() < MAX_SET {
+        st.mra_clients.insert(conn.client.ip);
+    }
+    let tomcat = conn.server.port == 8443 || conn.server.port == 443;
+    let has_chain = conn
+        .tls
+        .as_ref()
+        .is_some_and(|t| t.chain_of("server").is_some());
+    if has_chain && (conn.is_oauth() || tomcat) {
+        let same =
+            |p: &Connection| p.server.ip == conn.server.ip && p.is_oauth() == conn.is_oauth();
+        if !st.probes.iter().any(same) && st.probes.len() < 2 * MAX_KEPT {
+            st.probes.push(conn.clone());
+        }
+    }
+    let keep = match hook.as_mut() {
+        Some(h) => h(&conn),
+        None => st.kept.len() < MAX_KEPT,
+    };
+    if keep && st.kept.len() < 2 * MAX_KEPT {
+        st.kept.push(conn);
+    } else {
+        st.not_listed += 1;
     }
 }
 
@@ -324,7 +546,7 @@ fn push_sip(store: &mut SipStore<'_>, m: SipMessage) {
 fn push_stream_sip(
     meta: &ConnMeta,
     framers: &mut Option<Box<[Framer; 2]>>,
-    count: &mut u32,
+    count: &mut [u32; 2],
     store: &mut SipStore<'_>,
     dir: Dir,
     bytes: &[u8],
@@ -347,7 +569,7 @@ fn push_stream_sip(
     };
     let f = framers.get_or_insert_with(Box::default);
     f[dir.idx()].push(bytes, &mut |m| {
-        *count += 1;
+        count[dir.idx()] += 1;
         push_sip(store, sip::build(m.start, m.headers, m.body_len, &ctx));
     });
 }
@@ -358,7 +580,7 @@ fn inner_data(
     meta: &ConnMeta,
     framers: &mut Option<Box<[Framer; 2]>>,
     inner: &mut Proto,
-    count: &mut u32,
+    count: &mut [u32; 2],
     store: &mut SipStore<'_>,
     dir: Dir,
     plain: &[u8],
@@ -434,6 +656,12 @@ impl ConnApp {
             Event::Fin(dir, frame, _) | Event::Rst(dir, frame, _) => {
                 if let Some(h) = self.http.as_mut() {
                     h.fin(dir, frame);
+                }
+                if let Some(t) = self.tls.as_mut() {
+                    t.closed(dir);
+                }
+                if let Some(f) = self.sip.as_mut() {
+                    f[dir.idx()].closed();
                 }
             }
         }
@@ -570,12 +798,10 @@ impl CaptureSink for Analyzer<'_> {
                     }
                 }
             });
-        if let (Some(live), Some(i)) = (self.live.as_mut(), touched) {
-            let c = &mut self.table.conns[i];
-            if c.meta.ended() && !c.app.reported_live {
-                c.app.reported_live = true;
-                live(summarize(c, cfg, &self.keys));
-            }
+        let _ = touched;
+        self.frames += 1;
+        if self.frames % 4096 == 0 || self.table.active() > crate::flow::MAX_ACTIVE {
+            self.settle_due(frame.ts);
         }
     }
 
@@ -612,28 +838,15 @@ impl CaptureSink for Analyzer<'_> {
 impl Analyzer<'_> {
     /// Ends the analysis: flushes reassembly and returns what the capture showed.
     pub fn finish(mut self, info: CaptureInfo) -> CaptureFacts {
-        let mut store = SipStore {
-            messages: &mut self.sip,
-            dropped: &mut self.sip_dropped,
-            show_secrets: self.cfg.show_secrets,
-        };
-        let keys = Keys {
-            log: &self.keys,
-            hold_budget: None,
-        };
-        self.table
-            .finish(&mut |meta, app, ev| app.event(meta, ev, &mut store, keys));
-        let mut hold_limit = 0;
-        self.table.for_each(&mut |meta, app| {
-            if app.tls.as_ref().is_some_and(|t| t.hold_limit_hit) {
-                hold_limit += 1;
-            }
-            app.release(meta, &mut store, keys);
-        });
+        for stream in self.table.all() {
+            self.settle_stream(stream, false);
+        }
+        let st = std::mem::take(&mut self.settled);
         let mut notes = Vec::new();
-        if hold_limit > 0 {
+        if st.hold_limit > 0 {
             notes.push(format!(
-                "limit: {hold_limit} TLS connection(s) reached the hold-back limit ({} KiB per connection, {} KiB in all) while waiting for keys that might come later in the file; their records were analyzed without keys",
+                "limit: {} TLS connection(s) reached the hold-back limit ({} KiB per connection, {} KiB in all) while waiting for keys that might come later in the file; their records were analyzed without keys",
+                st.hold_limit,
                 tls::MAX_HELD_PER_CONN / 1024,
                 self.cfg.hold_back_bytes / 1024
             ));
@@ -646,83 +859,25 @@ impl Analyzer<'_> {
                 "{stop}; findings cover the frames before that point"
             ));
         }
-        // Device configuration files name each node's ports: they set roles like --oauth-port.
-        let mut http = Vec::new();
-        let (mut oauth, mut mra) = (Vec::new(), Vec::new());
-        for c in &mut self.table.conns {
-            let Some(h) = c.app.http.as_mut() else {
-                continue;
-            };
-            h.unanswered();
-            for ex in &h.exchanges {
-                if let Some(conf) = &ex.config {
-                    for n in &conf.nodes {
-                        oauth.extend(n.sip_oauth_port);
-                        mra.extend(n.sip_mra_oauth_port);
-                    }
-                }
-                let m = &c.meta;
-                http.push(HttpEntry {
-                    frame: ex.frame,
-                    time: ex.time,
-                    tcp_stream: m.stream,
-                    client: Party {
-                        ip: m.client.ip,
-                        port: m.client.port,
-                        role: "client",
-                    },
-                    server: Party {
-                        ip: m.server.ip,
-                        port: m.server.port,
-                        role: "tftp",
-                    },
-                    method: ex.method.clone(),
-                    path: ex.path.clone(),
-                    status: ex.status,
-                    config: ex.config.clone(),
-                    response_frame: ex.response_frame,
-                });
-                if let Some(e) = &ex.config_error {
-                    notes.push(format!(
-                        "frame {}: the configuration file {} could not be read: {e}",
-                        ex.frame, ex.path
-                    ));
-                }
-                if ex.path.contains(".cnf.xml") && ex.status == Some(404) {
-                    notes.push(format!(
-                        "frame {}: the TFTP server answered 404 for {}: no such device is configured (or the name is wrong), so the client has no configuration to register with",
-                        ex.frame, ex.path
-                    ));
-                }
-            }
+        notes.extend(st.notes.into_vec());
+        if self.table.evicted_full > 0 {
+            notes.push(format!(
+                "limit: more than {} connections were open at once; the {} longest idle were settled early (their later packets start new tcp.streams)",
+                crate::flow::MAX_ACTIVE,
+                self.table.evicted_full
+            ));
         }
+        if st.not_listed > 0 {
+            notes.push(format!(
+                "limit: {} connection(s) without findings are not listed in connections[] (the first {MAX_KEPT} and every one with a finding are); all were analyzed",
+                st.not_listed
+            ));
+        }
+        let mut http = st.http;
         http.sort_by_key(|h| h.frame);
-        let effective = self.cfg.clone().with_ports(&oauth, &mra);
-        let cfg = &effective;
-        let mut connections = Vec::with_capacity(self.table.conns.len());
-        let mut undecrypted_oauth = 0;
-        for c in &self.table.conns {
-            let conn = summarize(c, cfg, &self.keys);
-            let kind = conn.port_kind;
-            if let Some(t) = &conn.tls {
-                if t.application_records.iter().sum::<u64>() > 0
-                    && t.decrypted_bytes == 0
-                    && kind.is_sip()
-                {
-                    undecrypted_oauth += 1;
-                }
-                if let Some(why) = &t.malformed {
-                    notes.push(format!("tcp.stream {}: TLS: {why}", conn.tcp_stream));
-                }
-            }
-            if c.app.gaps > 0 && kind != PortKind::Other {
-                notes.push(format!(
-                    "tcp.stream {}: {} byte(s) missing from the capture; decoding resumed after each gap",
-                    conn.tcp_stream, conn.lost_bytes
-                ));
-            }
-            connections.push(conn);
-        }
+        let effective = self.cfg.clone().with_ports(&st.oauth, &st.mra);
+        let connections = st.kept;
+        let undecrypted_oauth = st.undecrypted;
         if undecrypted_oauth > 0 {
             notes.push(format!(
                 "{undecrypted_oauth} TLS connection(s) on SIP ports carried encrypted application data: the SIP inside \
@@ -771,6 +926,10 @@ impl Analyzer<'_> {
             decode: self.decoder.stats.clone(),
             http,
             config: effective,
+            lossy_streams: st.lossy,
+            mra_clients: st.mra_clients,
+            probes: st.probes,
+            connections_not_listed: st.not_listed,
         }
     }
 }

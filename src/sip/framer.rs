@@ -127,6 +127,13 @@ impl Framer {
         self.buf.drain(..at.min(self.buf.len()));
     }
 
+    /// The sender closed: an empty buffer is freed.
+    pub fn closed(&mut self) {
+        if self.buf.is_empty() {
+            self.buf = Vec::new();
+        }
+    }
+
     /// Bytes were lost: whatever is partial is dropped and the next start line is searched.
     pub fn gap(&mut self) {
         self.dropped += self.buf.len() as u64;

@@ -11,6 +11,18 @@ use crate::flow::Endpoint;
 use crate::time::Ts;
 pub use parse::StartLine;
 
+/// Headers kept on a stored message; every other header is only read into the message's fields.
+pub const KEPT_HEADERS: &[&str] = &[
+    "Via",
+    "Contact",
+    "Authorization",
+    "Proxy-Authorization",
+    "WWW-Authenticate",
+    "Proxy-Authenticate",
+    "Warning",
+    "Reason",
+];
+
 /// Largest header block accepted.
 pub const MAX_HEADER: usize = 64 * 1024;
 /// Largest body kept; a larger one is skipped (its length is still known).
@@ -63,7 +75,8 @@ pub struct SipMessage {
     pub reason: Option<String>,
     /// Request-URI (requests).
     pub uri: Option<String>,
-    /// Headers in order (credentials redacted).
+    /// The headers rules and reports consult ([`KEPT_HEADERS`]), in order, repeats kept
+    /// (credentials redacted); the rest are read into the fields below and not stored.
     pub headers: Vec<(String, String)>,
     /// Body length.
     pub body_len: usize,
@@ -360,7 +373,10 @@ pub fn build(
         user_agent: first("User-Agent"),
         server: first("Server"),
         body_len,
-        headers,
+        headers: headers
+            .into_iter()
+            .filter(|(n, _)| KEPT_HEADERS.contains(&n.as_str()))
+            .collect(),
     }
 }
 

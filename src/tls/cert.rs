@@ -32,6 +32,42 @@ pub struct CertInfo {
     pub self_signed: bool,
 }
 
+/// Parsed certificates shared by every connection that presents them (captures repeat the same
+/// few chains thousands of times); at most [`CACHE_SIZE`] entries, then the cache starts over.
+pub const CACHE_SIZE: usize = 4096;
+
+/// A certificate as sent and as parsed, shared.
+pub type Shared = (std::sync::Arc<[u8]>, std::sync::Arc<CertInfo>);
+
+thread_local! {
+    static CACHE: std::cell::RefCell<std::collections::HashMap<u64, Shared>> = Default::default();
+}
+
+fn der_hash(der: &[u8]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    der.hash(&mut h);
+    h.finish()
+}
+
+/// The DER (shared) and its summary, parsed once per distinct certificate.
+pub fn cached(der: &[u8]) -> Option<Shared> {
+    let key = der_hash(der);
+    if let Some(hit) = CACHE.with(|c| c.borrow().get(&key).filter(|(d, _)| **d == *der).cloned()) {
+        return Some(hit);
+    }
+    let info = std::sync::Arc::new(cert_info(der)?);
+    let entry = (std::sync::Arc::<[u8]>::from(der), info);
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() >= CACHE_SIZE {
+            c.clear();
+        }
+        c.insert(key, entry.clone());
+    });
+    Some(entry)
+}
+
 /// Summarizes one DER certificate; `None` when it does not parse.
 pub fn cert_info(der: &[u8]) -> Option<CertInfo> {
     let (_, c) = X509Certificate::from_der(der).ok()?;

@@ -79,12 +79,13 @@ pub struct Chain {
     /// `client` or `server`.
     pub presented_by: &'static str,
     /// Leaf first.
-    pub certificates: Vec<CertInfo>,
+    pub certificates: Vec<std::sync::Arc<CertInfo>>,
     /// The offline trust check of this chain (`--trust`), when a bundle was given.
     pub trust: Option<crate::trust::TrustResult>,
     /// The certificates as sent (DER), for the trust check.
     #[serde(skip)]
-    pub der: Vec<Vec<u8>>,
+    #[schemars(skip)]
+    pub der: Vec<std::sync::Arc<[u8]>>,
 }
 
 /// A CertificateRequest.
@@ -337,7 +338,11 @@ impl TlsStream {
             at += 5 + len;
             self.on_record(dir, ctype, version, record, frame, ts, keys, app);
         }
-        self.dirs[i].buf.drain(..at.min(self.dirs[i].buf.len()));
+        let d = &mut self.dirs[i];
+        d.buf.drain(..at.min(d.buf.len()));
+        if d.buf.is_empty() && d.buf.capacity() > 4096 {
+            d.buf = Vec::new();
+        }
     }
 
     /// Bytes missing in direction `dir`: drop partial state and resync.
@@ -353,6 +358,17 @@ impl TlsStream {
                 0,
                 "records lost in a gap: decryption of that direction stopped",
             );
+        }
+    }
+
+    /// The sender of `dir` closed: what it had buffered will not complete; free it.
+    pub fn closed(&mut self, dir: Dir) {
+        let d = &mut self.dirs[dir.idx()];
+        if d.buf.is_empty() {
+            d.buf = Vec::new();
+        }
+        if d.hs.is_empty() {
+            d.hs = Vec::new();
         }
     }
 
@@ -838,18 +854,18 @@ impl TlsStream {
             },
             11 => match cert::certificate_chain(body, self.tls13) {
                 Some(ders) => {
-                    let certificates: Vec<CertInfo> =
-                        ders.iter().filter_map(|d| cert::cert_info(d)).collect();
-                    if certificates.len() < ders.len() {
+                    let parsed: Vec<_> = ders.iter().filter_map(|d| cert::cached(d)).collect();
+                    if parsed.len() < ders.len() {
                         self.note_malformed(frame, "a certificate does not parse");
                     }
+                    let (der, certificates) = parsed.into_iter().unzip();
                     self.summary.chains.push(Chain {
                         frame,
                         time: ts,
                         presented_by: dir.sender(),
                         certificates,
                         trust: None,
-                        der: ders.iter().map(|d| d.to_vec()).collect(),
+                        der,
                     });
                 }
                 None => self.note_malformed(frame, "Certificate message does not parse"),

@@ -105,7 +105,7 @@ impl TrustStore {
     }
 
     /// Validates a presented chain (leaf first, as sent) for `usage` at capture time `at`.
-    pub fn check(&self, chain: &[Vec<u8>], usage: Usage, at: Ts) -> TrustResult {
+    pub fn check<D: AsRef<[u8]>>(&self, chain: &[D], usage: Usage, at: Ts) -> TrustResult {
         let result =
             |verified: bool, missing_ca: Option<String>, reason: Option<String>| TrustResult {
                 bundle: self.bundle.clone(),
@@ -116,7 +116,7 @@ impl TrustStore {
         let Some(leaf_der) = chain.first() else {
             return result(false, None, Some("no certificate was presented".into()));
         };
-        let leaf_der = CertificateDer::from(leaf_der.as_slice());
+        let leaf_der = CertificateDer::from(leaf_der.as_ref());
         let Ok(leaf) = webpki::EndEntityCert::try_from(&leaf_der) else {
             return result(false, None, Some("the certificate does not parse".into()));
         };
@@ -127,7 +127,7 @@ impl TrustStore {
             .collect();
         let intermediates: Vec<CertificateDer<'_>> = chain[1..]
             .iter()
-            .map(|d| CertificateDer::from(d.as_slice()))
+            .map(|d| CertificateDer::from(d.as_ref()))
             .collect();
         let secs = u64::try_from(at.0.max(0) / 1_000_000_000).unwrap_or(0);
         let time = UnixTime::since_unix_epoch(Duration::from_secs(secs));
@@ -152,12 +152,12 @@ impl TrustStore {
         }
     }
 
-    fn explain(&self, chain: &[Vec<u8>], e: &webpki::Error) -> (Option<String>, String) {
+    fn explain<D: AsRef<[u8]>>(&self, chain: &[D], e: &webpki::Error) -> (Option<String>, String) {
         use webpki::Error as E;
         match e {
             E::UnknownIssuer => {
                 // Walk up the presented chain as far as issuer names lead.
-                let infos: Vec<_> = chain.iter().filter_map(|d| cert_info(d)).collect();
+                let infos: Vec<_> = chain.iter().filter_map(|d| cert_info(d.as_ref())).collect();
                 let Some(mut top) = infos.first() else { return (None, "unknown issuer".into()) };
                 for _ in 0..infos.len() {
                     match infos.iter().find(|c| c.subject == top.issuer && c.subject != top.subject) {

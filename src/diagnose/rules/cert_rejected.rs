@@ -100,6 +100,9 @@ static BY_EXPRESSWAY: Meta = Meta {
     source: "Cisco TAC 215572; RFC 5246 section 7.2.2",
 };
 impl crate::diagnose::Rule for ByExpressway {
+    fn per_connection(&self) -> bool {
+        true
+    }
     fn meta(&self) -> &'static Meta {
         &BY_EXPRESSWAY
     }
@@ -130,6 +133,9 @@ static BY_UCM: Meta = Meta {
     source: "Cisco TAC 215572; CUCM Security Guide, SIP OAuth; RFC 5246 section 7.2.2",
 };
 impl crate::diagnose::Rule for ByUcm {
+    fn per_connection(&self) -> bool {
+        true
+    }
     fn meta(&self) -> &'static Meta {
         &BY_UCM
     }
@@ -162,6 +168,9 @@ static BY_CLIENT: Meta = Meta {
     source: "CUCM Security Guide, SIP OAuth; Cisco Jabber certificate validation",
 };
 impl crate::diagnose::Rule for ByClient {
+    fn per_connection(&self) -> bool {
+        true
+    }
     fn meta(&self) -> &'static Meta {
         &BY_CLIENT
     }

@@ -24,6 +24,10 @@ static META: Meta = Meta {
 };
 
 impl Rule for CertificateExpired {
+    fn per_connection(&self) -> bool {
+        true
+    }
+
     fn meta(&self) -> &'static Meta {
         &META
     }

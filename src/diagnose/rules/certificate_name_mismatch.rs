@@ -25,6 +25,10 @@ static META: Meta = Meta {
 };
 
 impl Rule for CertificateNameMismatch {
+    fn per_connection(&self) -> bool {
+        true
+    }
+
     fn meta(&self) -> &'static Meta {
         &META
     }

@@ -28,6 +28,10 @@ static META: Meta = Meta {
 };
 
 impl Rule for ClientRejectsUcmCertificate {
+    fn per_connection(&self) -> bool {
+        true
+    }
+
     fn meta(&self) -> &'static Meta {
         &META
     }

@@ -24,6 +24,10 @@ static META: Meta = Meta {
 };
 
 impl Rule for ExpresswayNameNotKnown {
+    fn per_connection(&self) -> bool {
+        true
+    }
+
     fn meta(&self) -> &'static Meta {
         &META
     }
@@ -45,11 +49,7 @@ impl Rule for ExpresswayNameNotKnown {
             // Decrypted: CUCM sent no SIP at all. Not decrypted: CUCM sent (almost) nothing after
             // the handshake (a close_notify at most).
             let decrypted = t.decrypted_bytes > 0 || t.decryption.as_deref() == Some("decrypted");
-            let server_sip = cx.facts.sip.iter().any(|m| {
-                m.tcp_stream == Some(c.tcp_stream)
-                    && m.src.ip == c.server.ip
-                    && m.src.port == c.server.port
-            });
+            let server_sip = c.sip_from_server > 0;
             let quiet = if decrypted {
                 !server_sip
             } else {

@@ -33,7 +33,7 @@ pub use registration_lost::alarm_meaning;
 use super::Rule;
 
 /// Every rule, in claiming order.
-pub fn all() -> Vec<Box<dyn Rule>> {
+pub fn all() -> Vec<Box<dyn Rule + Send + Sync>> {
     vec![
         // SIP answers with a documented meaning.
         Box::new(oauth_port_mismatch::OauthPortMismatch),

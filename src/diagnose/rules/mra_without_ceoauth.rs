@@ -41,9 +41,7 @@ impl Rule for MraWithoutCeoauth {
             {
                 continue;
             }
-            let used_mra = f.connections.iter().any(|c| {
-                c.client.ip == r.src.ip && c.port_kind == crate::config::PortKind::SipMraOAuth
-            });
+            let used_mra = f.mra_clients.contains(&r.src.ip);
             if used_mra || !claimed.transaction(t) {
                 continue;
             }

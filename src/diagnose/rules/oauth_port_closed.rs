@@ -22,6 +22,10 @@ static META: Meta = Meta {
 };
 
 impl Rule for OauthPortClosed {
+    fn per_connection(&self) -> bool {
+        true
+    }
+
     fn meta(&self) -> &'static Meta {
         &META
     }

@@ -21,6 +21,10 @@ static META: Meta = Meta {
 };
 
 impl Rule for OauthPortFiltered {
+    fn per_connection(&self) -> bool {
+        true
+    }
+
     fn meta(&self) -> &'static Meta {
         &META
     }

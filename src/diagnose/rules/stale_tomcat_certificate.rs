@@ -27,7 +27,12 @@ static META: Meta = Meta {
 };
 
 fn leaf_of(c: &Connection) -> Option<&CertInfo> {
-    c.tls.as_ref()?.chain_of("server")?.certificates.first()
+    c.tls
+        .as_ref()?
+        .chain_of("server")?
+        .certificates
+        .first()
+        .map(|a| &**a)
 }
 
 impl Rule for StaleTomcatCertificate {
@@ -38,7 +43,7 @@ impl Rule for StaleTomcatCertificate {
     fn check(&self, cx: &Cx<'_>, _claimed: &mut Claimed) -> Vec<Occurrence> {
         let mut by_node: BTreeMap<std::net::IpAddr, (Vec<&Connection>, Vec<&Connection>)> =
             BTreeMap::new();
-        for c in &cx.facts.connections {
+        for c in cx.facts.connections.iter().chain(cx.facts.probes.iter()) {
             if leaf_of(c).is_none() {
                 continue;
             }

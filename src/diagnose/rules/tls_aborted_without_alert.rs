@@ -23,6 +23,10 @@ static META: Meta = Meta {
 };
 
 impl Rule for TlsAbortedWithoutAlert {
+    fn per_connection(&self) -> bool {
+        true
+    }
+
     fn meta(&self) -> &'static Meta {
         &META
     }

@@ -46,6 +46,10 @@ fn meaning(desc: &str) -> &'static str {
 }
 
 impl Rule for TlsAlert {
+    fn per_connection(&self) -> bool {
+        true
+    }
+
     fn meta(&self) -> &'static Meta {
         &META
     }

@@ -26,6 +26,10 @@ static META: Meta = Meta {
 };
 
 impl Rule for UnknownCaFromUcm {
+    fn per_connection(&self) -> bool {
+        true
+    }
+
     fn meta(&self) -> &'static Meta {
         &META
     }

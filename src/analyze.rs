@@ -1,6 +1,7 @@
 //! The library's one call: captures in, [`Report`] out.
 
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 use crate::capture::{read_capture, read_capture_counted, CaptureInfo};
 use crate::config::Config;
@@ -149,6 +150,11 @@ pub trait Observer {
     }
     /// An input could not be read at all.
     fn unreadable(&mut self, _path: &str, _why: &str) {}
+    /// Whether it needs each connection as it ends (then several captures are read one after
+    /// another, so that events stay in order; otherwise each gets a thread).
+    fn wants_connections(&self) -> bool {
+        false
+    }
 }
 
 struct Quiet;
@@ -198,6 +204,190 @@ pub fn analyze(paths: &[String], cfg: &Config) -> Outcome {
     analyze_with(paths, cfg, &mut Quiet)
 }
 
+/// What one capture contributes to a report (capture indices are set when it is merged).
+struct Piece {
+    info: CaptureInfo,
+    findings: Vec<Finding>,
+    connections: Vec<Connection>,
+    registrations: Vec<RegistrationEntry>,
+    sip: Vec<SipEntry>,
+    sip_total: usize,
+    notes: Vec<String>,
+}
+
+/// Reads and diagnoses one capture; `on_conn` sees each connection as it is settled.
+fn run_capture(
+    path: &str,
+    cfg: &Config,
+    on_conn: &mut dyn FnMut(&Connection),
+) -> Result<Piece, crate::capture::CaptureError> {
+    let mut agg = Aggregator::default();
+    let mut undecided = crate::session::Notes::default();
+    let facts = {
+        let mut analyzer = Analyzer::new(cfg);
+        let (agg_ref, undecided_ref) = (&mut agg, &mut undecided);
+        let mut listed = 0usize;
+        analyzer.on_settle(Box::new(move |c: &Connection| {
+            on_conn(c);
+            let mut here = Vec::new();
+            let (_, found) = connection_occurrences(c.clone(), cfg, agg_ref, &mut here);
+            for n in here {
+                undecided_ref.push(n);
+            }
+            listed += 1;
+            found || listed <= crate::session::MAX_KEPT
+        }));
+        let info = read_capture_counted(path, &mut analyzer, cfg.progress.clone())?;
+        analyzer.finish(info)
+    };
+    let mut capture_notes = Vec::new();
+    capture_occurrences(&facts, cfg, &mut agg, &mut capture_notes);
+    for n in capture_notes {
+        undecided.push(n);
+    }
+    let mut notes: Vec<String> = facts
+        .notes
+        .iter()
+        .cloned()
+        .chain(undecided.into_vec())
+        .collect();
+    if notes.len() > MAX_NOTES {
+        let more = notes.len() - MAX_NOTES;
+        notes.truncate(MAX_NOTES);
+        notes.push(format!(
+            "limit: {more} more note(s) like the ones above are not listed"
+        ));
+    }
+    let registrations = facts
+        .registrations
+        .iter()
+        .map(|r| {
+            let txs: Vec<_> = r
+                .transactions
+                .iter()
+                .map(|&t| &facts.transactions[t])
+                .collect();
+            RegistrationEntry {
+                capture: 0,
+                device: r.device.clone(),
+                attempts: txs.len(),
+                answers: txs
+                    .iter()
+                    .filter_map(|t| t.final_response(&facts.sip))
+                    .filter_map(|m| m.status)
+                    .collect(),
+                frames: txs.iter().map(|t| facts.sip[t.request].frame).collect(),
+            }
+        })
+        .collect();
+    let sip = facts
+        .sip
+        .iter()
+        .take(MAX_SIP_IN_REPORT)
+        .map(|m| SipEntry {
+            capture: 0,
+            frame: m.frame,
+            time: m.time,
+            transport: m.transport,
+            tcp_stream: m.tcp_stream,
+            src: m.src,
+            dst: m.dst,
+            method: m.method.clone(),
+            status: m.status,
+            reason: m.reason.clone(),
+            cseq: m.cseq,
+            call_id: m.call_id.clone(),
+            device: m.device.clone(),
+            warning: m
+                .warnings
+                .first()
+                .map(|w| format!("{} {} \"{}\"", w.code, w.agent, w.text)),
+            auth: m
+                .auth
+                .iter()
+                .map(|a| format!("{}: {}", a.header, a.scheme))
+                .collect(),
+        })
+        .collect();
+    Ok(Piece {
+        info: facts.info.clone().unwrap_or_else(|| CaptureInfo {
+            path: path.to_string(),
+            format: "unknown".into(),
+            link_types: Vec::new(),
+            frames: 0,
+            first_time: None,
+            last_time: None,
+            stopped: None,
+        }),
+        findings: agg.into_findings(0),
+        connections: facts.connections,
+        registrations,
+        sip,
+        sip_total: facts.sip.len(),
+        notes,
+    })
+}
+
+/// Adds one capture's piece to the report, telling `obs`.
+fn merge(
+    report: &mut Report,
+    unreadable: &mut Vec<String>,
+    path: &str,
+    result: Result<Piece, crate::capture::CaptureError>,
+    multi: bool,
+    obs: &mut dyn Observer,
+) {
+    let piece = match result {
+        Ok(p) => p,
+        Err(e) => {
+            obs.unreadable(path, &e.to_string());
+            report.notes.push(e.to_string());
+            unreadable.push(e.to_string());
+            return;
+        }
+    };
+    let idx = report.captures.len();
+    let first = report.findings.len();
+    report
+        .findings
+        .extend(piece.findings.into_iter().map(|mut f| {
+            f.capture = idx;
+            f
+        }));
+    report
+        .connections
+        .extend(piece.connections.into_iter().map(|c| ConnectionEntry {
+            capture: idx,
+            connection: c,
+        }));
+    report
+        .registrations
+        .extend(piece.registrations.into_iter().map(|mut r| {
+            r.capture = idx;
+            r
+        }));
+    report.sip.extend(piece.sip.into_iter().map(|mut m| {
+        m.capture = idx;
+        m
+    }));
+    let prefix = if multi {
+        format!("{path}: ")
+    } else {
+        String::new()
+    };
+    if piece.sip_total > MAX_SIP_IN_REPORT {
+        report.notes.push(format!(
+            "{prefix}the report lists the first {MAX_SIP_IN_REPORT} of {} SIP messages",
+            piece.sip_total
+        ));
+    }
+    report
+        .notes
+        .extend(piece.notes.iter().map(|n| format!("{prefix}{n}")));
+    obs.capture_finished(idx, &piece.info, &report.findings[first..], &piece.notes);
+    report.captures.push(piece.info);
+}
+
 /// [`analyze`], telling `obs` what it finds as it goes.
 pub fn analyze_with(inputs: &[String], cfg: &Config, obs: &mut dyn Observer) -> Outcome {
     let paths = &expand_inputs(inputs);
@@ -215,134 +405,62 @@ pub fn analyze_with(inputs: &[String], cfg: &Config, obs: &mut dyn Observer) -> 
         notes: Vec::new(),
     };
     let mut unreadable = Vec::new();
-    for path in paths {
-        let idx = report.captures.len();
-        obs.capture_started(idx, path);
-        let mut agg = Aggregator::default();
-        let mut undecided = crate::session::Notes::default();
-        let result = {
-            let mut analyzer = Analyzer::new(cfg);
-            let obs_ref = &mut *obs;
-            let (agg_ref, undecided_ref) = (&mut agg, &mut undecided);
-            let mut listed = 0usize;
-            analyzer.on_settle(Box::new(move |c: &Connection| {
-                obs_ref.connection(&ConnectionEntry {
+    let threads = if paths.len() > 1 && !obs.wants_connections() {
+        std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(paths.len())
+    } else {
+        1
+    };
+    let multi = paths.len() > 1;
+    if threads <= 1 {
+        for path in paths {
+            let idx = report.captures.len();
+            obs.capture_started(idx, path);
+            let result = run_capture(path, cfg, &mut |c| {
+                obs.connection(&ConnectionEntry {
                     capture: idx,
                     connection: c.clone(),
+                })
+            });
+            merge(&mut report, &mut unreadable, path, result, multi, obs);
+        }
+    } else {
+        // Several captures: each on its own thread, merged in input order.
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::scope(|scope| {
+            for _ in 0..threads {
+                let tx = tx.clone();
+                let next = &next;
+                scope.spawn(move || loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(path) = paths.get(i) else { break };
+                    let result = run_capture(path, cfg, &mut |_| {});
+                    if tx.send((i, result)).is_err() {
+                        break;
+                    }
                 });
-                let mut here = Vec::new();
-                let (_, found) = connection_occurrences(c.clone(), cfg, agg_ref, &mut here);
-                for n in here {
-                    undecided_ref.push(n);
-                }
-                listed += 1;
-                found || listed <= crate::session::MAX_KEPT
-            }));
-            read_capture_counted(path, &mut analyzer, cfg.progress.clone())
-                .map(|info| analyzer.finish(info))
-        };
-        let facts = match result {
-            Ok(f) => f,
-            Err(e) => {
-                obs.unreadable(path, &e.to_string());
-                report.notes.push(e.to_string());
-                unreadable.push(e.to_string());
-                continue;
             }
-        };
-        let mut capture_notes = Vec::new();
-        capture_occurrences(&facts, cfg, &mut agg, &mut capture_notes);
-        for n in capture_notes {
-            undecided.push(n);
-        }
-        let undecided = undecided.into_vec();
-        report.findings.extend(agg.into_findings(idx));
-        for c in &facts.connections {
-            report.connections.push(ConnectionEntry {
-                capture: idx,
-                connection: c.clone(),
-            });
-        }
-        for r in &facts.registrations {
-            let txs: Vec<_> = r
-                .transactions
-                .iter()
-                .map(|&t| &facts.transactions[t])
-                .collect();
-            report.registrations.push(RegistrationEntry {
-                capture: idx,
-                device: r.device.clone(),
-                attempts: txs.len(),
-                answers: txs
-                    .iter()
-                    .filter_map(|t| t.final_response(&facts.sip))
-                    .filter_map(|m| m.status)
-                    .collect(),
-                frames: txs.iter().map(|t| facts.sip[t.request].frame).collect(),
-            });
-        }
-        for m in facts.sip.iter().take(MAX_SIP_IN_REPORT) {
-            report.sip.push(SipEntry {
-                capture: idx,
-                frame: m.frame,
-                time: m.time,
-                transport: m.transport,
-                tcp_stream: m.tcp_stream,
-                src: m.src,
-                dst: m.dst,
-                method: m.method.clone(),
-                status: m.status,
-                reason: m.reason.clone(),
-                cseq: m.cseq,
-                call_id: m.call_id.clone(),
-                device: m.device.clone(),
-                warning: m
-                    .warnings
-                    .first()
-                    .map(|w| format!("{} {} \"{}\"", w.code, w.agent, w.text)),
-                auth: m
-                    .auth
-                    .iter()
-                    .map(|a| format!("{}: {}", a.header, a.scheme))
-                    .collect(),
-            });
-        }
-        if facts.sip.len() > MAX_SIP_IN_REPORT {
-            report.notes.push(format!(
-                "the report lists the first {MAX_SIP_IN_REPORT} of {} SIP messages of {path}",
-                facts.sip.len()
-            ));
-        }
-        let prefix = if paths.len() > 1 {
-            format!("{path}: ")
-        } else {
-            String::new()
-        };
-        let mut notes_here: Vec<String> = facts
-            .notes
-            .iter()
-            .chain(undecided.iter())
-            .cloned()
-            .collect();
-        if notes_here.len() > MAX_NOTES {
-            let more = notes_here.len() - MAX_NOTES;
-            notes_here.truncate(MAX_NOTES);
-            notes_here.push(format!(
-                "limit: {more} more note(s) like the ones above are not listed"
-            ));
-        }
-        report
-            .notes
-            .extend(notes_here.iter().map(|n| format!("{prefix}{n}")));
-        if let Some(info) = facts.info {
-            let first = report
-                .findings
-                .iter()
-                .position(|f| f.capture == idx)
-                .unwrap_or(report.findings.len());
-            obs.capture_finished(idx, &info, &report.findings[first..], &notes_here);
-            report.captures.push(info);
-        }
+            drop(tx);
+            let mut done = BTreeMap::new();
+            let mut want = 0;
+            for (i, result) in rx {
+                done.insert(i, result);
+                while let Some(result) = done.remove(&want) {
+                    obs.capture_started(report.captures.len(), &paths[want]);
+                    merge(
+                        &mut report,
+                        &mut unreadable,
+                        &paths[want],
+                        result,
+                        multi,
+                        obs,
+                    );
+                    want += 1;
+                }
+            }
+        });
     }
     report
         .findings

@@ -470,3 +470,40 @@ fn text_ladder_completions_and_man_page() {
         assert!(help.contains(f), "analyze --help should explain {f}");
     }
 }
+
+#[test]
+fn several_captures_in_parallel_equal_each_alone() {
+    let files = [
+        "fixtures/mra-unknown-ca-from-ucm.pcap",
+        "fixtures/oauth-port-closed.pcap",
+        "fixtures/certificate-expired.pcap",
+        "fixtures/healthy-registration-udp-sll2.pcap",
+        "fixtures/tls-version-mismatch.pcap",
+    ];
+    let mut args = vec!["analyze", "--format", "json"];
+    args.extend(files);
+    let together = run(&args);
+    assert_eq!(
+        run(&args).stdout,
+        together.stdout,
+        "deterministic across runs"
+    );
+    let doc: Value = serde_json::from_slice(&together.stdout).expect("JSON");
+    for (i, f) in files.iter().enumerate() {
+        let alone: Value =
+            serde_json::from_slice(&run(&["analyze", "--format", "json", f]).stdout).expect("JSON");
+        let mine: Vec<Value> = doc["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter(|x| x["capture"] == i)
+            .map(|x| {
+                let mut x = x.clone();
+                x["capture"] = 0.into();
+                x
+            })
+            .collect();
+        assert_eq!(Value::from(mine), alone["findings"], "{f}");
+        assert_eq!(doc["captures"][i]["path"], *f);
+    }
+}

@@ -156,15 +156,9 @@ impl Decoder {
                 let h = v6.header();
                 let mut frag = None;
                 if v6.is_payload_fragmented() {
-                    for ext in v6.extensions().clone() {
-                        if let etherparse::Ipv6ExtensionSlice::Fragment(f) = ext {
-                            frag = Some((
-                                f.identification(),
-                                f.fragment_offset().value() as u32 * 8,
-                                f.more_fragments(),
-                            ));
-                        }
-                    }
+                    // Walked here, bounds-checked: etherparse 0.21's extension iterator reads
+                    // past the buffer on a cut fragment header (found by the decode fuzz target).
+                    frag = ipv6_fragment(h.next_header().0, v6.extensions().slice());
                 }
                 let declared =
                     (h.payload_length() as usize).saturating_sub(v6.extensions().slice().len());
@@ -290,6 +284,34 @@ impl Decoder {
     }
 }
 
+/// The fragment header among IPv6 extension headers `exts` (the first one's type is `next`):
+/// `(identification, byte offset, more fragments)`.
+fn ipv6_fragment(mut next: u8, exts: &[u8]) -> Option<(u32, u32, bool)> {
+    let mut at = 0usize;
+    loop {
+        let h = exts.get(at..)?;
+        match next {
+            44 => {
+                let f = h.get(..8)?;
+                let off = u16::from_be_bytes([f[2], f[3]]);
+                let id = u32::from_be_bytes([f[4], f[5], f[6], f[7]]);
+                return Some((id, u32::from(off >> 3) * 8, off & 1 == 1));
+            }
+            0 | 43 | 60 | 135 | 139 | 140 => {
+                let len = (*h.get(1)? as usize + 1) * 8;
+                next = *h.first()?;
+                at += len;
+            }
+            51 => {
+                let len = (*h.get(1)? as usize + 2) * 4;
+                next = *h.first()?;
+                at += len;
+            }
+            _ => return None,
+        }
+    }
+}
+
 fn tcp<'a>(t: &TcpSlice<'a>) -> TcpSegment<'a> {
     let mut f = 0;
     if t.fin() {
@@ -311,5 +333,27 @@ fn tcp<'a>(t: &TcpSlice<'a>) -> TcpSegment<'a> {
         ack: t.acknowledgment_number(),
         flags: f,
         payload: t.payload(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ipv6_fragment;
+
+    #[test]
+    fn ipv6_fragment_header_walk() {
+        // Fragment header alone: next 17 (UDP), offset 1 (8 bytes), more fragments, id 5.
+        assert_eq!(
+            ipv6_fragment(44, &[17, 0, 0, 9, 0, 0, 0, 5]),
+            Some((5, 8, true))
+        );
+        // After a hop-by-hop header (8 bytes), last fragment at offset 0x10 * 8.
+        let mut exts = vec![44, 0, 0, 0, 0, 0, 0, 0];
+        exts.extend_from_slice(&[6, 0, 0, 0x80, 0, 0, 1, 0]);
+        assert_eq!(ipv6_fragment(0, &exts), Some((256, 128, false)));
+        // Cut short, or not there: nothing, and no read past the end.
+        assert_eq!(ipv6_fragment(44, &[17, 0, 0]), None);
+        assert_eq!(ipv6_fragment(0, &[44, 200]), None);
+        assert_eq!(ipv6_fragment(6, &[1, 2, 3]), None);
     }
 }

@@ -112,6 +112,10 @@ impl<'w> JsonLines<'w> {
 }
 
 impl Observer for JsonLines<'_> {
+    fn wants_connections(&self) -> bool {
+        true
+    }
+
     fn capture_started(&mut self, index: usize, path: &str) {
         self.emit(&Event::Capture { index, path });
     }

@@ -83,6 +83,13 @@ pub struct Config {
     pub trust: Option<std::sync::Arc<crate::trust::TrustStore>>,
     /// CN/SAN entries of CUCM's Device > Expressway-C table (`--expressway-names`).
     pub expressway_names: Vec<String>,
+    /// TCP connections tracked at once (`--max-connections`); past it the longest idle are
+    /// settled early.
+    pub max_connections: usize,
+    /// IP datagrams waiting for fragments at once (`--max-fragments`).
+    pub max_fragments: usize,
+    /// SIP messages kept for the SIP rules per capture (`--max-sip-messages`).
+    pub max_sip_messages: usize,
     /// Encrypted bytes held back across connections while waiting for keys that a later
     /// Decryption Secrets Block may bring.
     pub hold_back_bytes: usize,
@@ -102,6 +109,9 @@ impl Default for Config {
             trust: None,
             progress: None,
             hold_back_bytes: crate::tls::MAX_HELD_TOTAL,
+            max_connections: crate::flow::MAX_ACTIVE,
+            max_fragments: crate::decode::defrag::MAX_DATAGRAMS,
+            max_sip_messages: crate::session::MAX_SIP_MESSAGES,
         }
     }
 }

@@ -116,6 +116,18 @@ enum Command {
         /// Evidence frames listed per finding at most.
         #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u16).range(1..=1000))]
         max_evidence: u16,
+        /// TCP connections tracked at once; past it the longest idle are settled early.
+        #[arg(long, default_value_t = siptriage::flow::MAX_ACTIVE, help_heading = "Limits")]
+        max_connections: usize,
+        /// IP datagrams waiting for missing fragments at once.
+        #[arg(long, default_value_t = siptriage::decode::defrag::MAX_DATAGRAMS, help_heading = "Limits")]
+        max_fragments: usize,
+        /// SIP messages kept per capture for the SIP rules (later ones are counted).
+        #[arg(long, default_value_t = siptriage::session::MAX_SIP_MESSAGES, help_heading = "Limits")]
+        max_sip_messages: usize,
+        /// Encrypted bytes held back in all, waiting for keys a later pcapng block may bring.
+        #[arg(long, default_value_t = siptriage::tls::MAX_HELD_TOTAL, help_heading = "Limits")]
+        max_held_bytes: usize,
     },
     /// List every finding id of the catalogue, one line each.
     Scenarios {
@@ -350,6 +362,10 @@ fn main() -> ExitCode {
             expressway_names,
             show_secrets,
             max_evidence,
+            max_connections,
+            max_fragments,
+            max_sip_messages,
+            max_held_bytes,
         } => {
             let redaction = match Redaction::parse(&redact) {
                 Ok(r) => r,
@@ -361,6 +377,10 @@ fn main() -> ExitCode {
             let mut cfg = Config::default().with_ports(&oauth_ports, &mra_oauth_ports);
             cfg.max_evidence = max_evidence as usize;
             cfg.show_secrets = show_secrets;
+            cfg.max_connections = max_connections;
+            cfg.max_fragments = max_fragments;
+            cfg.max_sip_messages = max_sip_messages;
+            cfg.hold_back_bytes = max_held_bytes;
             cfg.expressway_names = expressway_names
                 .into_iter()
                 .map(|n| n.trim().to_string())

@@ -47,3 +47,20 @@ fn etherparse_ipv6_fragment_overread() {
     let mut d = Decoder::new();
     d.decode(&f, &mut |_| {});
 }
+
+/// pcap-parser 0.17 computes `block_len - 12` before checking it (pcapng/block.rs:162): a block
+/// claiming 11 bytes panicked with "attempt to subtract with overflow" under overflow checks and
+/// killed panic=abort builds (found by the `capture` fuzz target with debug assertions). pcapng
+/// blocks are now framed and checked by siptriage before pcap-parser sees them.
+#[test]
+fn pcap_parser_block_len_underflow() {
+    let input = include_bytes!("regressions/pcap_parser_block_len_underflow.bin");
+    let (facts, _) =
+        siptriage::analyze::analyze_bytes(input, &siptriage::config::Config::default())
+            .expect("the section header reads");
+    let stopped = facts.info.and_then(|i| i.stopped).unwrap_or_default();
+    assert!(
+        stopped.contains("a block claims 11 bytes (corrupt length)"),
+        "{stopped}"
+    );
+}

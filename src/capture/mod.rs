@@ -189,6 +189,18 @@ fn read_stream<'r>(
     gz: bool,
     sink: &mut dyn CaptureSink,
 ) -> Result<CaptureInfo, CaptureError> {
+    let mut input = BufReader::with_capacity(64 * 1024, input);
+    let head = input
+        .fill_buf()
+        .map_err(|e| CaptureError::Io(path.to_string(), e))?;
+    if head.starts_with(&SHB_TYPE.to_le_bytes()) {
+        let mut info = read_pcapng(path, &mut input, sink)?;
+        if gz {
+            info.format.push_str("+gzip");
+        }
+        return Ok(info);
+    }
+    let input: Box<dyn Read + Send + 'r> = Box::new(input);
     let mut reader = match create_reader(BUFFER, input) {
         Ok(r) => r,
         Err(PcapError::Eof) => {
@@ -355,6 +367,182 @@ fn read_stream<'r>(
     }
     if info.format.is_empty() {
         info.format = "unknown".into();
+    }
+    Ok(info)
+}
+
+const SHB_TYPE: u32 = 0x0a0d_0d0a;
+
+/// One frame to the sink, with the bookkeeping every format shares.
+fn emit(
+    info: &mut CaptureInfo,
+    sink: &mut dyn CaptureSink,
+    lt: i32,
+    ts: Ts,
+    data: &[u8],
+    orig: u32,
+) {
+    info.frames += 1;
+    let name = linktype_name(lt);
+    if !info.link_types.contains(&name) {
+        info.link_types.push(name);
+    }
+    info.first_time.get_or_insert(ts);
+    info.last_time = Some(ts);
+    sink.frame(&Frame {
+        number: info.frames,
+        ts,
+        linktype: lt,
+        data,
+        orig_len: orig,
+    });
+}
+
+/// Reads until `buf` holds `want` bytes; false at the end of the input.
+fn fill(input: &mut dyn Read, buf: &mut Vec<u8>, want: usize) -> std::io::Result<bool> {
+    let mut chunk = [0u8; 64 * 1024];
+    while buf.len() < want {
+        let room = (want - buf.len()).min(chunk.len());
+        let n = input.read(&mut chunk[..room])?;
+        if n == 0 {
+            return Ok(false);
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    Ok(true)
+}
+
+/// pcapng, framed here: every block's length is checked (at least 12, a multiple of 4, at most
+/// [`MAX_BLOCK`], equal to its trailing copy) before pcap-parser parses the block, so no
+/// malformed length reaches its arithmetic (pcap-parser 0.17 subtracts without checking and
+/// panics on a crafted block). A block that parses badly is skipped; the framing goes on.
+fn read_pcapng(
+    path: &str,
+    input: &mut dyn Read,
+    sink: &mut dyn CaptureSink,
+) -> Result<CaptureInfo, CaptureError> {
+    let mut info = CaptureInfo {
+        path: path.to_string(),
+        format: "pcapng".into(),
+        link_types: Vec::new(),
+        frames: 0,
+        first_time: None,
+        last_time: None,
+        stopped: None,
+    };
+    let mut interfaces: Vec<Interface> = Vec::new();
+    let mut big_endian = false;
+    let mut buf: Vec<u8> = Vec::with_capacity(BUFFER);
+    let mut first = true;
+    loop {
+        buf.clear();
+        match fill(input, &mut buf, 12) {
+            Ok(true) => {}
+            Ok(false) if buf.is_empty() => break,
+            Ok(false) => {
+                info.stopped = Some(format!(
+                    "{path}: the file ends inside the block after frame {} (truncated capture)",
+                    info.frames
+                ));
+                break;
+            }
+            Err(e) => {
+                info.stopped = Some(format!(
+                    "{path}: reading stopped after frame {}: {e}",
+                    info.frames
+                ));
+                break;
+            }
+        }
+        let btype = u32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]);
+        if btype == SHB_TYPE {
+            big_endian = match &buf[8..12] {
+                [0x1a, 0x2b, 0x3c, 0x4d] => true,
+                [0x4d, 0x3c, 0x2b, 0x1a] => false,
+                _ => {
+                    if first {
+                        return Err(CaptureError::NotACapture(
+                            path.into(),
+                            "pcapng section header with an unknown byte order".into(),
+                        ));
+                    }
+                    info.stopped = Some(format!("{path}: reading stopped after frame {}: a section header with an unknown byte order", info.frames));
+                    break;
+                }
+            };
+        }
+        first = false;
+        let u32_at = |b: &[u8], at: usize| {
+            let x = [b[at], b[at + 1], b[at + 2], b[at + 3]];
+            if big_endian {
+                u32::from_be_bytes(x)
+            } else {
+                u32::from_le_bytes(x)
+            }
+        };
+        let len = u32_at(&buf, 4) as usize;
+        if len < 12 || len % 4 != 0 || len > MAX_BLOCK {
+            info.stopped = Some(format!("{path}: reading stopped after frame {}: a block claims {len} bytes (corrupt length)", info.frames));
+            break;
+        }
+        match fill(input, &mut buf, len) {
+            Ok(true) => {}
+            _ => {
+                info.stopped = Some(format!(
+                    "{path}: the file ends inside the block after frame {} (truncated capture)",
+                    info.frames
+                ));
+                break;
+            }
+        }
+        if u32_at(&buf, len - 4) as usize != len {
+            info.stopped = Some(format!("{path}: reading stopped after frame {}: a block's two lengths differ (corrupt block)", info.frames));
+            break;
+        }
+        let block = &buf[..len];
+        let parsed = catch_unwind(AssertUnwindSafe(|| {
+            if big_endian {
+                pcap_parser::pcapng::parse_block_be(block)
+            } else {
+                pcap_parser::pcapng::parse_block_le(block)
+            }
+        }));
+        // A block whose content does not parse is passed over; the framing is sound.
+        let Ok(Ok((_, block))) = parsed else { continue };
+        match block {
+            Block::SectionHeader(_) => {
+                interfaces.clear();
+                sink.format(true);
+            }
+            Block::InterfaceDescription(idb) => interfaces.push(Interface {
+                linktype: idb.linktype.0,
+                resolution: idb.ts_resolution().unwrap_or(1_000_000).max(1),
+                offset_secs: idb.ts_offset(),
+            }),
+            Block::EnhancedPacket(epb) => {
+                let (lt, ts) = match interfaces.get(epb.if_id as usize) {
+                    Some(i) => {
+                        let units = ((epb.ts_high as u64) << 32) | epb.ts_low as u64;
+                        let ns = (units as u128 * 1_000_000_000u128 / i.resolution as u128) as i64;
+                        (
+                            i.linktype,
+                            Ts(ns.saturating_add(i.offset_secs.saturating_mul(1_000_000_000))),
+                        )
+                    }
+                    None => (-1, Ts(0)),
+                };
+                emit(&mut info, sink, lt, ts, epb.packet_data(), epb.origlen);
+            }
+            Block::SimplePacket(spb) => {
+                let lt = interfaces.first().map_or(-1, |i| i.linktype);
+                let ts = info.last_time.unwrap_or_default();
+                emit(&mut info, sink, lt, ts, spb.packet_data(), spb.origlen);
+            }
+            Block::DecryptionSecrets(dsb) => {
+                sink.secrets(dsb.secrets_type.0, dsb.data, info.frames)
+            }
+            _ => {}
+        }
     }
     Ok(info)
 }

@@ -53,6 +53,8 @@ pub struct DefragPool {
     bytes: usize,
     /// Datagrams abandoned because of a limit or their age.
     pub dropped: u64,
+    /// Pending datagrams at most (0: [`MAX_DATAGRAMS`]).
+    pub max_datagrams: usize,
 }
 
 impl DefragPool {
@@ -65,7 +67,12 @@ impl DefragPool {
         }
         self.expire(ts);
         if !self.pending.contains_key(&key) {
-            while self.pending.len() >= MAX_DATAGRAMS {
+            let cap = if self.max_datagrams == 0 {
+                MAX_DATAGRAMS
+            } else {
+                self.max_datagrams
+            };
+            while self.pending.len() >= cap {
                 self.drop_oldest();
             }
         }

@@ -111,6 +111,13 @@ impl Decoder {
         Self::default()
     }
 
+    /// Creates a decoder whose fragment pool holds at most `datagrams` pending datagrams.
+    pub fn with_fragment_limit(datagrams: usize) -> Self {
+        let mut d = Self::default();
+        d.defrag.max_datagrams = datagrams.max(1);
+        d
+    }
+
     /// Decodes one frame; calls `out` for each TCP/UDP packet it yields (zero or one, or one
     /// completed datagram when this frame was the last missing fragment).
     pub fn decode(&mut self, frame: &Frame<'_>, out: &mut dyn FnMut(&Packet<'_>)) {

@@ -222,6 +222,8 @@ pub struct Table<A> {
     pub evicted_full: u64,
     /// Connections settled because they were idle for [`IDLE_NS`].
     pub evicted_idle: u64,
+    /// Connections tracked at once at most (default [`MAX_ACTIVE`]).
+    pub max_active: usize,
 }
 
 impl<A> Default for Table<A> {
@@ -232,6 +234,17 @@ impl<A> Default for Table<A> {
             next_stream: 0,
             evicted_full: 0,
             evicted_idle: 0,
+            max_active: MAX_ACTIVE,
+        }
+    }
+}
+
+impl<A> Table<A> {
+    /// A table tracking at most `max` connections at once (at least 10).
+    pub fn with_max_active(max: usize) -> Self {
+        Table {
+            max_active: max.max(10),
+            ..Table::default()
         }
     }
 }
@@ -377,7 +390,7 @@ impl<A: Default> Table<A> {
                 due.push(*s);
             }
         }
-        if self.active.len() - due.len() > MAX_ACTIVE {
+        if self.active.len() - due.len() > self.max_active {
             let mut by_age: Vec<(Ts, u64)> = self
                 .active
                 .iter()
@@ -385,7 +398,7 @@ impl<A: Default> Table<A> {
                 .map(|(s, c)| (c.meta.last.1, *s))
                 .collect();
             by_age.sort();
-            let excess = self.active.len() - due.len() - MAX_ACTIVE * 9 / 10;
+            let excess = self.active.len() - due.len() - self.max_active * 9 / 10;
             for (_, s) in by_age.into_iter().take(excess) {
                 self.evicted_full += 1;
                 due.push(s);

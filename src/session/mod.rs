@@ -58,6 +58,7 @@ struct SipStore<'a> {
     messages: &'a mut Vec<SipMessage>,
     dropped: &'a mut u64,
     show_secrets: bool,
+    max: usize,
 }
 
 /// An endpoint with its role.
@@ -373,8 +374,8 @@ impl<'c> Analyzer<'c> {
     pub fn new(cfg: &'c Config) -> Self {
         Analyzer {
             cfg,
-            decoder: Decoder::new(),
-            table: Table::default(),
+            decoder: Decoder::with_fragment_limit(cfg.max_fragments),
+            table: Table::with_max_active(cfg.max_connections),
             sip: Vec::new(),
             sip_dropped: 0,
             udp_sip: 0,
@@ -408,6 +409,7 @@ impl<'c> Analyzer<'c> {
             messages: &mut self.sip,
             dropped: &mut self.sip_dropped,
             show_secrets: self.cfg.show_secrets,
+            max: self.cfg.max_sip_messages,
         };
         let keys = Keys {
             log: &self.keys,
@@ -499,6 +501,18 @@ fn settle_one(
                 .push(format!("tcp.stream {}: TLS: {why}", conn.tcp_stream));
         }
     }
+    let oversized: u32 = c
+        .app
+        .sip
+        .as_ref()
+        .map_or(0, |f| f[0].oversized + f[1].oversized);
+    if oversized > 0 {
+        st.notes.push(format!(
+            "limit: tcp.stream {}: {oversized} SIP message(s) declared a body over {} KiB; their headers were read and the body skipped by its length",
+            conn.tcp_stream,
+            crate::sip::MAX_BODY / 1024
+        ));
+    }
     if c.app.gaps > 0 && kind != PortKind::Other {
         st.notes.push(format!(
             "tcp.stream {}: {} byte(s) missing from the capture; decoding resumed after each gap",
@@ -535,7 +549,7 @@ fn settle_one(
 }
 
 fn push_sip(store: &mut SipStore<'_>, m: SipMessage) {
-    if store.messages.len() < MAX_SIP_MESSAGES {
+    if store.messages.len() < store.max {
         store.messages.push(m);
     } else {
         *store.dropped += 1;
@@ -740,6 +754,7 @@ impl CaptureSink for Analyzer<'_> {
             messages: &mut self.sip,
             dropped: &mut self.sip_dropped,
             show_secrets: cfg.show_secrets,
+            max: cfg.max_sip_messages,
         };
         let udp_sip = &mut self.udp_sip;
         let keys = Keys {
@@ -800,7 +815,7 @@ impl CaptureSink for Analyzer<'_> {
             });
         let _ = touched;
         self.frames += 1;
-        if self.frames % 4096 == 0 || self.table.active() > crate::flow::MAX_ACTIVE {
+        if self.frames % 4096 == 0 || self.table.active() > self.table.max_active {
             self.settle_due(frame.ts);
         }
     }
@@ -817,6 +832,7 @@ impl CaptureSink for Analyzer<'_> {
             messages: &mut self.sip,
             dropped: &mut self.sip_dropped,
             show_secrets: self.cfg.show_secrets,
+            max: self.cfg.max_sip_messages,
         };
         let keys = Keys {
             log: &self.keys,
@@ -863,7 +879,7 @@ impl Analyzer<'_> {
         if self.table.evicted_full > 0 {
             notes.push(format!(
                 "limit: more than {} connections were open at once; the {} longest idle were settled early (their later packets start new tcp.streams)",
-                crate::flow::MAX_ACTIVE,
+                self.table.max_active,
                 self.table.evicted_full
             ));
         }
@@ -888,7 +904,8 @@ impl Analyzer<'_> {
         }
         if self.sip_dropped > 0 {
             notes.push(format!(
-                "limit: more than {MAX_SIP_MESSAGES} SIP messages; {} later ones were counted but not analyzed",
+                "limit: more than {} SIP messages (--max-sip-messages); {} later ones were counted but not analyzed",
+                self.cfg.max_sip_messages,
                 self.sip_dropped
             ));
         }

@@ -1,0 +1,126 @@
+//! Memory caps on generated hostile captures: each cap holds, and the report says which was hit
+//! and how often. (Peak memory itself is measured outside the tests; see README.)
+
+use siptriage::analyze::analyze_bytes;
+use siptriage::config::Config;
+use siptriage::workload::{generate, templates_from, Hostile, Spec};
+
+fn capture(hostile: Option<Hostile>, mb: u64, share: f64) -> Vec<u8> {
+    let templates = templates_from(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures"));
+    let mut out = Vec::new();
+    generate(
+        &Spec {
+            bytes: mb << 20,
+            sip_share: share,
+            seed: 9,
+            hostile,
+        },
+        &templates,
+        &mut out,
+    )
+    .expect("generated");
+    out
+}
+
+#[test]
+fn connection_flood_is_capped_and_reported() {
+    let bytes = capture(Some(Hostile::Connections), 4, 0.0);
+    let cfg = Config {
+        max_connections: 200,
+        ..Config::default()
+    };
+    let (facts, _) = analyze_bytes(&bytes, &cfg).expect("reads");
+    let notes = facts.notes.join("\n");
+    assert!(
+        notes.contains("limit: more than 200 connections were open at once"),
+        "{notes}"
+    );
+    assert!(notes.contains("without findings are not listed"), "{notes}");
+    assert!(facts.connections.len() <= 2 * siptriage::session::MAX_KEPT);
+    assert!(facts.info.is_some_and(|i| i.frames > 40_000));
+}
+
+#[test]
+fn fragment_flood_is_capped_and_reported() {
+    let bytes = capture(Some(Hostile::Fragments), 2, 0.0);
+    let cfg = Config {
+        max_fragments: 16,
+        ..Config::default()
+    };
+    let (facts, _) = analyze_bytes(&bytes, &cfg).expect("reads");
+    assert!(facts.decode.fragments_dropped > 1000, "{:?}", facts.decode);
+    assert!(facts
+        .notes
+        .iter()
+        .any(|n| n.contains("fragmented datagram(s) were dropped")));
+}
+
+#[test]
+fn sip_store_is_capped_and_reported() {
+    let bytes = capture(None, 8, 100.0);
+    let cfg = Config {
+        max_sip_messages: 5,
+        ..Config::default()
+    };
+    let (facts, _) = analyze_bytes(&bytes, &cfg).expect("reads");
+    assert_eq!(facts.sip.len(), 5);
+    assert!(
+        facts
+            .notes
+            .iter()
+            .any(|n| n.contains("limit: more than 5 SIP messages")),
+        "{:?}",
+        facts.notes
+    );
+}
+
+#[test]
+fn findings_stay_bounded_on_many_failing_clients() {
+    use siptriage::diagnose::{Aggregator, Evidence, Occurrence};
+    use siptriage::session::Party;
+    let meta = siptriage::diagnose::catalogue::find("oauth-port-closed").expect("id");
+    let mut agg = Aggregator::default();
+    for i in 0..50_000u32 {
+        let client = Party {
+            ip: std::net::Ipv4Addr::from(0x0a00_0000 + i).into(),
+            port: 40000,
+            role: "client",
+        };
+        let server = Party {
+            ip: std::net::Ipv4Addr::new(10, 10, (i % 3000 / 250) as u8, (i % 250) as u8).into(),
+            port: 5090,
+            role: "cucm",
+        };
+        agg.add(
+            meta,
+            Occurrence {
+                client,
+                server,
+                alert: None,
+                sip: None,
+                evidence: vec![Evidence {
+                    frame: u64::from(i) + 1,
+                    time: siptriage::time::Ts(0),
+                    tcp_stream: Some(u64::from(i)),
+                    note: "RST".into(),
+                }],
+                explanation: "refused".into(),
+                filter: String::new(),
+                trust: None,
+            },
+            20,
+        );
+    }
+    let findings = agg.into_findings(0);
+    let total: u64 = findings.iter().map(|f| f.occurrences).sum();
+    assert_eq!(total, 50_000, "every occurrence is counted");
+    assert!(
+        findings.len() <= 2 * siptriage::diagnose::MAX_GROUPS + 1,
+        "{} findings",
+        findings.len()
+    );
+    assert!(findings.iter().all(|f| f.evidence.len() <= 20));
+    assert!(findings
+        .iter()
+        .any(|f| f.explanation.contains("from many clients")));
+}

@@ -59,6 +59,8 @@ enum SchemaKind {
     Events,
 }
 
+// The arguments are parsed once per run: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Analyze captures: pcap or pcapng, gzip-compressed or not, folders of them, or `-` for stdin.

@@ -107,8 +107,12 @@ impl DefragPool {
         self.bytes -= p.bytes;
         let mut out = vec![0u8; total as usize];
         for (o, d) in p.parts {
+            // A fragment past the end the last fragment declared is inconsistent: ignore it.
             let o = o as usize;
-            let n = d.len().min(out.len().saturating_sub(o));
+            let Some(room) = out.len().checked_sub(o) else {
+                continue;
+            };
+            let n = d.len().min(room);
             out[o..o + n].copy_from_slice(&d[..n]);
         }
         Some(out)
@@ -202,6 +206,42 @@ mod tests {
         }
         assert_eq!(pool.pending(), MAX_DATAGRAMS);
         assert_eq!(pool.dropped, 10);
+        // A "last" fragment that ends before another fragment starts: no panic, no datagram
+        // longer than declared (found by the decode fuzz target).
+        let mut p2 = DefragPool::default();
+        let (b100, b8, b6) = ([3u8; 100], [4u8; 8], [5u8; 6]);
+        assert!(p2
+            .add(
+                key(7),
+                Fragment {
+                    offset: 0,
+                    more: true,
+                    data: &b100
+                },
+                Ts(0)
+            )
+            .is_none());
+        assert!(p2
+            .add(
+                key(7),
+                Fragment {
+                    offset: 96,
+                    more: true,
+                    data: &b8
+                },
+                Ts(0)
+            )
+            .is_none());
+        let whole = p2.add(
+            key(7),
+            Fragment {
+                offset: 40,
+                more: false,
+                data: &b6,
+            },
+            Ts(0),
+        );
+        assert_eq!(whole.map(|w| w.len()), Some(46));
         // Capture time moves on: everything pending expires.
         pool.add(
             key(99_999),

@@ -102,7 +102,7 @@ fn every_rustls_suite_decrypts() {
         if name.contains("_RSA_") {
             continue;
         }
-        let (wire, keylog, message) = session(suite, false);
+        let (wire, keylog, message) = session(suite);
         let mut log = KeyLog::default();
         log.add_text("test", &keylog);
         let keys = Keys {

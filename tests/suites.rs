@@ -22,11 +22,10 @@ impl rustls::KeyLog for Log {
     }
 }
 
-fn session(
-    suite: rustls::SupportedCipherSuite,
-    rsa_like: bool,
-) -> (Vec<(Dir, Vec<u8>)>, String, Vec<u8>) {
-    let _ = rsa_like;
+/// Both directions on the wire, the key log, and the plaintext the client sent.
+type Session = (Vec<(Dir, Vec<u8>)>, String, Vec<u8>);
+
+fn session(suite: rustls::SupportedCipherSuite) -> Session {
     let key = rcgen::KeyPair::generate().expect("key");
     let cert = rcgen::CertificateParams::new(vec!["cucm1.lab.example".to_string()])
         .expect("params")

@@ -223,7 +223,6 @@ fn read_stream<'r>(
         last_time: None,
         stopped: None,
     };
-    let mut interfaces: Vec<Interface> = Vec::new();
     let mut legacy = (1i32, false); // (linktype, nanosecond)
     let mut buffer_size = BUFFER;
     let mut empty_refills = 0;
@@ -241,22 +240,6 @@ fn read_stream<'r>(
         match next {
             Ok((offset, block)) => {
                 empty_refills = 0;
-                let mut emit = |info: &mut CaptureInfo, lt: i32, ts: Ts, data: &[u8], orig: u32| {
-                    info.frames += 1;
-                    let name = linktype_name(lt);
-                    if !info.link_types.contains(&name) {
-                        info.link_types.push(name);
-                    }
-                    info.first_time.get_or_insert(ts);
-                    info.last_time = Some(ts);
-                    sink.frame(&Frame {
-                        number: info.frames,
-                        ts,
-                        linktype: lt,
-                        data,
-                        orig_len: orig,
-                    });
-                };
                 match block {
                     PcapBlockOwned::LegacyHeader(h) => {
                         legacy = (h.network.0, h.is_nanosecond_precision());
@@ -276,50 +259,10 @@ fn read_stream<'r>(
                         };
                         let ts = Ts(b.ts_sec as i64 * 1_000_000_000 + sub);
                         let data = &b.data[..b.data.len().min(b.caplen as usize)];
-                        emit(&mut info, legacy.0, ts, data, b.origlen);
+                        emit(&mut info, sink, legacy.0, ts, data, b.origlen);
                     }
-                    PcapBlockOwned::NG(block) => {
-                        info.format = "pcapng".into();
-                        match block {
-                            Block::SectionHeader(_) => {
-                                interfaces.clear();
-                                sink.format(true);
-                            }
-                            Block::InterfaceDescription(idb) => interfaces.push(Interface {
-                                linktype: idb.linktype.0,
-                                resolution: idb.ts_resolution().unwrap_or(1_000_000).max(1),
-                                offset_secs: idb.ts_offset(),
-                            }),
-                            Block::EnhancedPacket(epb) => {
-                                let (lt, ts) = match interfaces.get(epb.if_id as usize) {
-                                    Some(i) => {
-                                        let units =
-                                            ((epb.ts_high as u64) << 32) | epb.ts_low as u64;
-                                        let ns = (units as u128 * 1_000_000_000u128
-                                            / i.resolution as u128)
-                                            as i64;
-                                        (
-                                            i.linktype,
-                                            Ts(ns.saturating_add(
-                                                i.offset_secs.saturating_mul(1_000_000_000),
-                                            )),
-                                        )
-                                    }
-                                    None => (-1, Ts(0)),
-                                };
-                                emit(&mut info, lt, ts, epb.packet_data(), epb.origlen);
-                            }
-                            Block::SimplePacket(spb) => {
-                                let lt = interfaces.first().map_or(-1, |i| i.linktype);
-                                let ts = info.last_time.unwrap_or_default();
-                                emit(&mut info, lt, ts, spb.packet_data(), spb.origlen);
-                            }
-                            Block::DecryptionSecrets(dsb) => {
-                                sink.secrets(dsb.secrets_type.0, dsb.data, info.frames);
-                            }
-                            _ => {}
-                        }
-                    }
+                    // pcapng never reaches this reader: read_pcapng frames it.
+                    PcapBlockOwned::NG(_) => {}
                 }
                 reader.consume(offset);
             }

@@ -50,6 +50,9 @@ struct Pending {
 #[derive(Default)]
 pub struct DefragPool {
     pending: HashMap<FragKey, Pending>,
+    /// Keys in the order their first fragment arrived (stale entries are skipped): the oldest
+    /// pending datagram is found without a scan.
+    order: std::collections::VecDeque<(Ts, FragKey)>,
     bytes: usize,
     /// Datagrams abandoned because of a limit or their age.
     pub dropped: u64,
@@ -78,6 +81,9 @@ impl DefragPool {
         }
         while self.bytes + frag.data.len() > MAX_BYTES && !self.pending.is_empty() {
             self.drop_oldest();
+        }
+        if !self.pending.contains_key(&key) {
+            self.order.push_back((ts, key.clone()));
         }
         let p = self.pending.entry(key.clone()).or_insert_with(|| Pending {
             first: ts,
@@ -119,29 +125,37 @@ impl DefragPool {
     }
 
     fn expire(&mut self, now: Ts) {
-        let before = self.pending.len();
-        let mut freed = 0;
-        self.pending.retain(|_, p| {
-            let keep = now.0.saturating_sub(p.first.0) <= MAX_AGE_NS;
-            if !keep {
-                freed += p.bytes;
+        while let Some((first, _)) = self.order.front() {
+            if now.0.saturating_sub(first.0) <= MAX_AGE_NS {
+                break;
             }
-            keep
-        });
-        self.bytes -= freed;
-        self.dropped += (before - self.pending.len()) as u64;
+            let Some((first, k)) = self.order.pop_front() else {
+                break;
+            };
+            if self.pending.get(&k).is_some_and(|p| p.first == first) {
+                if let Some(p) = self.pending.remove(&k) {
+                    self.bytes -= p.bytes;
+                    self.dropped += 1;
+                }
+            }
+        }
+        // Completed datagrams leave stale entries behind: keep the queue near the pool's size.
+        if self.order.len() > 4 * self.pending.len() + 1024 {
+            let pending = &self.pending;
+            self.order
+                .retain(|(first, k)| pending.get(k).is_some_and(|p| p.first == *first));
+        }
     }
 
     fn drop_oldest(&mut self) {
-        let oldest = self
-            .pending
-            .iter()
-            .min_by_key(|(k, p)| (p.first, k.id))
-            .map(|(k, _)| k.clone());
-        if let Some(k) = oldest {
-            if let Some(p) = self.pending.remove(&k) {
-                self.bytes -= p.bytes;
-                self.dropped += 1;
+        while let Some((first, k)) = self.order.pop_front() {
+            // Skip keys completed (or re-created) since they were queued.
+            if self.pending.get(&k).is_some_and(|p| p.first == first) {
+                if let Some(p) = self.pending.remove(&k) {
+                    self.bytes -= p.bytes;
+                    self.dropped += 1;
+                }
+                return;
             }
         }
     }

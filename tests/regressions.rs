@@ -73,3 +73,65 @@ fn defrag_fragment_past_declared_end() {
     let input = include_bytes!("regressions/defrag_fragment_past_declared_end.bin");
     decode_like_the_fuzzer(input);
 }
+
+/// A pcapng Decryption Secrets Block pads its key log to 4 bytes with NULs. pcap-parser hands
+/// out the padded bytes, and siptriage read the padding as part of the key log: the last line
+/// became `<secret>\0…`, "not hex", so that session's keys were lost and a malformed-line note
+/// appeared. Every Wireshark/editcap capture whose key log length is not a multiple of 4 hit it;
+/// the recorded fixtures happened to be multiples of 4. The key log is now cut at its declared
+/// length.
+#[test]
+fn dsb_padding_read_as_key_log() {
+    let original = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/oauth-port-mismatch-tls12-dsb-at-end.pcapng"
+    ))
+    .expect("fixture");
+    // Rebuild the Decryption Secrets Block without the key log's final newline, so that one NUL
+    // of padding follows the last secret.
+    let mut out = Vec::new();
+    let mut at = 0;
+    let mut rebuilt = false;
+    while at + 12 <= original.len() {
+        let u32_at = |i: usize| u32::from_le_bytes(original[i..i + 4].try_into().expect("4 bytes"));
+        let (kind, len) = (u32_at(at), u32_at(at + 4) as usize);
+        if kind == 0x0a {
+            let secrets_len = u32_at(at + 12) as usize;
+            let mut text = original[at + 16..at + 16 + secrets_len].to_vec();
+            assert_eq!(text.pop(), Some(b'\n'));
+            let mut body = 0x544c_534bu32.to_le_bytes().to_vec();
+            body.extend_from_slice(&(text.len() as u32).to_le_bytes());
+            body.extend_from_slice(&text);
+            while body.len() % 4 != 0 {
+                body.push(0);
+            }
+            let total = (body.len() + 12) as u32;
+            out.extend_from_slice(&0x0au32.to_le_bytes());
+            out.extend_from_slice(&total.to_le_bytes());
+            out.extend_from_slice(&body);
+            out.extend_from_slice(&total.to_le_bytes());
+            rebuilt = true;
+        } else {
+            out.extend_from_slice(&original[at..at + len]);
+        }
+        at += len;
+    }
+    assert!(rebuilt, "the fixture holds a Decryption Secrets Block");
+    let dir = std::env::temp_dir().join(format!("siptriage-dsb-pad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("padded.pcapng");
+    std::fs::write(&path, &out).expect("write");
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_siptriage"))
+        .args(["analyze", "--format", "json"])
+        .arg(&path)
+        .output()
+        .expect("run siptriage");
+    std::fs::remove_dir_all(&dir).ok();
+    let doc: serde_json::Value = serde_json::from_slice(&run.stdout).expect("JSON report");
+    assert_eq!(doc["connections"][0]["tls"]["decryption"], "decrypted");
+    assert_eq!(doc["findings"][0]["id"], "oauth-port-mismatch");
+    assert!(
+        !doc.to_string().contains("Decryption Secrets Block after"),
+        "no malformed key-log line is reported"
+    );
+}

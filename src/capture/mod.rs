@@ -482,7 +482,9 @@ fn read_pcapng(
                 emit(&mut info, sink, lt, ts, spb.packet_data(), spb.origlen);
             }
             Block::DecryptionSecrets(dsb) => {
-                sink.secrets(dsb.secrets_type.0, dsb.data, info.frames)
+                // pcap-parser includes the padding to 4 bytes; the secrets end at their length.
+                let data = &dsb.data[..dsb.data.len().min(dsb.secrets_len as usize)];
+                sink.secrets(dsb.secrets_type.0, data, info.frames)
             }
             _ => {}
         }
@@ -509,5 +511,191 @@ fn short_error(e: &PcapError<&[u8]>) -> String {
         PcapError::OwnedNomError(_, kind) => format!("parse error {kind:?}"),
         PcapError::ReadError => "read error".into(),
         other => format!("{other:?}").chars().take(80).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Default)]
+    struct Collect {
+        frames: Vec<(u64, i64, i32, Vec<u8>, u32)>,
+        secrets: Vec<(u32, Vec<u8>, u64)>,
+        pcapng: Option<bool>,
+    }
+
+    impl CaptureSink for Collect {
+        fn format(&mut self, pcapng: bool) {
+            self.pcapng = Some(pcapng);
+        }
+        fn frame(&mut self, f: &Frame<'_>) {
+            self.frames
+                .push((f.number, f.ts.0, f.linktype, f.data.to_vec(), f.orig_len));
+        }
+        fn secrets(&mut self, kind: u32, data: &[u8], after: u64) {
+            self.secrets.push((kind, data.to_vec(), after));
+        }
+    }
+
+    /// A pcapng block: type, total length, body padded to 4, total length again.
+    fn block(be: bool, kind: u32, body: &[u8]) -> Vec<u8> {
+        let mut body = body.to_vec();
+        while body.len() % 4 != 0 {
+            body.push(0);
+        }
+        let len = (body.len() + 12) as u32;
+        let w = |x: u32| if be { x.to_be_bytes() } else { x.to_le_bytes() };
+        let mut out = w(kind).to_vec();
+        out.extend_from_slice(&w(len));
+        out.extend_from_slice(&body);
+        out.extend_from_slice(&w(len));
+        out
+    }
+
+    /// Section header, one Ethernet interface with nanosecond resolution, two packets, and a
+    /// Decryption Secrets Block between them.
+    fn pcapng(be: bool) -> Vec<u8> {
+        let w32 = |x: u32| if be { x.to_be_bytes() } else { x.to_le_bytes() };
+        let w16 = |x: u16| if be { x.to_be_bytes() } else { x.to_le_bytes() };
+        let mut shb = w32(0x1a2b_3c4d).to_vec();
+        shb.extend_from_slice(&w16(1));
+        shb.extend_from_slice(&w16(0));
+        shb.extend_from_slice(&[0xff; 8]);
+        let mut idb = w16(1).to_vec();
+        idb.extend_from_slice(&w16(0));
+        idb.extend_from_slice(&w32(0));
+        // if_tsresol = 10^-9, then the end of options.
+        idb.extend_from_slice(&w16(9));
+        idb.extend_from_slice(&w16(1));
+        idb.extend_from_slice(&[9, 0, 0, 0]);
+        idb.extend_from_slice(&[0; 4]);
+        let epb = |ts: u64, data: &[u8], orig: u32| {
+            let mut b = w32(0).to_vec();
+            b.extend_from_slice(&w32((ts >> 32) as u32));
+            b.extend_from_slice(&w32(ts as u32));
+            b.extend_from_slice(&w32(data.len() as u32));
+            b.extend_from_slice(&w32(orig));
+            b.extend_from_slice(data);
+            block(be, 6, &b)
+        };
+        let mut dsb = w32(0x544c_534b).to_vec();
+        dsb.extend_from_slice(&w32(5));
+        dsb.extend_from_slice(b"CLNT_");
+        let mut out = block(be, SHB_TYPE, &shb);
+        out.extend(block(be, 1, &idb));
+        out.extend(epb(1_700_000_000_123_456_789, b"abc", 3));
+        out.extend(block(be, 10, &dsb));
+        out.extend(epb(1_700_000_001_000_000_000, b"defgh", 60));
+        out
+    }
+
+    fn read(bytes: &[u8]) -> (CaptureInfo, Collect) {
+        let mut c = Collect::default();
+        let info = read_capture_bytes("t.pcapng", bytes, &mut c).expect("readable");
+        (info, c)
+    }
+
+    #[test]
+    fn pcapng_both_byte_orders_with_secrets_between_packets() {
+        for be in [false, true] {
+            let (info, c) = read(&pcapng(be));
+            assert_eq!(info.format, "pcapng");
+            assert_eq!(info.stopped, None, "big endian: {be}");
+            assert_eq!(c.pcapng, Some(true));
+            assert_eq!(c.frames.len(), 2);
+            assert_eq!(
+                c.frames[0],
+                (1, 1_700_000_000_123_456_789, 1, b"abc".to_vec(), 3)
+            );
+            assert_eq!(c.frames[1].3, b"defgh".to_vec());
+            assert_eq!(c.frames[1].4, 60);
+            assert_eq!(c.secrets, vec![(0x544c_534b, b"CLNT_".to_vec(), 1)]);
+            assert_eq!(info.link_types, vec!["EN10MB".to_string()]);
+        }
+    }
+
+    #[test]
+    fn pcapng_block_claiming_eleven_bytes_stops_reading_and_keeps_frames() {
+        let mut bytes = pcapng(false);
+        // A block header whose length is below the 12-byte minimum.
+        bytes.extend_from_slice(&6u32.to_le_bytes());
+        bytes.extend_from_slice(&11u32.to_le_bytes());
+        bytes.extend_from_slice(&[0; 8]);
+        let (info, c) = read(&bytes);
+        assert_eq!(c.frames.len(), 2);
+        let why = info.stopped.expect("damage is reported");
+        assert!(
+            why.contains("t.pcapng") && why.contains("after frame 2"),
+            "{why}"
+        );
+        assert!(why.contains("claims 11 bytes"), "{why}");
+    }
+
+    #[test]
+    fn pcapng_trailing_length_mismatch_and_truncation_are_named() {
+        let good = pcapng(false);
+        let mut bad = good.clone();
+        let n = bad.len();
+        bad[n - 4] ^= 0x40; // the last block's trailing length
+        let (info, c) = read(&bad);
+        assert_eq!(c.frames.len(), 1);
+        assert!(info.stopped.expect("damage").contains("two lengths differ"));
+
+        let (info, c) = read(&good[..good.len() - 3]);
+        assert_eq!(c.frames.len(), 1);
+        assert!(info.stopped.expect("damage").contains("truncated capture"));
+    }
+
+    fn pcap(magic: u32, be: bool, records: &[(u32, u32, &[u8])]) -> Vec<u8> {
+        let w32 = |x: u32| if be { x.to_be_bytes() } else { x.to_le_bytes() };
+        let w16 = |x: u16| if be { x.to_be_bytes() } else { x.to_le_bytes() };
+        let mut out = w32(magic).to_vec();
+        out.extend_from_slice(&w16(2));
+        out.extend_from_slice(&w16(4));
+        out.extend_from_slice(&w32(0));
+        out.extend_from_slice(&w32(0));
+        out.extend_from_slice(&w32(65535));
+        out.extend_from_slice(&w32(101));
+        for (sec, sub, data) in records {
+            out.extend_from_slice(&w32(*sec));
+            out.extend_from_slice(&w32(*sub));
+            out.extend_from_slice(&w32(data.len() as u32));
+            out.extend_from_slice(&w32(data.len() as u32 + 10));
+            out.extend_from_slice(data);
+        }
+        out
+    }
+
+    #[test]
+    fn pcap_micro_and_nanosecond_in_both_byte_orders() {
+        for be in [false, true] {
+            let micro = pcap(0xa1b2_c3d4, be, &[(10, 5, b"x"), (11, 999_999, b"yz")]);
+            let (info, c) = read(&micro);
+            assert_eq!(info.format, "pcap");
+            assert_eq!(c.pcapng, Some(false));
+            assert_eq!(c.frames[0].1, 10_000_005_000);
+            assert_eq!(c.frames[1].1, 11_999_999_000);
+            assert_eq!(c.frames[1].4, 12);
+            assert_eq!(info.link_types, vec!["RAW".to_string()]);
+
+            let nano = pcap(0xa1b2_3c4d, be, &[(10, 5, b"x")]);
+            let (info, c) = read(&nano);
+            assert_eq!(info.format, "pcap (nanosecond)");
+            assert_eq!(c.frames[0].1, 10_000_000_005);
+        }
+    }
+
+    #[test]
+    fn not_a_capture_is_an_error_naming_the_file() {
+        let mut c = Collect::default();
+        let e = read_capture_bytes("notes.txt", b"hello, this is text\n", &mut c)
+            .expect_err("not a capture");
+        assert!(
+            e.to_string().starts_with("notes.txt: not a pcap or pcapng"),
+            "{e}"
+        );
+        let e = read_capture_bytes("empty.pcap", b"", &mut c).expect_err("not a capture");
+        assert!(e.to_string().contains("empty.pcap"), "{e}");
     }
 }

@@ -39,7 +39,8 @@ impl KeyLog {
     /// Adds the lines of a key log; `source` names it in messages about malformed lines.
     pub fn add_text(&mut self, source: &str, text: &str) {
         for (n, line) in text.lines().enumerate() {
-            let line = line.trim();
+            // NULs are padding (a pcapng block, or a log a crashed writer left), not content.
+            let line = line.trim_matches(|c: char| c.is_whitespace() || c == '\0');
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
@@ -115,5 +116,16 @@ mod tests {
         assert!(k.malformed[0].starts_with("keys.txt:4:"));
         assert!(k.malformed[1].starts_with("keys.txt:5:"));
         assert!(k.malformed[2].contains("unknown label WHAT"));
+    }
+
+    #[test]
+    fn nul_padding_is_not_a_line_or_part_of_a_secret() {
+        let r = "cd".repeat(32);
+        let text = format!("CLIENT_RANDOM {r} {m}\0\0\0\n\0\0", m = "22".repeat(48));
+        let mut k = KeyLog::default();
+        k.add_text("dsb", &text);
+        assert!(k.malformed.is_empty(), "{:?}", k.malformed);
+        let s = k.get(&[0xcd; 32]).expect("session");
+        assert_eq!(s.master.as_deref(), Some(&[0x22u8; 48][..]));
     }
 }

@@ -99,3 +99,105 @@ pub fn build(sip: &[SipMessage]) -> (Vec<Transaction>, Vec<Registration>) {
     }
     (txs, regs)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flow::Endpoint;
+    use crate::sip::{parse_datagram, Context};
+    use crate::time::Ts;
+
+    fn msg(frame: u64, text: &str) -> SipMessage {
+        let e = Endpoint {
+            ip: [10, 0, 0, 1].into(),
+            port: 5090,
+        };
+        let ctx = Context {
+            frame,
+            time: Ts(frame as i64),
+            transport: "tls",
+            tcp_stream: Some(0),
+            src: e,
+            dst: e,
+            show_secrets: false,
+        };
+        parse_datagram(text.as_bytes(), &ctx).expect("parses")
+    }
+
+    fn register(
+        frame: u64,
+        call: &str,
+        cseq: u32,
+        branch: &str,
+        device: Option<&str>,
+    ) -> SipMessage {
+        let contact = device.map_or(String::new(), |d| {
+            format!("Contact: <sip:x@10.0.0.1:5090>;+u.sip!devicename.ccm.cisco.com=\"{d}\"\r\n")
+        });
+        msg(
+            frame,
+            &format!(
+                "REGISTER sip:cucm SIP/2.0\r\nVia: SIP/2.0/TLS 10.0.0.1:5090;branch={branch}\r\n\
+To: <sip:1001@cucm>\r\nCall-ID: {call}\r\nCSeq: {cseq} REGISTER\r\n{contact}Content-Length: 0\r\n\r\n"
+            ),
+        )
+    }
+
+    fn response(frame: u64, status: u16, call: &str, cseq: u32, branch: &str) -> SipMessage {
+        msg(
+            frame,
+            &format!(
+                "SIP/2.0 {status} X\r\nVia: SIP/2.0/TLS 10.0.0.1:5090;branch={branch}\r\n\
+Call-ID: {call}\r\nCSeq: {cseq} REGISTER\r\nContent-Length: 0\r\n\r\n"
+            ),
+        )
+    }
+
+    #[test]
+    fn pairs_responses_and_retransmissions_by_call_cseq_and_branch() {
+        let sip = vec![
+            register(1, "a", 1, "z9hG4bK1", Some("CSFa")),
+            register(2, "a", 1, "z9hG4bK1", Some("CSFa")), // retransmission
+            response(3, 100, "a", 1, "z9hG4bK1"),
+            response(4, 401, "a", 1, "z9hG4bK1"),
+            register(5, "a", 2, "z9hG4bK2", Some("CSFa")),
+            response(6, 200, "a", 2, "z9hG4bK2"),
+            response(7, 200, "zzz", 9, "z9hG4bK9"), // answers nothing seen
+        ];
+        let (txs, regs) = build(&sip);
+        assert_eq!(txs.len(), 2);
+        assert_eq!(txs[0].retransmissions, vec![1]);
+        assert_eq!(txs[0].responses, vec![2, 3]);
+        assert_eq!(
+            txs[0].final_response(&sip).and_then(|m| m.status),
+            Some(401)
+        );
+        assert_eq!(txs[1].final_response(&sip).map(|m| m.frame), Some(6));
+        assert_eq!(regs.len(), 1);
+        assert_eq!(regs[0].device, "CSFa");
+        assert_eq!(regs[0].transactions, vec![0, 1]);
+    }
+
+    #[test]
+    fn a_register_without_device_name_joins_its_call_id_device() {
+        let sip = vec![
+            register(1, "a", 1, "b1", Some("CSFa")),
+            register(2, "a", 2, "b2", None),
+            register(3, "b", 1, "b3", Some("CSFb")),
+            register(4, "c", 1, "b4", None),
+        ];
+        let (_, regs) = build(&sip);
+        let got: Vec<(&str, &[usize])> = regs
+            .iter()
+            .map(|r| (r.device.as_str(), r.transactions.as_slice()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("CSFa", &[0, 1][..]),
+                ("CSFb", &[2][..]),
+                ("sip:1001@cucm", &[3][..])
+            ]
+        );
+    }
+}

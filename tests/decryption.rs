@@ -195,6 +195,19 @@ fn wrong_key_is_reported_never_decoded() {
         notes.contains("bad.keys:2:") && notes.contains("bad.keys:3:"),
         "{notes}"
     );
+
+    // A key log none of whose lines can be used is not "no key log given".
+    let junk_path = dir.join("junk.keys");
+    std::fs::write(&junk_path, "CLIENT_RANDOM nothex zz\n").expect("write");
+    let (doc, _) = analyze(&[
+        "--keylog",
+        &junk_path.to_string_lossy(),
+        &fixture("oauth-port-mismatch-tls12.pcap"),
+    ]);
+    assert_eq!(
+        doc["connections"][0]["tls"]["decryption"],
+        "not decrypted: the key log holds no usable key"
+    );
     let _ = std::fs::remove_dir_all(dir);
 }
 

@@ -23,6 +23,8 @@ pub struct KeyLog {
     sessions: HashMap<[u8; 32], SessionSecrets>,
     /// Lines that could not be used: `source:line: why`.
     pub malformed: Vec<String>,
+    /// Key logs read (files and Decryption Secrets Blocks), usable or not.
+    pub sources: usize,
 }
 
 fn unhex(s: &str) -> Option<Vec<u8>> {
@@ -38,6 +40,7 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
 impl KeyLog {
     /// Adds the lines of a key log; `source` names it in messages about malformed lines.
     pub fn add_text(&mut self, source: &str, text: &str) {
+        self.sources += 1;
         for (n, line) in text.lines().enumerate() {
             // NULs are padding (a pcapng block, or a log a crashed writer left), not content.
             let line = line.trim_matches(|c: char| c.is_whitespace() || c == '\0');

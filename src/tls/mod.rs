@@ -424,7 +424,8 @@ impl TlsStream {
                 "{} is not decrypted (TLS 1.2 and 1.3 only)",
                 names::version(self.version)
             ),
-            _ if log.is_empty() => "no key log given".to_string(),
+            _ if log.is_empty() && log.sources == 0 => "no key log given".to_string(),
+            _ if log.is_empty() => "the key log holds no usable key".to_string(),
             (Some(cr), _, _) if log.get(&cr).is_none() => {
                 if self.resumed {
                     "no key for this session (a resumed session)".to_string()

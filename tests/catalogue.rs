@@ -5,7 +5,7 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use common::{fixture, run};
+use common::{finding_ids, fixture, json, run};
 use serde_json::Value;
 
 /// (fixture, use its key log, extra arguments, expected (id, occurrences) in report order)
@@ -185,32 +185,13 @@ const CASES: &[Case] = &[
 fn analyze(name: &str, keyed: bool, extra: &[&str]) -> (Value, i32) {
     let cap = fixture(name);
     let keys = fixture(&name.replace(".pcap", ".keys"));
-    let mut args = vec!["analyze", "--format", "json"];
+    let mut args = Vec::new();
     if keyed {
         args.extend(["--keylog", keys.as_str()]);
     }
     args.extend_from_slice(extra);
     args.push(&cap);
-    let out = run(&args);
-    let doc = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{name}: {e}: {}", String::from_utf8_lossy(&out.stderr)));
-    (doc, out.status.code().unwrap_or(-1))
-}
-
-fn ids(doc: &Value) -> Vec<(String, u64)> {
-    doc["findings"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|f| {
-                    (
-                        f["id"].as_str().unwrap_or("").to_string(),
-                        f["occurrences"].as_u64().unwrap_or(0),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default()
+    json(&args)
 }
 
 #[test]
@@ -218,7 +199,7 @@ fn every_fixture_gives_its_ids() {
     for (name, keyed, extra, want) in CASES {
         let (doc, code) = analyze(name, *keyed, extra);
         let want: Vec<(String, u64)> = want.iter().map(|(i, n)| (i.to_string(), *n)).collect();
-        assert_eq!(ids(&doc), want, "{name}");
+        assert_eq!(finding_ids(&doc), want, "{name}");
         let errors = doc["findings"]
             .as_array()
             .is_some_and(|a| a.iter().any(|f| f["severity"] == "error"));
@@ -283,7 +264,7 @@ fn contrast_cases_are_never_the_documented_scenarios() {
         "client-rejects-ucm-certificate.pcap",
     ] {
         let (doc, _) = analyze(name, false, &[]);
-        let got = ids(&doc);
+        let got = finding_ids(&doc);
         assert!(!got.is_empty(), "{name}: no finding");
         assert!(
             got.iter().all(|(id, _)| !documented.contains(&id.as_str())),
@@ -360,16 +341,16 @@ fn expressway_names_are_checked_against_the_certificate() {
         &["--expressway-names", "expc9.lab.example,other.lab.example"],
     );
     assert!(
-        ids(&doc).contains(&("expressway-name-not-known".to_string(), 1)),
+        finding_ids(&doc).contains(&("expressway-name-not-known".to_string(), 1)),
         "{:?}",
-        ids(&doc)
+        finding_ids(&doc)
     );
     let (doc, _) = analyze(
         "healthy-registration-tls12.pcap",
         false,
         &["--expressway-names", "expc1.lab.example"],
     );
-    assert!(ids(&doc)
+    assert!(finding_ids(&doc)
         .iter()
         .all(|(i, _)| i != "expressway-name-not-known"));
 }
@@ -416,7 +397,10 @@ fn expired_certificate_without_any_alert_in_the_public_corpus() {
     }
     let out = run(&["analyze", "--format", "json", path]);
     let doc: Value = serde_json::from_slice(&out.stdout).expect("JSON");
-    assert_eq!(ids(&doc), vec![("certificate-expired".to_string(), 1)]);
+    assert_eq!(
+        finding_ids(&doc),
+        vec![("certificate-expired".to_string(), 1)]
+    );
     assert_eq!(doc["findings"][0]["tls_alert"], Value::Null);
 }
 
@@ -465,7 +449,7 @@ fn alert_paths_of_other_tls_stacks_get_their_ids() {
         std::fs::write(&path, &bytes).expect("write");
         let out = run(&["analyze", "--format", "json", &path.to_string_lossy()]);
         let doc: Value = serde_json::from_slice(&out.stdout).expect("JSON");
-        let got = ids(&doc);
+        let got = finding_ids(&doc);
         assert!(
             got.first().is_some_and(|(i, _)| i == want),
             "{name} with alert {code}: {got:?}"
@@ -496,7 +480,7 @@ fn readme_table_is_the_scenarios_output() {
 fn cross_checks_per_node_and_certificate_request() {
     let (doc, _) = analyze("failover-two-nodes.pcap", false, &[]);
     assert_eq!(
-        ids(&doc),
+        finding_ids(&doc),
         vec![
             ("registration-rejected".to_string(), 1),
             ("oauth-registration-ok".to_string(), 1)

@@ -3,37 +3,12 @@
 
 mod common;
 
-use common::{fixture, run};
+use common::{finding_ids, fixture, json, reverse_secrets, run};
 use serde_json::Value;
-
-fn analyze(args: &[&str]) -> (Value, i32) {
-    let mut all = vec!["analyze", "--format", "json"];
-    all.extend_from_slice(args);
-    let out = run(&all);
-    let doc = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
-    (doc, out.status.code().unwrap_or(-1))
-}
-
-fn ids(doc: &Value) -> Vec<(String, u64)> {
-    doc["findings"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|f| {
-                    (
-                        f["id"].as_str().unwrap_or("").to_string(),
-                        f["occurrences"].as_u64().unwrap_or(0),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
 
 fn keyed(name: &str) -> (Value, i32) {
     let keys = fixture(&format!("{name}.keys"));
-    analyze(&["--keylog", &keys, &fixture(&format!("{name}.pcap"))])
+    json(&["--keylog", &keys, &fixture(&format!("{name}.pcap"))])
 }
 
 fn pairs(v: &[(&str, u64)]) -> Vec<(String, u64)> {
@@ -49,7 +24,11 @@ fn port_mismatch_inside_tls12_and_tls13_with_the_key_log() {
         "openssl-cbc-mte-port-mismatch",
     ] {
         let (doc, code) = keyed(name);
-        assert_eq!(ids(&doc), pairs(&[("oauth-port-mismatch", 1)]), "{name}");
+        assert_eq!(
+            finding_ids(&doc),
+            pairs(&[("oauth-port-mismatch", 1)]),
+            "{name}"
+        );
         assert_eq!(code, 1, "{name}");
         assert_eq!(
             doc["connections"][0]["tls"]["decryption"], "decrypted",
@@ -78,7 +57,7 @@ fn cbc_suites_are_encrypt_then_mac_and_mac_then_encrypt() {
 #[test]
 fn tls13_documented_scenarios_are_exact_with_keys() {
     let (doc, _) = keyed("tls13-mra-unknown-ca-from-ucm");
-    assert_eq!(ids(&doc), pairs(&[("unknown-ca-from-ucm", 1)]));
+    assert_eq!(finding_ids(&doc), pairs(&[("unknown-ca-from-ucm", 1)]));
     assert_eq!(doc["findings"][0]["tls_alert"]["sent_by"], "server");
     assert_eq!(doc["findings"][0]["confidence"], "certain");
     // The TLS 1.3 Certificate and CertificateRequest were decrypted and parsed.
@@ -86,14 +65,17 @@ fn tls13_documented_scenarios_are_exact_with_keys() {
     assert_eq!(tls["chains"].as_array().map(Vec::len), Some(2));
     assert!(tls["certificate_request"].is_object());
     let (doc, _) = keyed("tls13-mra-unknown-ca-from-expressway");
-    assert_eq!(ids(&doc), pairs(&[("unknown-ca-from-expressway", 2)]));
+    assert_eq!(
+        finding_ids(&doc),
+        pairs(&[("unknown-ca-from-expressway", 2)])
+    );
     assert_eq!(doc["findings"][0]["tls_alert"]["sent_by"], "client");
 }
 
 #[test]
 fn tls13_without_keys_names_who_aborted_as_likely() {
-    let (doc, code) = analyze(&[&fixture("tls13-mra-unknown-ca-from-ucm.pcap")]);
-    assert_eq!(ids(&doc), pairs(&[("tls13-handshake-aborted", 1)]));
+    let (doc, code) = json(&[&fixture("tls13-mra-unknown-ca-from-ucm.pcap")]);
+    assert_eq!(finding_ids(&doc), pairs(&[("tls13-handshake-aborted", 1)]));
     assert_eq!(code, 1);
     let f = &doc["findings"][0];
     assert_eq!(f["confidence"], "likely");
@@ -102,8 +84,8 @@ fn tls13_without_keys_names_who_aborted_as_likely() {
         e.contains("CUCM") && e.contains("after the client's flight"),
         "{e}"
     );
-    let (doc, _) = analyze(&[&fixture("tls13-mra-unknown-ca-from-expressway.pcap")]);
-    assert_eq!(ids(&doc), pairs(&[("tls13-handshake-aborted", 2)]));
+    let (doc, _) = json(&[&fixture("tls13-mra-unknown-ca-from-expressway.pcap")]);
+    assert_eq!(finding_ids(&doc), pairs(&[("tls13-handshake-aborted", 2)]));
     let e = doc["findings"][0]["explanation"].as_str().unwrap_or("");
     assert!(
         e.contains("Expressway-C") && e.contains("after the server's flight"),
@@ -121,13 +103,13 @@ fn healthy_tls_sessions_are_not_failures_with_or_without_keys() {
         "tls13-healthy-registration",
         "healthy-registration-tls12",
     ] {
-        let (doc, _) = analyze(&[&fixture(&format!("{name}.pcap"))]);
+        let (doc, _) = json(&[&fixture(&format!("{name}.pcap"))]);
         assert!(
-            ids(&doc)
+            finding_ids(&doc)
                 .iter()
                 .all(|(id, _)| id != "tls13-handshake-aborted"),
             "{name}: {:?}",
-            ids(&doc)
+            finding_ids(&doc)
         );
         assert!(
             doc["notes"].to_string().contains("--keylog"),
@@ -152,12 +134,12 @@ fn healthy_tls_sessions_are_not_failures_with_or_without_keys() {
 
 #[test]
 fn keys_embedded_in_pcapng_before_or_after_the_packets() {
-    let (doc, _) = analyze(&[&fixture("tls13-healthy-registration-dsb.pcapng")]);
-    assert!(ids(&doc)
+    let (doc, _) = json(&[&fixture("tls13-healthy-registration-dsb.pcapng")]);
+    assert!(finding_ids(&doc)
         .iter()
         .any(|(id, _)| id == "oauth-registration-ok"));
-    let (doc, code) = analyze(&[&fixture("oauth-port-mismatch-tls12-dsb-at-end.pcapng")]);
-    assert_eq!(ids(&doc), pairs(&[("oauth-port-mismatch", 1)]));
+    let (doc, code) = json(&[&fixture("oauth-port-mismatch-tls12-dsb-at-end.pcapng")]);
+    assert_eq!(finding_ids(&doc), pairs(&[("oauth-port-mismatch", 1)]));
     assert_eq!(code, 1);
 }
 
@@ -167,25 +149,16 @@ fn wrong_key_is_reported_never_decoded() {
     std::fs::create_dir_all(&dir).expect("tmp");
     let good = std::fs::read_to_string(fixture("oauth-port-mismatch-tls12.keys")).expect("keys");
     // Same client random, another master secret.
-    let bad: String = good
-        .lines()
-        .map(|l| {
-            let mut p: Vec<String> = l.split(' ').map(str::to_string).collect();
-            if let Some(s) = p.get_mut(2) {
-                *s = s.chars().rev().collect();
-            }
-            p.join(" ") + "\n"
-        })
-        .collect();
+    let bad = reverse_secrets(&good);
     let bad_path = dir.join("bad.keys");
     std::fs::write(&bad_path, bad + "CLIENT_RANDOM nothex zz\nTOO FEW\n").expect("write");
-    let (doc, code) = analyze(&[
+    let (doc, code) = json(&[
         "--keylog",
         &bad_path.to_string_lossy(),
         &fixture("oauth-port-mismatch-tls12.pcap"),
     ]);
     assert_eq!(code, 0, "nothing decoded from garbage");
-    assert!(ids(&doc).is_empty());
+    assert!(finding_ids(&doc).is_empty());
     let status = doc["connections"][0]["tls"]["decryption"]
         .as_str()
         .unwrap_or("");
@@ -199,7 +172,7 @@ fn wrong_key_is_reported_never_decoded() {
     // A key log none of whose lines can be used is not "no key log given".
     let junk_path = dir.join("junk.keys");
     std::fs::write(&junk_path, "CLIENT_RANDOM nothex zz\n").expect("write");
-    let (doc, _) = analyze(&[
+    let (doc, _) = json(&[
         "--keylog",
         &junk_path.to_string_lossy(),
         &fixture("oauth-port-mismatch-tls12.pcap"),

@@ -2,92 +2,33 @@
 //! in memory with its key log: TLS 1.2 AES-128/256-GCM and ChaCha20-Poly1305 (both key types),
 //! TLS 1.3 AES-128/256-GCM and ChaCha20-Poly1305. The plaintext must come back byte for byte.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+mod common;
+#[path = "common/memory_tls.rs"]
+mod memory_tls;
 
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use std::io::Write;
+
+use common::reverse_secrets;
 use siptriage::flow::Dir;
 use siptriage::time::Ts;
 use siptriage::tls::{KeyLog, Keys, TlsStream};
-
-#[derive(Debug, Default)]
-struct Log(Mutex<String>);
-
-impl rustls::KeyLog for Log {
-    fn log(&self, label: &str, random: &[u8], secret: &[u8]) {
-        let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
-        if let Ok(mut s) = self.0.lock() {
-            s.push_str(&format!("{label} {} {}\n", hex(random), hex(secret)));
-        }
-    }
-}
 
 /// Both directions on the wire, the key log, and the plaintext the client sent.
 type Session = (Vec<(Dir, Vec<u8>)>, String, Vec<u8>);
 
 fn session(suite: rustls::SupportedCipherSuite) -> Session {
-    let key = rcgen::KeyPair::generate().expect("key");
-    let cert = rcgen::CertificateParams::new(vec!["cucm1.lab.example".to_string()])
-        .expect("params")
-        .self_signed(&key)
-        .expect("cert");
-    let der: CertificateDer<'static> = cert.der().clone();
-    let mut provider = rustls::crypto::ring::default_provider();
-    provider.cipher_suites = vec![suite];
-    let provider = Arc::new(provider);
-    let version = suite.version();
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(der.clone()).expect("root");
-    let log = Arc::new(Log::default());
-    let mut ccfg = rustls::ClientConfig::builder_with_provider(provider.clone())
-        .with_protocol_versions(&[version])
-        .expect("versions")
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    ccfg.key_log = log.clone();
-    let scfg = rustls::ServerConfig::builder_with_provider(provider)
-        .with_protocol_versions(&[version])
-        .expect("versions")
-        .with_no_client_auth()
-        .with_single_cert(
-            vec![der],
-            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
-        )
-        .expect("server");
-    let name = rustls::pki_types::ServerName::try_from("cucm1.lab.example").expect("name");
-    let mut c = rustls::ClientConnection::new(Arc::new(ccfg), name).expect("client");
-    let mut s = rustls::ServerConnection::new(Arc::new(scfg)).expect("server");
+    let mut pair = memory_tls::pair(suite);
     let message = b"REGISTER sip:cucm1.lab.example SIP/2.0\r\nContent-Length: 0\r\n\r\n".repeat(50);
     let mut wire = Vec::new();
     let mut sent = false;
     for _ in 0..20 {
-        if !c.is_handshaking() && !sent {
-            c.writer().write_all(&message).expect("write");
+        if !pair.client.is_handshaking() && !sent {
+            pair.client.writer().write_all(&message).expect("write");
             sent = true;
         }
-        let mut out = Vec::new();
-        while c.wants_write() && c.write_tls(&mut out).is_ok() {}
-        if !out.is_empty() {
-            let mut rest = &out[..];
-            while !rest.is_empty() {
-                s.read_tls(&mut rest).expect("read");
-                s.process_new_packets().expect("server ok");
-            }
-            wire.push((Dir::ToServer, out));
-        }
-        let mut back = Vec::new();
-        while s.wants_write() && s.write_tls(&mut back).is_ok() {}
-        if !back.is_empty() {
-            let mut rest = &back[..];
-            while !rest.is_empty() {
-                c.read_tls(&mut rest).expect("read");
-                c.process_new_packets().expect("client ok");
-            }
-            wire.push((Dir::ToClient, back));
-        }
+        pair.pump(&mut wire);
     }
-    let keys = log.0.lock().map(|s| s.clone()).unwrap_or_default();
-    (wire, keys, message)
+    (wire, pair.log.text(), message)
 }
 
 #[test]
@@ -131,16 +72,7 @@ fn every_rustls_suite_decrypts() {
         // And a wrong key never yields plaintext.
         let mut wrong = KeyLog::default();
         // Same client randoms, other secrets: the record tags must fail.
-        let flipped: String = keylog
-            .lines()
-            .map(|l| {
-                let mut p: Vec<String> = l.split(' ').map(str::to_string).collect();
-                if let Some(sec) = p.get_mut(2) {
-                    *sec = sec.chars().rev().collect();
-                }
-                p.join(" ") + "\n"
-            })
-            .collect();
+        let flipped = reverse_secrets(&keylog);
         wrong.add_text("wrong", &flipped);
         let mut t = TlsStream::default();
         let mut leaked = 0;

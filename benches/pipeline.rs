@@ -74,9 +74,8 @@ impl CaptureSink for DecodeOnly {
     }
 }
 
-#[divan::bench(sample_count = 10)]
-fn whole_pipeline_5_percent_sip(b: divan::Bencher) {
-    let c = mixed();
+/// The whole analysis of `c`, as `siptriage analyze` runs it on one capture.
+fn whole_pipeline(b: divan::Bencher, c: &Capture) {
     let cfg = Config::default();
     b.counter(divan::counter::BytesCount::new(c.bytes.len()))
         .counter(divan::counter::ItemsCount::new(c.packets as usize))
@@ -88,16 +87,13 @@ fn whole_pipeline_5_percent_sip(b: divan::Bencher) {
 }
 
 #[divan::bench(sample_count = 10)]
+fn whole_pipeline_5_percent_sip(b: divan::Bencher) {
+    whole_pipeline(b, mixed());
+}
+
+#[divan::bench(sample_count = 10)]
 fn whole_pipeline_all_sip_tls(b: divan::Bencher) {
-    let c = all_sip();
-    let cfg = Config::default();
-    b.counter(divan::counter::BytesCount::new(c.bytes.len()))
-        .counter(divan::counter::ItemsCount::new(c.packets as usize))
-        .bench(|| {
-            let mut a = Analyzer::new(&cfg);
-            let info = read_capture_bytes("bench", &c.bytes, &mut a).expect("reads");
-            a.finish(info).connections.len()
-        });
+    whole_pipeline(b, all_sip());
 }
 
 #[divan::bench(sample_count = 10)]

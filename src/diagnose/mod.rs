@@ -590,6 +590,27 @@ pub mod util {
         )
     }
 
+    /// An occurrence proved by the fatal alert `a` on `c`: the alert, the Wireshark filter for
+    /// it, and `evidence` (usually [`alert_evidence`]).
+    pub fn alert_occurrence(
+        c: &Connection,
+        a: &Alert,
+        evidence: Vec<Evidence>,
+        trust: Option<crate::trust::TrustResult>,
+        explanation: String,
+    ) -> Occurrence {
+        Occurrence {
+            client: c.client.clone(),
+            server: c.server.clone(),
+            alert: Some(alert_ref(a)),
+            sip: None,
+            evidence,
+            explanation,
+            filter: alert_filter(c, a.code.unwrap_or(0)),
+            trust,
+        }
+    }
+
     /// Client and server of a SIP request.
     pub fn sip_parties(cx: &Cx<'_>, req: &SipMessage) -> (Party, Party) {
         let kind = cx.cfg.port_kind(req.dst.port);

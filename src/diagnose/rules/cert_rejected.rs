@@ -5,7 +5,7 @@
 
 use crate::config::PortKind;
 use crate::diagnose::util::{
-    alert_evidence, alert_filter, alert_ref, chain_trust, describe_cert, fatal_alerts, who,
+    alert_evidence, alert_occurrence, chain_trust, describe_cert, fatal_alerts, who,
 };
 use crate::diagnose::{Claimed, Confidence, Cx, Meta, Occurrence, Severity};
 use crate::session::Connection;
@@ -38,9 +38,7 @@ fn occurrence(c: &Connection, a: &Alert, rejected: &str) -> Occurrence {
         .and_then(|ch| ch.certificates.first())
         .map(|l| format!(" The rejected certificate: {}.", describe_cert(l)))
         .unwrap_or_default();
-    Occurrence {
-                trust: chain_trust(c, rejected),
-        explanation: format!(
+    alert_occurrence(c, a, alert_evidence(c, a, Some(rejected)), chain_trust(c, rejected), format!(
             "{} rejected the certificate of {} on port {} with a fatal {} alert (frame {}, tcp.stream {}). {}.{cert}",
             who(sender),
             who(if rejected == "client" { &c.client } else { &c.server }),
@@ -49,14 +47,7 @@ fn occurrence(c: &Connection, a: &Alert, rejected: &str) -> Occurrence {
             a.frame,
             c.tcp_stream,
             meaning(code)
-        ),
-        evidence: alert_evidence(c, a, Some(rejected)),
-        filter: alert_filter(c, code),
-        alert: Some(alert_ref(a)),
-        sip: None,
-        client: c.client.clone(),
-        server: c.server.clone(),
-    }
+        ))
 }
 
 fn check(

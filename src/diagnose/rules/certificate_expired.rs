@@ -1,7 +1,7 @@
 //! `certificate-expired`: a side rejects the other's certificate with certificate_expired (45).
 
 use crate::diagnose::util::{
-    alert_evidence, alert_filter, alert_ref, chain_trust, describe_cert, fatal_alerts, who,
+    alert_evidence, alert_occurrence, chain_trust, describe_cert, fatal_alerts, who,
 };
 use crate::diagnose::{Claimed, Confidence, Cx, Meta, Occurrence, Rule, Severity};
 
@@ -55,19 +55,10 @@ impl Rule for CertificateExpired {
                     format!(" The {other}'s certificate: {}.{when}", describe_cert(l))
                 })
                 .unwrap_or_default();
-            out.push(Occurrence {
-                trust: chain_trust(c, other),
-                explanation: format!(
+            out.push(alert_occurrence(c, a, alert_evidence(c, a, Some(other)), chain_trust(c, other), format!(
                     "{} rejected the {other}'s certificate with a fatal certificate_expired alert (frame {}, tcp.stream {}).{cert}",
                     who(sender), a.frame, c.tcp_stream
-                ),
-                evidence: alert_evidence(c, a, Some(other)),
-                filter: alert_filter(c, 45),
-                alert: Some(alert_ref(a)),
-                sip: None,
-                client: c.client.clone(),
-                server: c.server.clone(),
-            });
+                )));
         }
         // Validity read from the certificates themselves, alert or not.
         for c in &cx.facts.connections {

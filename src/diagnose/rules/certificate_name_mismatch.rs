@@ -2,8 +2,7 @@
 //! certificate, and the client refused the certificate (bad_certificate, or a close without alert).
 
 use crate::diagnose::util::{
-    alert_evidence, alert_filter, alert_ref, cert_names, chain_trust, describe_cert, fatal_alerts,
-    leaf,
+    alert_evidence, alert_occurrence, cert_names, chain_trust, describe_cert, fatal_alerts, leaf,
 };
 use crate::diagnose::{Claimed, Confidence, Cx, Meta, Occurrence, Rule, Severity};
 
@@ -55,9 +54,7 @@ impl Rule for CertificateNameMismatch {
                 continue;
             }
             claimed.connection(c.tcp_stream);
-            out.push(Occurrence {
-                trust: chain_trust(c, "server"),
-                explanation: format!(
+            out.push(alert_occurrence(c, a, alert_evidence(c, a, Some("server")), chain_trust(c, "server"), format!(
                     "The client {} asked for \"{sni}\" (SNI) on {}:{} (tcp.stream {}), but the certificate presented names only {}; the client refused it with a fatal {} alert (frame {}). The certificate: {}.",
                     c.client.ip,
                     c.server.ip,
@@ -67,14 +64,7 @@ impl Rule for CertificateNameMismatch {
                     a.description,
                     a.frame,
                     describe_cert(cert)
-                ),
-                evidence: alert_evidence(c, a, Some("server")),
-                filter: alert_filter(c, code),
-                alert: Some(alert_ref(a)),
-                sip: None,
-                client: c.client.clone(),
-                server: c.server.clone(),
-            });
+                )));
         }
         out
     }

@@ -4,8 +4,8 @@
 
 use crate::config::PortKind;
 use crate::diagnose::util::{
-    alert_evidence, alert_filter, alert_ref, chain_trust, close_evidence, describe_cert,
-    fatal_alerts, leaf,
+    alert_evidence, alert_occurrence, chain_trust, close_evidence, describe_cert, fatal_alerts,
+    leaf,
 };
 use crate::diagnose::{Claimed, Confidence, Cx, Evidence, Meta, Occurrence, Rule, Severity};
 
@@ -53,19 +53,10 @@ impl Rule for ClientRejectsUcmCertificate {
                 continue;
             }
             claimed.connection(c.tcp_stream);
-            out.push(Occurrence {
-                trust: chain_trust(c, "server"),
-                explanation: format!(
+            out.push(alert_occurrence(c, a, alert_evidence(c, a, Some("server")), chain_trust(c, "server"), format!(
                     "The client {} refused CUCM's certificate on {}:{} with a fatal {} alert (frame {}, tcp.stream {}).{}",
                     c.client.ip, c.server.ip, c.server.port, a.description, a.frame, c.tcp_stream, cert_text(c)
-                ),
-                evidence: alert_evidence(c, a, Some("server")),
-                filter: alert_filter(c, code),
-                alert: Some(alert_ref(a)),
-                sip: None,
-                client: c.client.clone(),
-                server: c.server.clone(),
-            });
+                )));
         }
         // No alert: the client closes right after the server's Certificate (TLS 1.2, where the
         // certificate is visible), before its own key exchange.

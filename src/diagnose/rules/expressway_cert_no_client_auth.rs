@@ -3,7 +3,7 @@
 
 use crate::config::PortKind;
 use crate::diagnose::util::{
-    alert_evidence, alert_filter, alert_ref, chain_trust, describe_cert, fatal_alerts, leaf,
+    alert_evidence, alert_occurrence, chain_trust, describe_cert, fatal_alerts, leaf,
 };
 use crate::diagnose::{Claimed, Confidence, Cx, Meta, Occurrence, Rule, Severity};
 
@@ -52,9 +52,7 @@ impl Rule for ExpresswayCertNoClientAuth {
                 continue;
             }
             claimed.connection(c.tcp_stream);
-            out.push(Occurrence {
-                trust: chain_trust(c, "client"),
-                explanation: format!(
+            out.push(alert_occurrence(c, a, alert_evidence(c, a, Some("client")), chain_trust(c, "client"), format!(
                     "Expressway-C {} presented a certificate whose extended key usage is {} (no TLS client authentication) to CUCM {}:{} (tcp.stream {}); CUCM refused it with a fatal {} alert (frame {}). The certificate: {}.",
                     c.client.ip,
                     eku.join(", "),
@@ -64,14 +62,7 @@ impl Rule for ExpresswayCertNoClientAuth {
                     a.description,
                     a.frame,
                     describe_cert(cert)
-                ),
-                evidence: alert_evidence(c, a, Some("client")),
-                filter: alert_filter(c, code),
-                alert: Some(alert_ref(a)),
-                sip: None,
-                client: c.client.clone(),
-                server: c.server.clone(),
-            });
+                )));
         }
         out
     }

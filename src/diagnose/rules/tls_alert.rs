@@ -1,8 +1,6 @@
 //! `tls-alert`: any other fatal alert, named, with who sent it.
 
-use crate::diagnose::util::{
-    alert_evidence, alert_filter, alert_ref, chain_trust, fatal_alerts, who,
-};
+use crate::diagnose::util::{alert_evidence, alert_occurrence, chain_trust, fatal_alerts, who};
 use crate::diagnose::{Claimed, Confidence, Cx, Meta, Occurrence, Rule, Severity};
 
 /// The rule.
@@ -70,9 +68,12 @@ impl Rule for TlsAlert {
             } else {
                 "client"
             };
-            out.push(Occurrence {
-                trust: chain_trust(c, rejected),
-                explanation: format!(
+            out.push(alert_occurrence(
+                c,
+                a,
+                alert_evidence(c, a, Some(rejected)),
+                chain_trust(c, rejected),
+                format!(
                     "{} sent a fatal {} alert ({}) on port {} (frame {}, tcp.stream {}): {}.",
                     who(sender),
                     a.description,
@@ -82,13 +83,7 @@ impl Rule for TlsAlert {
                     c.tcp_stream,
                     meaning(&a.description)
                 ),
-                evidence: alert_evidence(c, a, Some(rejected)),
-                filter: alert_filter(c, a.code.unwrap_or(0)),
-                alert: Some(alert_ref(a)),
-                sip: None,
-                client: c.client.clone(),
-                server: c.server.clone(),
-            });
+            ));
         }
         out
     }

@@ -2,7 +2,7 @@
 //! insufficient_security (71) before any certificate was exchanged: the two sides share no
 //! TLS version or cipher suite.
 
-use crate::diagnose::util::{alert_evidence, alert_filter, alert_ref, fatal_alerts, who};
+use crate::diagnose::util::{alert_evidence, alert_occurrence, fatal_alerts, who};
 use crate::diagnose::{Claimed, Confidence, Cx, Meta, Occurrence, Rule, Severity};
 
 /// The rule.
@@ -70,19 +70,10 @@ impl Rule for VersionOrCipherMismatch {
             } else {
                 &c.server
             };
-            out.push(Occurrence {
-                trust: None,
-                explanation: format!(
+            out.push(alert_occurrence(c, a, alert_evidence(c, a, None), None, format!(
                     "{} ended the handshake on port {} with a fatal {} alert (frame {}, tcp.stream {}) before any certificate was exchanged.{offered}{chosen}",
                     who(sender), c.server.port, a.description, a.frame, c.tcp_stream
-                ),
-                evidence: alert_evidence(c, a, None),
-                filter: alert_filter(c, code),
-                alert: Some(alert_ref(a)),
-                sip: None,
-                client: c.client.clone(),
-                server: c.server.clone(),
-            });
+                )));
         }
         out
     }

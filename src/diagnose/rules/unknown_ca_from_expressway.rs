@@ -3,7 +3,7 @@
 
 use crate::config::PortKind;
 use crate::diagnose::util::{
-    alert_evidence, alert_filter, alert_ref, chain_trust, describe_cert, fatal_alerts,
+    alert_evidence, alert_occurrence, chain_trust, describe_cert, fatal_alerts,
 };
 use crate::diagnose::{Claimed, Confidence, Cx, Meta, Occurrence, Rule, Severity};
 
@@ -50,19 +50,10 @@ impl Rule for UnknownCaFromExpressway {
                 .and_then(|ch| ch.certificates.first())
                 .map(|l| format!(" The certificate CUCM presented: {}.", describe_cert(l)))
                 .unwrap_or_default();
-            out.push(Occurrence {
-                trust: chain_trust(c, "server"),
-                explanation: format!(
+            out.push(alert_occurrence(c, a, alert_evidence(c, a, Some("server")), chain_trust(c, "server"), format!(
                     "Expressway-C {} opened mutual TLS to CUCM {}:{} (tcp.stream {}) and rejected CUCM's certificate with a fatal unknown_ca alert (frame {}): Expressway-C has no trusted CA for it.{cert}",
                     c.client.ip, c.server.ip, c.server.port, c.tcp_stream, a.frame
-                ),
-                evidence: alert_evidence(c, a, Some("server")),
-                filter: alert_filter(c, 48),
-                alert: Some(alert_ref(a)),
-                sip: None,
-                client: c.client.clone(),
-                server: c.server.clone(),
-            });
+                )));
         }
         out
     }

@@ -3,7 +3,7 @@
 
 use crate::config::PortKind;
 use crate::diagnose::util::{
-    alert_evidence, alert_filter, alert_ref, chain_trust, describe_cert, fatal_alerts,
+    alert_evidence, alert_occurrence, chain_trust, describe_cert, fatal_alerts,
 };
 use crate::diagnose::{Claimed, Confidence, Cx, Meta, Occurrence, Rule, Severity};
 
@@ -81,19 +81,10 @@ impl Rule for UnknownCaFromUcm {
                     ),
                 });
             }
-            out.push(Occurrence {
-                trust: chain_trust(c, "client"),
-                explanation: format!(
+            out.push(alert_occurrence(c, a, evidence, chain_trust(c, "client"), format!(
                     "Expressway-C {} presented its client certificate to CUCM {}:{} (tcp.stream {}) and CUCM rejected it with a fatal unknown_ca alert (frame {}): CUCM's tomcat-trust has no CA for it.{detail}",
                     c.client.ip, c.server.ip, c.server.port, c.tcp_stream, a.frame
-                ),
-                evidence,
-                filter: alert_filter(c, 48),
-                alert: Some(alert_ref(a)),
-                sip: None,
-                client: c.client.clone(),
-                server: c.server.clone(),
-            });
+                )));
         }
         out
     }

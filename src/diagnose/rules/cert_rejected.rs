@@ -38,7 +38,7 @@ fn occurrence(c: &Connection, a: &Alert, rejected: &str) -> Occurrence {
         .and_then(|ch| ch.certificates.first())
         .map(|l| format!(" The rejected certificate: {}.", describe_cert(l)))
         .unwrap_or_default();
-    alert_occurrence(c, a, alert_evidence(c, a, Some(rejected)), chain_trust(c, rejected), format!(
+    let explanation = format!(
             "{} rejected the certificate of {} on port {} with a fatal {} alert (frame {}, tcp.stream {}). {}.{cert}",
             who(sender),
             who(if rejected == "client" { &c.client } else { &c.server }),
@@ -47,7 +47,14 @@ fn occurrence(c: &Connection, a: &Alert, rejected: &str) -> Occurrence {
             a.frame,
             c.tcp_stream,
             meaning(code)
-        ))
+        );
+    alert_occurrence(
+        c,
+        a,
+        alert_evidence(c, a, Some(rejected)),
+        chain_trust(c, rejected),
+        explanation,
+    )
 }
 
 fn check(

@@ -55,10 +55,17 @@ impl Rule for CertificateExpired {
                     format!(" The {other}'s certificate: {}.{when}", describe_cert(l))
                 })
                 .unwrap_or_default();
-            out.push(alert_occurrence(c, a, alert_evidence(c, a, Some(other)), chain_trust(c, other), format!(
+            let explanation = format!(
                     "{} rejected the {other}'s certificate with a fatal certificate_expired alert (frame {}, tcp.stream {}).{cert}",
                     who(sender), a.frame, c.tcp_stream
-                )));
+                );
+            out.push(alert_occurrence(
+                c,
+                a,
+                alert_evidence(c, a, Some(other)),
+                chain_trust(c, other),
+                explanation,
+            ));
         }
         // Validity read from the certificates themselves, alert or not.
         for c in &cx.facts.connections {

@@ -54,7 +54,7 @@ impl Rule for CertificateNameMismatch {
                 continue;
             }
             claimed.connection(c.tcp_stream);
-            out.push(alert_occurrence(c, a, alert_evidence(c, a, Some("server")), chain_trust(c, "server"), format!(
+            let explanation = format!(
                     "The client {} asked for \"{sni}\" (SNI) on {}:{} (tcp.stream {}), but the certificate presented names only {}; the client refused it with a fatal {} alert (frame {}). The certificate: {}.",
                     c.client.ip,
                     c.server.ip,
@@ -64,7 +64,14 @@ impl Rule for CertificateNameMismatch {
                     a.description,
                     a.frame,
                     describe_cert(cert)
-                )));
+                );
+            out.push(alert_occurrence(
+                c,
+                a,
+                alert_evidence(c, a, Some("server")),
+                chain_trust(c, "server"),
+                explanation,
+            ));
         }
         out
     }

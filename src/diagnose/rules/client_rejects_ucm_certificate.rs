@@ -53,10 +53,17 @@ impl Rule for ClientRejectsUcmCertificate {
                 continue;
             }
             claimed.connection(c.tcp_stream);
-            out.push(alert_occurrence(c, a, alert_evidence(c, a, Some("server")), chain_trust(c, "server"), format!(
+            let explanation = format!(
                     "The client {} refused CUCM's certificate on {}:{} with a fatal {} alert (frame {}, tcp.stream {}).{}",
                     c.client.ip, c.server.ip, c.server.port, a.description, a.frame, c.tcp_stream, cert_text(c)
-                )));
+                );
+            out.push(alert_occurrence(
+                c,
+                a,
+                alert_evidence(c, a, Some("server")),
+                chain_trust(c, "server"),
+                explanation,
+            ));
         }
         // No alert: the client closes right after the server's Certificate (TLS 1.2, where the
         // certificate is visible), before its own key exchange.

@@ -52,7 +52,7 @@ impl Rule for ExpresswayCertNoClientAuth {
                 continue;
             }
             claimed.connection(c.tcp_stream);
-            out.push(alert_occurrence(c, a, alert_evidence(c, a, Some("client")), chain_trust(c, "client"), format!(
+            let explanation = format!(
                     "Expressway-C {} presented a certificate whose extended key usage is {} (no TLS client authentication) to CUCM {}:{} (tcp.stream {}); CUCM refused it with a fatal {} alert (frame {}). The certificate: {}.",
                     c.client.ip,
                     eku.join(", "),
@@ -62,7 +62,14 @@ impl Rule for ExpresswayCertNoClientAuth {
                     a.description,
                     a.frame,
                     describe_cert(cert)
-                )));
+                );
+            out.push(alert_occurrence(
+                c,
+                a,
+                alert_evidence(c, a, Some("client")),
+                chain_trust(c, "client"),
+                explanation,
+            ));
         }
         out
     }

@@ -70,10 +70,17 @@ impl Rule for VersionOrCipherMismatch {
             } else {
                 &c.server
             };
-            out.push(alert_occurrence(c, a, alert_evidence(c, a, None), None, format!(
+            let explanation = format!(
                     "{} ended the handshake on port {} with a fatal {} alert (frame {}, tcp.stream {}) before any certificate was exchanged.{offered}{chosen}",
                     who(sender), c.server.port, a.description, a.frame, c.tcp_stream
-                )));
+                );
+            out.push(alert_occurrence(
+                c,
+                a,
+                alert_evidence(c, a, None),
+                None,
+                explanation,
+            ));
         }
         out
     }

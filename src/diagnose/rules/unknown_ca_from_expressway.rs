@@ -50,10 +50,17 @@ impl Rule for UnknownCaFromExpressway {
                 .and_then(|ch| ch.certificates.first())
                 .map(|l| format!(" The certificate CUCM presented: {}.", describe_cert(l)))
                 .unwrap_or_default();
-            out.push(alert_occurrence(c, a, alert_evidence(c, a, Some("server")), chain_trust(c, "server"), format!(
+            let explanation = format!(
                     "Expressway-C {} opened mutual TLS to CUCM {}:{} (tcp.stream {}) and rejected CUCM's certificate with a fatal unknown_ca alert (frame {}): Expressway-C has no trusted CA for it.{cert}",
                     c.client.ip, c.server.ip, c.server.port, c.tcp_stream, a.frame
-                )));
+                );
+            out.push(alert_occurrence(
+                c,
+                a,
+                alert_evidence(c, a, Some("server")),
+                chain_trust(c, "server"),
+                explanation,
+            ));
         }
         out
     }

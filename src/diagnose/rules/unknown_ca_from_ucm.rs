@@ -81,10 +81,17 @@ impl Rule for UnknownCaFromUcm {
                     ),
                 });
             }
-            out.push(alert_occurrence(c, a, evidence, chain_trust(c, "client"), format!(
+            let explanation = format!(
                     "Expressway-C {} presented its client certificate to CUCM {}:{} (tcp.stream {}) and CUCM rejected it with a fatal unknown_ca alert (frame {}): CUCM's tomcat-trust has no CA for it.{detail}",
                     c.client.ip, c.server.ip, c.server.port, c.tcp_stream, a.frame
-                )));
+                );
+            out.push(alert_occurrence(
+                c,
+                a,
+                evidence,
+                chain_trust(c, "client"),
+                explanation,
+            ));
         }
         out
     }

@@ -3,10 +3,11 @@
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-use crate::capture::{read_capture, read_capture_counted, CaptureInfo};
+use crate::capture::{read_capture, read_input, CaptureInfo};
 use crate::config::Config;
 use crate::diagnose::{capture_occurrences, connection_occurrences, diagnose, Aggregator, Finding};
 use crate::flow::Endpoint;
+use crate::inputs::{expand, Expanded, Input};
 use crate::session::{Analyzer, CaptureFacts, Connection};
 use crate::time::Ts;
 
@@ -86,6 +87,11 @@ pub struct SipEntry {
     pub warning: Option<String>,
     /// Auth schemes present (`Proxy-Authenticate: Bearer`, `Proxy-Authorization: Bearer`, ...).
     pub auth: Vec<String>,
+    /// Credentials the message carried, as `Header: value`: redacted to what helps without the
+    /// secret (length, JWT header, issued/expiry times when readable), or whole with
+    /// `--show-secrets`. Absent when there are none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub credentials: Vec<String>,
 }
 
 /// Everything a run found: the JSON document, and what every reporter renders.
@@ -107,6 +113,18 @@ pub struct Report {
     pub sip: Vec<SipEntry>,
     /// What could not be decoded or seen; limits hit.
     pub notes: Vec<String>,
+    /// Inputs that could not be read at all (absent when every input was read).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unreadable: Vec<Unreadable>,
+}
+
+/// An input that could not be read at all.
+#[derive(Clone, Debug, Serialize, PartialEq, schemars::JsonSchema)]
+pub struct Unreadable {
+    /// The input as named (a path, `standard input`, or `archive.zip/member`).
+    pub input: String,
+    /// Why, in words (names the input).
+    pub error: String,
 }
 
 impl Report {
@@ -160,45 +178,6 @@ pub trait Observer {
 struct Quiet;
 impl Observer for Quiet {}
 
-/// Capture files named by `inputs`: files as given, folders expanded to the capture files they
-/// hold (`.pcap`, `.pcapng`, `.cap`, optionally `.gz`), sorted by name.
-pub fn expand_inputs(inputs: &[String]) -> Vec<String> {
-    let mut out = Vec::new();
-    for i in inputs {
-        let p = std::path::Path::new(i);
-        if p.is_dir() {
-            let mut files: Vec<String> = std::fs::read_dir(p)
-                .map(|rd| {
-                    rd.flatten()
-                        .map(|e| e.path())
-                        .filter(|f| {
-                            let n = f
-                                .file_name()
-                                .and_then(|n| n.to_str())
-                                .unwrap_or("")
-                                .to_ascii_lowercase();
-                            let n = n.strip_suffix(".gz").unwrap_or(&n).to_string();
-                            f.is_file()
-                                && (n.ends_with(".pcap")
-                                    || n.ends_with(".pcapng")
-                                    || n.ends_with(".cap"))
-                        })
-                        .map(|f| f.to_string_lossy().to_string())
-                        .collect()
-                })
-                .unwrap_or_default();
-            files.sort();
-            if files.is_empty() {
-                out.push(i.clone());
-            }
-            out.extend(files);
-        } else {
-            out.push(i.clone());
-        }
-    }
-    out
-}
-
 /// Analyzes captures in order; one unreadable file does not stop the others.
 pub fn analyze(paths: &[String], cfg: &Config) -> Outcome {
     analyze_with(paths, cfg, &mut Quiet)
@@ -217,7 +196,7 @@ struct Piece {
 
 /// Reads and diagnoses one capture; `on_conn` sees each connection as it is settled.
 fn run_capture(
-    path: &str,
+    input: &Input,
     cfg: &Config,
     on_conn: &mut dyn FnMut(&Connection),
 ) -> Result<Piece, crate::capture::CaptureError> {
@@ -237,7 +216,7 @@ fn run_capture(
             listed += 1;
             found || listed <= crate::session::MAX_KEPT
         }));
-        let info = read_capture_counted(path, &mut analyzer, cfg.progress.clone())?;
+        let info = read_input(input, &mut analyzer, cfg.progress.clone())?;
         analyzer.finish(info)
     };
     let mut capture_notes = Vec::new();
@@ -307,11 +286,12 @@ fn run_capture(
                 .iter()
                 .map(|a| format!("{}: {}", a.header, a.scheme))
                 .collect(),
+            credentials: m.credentials().collect(),
         })
         .collect();
     Ok(Piece {
         info: facts.info.clone().unwrap_or_else(|| CaptureInfo {
-            path: path.to_string(),
+            path: input.label.clone(),
             format: "unknown".into(),
             link_types: Vec::new(),
             frames: 0,
@@ -342,6 +322,10 @@ fn merge(
         Err(e) => {
             obs.unreadable(path, &e.to_string());
             report.notes.push(e.to_string());
+            report.unreadable.push(Unreadable {
+                input: path.to_string(),
+                error: e.to_string(),
+            });
             unreadable.push(e.to_string());
             return;
         }
@@ -381,16 +365,26 @@ fn merge(
             piece.sip_total
         ));
     }
-    report
-        .notes
-        .extend(piece.notes.iter().map(|n| format!("{prefix}{n}")));
+    report.notes.extend(piece.notes.iter().map(|n| {
+        if n.starts_with(path) {
+            n.clone()
+        } else {
+            format!("{prefix}{n}")
+        }
+    }));
     obs.capture_finished(idx, &piece.info, &report.findings[first..], &piece.notes);
     report.captures.push(piece.info);
 }
 
 /// [`analyze`], telling `obs` what it finds as it goes.
 pub fn analyze_with(inputs: &[String], cfg: &Config, obs: &mut dyn Observer) -> Outcome {
-    let paths = &expand_inputs(inputs);
+    analyze_expanded(&expand(inputs), cfg, obs)
+}
+
+/// [`analyze_with`] over inputs already sorted out by [`expand`] (the command line looks at
+/// them first, for key logs beside the captures and the progress display).
+pub fn analyze_expanded(inputs: &Expanded, cfg: &Config, obs: &mut dyn Observer) -> Outcome {
+    let paths = &inputs.captures;
     let mut report = Report {
         schema_version: SCHEMA_VERSION,
         tool: Tool {
@@ -402,9 +396,20 @@ pub fn analyze_with(inputs: &[String], cfg: &Config, obs: &mut dyn Observer) -> 
         connections: Vec::new(),
         registrations: Vec::new(),
         sip: Vec::new(),
-        notes: Vec::new(),
+        notes: inputs.notices.clone(),
+        unreadable: Vec::new(),
     };
     let mut unreadable = Vec::new();
+    for (label, why) in &inputs.unusable {
+        let e = format!("{label}: {why}");
+        obs.unreadable(label, &e);
+        report.notes.push(e.clone());
+        report.unreadable.push(Unreadable {
+            input: label.clone(),
+            error: e.clone(),
+        });
+        unreadable.push(e);
+    }
     let threads = if paths.len() > 1 && !obs.wants_connections() {
         std::thread::available_parallelism()
             .map_or(1, |n| n.get())
@@ -416,14 +421,21 @@ pub fn analyze_with(inputs: &[String], cfg: &Config, obs: &mut dyn Observer) -> 
     if threads <= 1 {
         for path in paths {
             let idx = report.captures.len();
-            obs.capture_started(idx, path);
+            obs.capture_started(idx, &path.label);
             let result = run_capture(path, cfg, &mut |c| {
                 obs.connection(&ConnectionEntry {
                     capture: idx,
                     connection: c.clone(),
                 })
             });
-            merge(&mut report, &mut unreadable, path, result, multi, obs);
+            merge(
+                &mut report,
+                &mut unreadable,
+                &path.label,
+                result,
+                multi,
+                obs,
+            );
         }
     } else {
         // Several captures: each on its own thread, merged in input order.
@@ -448,11 +460,11 @@ pub fn analyze_with(inputs: &[String], cfg: &Config, obs: &mut dyn Observer) -> 
             for (i, result) in rx {
                 done.insert(i, result);
                 while let Some(result) = done.remove(&want) {
-                    obs.capture_started(report.captures.len(), &paths[want]);
+                    obs.capture_started(report.captures.len(), &paths[want].label);
                     merge(
                         &mut report,
                         &mut unreadable,
-                        &paths[want],
+                        &paths[want].label,
                         result,
                         multi,
                         obs,

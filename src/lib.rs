@@ -14,6 +14,7 @@ pub mod decode;
 pub mod diagnose;
 pub mod flow;
 pub mod http;
+pub mod inputs;
 pub mod report;
 pub mod session;
 pub mod sip;

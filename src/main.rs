@@ -6,9 +6,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
-use siptriage::analyze::{analyze_with, expand_inputs, Observer, Outcome};
+use siptriage::analyze::{analyze_expanded, Observer, Outcome};
 use siptriage::config::Config;
 use siptriage::diagnose::Severity;
+use siptriage::inputs::{self, Expanded};
 use siptriage::report::jsonl::JsonLines;
 use siptriage::report::redact::{self, Redaction};
 use siptriage::report::{Html, Json, Junit, Markdown, Reporter, Text};
@@ -63,7 +64,7 @@ enum SchemaKind {
 #[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
-    /// Analyze captures: pcap or pcapng, gzip-compressed or not, folders of them, or `-` for stdin.
+    /// Analyze captures: pcap or pcapng (gzip, xz or zstd too), zip archives and folders of them.
     ///
     /// Formats: `text` to read at a terminal; `markdown` to paste into a ticket; `html -o
     /// report.html` to attach (ladder diagrams, certificates); `json` for tools; `jsonl` for
@@ -72,13 +73,17 @@ enum Command {
     /// Exit code: 0 when no finding reaches --fail-on (error by default), 1 when one does, 2
     /// when no input could be read at all or the arguments are wrong.
     Analyze {
-        /// Capture files or folders of them.
+        /// Captures, folders (searched recursively) and zip archives of them; gzip, xz and zstd
+        /// files are recognized by content. `-` reads standard input.
         #[arg(required = true)]
         captures: Vec<String>,
-        /// Output format (see above).
-        #[arg(long, value_enum, default_value = "text")]
-        format: Format,
-        /// Write the report to this file instead of standard output.
+        /// Output format (see above). Without it, the extension of -o chooses (.json, .jsonl,
+        /// .md, .html, .xml for JUnit), else text.
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+        /// Write the report to this file instead of standard output. It is written to a
+        /// temporary file first and renamed when complete, so a failed run never leaves a
+        /// half-written or empty report in place of an earlier one.
         #[arg(short, long, value_name = "FILE")]
         output: Option<String>,
         /// What makes the exit code 1 (and a JUnit case fail).
@@ -99,14 +104,16 @@ enum Command {
         /// Another SIP MRA OAuth port (besides 5091). Repeatable.
         #[arg(long = "mra-oauth-port", value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
         mra_oauth_ports: Vec<u16>,
-        /// NSS key log (SSLKEYLOGFILE format) to decrypt TLS with. Repeatable. Keys embedded in
-        /// pcapng Decryption Secrets Blocks are used too, without this option.
-        #[arg(long = "keylog", value_name = "FILE")]
+        /// NSS key log (SSLKEYLOGFILE format) to decrypt TLS with, or a folder of them, or
+        /// `auto`: the key log named like each capture (x.keys, x.keys.txt, x.keylog or x.txt
+        /// beside x.pcap). Repeatable. Keys embedded in pcapng Decryption Secrets Blocks are used
+        /// too, without this option.
+        #[arg(long = "keylog", value_name = "FILE|DIR|auto")]
         keylogs: Vec<String>,
         /// Trust bundle to validate every certificate chain against, offline: CUCM's exported
-        /// tomcat-trust certificates or Expressway-C's trusted CA list (a PEM file, or a folder
-        /// of .pem/.crt/.cer/.der files). Findings then name the CA the bundle lacks.
-        #[arg(long, value_name = "PEM_OR_DIR")]
+        /// tomcat-trust certificates or Expressway-C's trusted CA list (PEM, DER or PKCS#7
+        /// .p7b/.p7c, or a folder of them). Findings then name the CA the bundle lacks.
+        #[arg(long, value_name = "FILE_OR_DIR")]
         trust: Option<String>,
         /// CN/SAN entries of CUCM's Device > Expressway-C table (comma-separated or repeated);
         /// each Expressway-C certificate seen on the MRA OAuth port is checked against them.
@@ -133,11 +140,13 @@ enum Command {
     },
     /// List every finding id of the catalogue, one line each.
     Scenarios {
-        /// Output format (text or json).
+        /// Output format.
         #[arg(long, value_enum, default_value = "text")]
-        format: Format,
+        format: ListFormat,
     },
     /// Explain one finding id: what it means, the evidence it needs, the fix and the source.
+    ///
+    /// Exit code: 0, or 2 when the id is unknown (the nearest ids are suggested).
     Explain {
         /// A finding id, as `siptriage scenarios` lists them.
         id: String,
@@ -153,8 +162,22 @@ enum Command {
         /// The shell.
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff).
-    Man,
+    /// Print a man page (roff), or write one page per command into a folder.
+    Man {
+        /// Write siptriage.1 and one siptriage-COMMAND.1 per command into this folder.
+        #[arg(long, value_name = "DIR")]
+        out: Option<std::path::PathBuf>,
+        /// Print this command's page (analyze, scenarios, ...) instead of the top page.
+        command: Option<String>,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ListFormat {
+    /// One line per id: id, severity, confidence, title.
+    Text,
+    /// A JSON array of the catalogue entries.
+    Json,
 }
 
 struct Settings {
@@ -179,24 +202,108 @@ fn exit_code(outcome: &Outcome, fail_on: FailOn) -> u8 {
     }
 }
 
-fn open_output(path: &Option<String>, quiet: bool) -> std::io::Result<Box<dyn Write>> {
-    Ok(match path {
-        Some(p) => Box::new(std::io::BufWriter::new(std::fs::File::create(p)?)),
-        None if quiet => Box::new(std::io::sink()),
-        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+/// The format a report file's extension asks for.
+fn format_of_extension(path: &str) -> Option<Format> {
+    let ext = std::path::Path::new(path)
+        .extension()?
+        .to_str()?
+        .to_ascii_lowercase();
+    Some(match ext.as_str() {
+        "json" => Format::Json,
+        "jsonl" | "ndjson" => Format::Jsonl,
+        "md" | "markdown" => Format::Markdown,
+        "html" | "htm" => Format::Html,
+        "xml" => Format::Junit,
+        "txt" | "text" => Format::Text,
+        _ => return None,
     })
+}
+
+fn format_name(f: Format) -> &'static str {
+    match f {
+        Format::Text => "text",
+        Format::Json => "json",
+        Format::Jsonl => "jsonl",
+        Format::Markdown => "markdown",
+        Format::Html => "html",
+        Format::Junit => "junit",
+    }
+}
+
+/// `--format`, or the one the -o extension implies; a conflict between them is an error.
+fn choose_format(explicit: Option<Format>, output: Option<&str>) -> Result<Format, String> {
+    let implied = output.and_then(format_of_extension);
+    match (explicit, implied) {
+        (Some(f), Some(i)) if f != i => Err(format!(
+            "--format {} conflicts with the output file {}, whose extension means {}: drop one \
+             or rename the file",
+            format_name(f),
+            output.unwrap_or_default(),
+            format_name(i)
+        )),
+        (Some(f), _) | (None, Some(f)) => Ok(f),
+        (None, None) => Ok(Format::Text),
+    }
+}
+
+/// Where the report goes: standard output, nowhere (quiet), or a file written through a
+/// temporary one that is renamed over it only when the report is complete.
+struct Output {
+    writer: Box<dyn Write>,
+    file: Option<(std::path::PathBuf, std::path::PathBuf)>,
+}
+
+impl Output {
+    fn open(path: &Option<String>, quiet: bool) -> std::io::Result<Output> {
+        let Some(p) = path else {
+            let writer: Box<dyn Write> = if quiet {
+                Box::new(std::io::sink())
+            } else {
+                Box::new(std::io::BufWriter::new(std::io::stdout().lock()))
+            };
+            return Ok(Output { writer, file: None });
+        };
+        let target = std::path::PathBuf::from(p);
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_else(|| "report".into());
+        let tmp = target.with_file_name(format!(".{name}.{}.partial", std::process::id()));
+        let file = std::fs::File::create(&tmp)?;
+        Ok(Output {
+            writer: Box::new(std::io::BufWriter::new(file)),
+            file: Some((tmp, target)),
+        })
+    }
+
+    /// The report is complete: put it in place.
+    fn commit(mut self) -> std::io::Result<()> {
+        self.writer.flush()?;
+        drop(self.writer);
+        if let Some((tmp, target)) = self.file.take() {
+            if let Err(e) = std::fs::rename(&tmp, &target) {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
+    /// The run failed: leave whatever was there before.
+    fn discard(self) {
+        drop(self.writer);
+        if let Some((tmp, _)) = self.file {
+            let _ = std::fs::remove_file(tmp);
+        }
+    }
 }
 
 /// A progress bar on stderr while large inputs are read (only on a terminal).
 fn progress(
-    paths: &[String],
+    inputs: &Expanded,
     quiet: bool,
 ) -> Option<(Arc<AtomicU64>, Arc<AtomicBool>, std::thread::JoinHandle<()>)> {
-    let total: u64 = expand_inputs(paths)
-        .iter()
-        .filter_map(|p| std::fs::metadata(p).ok())
-        .map(|m| m.len())
-        .sum();
+    let total: u64 = inputs.captures.iter().filter_map(|i| i.size()).sum();
     if quiet || !std::io::stderr().is_terminal() || total < 32 << 20 {
         return None;
     }
@@ -220,10 +327,10 @@ fn progress(
     Some((counter, done, handle))
 }
 
-fn run_analyze(captures: Vec<String>, mut cfg: Config, s: Settings) -> ExitCode {
-    let bar = progress(&captures, s.quiet);
+fn run_analyze(inputs: Expanded, mut cfg: Config, s: Settings) -> ExitCode {
+    let bar = progress(&inputs, s.quiet);
     cfg.progress = bar.as_ref().map(|b| b.0.clone());
-    let mut out = match open_output(&s.output, s.quiet) {
+    let mut out = match Output::open(&s.output, s.quiet) {
         Ok(o) => o,
         Err(e) => {
             eprintln!(
@@ -236,8 +343,8 @@ fn run_analyze(captures: Vec<String>, mut cfg: Config, s: Settings) -> ExitCode 
     struct Nothing;
     impl Observer for Nothing {}
     let (outcome, stream_error) = if s.format == Format::Jsonl {
-        let mut lines = JsonLines::new(&mut *out);
-        let outcome = analyze_with(&captures, &cfg, &mut lines);
+        let mut lines = JsonLines::new(&mut *out.writer);
+        let outcome = analyze_expanded(&inputs, &cfg, &mut lines);
         let mut report = outcome.report.clone();
         redact::apply(&mut report, s.redaction);
         let code = exit_code(&outcome, s.fail_on);
@@ -245,28 +352,33 @@ fn run_analyze(captures: Vec<String>, mut cfg: Config, s: Settings) -> ExitCode 
         let err = lines.error.take();
         (outcome, err)
     } else {
-        (analyze_with(&captures, &cfg, &mut Nothing), None)
+        (analyze_expanded(&inputs, &cfg, &mut Nothing), None)
     };
     if let Some((_, done, handle)) = bar {
         done.store(true, Ordering::Relaxed);
         let _ = handle.join();
     }
     let code = exit_code(&outcome, s.fail_on);
-    if !s.quiet {
+    if !s.quiet || outcome.report.captures.is_empty() {
         for u in &outcome.unreadable {
             eprintln!("siptriage: {u}");
+        }
+    }
+    if !s.quiet {
+        for n in &inputs.notices {
+            eprintln!("siptriage: {n}");
         }
         for c in &outcome.report.captures {
             if let Some(stop) = &c.stopped {
                 eprintln!("siptriage: {stop}");
             }
         }
-    } else if outcome.report.captures.is_empty() {
-        for u in &outcome.unreadable {
-            eprintln!("siptriage: {u}");
-        }
     }
     if outcome.report.captures.is_empty() {
+        out.discard();
+        if let Some(p) = &s.output {
+            eprintln!("siptriage: nothing could be read; {p} was not written");
+        }
         return ExitCode::from(2);
     }
     let mut report = outcome.report;
@@ -279,25 +391,219 @@ fn run_analyze(captures: Vec<String>, mut cfg: Config, s: Settings) -> ExitCode 
         FailOn::Warning => Some(Severity::Warning),
         FailOn::Never => None,
     };
+    let w = &mut *out.writer;
     let result = match s.format {
         Format::Jsonl => stream_error.map_or(Ok(()), Err),
         Format::Text => Text {
             color,
             ladder: s.ladder,
         }
-        .render(&report, &mut out),
-        Format::Json => Json.render(&report, &mut out),
-        Format::Markdown => Markdown.render(&report, &mut out),
-        Format::Html => Html.render(&report, &mut out),
-        Format::Junit => Junit { fail_at }.render(&report, &mut out),
+        .render(&report, w),
+        Format::Json => Json.render(&report, w),
+        Format::Markdown => Markdown.render(&report, w),
+        Format::Html => Html.render(&report, w),
+        Format::Junit => Junit { fail_at }.render(&report, w),
     };
-    if let Err(e) = result.and_then(|_| out.flush()) {
+    let result = match result {
+        Ok(()) => out.commit(),
+        Err(e) => {
+            out.discard();
+            Err(e)
+        }
+    };
+    if let Err(e) = result {
         if e.kind() != std::io::ErrorKind::BrokenPipe {
-            eprintln!("siptriage: cannot write the report: {e}");
+            eprintln!(
+                "siptriage: cannot write {}: {e}",
+                s.output.as_deref().unwrap_or("the report")
+            );
             return ExitCode::from(2);
         }
     }
     ExitCode::from(code)
+}
+
+/// Writes to standard output; a reader that went away (`| head`) ends the command quietly,
+/// as it does for other Unix tools.
+fn to_stdout(f: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> ExitCode {
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    match f(&mut out).and_then(|_| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("siptriage: cannot write to standard output: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// The ids nearest to an unknown one: those that contain it (or that it contains), else those
+/// a few edits away.
+fn nearest_ids(id: &str) -> Vec<&'static str> {
+    let ids: Vec<&'static str> = siptriage::diagnose::catalogue::all()
+        .iter()
+        .map(|m| m.id)
+        .collect();
+    let want = id.to_ascii_lowercase();
+    let mut near: Vec<&'static str> = ids
+        .iter()
+        .copied()
+        .filter(|i| i.contains(want.as_str()) || (want.len() > 3 && want.contains(i)))
+        .collect();
+    if near.is_empty() {
+        let limit = (want.len() / 3).max(2);
+        let mut scored: Vec<(usize, &'static str)> = ids
+            .iter()
+            .map(|i| (strsim::levenshtein(&want, i), *i))
+            .filter(|(d, _)| *d <= limit)
+            .collect();
+        scored.sort();
+        near = scored.into_iter().map(|(_, i)| i).collect();
+    }
+    near.truncate(5);
+    near
+}
+
+fn explain(id: &str) -> ExitCode {
+    if let Some(m) = siptriage::diagnose::catalogue::find(id) {
+        return to_stdout(|out| siptriage::report::catalogue::explain(m, out));
+    }
+    let near = nearest_ids(id);
+    let hint = match near.as_slice() {
+        [] => String::new(),
+        [one] => format!("; did you mean {one}?"),
+        [init @ .., last] => format!("; did you mean {} or {last}?", init.join(", ")),
+    };
+    eprintln!("siptriage: unknown finding id {id:?}{hint} (`siptriage scenarios` lists them all)");
+    ExitCode::from(2)
+}
+
+const EXIT_STATUS: &str = r#".SH "EXIT STATUS"
+.TP
+\fB0\fR
+analyze: no finding reaches \-\-fail\-on (by default, no finding is an error); other commands: success
+.TP
+\fB1\fR
+analyze: at least one finding reaches \-\-fail\-on
+.TP
+\fB2\fR
+no input could be read at all, the arguments are wrong, an unknown id was given to explain, or the output could not be written
+"#;
+
+/// One man page: the command's sections, then the exit codes.
+fn man_page(cmd: clap::Command, out: &mut dyn Write) -> std::io::Result<()> {
+    let man = clap_mangen::Man::new(cmd);
+    man.render_title(out)?;
+    man.render_name_section(out)?;
+    man.render_synopsis_section(out)?;
+    man.render_description_section(out)?;
+    man.render_options_section(out)?;
+    man.render_subcommands_section(out)?;
+    out.write_all(EXIT_STATUS.as_bytes())?;
+    man.render_version_section(out)
+}
+
+/// The command of each page: `(file stem, command)`, the top page first.
+fn man_commands() -> Vec<(String, clap::Command)> {
+    let mut top = Cli::command();
+    top.build();
+    let mut pages = vec![("siptriage".to_string(), top.clone())];
+    for sub in top.get_subcommands() {
+        if sub.get_name() == "help" {
+            continue;
+        }
+        let stem = format!("siptriage-{}", sub.get_name());
+        let cmd = sub
+            .clone()
+            .name(stem.clone())
+            .display_name(stem.clone())
+            .bin_name(format!("siptriage {}", sub.get_name()))
+            .version(env!("CARGO_PKG_VERSION"));
+        pages.push((stem, cmd));
+    }
+    pages
+}
+
+fn man(out_dir: Option<std::path::PathBuf>, command: Option<String>) -> ExitCode {
+    let pages = man_commands();
+    let Some(dir) = out_dir else {
+        let want = command.map_or("siptriage".to_string(), |c| format!("siptriage-{c}"));
+        let Some((_, cmd)) = pages.into_iter().find(|(stem, _)| *stem == want) else {
+            eprintln!(
+                "siptriage: no such command for a man page; the commands are analyze, scenarios, \
+                 explain, schema, completions and man"
+            );
+            return ExitCode::from(2);
+        };
+        return to_stdout(|out| man_page(cmd, out));
+    };
+    if let Err(e) = std::fs::create_dir_all(&dir) {
+        eprintln!("siptriage: cannot create {}: {e}", dir.display());
+        return ExitCode::from(2);
+    }
+    for (stem, cmd) in pages {
+        let path = dir.join(format!("{stem}.1"));
+        let mut page = Vec::new();
+        let written = man_page(cmd, &mut page).and_then(|_| std::fs::write(&path, page));
+        if let Err(e) = written {
+            eprintln!("siptriage: cannot write {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+/// Loads every --keylog: files, folders of key logs, and `auto` (the key log beside each
+/// capture). Returns the key log files used beside captures, for a notice.
+fn load_keylogs(
+    words: &[String],
+    inputs: &Expanded,
+    cfg: &mut Config,
+    notices: &mut Vec<String>,
+) -> Result<(), String> {
+    let mut auto = false;
+    let mut used = std::collections::BTreeSet::new();
+    for word in words {
+        if word == "auto" && !std::path::Path::new(word).exists() {
+            auto = true;
+            continue;
+        }
+        for (label, text) in inputs::keylog_files(word)? {
+            used.insert(std::fs::canonicalize(&label).unwrap_or_else(|_| label.clone().into()));
+            cfg.keylog.add_text(&label, &text);
+        }
+    }
+    let beside: Vec<_> = inputs
+        .captures
+        .iter()
+        .filter_map(|c| inputs::keylog_beside(c).map(|k| (c, k)))
+        .filter(|(_, k)| !used.contains(&std::fs::canonicalize(k).unwrap_or_else(|_| k.clone())))
+        .collect();
+    if auto {
+        for (capture, keys) in beside {
+            let label = keys.to_string_lossy().to_string();
+            for (label, text) in inputs::keylog_files(&label)? {
+                cfg.keylog.add_text(&label, &text);
+                notices.push(format!("using the key log {label} for {}", capture.label));
+            }
+        }
+    } else if let Some((capture, keys)) = beside.first() {
+        notices.push(if beside.len() == 1 {
+            format!(
+                "{} looks like the key log of {}: pass it with --keylog {0} (or --keylog auto)",
+                keys.display(),
+                capture.label
+            )
+        } else {
+            format!(
+                "{} captures have a key log named like them beside them (such as {}): add \
+                 --keylog auto to use them",
+                beside.len(),
+                keys.display()
+            )
+        });
+    }
+    Ok(())
 }
 
 fn main() -> ExitCode {
@@ -309,46 +615,26 @@ fn main() -> ExitCode {
         }
     };
     match cli.command {
-        Command::Scenarios { format } => {
-            let mut out = std::io::stdout().lock();
-            let r = match format {
-                Format::Json => siptriage::report::catalogue::list_json(&mut out),
-                _ => siptriage::report::catalogue::list_text(&mut out),
-            };
-            ExitCode::from(if r.is_ok() { 0 } else { 2 })
-        }
-        Command::Explain { id } => match siptriage::diagnose::catalogue::find(&id) {
-            Some(m) => {
-                let _ = siptriage::report::catalogue::explain(m, &mut std::io::stdout().lock());
-                ExitCode::SUCCESS
-            }
-            None => {
-                eprintln!("siptriage: unknown finding id {id:?}; `siptriage scenarios` lists them");
-                ExitCode::from(2)
-            }
-        },
-        Command::Schema { kind } => {
-            match kind {
-                SchemaKind::Report => print!("{}", siptriage::analyze::schema()),
-                SchemaKind::Events => print!("{}", siptriage::report::jsonl::schema()),
-            }
-            ExitCode::SUCCESS
-        }
+        Command::Scenarios { format } => to_stdout(|out| match format {
+            ListFormat::Json => siptriage::report::catalogue::list_json(out),
+            ListFormat::Text => siptriage::report::catalogue::list_text(out),
+        }),
+        Command::Explain { id } => explain(&id),
+        Command::Schema { kind } => to_stdout(|out| {
+            out.write_all(
+                match kind {
+                    SchemaKind::Report => siptriage::analyze::schema(),
+                    SchemaKind::Events => siptriage::report::jsonl::schema(),
+                }
+                .as_bytes(),
+            )
+        }),
         Command::Completions { shell } => {
-            clap_complete::generate(
-                shell,
-                &mut Cli::command(),
-                "siptriage",
-                &mut std::io::stdout(),
-            );
-            ExitCode::SUCCESS
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "siptriage", &mut script);
+            to_stdout(|out| out.write_all(&script))
         }
-        Command::Man => {
-            match clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(_) => ExitCode::from(2),
-            }
-        }
+        Command::Man { out, command } => man(out, command),
         Command::Analyze {
             captures,
             format,
@@ -369,12 +655,17 @@ fn main() -> ExitCode {
             max_sip_messages,
             max_held_bytes,
         } => {
+            let fail = |e: &dyn std::fmt::Display| {
+                eprintln!("siptriage: {e}");
+                ExitCode::from(2)
+            };
             let redaction = match Redaction::parse(&redact) {
                 Ok(r) => r,
-                Err(e) => {
-                    eprintln!("siptriage: {e}");
-                    return ExitCode::from(2);
-                }
+                Err(e) => return fail(&e),
+            };
+            let format = match choose_format(format, output.as_deref()) {
+                Ok(f) => f,
+                Err(e) => return fail(&e),
             };
             let mut cfg = Config::default().with_ports(&oauth_ports, &mra_oauth_ports);
             cfg.max_evidence = max_evidence as usize;
@@ -388,26 +679,20 @@ fn main() -> ExitCode {
                 .map(|n| n.trim().to_string())
                 .filter(|n| !n.is_empty())
                 .collect();
-            for path in &keylogs {
-                match std::fs::read(path) {
-                    Ok(bytes) => cfg.keylog.add_text(path, &String::from_utf8_lossy(&bytes)),
-                    Err(e) => {
-                        eprintln!("siptriage: {path}: cannot read the key log: {e}");
-                        return ExitCode::from(2);
-                    }
-                }
+            let mut inputs = inputs::expand(&captures);
+            let mut notices = Vec::new();
+            if let Err(e) = load_keylogs(&keylogs, &inputs, &mut cfg, &mut notices) {
+                return fail(&e);
             }
+            inputs.notices.extend(notices);
             if let Some(path) = trust {
                 match siptriage::trust::TrustStore::load(&path) {
                     Ok(store) => cfg.trust = Some(Arc::new(store)),
-                    Err(e) => {
-                        eprintln!("siptriage: cannot use the trust bundle: {e}");
-                        return ExitCode::from(2);
-                    }
+                    Err(e) => return fail(&format!("cannot use the trust bundle: {e}")),
                 }
             }
             run_analyze(
-                captures,
+                inputs,
                 cfg,
                 Settings {
                     format,

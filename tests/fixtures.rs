@@ -390,7 +390,7 @@ fn standard_input() {
     let out = child.wait_with_output().expect("wait");
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
     assert_eq!(doc["findings"][0]["id"], "oauth-port-closed");
-    assert_eq!(doc["captures"][0]["path"], "-");
+    assert_eq!(doc["captures"][0]["path"], "standard input");
 }
 
 #[test]

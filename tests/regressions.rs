@@ -102,7 +102,7 @@ fn dsb_padding_read_as_key_log() {
             let mut body = 0x544c_534bu32.to_le_bytes().to_vec();
             body.extend_from_slice(&(text.len() as u32).to_le_bytes());
             body.extend_from_slice(&text);
-            while body.len() % 4 != 0 {
+            while !body.len().is_multiple_of(4) {
                 body.push(0);
             }
             let total = (body.len() + 12) as u32;

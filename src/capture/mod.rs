@@ -4,7 +4,6 @@
 //! own timestamps. A damaged or truncated file is read up to the damage; where reading stopped
 //! is returned as data so the findings before it are kept.
 
-use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -15,6 +14,7 @@ use pcap_parser::traits::{PcapNGPacketBlock, PcapReaderIterator};
 use pcap_parser::{create_reader, PcapBlockOwned, PcapError};
 use serde::Serialize;
 
+use crate::inputs::{content_of, decompress, Compression, Content, Input};
 use crate::time::Ts;
 
 /// Initial read buffer; grown on demand for large blocks up to [`MAX_BLOCK`].
@@ -80,7 +80,7 @@ impl std::fmt::Display for CaptureError {
         match self {
             CaptureError::Io(p, e) => write!(f, "{p}: cannot read: {e}"),
             CaptureError::NotACapture(p, why) => {
-                write!(f, "{p}: not a pcap or pcapng capture ({why})")
+                write!(f, "{p}: not a pcap or pcapng capture: {why}")
             }
         }
     }
@@ -118,29 +118,18 @@ impl<R: Read> Read for Counting<R> {
 }
 
 fn open(
-    path: &str,
+    input: &Input,
     counter: Option<Arc<AtomicU64>>,
-) -> Result<(Box<dyn Read + Send>, bool), CaptureError> {
-    let mut raw: Box<dyn Read + Send> = if path == "-" {
-        Box::new(std::io::stdin())
-    } else {
-        Box::new(File::open(path).map_err(|e| CaptureError::Io(path.to_string(), e))?)
-    };
+) -> Result<(Box<dyn Read + Send>, Option<Compression>), CaptureError> {
+    let io = |e| CaptureError::Io(input.label.clone(), e);
+    let mut raw = input.open().map_err(io)?;
     if let Some(counter) = counter {
         raw = Box::new(Counting {
             inner: raw,
             counter,
         });
     }
-    let mut buf = BufReader::with_capacity(64 * 1024, raw);
-    let head = buf
-        .fill_buf()
-        .map_err(|e| CaptureError::Io(path.to_string(), e))?;
-    if head.starts_with(&[0x1f, 0x8b]) {
-        Ok((Box::new(flate2::read::MultiGzDecoder::new(buf)), true))
-    } else {
-        Ok((Box::new(buf), false))
-    }
+    decompress(raw).map_err(io)
 }
 
 struct Interface {
@@ -155,7 +144,7 @@ struct Interface {
 /// Returns `Err` only when nothing could be read at all; damage later in the file ends the
 /// reading with [`CaptureInfo::stopped`] set.
 pub fn read_capture(path: &str, sink: &mut dyn CaptureSink) -> Result<CaptureInfo, CaptureError> {
-    read_capture_counted(path, sink, None)
+    read_input(&Input::path(path), sink, None)
 }
 
 /// Reads a capture held in memory (`label` names it in messages).
@@ -164,29 +153,26 @@ pub fn read_capture_bytes(
     bytes: &[u8],
     sink: &mut dyn CaptureSink,
 ) -> Result<CaptureInfo, CaptureError> {
-    let gz = bytes.starts_with(&[0x1f, 0x8b]);
-    let input: Box<dyn Read + Send + '_> = if gz {
-        Box::new(flate2::read::MultiGzDecoder::new(bytes))
-    } else {
-        Box::new(bytes)
-    };
-    read_stream(label, input, gz, sink)
+    let (input, comp) =
+        decompress(Box::new(bytes)).map_err(|e| CaptureError::Io(label.to_string(), e))?;
+    read_stream(label, input, comp, sink)
 }
 
-/// [`read_capture`], adding the bytes read from the file to `counter` as it goes.
-pub fn read_capture_counted(
-    path: &str,
+/// Reads one input (a file, standard input or a zip member, compressed or not), adding the
+/// bytes read from disk to `counter` as it goes.
+pub fn read_input(
+    input: &Input,
     sink: &mut dyn CaptureSink,
     counter: Option<Arc<AtomicU64>>,
 ) -> Result<CaptureInfo, CaptureError> {
-    let (input, gz) = open(path, counter)?;
-    read_stream(path, input, gz, sink)
+    let (reader, comp) = open(input, counter)?;
+    read_stream(&input.label, reader, comp, sink)
 }
 
 fn read_stream<'r>(
     path: &str,
     input: Box<dyn Read + Send + 'r>,
-    gz: bool,
+    comp: Option<Compression>,
     sink: &mut dyn CaptureSink,
 ) -> Result<CaptureInfo, CaptureError> {
     let mut input = BufReader::with_capacity(64 * 1024, input);
@@ -195,24 +181,30 @@ fn read_stream<'r>(
         .map_err(|e| CaptureError::Io(path.to_string(), e))?;
     if head.starts_with(&SHB_TYPE.to_le_bytes()) {
         let mut info = read_pcapng(path, &mut input, sink)?;
-        if gz {
-            info.format.push_str("+gzip");
+        if let Some(c) = comp {
+            info.format = format!("{}+{}", info.format, c.name());
         }
         return Ok(info);
     }
+    if content_of(head) != Content::Capture {
+        return Err(CaptureError::NotACapture(path.into(), describe(head)));
+    }
+    let short = head.len() < 24;
     let input: Box<dyn Read + Send + 'r> = Box::new(input);
     let mut reader = match create_reader(BUFFER, input) {
         Ok(r) => r,
-        Err(PcapError::Eof) => {
-            return Err(CaptureError::NotACapture(path.into(), "empty file".into()))
-        }
-        Err(PcapError::HeaderNotRecognized) => {
+        Err(PcapError::Eof | PcapError::Incomplete(_) | PcapError::UnexpectedEof) if short => {
             return Err(CaptureError::NotACapture(
                 path.into(),
-                "unknown file header".into(),
+                "the file ends inside the 24-byte pcap file header (cut short)".into(),
             ))
         }
-        Err(e) => return Err(CaptureError::NotACapture(path.into(), format!("{e:?}"))),
+        Err(e) => {
+            return Err(CaptureError::NotACapture(
+                path.into(),
+                format!("its pcap file header is damaged ({})", short_error(&e)),
+            ))
+        }
     };
     let mut info = CaptureInfo {
         path: path.to_string(),
@@ -305,8 +297,8 @@ fn read_stream<'r>(
             }
         }
     }
-    if gz {
-        info.format.push_str("+gzip");
+    if let Some(c) = comp {
+        info.format = format!("{}+{}", info.format, c.name());
     }
     if info.format.is_empty() {
         info.format = "unknown".into();
@@ -315,6 +307,42 @@ fn read_stream<'r>(
 }
 
 const SHB_TYPE: u32 = 0x0a0d_0d0a;
+
+/// What a file that is not a capture holds instead, in words.
+fn describe(head: &[u8]) -> String {
+    match content_of(head) {
+        Content::Empty => "the file is empty".into(),
+        Content::KeyLog => "it is a TLS key log: pass it with --keylog".into(),
+        Content::Zip => {
+            "it is a zip archive, which is opened when named as a file or found in a folder, \
+             not on standard input"
+                .into()
+        }
+        _ => {
+            let start = &head[..head.len().min(40)];
+            let text = std::str::from_utf8(start).ok().filter(|t| {
+                t.chars()
+                    .all(|c| !c.is_control() || c == '\n' || c == '\r' || c == '\t')
+            });
+            match text {
+                Some(t) => format!(
+                    "it is text, starting with \"{}\"",
+                    t.lines().next().unwrap_or("").trim()
+                ),
+                None => format!(
+                    "unknown file header: it starts with bytes {}, where a pcap starts with \
+                     d4 c3 b2 a1 or a pcapng with 0a 0d 0d 0a",
+                    start
+                        .iter()
+                        .take(8)
+                        .map(|b| format!("{b:02x}"))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                ),
+            }
+        }
+    }
+}
 
 /// One frame to the sink, with the bookkeeping every format shares.
 fn emit(
@@ -424,7 +452,7 @@ fn read_pcapng(
             }
         };
         let len = u32_at(&buf, 4) as usize;
-        if len < 12 || len % 4 != 0 || len > MAX_BLOCK {
+        if len < 12 || !len.is_multiple_of(4) || len > MAX_BLOCK {
             info.stopped = Some(format!("{path}: reading stopped after frame {}: a block claims {len} bytes (corrupt length)", info.frames));
             break;
         }
@@ -507,10 +535,14 @@ fn guarded_next<'a>(r: &'a mut (dyn PcapReaderIterator + Send)) -> std::thread::
 fn short_error(e: &PcapError<&[u8]>) -> String {
     match e {
         PcapError::HeaderNotRecognized => "header not recognized".into(),
-        PcapError::NomError(_, kind) => format!("parse error {kind:?}"),
-        PcapError::OwnedNomError(_, kind) => format!("parse error {kind:?}"),
+        PcapError::NomError(..) | PcapError::OwnedNomError(..) => {
+            "a block does not have the layout its type requires".into()
+        }
         PcapError::ReadError => "read error".into(),
-        other => format!("{other:?}").chars().take(80).collect(),
+        PcapError::Eof | PcapError::UnexpectedEof | PcapError::Incomplete(_) => {
+            "the data ends too early".into()
+        }
+        PcapError::BufferTooSmall => "a block is larger than the reading buffer".into(),
     }
 }
 
@@ -541,7 +573,7 @@ mod tests {
     /// A pcapng block: type, total length, body padded to 4, total length again.
     fn block(be: bool, kind: u32, body: &[u8]) -> Vec<u8> {
         let mut body = body.to_vec();
-        while body.len() % 4 != 0 {
+        while !body.len().is_multiple_of(4) {
             body.push(0);
         }
         let len = (body.len() + 12) as u32;

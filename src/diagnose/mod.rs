@@ -439,7 +439,12 @@ fn cross_checks(facts: &CaptureFacts) -> Vec<String> {
     notes
 }
 
+/// Capitalizes a sentence, unless it starts with an address or URI (`sip:1154@...`).
 fn capitalize(s: &str) -> String {
+    let first_word = s.split_whitespace().next().unwrap_or("");
+    if first_word.contains([':', '@']) {
+        return s.to_string();
+    }
     let mut c = s.chars();
     match c.next() {
         Some(f) => f.to_uppercase().chain(c).collect(),
@@ -494,6 +499,16 @@ fn finding(g: Group, capture: usize) -> Finding {
 
 /// Helpers shared by the rules.
 pub mod util {
+    /// `CSFrado's REGISTER`, or `the REGISTER of sip:1154@cucm` when the device is known only by
+    /// an address (a possessive on a URI reads badly, and must not be capitalized).
+    pub fn register_of(device: &str) -> String {
+        if device.contains([':', '@']) {
+            format!("the REGISTER of {device}")
+        } else {
+            format!("{device}'s REGISTER")
+        }
+    }
+
     use super::*;
     pub use crate::tls::CertInfo;
 
@@ -629,8 +644,23 @@ pub mod util {
         )
     }
 
-    /// Evidence for a SIP message.
+    /// Evidence for a SIP message; a request's credential is shown as the report may show it
+    /// (redacted unless `--show-secrets`).
     pub fn sip_evidence(m: &SipMessage, note: String) -> Evidence {
+        let cred = m
+            .headers
+            .iter()
+            .find(|(n, _)| n == "Authorization" || n == "Proxy-Authorization")
+            .map(|(n, v)| match v.split_once(' ') {
+                Some((scheme, params)) if note.contains(n.as_str()) && note.contains(scheme) => {
+                    params.to_string()
+                }
+                _ => format!("{n}: {v}"),
+            });
+        let note = match cred {
+            Some(c) if m.status.is_none() => format!("{note} ({c})"),
+            _ => note,
+        };
         Evidence {
             frame: m.frame,
             time: m.time,

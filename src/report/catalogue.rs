@@ -59,8 +59,15 @@ pub fn explain(m: &Meta, out: &mut dyn Write) -> std::io::Result<()> {
         m.signature
     )?;
     writeln!(out, "\nFix:")?;
-    for (i, f) in m.fix.iter().enumerate() {
-        writeln!(out, "  {}. {f}", i + 1)?;
+    let mut n = 0;
+    for f in m.fix {
+        match super::remark(f) {
+            Some(note) => writeln!(out, "  Note: {note}")?,
+            None => {
+                n += 1;
+                writeln!(out, "  {n}. {f}")?
+            }
+        }
     }
     writeln!(out, "\nSource: {}", m.source)
 }

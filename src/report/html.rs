@@ -20,12 +20,15 @@ table{border-collapse:collapse;width:100%;margin:6px 0}td,th{border:1px solid #d
 .finding{border:1px solid #dde1e8;border-left:6px solid #9aa3b2;border-radius:6px;padding:10px 14px;margin:12px 0}.finding.error{border-left-color:#c62828}.finding.warning{border-left-color:#f9a825}.finding.info{border-left-color:#2e7d32}
 .tag{display:inline-block;border-radius:4px;padding:0 6px;font-size:12px;font-weight:700;margin-right:6px}.tag.error{background:#c62828;color:#fff}.tag.warning{background:#f9a825;color:#222}.tag.info{background:#2e7d32;color:#fff}
 code,pre{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12.5px}pre{background:#f4f6f9;padding:6px 8px;border-radius:4px;overflow-x:auto}
-ul.fix{list-style:none;padding-left:4px}ul.fix li:before{content:'\\2610  '}.muted{color:#5b6474}.ladder-box{margin:14px 0}
+ul.fix{list-style:none;padding-left:4px}ul.fix li:before{content:'\\2610  '}ul.fix li.note:before{content:''}.muted{color:#5b6474}.ladder-box{margin:14px 0}
 svg.ladder text{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:11.5px}svg.ladder .failing text.label{fill:#c62828;font-weight:700}svg.ladder .failing line{stroke:#c62828;stroke-width:2.2}";
 
 fn svg(l: &Ladder, out: &mut dyn Write) -> std::io::Result<()> {
-    let (lx, rx, top, step) = (200.0_f64, 640.0_f64, 70.0_f64, 28.0_f64);
-    let height = top + step * l.rows.len() as f64 + 24.0;
+    let (lx, rx, top, step, line_h) = (200.0_f64, 640.0_f64, 70.0_f64, 28.0_f64, 14.0_f64);
+    // Labels are wrapped, never cut: a row is as tall as its label needs.
+    let labels: Vec<Vec<String>> = l.rows.iter().map(|r| ladder::wrap(&r.label, 60)).collect();
+    let extra = |n: usize| line_h * n.saturating_sub(1) as f64;
+    let height = top + labels.iter().map(|w| step + extra(w.len())).sum::<f64>() + 24.0;
     let t0 = l.rows.first().map(|r| r.time).unwrap_or_default();
     writeln!(
         out,
@@ -58,8 +61,9 @@ fn svg(l: &Ladder, out: &mut dyn Write) -> std::io::Result<()> {
             height - 8.0
         )?;
     }
-    for (i, r) in l.rows.iter().enumerate() {
-        let y = top + step * i as f64;
+    let mut y = top - step;
+    for (r, lines) in l.rows.iter().zip(&labels) {
+        y += step + extra(lines.len());
         let (x1, x2) = if r.to_right {
             (lx, rx - 2.0)
         } else {
@@ -70,8 +74,9 @@ fn svg(l: &Ladder, out: &mut dyn Write) -> std::io::Result<()> {
         if r.failing {
             writeln!(
                 out,
-                r##"<rect x="4" y="{}" width="772" height="{step}" fill="#fdecea"/>"##,
-                y - 18.0
+                r##"<rect x="4" y="{}" width="772" height="{}" fill="#fdecea"/>"##,
+                y - 18.0 - extra(lines.len()),
+                step + extra(lines.len())
             )?;
         }
         writeln!(
@@ -88,18 +93,23 @@ fn svg(l: &Ladder, out: &mut dyn Write) -> std::io::Result<()> {
             out,
             r##"<line x1="{x1}" y1="{y}" x2="{x2}" y2="{y}" stroke="#3b4a66" stroke-width="1.4" marker-end="url(#a)"/>"##
         )?;
-        let short: String = if r.label.chars().count() > 54 {
-            r.label.chars().take(53).collect::<String>() + "\u{2026}"
-        } else {
-            r.label.clone()
-        };
+        let x = (lx + rx) / 2.0;
+        let spans: String = lines
+            .iter()
+            .enumerate()
+            .map(|(k, t)| {
+                format!(
+                    r##"<tspan x="{x}" y="{}">{}</tspan>"##,
+                    y - 5.0 - extra(lines.len() - k),
+                    esc(t)
+                )
+            })
+            .collect();
         writeln!(
             out,
-            r##"<text class="label" x="{}" y="{}" text-anchor="middle"><title>{}</title>{}</text>"##,
-            (lx + rx) / 2.0,
+            r##"<text class="label" x="{x}" y="{}" text-anchor="middle"><title>{}</title>{spans}</text>"##,
             y - 5.0,
-            esc(&r.label),
-            esc(&short)
+            esc(&r.label)
         )?;
         writeln!(out, "</g>")?;
     }
@@ -227,7 +237,12 @@ impl Reporter for Html {
             }
             writeln!(out, "</table><div>Wireshark filter:</div><pre>{}</pre><div>Fix:</div><ul class=\"fix\">", esc(&f.wireshark_filter))?;
             for s in &f.fix {
-                writeln!(out, "<li>{}</li>", esc(s))?;
+                match super::remark(s) {
+                    Some(note) => {
+                        writeln!(out, "<li class=\"note\"><i>Note:</i> {}</li>", esc(note))?
+                    }
+                    None => writeln!(out, "<li>{}</li>", esc(s))?,
+                }
             }
             writeln!(
                 out,
@@ -294,12 +309,19 @@ impl Reporter for Html {
             svg(l, out)?;
             writeln!(out, "</div>")?;
         }
-        if !r.notes.is_empty() {
-            writeln!(out, "<h2>What the capture could not show</h2><ul>")?;
-            for n in &r.notes {
-                writeln!(out, "<li>{}</li>", esc(n))?;
+        let groups = super::note_groups(r);
+        for (observed, heading) in [
+            (true, "Also observed (not findings)"),
+            (false, "What the capture could not show"),
+        ] {
+            let mut these = groups.iter().filter(|g| g.observed == observed).peekable();
+            if these.peek().is_some() {
+                writeln!(out, "<h2>{heading}</h2><ul>")?;
+                for g in these {
+                    writeln!(out, "<li>{}</li>", esc(&g.text))?;
+                }
+                writeln!(out, "</ul>")?;
             }
-            writeln!(out, "</ul>")?;
         }
         // Marks the page as fully rendered (a browser test reads this from the DOM).
         writeln!(

@@ -1,6 +1,7 @@
 //! JUnit XML for CI systems: one test suite per capture, one failing test case per finding at
 //! or above the `--fail-on` level, passing cases for the rest, and one passing case when a
-//! capture has no finding at all.
+//! capture has no finding at all; an input that could not be read is a test case with an
+//! `<error>`.
 
 use std::io::Write;
 
@@ -36,13 +37,33 @@ impl Reporter for Junit {
         let fails = |s: Severity| self.fail_at.is_some_and(|at| s <= at);
         let total_cases: usize = (0..r.captures.len())
             .map(|i| r.findings.iter().filter(|f| f.capture == i).count().max(1))
-            .sum();
+            .sum::<usize>()
+            + r.unreadable.len();
+        let errors = r.unreadable.len();
         let total_fail = r.findings.iter().filter(|f| fails(f.severity)).count();
         writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
         writeln!(
             out,
-            r#"<testsuites name="siptriage" tests="{total_cases}" failures="{total_fail}" errors="0">"#
+            r#"<testsuites name="siptriage" tests="{total_cases}" failures="{total_fail}" errors="{errors}">"#
         )?;
+        // An input that could not be read is an error case of its own, so that CI shows it.
+        for u in &r.unreadable {
+            writeln!(
+                out,
+                r#"  <testsuite name="{}" tests="1" failures="0" errors="1">"#,
+                xml(&u.input)
+            )?;
+            writeln!(
+                out,
+                r#"    <testcase classname="siptriage" name="read the input">"#
+            )?;
+            writeln!(
+                out,
+                r#"      <error type="unreadable" message="{}"/>"#,
+                xml(&u.error)
+            )?;
+            writeln!(out, "    </testcase>\n  </testsuite>")?;
+        }
         for (i, c) in r.captures.iter().enumerate() {
             let findings: Vec<_> = r.findings.iter().filter(|f| f.capture == i).collect();
             let failures = findings.iter().filter(|f| fails(f.severity)).count();

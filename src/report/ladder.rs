@@ -194,6 +194,31 @@ pub fn build(report: &Report) -> Vec<Ladder> {
     out
 }
 
+/// Splits a label into lines of at most `width` characters, at ", " or spaces where it can,
+/// so that no step name is cut.
+pub fn wrap(label: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in label.split_inclusive([' ']) {
+        if !line.is_empty() && line.chars().count() + word.trim_end().chars().count() > width {
+            lines.push(line.trim_end().to_string());
+            line.clear();
+        }
+        let mut w = word;
+        // A single word longer than a line is split where it must be.
+        while w.trim_end().chars().count() > width {
+            let cut: String = w.chars().take(width).collect();
+            lines.push(cut.clone());
+            w = &w[cut.len()..];
+        }
+        line.push_str(w);
+    }
+    if !line.trim().is_empty() || lines.is_empty() {
+        lines.push(line.trim_end().to_string());
+    }
+    lines
+}
+
 /// The ladder in text, for a terminal (`--ladder`).
 pub fn text(l: &Ladder, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     const W: usize = 46;
@@ -204,8 +229,8 @@ pub fn text(l: &Ladder, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     )?;
     let t0 = l.rows.first().map(|r| r.time).unwrap_or_default();
     for r in &l.rows {
-        let mut label: String = r.label.chars().take(W - 8).collect();
-        label = format!(" {label} ");
+        let lines = wrap(&r.label, W - 8);
+        let label = format!(" {} ", lines.first().map_or("", String::as_str));
         let dashes = W.saturating_sub(label.chars().count() + 2);
         let (a, b) = (dashes / 2, dashes - dashes / 2);
         let arrow = if r.to_right {
@@ -214,12 +239,23 @@ pub fn text(l: &Ladder, out: &mut dyn std::io::Write) -> std::io::Result<()> {
             format!("|<{}{}{}|", "-".repeat(a), label, "-".repeat(b))
         };
         let mark = if r.failing { "  <== finding" } else { "" };
-        writeln!(
-            out,
-            "  frame {:<6} +{:>9.6}s  {arrow}{mark}",
+        let head = format!(
+            "  frame {:<6} +{:>9.6}s  ",
             r.frame,
             r.time.secs_since(t0).max(0.0)
-        )?;
+        );
+        writeln!(out, "{head}{arrow}{mark}")?;
+        // The rest of a long label, whole, under its arrow.
+        for more in lines.iter().skip(1) {
+            let pad = W.saturating_sub(more.chars().count() + 1);
+            writeln!(
+                out,
+                "{}|{}{more}{}|",
+                " ".repeat(head.chars().count()),
+                " ".repeat(pad / 2),
+                " ".repeat(pad - pad / 2)
+            )?;
+        }
     }
     Ok(())
 }

@@ -143,17 +143,27 @@ impl Reporter for Markdown {
             writeln!(out, "Fix:")?;
             writeln!(out)?;
             for step in &f.fix {
-                writeln!(out, "- [ ] {}", md(step))?;
+                match super::remark(step) {
+                    Some(note) => writeln!(out, "- *Note:* {}", md(note))?,
+                    None => writeln!(out, "- [ ] {}", md(step))?,
+                }
             }
             writeln!(out)?;
             writeln!(out, "Source: {}", md(f.source))?;
         }
-        if !r.notes.is_empty() {
-            writeln!(out)?;
-            writeln!(out, "## What the capture could not show")?;
-            writeln!(out)?;
-            for n in &r.notes {
-                writeln!(out, "- {}", md(n))?;
+        let groups = super::note_groups(r);
+        for (observed, heading) in [
+            (true, "## Also observed (not findings)"),
+            (false, "## What the capture could not show"),
+        ] {
+            let mut these = groups.iter().filter(|g| g.observed == observed).peekable();
+            if these.peek().is_some() {
+                writeln!(out)?;
+                writeln!(out, "{heading}")?;
+                writeln!(out)?;
+                for g in these {
+                    writeln!(out, "- {}", md(&g.text))?;
+                }
             }
         }
         Ok(())

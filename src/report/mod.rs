@@ -52,3 +52,123 @@ pub fn trust_line(t: &crate::trust::TrustResult) -> String {
         )
     }
 }
+
+/// A fix step that is a remark, not an action (`Note: ...`): shown without a number or a
+/// checkbox. Returns the remark's text.
+pub fn remark(step: &str) -> Option<&str> {
+    step.strip_prefix("Note: ")
+}
+
+/// Notes of a report, merged and sorted for people: each distinct note once, with where it
+/// was seen.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NoteGroup {
+    /// The note (for a repeated one: its text with the place left out, and where it was seen).
+    pub text: String,
+    /// Something observed in the capture (not a finding) rather than something that could not
+    /// be seen or decoded, or a limit.
+    pub observed: bool,
+}
+
+/// Notes that report what was seen (a 404 for a config file, a device refused by one node but
+/// registered on another, an exchange the capture cut short), as opposed to what could not be
+/// seen or decoded.
+fn is_observation(body: &str) -> bool {
+    [
+        "the TFTP server answered",
+        " was refused by ",
+        " was challenged (",
+        "is not followed by a REGISTER in the capture",
+        " is not among the ",
+    ]
+    .iter()
+    .any(|p| body.contains(p))
+}
+
+/// The notes of `r`, each distinct text once: a note repeated per capture or per tcp.stream is
+/// merged into one line that names where it was seen (the JSON keeps every note as it is).
+pub fn note_groups(r: &Report) -> Vec<NoteGroup> {
+    struct Seen {
+        body: String,
+        original: String,
+        captures: Vec<String>,
+        streams: Vec<String>,
+        count: usize,
+    }
+    let mut groups: Vec<Seen> = Vec::new();
+    for note in &r.notes {
+        let (capture, rest) = r
+            .captures
+            .iter()
+            .find_map(|c| {
+                note.strip_prefix(c.path.as_str())
+                    .and_then(|x| x.strip_prefix(": "))
+                    .map(|x| (Some(c.path.clone()), x))
+            })
+            .unwrap_or((None, note.as_str()));
+        let (stream, body) = match rest
+            .strip_prefix("tcp.stream ")
+            .and_then(|x| x.split_once(": "))
+        {
+            Some((n, b)) if n.chars().all(|c| c.is_ascii_digit()) => (Some(n.to_string()), b),
+            _ => (None, rest),
+        };
+        match groups.iter_mut().find(|g| g.body == body) {
+            Some(g) => {
+                g.count += 1;
+                g.captures
+                    .extend(capture.filter(|c| !g.captures.contains(c)));
+                g.streams.extend(stream.filter(|s| !g.streams.contains(s)));
+            }
+            None => groups.push(Seen {
+                body: body.to_string(),
+                original: note.clone(),
+                captures: capture.into_iter().collect(),
+                streams: stream.into_iter().collect(),
+                count: 1,
+            }),
+        }
+    }
+    let list = |what: &str, items: &[String]| {
+        let shown: Vec<&str> = items.iter().take(4).map(String::as_str).collect();
+        let more = items.len() - shown.len();
+        format!(
+            "{what} {}{}",
+            shown.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        )
+    };
+    groups
+        .into_iter()
+        .map(|g| {
+            let text = if g.count == 1 {
+                g.original
+            } else {
+                let mut places = Vec::new();
+                if g.streams.len() > 1 {
+                    places.push(list("tcp.streams", &g.streams));
+                }
+                if g.captures.len() > 1 {
+                    places.push(list(
+                        &format!("{} captures:", g.captures.len()),
+                        &g.captures,
+                    ));
+                }
+                let places = if places.is_empty() {
+                    String::new()
+                } else {
+                    format!("; in {}", places.join("; "))
+                };
+                format!("{} ({} times{places})", g.body, g.count)
+            };
+            NoteGroup {
+                observed: is_observation(&g.body),
+                text,
+            }
+        })
+        .collect()
+}

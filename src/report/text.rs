@@ -184,8 +184,15 @@ impl Reporter for Text {
             }
             writeln!(out, "  Wireshark filter: {}", f.wireshark_filter)?;
             writeln!(out, "  Fix:")?;
-            for (n, step) in f.fix.iter().enumerate() {
-                wrap(out, &format!("    {}. ", n + 1), step, 92)?;
+            let mut n = 0;
+            for step in &f.fix {
+                match super::remark(step) {
+                    Some(note) => wrap(out, "    Note: ", note, 92)?,
+                    None => {
+                        n += 1;
+                        wrap(out, &format!("    {n}. "), step, 92)?
+                    }
+                }
             }
             writeln!(out, "  Source: {}", f.source)?;
         }
@@ -195,11 +202,18 @@ impl Reporter for Text {
                 super::ladder::text(&l, out)?;
             }
         }
-        if !r.notes.is_empty() {
-            writeln!(out)?;
-            writeln!(out, "Notes (what could not be seen or decoded):")?;
-            for n in &r.notes {
-                wrap(out, "  - ", n, 100)?;
+        let groups = super::note_groups(r);
+        for (observed, heading) in [
+            (true, "Also observed (not findings):"),
+            (false, "What could not be seen or decoded, and limits:"),
+        ] {
+            let mut these = groups.iter().filter(|g| g.observed == observed).peekable();
+            if these.peek().is_some() {
+                writeln!(out)?;
+                writeln!(out, "{heading}")?;
+                for g in these {
+                    wrap(out, "  - ", &g.text, 100)?;
+                }
             }
         }
         Ok(())

@@ -815,7 +815,7 @@ impl CaptureSink for Analyzer<'_> {
             });
         let _ = touched;
         self.frames += 1;
-        if self.frames % 4096 == 0 || self.table.active() > self.table.max_active {
+        if self.frames.is_multiple_of(4096) || self.table.active() > self.table.max_active {
             self.settle_due(frame.ts);
         }
     }

@@ -156,6 +156,17 @@ pub struct Context {
     pub show_secrets: bool,
 }
 
+impl SipMessage {
+    /// The credentials it carries, as `Header: value` (redacted at parse time unless
+    /// `--show-secrets` was given).
+    pub fn credentials(&self) -> impl Iterator<Item = String> + '_ {
+        self.headers
+            .iter()
+            .filter(|(n, _)| n == "Authorization" || n == "Proxy-Authorization")
+            .map(|(n, v)| format!("{n}: {v}"))
+    }
+}
+
 /// Splits `bytes` at the first empty line: `(start line, header block, offset of the body)`.
 pub fn split_head(bytes: &[u8]) -> Option<(&[u8], &[u8], usize)> {
     let end = find_head_end(bytes)?;
@@ -221,27 +232,58 @@ fn warning(v: &str) -> Option<Warning> {
     })
 }
 
-/// The readable header of a JWT (`alg=RS256 kid=...`): it names the signing key (the kid starts
-/// with the cluster id) and reveals nothing secret. The payload is never decoded.
+/// What a JWT shows without its secret: the header (`alg=RS256 kid=...`: the kid names the
+/// signing key and starts with the cluster id) and, when the payload has them in clear, the
+/// issued and expiry times. CUCM's access tokens keep the expiry inside their encrypted
+/// `private` claim; that is said instead. Nothing else of the payload is shown.
 pub fn jwt_header(token: &str) -> Option<String> {
     use base64::Engine;
+    let decode = |part: &str| -> Option<serde_json::Value> {
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(part.trim_end_matches('='))
+            .ok()?;
+        serde_json::from_slice(&bytes).ok()
+    };
     let mut parts = token.split('.');
-    let head = parts.next()?;
-    parts.next()?;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(head.trim_end_matches('='))
-        .ok()?;
-    let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    let head = decode(parts.next()?)?;
+    let payload = parts.next().and_then(decode);
     let field = |k: &str| {
-        v.get(k)
+        head.get(k)
             .and_then(|x| x.as_str())
             .map(|x| format!("{k}={}", x.chars().take(80).collect::<String>()))
     };
-    let shown: Vec<String> = ["alg", "kid", "typ"]
+    let header: Vec<String> = ["alg", "kid", "typ"]
         .iter()
         .filter_map(|k| field(k))
         .collect();
-    (!shown.is_empty()).then(|| shown.join(" "))
+    if header.is_empty() {
+        return None;
+    }
+    let mut shown = vec![header.join(" ")];
+    let time = |k: &str| {
+        payload
+            .as_ref()
+            .and_then(|p| p.get(k))
+            .and_then(|v| v.as_i64())
+            .filter(|&t| (0..=253_402_300_799).contains(&t))
+            .map(|t| Ts(t * 1_000_000_000).rfc3339())
+    };
+    match (time("iat"), time("exp")) {
+        (None, None) => {
+            if payload.as_ref().is_some_and(|p| p.get("private").is_some()) {
+                shown.push("expiry encrypted in the private claim".into());
+            }
+        }
+        (iat, exp) => {
+            if let Some(t) = iat {
+                shown.push(format!("issued {t}"));
+            }
+            if let Some(t) = exp {
+                shown.push(format!("expires {t}"));
+            }
+        }
+    }
+    Some(shown.join("; "))
 }
 
 fn auth(header: &str, v: &str) -> (Auth, String) {

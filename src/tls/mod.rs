@@ -598,7 +598,7 @@ impl TlsStream {
             21 => {
                 if body.len() == 2 {
                     self.alert(dir, Some(body[0]), Some(body[1]), frame, ts, false);
-                } else if body.len() % 2 == 0 && !self.dirs[i].encrypted {
+                } else if body.len().is_multiple_of(2) && !self.dirs[i].encrypted {
                     for pair in body.chunks_exact(2) {
                         self.alert(dir, Some(pair[0]), Some(pair[1]), frame, ts, false);
                     }

@@ -5,7 +5,6 @@
 use std::path::Path;
 use std::time::Duration;
 
-use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, UnixTime};
 use serde::Serialize;
 
@@ -44,32 +43,198 @@ pub enum Usage {
     Client,
 }
 
-fn read_certs(path: &Path, out: &mut Vec<CertificateDer<'static>>) -> Result<(), String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let before = out.len();
-    for c in CertificateDer::pem_slice_iter(&bytes) {
-        out.push(c.map_err(|e| format!("{}: {e:?}", path.display()))?);
+/// One DER element: `(tag, content, rest)`.
+fn tlv(b: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+    let (&tag, rest) = b.split_first()?;
+    let (&first, rest) = rest.split_first()?;
+    let (len, rest) = if first < 0x80 {
+        (first as usize, rest)
+    } else {
+        let n = (first & 0x7f) as usize;
+        if n == 0 || n > 4 || rest.len() < n {
+            return None;
+        }
+        let len = rest[..n]
+            .iter()
+            .fold(0usize, |acc, &x| (acc << 8) | x as usize);
+        (len, &rest[n..])
+    };
+    (rest.len() >= len).then(|| (tag, &rest[..len], &rest[len..]))
+}
+
+/// DER of the PKCS#7 / CMS content type signedData, 1.2.840.113549.1.7.2.
+const SIGNED_DATA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02];
+
+/// The certificates of a PKCS#7 SignedData (`.p7b`, `.p7c`): `None` when `der` is not one.
+fn pkcs7_certs(der: &[u8]) -> Option<Vec<Vec<u8>>> {
+    let (0x30, content_info, _) = tlv(der)? else {
+        return None;
+    };
+    let (0x06, oid, rest) = tlv(content_info)? else {
+        return None;
+    };
+    if oid != SIGNED_DATA {
+        return None;
     }
-    if out.len() == before && bytes.first() == Some(&0x30) {
-        // A DER certificate (.cer / .der).
-        out.push(CertificateDer::from(bytes));
+    let (0xa0, explicit, _) = tlv(rest)? else {
+        return None;
+    };
+    let (0x30, mut signed, _) = tlv(explicit)? else {
+        return None;
+    };
+    // version, digestAlgorithms, encapContentInfo, then [0] IMPLICIT certificates.
+    let mut certs = Vec::new();
+    while let Some((tag, content, rest)) = tlv(signed) {
+        if tag == 0xa0 {
+            let mut set = content;
+            while let Some((t, _, after)) = tlv(set) {
+                let whole = &set[..set.len() - after.len()];
+                if t == 0x30 {
+                    certs.push(whole.to_vec());
+                }
+                set = after;
+            }
+        }
+        signed = rest;
+    }
+    Some(certs)
+}
+
+/// The PEM sections of a text: `(label, DER, line of the BEGIN)`.
+fn pem_sections(text: &str) -> Result<Vec<(String, Vec<u8>, usize)>, String> {
+    use base64::Engine;
+    let mut out = Vec::new();
+    let mut lines = text.lines().enumerate();
+    while let Some((n, line)) = lines.next() {
+        let Some(label) = line
+            .trim()
+            .strip_prefix("-----BEGIN ")
+            .and_then(|l| l.strip_suffix("-----"))
+        else {
+            continue;
+        };
+        let end = format!("-----END {label}-----");
+        let mut body = String::new();
+        let mut closed = false;
+        for (_, l) in lines.by_ref() {
+            if l.trim() == end {
+                closed = true;
+                break;
+            }
+            if !l.contains(':') {
+                body.push_str(l.trim());
+            }
+        }
+        if !closed {
+            return Err(format!(
+                "line {}: the {label} section has no \"{end}\" line (the file is cut short, or \
+                 was pasted incompletely)",
+                n + 1
+            ));
+        }
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(body.as_bytes())
+            .map_err(|_| {
+                format!(
+                    "line {}: the {label} section is not valid base64 (damaged or edited)",
+                    n + 1
+                )
+            })?;
+        out.push((label.to_string(), der, n + 1));
+    }
+    Ok(out)
+}
+
+/// An X.509 certificate that parses, or why not.
+fn certificate(der: Vec<u8>, place: &str) -> Result<CertificateDer<'static>, String> {
+    // OpenSSL's TRUSTED CERTIFICATE appends its trust settings after the certificate.
+    let len = tlv(&der)
+        .map(|(_, _, rest)| der.len() - rest.len())
+        .unwrap_or(der.len());
+    let der = der[..len].to_vec();
+    if x509_parser::parse_x509_certificate(&der).is_err() {
+        return Err(format!("{place} is not a valid X.509 certificate"));
+    }
+    Ok(CertificateDer::from(der))
+}
+
+/// Reads the certificates of one file: PEM (certificates and PKCS#7 sections), DER
+/// certificate, or DER PKCS#7.
+fn read_certs(path: &Path, out: &mut Vec<CertificateDer<'static>>) -> Result<(), String> {
+    let shown = path.display();
+    let bytes = std::fs::read(path).map_err(|e| format!("{shown}: cannot read: {e}"))?;
+    if bytes.first() == Some(&0x30) {
+        if let Some(certs) = pkcs7_certs(&bytes) {
+            if certs.is_empty() {
+                return Err(format!(
+                    "{shown}: a PKCS#7 bundle that holds no certificate"
+                ));
+            }
+            for (i, der) in certs.into_iter().enumerate() {
+                out.push(
+                    certificate(der, &format!("certificate {} of the PKCS#7 bundle", i + 1))
+                        .map_err(|e| format!("{shown}: {e}"))?,
+                );
+            }
+            return Ok(());
+        }
+        out.push(certificate(bytes, "the DER data").map_err(|e| {
+            format!("{shown}: {e} (nor a PKCS#7 bundle); export it again as PEM or DER")
+        })?);
+        return Ok(());
+    }
+    let text = String::from_utf8_lossy(&bytes);
+    let sections = pem_sections(&text).map_err(|e| format!("{shown}: {e}"))?;
+    let before = out.len();
+    let mut labels = Vec::new();
+    for (label, der, line) in sections {
+        let place = format!("the {label} section at line {line}");
+        match label.as_str() {
+            "CERTIFICATE" | "X509 CERTIFICATE" | "TRUSTED CERTIFICATE" => {
+                out.push(certificate(der, &place).map_err(|e| format!("{shown}: {e}"))?)
+            }
+            "PKCS7" | "CMS" => {
+                let certs = pkcs7_certs(&der)
+                    .ok_or_else(|| format!("{shown}: {place} is not a PKCS#7 SignedData"))?;
+                for der in certs {
+                    out.push(certificate(der, &place).map_err(|e| format!("{shown}: {e}"))?);
+                }
+            }
+            _ => labels.push(label),
+        }
+    }
+    if out.len() == before {
+        return Err(if labels.is_empty() {
+            format!(
+                "{shown}: no certificate found: expected PEM (-----BEGIN CERTIFICATE-----), DER \
+                 or PKCS#7 (.p7b)"
+            )
+        } else {
+            format!(
+                "{shown}: no certificate found, only {} section(s): a trust bundle holds the CA \
+                 certificates",
+                labels.join(", ")
+            )
+        });
     }
     Ok(())
 }
 
 impl TrustStore {
-    /// Loads a PEM (or DER) file, or every `.pem`, `.crt`, `.cer` and `.der` file of a folder.
+    /// Loads a PEM, DER or PKCS#7 file, or every `.pem`, `.crt`, `.cer`, `.der`, `.p7b` and
+    /// `.p7c` file of a folder.
     pub fn load(path: &str) -> Result<Self, String> {
         let p = Path::new(path);
         let mut certs = Vec::new();
         if p.is_dir() {
             let mut files: Vec<_> = std::fs::read_dir(p)
-                .map_err(|e| format!("{path}: {e}"))?
+                .map_err(|e| format!("{path}: cannot read the folder: {e}"))?
                 .flatten()
                 .map(|e| e.path())
                 .filter(|f| {
                     f.extension().and_then(|x| x.to_str()).is_some_and(|x| {
-                        ["pem", "crt", "cer", "der"].contains(&x.to_ascii_lowercase().as_str())
+                        ["pem", "crt", "cer", "der", "p7b", "p7c"]
+                            .contains(&x.to_ascii_lowercase().as_str())
                     })
                 })
                 .collect();
@@ -81,7 +246,10 @@ impl TrustStore {
             read_certs(p, &mut certs)?;
         }
         if certs.is_empty() {
-            return Err(format!("{path}: no certificate found"));
+            return Err(format!(
+                "{path}: no certificate found (the folder holds no .pem, .crt, .cer, .der, .p7b \
+                 or .p7c file)"
+            ));
         }
         let subjects = certs
             .iter()
@@ -178,7 +346,7 @@ impl TrustStore {
             E::UnsupportedSignatureAlgorithmContext(_) => (None, "unsupported signature algorithm (SHA-1 or an unusual key)".into()),
             E::InvalidSignatureForPublicKey => (None, "a signature in the chain does not verify".into()),
             E::CaUsedAsEndEntity => (None, "a CA certificate is used as the end entity".into()),
-            other => (None, format!("{other:?}")),
+            _ => (None, "the chain does not verify against the bundle".into()),
         }
     }
 }

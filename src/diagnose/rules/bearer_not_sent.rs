@@ -1,6 +1,7 @@
 //! `bearer-not-sent`: CUCM challenges with `Proxy-Authenticate: Bearer` and the client never
 //! answers with a Bearer token.
 
+use crate::diagnose::util::register_of;
 use crate::diagnose::util::{
     call_filter, has_bearer, register_steps, sip_evidence, sip_parties, sip_ref, stream_lossy,
     time_left, CHALLENGE_GRACE_SECS,
@@ -81,10 +82,10 @@ impl Rule for BearerNotSent {
                 out.push(Occurrence {
                 trust: None,
                     explanation: format!(
-                        "CUCM {}:{} challenged {}'s REGISTER (frame {}) with 407 Proxy-Authenticate: Bearer (frame {}) and {}.",
+                        "CUCM {}:{} challenged {} (frame {}) with 407 Proxy-Authenticate: Bearer (frame {}) and {}.",
                         req.dst.ip,
                         req.dst.port,
-                        reg.device,
+                        register_of(&reg.device),
                         req.frame,
                         resp.frame,
                         match next {

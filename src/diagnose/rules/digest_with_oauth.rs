@@ -2,6 +2,7 @@
 //! port), or a request for an encrypted configuration file: both are set in the phone security
 //! profile and not supported in OAuth mode.
 
+use crate::diagnose::util::register_of;
 use crate::diagnose::util::{call_filter, sip_evidence, sip_parties, sip_ref};
 use crate::diagnose::{Claimed, Confidence, Cx, Evidence, Meta, Occurrence, Rule, Severity};
 
@@ -45,10 +46,10 @@ impl Rule for DigestWithOauth {
             out.push(Occurrence {
                 trust: None,
                 explanation: format!(
-                    "On the OAuth port {}:{}, CUCM answered {}'s REGISTER (frame {}) with a Digest challenge ({} {}, frame {}) instead of the Bearer challenge: the device's security profile has digest authentication on.",
+                    "On the OAuth port {}:{}, CUCM answered {} (frame {}) with a Digest challenge ({} {}, frame {}) instead of the Bearer challenge: the device's security profile has digest authentication on.",
                     req.dst.ip,
                     req.dst.port,
-                    req.device.as_deref().unwrap_or("the client"),
+                    register_of(req.device.as_deref().unwrap_or("the client")),
                     req.frame,
                     resp.status.unwrap_or(0),
                     resp.reason.as_deref().unwrap_or(""),

@@ -2,6 +2,7 @@
 //! never opens the MRA OAuth port: its CEOAuth zones are missing or inactive.
 
 use super::legacy_port_instead_of_oauth::via_count;
+use crate::diagnose::util::register_of;
 use crate::diagnose::util::{call_filter, has_bearer, sip_evidence, sip_parties};
 use crate::diagnose::{Claimed, Confidence, Cx, Meta, Occurrence, Rule, Severity};
 
@@ -50,9 +51,9 @@ impl Rule for MraWithoutCeoauth {
             out.push(Occurrence {
                 trust: None,
                 explanation: format!(
-                    "{} relayed {}'s REGISTER with its Bearer token (frame {}, {} Via entries) to {}:{}, a legacy SIP port, and never connected to a SIP MRA OAuth port in this capture.",
+                    "{} relayed {} with its Bearer token (frame {}, {} Via entries) to {}:{}, a legacy SIP port, and never connected to a SIP MRA OAuth port in this capture.",
                     r.src.ip,
-                    r.device.as_deref().unwrap_or("a client"),
+                    register_of(r.device.as_deref().unwrap_or("a client")),
                     r.frame,
                     via_count(r),
                     r.dst.ip,

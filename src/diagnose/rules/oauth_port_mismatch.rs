@@ -17,7 +17,7 @@ static META: Meta = Meta {
     fix: &[
         "Check that SIP OAuth is on for the cluster: `run sql select paramvalue from processconfig where paramname='ClusterSIPOAuthMode'` must return 1 (System > Enterprise Parameters shows it too). If it is 0, run `utils sipOAuth-mode enable` on the publisher and restart Cisco CallManager on every node (Cisco Unified Serviceability > Tools > Control Center - Feature Services).",
         "Open the device's Phone Security Profile (System > Security > Phone Security Profile): Device Security Mode Encrypted, Transport TLS, and Enable OAuth Authentication checked. Save, then reset the device.",
-        "On-prem clients must register on the SIP Phone OAuth Port over TLS; the SIP MRA OAuth Port is only for mutual TLS from Expressway-C.",
+        "Note: on-prem clients must register on the SIP Phone OAuth Port over TLS; the SIP MRA OAuth Port is only for mutual TLS from Expressway-C.",
     ],
     source: "Cisco TAC 215572, Cisco Jabber and SIP OAuth Mode",
 };

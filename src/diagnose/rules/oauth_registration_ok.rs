@@ -14,7 +14,7 @@ static META: Meta = Meta {
     severity: Severity::Info,
     confidence: Confidence::Certain,
     signature: "REGISTER -> 407 with Proxy-Authenticate: Bearer -> REGISTER with Proxy-Authorization: Bearer -> 200 OK",
-    fix: &["Nothing to fix."],
+    fix: &["Note: nothing to fix."],
     source: "Cisco TAC 215572 (healthy flow)",
 };
 

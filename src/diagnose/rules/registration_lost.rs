@@ -2,6 +2,7 @@
 //! REGISTER's `Reason: ... cisco-alarm:<n> ... Last=<why>` names why the previous registration
 //! ended, or the device did not refresh within the Expires CUCM granted while the capture went on.
 
+use crate::diagnose::util::register_of;
 use crate::diagnose::util::{call_filter, register_steps, sip_evidence, sip_parties};
 use crate::diagnose::{Claimed, Confidence, Cx, Meta, Occurrence, Rule, Severity};
 
@@ -140,8 +141,8 @@ impl Rule for RegistrationLost {
                 out.push(Occurrence {
                 trust: None,
                     explanation: format!(
-                        "{}'s REGISTER (frame {}) reports why its previous registration ended: cisco-alarm {n}, {meaning}{}.",
-                        reg.device,
+                        "{} (frame {}) reports why its previous registration ended: cisco-alarm {n}, {meaning}{}.",
+                        register_of(&reg.device),
                         req.frame,
                         last.map(|l| format!(" (Last={l})")).unwrap_or_default()
                     ),

@@ -2,6 +2,7 @@
 //! it. A 401/407 challenge counts only when it was not met: the client never came back with
 //! credentials, or the credentials it came back with were challenged again.
 
+use crate::diagnose::util::register_of;
 use crate::diagnose::util::{
     call_filter, has_credentials, register_steps, sip_evidence, sip_parties, sip_ref, time_left,
     warning_text, CHALLENGE_GRACE_SECS,
@@ -53,8 +54,8 @@ impl Rule for RegistrationRejected {
                     && time_left(cx, resp.time) < CHALLENGE_GRACE_SECS
                 {
                     claimed.undecided.push(format!(
-                        "frame {}: {}'s REGISTER was challenged ({status}) and the capture ends before the client could answer",
-                        resp.frame, reg.device
+                        "frame {}: {} was challenged ({status}) and the capture ends before the client could answer",
+                        resp.frame, register_of(&reg.device)
                     ));
                     continue;
                 }
@@ -73,10 +74,10 @@ impl Rule for RegistrationRejected {
                     .map(|w| format!(", Warning {w}"))
                     .unwrap_or_default();
                 out.push(Occurrence {
-                trust: None,
+                    trust: None,
                     explanation: format!(
-                        "{}'s REGISTER (frame {}) to {}:{} was answered {} {}{warn} (frame {}).{why}",
-                        reg.device,
+                        "{} (frame {}) to {}:{} was answered {} {}{warn} (frame {}).{why}",
+                        register_of(&reg.device),
                         req.frame,
                         req.dst.ip,
                         req.dst.port,
@@ -84,7 +85,13 @@ impl Rule for RegistrationRejected {
                         resp.reason.as_deref().unwrap_or(""),
                         resp.frame
                     ),
-                    evidence: vec![sip_evidence(resp, format!("{status} {} to REGISTER", resp.reason.as_deref().unwrap_or("")))],
+                    evidence: vec![sip_evidence(
+                        resp,
+                        format!(
+                            "{status} {} to REGISTER",
+                            resp.reason.as_deref().unwrap_or("")
+                        ),
+                    )],
                     filter: call_filter(req),
                     sip: Some(sip_ref(resp)),
                     alert: None,

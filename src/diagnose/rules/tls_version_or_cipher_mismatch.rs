@@ -17,7 +17,7 @@ static META: Meta = Meta {
     signature: "fatal protocol_version (70), handshake_failure (40) or insufficient_security (71) right after the ClientHello or ServerHello, before any Certificate",
     fix: &[
         "Compare the versions and suites the client offered (see the explanation) with what the server accepts: on CUCM `show tls min-version` and `set tls min-version <1.0|1.1|1.2>` (all nodes, then restart as prompted).",
-        "TLS 1.3 on the SIP OAuth ports only exists from CUCM 15 SU2: a client or Expressway-C limited to TLS 1.3 cannot register on older releases.",
+        "Note: TLS 1.3 on the SIP OAuth ports only exists from CUCM 15 SU2: a client or Expressway-C limited to TLS 1.3 cannot register on older releases.",
         "Check cipher restrictions on both sides (CUCM Enterprise Parameters > TLS Ciphers; Expressway Maintenance > Security > Ciphers).",
     ],
     source: "RFC 8446 section 6.2; CUCM Security Guide, TLS version and cipher settings",

@@ -20,7 +20,7 @@ static META: Meta = Meta {
     fix: &[
         "Upload the root and intermediate CAs of the Expressway-C certificate to CUCM as tomcat-trust (Cisco Unified OS Administration > Security > Certificate Management > Upload Certificate/Certificate chain) on the publisher.",
         "Per CSCvz45074, upload the same CAs as CallManager-trust too.",
-        "This is needed whenever the Expressway-C certificate and the CUCM Tomcat certificate are not signed by the same CA.",
+        "Note: this is needed whenever the Expressway-C certificate and the CUCM Tomcat certificate are not signed by the same CA.",
     ],
     source: "Cisco TAC 215572, Cisco Jabber and SIP OAuth Mode; CSCvz45074",
 };

@@ -1,0 +1,549 @@
+//! Inputs as people have them: files, folders searched recursively, zip archives and gzip, xz
+//! or zstd files, all recognized by their content rather than their names; key logs told apart
+//! from captures.
+//!
+//! [`expand`] turns what the user named into the captures to read ([`Input`]), the key logs
+//! found beside them, and notices about what was skipped. [`Input::open`] gives the bytes of a
+//! capture, decompressed, whatever it is wrapped in.
+
+use std::collections::HashSet;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+/// Folders are searched this many levels deep at most.
+pub const MAX_DEPTH: usize = 16;
+
+/// Members of one zip archive looked at, at most.
+pub const MAX_ZIP_MEMBERS: usize = 10_000;
+
+/// Bytes looked at to tell what a file holds.
+const SNIFF: usize = 4096;
+
+/// Where the bytes of an input come from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// Standard input.
+    Stdin,
+    /// A file.
+    File(PathBuf),
+    /// A member of a zip archive (stored or deflated).
+    ZipMember {
+        /// The archive.
+        archive: PathBuf,
+        /// The member's name inside it.
+        name: String,
+    },
+}
+
+/// One capture to read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Input {
+    /// How reports name it: the path as given, `standard input`, or `archive.zip/member.pcap`.
+    pub label: String,
+    /// Where its bytes come from.
+    pub source: Source,
+}
+
+/// How standard input is named in reports and messages.
+pub const STDIN_LABEL: &str = "standard input";
+
+impl Input {
+    /// The input a command-line word names (`-` is standard input).
+    pub fn path(word: &str) -> Input {
+        if word == "-" {
+            Input {
+                label: STDIN_LABEL.into(),
+                source: Source::Stdin,
+            }
+        } else {
+            Input {
+                label: word.into(),
+                source: Source::File(word.into()),
+            }
+        }
+    }
+
+    /// Bytes to read from disk, when known (for a progress display).
+    pub fn size(&self) -> Option<u64> {
+        match &self.source {
+            Source::Stdin => None,
+            Source::File(p) => std::fs::metadata(p).ok().map(|m| m.len()),
+            Source::ZipMember { archive, name } => {
+                let mut zip = zip::ZipArchive::new(File::open(archive).ok()?).ok()?;
+                let m = zip.by_name(name).ok()?;
+                Some(m.compressed_size())
+            }
+        }
+    }
+
+    /// The input's bytes as stored: a zip member is taken out of its archive (inflated), but a
+    /// gzip, xz or zstd layer is left for [`decompress`].
+    pub fn open(&self) -> std::io::Result<Box<dyn Read + Send>> {
+        match &self.source {
+            Source::Stdin => Ok(Box::new(std::io::stdin())),
+            Source::File(p) => Ok(Box::new(File::open(p)?)),
+            Source::ZipMember { archive, name } => open_member(archive, name),
+        }
+    }
+}
+
+fn open_member(archive: &Path, name: &str) -> std::io::Result<Box<dyn Read + Send>> {
+    let bad = |why: String| std::io::Error::new(std::io::ErrorKind::InvalidData, why);
+    let mut zip = zip::ZipArchive::new(File::open(archive)?)
+        .map_err(|e| bad(format!("not a readable zip archive ({e})")))?;
+    let (start, size, method, encrypted) = {
+        let index = zip
+            .index_for_name(name)
+            .ok_or_else(|| bad(format!("no member {name}")))?;
+        let m = zip
+            .by_index_raw(index)
+            .map_err(|e| bad(format!("member {name} cannot be read ({e})")))?;
+        (
+            m.data_start()
+                .ok_or_else(|| bad(format!("member {name} has no data offset")))?,
+            m.compressed_size(),
+            m.compression(),
+            m.encrypted(),
+        )
+    };
+    if encrypted {
+        return Err(bad(format!(
+            "{name} is encrypted in the archive; extract it with its password first"
+        )));
+    }
+    let mut file = File::open(archive)?;
+    file.seek(SeekFrom::Start(start))?;
+    let raw = file.take(size);
+    match method {
+        zip::CompressionMethod::Stored => Ok(Box::new(raw)),
+        zip::CompressionMethod::Deflated => Ok(Box::new(flate2::read::DeflateDecoder::new(raw))),
+        other => Err(bad(format!(
+            "{name} is compressed with {other} in the archive, which siptriage does not read; \
+             extract it first"
+        ))),
+    }
+}
+
+/// A compression layer, recognized by its first bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Compression {
+    /// gzip (`1f 8b`).
+    Gzip,
+    /// xz (`fd 37 7a 58 5a 00`).
+    Xz,
+    /// zstd (`28 b5 2f fd`).
+    Zstd,
+}
+
+impl Compression {
+    /// The compression whose magic number `head` starts with.
+    pub fn of(head: &[u8]) -> Option<Compression> {
+        if head.starts_with(&[0x1f, 0x8b]) {
+            Some(Compression::Gzip)
+        } else if head.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) {
+            Some(Compression::Xz)
+        } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+            Some(Compression::Zstd)
+        } else {
+            None
+        }
+    }
+
+    /// As the capture format names it (`pcap+gzip`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Compression::Gzip => "gzip",
+            Compression::Xz => "xz",
+            Compression::Zstd => "zstd",
+        }
+    }
+}
+
+/// `input` with its compression layer (if any) removed, and which one that was.
+pub fn decompress<'r>(
+    input: Box<dyn Read + Send + 'r>,
+) -> std::io::Result<(Box<dyn Read + Send + 'r>, Option<Compression>)> {
+    let mut buf = BufReader::with_capacity(64 * 1024, input);
+    let kind = Compression::of(buf.fill_buf()?);
+    Ok(match kind {
+        None => (Box::new(buf), None),
+        Some(Compression::Gzip) => (Box::new(flate2::read::MultiGzDecoder::new(buf)), kind),
+        Some(Compression::Xz) => (Box::new(lzma_rust2::XzReader::new(buf, true)), kind),
+        Some(Compression::Zstd) => {
+            let d = ruzstd::decoding::StreamingDecoder::new(buf).map_err(|e| {
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!("damaged zstd header ({e})"),
+                )
+            })?;
+            (Box::new(d), kind)
+        }
+    })
+}
+
+/// What a file holds, told by its first bytes (after any compression layer).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Content {
+    /// A pcap or pcapng capture.
+    Capture,
+    /// An NSS key log (SSLKEYLOGFILE).
+    KeyLog,
+    /// A zip archive.
+    Zip,
+    /// Nothing empty.
+    Empty,
+    /// Something else.
+    Other,
+}
+
+/// Labels an NSS key log line starts with.
+pub const KEYLOG_LABELS: &[&str] = &[
+    "CLIENT_RANDOM",
+    "CLIENT_EARLY_TRAFFIC_SECRET",
+    "CLIENT_HANDSHAKE_TRAFFIC_SECRET",
+    "SERVER_HANDSHAKE_TRAFFIC_SECRET",
+    "CLIENT_TRAFFIC_SECRET_0",
+    "SERVER_TRAFFIC_SECRET_0",
+    "EARLY_EXPORTER_SECRET",
+    "EXPORTER_SECRET",
+    "RSA",
+];
+
+/// What `head` (the first bytes of a decompressed file) holds.
+pub fn content_of(head: &[u8]) -> Content {
+    const PCAP: [[u8; 4]; 5] = [
+        [0xd4, 0xc3, 0xb2, 0xa1],
+        [0xa1, 0xb2, 0xc3, 0xd4],
+        [0x4d, 0x3c, 0xb2, 0xa1],
+        [0xa1, 0xb2, 0x3c, 0x4d],
+        [0x0a, 0x0d, 0x0d, 0x0a],
+    ];
+    if head.is_empty() {
+        return Content::Empty;
+    }
+    if PCAP.iter().any(|m| head.starts_with(m)) {
+        return Content::Capture;
+    }
+    if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
+        return Content::Zip;
+    }
+    if looks_like_keylog(head) {
+        return Content::KeyLog;
+    }
+    Content::Other
+}
+
+/// The first line that is not blank or a comment starts with a key log label.
+pub fn looks_like_keylog(head: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(head);
+    let text = text.trim_start_matches('\u{feff}');
+    text.lines()
+        .map(|l| l.trim_matches(|c: char| c.is_whitespace() || c == '\0'))
+        .find(|l| !l.is_empty() && !l.starts_with('#'))
+        .and_then(|l| l.split_whitespace().next())
+        .is_some_and(|w| KEYLOG_LABELS.contains(&w))
+}
+
+/// Reads the first bytes of `input` after decompression, for [`content_of`].
+fn sniff(input: &Input) -> std::io::Result<(Content, Option<Compression>)> {
+    let (inner, comp) = decompress(input.open()?)?;
+    let mut head = Vec::with_capacity(SNIFF);
+    // A damaged compressed stream is still something to report when it is read, not here.
+    let _ = inner.take(SNIFF as u64).read_to_end(&mut head);
+    Ok((content_of(&head), comp))
+}
+
+/// What the user named, sorted out.
+#[derive(Debug, Default)]
+pub struct Expanded {
+    /// Captures to read, in order: as named, folders in name order.
+    pub captures: Vec<Input>,
+    /// Key logs found in the folders given (by content), for `--keylog auto` and hints.
+    pub keylogs: Vec<PathBuf>,
+    /// What was passed over, and hints (one line each).
+    pub notices: Vec<String>,
+    /// Inputs that cannot be read as captures: `(label, why)`.
+    pub unusable: Vec<(String, String)>,
+}
+
+/// Sorts out what the user named: files as given, folders searched recursively (at most
+/// [`MAX_DEPTH`] levels, each folder once however links point), zip archives opened, everything
+/// recognized by content.
+pub fn expand(words: &[String]) -> Expanded {
+    let mut out = Expanded::default();
+    let mut skipped = Vec::new();
+    for word in words {
+        let input = Input::path(word);
+        let path = Path::new(word);
+        if input.source != Source::Stdin && path.is_dir() {
+            let before = out.captures.len();
+            let mut seen = HashSet::new();
+            walk(path, 0, &mut seen, &mut out, &mut skipped);
+            if out.captures.len() == before {
+                out.unusable.push((
+                    word.clone(),
+                    "the folder holds no pcap or pcapng capture (searched recursively, \
+                     compressed files and zip archives included)"
+                        .into(),
+                ));
+            }
+            continue;
+        }
+        if input.source == Source::Stdin {
+            out.captures.push(input);
+            continue;
+        }
+        match sniff(&input) {
+            Ok((Content::KeyLog, _)) => out.unusable.push((
+                word.clone(),
+                format!("this is a TLS key log, not a capture: pass it with --keylog {word}"),
+            )),
+            Ok((Content::Zip, None)) => {
+                let before = out.captures.len();
+                zip_members(path, &mut out, &mut skipped);
+                if out.captures.len() == before {
+                    out.unusable.push((
+                        word.clone(),
+                        "the zip archive holds no pcap or pcapng capture".into(),
+                    ));
+                }
+            }
+            // Anything else is read as a capture, and the reader says what it found instead.
+            _ => out.captures.push(input),
+        }
+    }
+    if !skipped.is_empty() {
+        let shown: Vec<&str> = skipped.iter().take(3).map(String::as_str).collect();
+        let more = skipped.len().saturating_sub(shown.len());
+        out.notices.push(format!(
+            "skipped {} file(s) that hold no capture: {}{}",
+            skipped.len(),
+            shown.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        ));
+    }
+    out
+}
+
+fn walk(
+    dir: &Path,
+    depth: usize,
+    seen: &mut HashSet<PathBuf>,
+    out: &mut Expanded,
+    skipped: &mut Vec<String>,
+) {
+    let Ok(canonical) = dir.canonicalize() else {
+        return;
+    };
+    if !seen.insert(canonical) {
+        return; // a link back to a folder already searched
+    }
+    if depth >= MAX_DEPTH {
+        out.notices.push(format!(
+            "{}: not searched, deeper than {MAX_DEPTH} folder levels",
+            dir.display()
+        ));
+        return;
+    }
+    let mut entries: Vec<PathBuf> = match std::fs::read_dir(dir) {
+        Ok(rd) => rd.flatten().map(|e| e.path()).collect(),
+        Err(e) => {
+            out.notices
+                .push(format!("{}: folder not searched: {e}", dir.display()));
+            return;
+        }
+    };
+    entries.sort();
+    for p in entries {
+        let label = p.to_string_lossy().to_string();
+        if p.is_dir() {
+            walk(&p, depth + 1, seen, out, skipped);
+            continue;
+        }
+        if !p.is_file() {
+            continue;
+        }
+        let input = Input {
+            label: label.clone(),
+            source: Source::File(p.clone()),
+        };
+        match sniff(&input) {
+            Ok((Content::Capture, _)) => out.captures.push(input),
+            Ok((Content::KeyLog, _)) => out.keylogs.push(p),
+            Ok((Content::Zip, None)) => zip_members(&p, out, skipped),
+            Ok(_) => skipped.push(label),
+            Err(e) => out.notices.push(format!("{label}: not read: {e}")),
+        }
+    }
+}
+
+fn zip_members(archive: &Path, out: &mut Expanded, skipped: &mut Vec<String>) {
+    let label = archive.to_string_lossy().to_string();
+    let names: Vec<String> = match File::open(archive)
+        .map_err(|e| e.to_string())
+        .and_then(|f| zip::ZipArchive::new(f).map_err(|e| e.to_string()))
+    {
+        Ok(zip) => zip.file_names().map(str::to_string).collect(),
+        Err(e) => {
+            out.unusable
+                .push((label, format!("not a readable zip archive ({e})")));
+            return;
+        }
+    };
+    let mut names: Vec<String> = names.into_iter().filter(|n| !n.ends_with('/')).collect();
+    names.sort();
+    if names.len() > MAX_ZIP_MEMBERS {
+        out.notices.push(format!(
+            "{label}: only the first {MAX_ZIP_MEMBERS} of {} members were looked at",
+            names.len()
+        ));
+        names.truncate(MAX_ZIP_MEMBERS);
+    }
+    for name in names {
+        let input = Input {
+            label: format!("{label}/{name}"),
+            source: Source::ZipMember {
+                archive: archive.to_path_buf(),
+                name,
+            },
+        };
+        match sniff(&input) {
+            Ok((Content::Capture, _)) => out.captures.push(input),
+            Ok((Content::Zip, _)) => out.notices.push(format!(
+                "{}: a zip inside a zip is not opened; extract it first",
+                input.label
+            )),
+            Ok(_) => skipped.push(input.label),
+            Err(e) => out.notices.push(format!("{}: not read: {e}", input.label)),
+        }
+    }
+}
+
+/// The key log named like a capture file, if one sits beside it: `x.keys`, `x.keys.txt`,
+/// `x.keylog` or `x.txt` for `x.pcap` (compression suffixes ignored), checked by content.
+pub fn keylog_beside(capture: &Input) -> Option<PathBuf> {
+    let Source::File(path) = &capture.source else {
+        return None;
+    };
+    let name = path.file_name()?.to_str()?;
+    let mut stem = name;
+    for suffix in [".gz", ".xz", ".zst", ".pcapng", ".pcap", ".cap"] {
+        if stem.len() > suffix.len() && stem.to_ascii_lowercase().ends_with(suffix) {
+            stem = &stem[..stem.len() - suffix.len()];
+        }
+    }
+    ["keys", "keys.txt", "keylog", "txt"]
+        .iter()
+        .map(|ext| path.with_file_name(format!("{stem}.{ext}")))
+        .find(|p| {
+            p.is_file()
+                && sniff(&Input {
+                    label: String::new(),
+                    source: Source::File(p.clone()),
+                })
+                .is_ok_and(|(c, _)| c == Content::KeyLog)
+        })
+}
+
+/// Key log files a `--keylog` word names: the file itself, or every key log (by content) in a
+/// folder, searched recursively. Each comes with its text, decompressed.
+pub fn keylog_files(word: &str) -> Result<Vec<(String, String)>, String> {
+    let path = Path::new(word);
+    if path.is_dir() {
+        let mut found = Expanded::default();
+        walk(path, 0, &mut HashSet::new(), &mut found, &mut Vec::new());
+        if found.keylogs.is_empty() {
+            return Err(format!(
+                "{word}: the folder holds no TLS key log (files whose lines start with \
+                 CLIENT_RANDOM or a TLS 1.3 secret label)"
+            ));
+        }
+        return found
+            .keylogs
+            .iter()
+            .map(|p| {
+                let label = p.to_string_lossy().to_string();
+                read_bytes(p).map(|b| (label, String::from_utf8_lossy(&b).to_string()))
+            })
+            .collect();
+    }
+    let bytes = read_bytes(path)?;
+    let head = &bytes[..bytes.len().min(SNIFF)];
+    if !looks_like_keylog(head) {
+        let what = match content_of(head) {
+            Content::Capture => "a capture; give it as an input, not with --keylog".to_string(),
+            Content::Empty => "empty".to_string(),
+            _ => "not a TLS key log: no line starts with CLIENT_RANDOM or a TLS 1.3 secret label \
+                  (the NSS key log format SSLKEYLOGFILE writes)"
+                .to_string(),
+        };
+        return Err(format!("{word}: {what}"));
+    }
+    Ok(vec![(
+        word.to_string(),
+        String::from_utf8_lossy(&bytes).to_string(),
+    )])
+}
+
+/// Key logs are small: a larger file is not one.
+const MAX_KEYLOG: u64 = 256 << 20;
+
+fn read_bytes(path: &Path) -> Result<Vec<u8>, String> {
+    let shown = path.display();
+    let file = File::open(path).map_err(|e| format!("{shown}: cannot read the key log: {e}"))?;
+    let (inner, _) =
+        decompress(Box::new(file)).map_err(|e| format!("{shown}: cannot read the key log: {e}"))?;
+    let mut bytes = Vec::new();
+    inner
+        .take(MAX_KEYLOG + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("{shown}: cannot read the key log: {e}"))?;
+    if bytes.len() as u64 > MAX_KEYLOG {
+        return Err(format!(
+            "{shown}: over {} MiB, too large to be a TLS key log",
+            MAX_KEYLOG >> 20
+        ));
+    }
+    Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_is_told_by_magic_and_first_key_log_line() {
+        assert_eq!(
+            content_of(&[0xd4, 0xc3, 0xb2, 0xa1, 2, 0]),
+            Content::Capture
+        );
+        assert_eq!(content_of(&[0x0a, 0x0d, 0x0d, 0x0a]), Content::Capture);
+        assert_eq!(content_of(b"PK\x03\x04rest"), Content::Zip);
+        assert_eq!(
+            content_of("\u{feff}# SSL/TLS secrets log file\r\nCLIENT_RANDOM aa bb\r\n".as_bytes()),
+            Content::KeyLog
+        );
+        assert_eq!(content_of(b"CLIENT_RANDOMX aa bb"), Content::Other);
+        assert_eq!(content_of(b"hello"), Content::Other);
+        assert_eq!(content_of(b""), Content::Empty);
+        assert_eq!(
+            Compression::of(&[0x28, 0xb5, 0x2f, 0xfd, 0]),
+            Some(Compression::Zstd)
+        );
+        assert_eq!(
+            Compression::of(&[0xfd, b'7', b'z', b'X', b'Z', 0]),
+            Some(Compression::Xz)
+        );
+    }
+
+    #[test]
+    fn standard_input_has_a_name() {
+        assert_eq!(Input::path("-").label, "standard input");
+        assert_eq!(Input::path("-").source, Source::Stdin);
+    }
+}

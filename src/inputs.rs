@@ -169,7 +169,11 @@ pub fn decompress<'r>(
     Ok(match kind {
         None => (Box::new(buf), None),
         Some(Compression::Gzip) => (Box::new(flate2::read::MultiGzDecoder::new(buf)), kind),
-        Some(Compression::Xz) => (Box::new(lzma_rust2::XzReader::new(buf, true)), kind),
+        // xz -9 needs 64 MiB of dictionary: a stream asking for more than 256 MiB is refused.
+        Some(Compression::Xz) => (
+            Box::new(lzma_rust2::XzReader::new_mem_limit(buf, true, 256 * 1024)),
+            kind,
+        ),
         Some(Compression::Zstd) => {
             let d = ruzstd::decoding::StreamingDecoder::new(buf).map_err(|e| {
                 std::io::Error::new(

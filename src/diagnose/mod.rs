@@ -813,3 +813,24 @@ pub mod util {
         c.tls.as_ref()?.chain_of(who)?.trust.clone()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::util::register_of;
+    use super::*;
+
+    #[test]
+    fn an_address_is_never_capitalized_nor_given_a_possessive() {
+        assert_eq!(register_of("CSFrado"), "CSFrado's REGISTER");
+        assert_eq!(
+            register_of("sip:1154@cucm"),
+            "the REGISTER of sip:1154@cucm"
+        );
+        assert_eq!(
+            capitalize(&format!("{} was answered", register_of("sip:1154@cucm"))),
+            "The REGISTER of sip:1154@cucm was answered"
+        );
+        assert_eq!(capitalize("sip:1154@cucm sent"), "sip:1154@cucm sent");
+        assert_eq!(capitalize("expressway-c relayed"), "Expressway-c relayed");
+    }
+}

@@ -463,6 +463,47 @@ mod tests {
         }
     }
 
+    fn b64(json: &str) -> String {
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)
+    }
+
+    #[test]
+    fn jwt_summary_shows_header_and_readable_times_never_the_rest() {
+        // A refresh token: exp and iat in clear.
+        let refresh = format!(
+            "{}.{}.c2ln",
+            b64(r#"{"alg":"RS256","kid":"abc","typ":"JWT"}"#),
+            b64(r#"{"iat":1772442000,"exp":1777626000,"sub":"rado"}"#)
+        );
+        assert_eq!(
+            jwt_header(&refresh).as_deref(),
+            Some(
+                "alg=RS256 kid=abc typ=JWT; issued 2026-03-02T09:00:00.000000Z; expires 2026-05-01T09:00:00.000000Z"
+            )
+        );
+        // An access token: the expiry is inside the encrypted private claim.
+        let access = format!(
+            "{}.{}.c2ln",
+            b64(r#"{"alg":"RS256","kid":"k1"}"#),
+            b64(r#"{"private":"eyJ..."}"#)
+        );
+        assert_eq!(
+            jwt_header(&access).as_deref(),
+            Some("alg=RS256 kid=k1; expiry encrypted in the private claim")
+        );
+        assert_eq!(jwt_header("not-a-jwt"), None);
+        let (_, shown) = auth(
+            "Proxy-Authorization",
+            &format!("Bearer token=\"{refresh}\""),
+        );
+        assert!(shown.starts_with("Bearer token=<redacted "), "{shown}");
+        assert!(
+            !shown.contains("rado") && !shown.contains("c2ln"),
+            "{shown}"
+        );
+    }
+
     #[test]
     fn cisco_register_fields_and_redaction() {
         let m = b"REGISTER sip:cucm.example.com SIP/2.0\r\n\

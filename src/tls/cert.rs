@@ -87,7 +87,10 @@ pub fn cert_info(der: &[u8]) -> Option<CertInfo> {
                 },
                 GeneralName::URI(u) => format!("URI:{u}"),
                 GeneralName::RFC822Name(e) => format!("email:{e}"),
-                other => format!("{other:?}"),
+                GeneralName::DirectoryName(n) => format!("DirName:{n}"),
+                GeneralName::OtherName(oid, _) => format!("othername:{oid}"),
+                GeneralName::RegisteredID(oid) => format!("RID:{oid}"),
+                _ => "other name".into(),
             });
         }
     }

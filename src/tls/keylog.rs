@@ -43,7 +43,8 @@ impl KeyLog {
         self.sources += 1;
         for (n, line) in text.lines().enumerate() {
             // NULs are padding (a pcapng block, or a log a crashed writer left), not content.
-            let line = line.trim_matches(|c: char| c.is_whitespace() || c == '\0');
+            let line =
+                line.trim_matches(|c: char| c.is_whitespace() || c == '\0' || c == '\u{feff}');
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }

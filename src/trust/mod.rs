@@ -111,6 +111,12 @@ fn pem_sections(text: &str) -> Result<Vec<(String, Vec<u8>, usize)>, String> {
             .strip_prefix("-----BEGIN ")
             .and_then(|l| l.strip_suffix("-----"))
         else {
+            if line.trim_start().starts_with("-----BEGIN") {
+                return Err(format!(
+                    "line {}: a damaged \"-----BEGIN\" line (the file is cut short?)",
+                    n + 1
+                ));
+            }
             continue;
         };
         let end = format!("-----END {label}-----");

@@ -679,12 +679,17 @@ fn main() -> ExitCode {
                 .map(|n| n.trim().to_string())
                 .filter(|n| !n.is_empty())
                 .collect();
-            let mut inputs = inputs::expand(&captures);
-            let mut notices = Vec::new();
-            if let Err(e) = load_keylogs(&keylogs, &inputs, &mut cfg, &mut notices) {
+            let inputs = inputs::expand(&captures);
+            // Hints about the command line itself go to stderr, not into the report.
+            let mut hints = Vec::new();
+            if let Err(e) = load_keylogs(&keylogs, &inputs, &mut cfg, &mut hints) {
                 return fail(&e);
             }
-            inputs.notices.extend(notices);
+            if !quiet {
+                for h in &hints {
+                    eprintln!("siptriage: {h}");
+                }
+            }
             if let Some(path) = trust {
                 match siptriage::trust::TrustStore::load(&path) {
                     Ok(store) => cfg.trust = Some(Arc::new(store)),

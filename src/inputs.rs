@@ -318,17 +318,10 @@ pub fn expand(words: &[String]) -> Expanded {
         }
     }
     if !skipped.is_empty() {
-        let shown: Vec<&str> = skipped.iter().take(3).map(String::as_str).collect();
-        let more = skipped.len().saturating_sub(shown.len());
         out.notices.push(format!(
-            "skipped {} file(s) that hold no capture: {}{}",
+            "skipped {} file(s) that hold no capture: {}",
             skipped.len(),
-            shown.join(", "),
-            if more > 0 {
-                format!(" and {more} more")
-            } else {
-                String::new()
-            }
+            crate::words::some_of(&skipped, 3)
         ));
     }
     out

@@ -21,4 +21,5 @@ pub mod sip;
 pub mod time;
 pub mod tls;
 pub mod trust;
+pub mod words;
 pub mod workload;

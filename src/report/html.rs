@@ -309,19 +309,16 @@ impl Reporter for Html {
             svg(l, out)?;
             writeln!(out, "</div>")?;
         }
-        let groups = super::note_groups(r);
-        for (observed, heading) in [
-            (true, "Also observed (not findings)"),
-            (false, "What the capture could not show"),
-        ] {
-            let mut these = groups.iter().filter(|g| g.observed == observed).peekable();
-            if these.peek().is_some() {
-                writeln!(out, "<h2>{heading}</h2><ul>")?;
-                for g in these {
-                    writeln!(out, "<li>{}</li>", esc(&g.text))?;
-                }
-                writeln!(out, "</ul>")?;
+        for (heading, notes) in super::note_sections(r) {
+            let heading = heading.replace(
+                "What could not be seen or decoded, and limits",
+                "What the capture could not show",
+            );
+            writeln!(out, "<h2>{heading}</h2><ul>")?;
+            for n in notes {
+                writeln!(out, "<li>{}</li>", esc(&n))?;
             }
+            writeln!(out, "</ul>")?;
         }
         // Marks the page as fully rendered (a browser test reads this from the DOM).
         writeln!(

@@ -151,19 +151,17 @@ impl Reporter for Markdown {
             writeln!(out)?;
             writeln!(out, "Source: {}", md(f.source))?;
         }
-        let groups = super::note_groups(r);
-        for (observed, heading) in [
-            (true, "## Also observed (not findings)"),
-            (false, "## What the capture could not show"),
-        ] {
-            let mut these = groups.iter().filter(|g| g.observed == observed).peekable();
-            if these.peek().is_some() {
-                writeln!(out)?;
-                writeln!(out, "{heading}")?;
-                writeln!(out)?;
-                for g in these {
-                    writeln!(out, "- {}", md(&g.text))?;
-                }
+        for (heading, notes) in super::note_sections(r) {
+            // The Markdown heading keeps the wording tickets already carry.
+            let heading = heading.replace(
+                "What could not be seen or decoded, and limits",
+                "What the capture could not show",
+            );
+            writeln!(out)?;
+            writeln!(out, "## {heading}")?;
+            writeln!(out)?;
+            for n in notes {
+                writeln!(out, "- {}", md(&n))?;
             }
         }
         Ok(())

@@ -85,6 +85,27 @@ fn is_observation(body: &str) -> bool {
     .any(|p| body.contains(p))
 }
 
+/// The notes of `r` in the sections every report shows, each with its heading: what was also
+/// observed, then what could not be seen or decoded (and limits). Empty sections are left out.
+pub fn note_sections(r: &Report) -> Vec<(&'static str, Vec<String>)> {
+    let groups = note_groups(r);
+    [
+        (true, "Also observed (not findings)"),
+        (false, "What could not be seen or decoded, and limits"),
+    ]
+    .into_iter()
+    .map(|(observed, heading)| {
+        let these: Vec<String> = groups
+            .iter()
+            .filter(|g| g.observed == observed)
+            .map(|g| g.text.clone())
+            .collect();
+        (heading, these)
+    })
+    .filter(|(_, these)| !these.is_empty())
+    .collect()
+}
+
 /// The notes of `r`, each distinct text once: a note repeated per capture or per tcp.stream is
 /// merged into one line that names where it was seen (the JSON keeps every note as it is).
 pub fn note_groups(r: &Report) -> Vec<NoteGroup> {
@@ -129,19 +150,7 @@ pub fn note_groups(r: &Report) -> Vec<NoteGroup> {
             }),
         }
     }
-    let list = |what: &str, items: &[String]| {
-        let shown: Vec<&str> = items.iter().take(4).map(String::as_str).collect();
-        let more = items.len() - shown.len();
-        format!(
-            "{what} {}{}",
-            shown.join(", "),
-            if more > 0 {
-                format!(" and {more} more")
-            } else {
-                String::new()
-            }
-        )
-    };
+    let list = |what: &str, items: &[String]| format!("{what} {}", crate::words::some_of(items, 4));
     groups
         .into_iter()
         .map(|g| {

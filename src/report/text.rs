@@ -202,18 +202,11 @@ impl Reporter for Text {
                 super::ladder::text(&l, out)?;
             }
         }
-        let groups = super::note_groups(r);
-        for (observed, heading) in [
-            (true, "Also observed (not findings):"),
-            (false, "What could not be seen or decoded, and limits:"),
-        ] {
-            let mut these = groups.iter().filter(|g| g.observed == observed).peekable();
-            if these.peek().is_some() {
-                writeln!(out)?;
-                writeln!(out, "{heading}")?;
-                for g in these {
-                    wrap(out, "  - ", &g.text, 100)?;
-                }
+        for (heading, notes) in super::note_sections(r) {
+            writeln!(out)?;
+            writeln!(out, "{heading}:")?;
+            for n in notes {
+                wrap(out, "  - ", &n, 100)?;
             }
         }
         Ok(())

@@ -166,6 +166,9 @@ pub trait Observer {
         _notes: &[String],
     ) {
     }
+    /// The device names and SIP Warning texts a capture showed, told just before
+    /// [`Observer::capture_finished`] (a redacting stream learns them here).
+    fn names_seen(&mut self, _devices: &[&str], _warnings: &[&str]) {}
     /// An input could not be read at all.
     fn unreadable(&mut self, _path: &str, _why: &str) {}
     /// Whether it needs each connection as it ends (then several captures are read one after
@@ -332,6 +335,7 @@ fn merge(
     };
     let idx = report.captures.len();
     let first = report.findings.len();
+    let (first_registration, first_sip) = (report.registrations.len(), report.sip.len());
     report
         .findings
         .extend(piece.findings.into_iter().map(|mut f| {
@@ -372,6 +376,20 @@ fn merge(
             format!("{prefix}{n}")
         }
     }));
+    let devices: Vec<&str> = report.registrations[first_registration..]
+        .iter()
+        .map(|r| r.device.as_str())
+        .chain(
+            report.sip[first_sip..]
+                .iter()
+                .filter_map(|m| m.device.as_deref()),
+        )
+        .collect();
+    let warnings: Vec<&str> = report.sip[first_sip..]
+        .iter()
+        .filter_map(|m| m.warning.as_deref())
+        .collect();
+    obs.names_seen(&devices, &warnings);
     obs.capture_finished(idx, &piece.info, &report.findings[first..], &piece.notes);
     report.captures.push(piece.info);
 }

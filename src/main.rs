@@ -343,7 +343,7 @@ fn run_analyze(inputs: Expanded, mut cfg: Config, s: Settings) -> ExitCode {
     struct Nothing;
     impl Observer for Nothing {}
     let (outcome, stream_error) = if s.format == Format::Jsonl {
-        let mut lines = JsonLines::new(&mut *out.writer);
+        let mut lines = JsonLines::new(&mut *out.writer).redacting(s.redaction);
         let outcome = analyze_expanded(&inputs, &cfg, &mut lines);
         let mut report = outcome.report.clone();
         redact::apply(&mut report, s.redaction);

@@ -845,3 +845,33 @@ fn ladder_labels_are_whole_and_only_actions_are_checkboxes() {
         "nothing to do is not a checkbox: {ok}"
     );
 }
+
+// ---- 1. README for users first --------------------------------------------------------------
+
+#[test]
+fn readme_is_for_users_first_with_install_steps() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).expect("README");
+    assert!(readme.starts_with(
+        "# siptriage\n\n```sh\ncargo run --release -- analyze fixtures/mra-unknown-ca-from-ucm.pcap\ncargo test --locked\n```"
+    ));
+    let install = readme.find("## Install").expect("an install section");
+    assert!(readme[install..].contains("cargo install --locked --path ."));
+    // The user part (everything before the links for contributors) stays short.
+    let user_part = readme.find("## More").expect("links to docs/");
+    assert!(user_part < 13_000, "the user part is {user_part} bytes");
+    for doc in [
+        "docs/guide.md",
+        "docs/json.md",
+        "docs/development.md",
+        "docs/fixtures.md",
+        "docs/performance.md",
+        "docs/fuzzing.md",
+    ] {
+        assert!(readme.contains(&format!("]({doc})")), "no link to {doc}");
+        assert!(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join(doc).is_file(),
+            "{doc} missing"
+        );
+    }
+}

@@ -5,6 +5,8 @@
 
 use std::io::Write;
 
+use super::redact::{Redaction, Redactor};
+
 use serde::Serialize;
 
 use crate::analyze::{ConnectionEntry, Observer, Report, Tool, SCHEMA_VERSION};
@@ -70,9 +72,10 @@ pub struct Summary {
     pub exit_code: u8,
 }
 
-/// Writes events to `out` as they happen.
+/// Writes events to `out` as they happen, redacted as they are written.
 pub struct JsonLines<'w> {
     out: &'w mut dyn Write,
+    redactor: Redactor,
     /// The first write error, if any (the analysis goes on; the caller reports it).
     pub error: Option<std::io::Error>,
 }
@@ -80,7 +83,17 @@ pub struct JsonLines<'w> {
 impl<'w> JsonLines<'w> {
     /// A stream into `out`.
     pub fn new(out: &'w mut dyn Write) -> Self {
-        JsonLines { out, error: None }
+        JsonLines {
+            out,
+            redactor: Redactor::default(),
+            error: None,
+        }
+    }
+
+    /// The same stream, with `what` redacted in every event.
+    pub fn redacting(mut self, what: Redaction) -> Self {
+        self.redactor = Redactor::new(what);
+        self
     }
 
     fn emit(&mut self, e: &Event<'_>) {
@@ -121,7 +134,22 @@ impl Observer for JsonLines<'_> {
     }
 
     fn connection(&mut self, entry: &ConnectionEntry) {
-        self.emit(&Event::Connection(entry));
+        if self.redactor.is_empty() {
+            self.emit(&Event::Connection(entry));
+        } else {
+            let mut entry = entry.clone();
+            self.redactor.connection(&mut entry.connection);
+            self.emit(&Event::Connection(&entry));
+        }
+    }
+
+    fn names_seen(&mut self, devices: &[&str], warnings: &[&str]) {
+        for d in devices {
+            self.redactor.learn_device(d);
+        }
+        for w in warnings {
+            self.redactor.learn_warning(w);
+        }
     }
 
     fn capture_finished(
@@ -131,13 +159,24 @@ impl Observer for JsonLines<'_> {
         findings: &[Finding],
         notes: &[String],
     ) {
+        for n in notes {
+            self.redactor.learn_text(n);
+        }
         for f in findings {
-            self.emit(&Event::Finding(f));
+            if self.redactor.is_empty() {
+                self.emit(&Event::Finding(f));
+            } else {
+                let mut f = f.clone();
+                self.redactor.finding(&mut f);
+                self.emit(&Event::Finding(&f));
+            }
         }
         for n in notes {
+            let mut text = n.clone();
+            self.redactor.text(&mut text);
             self.emit(&Event::Note {
                 capture: index,
-                text: n,
+                text: &text,
             });
         }
         self.emit(&Event::CaptureDone {

@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::analyze::Report;
+use crate::diagnose::Finding;
+use crate::session::Connection;
 
 /// What to redact.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -77,7 +79,15 @@ impl Map {
         }
         let n = self.counts.entry(kind).or_insert(0);
         *n += 1;
-        self.names.insert(v.to_string(), format!("{kind}-{n}"));
+        let pseudonym = format!("{kind}-{n}");
+        if kind == "device" {
+            // Its configuration file names it too, glued to the extension.
+            for ext in [".cnf.xml", ".cnf.xml.enc.sgn"] {
+                self.names
+                    .insert(format!("{v}{ext}"), format!("{pseudonym}{ext}"));
+            }
+        }
+        self.names.insert(v.to_string(), pseudonym);
     }
 
     fn finish(&mut self) {
@@ -142,133 +152,262 @@ fn cn_and_dns(subject: &str) -> Vec<String> {
         .collect()
 }
 
+/// Device names that only a file name shows: `CSFrado.cnf.xml`, `SEP00505600AB77.cnf.xml.enc.sgn`.
+fn config_file_devices(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(p) = rest.find(".cnf.xml") {
+        let start = rest[..p]
+            .rfind(|c: char| !(word(c) || c == '.'))
+            .map_or(0, |i| i + 1);
+        let name = &rest[start..p];
+        if !name.is_empty() {
+            out.push(name.to_string());
+        }
+        rest = &rest[p + ".cnf.xml".len()..];
+    }
+    out
+}
+
+/// Redacts item by item, learning the values to replace as it goes, so that a stream (JSON
+/// Lines) is redacted as it is written, with the same pseudonym for the same value throughout.
+/// [`apply`] uses it on a whole report.
+#[derive(Default)]
+pub struct Redactor {
+    what: Redaction,
+    m: Map,
+    stale: bool,
+}
+
+impl Redactor {
+    /// A redactor for `what`.
+    pub fn new(what: Redaction) -> Self {
+        Redactor {
+            what,
+            ..Default::default()
+        }
+    }
+
+    /// Nothing is redacted.
+    pub fn is_empty(&self) -> bool {
+        self.what.is_empty()
+    }
+
+    /// A user or device name to replace wherever it appears.
+    pub fn learn_device(&mut self, name: &str) {
+        if self.what.users {
+            self.m.name("device", name);
+            self.stale = true;
+        }
+    }
+
+    /// A host name to replace wherever it appears.
+    pub fn learn_host(&mut self, name: &str) {
+        if self.what.hosts {
+            self.m.name("host", name);
+            self.stale = true;
+        }
+    }
+
+    /// Names inside a text that only the text shows (a device's configuration file name).
+    pub fn learn_text(&mut self, text: &str) {
+        for d in config_file_devices(text) {
+            self.learn_device(&d);
+        }
+    }
+
+    /// The host names a connection shows: SNI, certificate CN and DNS names.
+    pub fn learn_connection(&mut self, c: &Connection) {
+        let Some(t) = &c.tls else { return };
+        if let Some(sni) = t.client_hello.as_ref().and_then(|h| h.sni.as_ref()) {
+            self.learn_host(sni);
+        }
+        for ch in &t.chains {
+            for c in &ch.certificates {
+                for n in cn_and_dns(&c.subject).into_iter().chain(
+                    c.san
+                        .iter()
+                        .filter_map(|s| s.strip_prefix("DNS:"))
+                        .map(str::to_string),
+                ) {
+                    self.learn_host(&n);
+                }
+            }
+        }
+    }
+
+    /// The Warning agent of a SIP Warning text (`399 agent "text"`).
+    pub fn learn_warning(&mut self, warning: &str) {
+        if let Some(agent) = warning.split_whitespace().nth(1) {
+            self.learn_host(agent);
+        }
+    }
+
+    fn ip(&mut self, ip: &mut IpAddr) {
+        if self.what.ips {
+            *ip = self.m.ip(*ip);
+            self.stale = true;
+        }
+    }
+
+    /// Replaces every learned value inside a text.
+    pub fn text(&mut self, s: &mut String) {
+        if self.what.is_empty() {
+            return;
+        }
+        if self.stale {
+            self.m.finish();
+            self.stale = false;
+        }
+        *s = self.m.text(s);
+    }
+
+    fn opt(&mut self, s: &mut Option<String>) {
+        if let Some(x) = s {
+            self.text(x);
+        }
+    }
+
+    /// A whole finding: its endpoints and every text in it, learning the names only its texts
+    /// show first (for streams).
+    pub fn finding(&mut self, f: &mut Finding) {
+        self.learn_text(&f.explanation);
+        for e in &f.evidence {
+            self.learn_text(&e.note);
+        }
+        self.ip(&mut f.client.ip);
+        self.ip(&mut f.server.ip);
+        self.finding_texts(f);
+    }
+
+    /// The texts of a finding.
+    pub fn finding_texts(&mut self, f: &mut Finding) {
+        self.text(&mut f.explanation);
+        self.text(&mut f.wireshark_filter);
+        for e in &mut f.evidence {
+            self.text(&mut e.note);
+        }
+        if let Some(s) = &mut f.sip {
+            self.opt(&mut s.warning);
+        }
+        if let Some(tr) = &mut f.trust {
+            self.opt(&mut tr.missing_ca);
+            self.opt(&mut tr.reason);
+        }
+    }
+
+    /// The addresses of a connection (learned in the order they are redacted).
+    pub fn connection_ips(&mut self, c: &mut Connection) {
+        self.ip(&mut c.client.ip);
+        self.ip(&mut c.server.ip);
+    }
+
+    /// The texts of a connection: SNI, certificates, CA names.
+    pub fn connection_texts(&mut self, c: &mut Connection) {
+        let Some(tls) = &mut c.tls else { return };
+        if let Some(h) = &mut tls.client_hello {
+            self.opt(&mut h.sni);
+        }
+        for ch in &mut tls.chains {
+            for c in &mut ch.certificates {
+                let c = std::sync::Arc::make_mut(c);
+                self.text(&mut c.subject);
+                self.text(&mut c.issuer);
+                for s in &mut c.san {
+                    self.text(s);
+                }
+            }
+            if let Some(tr) = &mut ch.trust {
+                self.opt(&mut tr.missing_ca);
+            }
+        }
+        if let Some(req) = &mut tls.certificate_request {
+            for n in &mut req.ca_names {
+                self.text(n);
+            }
+        }
+        self.opt(&mut tls.malformed);
+    }
+
+    /// A whole connection, learning its names first (for streams).
+    pub fn connection(&mut self, c: &mut Connection) {
+        self.learn_connection(c);
+        self.connection_ips(c);
+        self.connection_texts(c);
+    }
+}
+
 /// Applies `what` to `report` in place.
 pub fn apply(report: &mut Report, what: Redaction) {
     if what.is_empty() {
         return;
     }
-    let mut m = Map::default();
+    let mut r = Redactor::new(what);
     // Collect, in report order, so pseudonyms are stable for a given report.
-    if what.users {
-        for r in &report.registrations {
-            m.name("device", &r.device);
-        }
-        for s in &report.sip {
-            if let Some(d) = &s.device {
-                m.name("device", d);
-            }
+    for reg in &report.registrations {
+        r.learn_device(&reg.device);
+    }
+    for s in &report.sip {
+        if let Some(d) = &s.device {
+            r.learn_device(d);
         }
     }
-    if what.hosts {
-        for e in &report.connections {
-            if let Some(t) = &e.connection.tls {
-                if let Some(sni) = t.client_hello.as_ref().and_then(|h| h.sni.as_ref()) {
-                    m.name("host", sni);
-                }
-                for ch in &t.chains {
-                    for c in &ch.certificates {
-                        for n in cn_and_dns(&c.subject).into_iter().chain(
-                            c.san
-                                .iter()
-                                .filter_map(|s| s.strip_prefix("DNS:"))
-                                .map(str::to_string),
-                        ) {
-                            m.name("host", &n);
-                        }
-                    }
-                }
-            }
+    for f in &report.findings {
+        r.learn_text(&f.explanation);
+        for e in &f.evidence {
+            r.learn_text(&e.note);
         }
-        for s in &report.sip {
-            if let Some(w) = &s.warning {
-                if let Some(agent) = w.split_whitespace().nth(1) {
-                    m.name("host", agent);
-                }
-            }
+    }
+    for n in &report.notes {
+        r.learn_text(n);
+    }
+    for e in &report.connections {
+        r.learn_connection(&e.connection);
+    }
+    for s in &report.sip {
+        if let Some(w) = &s.warning {
+            r.learn_warning(w);
         }
     }
     if what.ips {
         for f in &mut report.findings {
-            f.client.ip = m.ip(f.client.ip);
-            f.server.ip = m.ip(f.server.ip);
+            r.ip(&mut f.client.ip);
+            r.ip(&mut f.server.ip);
         }
         for e in &mut report.connections {
-            e.connection.client.ip = m.ip(e.connection.client.ip);
-            e.connection.server.ip = m.ip(e.connection.server.ip);
+            r.connection_ips(&mut e.connection);
         }
         for s in &mut report.sip {
-            s.src.ip = m.ip(s.src.ip);
-            s.dst.ip = m.ip(s.dst.ip);
+            r.ip(&mut s.src.ip);
+            r.ip(&mut s.dst.ip);
         }
     }
     // Text fields were rendered from the original values: map the originals inside them.
-    m.finish();
-    let t = |s: &mut String| *s = m.text(s);
     for f in &mut report.findings {
-        t(&mut f.explanation);
-        t(&mut f.wireshark_filter);
-        for e in &mut f.evidence {
-            t(&mut e.note);
-        }
-        if let Some(s) = &mut f.sip {
-            if let Some(w) = &mut s.warning {
-                t(w);
-            }
-        }
-        if let Some(tr) = &mut f.trust {
-            if let Some(x) = &mut tr.missing_ca {
-                t(x);
-            }
-            if let Some(x) = &mut tr.reason {
-                t(x);
-            }
-        }
+        r.finding_texts(f);
     }
     for e in &mut report.connections {
-        if let Some(tls) = &mut e.connection.tls {
-            if let Some(h) = &mut tls.client_hello {
-                if let Some(sni) = &mut h.sni {
-                    t(sni);
-                }
-            }
-            for ch in &mut tls.chains {
-                for c in &mut ch.certificates {
-                    let c = std::sync::Arc::make_mut(c);
-                    t(&mut c.subject);
-                    t(&mut c.issuer);
-                    for s in &mut c.san {
-                        t(s);
-                    }
-                }
-                if let Some(tr) = &mut ch.trust {
-                    if let Some(x) = &mut tr.missing_ca {
-                        t(x);
-                    }
-                }
-            }
-            if let Some(req) = &mut tls.certificate_request {
-                for n in &mut req.ca_names {
-                    t(n);
-                }
-            }
-            if let Some(x) = &mut tls.malformed {
-                t(x);
-            }
-        }
+        r.connection_texts(&mut e.connection);
     }
-    for r in &mut report.registrations {
-        t(&mut r.device);
+    for reg in &mut report.registrations {
+        r.text(&mut reg.device);
     }
     for s in &mut report.sip {
         for x in [&mut s.device, &mut s.call_id, &mut s.warning]
             .into_iter()
             .flatten()
         {
-            t(x);
+            r.text(x);
+        }
+        for c in &mut s.credentials {
+            r.text(c);
         }
     }
     for n in &mut report.notes {
-        t(n);
+        r.text(n);
+    }
+    for u in &mut report.unreadable {
+        r.text(&mut u.error);
     }
 }
 

@@ -64,7 +64,7 @@ pub struct SipEntry {
     /// Capture time.
     pub time: Ts,
     /// `udp`, `tcp` or `tls` (decrypted).
-    pub transport: &'static str,
+    pub transport: crate::net::Transport,
     /// Wireshark tcp.stream, for TCP and TLS.
     pub tcp_stream: Option<u64>,
     /// Sender.

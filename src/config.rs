@@ -2,6 +2,8 @@
 
 use serde::Serialize;
 
+use crate::net::Role;
+
 /// Default SIP Phone OAuth Port.
 pub const OAUTH_PORT: u16 = 5090;
 /// Default SIP MRA OAuth Port.
@@ -29,12 +31,12 @@ pub enum PortKind {
 
 impl PortKind {
     /// `(client role, server role)` for connections to a port of this kind.
-    pub fn roles(self) -> (&'static str, &'static str) {
+    pub fn roles(self) -> (Role, Role) {
         match self {
-            PortKind::SipOAuth => ("jabber-or-webex", "cucm"),
-            PortKind::SipMraOAuth => ("expressway-c", "cucm"),
-            PortKind::SipTls | PortKind::Sip => ("sip-client", "sip-server"),
-            PortKind::Other => ("client", "server"),
+            PortKind::SipOAuth => (Role::JabberOrWebex, Role::Cucm),
+            PortKind::SipMraOAuth => (Role::ExpresswayC, Role::Cucm),
+            PortKind::SipTls | PortKind::Sip => (Role::SipClient, Role::SipServer),
+            PortKind::Other => (Role::Client, Role::Server),
         }
     }
 

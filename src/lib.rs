@@ -15,6 +15,7 @@ pub mod diagnose;
 pub mod flow;
 pub mod http;
 pub mod inputs;
+pub mod net;
 pub mod report;
 pub mod session;
 pub mod sip;

@@ -84,12 +84,12 @@ fn findings_stay_bounded_on_many_failing_clients() {
         let client = Party {
             ip: std::net::Ipv4Addr::from(0x0a00_0000 + i).into(),
             port: 40000,
-            role: "client",
+            role: siptriage::net::Role::Client,
         };
         let server = Party {
             ip: std::net::Ipv4Addr::new(10, 10, (i % 3000 / 250) as u8, (i % 250) as u8).into(),
             port: 5090,
-            role: "cucm",
+            role: siptriage::net::Role::Cucm,
         };
         agg.add(
             meta,

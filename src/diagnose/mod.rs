@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use serde::Serialize;
 
 use crate::config::Config;
+use crate::net::Side;
 use crate::session::{CaptureFacts, Connection, Party};
 use crate::sip::SipMessage;
 use crate::time::Ts;
@@ -51,7 +52,7 @@ pub struct AlertRef {
     /// `warning`, `fatal` or `level_<n>`.
     pub level: String,
     /// `client` or `server`.
-    pub sent_by: &'static str,
+    pub sent_by: Side,
 }
 
 /// The SIP answer cited by a finding.
@@ -390,7 +391,7 @@ fn certificate_request_check(c: &Connection) -> Option<String> {
     let t = c.tls.as_ref()?;
     let req = t.certificate_request.as_ref()?;
     let leaf = t
-        .chain_of("client")
+        .chain_of(Side::Client)
         .and_then(|ch| ch.certificates.first())?;
     (!req.ca_names.is_empty() && !req.ca_names.contains(&leaf.issuer)).then(|| {
         format!(
@@ -539,14 +540,15 @@ pub mod util {
 
     /// Display name of a party: `Expressway-C 10.0.0.5`.
     pub fn who(p: &Party) -> String {
+        use crate::net::Role;
         let role = match p.role {
-            "cucm" => "CUCM",
-            "expressway-c" => "Expressway-C",
-            "jabber-or-webex" => "the Jabber/Webex client",
-            "sip-client" => "the SIP client",
-            "sip-server" => "the SIP server",
-            "client" => "the client",
-            _ => "the server",
+            Role::Cucm => "CUCM",
+            Role::ExpresswayC => "Expressway-C",
+            Role::JabberOrWebex => "the Jabber/Webex client",
+            Role::SipClient => "the SIP client",
+            Role::SipServer => "the SIP server",
+            Role::Client => "the client",
+            Role::Server | Role::Tftp => "the server",
         };
         format!("{role} {}", p.ip)
     }
@@ -566,7 +568,7 @@ pub mod util {
     pub fn alert_evidence(
         c: &Connection,
         a: &Alert,
-        rejected_chain_of: Option<&str>,
+        rejected_chain_of: Option<Side>,
     ) -> Vec<Evidence> {
         let mut ev = vec![Evidence {
             frame: a.frame,
@@ -739,7 +741,7 @@ pub mod util {
     pub const CHALLENGE_GRACE_SECS: f64 = 5.0;
 
     /// The leaf certificate presented by `who` (`client` or `server`).
-    pub fn leaf<'a>(c: &'a Connection, who: &str) -> Option<&'a CertInfo> {
+    pub fn leaf(c: &Connection, who: Side) -> Option<&CertInfo> {
         c.tls
             .as_ref()?
             .chain_of(who)?
@@ -782,10 +784,10 @@ pub mod util {
                 || (t
                     .steps
                     .iter()
-                    .any(|s| s.from == "client" && s.message == "EncryptedHandshake")
+                    .any(|s| s.from == Side::Client && s.message == "EncryptedHandshake")
                     && t.steps
                         .iter()
-                        .any(|s| s.from == "server" && s.message == "EncryptedHandshake")
+                        .any(|s| s.from == Side::Server && s.message == "EncryptedHandshake")
                     && t.application_records[1] > 0)
         })
     }
@@ -796,8 +798,8 @@ pub mod util {
             (Some(r), _, _, _) if Some(r.sent_by) == c.ended_by => {
                 (r.frame, format!("RST from the {}", r.sent_by))
             }
-            (_, Some(f), _, Some("client")) => (f, "FIN from the client".to_string()),
-            (_, _, Some(f), Some("server")) => (f, "FIN from the server".to_string()),
+            (_, Some(f), _, Some(Side::Client)) => (f, "FIN from the client".to_string()),
+            (_, _, Some(f), Some(Side::Server)) => (f, "FIN from the server".to_string()),
             _ => return None,
         };
         Some(Evidence {
@@ -809,7 +811,7 @@ pub mod util {
     }
 
     /// The trust check of the chain `who` presented on `c`, when `--trust` was given.
-    pub fn chain_trust(c: &Connection, who: &str) -> Option<crate::trust::TrustResult> {
+    pub fn chain_trust(c: &Connection, who: Side) -> Option<crate::trust::TrustResult> {
         c.tls.as_ref()?.chain_of(who)?.trust.clone()
     }
 }

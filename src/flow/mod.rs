@@ -4,60 +4,13 @@
 pub mod reassembly;
 
 use std::collections::HashMap;
-use std::net::IpAddr;
 
 use serde::Serialize;
 
 use crate::decode::{flags, TcpSegment};
+pub use crate::net::{Dir, Endpoint};
 use crate::time::Ts;
 use reassembly::{Chunk, Half};
-
-/// An address and port.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, schemars::JsonSchema,
-)]
-pub struct Endpoint {
-    /// IP address.
-    pub ip: IpAddr,
-    /// Port.
-    pub port: u16,
-}
-
-impl std::fmt::Display for Endpoint {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.ip {
-            IpAddr::V4(a) => write!(f, "{a}:{}", self.port),
-            IpAddr::V6(a) => write!(f, "[{a}]:{}", self.port),
-        }
-    }
-}
-
-/// Direction within a connection.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Dir {
-    /// From the client (the side that sent the SYN) to the server.
-    ToServer,
-    /// From the server to the client.
-    ToClient,
-}
-
-impl Dir {
-    /// 0 for client-to-server, 1 for server-to-client.
-    pub fn idx(self) -> usize {
-        match self {
-            Dir::ToServer => 0,
-            Dir::ToClient => 1,
-        }
-    }
-    /// `client` or `server`: who sends in this direction.
-    pub fn sender(self) -> &'static str {
-        match self {
-            Dir::ToServer => "client",
-            Dir::ToClient => "server",
-        }
-    }
-}
 
 /// What a connection delivers to the application layer.
 #[derive(Debug)]

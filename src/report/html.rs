@@ -2,6 +2,7 @@
 //! ladder diagram per connection drawn as inline SVG (the failing step highlighted). No
 //! external scripts, fonts or images.
 
+use crate::net::Side;
 use std::io::Write;
 
 use super::junit::xml as esc;
@@ -183,10 +184,10 @@ impl Reporter for Html {
             writeln!(
                 out,
                 "<p class=\"muted\">{} {}:{} &rarr; {} {}:{}</p>",
-                esc(f.client.role),
+                esc(f.client.role.as_str()),
                 f.client.ip,
                 f.client.port,
-                esc(f.server.role),
+                esc(f.server.role.as_str()),
                 f.server.ip,
                 f.server.port
             )?;
@@ -256,7 +257,7 @@ impl Reporter for Html {
         for en in &r.connections {
             let c = &en.connection;
             for ch in c.tls.iter().flat_map(|t| t.chains.iter()) {
-                let who = if ch.presented_by == "client" {
+                let who = if ch.presented_by == Side::Client {
                     &c.client
                 } else {
                     &c.server
@@ -276,7 +277,7 @@ impl Reporter for Html {
                     writeln!(
                         out,
                         "<tr><td>{} {}:{}</td><td>tcp.stream {} frame {}</td><td>{}</td><td>{}</td><td>{} to {}</td><td>{trust}</td></tr>",
-                        esc(who.role),
+                        esc(who.role.as_str()),
                         who.ip,
                         who.port,
                         c.tcp_stream,

@@ -5,6 +5,7 @@
 use std::collections::BTreeSet;
 
 use crate::analyze::Report;
+use crate::net::Side;
 use crate::time::Ts;
 
 /// One arrow.
@@ -90,9 +91,9 @@ pub fn build(report: &Report) -> Vec<Ladder> {
             push(&mut rows, f, c.first_time, false, "SYN/ACK".into());
         }
         if let Some(t) = &c.tls {
-            let mut last: Option<(u64, &str)> = None;
+            let mut last: Option<(u64, Side)> = None;
             for s in &t.steps {
-                let right = s.from == "client";
+                let right = s.from == Side::Client;
                 if last == Some((s.frame, s.from)) {
                     if let Some(r) = rows.last_mut() {
                         r.label.push_str(", ");
@@ -127,7 +128,7 @@ pub fn build(report: &Report) -> Vec<Ladder> {
                 &mut rows,
                 r.frame,
                 c.last_time,
-                r.sent_by == "client",
+                r.sent_by == Side::Client,
                 "RST".into(),
             );
         }

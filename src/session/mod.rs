@@ -10,8 +10,9 @@ use serde::Serialize;
 
 use crate::capture::{CaptureInfo, CaptureSink, Frame};
 use crate::config::{Config, PortKind};
-use crate::decode::{DecodeStats, Decoder, Packet, Transport};
-use crate::flow::{ConnMeta, Dir, Endpoint, Event, Outcome, RoleHint, Table};
+use crate::decode::{DecodeStats, Decoder, Packet, Transport as Layer4};
+use crate::flow::{ConnMeta, Event, Outcome, RoleHint, Table};
+use crate::net::{Dir, Endpoint, Role, Side, Transport};
 use crate::sip::framer::{find_start, Framer};
 use crate::sip::{self, SipMessage};
 use crate::time::Ts;
@@ -69,7 +70,7 @@ pub struct Party {
     /// Port.
     pub port: u16,
     /// `cucm`, `expressway-c`, `jabber-or-webex`, `sip-client`, `sip-server`, `client`, `server`.
-    pub role: &'static str,
+    pub role: Role,
 }
 
 /// A RST that ended a connection.
@@ -78,7 +79,7 @@ pub struct Reset {
     /// Frame.
     pub frame: u64,
     /// `client` or `server`.
-    pub sent_by: &'static str,
+    pub sent_by: Side,
 }
 
 /// One TCP connection as the report and the rules see it.
@@ -97,7 +98,7 @@ pub struct Connection {
     /// How it went.
     pub outcome: Outcome,
     /// `client` or `server`: who sent the first FIN or RST.
-    pub ended_by: Option<&'static str>,
+    pub ended_by: Option<Side>,
     /// Whether roles come from the SYN (`syn`) or were inferred (`inferred`).
     pub roles_from: &'static str,
     /// First frame.
@@ -224,7 +225,7 @@ fn summarize(
         s.decryption = t.decryption_status(keys);
         if let Some(store) = &cfg.trust {
             for ch in &mut s.chains {
-                let usage = if ch.presented_by == "client" {
+                let usage = if ch.presented_by == Side::Client {
                     crate::trust::Usage::Client
                 } else {
                     crate::trust::Usage::Server
@@ -462,12 +463,12 @@ fn settle_one(
                 client: Party {
                     ip: meta.client.ip,
                     port: meta.client.port,
-                    role: "client",
+                    role: Role::Client,
                 },
                 server: Party {
                     ip: meta.server.ip,
                     port: meta.server.port,
-                    role: "tftp",
+                    role: Role::Tftp,
                 },
                 method: ex.method.clone(),
                 path: ex.path.clone(),
@@ -529,7 +530,7 @@ fn settle_one(
     let has_chain = conn
         .tls
         .as_ref()
-        .is_some_and(|t| t.chain_of("server").is_some());
+        .is_some_and(|t| t.chain_of(Side::Server).is_some());
     if has_chain && (conn.is_oauth() || tomcat) {
         let same =
             |p: &Connection| p.server.ip == conn.server.ip && p.is_oauth() == conn.is_oauth();
@@ -566,7 +567,7 @@ fn push_stream_sip(
     bytes: &[u8],
     frame: u64,
     ts: Ts,
-    transport: &'static str,
+    transport: Transport,
 ) {
     let (src, dst) = match dir {
         Dir::ToServer => (meta.client, meta.server),
@@ -616,7 +617,17 @@ fn inner_data(
         };
     }
     if *inner == Proto::Sip {
-        push_stream_sip(meta, framers, count, store, dir, plain, frame, ts, "tls");
+        push_stream_sip(
+            meta,
+            framers,
+            count,
+            store,
+            dir,
+            plain,
+            frame,
+            ts,
+            Transport::Tls,
+        );
     }
 }
 
@@ -642,7 +653,7 @@ impl ConnApp {
                             });
                         }
                     }
-                    Proto::Sip => self.sip_data(meta, dir, bytes, frame, ts, "tcp", store),
+                    Proto::Sip => self.sip_data(meta, dir, bytes, frame, ts, Transport::Tcp, store),
                     Proto::Http => self
                         .http
                         .get_or_insert_with(Box::default)
@@ -689,7 +700,7 @@ impl ConnApp {
         bytes: &[u8],
         frame: u64,
         ts: Ts,
-        transport: &'static str,
+        transport: Transport,
         store: &mut SipStore<'_>,
     ) {
         push_stream_sip(
@@ -764,7 +775,7 @@ impl CaptureSink for Analyzer<'_> {
         let mut touched = None;
         self.decoder
             .decode(frame, &mut |p: &Packet<'_>| match p.transport {
-                Transport::Tcp(seg) => {
+                Layer4::Tcp(seg) => {
                     let src = Endpoint {
                         ip: p.src,
                         port: seg.sport,
@@ -784,7 +795,7 @@ impl CaptureSink for Analyzer<'_> {
                         &mut |meta, app, ev| app.event(meta, ev, &mut store, keys),
                     ));
                 }
-                Transport::Udp {
+                Layer4::Udp {
                     sport,
                     dport,
                     payload,
@@ -795,7 +806,7 @@ impl CaptureSink for Analyzer<'_> {
                     let ctx = sip::Context {
                         frame: p.frame,
                         time: p.ts,
-                        transport: "udp",
+                        transport: Transport::Udp,
                         tcp_stream: None,
                         src: Endpoint {
                             ip: p.src,

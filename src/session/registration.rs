@@ -115,7 +115,7 @@ mod tests {
         let ctx = Context {
             frame,
             time: Ts(frame as i64),
-            transport: "tls",
+            transport: crate::net::Transport::Tls,
             tcp_stream: Some(0),
             src: e,
             dst: e,

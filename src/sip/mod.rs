@@ -7,7 +7,7 @@ pub mod parse;
 
 use serde::Serialize;
 
-use crate::flow::Endpoint;
+use crate::net::{Endpoint, Transport};
 use crate::time::Ts;
 pub use parse::StartLine;
 
@@ -60,7 +60,7 @@ pub struct SipMessage {
     /// Capture time.
     pub time: Ts,
     /// `udp`, `tcp` or `tls`.
-    pub transport: &'static str,
+    pub transport: Transport,
     /// Wireshark `tcp.stream`, for TCP.
     pub tcp_stream: Option<u64>,
     /// Sender.
@@ -145,7 +145,7 @@ pub struct Context {
     /// Time.
     pub time: Ts,
     /// `udp`, `tcp` or `tls`.
-    pub transport: &'static str,
+    pub transport: Transport,
     /// tcp.stream.
     pub tcp_stream: Option<u64>,
     /// Sender.
@@ -455,7 +455,7 @@ mod tests {
         Context {
             frame: 1,
             time: Ts(0),
-            transport: "udp",
+            transport: Transport::Udp,
             tcp_stream: None,
             src: e,
             dst: e,

@@ -14,7 +14,7 @@ use std::cell::Cell;
 use serde::Serialize;
 use tls_parser::{TlsMessage, TlsMessageHandshake};
 
-use crate::flow::Dir;
+use crate::net::{Dir, Side};
 use crate::time::Ts;
 pub use cert::CertInfo;
 pub use keylog::KeyLog;
@@ -77,7 +77,7 @@ pub struct Chain {
     /// Its capture time.
     pub time: Ts,
     /// `client` or `server`.
-    pub presented_by: &'static str,
+    pub presented_by: Side,
     /// Leaf first.
     pub certificates: Vec<std::sync::Arc<CertInfo>>,
     /// The offline trust check of this chain (`--trust`), when a bundle was given.
@@ -107,7 +107,7 @@ pub struct Alert {
     /// Capture time.
     pub time: Ts,
     /// `client` or `server`.
-    pub sent_by: &'static str,
+    pub sent_by: Side,
     /// Direction it travelled.
     #[serde(skip)]
     pub dir: Dir,
@@ -141,7 +141,7 @@ pub struct Step {
     /// Capture time.
     pub time: Ts,
     /// `client` or `server`.
-    pub from: &'static str,
+    pub from: Side,
     /// Message name (`ClientHello`, `Certificate`, `ChangeCipherSpec`, `EncryptedHandshake`, ...).
     pub message: String,
 }
@@ -179,7 +179,7 @@ pub struct TlsSummary {
     /// TLS 1.3 without keys: the first encrypted records after the ServerHello, in order
     /// (`(sender, frame, length)`, at most 16), for telling a rejection from a handshake.
     #[serde(skip)]
-    pub encrypted_records: Vec<(&'static str, u64, usize)>,
+    pub encrypted_records: Vec<(Side, u64, usize)>,
 }
 
 /// An encrypted record shorter than this cannot be a TLS 1.3 Finished (32-byte verify data
@@ -204,12 +204,12 @@ impl TlsSummary {
     }
 
     /// Chain presented by `client` or `server`.
-    pub fn chain_of(&self, who: &str) -> Option<&Chain> {
+    pub fn chain_of(&self, who: Side) -> Option<&Chain> {
         self.chains.iter().find(|c| c.presented_by == who)
     }
 
     /// Whether a step with this message from `who` happened before `frame`.
-    pub fn saw_before(&self, who: &str, message: &str, frame: u64) -> bool {
+    pub fn saw_before(&self, who: Side, message: &str, frame: u64) -> bool {
         self.steps
             .iter()
             .any(|s| s.from == who && s.message == message && s.frame <= frame)
@@ -940,7 +940,7 @@ mod tests {
         let a = &t.summary.alerts[0];
         assert_eq!(
             (a.frame, a.sent_by, a.code, a.is_fatal()),
-            (2, "server", Some(48), true)
+            (2, Side::Server, Some(48), true)
         );
         assert_eq!(a.description, "unknown_ca");
         // A gap, then garbage, then a record: the decoder finds it again.
@@ -954,7 +954,7 @@ mod tests {
             &mut app,
         );
         assert_eq!(t.summary.alerts[1].description, "unassigned_153");
-        assert_eq!(t.summary.alerts[1].sent_by, "client");
+        assert_eq!(t.summary.alerts[1].sent_by, Side::Client);
     }
 
     #[test]

@@ -8,6 +8,7 @@ use crate::diagnose::util::{
     alert_evidence, alert_occurrence, chain_trust, describe_cert, fatal_alerts, who,
 };
 use crate::diagnose::{Claimed, Confidence, Cx, Meta, Occurrence, Severity};
+use crate::net::Side;
 use crate::session::Connection;
 use crate::tls::Alert;
 
@@ -24,9 +25,9 @@ fn meaning(code: u8) -> &'static str {
     }
 }
 
-fn occurrence(c: &Connection, a: &Alert, rejected: &str) -> Occurrence {
+fn occurrence(c: &Connection, a: &Alert, rejected: Side) -> Occurrence {
     let code = a.code.unwrap_or(0);
-    let sender = if a.sent_by == "client" {
+    let sender = if a.sent_by == Side::Client {
         &c.client
     } else {
         &c.server
@@ -41,7 +42,7 @@ fn occurrence(c: &Connection, a: &Alert, rejected: &str) -> Occurrence {
     let explanation = format!(
             "{} rejected the certificate of {} on port {} with a fatal {} alert (frame {}, tcp.stream {}). {}.{cert}",
             who(sender),
-            who(if rejected == "client" { &c.client } else { &c.server }),
+            who(if rejected == Side::Client { &c.client } else { &c.server }),
             c.server.port,
             a.description,
             a.frame,
@@ -61,7 +62,7 @@ fn check(
     cx: &Cx<'_>,
     claimed: &mut Claimed,
     kinds: &[PortKind],
-    sender: &str,
+    sender: Side,
     codes: &[u8],
 ) -> Vec<Occurrence> {
     let mut out = Vec::new();
@@ -71,11 +72,7 @@ fn check(
             continue;
         }
         if claimed.alert(c, a) {
-            let rejected = if sender == "client" {
-                "server"
-            } else {
-                "client"
-            };
+            let rejected = sender.other();
             out.push(occurrence(c, a, rejected));
         }
     }
@@ -109,7 +106,7 @@ impl crate::diagnose::Rule for ByExpressway {
             cx,
             claimed,
             &[PortKind::SipMraOAuth],
-            "client",
+            Side::Client,
             &CERT_ALERTS,
         )
     }
@@ -142,10 +139,16 @@ impl crate::diagnose::Rule for ByUcm {
             cx,
             claimed,
             &[PortKind::SipMraOAuth, PortKind::SipOAuth],
-            "server",
+            Side::Server,
             &CERT_ALERTS,
         );
-        out.extend(check(cx, claimed, &[PortKind::SipOAuth], "server", &[48]));
+        out.extend(check(
+            cx,
+            claimed,
+            &[PortKind::SipOAuth],
+            Side::Server,
+            &[48],
+        ));
         out
     }
 }
@@ -177,7 +180,7 @@ impl crate::diagnose::Rule for ByClient {
             cx,
             claimed,
             &[PortKind::SipOAuth],
-            "client",
+            Side::Client,
             &[42, 43, 44, 46, 48],
         )
     }

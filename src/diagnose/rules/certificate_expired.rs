@@ -4,6 +4,7 @@ use crate::diagnose::util::{
     alert_evidence, alert_occurrence, chain_trust, describe_cert, fatal_alerts, who,
 };
 use crate::diagnose::{Claimed, Confidence, Cx, Meta, Occurrence, Rule, Severity};
+use crate::net::Side;
 
 /// The rule.
 pub struct CertificateExpired;
@@ -39,10 +40,10 @@ impl Rule for CertificateExpired {
                 continue;
             }
             claimed.connection(c.tcp_stream);
-            let (sender, other) = if a.sent_by == "client" {
-                (&c.client, "server")
+            let (sender, other) = if a.sent_by == Side::Client {
+                (&c.client, Side::Server)
             } else {
-                (&c.server, "client")
+                (&c.server, Side::Client)
             };
             let leaf = c
                 .tls
@@ -82,7 +83,7 @@ impl Rule for CertificateExpired {
                 {
                     continue;
                 }
-                let owner = if chain.presented_by == "client" {
+                let owner = if chain.presented_by == Side::Client {
                     &c.client
                 } else {
                     &c.server

@@ -5,6 +5,7 @@ use crate::diagnose::util::{
     alert_evidence, alert_occurrence, cert_names, chain_trust, describe_cert, fatal_alerts, leaf,
 };
 use crate::diagnose::{Claimed, Confidence, Cx, Meta, Occurrence, Rule, Severity};
+use crate::net::Side;
 
 /// The rule.
 pub struct CertificateNameMismatch;
@@ -36,7 +37,7 @@ impl Rule for CertificateNameMismatch {
         let mut out = Vec::new();
         for (c, a) in fatal_alerts(cx) {
             let code = a.code.unwrap_or(0);
-            if a.sent_by != "client" || ![42, 46].contains(&code) {
+            if a.sent_by != Side::Client || ![42, 46].contains(&code) {
                 continue;
             }
             let Some(sni) = c
@@ -47,7 +48,7 @@ impl Rule for CertificateNameMismatch {
             else {
                 continue;
             };
-            let Some(cert) = leaf(c, "server") else {
+            let Some(cert) = leaf(c, Side::Server) else {
                 continue;
             };
             if cert_names(cert, &sni) || !claimed.alert(c, a) {
@@ -68,8 +69,8 @@ impl Rule for CertificateNameMismatch {
             out.push(alert_occurrence(
                 c,
                 a,
-                alert_evidence(c, a, Some("server")),
-                chain_trust(c, "server"),
+                alert_evidence(c, a, Some(Side::Server)),
+                chain_trust(c, Side::Server),
                 explanation,
             ));
         }

@@ -8,6 +8,7 @@ use crate::diagnose::util::{
     leaf,
 };
 use crate::diagnose::{Claimed, Confidence, Cx, Evidence, Meta, Occurrence, Rule, Severity};
+use crate::net::Side;
 
 /// The rule.
 pub struct ClientRejectsUcmCertificate;
@@ -39,14 +40,14 @@ impl Rule for ClientRejectsUcmCertificate {
     fn check(&self, cx: &Cx<'_>, claimed: &mut Claimed) -> Vec<Occurrence> {
         let mut out = Vec::new();
         let cert_text = |c: &crate::session::Connection| {
-            leaf(c, "server")
+            leaf(c, Side::Server)
                 .map(|l| format!(" CUCM's certificate: {}.", describe_cert(l)))
                 .unwrap_or_default()
         };
         for (c, a) in fatal_alerts(cx) {
             let code = a.code.unwrap_or(0);
             if c.port_kind != PortKind::SipOAuth
-                || a.sent_by != "client"
+                || a.sent_by != Side::Client
                 || ![42, 46, 48].contains(&code)
                 || !claimed.alert(c, a)
             {
@@ -60,8 +61,8 @@ impl Rule for ClientRejectsUcmCertificate {
             out.push(alert_occurrence(
                 c,
                 a,
-                alert_evidence(c, a, Some("server")),
-                chain_trust(c, "server"),
+                alert_evidence(c, a, Some(Side::Server)),
+                chain_trust(c, Side::Server),
                 explanation,
             ));
         }
@@ -70,19 +71,19 @@ impl Rule for ClientRejectsUcmCertificate {
         for c in &cx.facts.connections {
             let Some(t) = &c.tls else { continue };
             if c.port_kind != PortKind::SipOAuth
-                || c.ended_by != Some("client")
+                || c.ended_by != Some(Side::Client)
                 || !t.alerts.is_empty()
                 || c.lost_bytes > 0
             {
                 continue;
             }
-            let Some(chain) = t.chain_of("server") else {
+            let Some(chain) = t.chain_of(Side::Server) else {
                 continue;
             };
             let answered = t
                 .steps
                 .iter()
-                .any(|s| s.from == "client" && s.frame > chain.frame);
+                .any(|s| s.from == Side::Client && s.frame > chain.frame);
             if answered || !claimed.connection(c.tcp_stream) {
                 continue;
             }

@@ -6,6 +6,7 @@ use crate::diagnose::util::{
     alert_evidence, alert_occurrence, chain_trust, describe_cert, fatal_alerts, leaf,
 };
 use crate::diagnose::{Claimed, Confidence, Cx, Meta, Occurrence, Rule, Severity};
+use crate::net::Side;
 
 /// The rule.
 pub struct ExpresswayCertNoClientAuth;
@@ -38,12 +39,12 @@ impl Rule for ExpresswayCertNoClientAuth {
         for (c, a) in fatal_alerts(cx) {
             let code = a.code.unwrap_or(0);
             if c.port_kind != PortKind::SipMraOAuth
-                || a.sent_by != "server"
+                || a.sent_by != Side::Server
                 || ![42, 43, 46].contains(&code)
             {
                 continue;
             }
-            let Some(cert) = leaf(c, "client") else {
+            let Some(cert) = leaf(c, Side::Client) else {
                 continue;
             };
             let eku = &cert.extended_key_usage;
@@ -66,8 +67,8 @@ impl Rule for ExpresswayCertNoClientAuth {
             out.push(alert_occurrence(
                 c,
                 a,
-                alert_evidence(c, a, Some("client")),
-                chain_trust(c, "client"),
+                alert_evidence(c, a, Some(Side::Client)),
+                chain_trust(c, Side::Client),
                 explanation,
             ));
         }

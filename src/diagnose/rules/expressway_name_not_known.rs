@@ -5,6 +5,7 @@
 use crate::config::PortKind;
 use crate::diagnose::util::{close_evidence, handshake_done, leaf};
 use crate::diagnose::{Claimed, Confidence, Cx, Meta, Occurrence, Rule, Severity};
+use crate::net::Side;
 
 /// The rule.
 pub struct ExpresswayNameNotKnown;
@@ -37,7 +38,7 @@ impl Rule for ExpresswayNameNotKnown {
         for c in &cx.facts.connections {
             let Some(t) = &c.tls else { continue };
             if c.port_kind != PortKind::SipMraOAuth
-                || c.ended_by != Some("server")
+                || c.ended_by != Some(Side::Server)
                 || !handshake_done(c)
                 || c.lost_bytes > 0
             {
@@ -61,7 +62,7 @@ impl Rule for ExpresswayNameNotKnown {
             if !claimed.connection(c.tcp_stream) {
                 continue;
             }
-            let names = leaf(c, "client")
+            let names = leaf(c, Side::Client)
                 .map(|l| {
                     let mut n: Vec<String> = l.san.clone();
                     if let Some(cn) = l.subject.split(", ").find_map(|p| p.strip_prefix("CN=")) {
@@ -73,7 +74,7 @@ impl Rule for ExpresswayNameNotKnown {
             let listed = if cx.cfg.expressway_names.is_empty() {
                 String::new()
             } else {
-                let known = leaf(c, "client").is_some_and(|l| {
+                let known = leaf(c, Side::Client).is_some_and(|l| {
                     cx.cfg
                         .expressway_names
                         .iter()
@@ -108,7 +109,7 @@ impl Rule for ExpresswayNameNotKnown {
                 if c.port_kind != PortKind::SipMraOAuth {
                     continue;
                 }
-                let Some(cert) = leaf(c, "client") else {
+                let Some(cert) = leaf(c, Side::Client) else {
                     continue;
                 };
                 if cx
@@ -120,7 +121,7 @@ impl Rule for ExpresswayNameNotKnown {
                 {
                     continue;
                 }
-                let chain = c.tls.as_ref().and_then(|t| t.chain_of("client"));
+                let chain = c.tls.as_ref().and_then(|t| t.chain_of(Side::Client));
                 out.push(Occurrence {
                     trust: None,
                     explanation: format!(

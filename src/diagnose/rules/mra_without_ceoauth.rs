@@ -5,6 +5,7 @@ use super::legacy_port_instead_of_oauth::via_count;
 use crate::diagnose::util::register_of;
 use crate::diagnose::util::{call_filter, has_bearer, sip_evidence, sip_parties};
 use crate::diagnose::{Claimed, Confidence, Cx, Meta, Occurrence, Rule, Severity};
+use crate::net::Role;
 
 /// The rule.
 pub struct MraWithoutCeoauth;
@@ -47,7 +48,7 @@ impl Rule for MraWithoutCeoauth {
                 continue;
             }
             let (mut client, server) = sip_parties(cx, r);
-            client.role = "expressway-c";
+            client.role = Role::ExpresswayC;
             out.push(Occurrence {
                 trust: None,
                 explanation: format!(

@@ -53,7 +53,7 @@ impl Rule for RegistrationUnanswered {
                     req.device.as_deref().unwrap_or("The client"),
                     req.dst.ip,
                     req.dst.port,
-                    req.transport.to_uppercase(),
+                    req.transport.as_str().to_uppercase(),
                     req.frame,
                     if tx.retransmissions.is_empty() { String::new() } else { format!(", retransmitted {} time(s)", tx.retransmissions.len()) },
                     waited

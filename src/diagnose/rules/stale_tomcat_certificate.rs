@@ -2,6 +2,7 @@
 //! ports and another on Tomcat HTTPS (8443/443): CallManager still uses the Tomcat certificate
 //! it loaded before the last change.
 
+use crate::net::Side;
 use std::collections::BTreeMap;
 
 use crate::diagnose::util::describe_cert;
@@ -29,7 +30,7 @@ static META: Meta = Meta {
 fn leaf_of(c: &Connection) -> Option<&CertInfo> {
     c.tls
         .as_ref()?
-        .chain_of("server")?
+        .chain_of(Side::Server)?
         .certificates
         .first()
         .map(|a| &**a)
@@ -71,8 +72,8 @@ impl Rule for StaleTomcatCertificate {
                 ""
             };
             let (Some(och), Some(hch)) = (
-                o.tls.as_ref().and_then(|t| t.chain_of("server")),
-                h.tls.as_ref().and_then(|t| t.chain_of("server")),
+                o.tls.as_ref().and_then(|t| t.chain_of(Side::Server)),
+                h.tls.as_ref().and_then(|t| t.chain_of(Side::Server)),
             ) else {
                 continue;
             };

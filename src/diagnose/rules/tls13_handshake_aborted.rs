@@ -5,6 +5,7 @@
 use crate::diagnose::util::who;
 use crate::diagnose::{Claimed, Confidence, Cx, Evidence, Meta, Occurrence, Rule, Severity};
 use crate::flow::Outcome;
+use crate::net::Side;
 use crate::tls::SHORT_RECORD;
 
 /// The rule.
@@ -48,26 +49,26 @@ impl Rule for Tls13HandshakeAborted {
                 continue;
             }
             let recs = &t.encrypted_records;
-            let Some(first_client) = recs.iter().position(|r| r.0 == "client") else {
+            let Some(first_client) = recs.iter().position(|r| r.0 == Side::Client) else {
                 continue;
             };
             let (aborter, after, rec) = if recs[first_client].2 < SHORT_RECORD
-                && !recs[first_client + 1..].iter().any(|r| r.0 == "server")
+                && !recs[first_client + 1..].iter().any(|r| r.0 == Side::Server)
             {
                 // The client's first encrypted record is too short to be its Finished.
                 (
-                    "client",
+                    Side::Client,
                     "the server's flight (its Certificate)",
                     recs[first_client],
                 )
             } else {
                 let server_after: Vec<_> = recs[first_client..]
                     .iter()
-                    .filter(|r| r.0 == "server")
+                    .filter(|r| r.0 == Side::Server)
                     .collect();
                 match server_after.as_slice() {
                     [one] if one.2 < SHORT_RECORD && t.application_records[1] <= 1 => (
-                        "server",
+                        Side::Server,
                         "the client's flight (its Certificate and Finished)",
                         **one,
                     ),
@@ -77,7 +78,7 @@ impl Rule for Tls13HandshakeAborted {
             if !claimed.connection(c.tcp_stream) {
                 continue;
             }
-            let party = if aborter == "client" {
+            let party = if aborter == Side::Client {
                 &c.client
             } else {
                 &c.server
@@ -93,7 +94,7 @@ impl Rule for Tls13HandshakeAborted {
                     rec.2,
                     rec.1,
                     after,
-                    c.ended_by.unwrap_or("capture end"),
+                    c.ended_by.map_or("capture end", Side::as_str),
                     who(party)
                 ),
                 evidence: vec![Evidence {

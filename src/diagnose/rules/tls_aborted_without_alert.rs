@@ -3,6 +3,7 @@
 
 use crate::diagnose::util::{close_evidence, handshake_done, who};
 use crate::diagnose::{Claimed, Confidence, Cx, Meta, Occurrence, Rule, Severity};
+use crate::net::Side;
 
 /// The rule.
 pub struct TlsAbortedWithoutAlert;
@@ -57,7 +58,11 @@ impl Rule for TlsAbortedWithoutAlert {
                 .last()
                 .map(|s| format!("{} from the {} (frame {})", s.message, s.from, s.frame))
                 .unwrap_or_default();
-            let party = if by == "client" { &c.client } else { &c.server };
+            let party = if by == Side::Client {
+                &c.client
+            } else {
+                &c.server
+            };
             out.push(Occurrence {
                 trust: None,
                 explanation: format!(

@@ -2,6 +2,7 @@
 
 use crate::diagnose::util::{alert_evidence, alert_occurrence, chain_trust, fatal_alerts, who};
 use crate::diagnose::{Claimed, Confidence, Cx, Meta, Occurrence, Rule, Severity};
+use crate::net::Side;
 
 /// The rule.
 pub struct TlsAlert;
@@ -58,16 +59,12 @@ impl Rule for TlsAlert {
             if !claimed.alert(c, a) {
                 continue;
             }
-            let sender = if a.sent_by == "client" {
+            let sender = if a.sent_by == Side::Client {
                 &c.client
             } else {
                 &c.server
             };
-            let rejected = if a.sent_by == "client" {
-                "server"
-            } else {
-                "client"
-            };
+            let rejected = a.sent_by.other();
             out.push(alert_occurrence(
                 c,
                 a,

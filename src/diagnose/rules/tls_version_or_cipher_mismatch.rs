@@ -4,6 +4,7 @@
 
 use crate::diagnose::util::{alert_evidence, alert_occurrence, fatal_alerts, who};
 use crate::diagnose::{Claimed, Confidence, Cx, Meta, Occurrence, Rule, Severity};
+use crate::net::Side;
 
 /// The rule.
 pub struct VersionOrCipherMismatch;
@@ -65,7 +66,7 @@ impl Rule for VersionOrCipherMismatch {
                 .as_ref()
                 .map(|sh| format!(" The server chose {} with {}.", sh.version, sh.cipher_suite))
                 .unwrap_or_else(|| " No ServerHello was sent.".into());
-            let sender = if a.sent_by == "client" {
+            let sender = if a.sent_by == Side::Client {
                 &c.client
             } else {
                 &c.server

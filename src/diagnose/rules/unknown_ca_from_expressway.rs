@@ -6,6 +6,7 @@ use crate::diagnose::util::{
     alert_evidence, alert_occurrence, chain_trust, describe_cert, fatal_alerts,
 };
 use crate::diagnose::{Claimed, Confidence, Cx, Meta, Occurrence, Rule, Severity};
+use crate::net::Side;
 
 /// The rule.
 pub struct UnknownCaFromExpressway;
@@ -37,7 +38,10 @@ impl Rule for UnknownCaFromExpressway {
     fn check(&self, cx: &Cx<'_>, claimed: &mut Claimed) -> Vec<Occurrence> {
         let mut out = Vec::new();
         for (c, a) in fatal_alerts(cx) {
-            if c.port_kind != PortKind::SipMraOAuth || a.code != Some(48) || a.sent_by != "client" {
+            if c.port_kind != PortKind::SipMraOAuth
+                || a.code != Some(48)
+                || a.sent_by != Side::Client
+            {
                 continue;
             }
             if !claimed.alert(c, a) {
@@ -46,7 +50,7 @@ impl Rule for UnknownCaFromExpressway {
             let cert = c
                 .tls
                 .as_ref()
-                .and_then(|t| t.chain_of("server"))
+                .and_then(|t| t.chain_of(Side::Server))
                 .and_then(|ch| ch.certificates.first())
                 .map(|l| format!(" The certificate CUCM presented: {}.", describe_cert(l)))
                 .unwrap_or_default();
@@ -57,8 +61,8 @@ impl Rule for UnknownCaFromExpressway {
             out.push(alert_occurrence(
                 c,
                 a,
-                alert_evidence(c, a, Some("server")),
-                chain_trust(c, "server"),
+                alert_evidence(c, a, Some(Side::Server)),
+                chain_trust(c, Side::Server),
                 explanation,
             ));
         }

@@ -6,6 +6,7 @@ use crate::diagnose::util::{
     alert_evidence, alert_occurrence, chain_trust, describe_cert, fatal_alerts,
 };
 use crate::diagnose::{Claimed, Confidence, Cx, Meta, Occurrence, Rule, Severity};
+use crate::net::Side;
 
 /// The rule.
 pub struct UnknownCaFromUcm;
@@ -37,7 +38,10 @@ impl Rule for UnknownCaFromUcm {
     fn check(&self, cx: &Cx<'_>, claimed: &mut Claimed) -> Vec<Occurrence> {
         let mut out = Vec::new();
         for (c, a) in fatal_alerts(cx) {
-            if c.port_kind != PortKind::SipMraOAuth || a.code != Some(48) || a.sent_by != "server" {
+            if c.port_kind != PortKind::SipMraOAuth
+                || a.code != Some(48)
+                || a.sent_by != Side::Server
+            {
                 continue;
             }
             if !claimed.alert(c, a) {
@@ -45,7 +49,7 @@ impl Rule for UnknownCaFromUcm {
             }
             let tls = c.tls.as_ref();
             let leaf = tls
-                .and_then(|t| t.chain_of("client"))
+                .and_then(|t| t.chain_of(Side::Client))
                 .and_then(|ch| ch.certificates.first());
             let mut detail = leaf
                 .map(|l| {
@@ -69,7 +73,7 @@ impl Rule for UnknownCaFromUcm {
                     }
                 }
             }
-            let mut evidence = alert_evidence(c, a, Some("client"));
+            let mut evidence = alert_evidence(c, a, Some(Side::Client));
             if let Some(req) = tls.and_then(|t| t.certificate_request.as_ref()) {
                 evidence.push(crate::diagnose::Evidence {
                     frame: req.frame,
@@ -89,7 +93,7 @@ impl Rule for UnknownCaFromUcm {
                 c,
                 a,
                 evidence,
-                chain_trust(c, "client"),
+                chain_trust(c, Side::Client),
                 explanation,
             ));
         }

@@ -1,0 +1,180 @@
+//! The vocabulary every layer shares: endpoints, directions, the two sides of a connection,
+//! transports and roles. Strings appear only where JSON or text is written (through serde).
+
+use std::net::IpAddr;
+
+use serde::Serialize;
+
+/// An address and port.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, schemars::JsonSchema,
+)]
+pub struct Endpoint {
+    /// IP address.
+    pub ip: IpAddr,
+    /// Port.
+    pub port: u16,
+}
+
+impl std::fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.ip {
+            IpAddr::V4(a) => write!(f, "{a}:{}", self.port),
+            IpAddr::V6(a) => write!(f, "[{a}]:{}", self.port),
+        }
+    }
+}
+
+/// Direction within a connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Dir {
+    /// From the client (the side that sent the SYN) to the server.
+    ToServer,
+    /// From the server to the client.
+    ToClient,
+}
+
+impl Dir {
+    /// 0 for client-to-server, 1 for server-to-client.
+    pub fn idx(self) -> usize {
+        match self {
+            Dir::ToServer => 0,
+            Dir::ToClient => 1,
+        }
+    }
+    /// Who sends in this direction.
+    pub fn sender(self) -> Side {
+        match self {
+            Dir::ToServer => Side::Client,
+            Dir::ToClient => Side::Server,
+        }
+    }
+
+    /// The direction in which `side` sends.
+    pub fn from(side: Side) -> Dir {
+        match side {
+            Side::Client => Dir::ToServer,
+            Side::Server => Dir::ToClient,
+        }
+    }
+}
+
+/// One side of a connection: the client opened it (sent the SYN, or the ClientHello), the
+/// server accepted it.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Side {
+    /// The side that opened the connection.
+    Client,
+    /// The side that accepted it.
+    Server,
+}
+
+impl Side {
+    /// `client` or `server`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Side::Client => "client",
+            Side::Server => "server",
+        }
+    }
+
+    /// The other side.
+    pub fn other(self) -> Side {
+        match self {
+            Side::Client => Side::Server,
+            Side::Server => Side::Client,
+        }
+    }
+}
+
+impl std::fmt::Display for Side {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How a SIP message travelled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Transport {
+    /// UDP.
+    Udp,
+    /// TCP in clear.
+    Tcp,
+    /// TLS (read decrypted).
+    Tls,
+}
+
+impl Transport {
+    /// `udp`, `tcp` or `tls`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Transport::Udp => "udp",
+            Transport::Tcp => "tcp",
+            Transport::Tls => "tls",
+        }
+    }
+}
+
+impl std::fmt::Display for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The part a party plays, as far as the capture shows it.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, schemars::JsonSchema,
+)]
+pub enum Role {
+    /// Cisco Unified CM (the server of a SIP OAuth port).
+    #[serde(rename = "cucm")]
+    Cucm,
+    /// Expressway-C (the client of the SIP MRA OAuth port).
+    #[serde(rename = "expressway-c")]
+    ExpresswayC,
+    /// A Jabber or Webex App client (the client of the SIP Phone OAuth port).
+    #[serde(rename = "jabber-or-webex")]
+    JabberOrWebex,
+    /// A SIP client on a legacy SIP port.
+    #[serde(rename = "sip-client")]
+    SipClient,
+    /// A SIP server on a legacy SIP port.
+    #[serde(rename = "sip-server")]
+    SipServer,
+    /// The TFTP/HTTP server a device configuration file came from.
+    #[serde(rename = "tftp")]
+    Tftp,
+    /// Any other client.
+    #[serde(rename = "client")]
+    Client,
+    /// Any other server.
+    #[serde(rename = "server")]
+    Server,
+}
+
+impl Role {
+    /// As JSON and text write it (`cucm`, `expressway-c`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Cucm => "cucm",
+            Role::ExpresswayC => "expressway-c",
+            Role::JabberOrWebex => "jabber-or-webex",
+            Role::SipClient => "sip-client",
+            Role::SipServer => "sip-server",
+            Role::Tftp => "tftp",
+            Role::Client => "client",
+            Role::Server => "server",
+        }
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

@@ -84,7 +84,7 @@ fn public_corpus_agrees_with_tshark() {
             .iter()
             .flat_map(|c| c.tls.iter().flat_map(|t| t.alerts.iter()))
             .filter(|a| !a.encrypted)
-            .map(|a| (a.frame, a.code.unwrap_or(0), a.sent_by.to_string()))
+            .map(|a| (a.frame, a.code.map_or(0, |c| c.0), a.sent_by.to_string()))
             .collect();
         alerts_compared += want.len();
         if want != got {

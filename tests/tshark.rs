@@ -85,7 +85,7 @@ fn ours(capture: &str, keys: Option<&str>) -> Seen {
     for c in &facts.connections {
         for a in c.tls.iter().flat_map(|t| t.alerts.iter()) {
             if let Some(code) = a.code {
-                seen.2.insert((a.frame, code));
+                seen.2.insert((a.frame, code.0));
             }
         }
     }

@@ -166,8 +166,10 @@ pub struct Claimed {
 impl Claimed {
     /// Claims an alert; false when an earlier rule already did.
     pub fn alert(&mut self, c: &Connection, a: &Alert) -> bool {
-        self.alerts
-            .insert((c.tcp_stream, a.frame * 64 + a.code.unwrap_or(0) as u64))
+        self.alerts.insert((
+            c.tcp_stream,
+            a.frame * 64 + a.code.map_or(0, |c| c.0) as u64,
+        ))
     }
     /// Whether an earlier rule explained this SIP transaction.
     pub fn has_transaction(&self, t: usize) -> bool {
@@ -517,7 +519,7 @@ pub mod util {
     pub fn alert_ref(a: &Alert) -> AlertRef {
         AlertRef {
             description: a.description.clone(),
-            code: a.code.unwrap_or(0),
+            code: a.code.map_or(0, |c| c.0),
             level: a
                 .level
                 .map_or("encrypted".into(), crate::tls::names::alert_level),
@@ -577,7 +579,7 @@ pub mod util {
             note: format!(
                 "fatal TLS alert {} ({}) sent by the {}",
                 a.description,
-                a.code.unwrap_or(0),
+                a.code.map_or(0, |c| c.0),
                 a.sent_by
             ),
         }];
@@ -623,7 +625,7 @@ pub mod util {
             sip: None,
             evidence,
             explanation,
-            filter: alert_filter(c, a.code.unwrap_or(0)),
+            filter: alert_filter(c, a.code.map_or(0, |x| x.0)),
             trust,
         }
     }

@@ -18,6 +18,7 @@ use crate::net::{Dir, Side};
 use crate::time::Ts;
 pub use cert::CertInfo;
 pub use keylog::KeyLog;
+pub use names::AlertDescription;
 
 /// Largest record accepted (2^14 plus expansion); a larger length means we lost sync.
 const MAX_RECORD: usize = 16384 + 2048;
@@ -114,7 +115,7 @@ pub struct Alert {
     /// Level code (1 warning, 2 fatal); `None` when encrypted.
     pub level: Option<u8>,
     /// Description code; `None` when encrypted.
-    pub code: Option<u8>,
+    pub code: Option<AlertDescription>,
     /// Lowercase IANA name, or `encrypted`.
     pub description: String,
     /// The alert was inside an encrypted record and could not be read (no keys).
@@ -744,8 +745,9 @@ impl TlsStream {
         ts: Ts,
         decrypted: bool,
     ) {
+        let code = code.map(AlertDescription);
         let description = match code {
-            Some(c) => names::alert_description(c),
+            Some(c) => c.name(),
             None => "encrypted".into(),
         };
         self.step(dir, frame, ts, format!("Alert({description})"));
@@ -940,7 +942,7 @@ mod tests {
         let a = &t.summary.alerts[0];
         assert_eq!(
             (a.frame, a.sent_by, a.code, a.is_fatal()),
-            (2, Side::Server, Some(48), true)
+            (2, Side::Server, Some(AlertDescription::UNKNOWN_CA), true)
         );
         assert_eq!(a.description, "unknown_ca");
         // A gap, then garbage, then a record: the decoder finds it again.

@@ -1,5 +1,49 @@
 //! Names of TLS wire values. Unknown values are data: they still get a printable name.
 
+/// A TLS alert description (RFC 8446 section 6): a wire value with named constants, so that an
+/// unknown value is still data (`unassigned_153`), never an error. JSON writes the number.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, schemars::JsonSchema,
+)]
+#[serde(transparent)]
+pub struct AlertDescription(pub u8);
+
+impl AlertDescription {
+    /// close_notify (0).
+    pub const CLOSE_NOTIFY: Self = Self(0);
+    /// handshake_failure (40).
+    pub const HANDSHAKE_FAILURE: Self = Self(40);
+    /// bad_certificate (42).
+    pub const BAD_CERTIFICATE: Self = Self(42);
+    /// unsupported_certificate (43).
+    pub const UNSUPPORTED_CERTIFICATE: Self = Self(43);
+    /// certificate_revoked (44).
+    pub const CERTIFICATE_REVOKED: Self = Self(44);
+    /// certificate_expired (45).
+    pub const CERTIFICATE_EXPIRED: Self = Self(45);
+    /// certificate_unknown (46).
+    pub const CERTIFICATE_UNKNOWN: Self = Self(46);
+    /// unknown_ca (48).
+    pub const UNKNOWN_CA: Self = Self(48);
+    /// protocol_version (70).
+    pub const PROTOCOL_VERSION: Self = Self(70);
+    /// insufficient_security (71).
+    pub const INSUFFICIENT_SECURITY: Self = Self(71);
+    /// certificate_required (116).
+    pub const CERTIFICATE_REQUIRED: Self = Self(116);
+
+    /// The lowercase IANA name (`unknown_ca`), or `unassigned_<n>`.
+    pub fn name(self) -> String {
+        alert_description(self.0)
+    }
+}
+
+impl std::fmt::Display for AlertDescription {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
 /// Lowercase IANA name of an alert description; unknown codes become `unassigned_<n>`.
 pub fn alert_description(code: u8) -> String {
     let name = match code {

@@ -11,11 +11,17 @@ use crate::diagnose::{Claimed, Confidence, Cx, Meta, Occurrence, Severity};
 use crate::net::Side;
 use crate::session::Connection;
 use crate::tls::Alert;
+use crate::tls::AlertDescription as AD;
 
-const CERT_ALERTS: [u8; 4] = [42, 43, 44, 46];
+const CERT_ALERTS: [AD; 4] = [
+    AD::BAD_CERTIFICATE,
+    AD::UNSUPPORTED_CERTIFICATE,
+    AD::CERTIFICATE_REVOKED,
+    AD::CERTIFICATE_UNKNOWN,
+];
 
-fn meaning(code: u8) -> &'static str {
-    match code {
+fn meaning(code: AD) -> &'static str {
+    match code.0 {
         42 => "bad_certificate: the certificate is corrupt, has a bad signature, or (GnuTLS) is not trusted",
         43 => "unsupported_certificate: the certificate's type or key usage is not acceptable (for example no TLS client authentication usage)",
         44 => "certificate_revoked: the certificate was revoked by its issuer",
@@ -26,7 +32,7 @@ fn meaning(code: u8) -> &'static str {
 }
 
 fn occurrence(c: &Connection, a: &Alert, rejected: Side) -> Occurrence {
-    let code = a.code.unwrap_or(0);
+    let code = a.code.unwrap_or(AD(0));
     let sender = if a.sent_by == Side::Client {
         &c.client
     } else {
@@ -63,11 +69,11 @@ fn check(
     claimed: &mut Claimed,
     kinds: &[PortKind],
     sender: Side,
-    codes: &[u8],
+    codes: &[AD],
 ) -> Vec<Occurrence> {
     let mut out = Vec::new();
     for (c, a) in fatal_alerts(cx) {
-        let code = a.code.unwrap_or(0);
+        let code = a.code.unwrap_or(AD(0));
         if !kinds.contains(&c.port_kind) || a.sent_by != sender || !codes.contains(&code) {
             continue;
         }
@@ -147,7 +153,7 @@ impl crate::diagnose::Rule for ByUcm {
             claimed,
             &[PortKind::SipOAuth],
             Side::Server,
-            &[48],
+            &[AD::UNKNOWN_CA],
         ));
         out
     }
@@ -181,7 +187,13 @@ impl crate::diagnose::Rule for ByClient {
             claimed,
             &[PortKind::SipOAuth],
             Side::Client,
-            &[42, 43, 44, 46, 48],
+            &[
+                AD::BAD_CERTIFICATE,
+                AD::UNSUPPORTED_CERTIFICATE,
+                AD::CERTIFICATE_REVOKED,
+                AD::CERTIFICATE_UNKNOWN,
+                AD::UNKNOWN_CA,
+            ],
         )
     }
 }

@@ -5,6 +5,7 @@ use crate::diagnose::util::{
 };
 use crate::diagnose::{Claimed, Confidence, Cx, Meta, Occurrence, Rule, Severity};
 use crate::net::Side;
+use crate::tls::AlertDescription as AD;
 
 /// The rule.
 pub struct CertificateExpired;
@@ -36,7 +37,7 @@ impl Rule for CertificateExpired {
     fn check(&self, cx: &Cx<'_>, claimed: &mut Claimed) -> Vec<Occurrence> {
         let mut out = Vec::new();
         for (c, a) in fatal_alerts(cx) {
-            if a.code != Some(45) || !claimed.alert(c, a) {
+            if a.code != Some(AD::CERTIFICATE_EXPIRED) || !claimed.alert(c, a) {
                 continue;
             }
             claimed.connection(c.tcp_stream);
@@ -79,7 +80,10 @@ impl Rule for CertificateExpired {
                 else {
                     continue;
                 };
-                if !claimed.connection(c.tcp_stream) && t.alerts.iter().any(|a| a.code == Some(45))
+                if !claimed.connection(c.tcp_stream)
+                    && t.alerts
+                        .iter()
+                        .any(|a| a.code == Some(AD::CERTIFICATE_EXPIRED))
                 {
                     continue;
                 }

@@ -6,6 +6,7 @@ use crate::diagnose::util::{
 };
 use crate::diagnose::{Claimed, Confidence, Cx, Meta, Occurrence, Rule, Severity};
 use crate::net::Side;
+use crate::tls::AlertDescription as AD;
 
 /// The rule.
 pub struct CertificateNameMismatch;
@@ -36,8 +37,10 @@ impl Rule for CertificateNameMismatch {
     fn check(&self, cx: &Cx<'_>, claimed: &mut Claimed) -> Vec<Occurrence> {
         let mut out = Vec::new();
         for (c, a) in fatal_alerts(cx) {
-            let code = a.code.unwrap_or(0);
-            if a.sent_by != Side::Client || ![42, 46].contains(&code) {
+            let code = a.code.unwrap_or(AD(0));
+            if a.sent_by != Side::Client
+                || ![AD::BAD_CERTIFICATE, AD::CERTIFICATE_UNKNOWN].contains(&code)
+            {
                 continue;
             }
             let Some(sni) = c

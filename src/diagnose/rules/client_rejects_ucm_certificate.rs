@@ -9,6 +9,7 @@ use crate::diagnose::util::{
 };
 use crate::diagnose::{Claimed, Confidence, Cx, Evidence, Meta, Occurrence, Rule, Severity};
 use crate::net::Side;
+use crate::tls::AlertDescription as AD;
 
 /// The rule.
 pub struct ClientRejectsUcmCertificate;
@@ -45,10 +46,10 @@ impl Rule for ClientRejectsUcmCertificate {
                 .unwrap_or_default()
         };
         for (c, a) in fatal_alerts(cx) {
-            let code = a.code.unwrap_or(0);
+            let code = a.code.unwrap_or(AD(0));
             if c.port_kind != PortKind::SipOAuth
                 || a.sent_by != Side::Client
-                || ![42, 46, 48].contains(&code)
+                || ![AD::BAD_CERTIFICATE, AD::CERTIFICATE_UNKNOWN, AD::UNKNOWN_CA].contains(&code)
                 || !claimed.alert(c, a)
             {
                 continue;

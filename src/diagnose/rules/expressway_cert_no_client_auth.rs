@@ -7,6 +7,7 @@ use crate::diagnose::util::{
 };
 use crate::diagnose::{Claimed, Confidence, Cx, Meta, Occurrence, Rule, Severity};
 use crate::net::Side;
+use crate::tls::AlertDescription as AD;
 
 /// The rule.
 pub struct ExpresswayCertNoClientAuth;
@@ -37,10 +38,15 @@ impl Rule for ExpresswayCertNoClientAuth {
     fn check(&self, cx: &Cx<'_>, claimed: &mut Claimed) -> Vec<Occurrence> {
         let mut out = Vec::new();
         for (c, a) in fatal_alerts(cx) {
-            let code = a.code.unwrap_or(0);
+            let code = a.code.unwrap_or(AD(0));
             if c.port_kind != PortKind::SipMraOAuth
                 || a.sent_by != Side::Server
-                || ![42, 43, 46].contains(&code)
+                || ![
+                    AD::BAD_CERTIFICATE,
+                    AD::UNSUPPORTED_CERTIFICATE,
+                    AD::CERTIFICATE_UNKNOWN,
+                ]
+                .contains(&code)
             {
                 continue;
             }

@@ -74,7 +74,7 @@ impl Rule for TlsAlert {
                     "{} sent a fatal {} alert ({}) on port {} (frame {}, tcp.stream {}): {}.",
                     who(sender),
                     a.description,
-                    a.code.unwrap_or(0),
+                    a.code.map_or(0, |c| c.0),
                     c.server.port,
                     a.frame,
                     c.tcp_stream,

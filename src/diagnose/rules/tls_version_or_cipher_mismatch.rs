@@ -5,6 +5,7 @@
 use crate::diagnose::util::{alert_evidence, alert_occurrence, fatal_alerts, who};
 use crate::diagnose::{Claimed, Confidence, Cx, Meta, Occurrence, Rule, Severity};
 use crate::net::Side;
+use crate::tls::AlertDescription as AD;
 
 /// The rule.
 pub struct VersionOrCipherMismatch;
@@ -36,8 +37,14 @@ impl Rule for VersionOrCipherMismatch {
     fn check(&self, cx: &Cx<'_>, claimed: &mut Claimed) -> Vec<Occurrence> {
         let mut out = Vec::new();
         for (c, a) in fatal_alerts(cx) {
-            let code = a.code.unwrap_or(0);
-            if ![40, 70, 71].contains(&code) {
+            let code = a.code.unwrap_or(AD(0));
+            if ![
+                AD::HANDSHAKE_FAILURE,
+                AD::PROTOCOL_VERSION,
+                AD::INSUFFICIENT_SECURITY,
+            ]
+            .contains(&code)
+            {
                 continue;
             }
             let Some(t) = &c.tls else { continue };

@@ -7,6 +7,7 @@ use crate::diagnose::util::{
 };
 use crate::diagnose::{Claimed, Confidence, Cx, Meta, Occurrence, Rule, Severity};
 use crate::net::Side;
+use crate::tls::AlertDescription as AD;
 
 /// The rule.
 pub struct UnknownCaFromExpressway;
@@ -39,7 +40,7 @@ impl Rule for UnknownCaFromExpressway {
         let mut out = Vec::new();
         for (c, a) in fatal_alerts(cx) {
             if c.port_kind != PortKind::SipMraOAuth
-                || a.code != Some(48)
+                || a.code != Some(AD::UNKNOWN_CA)
                 || a.sent_by != Side::Client
             {
                 continue;

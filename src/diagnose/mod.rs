@@ -17,7 +17,7 @@ use crate::net::Side;
 use crate::session::{CaptureFacts, Connection, Party};
 use crate::sip::SipMessage;
 use crate::time::Ts;
-use crate::tls::Alert;
+use crate::tls::{Alert, StepKind};
 pub use catalogue::Meta;
 
 /// How bad a finding is.
@@ -778,7 +778,7 @@ pub mod util {
             t.handshake_complete()
                 || t.steps
                     .iter()
-                    .filter(|s| s.message == "Finished" || s.message == "Finished (encrypted)")
+                    .filter(|s| s.message.is_finished())
                     .map(|s| s.from)
                     .collect::<std::collections::BTreeSet<_>>()
                     .len()
@@ -786,10 +786,10 @@ pub mod util {
                 || (t
                     .steps
                     .iter()
-                    .any(|s| s.from == Side::Client && s.message == "EncryptedHandshake")
-                    && t.steps
-                        .iter()
-                        .any(|s| s.from == Side::Server && s.message == "EncryptedHandshake")
+                    .any(|s| s.from == Side::Client && s.message == StepKind::EncryptedHandshake)
+                    && t.steps.iter().any(|s| {
+                        s.from == Side::Server && s.message == StepKind::EncryptedHandshake
+                    })
                     && t.application_records[1] > 0)
         })
     }

@@ -97,12 +97,12 @@ pub fn build(report: &Report) -> Vec<Ladder> {
                 if last == Some((s.frame, s.from)) {
                     if let Some(r) = rows.last_mut() {
                         r.label.push_str(", ");
-                        r.label.push_str(&s.message);
+                        r.label.push_str(&s.message.label());
                         continue;
                     }
                 }
                 last = Some((s.frame, s.from));
-                push(&mut rows, s.frame, s.time, right, s.message.clone());
+                push(&mut rows, s.frame, s.time, right, s.message.label());
             }
         }
         for m in report

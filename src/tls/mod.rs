@@ -18,7 +18,7 @@ use crate::net::{Dir, Side};
 use crate::time::Ts;
 pub use cert::CertInfo;
 pub use keylog::KeyLog;
-pub use names::AlertDescription;
+pub use names::{AlertDescription, ContentType, HandshakeType};
 
 /// Largest record accepted (2^14 plus expansion); a larger length means we lost sync.
 const MAX_RECORD: usize = 16384 + 2048;
@@ -134,6 +134,67 @@ impl Alert {
     }
 }
 
+/// What a handshake step was. JSON and the ladder write its name (`ClientHello`,
+/// `ChangeCipherSpec`, `Finished (encrypted)`, `EncryptedHandshake`, `Alert(unknown_ca)`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StepKind {
+    /// A handshake message read in clear or decrypted.
+    Handshake(HandshakeType),
+    /// ChangeCipherSpec.
+    ChangeCipherSpec,
+    /// TLS 1.2: the encrypted handshake record after ChangeCipherSpec (the Finished).
+    EncryptedFinished,
+    /// TLS 1.3 without keys: an encrypted handshake flight.
+    EncryptedHandshake,
+    /// An alert, with its description when it could be read.
+    Alert(Option<AlertDescription>),
+}
+
+impl StepKind {
+    /// The step's name.
+    pub fn label(&self) -> String {
+        match self {
+            StepKind::Handshake(t) => t.name(),
+            StepKind::ChangeCipherSpec => "ChangeCipherSpec".into(),
+            StepKind::EncryptedFinished => "Finished (encrypted)".into(),
+            StepKind::EncryptedHandshake => "EncryptedHandshake".into(),
+            StepKind::Alert(d) => format!(
+                "Alert({})",
+                d.map_or_else(|| "encrypted".to_string(), |d| d.name())
+            ),
+        }
+    }
+
+    /// A Finished, read or encrypted.
+    pub fn is_finished(&self) -> bool {
+        matches!(
+            self,
+            StepKind::Handshake(HandshakeType::FINISHED) | StepKind::EncryptedFinished
+        )
+    }
+}
+
+impl std::fmt::Display for StepKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.label())
+    }
+}
+
+impl Serialize for StepKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.label())
+    }
+}
+
+impl schemars::JsonSchema for StepKind {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "StepKind".into()
+    }
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        String::json_schema(generator)
+    }
+}
+
 /// A step of the handshake, for the ladder and for "how far did it get".
 #[derive(Clone, Debug, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct Step {
@@ -144,7 +205,7 @@ pub struct Step {
     /// `client` or `server`.
     pub from: Side,
     /// Message name (`ClientHello`, `Certificate`, `ChangeCipherSpec`, `EncryptedHandshake`, ...).
-    pub message: String,
+    pub message: StepKind,
 }
 
 /// Everything seen of one TLS connection.
@@ -199,7 +260,7 @@ impl TlsSummary {
             || self
                 .steps
                 .iter()
-                .filter(|s| s.message == "Finished (encrypted)")
+                .filter(|s| s.message == StepKind::EncryptedFinished)
                 .count()
                 >= 2
     }
@@ -210,10 +271,10 @@ impl TlsSummary {
     }
 
     /// Whether a step with this message from `who` happened before `frame`.
-    pub fn saw_before(&self, who: Side, message: &str, frame: u64) -> bool {
+    pub fn saw_before(&self, who: Side, message: &StepKind, frame: u64) -> bool {
         self.steps
             .iter()
-            .any(|s| s.from == who && s.message == message && s.frame <= frame)
+            .any(|s| s.from == who && s.message == *message && s.frame <= frame)
     }
 }
 
@@ -449,7 +510,7 @@ impl TlsStream {
         }
     }
 
-    fn step(&mut self, dir: Dir, frame: u64, ts: Ts, message: String) {
+    fn step(&mut self, dir: Dir, frame: u64, ts: Ts, message: StepKind) {
         if self.summary.steps.len() < MAX_STEPS {
             self.summary.steps.push(Step {
                 frame,
@@ -588,15 +649,15 @@ impl TlsStream {
                 }
             }
         }
-        match ctype {
-            20 => {
+        match ContentType(ctype) {
+            ContentType::CHANGE_CIPHER_SPEC => {
                 // TLS 1.3 sends a compatibility CCS; it changes nothing.
                 if !self.tls13 {
                     self.dirs[i].encrypted = true;
                 }
-                self.step(dir, frame, ts, "ChangeCipherSpec".into());
+                self.step(dir, frame, ts, StepKind::ChangeCipherSpec);
             }
-            21 => {
+            ContentType::ALERT => {
                 if body.len() == 2 {
                     self.alert(dir, Some(body[0]), Some(body[1]), frame, ts, false);
                 } else if body.len().is_multiple_of(2) && !self.dirs[i].encrypted {
@@ -607,14 +668,14 @@ impl TlsStream {
                     self.alert(dir, None, None, frame, ts, false);
                 }
             }
-            22 => {
+            ContentType::HANDSHAKE => {
                 if self.dirs[i].encrypted {
-                    self.step(dir, frame, ts, "Finished (encrypted)".into());
+                    self.step(dir, frame, ts, StepKind::EncryptedFinished);
                     return;
                 }
                 self.feed_handshake(dir, body, frame, ts);
             }
-            23 => {
+            ContentType::APPLICATION_DATA => {
                 if self.tls13 && self.summary.encrypted_records.len() < 16 {
                     self.summary
                         .encrypted_records
@@ -639,7 +700,7 @@ impl TlsStream {
                         }
                     };
                     if in_flight {
-                        self.step(dir, frame, ts, "EncryptedHandshake".into());
+                        self.step(dir, frame, ts, StepKind::EncryptedHandshake);
                         return;
                     }
                 }
@@ -664,13 +725,13 @@ impl TlsStream {
         app: &mut AppSink<'_>,
     ) {
         let i = dir.idx();
-        match ctype {
-            21 => {
+        match ContentType(ctype) {
+            ContentType::ALERT => {
                 for pair in plain.chunks_exact(2) {
                     self.alert(dir, Some(pair[0]), Some(pair[1]), frame, ts, true);
                 }
             }
-            22 => {
+            ContentType::HANDSHAKE => {
                 for t in self.feed_handshake(dir, plain, frame, ts) {
                     if self.tls13 && (t == 20 || t == 24) {
                         // Finished: this side now writes with its application secret;
@@ -688,7 +749,7 @@ impl TlsStream {
                     }
                 }
             }
-            23 => {
+            ContentType::APPLICATION_DATA => {
                 let s = &mut self.summary;
                 s.application_records[i] += 1;
                 s.application_bytes[i] += plain.len() as u64;
@@ -750,7 +811,7 @@ impl TlsStream {
             Some(c) => c.name(),
             None => "encrypted".into(),
         };
-        self.step(dir, frame, ts, format!("Alert({description})"));
+        self.step(dir, frame, ts, StepKind::Alert(code));
         if self.summary.alerts.len() < MAX_ALERTS {
             let after_steps = self.summary.steps.len().saturating_sub(1);
             self.summary.alerts.push(Alert {
@@ -771,9 +832,9 @@ impl TlsStream {
     fn handshake(&mut self, dir: Dir, msg: &[u8], frame: u64, ts: Ts) {
         let t = msg[0];
         let body = &msg[4..];
-        self.step(dir, frame, ts, names::handshake_type(t));
-        match t {
-            1 => match tls_parser::parse_tls_message_handshake(msg) {
+        self.step(dir, frame, ts, StepKind::Handshake(HandshakeType(t)));
+        match HandshakeType(t) {
+            HandshakeType::CLIENT_HELLO => match tls_parser::parse_tls_message_handshake(msg) {
                 Ok((_, TlsMessage::Handshake(TlsMessageHandshake::ClientHello(ch)))) => {
                     let mut sni = None;
                     let mut offered = Vec::new();
@@ -811,7 +872,7 @@ impl TlsStream {
                 }
                 _ => self.note_malformed(frame, "ClientHello does not parse"),
             },
-            2 => match tls_parser::parse_tls_message_handshake(msg) {
+            HandshakeType::SERVER_HELLO => match tls_parser::parse_tls_message_handshake(msg) {
                 Ok((_, TlsMessage::Handshake(TlsMessageHandshake::ServerHello(sh)))) => {
                     let mut version = sh.version.0;
                     for (et, data) in extensions(sh.ext.unwrap_or(&[])) {
@@ -855,7 +916,7 @@ impl TlsStream {
                     }
                 }
             },
-            11 => match cert::certificate_chain(body, self.tls13) {
+            HandshakeType::CERTIFICATE => match cert::certificate_chain(body, self.tls13) {
                 Some(ders) => {
                     let parsed: Vec<_> = ders.iter().filter_map(|d| cert::cached(d)).collect();
                     if parsed.len() < ders.len() {
@@ -873,7 +934,7 @@ impl TlsStream {
                 }
                 None => self.note_malformed(frame, "Certificate message does not parse"),
             },
-            13 => {
+            HandshakeType::CERTIFICATE_REQUEST => {
                 let ca_names =
                     cert::certificate_request_cas(body, self.version).unwrap_or_default();
                 self.summary.certificate_request = Some(CertRequest {
@@ -986,7 +1047,7 @@ mod tests {
             k,
             &mut app,
         );
-        assert_eq!(t.summary.steps[0].message, "ServerHelloDone");
+        assert_eq!(t.summary.steps[0].message.label(), "ServerHelloDone");
         assert_eq!(t.summary.steps[0].frame, 6);
     }
 }

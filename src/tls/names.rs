@@ -118,6 +118,47 @@ pub fn cipher_suite(id: u16) -> String {
 }
 
 /// Name of a handshake message type.
+/// A handshake message type (RFC 8446 section 4), with named constants; unknown values stay
+/// printable (`Handshake(99)`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct HandshakeType(pub u8);
+
+impl HandshakeType {
+    /// ClientHello (1).
+    pub const CLIENT_HELLO: Self = Self(1);
+    /// ServerHello (2).
+    pub const SERVER_HELLO: Self = Self(2);
+    /// Certificate (11).
+    pub const CERTIFICATE: Self = Self(11);
+    /// CertificateRequest (13).
+    pub const CERTIFICATE_REQUEST: Self = Self(13);
+    /// Finished (20).
+    pub const FINISHED: Self = Self(20);
+    /// KeyUpdate (24).
+    pub const KEY_UPDATE: Self = Self(24);
+
+    /// Its name as Wireshark shows it (`CertificateRequest`).
+    pub fn name(self) -> String {
+        handshake_type(self.0)
+    }
+}
+
+/// A TLS record content type (RFC 8446 section 5.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ContentType(pub u8);
+
+impl ContentType {
+    /// change_cipher_spec (20).
+    pub const CHANGE_CIPHER_SPEC: Self = Self(20);
+    /// alert (21).
+    pub const ALERT: Self = Self(21);
+    /// handshake (22).
+    pub const HANDSHAKE: Self = Self(22);
+    /// application_data (23).
+    pub const APPLICATION_DATA: Self = Self(23);
+}
+
+/// Name of a handshake message type, as Wireshark shows it.
 pub fn handshake_type(t: u8) -> String {
     match t {
         0 => "HelloRequest",

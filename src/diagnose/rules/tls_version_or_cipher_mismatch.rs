@@ -6,6 +6,7 @@ use crate::diagnose::util::{alert_evidence, alert_occurrence, fatal_alerts, who}
 use crate::diagnose::{Claimed, Confidence, Cx, Meta, Occurrence, Rule, Severity};
 use crate::net::Side;
 use crate::tls::AlertDescription as AD;
+use crate::tls::{HandshakeType, StepKind};
 
 /// The rule.
 pub struct VersionOrCipherMismatch;
@@ -50,9 +51,9 @@ impl Rule for VersionOrCipherMismatch {
             let Some(t) = &c.tls else { continue };
             let early = !t.steps.iter().any(|s| {
                 s.frame < a.frame
-                    && (s.message == "Certificate"
-                        || s.message.contains("Finished")
-                        || s.message == "EncryptedHandshake")
+                    && (s.message == StepKind::Handshake(HandshakeType::CERTIFICATE)
+                        || s.message.is_finished()
+                        || s.message == StepKind::EncryptedHandshake)
             });
             if !early || !claimed.alert(c, a) {
                 continue;

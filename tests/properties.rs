@@ -157,7 +157,7 @@ fn run_tls(conv: &[(bool, Vec<u8>)], rng: Option<&mut Rng>) -> String {
         "{:?}|{:?}|{:?}|{:?}",
         s.steps
             .iter()
-            .map(|x| (&x.message, x.from, x.frame))
+            .map(|x| (x.message.label(), x.from, x.frame))
             .collect::<Vec<_>>(),
         s.alerts,
         s.chains

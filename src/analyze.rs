@@ -212,7 +212,7 @@ fn run_capture(
         analyzer.on_settle(Box::new(move |c: &Connection| {
             on_conn(c);
             let mut here = Vec::new();
-            let (_, found) = connection_occurrences(c.clone(), cfg, agg_ref, &mut here);
+            let found = connection_occurrences(c, cfg, agg_ref, &mut here);
             for n in here {
                 undecided_ref.push(n);
             }

@@ -185,16 +185,46 @@ impl Claimed {
     }
 }
 
-/// A catalogue rule.
-pub trait Rule {
+/// What a per-connection rule is given: one settled connection and the settings.
+pub struct ConnCx<'a> {
+    /// The connection to judge.
+    pub conn: &'a Connection,
+    /// Settings in force.
+    pub cfg: &'a Config,
+}
+
+/// A rule that judges one connection at a time, as each connection is settled while the
+/// capture is still being read.
+pub trait ConnectionRule: Send + Sync {
     /// The catalogue entry.
     fn meta(&self) -> &'static Meta;
-    /// Events this rule explains.
+    /// Events of this connection that this rule explains.
+    fn check(&self, cx: &ConnCx<'_>, claimed: &mut Claimed) -> Vec<Occurrence>;
+}
+
+/// A rule that judges the whole capture once it is read (SIP, HTTP, across connections).
+pub trait CaptureRule: Send + Sync {
+    /// The catalogue entry.
+    fn meta(&self) -> &'static Meta;
+    /// Events of the capture that this rule explains.
     fn check(&self, cx: &Cx<'_>, claimed: &mut Claimed) -> Vec<Occurrence>;
-    /// The rule judges one connection at a time (run as each connection is settled, with
-    /// `facts.connections` holding just that one); otherwise it runs once per capture.
-    fn per_connection(&self) -> bool {
-        false
+}
+
+/// A catalogue rule, of one of the two kinds. `rules::all` lists them in claiming order.
+pub enum Rule {
+    /// Judges each connection.
+    Connection(Box<dyn ConnectionRule>),
+    /// Judges the capture.
+    Capture(Box<dyn CaptureRule>),
+}
+
+impl Rule {
+    /// The catalogue entry.
+    pub fn meta(&self) -> &'static Meta {
+        match self {
+            Rule::Connection(r) => r.meta(),
+            Rule::Capture(r) => r.meta(),
+        }
     }
 }
 
@@ -311,41 +341,34 @@ impl Aggregator {
     }
 }
 
-fn rule_set() -> &'static [Box<dyn Rule + Send + Sync>] {
-    static RULES: std::sync::OnceLock<Vec<Box<dyn Rule + Send + Sync>>> =
-        std::sync::OnceLock::new();
+fn rule_set() -> &'static [Rule] {
+    static RULES: std::sync::OnceLock<Vec<Rule>> = std::sync::OnceLock::new();
     RULES.get_or_init(rules::all)
 }
 
-/// Runs the per-connection rules on one settled connection. Returns the connection back and
-/// whether any rule found something in it.
+/// Runs the per-connection rules on one settled connection; returns whether any rule found
+/// something in it.
 pub fn connection_occurrences(
-    c: Connection,
+    c: &Connection,
     cfg: &Config,
     agg: &mut Aggregator,
     undecided: &mut Vec<String>,
-) -> (Connection, bool) {
-    let facts = CaptureFacts {
-        connections: vec![c],
-        ..CaptureFacts::default()
-    };
-    let cx = Cx { facts: &facts, cfg };
+) -> bool {
+    let cx = ConnCx { conn: c, cfg };
     let mut claimed = Claimed::default();
     let mut any = false;
-    for rule in rule_set().iter().filter(|r| r.per_connection()) {
+    for rule in rule_set() {
+        let Rule::Connection(rule) = rule else {
+            continue;
+        };
         for o in rule.check(&cx, &mut claimed) {
             agg.add(rule.meta(), o, cfg.max_evidence);
             any = true;
         }
     }
     undecided.extend(claimed.undecided);
-    let c = facts
-        .connections
-        .into_iter()
-        .next()
-        .expect("one connection");
-    undecided.extend(certificate_request_check(&c));
-    (c, any)
+    undecided.extend(certificate_request_check(c));
+    any
 }
 
 /// Runs the capture-level rules (SIP, HTTP, cross-connection) once the capture is read.
@@ -362,7 +385,10 @@ pub fn capture_occurrences(
         cfg: &effective,
     };
     let mut claimed = Claimed::default();
-    for rule in rule_set().iter().filter(|r| !r.per_connection()) {
+    for rule in rule_set() {
+        let Rule::Capture(rule) = rule else {
+            continue;
+        };
         for o in rule.check(&cx, &mut claimed) {
             agg.add(rule.meta(), o, cfg.max_evidence);
         }
@@ -382,7 +408,7 @@ pub fn diagnose(
     let mut effective = facts.config.clone();
     effective.max_evidence = cfg.max_evidence;
     for c in &facts.connections {
-        let _ = connection_occurrences(c.clone(), &effective, &mut agg, undecided);
+        connection_occurrences(c, &effective, &mut agg, undecided);
     }
     capture_occurrences(facts, cfg, &mut agg, undecided);
     agg.into_findings(capture)
@@ -527,17 +553,16 @@ pub mod util {
         }
     }
 
-    /// Fatal clear-text alerts of every TLS connection, with their connection.
+    /// Fatal alerts read in clear (or decrypted) on the connection, with the connection.
     pub fn fatal_alerts<'a>(
-        cx: &'a Cx<'_>,
+        cx: &ConnCx<'a>,
     ) -> impl Iterator<Item = (&'a Connection, &'a Alert)> + 'a {
-        cx.facts.connections.iter().flat_map(|c| {
-            c.tls
-                .iter()
-                .flat_map(|t| t.alerts.iter())
-                .filter(|a| a.is_fatal() && a.code.is_some())
-                .map(move |a| (c, a))
-        })
+        let c = cx.conn;
+        c.tls
+            .iter()
+            .flat_map(|t| t.alerts.iter())
+            .filter(|a| a.is_fatal() && a.code.is_some())
+            .map(move |a| (c, a))
     }
 
     /// Display name of a party: `Expressway-C 10.0.0.5`.

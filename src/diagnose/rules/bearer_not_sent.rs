@@ -6,7 +6,7 @@ use crate::diagnose::util::{
     call_filter, has_bearer, register_steps, sip_evidence, sip_parties, sip_ref, stream_lossy,
     time_left, CHALLENGE_GRACE_SECS,
 };
-use crate::diagnose::{Claimed, Confidence, Cx, Meta, Occurrence, Rule, Severity};
+use crate::diagnose::{CaptureRule, Claimed, Confidence, Cx, Meta, Occurrence, Severity};
 
 /// The rule.
 pub struct BearerNotSent;
@@ -25,7 +25,7 @@ static META: Meta = Meta {
     source: "CUCM Security Guide, SIP OAuth; MRA deployment guide (X14)",
 };
 
-impl Rule for BearerNotSent {
+impl CaptureRule for BearerNotSent {
     fn meta(&self) -> &'static Meta {
         &META
     }

@@ -4,7 +4,7 @@
 use crate::diagnose::util::{
     call_filter, has_bearer, sip_evidence, sip_parties, sip_ref, warning_text,
 };
-use crate::diagnose::{Claimed, Confidence, Cx, Meta, Occurrence, Rule, Severity};
+use crate::diagnose::{CaptureRule, Claimed, Confidence, Cx, Meta, Occurrence, Severity};
 
 /// The rule.
 pub struct BearerTokenRejected;
@@ -25,7 +25,7 @@ static META: Meta = Meta {
     source: "Cisco TAC 212794 (OAuth tokens); CUCM Security Guide, SIP OAuth",
 };
 
-impl Rule for BearerTokenRejected {
+impl CaptureRule for BearerTokenRejected {
     fn meta(&self) -> &'static Meta {
         &META
     }

@@ -7,7 +7,7 @@ use crate::config::PortKind;
 use crate::diagnose::util::{
     alert_evidence, alert_occurrence, chain_trust, describe_cert, fatal_alerts, who,
 };
-use crate::diagnose::{Claimed, Confidence, Cx, Meta, Occurrence, Severity};
+use crate::diagnose::{Claimed, Confidence, ConnCx, Meta, Occurrence, Severity};
 use crate::net::Side;
 use crate::session::Connection;
 use crate::tls::Alert;
@@ -65,7 +65,7 @@ fn occurrence(c: &Connection, a: &Alert, rejected: Side) -> Occurrence {
 }
 
 fn check(
-    cx: &Cx<'_>,
+    cx: &ConnCx<'_>,
     claimed: &mut Claimed,
     kinds: &[PortKind],
     sender: Side,
@@ -100,14 +100,11 @@ static BY_EXPRESSWAY: Meta = Meta {
     ],
     source: "Cisco TAC 215572; RFC 5246 section 7.2.2",
 };
-impl crate::diagnose::Rule for ByExpressway {
-    fn per_connection(&self) -> bool {
-        true
-    }
+impl crate::diagnose::ConnectionRule for ByExpressway {
     fn meta(&self) -> &'static Meta {
         &BY_EXPRESSWAY
     }
-    fn check(&self, cx: &Cx<'_>, claimed: &mut Claimed) -> Vec<Occurrence> {
+    fn check(&self, cx: &ConnCx<'_>, claimed: &mut Claimed) -> Vec<Occurrence> {
         check(
             cx,
             claimed,
@@ -133,14 +130,11 @@ static BY_UCM: Meta = Meta {
     ],
     source: "Cisco TAC 215572; CUCM Security Guide, SIP OAuth; RFC 5246 section 7.2.2",
 };
-impl crate::diagnose::Rule for ByUcm {
-    fn per_connection(&self) -> bool {
-        true
-    }
+impl crate::diagnose::ConnectionRule for ByUcm {
     fn meta(&self) -> &'static Meta {
         &BY_UCM
     }
-    fn check(&self, cx: &Cx<'_>, claimed: &mut Claimed) -> Vec<Occurrence> {
+    fn check(&self, cx: &ConnCx<'_>, claimed: &mut Claimed) -> Vec<Occurrence> {
         let mut out = check(
             cx,
             claimed,
@@ -174,14 +168,11 @@ static BY_CLIENT: Meta = Meta {
     ],
     source: "CUCM Security Guide, SIP OAuth; Cisco Jabber certificate validation",
 };
-impl crate::diagnose::Rule for ByClient {
-    fn per_connection(&self) -> bool {
-        true
-    }
+impl crate::diagnose::ConnectionRule for ByClient {
     fn meta(&self) -> &'static Meta {
         &BY_CLIENT
     }
-    fn check(&self, cx: &Cx<'_>, claimed: &mut Claimed) -> Vec<Occurrence> {
+    fn check(&self, cx: &ConnCx<'_>, claimed: &mut Claimed) -> Vec<Occurrence> {
         check(
             cx,
             claimed,

@@ -3,7 +3,7 @@
 use crate::diagnose::util::{
     alert_evidence, alert_occurrence, chain_trust, describe_cert, fatal_alerts, who,
 };
-use crate::diagnose::{Claimed, Confidence, Cx, Meta, Occurrence, Rule, Severity};
+use crate::diagnose::{Claimed, Confidence, ConnCx, ConnectionRule, Meta, Occurrence, Severity};
 use crate::net::Side;
 use crate::tls::AlertDescription as AD;
 
@@ -25,16 +25,12 @@ static META: Meta = Meta {
     source: "RFC 5246 / RFC 8446 alert semantics; CUCM Security Guide, certificate management",
 };
 
-impl Rule for CertificateExpired {
-    fn per_connection(&self) -> bool {
-        true
-    }
-
+impl ConnectionRule for CertificateExpired {
     fn meta(&self) -> &'static Meta {
         &META
     }
 
-    fn check(&self, cx: &Cx<'_>, claimed: &mut Claimed) -> Vec<Occurrence> {
+    fn check(&self, cx: &ConnCx<'_>, claimed: &mut Claimed) -> Vec<Occurrence> {
         let mut out = Vec::new();
         for (c, a) in fatal_alerts(cx) {
             if a.code != Some(AD::CERTIFICATE_EXPIRED) || !claimed.alert(c, a) {
@@ -70,7 +66,7 @@ impl Rule for CertificateExpired {
             ));
         }
         // Validity read from the certificates themselves, alert or not.
-        for c in &cx.facts.connections {
+        for c in std::iter::once(cx.conn) {
             let Some(t) = &c.tls else { continue };
             for chain in &t.chains {
                 let Some((pos, cert)) =

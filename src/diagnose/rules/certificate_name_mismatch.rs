@@ -4,7 +4,7 @@
 use crate::diagnose::util::{
     alert_evidence, alert_occurrence, cert_names, chain_trust, describe_cert, fatal_alerts, leaf,
 };
-use crate::diagnose::{Claimed, Confidence, Cx, Meta, Occurrence, Rule, Severity};
+use crate::diagnose::{Claimed, Confidence, ConnCx, ConnectionRule, Meta, Occurrence, Severity};
 use crate::net::Side;
 use crate::tls::AlertDescription as AD;
 
@@ -25,16 +25,12 @@ static META: Meta = Meta {
     source: "CUCM Security Guide, certificate management; RFC 6125",
 };
 
-impl Rule for CertificateNameMismatch {
-    fn per_connection(&self) -> bool {
-        true
-    }
-
+impl ConnectionRule for CertificateNameMismatch {
     fn meta(&self) -> &'static Meta {
         &META
     }
 
-    fn check(&self, cx: &Cx<'_>, claimed: &mut Claimed) -> Vec<Occurrence> {
+    fn check(&self, cx: &ConnCx<'_>, claimed: &mut Claimed) -> Vec<Occurrence> {
         let mut out = Vec::new();
         for (c, a) in fatal_alerts(cx) {
             let code = a.code.unwrap_or(AD(0));

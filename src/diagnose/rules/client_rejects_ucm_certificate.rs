@@ -7,7 +7,9 @@ use crate::diagnose::util::{
     alert_evidence, alert_occurrence, chain_trust, close_evidence, describe_cert, fatal_alerts,
     leaf,
 };
-use crate::diagnose::{Claimed, Confidence, Cx, Evidence, Meta, Occurrence, Rule, Severity};
+use crate::diagnose::{
+    Claimed, Confidence, ConnCx, ConnectionRule, Evidence, Meta, Occurrence, Severity,
+};
 use crate::net::Side;
 use crate::tls::AlertDescription as AD;
 
@@ -29,16 +31,12 @@ static META: Meta = Meta {
     source: "CUCM Security Guide, SIP OAuth; Cisco Jabber deployment guide, certificate validation",
 };
 
-impl Rule for ClientRejectsUcmCertificate {
-    fn per_connection(&self) -> bool {
-        true
-    }
-
+impl ConnectionRule for ClientRejectsUcmCertificate {
     fn meta(&self) -> &'static Meta {
         &META
     }
 
-    fn check(&self, cx: &Cx<'_>, claimed: &mut Claimed) -> Vec<Occurrence> {
+    fn check(&self, cx: &ConnCx<'_>, claimed: &mut Claimed) -> Vec<Occurrence> {
         let mut out = Vec::new();
         let cert_text = |c: &crate::session::Connection| {
             leaf(c, Side::Server)
@@ -69,7 +67,7 @@ impl Rule for ClientRejectsUcmCertificate {
         }
         // No alert: the client closes right after the server's Certificate (TLS 1.2, where the
         // certificate is visible), before its own key exchange.
-        for c in &cx.facts.connections {
+        for c in std::iter::once(cx.conn) {
             let Some(t) = &c.tls else { continue };
             if c.port_kind != PortKind::SipOAuth
                 || c.ended_by != Some(Side::Client)

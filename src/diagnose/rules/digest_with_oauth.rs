@@ -4,7 +4,7 @@
 
 use crate::diagnose::util::register_of;
 use crate::diagnose::util::{call_filter, sip_evidence, sip_parties, sip_ref};
-use crate::diagnose::{Claimed, Confidence, Cx, Evidence, Meta, Occurrence, Rule, Severity};
+use crate::diagnose::{CaptureRule, Claimed, Confidence, Cx, Evidence, Meta, Occurrence, Severity};
 
 /// The rule.
 pub struct DigestWithOauth;
@@ -23,7 +23,7 @@ static META: Meta = Meta {
     source: "CUCM Security Guide, SIP OAuth (documented limitation)",
 };
 
-impl Rule for DigestWithOauth {
+impl CaptureRule for DigestWithOauth {
     fn meta(&self) -> &'static Meta {
         &META
     }

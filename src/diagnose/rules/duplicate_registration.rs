@@ -2,7 +2,7 @@
 //! another client": the device is already registered from somewhere else.
 
 use crate::diagnose::util::{call_filter, sip_evidence, sip_parties, sip_ref, warning_text};
-use crate::diagnose::{Claimed, Confidence, Cx, Meta, Occurrence, Rule, Severity};
+use crate::diagnose::{CaptureRule, Claimed, Confidence, Cx, Meta, Occurrence, Severity};
 
 /// The rule.
 pub struct DuplicateRegistration;
@@ -21,7 +21,7 @@ static META: Meta = Meta {
     source: "seen in CUCM 12.5-15 deployments (Warning 399 text)",
 };
 
-impl Rule for DuplicateRegistration {
+impl CaptureRule for DuplicateRegistration {
     fn meta(&self) -> &'static Meta {
         &META
     }

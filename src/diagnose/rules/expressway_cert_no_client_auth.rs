@@ -5,7 +5,7 @@ use crate::config::PortKind;
 use crate::diagnose::util::{
     alert_evidence, alert_occurrence, chain_trust, describe_cert, fatal_alerts, leaf,
 };
-use crate::diagnose::{Claimed, Confidence, Cx, Meta, Occurrence, Rule, Severity};
+use crate::diagnose::{Claimed, Confidence, ConnCx, ConnectionRule, Meta, Occurrence, Severity};
 use crate::net::Side;
 use crate::tls::AlertDescription as AD;
 
@@ -26,16 +26,12 @@ static META: Meta = Meta {
     source: "MRA deployment guide (X14), certificate requirements; RFC 5280 section 4.2.1.12",
 };
 
-impl Rule for ExpresswayCertNoClientAuth {
-    fn per_connection(&self) -> bool {
-        true
-    }
-
+impl ConnectionRule for ExpresswayCertNoClientAuth {
     fn meta(&self) -> &'static Meta {
         &META
     }
 
-    fn check(&self, cx: &Cx<'_>, claimed: &mut Claimed) -> Vec<Occurrence> {
+    fn check(&self, cx: &ConnCx<'_>, claimed: &mut Claimed) -> Vec<Occurrence> {
         let mut out = Vec::new();
         for (c, a) in fatal_alerts(cx) {
             let code = a.code.unwrap_or(AD(0));

@@ -4,7 +4,7 @@
 
 use crate::config::PortKind;
 use crate::diagnose::util::{close_evidence, handshake_done, leaf};
-use crate::diagnose::{Claimed, Confidence, Cx, Meta, Occurrence, Rule, Severity};
+use crate::diagnose::{Claimed, Confidence, ConnCx, ConnectionRule, Meta, Occurrence, Severity};
 use crate::net::Side;
 
 /// The rule.
@@ -24,18 +24,14 @@ static META: Meta = Meta {
     source: "MRA deployment guide (X14), SIP OAuth; CUCM Security Guide",
 };
 
-impl Rule for ExpresswayNameNotKnown {
-    fn per_connection(&self) -> bool {
-        true
-    }
-
+impl ConnectionRule for ExpresswayNameNotKnown {
     fn meta(&self) -> &'static Meta {
         &META
     }
 
-    fn check(&self, cx: &Cx<'_>, claimed: &mut Claimed) -> Vec<Occurrence> {
+    fn check(&self, cx: &ConnCx<'_>, claimed: &mut Claimed) -> Vec<Occurrence> {
         let mut out = Vec::new();
-        for c in &cx.facts.connections {
+        for c in std::iter::once(cx.conn) {
             let Some(t) = &c.tls else { continue };
             if c.port_kind != PortKind::SipMraOAuth
                 || c.ended_by != Some(Side::Server)
@@ -105,7 +101,7 @@ impl Rule for ExpresswayNameNotKnown {
         }
         // With the Device > Expressway-C table given, every Expressway-C certificate is checked.
         if !cx.cfg.expressway_names.is_empty() {
-            for c in &cx.facts.connections {
+            for c in std::iter::once(cx.conn) {
                 if c.port_kind != PortKind::SipMraOAuth {
                     continue;
                 }

@@ -3,7 +3,7 @@
 //! a client sending its Bearer token straight to a legacy port.
 
 use crate::diagnose::util::{call_filter, has_bearer, sip_evidence, sip_parties};
-use crate::diagnose::{Claimed, Confidence, Cx, Evidence, Meta, Occurrence, Rule, Severity};
+use crate::diagnose::{CaptureRule, Claimed, Confidence, Cx, Evidence, Meta, Occurrence, Severity};
 use crate::session::Party;
 
 /// The rule.
@@ -23,7 +23,7 @@ static META: Meta = Meta {
     source: "CUCM Security Guide, SIP OAuth (device configuration); Cisco TAC 215572",
 };
 
-impl Rule for LegacyPortInsteadOfOauth {
+impl CaptureRule for LegacyPortInsteadOfOauth {
     fn meta(&self) -> &'static Meta {
         &META
     }

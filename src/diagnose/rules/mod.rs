@@ -31,41 +31,52 @@ mod unknown_ca_from_ucm;
 pub use registration_lost::alarm_meaning;
 
 use super::Rule;
+use Rule::{Capture, Connection};
 
 /// Every rule, in claiming order.
-pub fn all() -> Vec<Box<dyn Rule + Send + Sync>> {
+pub fn all() -> Vec<Rule> {
     vec![
         // SIP answers with a documented meaning.
-        Box::new(oauth_port_mismatch::OauthPortMismatch),
-        Box::new(duplicate_registration::DuplicateRegistration),
-        Box::new(digest_with_oauth::DigestWithOauth),
-        Box::new(bearer_token_rejected::BearerTokenRejected),
-        Box::new(bearer_not_sent::BearerNotSent),
-        Box::new(legacy_port_instead_of_oauth::LegacyPortInsteadOfOauth),
-        Box::new(mra_without_ceoauth::MraWithoutCeoauth),
+        Capture(Box::new(oauth_port_mismatch::OauthPortMismatch)),
+        Capture(Box::new(duplicate_registration::DuplicateRegistration)),
+        Capture(Box::new(digest_with_oauth::DigestWithOauth)),
+        Capture(Box::new(bearer_token_rejected::BearerTokenRejected)),
+        Capture(Box::new(bearer_not_sent::BearerNotSent)),
+        Capture(Box::new(
+            legacy_port_instead_of_oauth::LegacyPortInsteadOfOauth,
+        )),
+        Capture(Box::new(mra_without_ceoauth::MraWithoutCeoauth)),
         // TLS alerts, most specific first.
-        Box::new(unknown_ca_from_expressway::UnknownCaFromExpressway),
-        Box::new(unknown_ca_from_ucm::UnknownCaFromUcm),
-        Box::new(certificate_expired::CertificateExpired),
-        Box::new(certificate_name_mismatch::CertificateNameMismatch),
-        Box::new(expressway_cert_no_client_auth::ExpresswayCertNoClientAuth),
-        Box::new(client_rejects_ucm_certificate::ClientRejectsUcmCertificate),
-        Box::new(cert_rejected::ByExpressway),
-        Box::new(cert_rejected::ByUcm),
-        Box::new(cert_rejected::ByClient),
-        Box::new(tls_version_or_cipher_mismatch::VersionOrCipherMismatch),
+        Connection(Box::new(
+            unknown_ca_from_expressway::UnknownCaFromExpressway,
+        )),
+        Connection(Box::new(unknown_ca_from_ucm::UnknownCaFromUcm)),
+        Connection(Box::new(certificate_expired::CertificateExpired)),
+        Connection(Box::new(certificate_name_mismatch::CertificateNameMismatch)),
+        Connection(Box::new(
+            expressway_cert_no_client_auth::ExpresswayCertNoClientAuth,
+        )),
+        Connection(Box::new(
+            client_rejects_ucm_certificate::ClientRejectsUcmCertificate,
+        )),
+        Connection(Box::new(cert_rejected::ByExpressway)),
+        Connection(Box::new(cert_rejected::ByUcm)),
+        Connection(Box::new(cert_rejected::ByClient)),
+        Connection(Box::new(
+            tls_version_or_cipher_mismatch::VersionOrCipherMismatch,
+        )),
         // Connections.
-        Box::new(oauth_port_closed::OauthPortClosed),
-        Box::new(oauth_port_filtered::OauthPortFiltered),
-        Box::new(tls_alert::TlsAlert),
-        Box::new(tls13_handshake_aborted::Tls13HandshakeAborted),
-        Box::new(expressway_name_not_known::ExpresswayNameNotKnown),
-        Box::new(tls_aborted_without_alert::TlsAbortedWithoutAlert),
-        Box::new(stale_tomcat_certificate::StaleTomcatCertificate),
+        Connection(Box::new(oauth_port_closed::OauthPortClosed)),
+        Connection(Box::new(oauth_port_filtered::OauthPortFiltered)),
+        Connection(Box::new(tls_alert::TlsAlert)),
+        Connection(Box::new(tls13_handshake_aborted::Tls13HandshakeAborted)),
+        Connection(Box::new(expressway_name_not_known::ExpresswayNameNotKnown)),
+        Connection(Box::new(tls_aborted_without_alert::TlsAbortedWithoutAlert)),
+        Capture(Box::new(stale_tomcat_certificate::StaleTomcatCertificate)),
         // Registrations in general.
-        Box::new(registration_rejected::RegistrationRejected),
-        Box::new(registration_unanswered::RegistrationUnanswered),
-        Box::new(registration_lost::RegistrationLost),
-        Box::new(oauth_registration_ok::OauthRegistrationOk),
+        Capture(Box::new(registration_rejected::RegistrationRejected)),
+        Capture(Box::new(registration_unanswered::RegistrationUnanswered)),
+        Capture(Box::new(registration_lost::RegistrationLost)),
+        Capture(Box::new(oauth_registration_ok::OauthRegistrationOk)),
     ]
 }

@@ -4,7 +4,7 @@
 use super::legacy_port_instead_of_oauth::via_count;
 use crate::diagnose::util::register_of;
 use crate::diagnose::util::{call_filter, has_bearer, sip_evidence, sip_parties};
-use crate::diagnose::{Claimed, Confidence, Cx, Meta, Occurrence, Rule, Severity};
+use crate::diagnose::{CaptureRule, Claimed, Confidence, Cx, Meta, Occurrence, Severity};
 use crate::net::Role;
 
 /// The rule.
@@ -24,7 +24,7 @@ static META: Meta = Meta {
     source: "MRA deployment guide (X14), SIP OAuth",
 };
 
-impl Rule for MraWithoutCeoauth {
+impl CaptureRule for MraWithoutCeoauth {
     fn meta(&self) -> &'static Meta {
         &META
     }

@@ -1,6 +1,8 @@
 //! `oauth-port-closed`: a SYN to an OAuth port answered by RST: CUCM does not listen there.
 
-use crate::diagnose::{Claimed, Confidence, Cx, Evidence, Meta, Occurrence, Rule, Severity};
+use crate::diagnose::{
+    Claimed, Confidence, ConnCx, ConnectionRule, Evidence, Meta, Occurrence, Severity,
+};
 
 /// The rule.
 pub struct OauthPortClosed;
@@ -21,18 +23,14 @@ static META: Meta = Meta {
     source: "CUCM Security Guide, SIP OAuth (inferred from the documented cause)",
 };
 
-impl Rule for OauthPortClosed {
-    fn per_connection(&self) -> bool {
-        true
-    }
-
+impl ConnectionRule for OauthPortClosed {
     fn meta(&self) -> &'static Meta {
         &META
     }
 
-    fn check(&self, cx: &Cx<'_>, claimed: &mut Claimed) -> Vec<Occurrence> {
+    fn check(&self, cx: &ConnCx<'_>, claimed: &mut Claimed) -> Vec<Occurrence> {
         let mut out = Vec::new();
-        for c in &cx.facts.connections {
+        for c in std::iter::once(cx.conn) {
             if !c.is_oauth()
                 || c.outcome != crate::flow::Outcome::Refused
                 || !claimed.connection(c.tcp_stream)

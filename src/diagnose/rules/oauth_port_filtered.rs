@@ -1,6 +1,8 @@
 //! `oauth-port-filtered`: SYNs to an OAuth port retransmitted with no answer at all.
 
-use crate::diagnose::{Claimed, Confidence, Cx, Evidence, Meta, Occurrence, Rule, Severity};
+use crate::diagnose::{
+    Claimed, Confidence, ConnCx, ConnectionRule, Evidence, Meta, Occurrence, Severity,
+};
 
 /// The rule.
 pub struct OauthPortFiltered;
@@ -20,18 +22,14 @@ static META: Meta = Meta {
     source: "CUCM Security Guide, SIP OAuth port requirements (inferred)",
 };
 
-impl Rule for OauthPortFiltered {
-    fn per_connection(&self) -> bool {
-        true
-    }
-
+impl ConnectionRule for OauthPortFiltered {
     fn meta(&self) -> &'static Meta {
         &META
     }
 
-    fn check(&self, cx: &Cx<'_>, claimed: &mut Claimed) -> Vec<Occurrence> {
+    fn check(&self, cx: &ConnCx<'_>, claimed: &mut Claimed) -> Vec<Occurrence> {
         let mut out = Vec::new();
-        for c in &cx.facts.connections {
+        for c in std::iter::once(cx.conn) {
             if !c.is_oauth()
                 || c.outcome != crate::flow::Outcome::UnansweredSyn
                 || c.syn_frames.len() < 2

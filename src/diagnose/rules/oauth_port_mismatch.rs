@@ -2,7 +2,7 @@
 //! "SIP OAuth Registration port Mismatch" (TAC 215572).
 
 use crate::diagnose::util::{sip_evidence, sip_parties, warning_text};
-use crate::diagnose::{Claimed, Confidence, Cx, Meta, Occurrence, Rule, Severity, SipRef};
+use crate::diagnose::{CaptureRule, Claimed, Confidence, Cx, Meta, Occurrence, Severity, SipRef};
 
 /// The rule.
 pub struct OauthPortMismatch;
@@ -22,7 +22,7 @@ static META: Meta = Meta {
     source: "Cisco TAC 215572, Cisco Jabber and SIP OAuth Mode",
 };
 
-impl Rule for OauthPortMismatch {
+impl CaptureRule for OauthPortMismatch {
     fn meta(&self) -> &'static Meta {
         &META
     }

@@ -2,7 +2,7 @@
 //! token, 200 OK.
 
 use crate::diagnose::util::{sip_evidence, sip_parties};
-use crate::diagnose::{Claimed, Confidence, Cx, Meta, Occurrence, Rule, Severity, SipRef};
+use crate::diagnose::{CaptureRule, Claimed, Confidence, Cx, Meta, Occurrence, Severity, SipRef};
 
 /// The rule.
 pub struct OauthRegistrationOk;
@@ -18,7 +18,7 @@ static META: Meta = Meta {
     source: "Cisco TAC 215572 (healthy flow)",
 };
 
-impl Rule for OauthRegistrationOk {
+impl CaptureRule for OauthRegistrationOk {
     fn meta(&self) -> &'static Meta {
         &META
     }

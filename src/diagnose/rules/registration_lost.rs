@@ -4,7 +4,7 @@
 
 use crate::diagnose::util::register_of;
 use crate::diagnose::util::{call_filter, register_steps, sip_evidence, sip_parties};
-use crate::diagnose::{Claimed, Confidence, Cx, Meta, Occurrence, Rule, Severity};
+use crate::diagnose::{CaptureRule, Claimed, Confidence, Cx, Meta, Occurrence, Severity};
 
 /// The rule.
 pub struct RegistrationLost;
@@ -56,7 +56,7 @@ fn alarm(reason: &str) -> Option<(u32, Option<String>)> {
     Some((n, last))
 }
 
-impl Rule for RegistrationLost {
+impl CaptureRule for RegistrationLost {
     fn meta(&self) -> &'static Meta {
         &META
     }

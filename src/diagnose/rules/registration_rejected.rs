@@ -7,7 +7,7 @@ use crate::diagnose::util::{
     call_filter, has_credentials, register_steps, sip_evidence, sip_parties, sip_ref, time_left,
     warning_text, CHALLENGE_GRACE_SECS,
 };
-use crate::diagnose::{Claimed, Confidence, Cx, Meta, Occurrence, Rule, Severity};
+use crate::diagnose::{CaptureRule, Claimed, Confidence, Cx, Meta, Occurrence, Severity};
 
 /// The rule.
 pub struct RegistrationRejected;
@@ -26,7 +26,7 @@ static META: Meta = Meta {
     source: "RFC 3261 section 10.3 (registrar behaviour)",
 };
 
-impl Rule for RegistrationRejected {
+impl CaptureRule for RegistrationRejected {
     fn meta(&self) -> &'static Meta {
         &META
     }

@@ -2,7 +2,7 @@
 //! over TCP/TLS left unanswered for longer than SIP's transaction timeout while the capture went on.
 
 use crate::diagnose::util::{call_filter, sip_evidence, sip_parties};
-use crate::diagnose::{Claimed, Confidence, Cx, Meta, Occurrence, Rule, Severity};
+use crate::diagnose::{CaptureRule, Claimed, Confidence, Cx, Meta, Occurrence, Severity};
 
 /// SIP Timer F (64 x T1): a non-INVITE transaction times out after this long.
 const TIMER_F_SECS: f64 = 32.0;
@@ -24,7 +24,7 @@ static META: Meta = Meta {
     source: "RFC 3261 section 17.1.2 (non-INVITE client transaction)",
 };
 
-impl Rule for RegistrationUnanswered {
+impl CaptureRule for RegistrationUnanswered {
     fn meta(&self) -> &'static Meta {
         &META
     }

@@ -6,7 +6,7 @@ use crate::net::Side;
 use std::collections::BTreeMap;
 
 use crate::diagnose::util::describe_cert;
-use crate::diagnose::{Claimed, Confidence, Cx, Evidence, Meta, Occurrence, Rule, Severity};
+use crate::diagnose::{CaptureRule, Claimed, Confidence, Cx, Evidence, Meta, Occurrence, Severity};
 use crate::session::Connection;
 use crate::tls::CertInfo;
 
@@ -36,7 +36,7 @@ fn leaf_of(c: &Connection) -> Option<&CertInfo> {
         .map(|a| &**a)
 }
 
-impl Rule for StaleTomcatCertificate {
+impl CaptureRule for StaleTomcatCertificate {
     fn meta(&self) -> &'static Meta {
         &META
     }

@@ -3,7 +3,9 @@
 //! close_notify looks like, so this only fires when that record ends the handshake.
 
 use crate::diagnose::util::who;
-use crate::diagnose::{Claimed, Confidence, Cx, Evidence, Meta, Occurrence, Rule, Severity};
+use crate::diagnose::{
+    Claimed, Confidence, ConnCx, ConnectionRule, Evidence, Meta, Occurrence, Severity,
+};
 use crate::flow::Outcome;
 use crate::net::Side;
 use crate::tls::SHORT_RECORD;
@@ -26,18 +28,14 @@ static META: Meta = Meta {
     source: "RFC 8446 sections 4 and 6; Cisco TAC 215572 for the per-side fixes",
 };
 
-impl Rule for Tls13HandshakeAborted {
-    fn per_connection(&self) -> bool {
-        true
-    }
-
+impl ConnectionRule for Tls13HandshakeAborted {
     fn meta(&self) -> &'static Meta {
         &META
     }
 
-    fn check(&self, cx: &Cx<'_>, claimed: &mut Claimed) -> Vec<Occurrence> {
+    fn check(&self, cx: &ConnCx<'_>, claimed: &mut Claimed) -> Vec<Occurrence> {
         let mut out = Vec::new();
-        for c in &cx.facts.connections {
+        for c in std::iter::once(cx.conn) {
             let Some(t) = &c.tls else { continue };
             if t.version() != Some("TLS1.3")
                 || t.decrypted_bytes > 0

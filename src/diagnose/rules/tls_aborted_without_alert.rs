@@ -2,7 +2,7 @@
 //! alert at all, often by a middlebox.
 
 use crate::diagnose::util::{close_evidence, handshake_done, who};
-use crate::diagnose::{Claimed, Confidence, Cx, Meta, Occurrence, Rule, Severity};
+use crate::diagnose::{Claimed, Confidence, ConnCx, ConnectionRule, Meta, Occurrence, Severity};
 use crate::net::Side;
 
 /// The rule.
@@ -23,18 +23,14 @@ static META: Meta = Meta {
     source: "RFC 8446 section 6 (alerts on failure); field experience with inspection devices",
 };
 
-impl Rule for TlsAbortedWithoutAlert {
-    fn per_connection(&self) -> bool {
-        true
-    }
-
+impl ConnectionRule for TlsAbortedWithoutAlert {
     fn meta(&self) -> &'static Meta {
         &META
     }
 
-    fn check(&self, cx: &Cx<'_>, claimed: &mut Claimed) -> Vec<Occurrence> {
+    fn check(&self, cx: &ConnCx<'_>, claimed: &mut Claimed) -> Vec<Occurrence> {
         let mut out = Vec::new();
-        for c in &cx.facts.connections {
+        for c in std::iter::once(cx.conn) {
             let Some(t) = &c.tls else { continue };
             if !c.port_kind.is_sip()
                 || t.client_hello.is_none()

@@ -1,7 +1,7 @@
 //! `tls-alert`: any other fatal alert, named, with who sent it.
 
 use crate::diagnose::util::{alert_evidence, alert_occurrence, chain_trust, fatal_alerts, who};
-use crate::diagnose::{Claimed, Confidence, Cx, Meta, Occurrence, Rule, Severity};
+use crate::diagnose::{Claimed, Confidence, ConnCx, ConnectionRule, Meta, Occurrence, Severity};
 use crate::net::Side;
 
 /// The rule.
@@ -44,16 +44,12 @@ fn meaning(desc: &str) -> &'static str {
     }
 }
 
-impl Rule for TlsAlert {
-    fn per_connection(&self) -> bool {
-        true
-    }
-
+impl ConnectionRule for TlsAlert {
     fn meta(&self) -> &'static Meta {
         &META
     }
 
-    fn check(&self, cx: &Cx<'_>, claimed: &mut Claimed) -> Vec<Occurrence> {
+    fn check(&self, cx: &ConnCx<'_>, claimed: &mut Claimed) -> Vec<Occurrence> {
         let mut out = Vec::new();
         for (c, a) in fatal_alerts(cx) {
             if !claimed.alert(c, a) {

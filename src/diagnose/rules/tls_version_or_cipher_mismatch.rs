@@ -3,7 +3,7 @@
 //! TLS version or cipher suite.
 
 use crate::diagnose::util::{alert_evidence, alert_occurrence, fatal_alerts, who};
-use crate::diagnose::{Claimed, Confidence, Cx, Meta, Occurrence, Rule, Severity};
+use crate::diagnose::{Claimed, Confidence, ConnCx, ConnectionRule, Meta, Occurrence, Severity};
 use crate::net::Side;
 use crate::tls::AlertDescription as AD;
 use crate::tls::{HandshakeType, StepKind};
@@ -26,16 +26,12 @@ static META: Meta = Meta {
     source: "RFC 8446 section 6.2; CUCM Security Guide, TLS version and cipher settings",
 };
 
-impl Rule for VersionOrCipherMismatch {
-    fn per_connection(&self) -> bool {
-        true
-    }
-
+impl ConnectionRule for VersionOrCipherMismatch {
     fn meta(&self) -> &'static Meta {
         &META
     }
 
-    fn check(&self, cx: &Cx<'_>, claimed: &mut Claimed) -> Vec<Occurrence> {
+    fn check(&self, cx: &ConnCx<'_>, claimed: &mut Claimed) -> Vec<Occurrence> {
         let mut out = Vec::new();
         for (c, a) in fatal_alerts(cx) {
             let code = a.code.unwrap_or(AD(0));

@@ -5,7 +5,7 @@ use crate::config::PortKind;
 use crate::diagnose::util::{
     alert_evidence, alert_occurrence, chain_trust, describe_cert, fatal_alerts,
 };
-use crate::diagnose::{Claimed, Confidence, Cx, Meta, Occurrence, Rule, Severity};
+use crate::diagnose::{Claimed, Confidence, ConnCx, ConnectionRule, Meta, Occurrence, Severity};
 use crate::net::Side;
 use crate::tls::AlertDescription as AD;
 
@@ -27,16 +27,12 @@ static META: Meta = Meta {
     source: "Cisco TAC 215572, Cisco Jabber and SIP OAuth Mode",
 };
 
-impl Rule for UnknownCaFromExpressway {
-    fn per_connection(&self) -> bool {
-        true
-    }
-
+impl ConnectionRule for UnknownCaFromExpressway {
     fn meta(&self) -> &'static Meta {
         &META
     }
 
-    fn check(&self, cx: &Cx<'_>, claimed: &mut Claimed) -> Vec<Occurrence> {
+    fn check(&self, cx: &ConnCx<'_>, claimed: &mut Claimed) -> Vec<Occurrence> {
         let mut out = Vec::new();
         for (c, a) in fatal_alerts(cx) {
             if c.port_kind != PortKind::SipMraOAuth

@@ -2,6 +2,8 @@
 
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
 
 use crate::capture::{read_capture, read_input, CaptureInfo};
 use crate::config::Config;
@@ -10,9 +12,6 @@ use crate::flow::Endpoint;
 use crate::inputs::{expand, Expanded, Input};
 use crate::session::{Analyzer, CaptureFacts, Connection};
 use crate::time::Ts;
-
-/// Notes listed per capture at most (the rest are counted).
-pub const MAX_NOTES: usize = 200;
 
 /// SIP messages listed per capture in a report.
 pub const MAX_SIP_IN_REPORT: usize = 2_000;
@@ -201,6 +200,7 @@ struct Piece {
 fn run_capture(
     input: &Input,
     cfg: &Config,
+    progress: Option<&Arc<AtomicU64>>,
     on_conn: &mut dyn FnMut(&Connection),
 ) -> Result<Piece, crate::capture::CaptureError> {
     let mut agg = Aggregator::default();
@@ -219,7 +219,7 @@ fn run_capture(
             listed += 1;
             found || listed <= crate::session::MAX_KEPT
         }));
-        let info = read_input(input, &mut analyzer, cfg.progress.clone())?;
+        let info = read_input(input, &mut analyzer, progress.cloned())?;
         analyzer.finish(info)
     };
     let mut capture_notes = Vec::new();
@@ -233,9 +233,9 @@ fn run_capture(
         .cloned()
         .chain(undecided.into_vec())
         .collect();
-    if notes.len() > MAX_NOTES {
-        let more = notes.len() - MAX_NOTES;
-        notes.truncate(MAX_NOTES);
+    if notes.len() > crate::session::MAX_NOTES {
+        let more = notes.len() - crate::session::MAX_NOTES;
+        notes.truncate(crate::session::MAX_NOTES);
         notes.push(format!(
             "limit: {more} more note(s) like the ones above are not listed"
         ));
@@ -396,12 +396,20 @@ fn merge(
 
 /// [`analyze`], telling `obs` what it finds as it goes.
 pub fn analyze_with(inputs: &[String], cfg: &Config, obs: &mut dyn Observer) -> Outcome {
-    analyze_expanded(&expand(inputs), cfg, obs)
+    analyze_expanded(&expand(inputs), cfg, obs, None)
 }
 
 /// [`analyze_with`] over inputs already sorted out by [`expand`] (the command line looks at
 /// them first, for key logs beside the captures and the progress display).
-pub fn analyze_expanded(inputs: &Expanded, cfg: &Config, obs: &mut dyn Observer) -> Outcome {
+///
+/// `progress`, when given, counts the bytes read from disk as the captures are read (for a
+/// progress display).
+pub fn analyze_expanded(
+    inputs: &Expanded,
+    cfg: &Config,
+    obs: &mut dyn Observer,
+    progress: Option<&Arc<AtomicU64>>,
+) -> Outcome {
     let paths = &inputs.captures;
     let mut report = Report {
         schema_version: SCHEMA_VERSION,
@@ -440,7 +448,7 @@ pub fn analyze_expanded(inputs: &Expanded, cfg: &Config, obs: &mut dyn Observer)
         for path in paths {
             let idx = report.captures.len();
             obs.capture_started(idx, &path.label);
-            let result = run_capture(path, cfg, &mut |c| {
+            let result = run_capture(path, cfg, progress, &mut |c| {
                 obs.connection(&ConnectionEntry {
                     capture: idx,
                     connection: c.clone(),
@@ -466,7 +474,7 @@ pub fn analyze_expanded(inputs: &Expanded, cfg: &Config, obs: &mut dyn Observer)
                 scope.spawn(move || loop {
                     let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let Some(path) = paths.get(i) else { break };
-                    let result = run_capture(path, cfg, &mut |_| {});
+                    let result = run_capture(path, cfg, progress, &mut |_| {});
                     if tx.send((i, result)).is_err() {
                         break;
                     }

@@ -62,29 +62,69 @@ impl PortKind {
     }
 }
 
-/// Settings for one run.
-#[derive(Clone, Debug)]
-pub struct Config {
+/// Which server ports mean what: the given ones, extended per capture by the ports its device
+/// configuration files name (the learned port map).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PortMap {
     /// SIP Phone OAuth ports (5090 and any added).
-    pub oauth_ports: Vec<u16>,
+    pub oauth: Vec<u16>,
     /// SIP MRA OAuth ports (5091 and any added).
-    pub mra_oauth_ports: Vec<u16>,
+    pub mra_oauth: Vec<u16>,
     /// Legacy SIP TLS ports.
-    pub sip_tls_ports: Vec<u16>,
+    pub sip_tls: Vec<u16>,
     /// Legacy SIP ports.
-    pub sip_ports: Vec<u16>,
-    /// Evidence frames listed per finding at most.
-    pub max_evidence: usize,
-    /// TLS secrets from `--keylog` files.
-    pub keylog: crate::tls::KeyLog,
-    /// Print bearer tokens whole (lab use).
-    pub show_secrets: bool,
-    /// Bytes read so far across captures, for a progress display.
-    pub progress: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
-    /// Trust bundle for the offline check (`--trust`).
-    pub trust: Option<std::sync::Arc<crate::trust::TrustStore>>,
-    /// CN/SAN entries of CUCM's Device > Expressway-C table (`--expressway-names`).
-    pub expressway_names: Vec<String>,
+    pub sip: Vec<u16>,
+}
+
+impl Default for PortMap {
+    fn default() -> Self {
+        PortMap {
+            oauth: vec![OAUTH_PORT],
+            mra_oauth: vec![MRA_OAUTH_PORT],
+            sip_tls: vec![5061],
+            sip: vec![5060],
+        }
+    }
+}
+
+impl PortMap {
+    /// Adds ports for nodes configured away from the defaults.
+    pub fn with_ports(mut self, oauth: &[u16], mra: &[u16]) -> Self {
+        for p in oauth {
+            if !self.oauth.contains(p) {
+                self.oauth.push(*p);
+            }
+        }
+        for p in mra {
+            if !self.mra_oauth.contains(p) {
+                self.mra_oauth.push(*p);
+            }
+        }
+        self
+    }
+
+    /// The kind of a server port.
+    pub fn port_kind(&self, port: u16) -> PortKind {
+        if self.mra_oauth.contains(&port) {
+            PortKind::SipMraOAuth
+        } else if self.oauth.contains(&port) {
+            PortKind::SipOAuth
+        } else if self.sip_tls.contains(&port) {
+            PortKind::SipTls
+        } else if self.sip.contains(&port) {
+            PortKind::Sip
+        } else {
+            PortKind::Other
+        }
+    }
+}
+
+/// SIP messages kept per capture; past this they are counted, not stored.
+pub const MAX_SIP_MESSAGES: usize = 10_000;
+
+/// Bounds on what one capture's analysis holds in memory. Each has a default and an option.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
     /// TCP connections tracked at once (`--max-connections`); past it the longest idle are
     /// settled early.
     pub max_connections: usize,
@@ -93,27 +133,57 @@ pub struct Config {
     /// SIP messages kept for the SIP rules per capture (`--max-sip-messages`).
     pub max_sip_messages: usize,
     /// Encrypted bytes held back across connections while waiting for keys that a later
-    /// Decryption Secrets Block may bring.
+    /// Decryption Secrets Block may bring (`--max-held-bytes`).
     pub hold_back_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            hold_back_bytes: crate::tls::MAX_HELD_TOTAL,
+            max_connections: crate::flow::MAX_ACTIVE,
+            max_fragments: crate::decode::defrag::MAX_DATAGRAMS,
+            max_sip_messages: MAX_SIP_MESSAGES,
+        }
+    }
+}
+
+/// TLS secrets, and whether credentials may be printed.
+#[derive(Clone, Debug, Default)]
+pub struct Secrets {
+    /// TLS secrets from `--keylog` files.
+    pub keylog: crate::tls::KeyLog,
+    /// Print bearer tokens whole (`--show-secrets`, lab use).
+    pub show: bool,
+}
+
+/// What one run is asked to do: the port map, limits, secrets, trust bundle and the listing
+/// settings. Built once by the command line (or a library caller) and read by every stage.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Which ports mean what.
+    pub ports: PortMap,
+    /// Bounds on memory.
+    pub limits: Limits,
+    /// TLS secrets and credential display.
+    pub secrets: Secrets,
+    /// Trust bundle for the offline check (`--trust`).
+    pub trust: Option<std::sync::Arc<crate::trust::TrustStore>>,
+    /// CN/SAN entries of CUCM's Device > Expressway-C table (`--expressway-names`).
+    pub expressway_names: Vec<String>,
+    /// Evidence frames listed per finding at most (`--max-evidence`).
+    pub max_evidence: usize,
 }
 
 impl Default for Config {
     fn default() -> Self {
         Config {
-            oauth_ports: vec![OAUTH_PORT],
-            mra_oauth_ports: vec![MRA_OAUTH_PORT],
-            sip_tls_ports: vec![5061],
-            sip_ports: vec![5060],
-            max_evidence: 20,
-            keylog: crate::tls::KeyLog::default(),
-            show_secrets: false,
-            expressway_names: Vec::new(),
+            ports: PortMap::default(),
+            limits: Limits::default(),
+            secrets: Secrets::default(),
             trust: None,
-            progress: None,
-            hold_back_bytes: crate::tls::MAX_HELD_TOTAL,
-            max_connections: crate::flow::MAX_ACTIVE,
-            max_fragments: crate::decode::defrag::MAX_DATAGRAMS,
-            max_sip_messages: crate::session::MAX_SIP_MESSAGES,
+            expressway_names: Vec::new(),
+            max_evidence: 20,
         }
     }
 }
@@ -121,31 +191,7 @@ impl Default for Config {
 impl Config {
     /// Adds ports for nodes configured away from the defaults.
     pub fn with_ports(mut self, oauth: &[u16], mra: &[u16]) -> Self {
-        for p in oauth {
-            if !self.oauth_ports.contains(p) {
-                self.oauth_ports.push(*p);
-            }
-        }
-        for p in mra {
-            if !self.mra_oauth_ports.contains(p) {
-                self.mra_oauth_ports.push(*p);
-            }
-        }
+        self.ports = self.ports.with_ports(oauth, mra);
         self
-    }
-
-    /// The kind of a server port.
-    pub fn port_kind(&self, port: u16) -> PortKind {
-        if self.mra_oauth_ports.contains(&port) {
-            PortKind::SipMraOAuth
-        } else if self.oauth_ports.contains(&port) {
-            PortKind::SipOAuth
-        } else if self.sip_tls_ports.contains(&port) {
-            PortKind::SipTls
-        } else if self.sip_ports.contains(&port) {
-            PortKind::Sip
-        } else {
-            PortKind::Other
-        }
     }
 }

@@ -132,7 +132,7 @@ enum Command {
         #[arg(long, default_value_t = siptriage::decode::defrag::MAX_DATAGRAMS, help_heading = "Limits")]
         max_fragments: usize,
         /// SIP messages kept per capture for the SIP rules (later ones are counted).
-        #[arg(long, default_value_t = siptriage::session::MAX_SIP_MESSAGES, help_heading = "Limits")]
+        #[arg(long, default_value_t = siptriage::config::MAX_SIP_MESSAGES, help_heading = "Limits")]
         max_sip_messages: usize,
         /// Encrypted bytes held back in all, waiting for keys a later pcapng block may bring.
         #[arg(long, default_value_t = siptriage::tls::MAX_HELD_TOTAL, help_heading = "Limits")]
@@ -327,9 +327,9 @@ fn progress(
     Some((counter, done, handle))
 }
 
-fn run_analyze(inputs: Expanded, mut cfg: Config, s: Settings) -> ExitCode {
+fn run_analyze(inputs: Expanded, cfg: Config, s: Settings) -> ExitCode {
     let bar = progress(&inputs, s.quiet);
-    cfg.progress = bar.as_ref().map(|b| b.0.clone());
+    let counter = bar.as_ref().map(|b| &b.0);
     let mut out = match Output::open(&s.output, s.quiet) {
         Ok(o) => o,
         Err(e) => {
@@ -344,7 +344,7 @@ fn run_analyze(inputs: Expanded, mut cfg: Config, s: Settings) -> ExitCode {
     impl Observer for Nothing {}
     let (outcome, stream_error) = if s.format == Format::Jsonl {
         let mut lines = JsonLines::new(&mut *out.writer).redacting(s.redaction);
-        let outcome = analyze_expanded(&inputs, &cfg, &mut lines);
+        let outcome = analyze_expanded(&inputs, &cfg, &mut lines, counter);
         let mut report = outcome.report.clone();
         redact::apply(&mut report, s.redaction);
         let code = exit_code(&outcome, s.fail_on);
@@ -352,7 +352,7 @@ fn run_analyze(inputs: Expanded, mut cfg: Config, s: Settings) -> ExitCode {
         let err = lines.error.take();
         (outcome, err)
     } else {
-        (analyze_expanded(&inputs, &cfg, &mut Nothing), None)
+        (analyze_expanded(&inputs, &cfg, &mut Nothing, counter), None)
     };
     if let Some((_, done, handle)) = bar {
         done.store(true, Ordering::Relaxed);
@@ -570,7 +570,7 @@ fn load_keylogs(
         }
         for (label, text) in inputs::keylog_files(word)? {
             used.insert(std::fs::canonicalize(&label).unwrap_or_else(|_| label.clone().into()));
-            cfg.keylog.add_text(&label, &text);
+            cfg.secrets.keylog.add_text(&label, &text);
         }
     }
     let beside: Vec<_> = inputs
@@ -583,7 +583,7 @@ fn load_keylogs(
         for (capture, keys) in beside {
             let label = keys.to_string_lossy().to_string();
             for (label, text) in inputs::keylog_files(&label)? {
-                cfg.keylog.add_text(&label, &text);
+                cfg.secrets.keylog.add_text(&label, &text);
                 notices.push(format!("using the key log {label} for {}", capture.label));
             }
         }
@@ -669,11 +669,11 @@ fn main() -> ExitCode {
             };
             let mut cfg = Config::default().with_ports(&oauth_ports, &mra_oauth_ports);
             cfg.max_evidence = max_evidence as usize;
-            cfg.show_secrets = show_secrets;
-            cfg.max_connections = max_connections;
-            cfg.max_fragments = max_fragments;
-            cfg.max_sip_messages = max_sip_messages;
-            cfg.hold_back_bytes = max_held_bytes;
+            cfg.secrets.show = show_secrets;
+            cfg.limits.max_connections = max_connections;
+            cfg.limits.max_fragments = max_fragments;
+            cfg.limits.max_sip_messages = max_sip_messages;
+            cfg.limits.hold_back_bytes = max_held_bytes;
             cfg.expressway_names = expressway_names
                 .into_iter()
                 .map(|n| n.trim().to_string())

@@ -52,7 +52,9 @@ fn public_corpus_agrees_with_tshark() {
         let mut cfg = cfg.clone();
         let keylog = dir.join(capture.replace(".pcap", ".keylog"));
         if let Ok(text) = std::fs::read_to_string(&keylog) {
-            cfg.keylog.add_text(&keylog.to_string_lossy(), &text);
+            cfg.secrets
+                .keylog
+                .add_text(&keylog.to_string_lossy(), &text);
         }
         let facts = match facts_of(&path.to_string_lossy(), &cfg) {
             Ok(f) => f,

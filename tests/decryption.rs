@@ -209,11 +209,10 @@ fn tokens_are_redacted_but_their_jwt_header_is_shown() {
 }
 
 fn siptriage_messages(keys: &str, cap: &str, show: bool) -> Vec<String> {
-    let mut cfg = siptriage::config::Config {
-        show_secrets: show,
-        ..Default::default()
-    };
-    cfg.keylog
+    let mut cfg = siptriage::config::Config::default();
+    cfg.secrets.show = show;
+    cfg.secrets
+        .keylog
         .add_text(keys, &std::fs::read_to_string(keys).unwrap_or_default());
     let facts = siptriage::analyze::facts_of(cap, &cfg).expect("reads");
     facts
@@ -238,10 +237,8 @@ fn unreadable_key_log_is_an_argument_error() {
 #[test]
 fn hold_back_while_waiting_for_late_keys_is_bounded_and_reported() {
     let cap = fixture("oauth-port-mismatch-tls12-dsb-at-end.pcapng");
-    let cfg = siptriage::config::Config {
-        hold_back_bytes: 64,
-        ..Default::default()
-    };
+    let mut cfg = siptriage::config::Config::default();
+    cfg.limits.hold_back_bytes = 64;
     let facts = siptriage::analyze::facts_of(&cap, &cfg).expect("reads");
     // With almost no room to wait, the records were analyzed before the keys arrived.
     assert!(facts.sip.is_empty());

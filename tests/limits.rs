@@ -25,10 +25,8 @@ fn capture(hostile: Option<Hostile>, mb: u64, share: f64) -> Vec<u8> {
 #[test]
 fn connection_flood_is_capped_and_reported() {
     let bytes = capture(Some(Hostile::Connections), 4, 0.0);
-    let cfg = Config {
-        max_connections: 200,
-        ..Config::default()
-    };
+    let mut cfg = Config::default();
+    cfg.limits.max_connections = 200;
     let (facts, _) = analyze_bytes(&bytes, &cfg).expect("reads");
     let notes = facts.notes.join("\n");
     assert!(
@@ -43,10 +41,8 @@ fn connection_flood_is_capped_and_reported() {
 #[test]
 fn fragment_flood_is_capped_and_reported() {
     let bytes = capture(Some(Hostile::Fragments), 2, 0.0);
-    let cfg = Config {
-        max_fragments: 16,
-        ..Config::default()
-    };
+    let mut cfg = Config::default();
+    cfg.limits.max_fragments = 16;
     let (facts, _) = analyze_bytes(&bytes, &cfg).expect("reads");
     assert!(facts.decode.fragments_dropped > 1000, "{:?}", facts.decode);
     assert!(facts
@@ -58,10 +54,8 @@ fn fragment_flood_is_capped_and_reported() {
 #[test]
 fn sip_store_is_capped_and_reported() {
     let bytes = capture(None, 8, 100.0);
-    let cfg = Config {
-        max_sip_messages: 5,
-        ..Config::default()
-    };
+    let mut cfg = Config::default();
+    cfg.limits.max_sip_messages = 5;
     let (facts, _) = analyze_bytes(&bytes, &cfg).expect("reads");
     assert_eq!(facts.sip.len(), 5);
     assert!(

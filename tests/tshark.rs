@@ -71,7 +71,8 @@ fn tshark(capture: &str, keys: Option<&str>) -> Option<Seen> {
 fn ours(capture: &str, keys: Option<&str>) -> Seen {
     let mut cfg = Config::default();
     if let Some(k) = keys {
-        cfg.keylog
+        cfg.secrets
+            .keylog
             .add_text(k, &std::fs::read_to_string(k).unwrap_or_default());
     }
     let facts = facts_of(capture, &cfg).expect("fixture reads");

@@ -142,14 +142,15 @@ pub struct Occurrence {
 pub struct Cx<'a> {
     /// Facts of the capture.
     pub facts: &'a CaptureFacts,
-    /// Settings in force (given ones plus ports from device configuration files).
+    /// Settings of the run.
     pub cfg: &'a Config,
 }
 
 impl Cx<'_> {
-    /// The kind of a server port at an address.
-    pub fn port_kind(&self, _ip: std::net::IpAddr, port: u16) -> crate::config::PortKind {
-        self.cfg.port_kind(port)
+    /// The kind of a server port, by the capture's port map (the given ports plus those its
+    /// device configuration files name).
+    pub fn port_kind(&self, port: u16) -> crate::config::PortKind {
+        self.facts.ports.port_kind(port)
     }
 }
 
@@ -378,12 +379,7 @@ pub fn capture_occurrences(
     agg: &mut Aggregator,
     undecided: &mut Vec<String>,
 ) {
-    let mut effective = facts.config.clone();
-    effective.max_evidence = cfg.max_evidence;
-    let cx = Cx {
-        facts,
-        cfg: &effective,
-    };
+    let cx = Cx { facts, cfg };
     let mut claimed = Claimed::default();
     for rule in rule_set() {
         let Rule::Capture(rule) = rule else {
@@ -405,10 +401,8 @@ pub fn diagnose(
     undecided: &mut Vec<String>,
 ) -> Vec<Finding> {
     let mut agg = Aggregator::default();
-    let mut effective = facts.config.clone();
-    effective.max_evidence = cfg.max_evidence;
     for c in &facts.connections {
-        connection_occurrences(c, &effective, &mut agg, undecided);
+        connection_occurrences(c, cfg, &mut agg, undecided);
     }
     capture_occurrences(facts, cfg, &mut agg, undecided);
     agg.into_findings(capture)
@@ -657,7 +651,7 @@ pub mod util {
 
     /// Client and server of a SIP request.
     pub fn sip_parties(cx: &Cx<'_>, req: &SipMessage) -> (Party, Party) {
-        let kind = cx.cfg.port_kind(req.dst.port);
+        let kind = cx.port_kind(req.dst.port);
         let (cr, sr) = kind.roles();
         (
             Party {

@@ -9,7 +9,7 @@ pub mod registration;
 use serde::Serialize;
 
 use crate::capture::{CaptureInfo, CaptureSink, Frame};
-use crate::config::{Config, PortKind};
+use crate::config::{Config, PortKind, PortMap};
 use crate::decode::{DecodeStats, Decoder, Packet, Transport as Layer4};
 use crate::flow::{ConnMeta, Event, Outcome, RoleHint, Table};
 use crate::net::{Dir, Endpoint, Role, Side, Transport};
@@ -18,9 +18,6 @@ use crate::sip::{self, SipMessage};
 use crate::time::Ts;
 use crate::tls::{self, KeyLog, Keys, TlsStream, TlsSummary};
 pub use registration::{Registration, Transaction};
-
-/// SIP messages kept per capture; past this they are counted, not stored.
-pub const MAX_SIP_MESSAGES: usize = 10_000;
 
 /// What was recognized on a connection.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
@@ -163,9 +160,9 @@ pub struct CaptureFacts {
     pub decode: DecodeStats,
     /// HTTP requests seen (device configuration files among them).
     pub http: Vec<HttpEntry>,
-    /// The settings in force for this capture: the given ones plus the ports the device
+    /// The port map in force for this capture: the given ports plus those the device
     /// configuration files name.
-    pub config: Config,
+    pub ports: PortMap,
     /// Connections missing bytes (for rules whose evidence may have been lost).
     pub lossy_streams: std::collections::BTreeSet<u64>,
     /// Addresses that opened connections to a SIP MRA OAuth port.
@@ -216,7 +213,7 @@ fn summarize(
     } else if learned.0.contains(&port) {
         PortKind::SipOAuth
     } else {
-        cfg.port_kind(port)
+        cfg.ports.port_kind(port)
     };
     let (client_role, server_role) = kind.roles();
     let (retransmissions, lost_bytes) = c.loss();
@@ -285,7 +282,10 @@ impl RoleHint for Hints<'_> {
         if payload.starts_with(b"SIP/2.0 ") || payload.starts_with(b"HTTP/1.") {
             return Some(false);
         }
-        let (s, d) = (self.0.port_kind(src.port), self.0.port_kind(dst.port));
+        let (s, d) = (
+            self.0.ports.port_kind(src.port),
+            self.0.ports.port_kind(dst.port),
+        );
         match (s != PortKind::Other, d != PortKind::Other) {
             (false, true) => Some(true),
             (true, false) => Some(false),
@@ -375,15 +375,15 @@ impl<'c> Analyzer<'c> {
     pub fn new(cfg: &'c Config) -> Self {
         Analyzer {
             cfg,
-            decoder: Decoder::with_fragment_limit(cfg.max_fragments),
-            table: Table::with_max_active(cfg.max_connections),
+            decoder: Decoder::with_fragment_limit(cfg.limits.max_fragments),
+            table: Table::with_max_active(cfg.limits.max_connections),
             sip: Vec::new(),
             sip_dropped: 0,
             udp_sip: 0,
-            keys: cfg.keylog.clone(),
+            keys: cfg.secrets.keylog.clone(),
             pcapng: false,
             secrets_blocks: 0,
-            hold_budget: std::cell::Cell::new(cfg.hold_back_bytes),
+            hold_budget: std::cell::Cell::new(cfg.limits.hold_back_bytes),
             hook: None,
             frames: 0,
             settled: Settled::default(),
@@ -409,8 +409,8 @@ impl<'c> Analyzer<'c> {
         let mut store = SipStore {
             messages: &mut self.sip,
             dropped: &mut self.sip_dropped,
-            show_secrets: self.cfg.show_secrets,
-            max: self.cfg.max_sip_messages,
+            show_secrets: self.cfg.secrets.show,
+            max: self.cfg.limits.max_sip_messages,
         };
         let keys = Keys {
             log: &self.keys,
@@ -764,8 +764,8 @@ impl CaptureSink for Analyzer<'_> {
         let mut store = SipStore {
             messages: &mut self.sip,
             dropped: &mut self.sip_dropped,
-            show_secrets: cfg.show_secrets,
-            max: cfg.max_sip_messages,
+            show_secrets: cfg.secrets.show,
+            max: cfg.limits.max_sip_messages,
         };
         let udp_sip = &mut self.udp_sip;
         let keys = Keys {
@@ -816,7 +816,7 @@ impl CaptureSink for Analyzer<'_> {
                             ip: p.dst,
                             port: dport,
                         },
-                        show_secrets: cfg.show_secrets,
+                        show_secrets: cfg.secrets.show,
                     };
                     if let Some(m) = sip::parse_datagram(payload, &ctx) {
                         *udp_sip += 1;
@@ -842,8 +842,8 @@ impl CaptureSink for Analyzer<'_> {
         let mut store = SipStore {
             messages: &mut self.sip,
             dropped: &mut self.sip_dropped,
-            show_secrets: self.cfg.show_secrets,
-            max: self.cfg.max_sip_messages,
+            show_secrets: self.cfg.secrets.show,
+            max: self.cfg.limits.max_sip_messages,
         };
         let keys = Keys {
             log: &self.keys,
@@ -875,7 +875,7 @@ impl Analyzer<'_> {
                 "limit: {} TLS connection(s) reached the hold-back limit ({} KiB per connection, {} KiB in all) while waiting for keys that might come later in the file; their records were analyzed without keys",
                 st.hold_limit,
                 tls::MAX_HELD_PER_CONN / 1024,
-                self.cfg.hold_back_bytes / 1024
+                self.cfg.limits.hold_back_bytes / 1024
             ));
         }
         for m in &self.keys.malformed {
@@ -902,7 +902,7 @@ impl Analyzer<'_> {
         }
         let mut http = st.http;
         http.sort_by_key(|h| h.frame);
-        let effective = self.cfg.clone().with_ports(&st.oauth, &st.mra);
+        let ports = self.cfg.ports.clone().with_ports(&st.oauth, &st.mra);
         let connections = st.kept;
         let undecrypted_oauth = st.undecrypted;
         if undecrypted_oauth > 0 {
@@ -916,7 +916,7 @@ impl Analyzer<'_> {
         if self.sip_dropped > 0 {
             notes.push(format!(
                 "limit: more than {} SIP messages (--max-sip-messages); {} later ones were counted but not analyzed",
-                self.cfg.max_sip_messages,
+                self.cfg.limits.max_sip_messages,
                 self.sip_dropped
             ));
         }
@@ -953,7 +953,7 @@ impl Analyzer<'_> {
             notes,
             decode: self.decoder.stats.clone(),
             http,
-            config: effective,
+            ports,
             lossy_streams: st.lossy,
             mra_clients: st.mra_clients,
             probes: st.probes,

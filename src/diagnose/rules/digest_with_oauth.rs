@@ -38,7 +38,7 @@ impl CaptureRule for DigestWithOauth {
             };
             let digest = resp.has_auth("WWW-Authenticate", "Digest")
                 || resp.has_auth("Proxy-Authenticate", "Digest");
-            let oauth_port = cx.port_kind(req.dst.ip, req.dst.port).is_oauth();
+            let oauth_port = cx.port_kind(req.dst.port).is_oauth();
             if req.method != "REGISTER" || !digest || !oauth_port || !claimed.transaction(t) {
                 continue;
             }

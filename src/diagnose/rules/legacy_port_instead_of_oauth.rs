@@ -107,7 +107,7 @@ impl CaptureRule for LegacyPortInsteadOfOauth {
         // Without a config file: a Bearer token sent directly (one Via) to a legacy SIP port.
         for (t, tx) in f.transactions.iter().enumerate() {
             let r = &f.sip[tx.request];
-            let kind = cx.port_kind(r.dst.ip, r.dst.port);
+            let kind = cx.port_kind(r.dst.port);
             if r.method != "REGISTER"
                 || !has_bearer(r)
                 || kind.is_oauth()

@@ -34,7 +34,7 @@ impl CaptureRule for MraWithoutCeoauth {
         let mut out = Vec::new();
         for (t, tx) in f.transactions.iter().enumerate() {
             let r = &f.sip[tx.request];
-            let kind = cx.port_kind(r.dst.ip, r.dst.port);
+            let kind = cx.port_kind(r.dst.port);
             if r.method != "REGISTER"
                 || !has_bearer(r)
                 || kind.is_oauth()

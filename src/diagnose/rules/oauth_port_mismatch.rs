@@ -63,7 +63,7 @@ impl CaptureRule for OauthPortMismatch {
                     req.frame,
                     req.dst.ip,
                     req.dst.port,
-                    cx.cfg.port_kind(req.dst.port).label(),
+                    cx.port_kind(req.dst.port).label(),
                     warning_text(resp).unwrap_or_default(),
                     resp.frame
                 ),

@@ -50,6 +50,7 @@ fn run(t: &Transcript, with_keys: bool) -> u64 {
     let empty = KeyLog::default();
     let keys = Keys {
         log: if with_keys { &t.keys } else { &empty },
+        certs: &Default::default(),
         hold_budget: None,
     };
     let mut stream = TlsStream::default();

@@ -195,6 +195,7 @@ fn stage_tls_records(b: divan::Bencher) {
             let mut streams: std::collections::HashMap<usize, TlsStream> = Default::default();
             let keys = Keys {
                 log: &log,
+                certs: &Default::default(),
                 hold_budget: None,
             };
             for (i, (flow, client, _, p)) in s.segs.iter().enumerate() {

@@ -9,6 +9,7 @@
 
 pub mod analyze;
 pub mod capture;
+pub mod cert;
 pub mod config;
 pub mod decode;
 pub mod diagnose;

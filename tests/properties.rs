@@ -124,6 +124,7 @@ fn run_tls(conv: &[(bool, Vec<u8>)], rng: Option<&mut Rng>) -> String {
     let log = KeyLog::default();
     let keys = Keys {
         log: &log,
+        certs: &Default::default(),
         hold_budget: None,
     };
     let mut t = TlsStream::default();

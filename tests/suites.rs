@@ -47,6 +47,7 @@ fn every_rustls_suite_decrypts() {
         log.add_text("test", &keylog);
         let keys = Keys {
             log: &log,
+            certs: &Default::default(),
             hold_budget: None,
         };
         let mut t = TlsStream::default();
@@ -84,6 +85,7 @@ fn every_rustls_suite_decrypts() {
                 Ts(0),
                 Keys {
                     log: &wrong,
+                    certs: &Default::default(),
                     hold_budget: None,
                 },
                 &mut |_, p, _, _| leaked += p.len(),

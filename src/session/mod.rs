@@ -306,6 +306,7 @@ pub struct Analyzer<'c> {
     pcapng: bool,
     secrets_blocks: u32,
     hold_budget: std::cell::Cell<usize>,
+    certs: std::cell::RefCell<crate::cert::CertCache>,
     hook: Option<SettleHook<'c>>,
     frames: u64,
     settled: Settled,
@@ -384,6 +385,7 @@ impl<'c> Analyzer<'c> {
             pcapng: false,
             secrets_blocks: 0,
             hold_budget: std::cell::Cell::new(cfg.limits.hold_back_bytes),
+            certs: Default::default(),
             hook: None,
             frames: 0,
             settled: Settled::default(),
@@ -414,6 +416,7 @@ impl<'c> Analyzer<'c> {
         };
         let keys = Keys {
             log: &self.keys,
+            certs: &self.certs,
             hold_budget: may_hold.then_some(&self.hold_budget),
         };
         let taken = self.table.take(stream, &mut |meta, app, ev| {
@@ -770,6 +773,7 @@ impl CaptureSink for Analyzer<'_> {
         let udp_sip = &mut self.udp_sip;
         let keys = Keys {
             log: &self.keys,
+            certs: &self.certs,
             hold_budget: self.pcapng.then_some(&self.hold_budget),
         };
         let mut touched = None;
@@ -847,6 +851,7 @@ impl CaptureSink for Analyzer<'_> {
         };
         let keys = Keys {
             log: &self.keys,
+            certs: &self.certs,
             hold_budget: Some(&self.hold_budget),
         };
         self.table.for_each(&mut |meta, app| {

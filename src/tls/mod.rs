@@ -14,9 +14,9 @@ use std::cell::Cell;
 use serde::Serialize;
 use tls_parser::{TlsMessage, TlsMessageHandshake};
 
+pub use crate::cert::CertInfo;
 use crate::net::{Dir, Side};
 use crate::time::Ts;
-pub use cert::CertInfo;
 pub use keylog::KeyLog;
 pub use names::{AlertDescription, ContentType, HandshakeType};
 
@@ -288,11 +288,14 @@ struct DirState {
     dead: bool,
 }
 
-/// Secrets available to the decoder.
+/// What a TLS stream borrows from the capture's analysis: the secrets known so far, the budget
+/// for holding records back, and the shared certificate cache.
 #[derive(Clone, Copy)]
 pub struct Keys<'a> {
     /// Secrets known so far.
     pub log: &'a KeyLog,
+    /// Certificates parsed once per capture and shared by the connections that present them.
+    pub certs: &'a std::cell::RefCell<crate::cert::CertCache>,
     /// More secrets may still arrive (a pcapng Decryption Secrets Block later in the file):
     /// records that need them are held back, within [`MAX_HELD_PER_CONN`] per connection and
     /// this many bytes across all connections (the cell counts what is left). `None`: never hold.
@@ -673,7 +676,7 @@ impl TlsStream {
                     self.step(dir, frame, ts, StepKind::EncryptedFinished);
                     return;
                 }
-                self.feed_handshake(dir, body, frame, ts);
+                self.feed_handshake(dir, body, frame, ts, keys);
             }
             ContentType::APPLICATION_DATA => {
                 if self.tls13 && self.summary.encrypted_records.len() < 16 {
@@ -732,11 +735,13 @@ impl TlsStream {
                 }
             }
             ContentType::HANDSHAKE => {
-                for t in self.feed_handshake(dir, plain, frame, ts) {
-                    if self.tls13 && (t == 20 || t == 24) {
+                for t in self.feed_handshake(dir, plain, frame, ts, keys) {
+                    if self.tls13
+                        && (t == HandshakeType::FINISHED.0 || t == HandshakeType::KEY_UPDATE.0)
+                    {
                         // Finished: this side now writes with its application secret;
                         // KeyUpdate: with the next one.
-                        let next = if t == 20 {
+                        let next = if t == HandshakeType::FINISHED.0 {
                             self.phase13[i] = 1;
                             self.cipher[i] = None;
                             self.ensure_cipher(dir, keys.log);
@@ -762,7 +767,14 @@ impl TlsStream {
     }
 
     /// Joins handshake messages across records; returns the types completed.
-    fn feed_handshake(&mut self, dir: Dir, body: &[u8], frame: u64, ts: Ts) -> Vec<u8> {
+    fn feed_handshake(
+        &mut self,
+        dir: Dir,
+        body: &[u8],
+        frame: u64,
+        ts: Ts,
+        keys: Keys<'_>,
+    ) -> Vec<u8> {
         let i = dir.idx();
         let mut done = Vec::new();
         let d = &mut self.dirs[i];
@@ -790,7 +802,7 @@ impl TlsStream {
             let msg = hs[..4 + n].to_vec();
             at += 4 + n;
             done.push(msg[0]);
-            self.handshake(dir, &msg, frame, ts);
+            self.handshake(dir, &msg, frame, ts, keys);
         }
         let d = &mut self.dirs[i];
         d.hs.drain(..at.min(d.hs.len()));
@@ -829,7 +841,7 @@ impl TlsStream {
         }
     }
 
-    fn handshake(&mut self, dir: Dir, msg: &[u8], frame: u64, ts: Ts) {
+    fn handshake(&mut self, dir: Dir, msg: &[u8], frame: u64, ts: Ts, keys: Keys<'_>) {
         let t = msg[0];
         let body = &msg[4..];
         self.step(dir, frame, ts, StepKind::Handshake(HandshakeType(t)));
@@ -918,7 +930,10 @@ impl TlsStream {
             },
             HandshakeType::CERTIFICATE => match cert::certificate_chain(body, self.tls13) {
                 Some(ders) => {
-                    let parsed: Vec<_> = ders.iter().filter_map(|d| cert::cached(d)).collect();
+                    let parsed: Vec<_> = ders
+                        .iter()
+                        .filter_map(|d| keys.certs.borrow_mut().get(d))
+                        .collect();
                     if parsed.len() < ders.len() {
                         self.note_malformed(frame, "a certificate does not parse");
                     }
@@ -994,6 +1009,7 @@ mod tests {
         let log = no_keys();
         let k = Keys {
             log: &log,
+            certs: &Default::default(),
             hold_budget: None,
         };
         let mut app = |_: Dir, _: &[u8], _: u64, _: Ts| {};
@@ -1026,6 +1042,7 @@ mod tests {
         let log = no_keys();
         let k = Keys {
             log: &log,
+            certs: &Default::default(),
             hold_budget: None,
         };
         let mut app = |_: Dir, _: &[u8], _: u64, _: Ts| {};

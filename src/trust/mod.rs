@@ -8,8 +8,8 @@ use std::time::Duration;
 use rustls_pki_types::{CertificateDer, UnixTime};
 use serde::Serialize;
 
+use crate::cert::cert_info;
 use crate::time::Ts;
-use crate::tls::cert::cert_info;
 
 /// A loaded trust bundle.
 #[derive(Clone, Debug)]

@@ -1,139 +1,21 @@
 //! The library's one call: captures in, [`Report`] out.
 
-use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 use crate::capture::{read_capture, read_input, CaptureInfo};
 use crate::config::Config;
-use crate::diagnose::{capture_occurrences, connection_occurrences, diagnose, Aggregator, Finding};
-use crate::flow::Endpoint;
+use crate::diagnose::{capture_occurrences, connection_occurrences, Aggregator, Finding};
 use crate::inputs::{expand, Expanded, Input};
+use crate::report::{
+    ConnectionEntry, Observer, RegistrationEntry, Report, SipEntry, Tool, Unreadable,
+    SCHEMA_VERSION,
+};
 use crate::session::{Analyzer, CaptureFacts, Connection};
-use crate::time::Ts;
 
 /// SIP messages listed per capture in a report.
 pub const MAX_SIP_IN_REPORT: usize = 2_000;
-
-/// Version of the JSON document. It may grow (new fields); it must not break.
-pub const SCHEMA_VERSION: u32 = 1;
-
-/// The tool that wrote the report.
-#[derive(Clone, Debug, Serialize, PartialEq, schemars::JsonSchema)]
-pub struct Tool {
-    /// `siptriage`.
-    pub name: &'static str,
-    /// Crate version.
-    pub version: &'static str,
-}
-
-/// A connection tagged with the capture it came from.
-#[derive(Clone, Debug, Serialize, PartialEq, schemars::JsonSchema)]
-pub struct ConnectionEntry {
-    /// Index into `captures[]`.
-    pub capture: usize,
-    /// The connection.
-    #[serde(flatten)]
-    pub connection: Connection,
-}
-
-/// A registration summary per device.
-#[derive(Clone, Debug, Serialize, PartialEq, schemars::JsonSchema)]
-pub struct RegistrationEntry {
-    /// Index into `captures[]`.
-    pub capture: usize,
-    /// Device name (or AOR).
-    pub device: String,
-    /// REGISTER transactions.
-    pub attempts: usize,
-    /// Final answers in order, e.g. `407`, `200`.
-    pub answers: Vec<u16>,
-    /// Frames of the REGISTER requests.
-    pub frames: Vec<u64>,
-}
-
-/// One SIP message, as reports show it (credentials never included).
-#[derive(Clone, Debug, Serialize, PartialEq, schemars::JsonSchema)]
-pub struct SipEntry {
-    /// Index into `captures[]`.
-    pub capture: usize,
-    /// Frame where the message completed.
-    pub frame: u64,
-    /// Capture time.
-    pub time: Ts,
-    /// `udp`, `tcp` or `tls` (decrypted).
-    pub transport: crate::net::Transport,
-    /// Wireshark tcp.stream, for TCP and TLS.
-    pub tcp_stream: Option<u64>,
-    /// Sender.
-    pub src: Endpoint,
-    /// Receiver.
-    pub dst: Endpoint,
-    /// Method (of the request, or of the CSeq for responses).
-    pub method: String,
-    /// Status code (responses).
-    pub status: Option<u16>,
-    /// Reason phrase (responses).
-    pub reason: Option<String>,
-    /// CSeq number.
-    pub cseq: Option<u32>,
-    /// Call-ID.
-    pub call_id: Option<String>,
-    /// Device name from Contact.
-    pub device: Option<String>,
-    /// First Warning header, `399 agent "text"`.
-    pub warning: Option<String>,
-    /// Auth schemes present (`Proxy-Authenticate: Bearer`, `Proxy-Authorization: Bearer`, ...).
-    pub auth: Vec<String>,
-    /// Credentials the message carried, as `Header: value`: redacted to what helps without the
-    /// secret (length, JWT header, issued/expiry times when readable), or whole with
-    /// `--show-secrets`. Absent when there are none.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub credentials: Vec<String>,
-}
-
-/// Everything a run found: the JSON document, and what every reporter renders.
-#[derive(Clone, Debug, Serialize, PartialEq, schemars::JsonSchema)]
-pub struct Report {
-    /// Always 1 for this format.
-    pub schema_version: u32,
-    /// The tool.
-    pub tool: Tool,
-    /// The captures read.
-    pub captures: Vec<CaptureInfo>,
-    /// Findings: errors first, then warnings, then information.
-    pub findings: Vec<Finding>,
-    /// TCP connections.
-    pub connections: Vec<ConnectionEntry>,
-    /// SIP registrations per device.
-    pub registrations: Vec<RegistrationEntry>,
-    /// SIP messages (at most 10,000 per capture in reports; the analysis sees them all).
-    pub sip: Vec<SipEntry>,
-    /// What could not be decoded or seen; limits hit.
-    pub notes: Vec<String>,
-    /// Inputs that could not be read at all (absent when every input was read).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub unreadable: Vec<Unreadable>,
-}
-
-/// An input that could not be read at all.
-#[derive(Clone, Debug, Serialize, PartialEq, schemars::JsonSchema)]
-pub struct Unreadable {
-    /// The input as named (a path, `standard input`, or `archive.zip/member`).
-    pub input: String,
-    /// Why, in words (names the input).
-    pub error: String,
-}
-
-impl Report {
-    /// Whether any finding is an error.
-    pub fn has_errors(&self) -> bool {
-        self.findings
-            .iter()
-            .any(|f| f.severity == crate::diagnose::Severity::Error)
-    }
-}
 
 /// The outcome of [`analyze`]: the report and the inputs that could not be read at all.
 pub struct Outcome {
@@ -143,38 +25,9 @@ pub struct Outcome {
     pub unreadable: Vec<String>,
 }
 
-/// Analyzes one capture file (or `-`) into its facts.
+/// Analyzes one capture file (or `-`) into its facts, by the same path as [`analyze`].
 pub fn facts_of(path: &str, cfg: &Config) -> Result<CaptureFacts, crate::capture::CaptureError> {
-    let mut analyzer = Analyzer::new(cfg);
-    let info = read_capture(path, &mut analyzer)?;
-    Ok(analyzer.finish(info))
-}
-
-/// Follows an analysis as it goes (for reports written while reading, such as JSON Lines).
-pub trait Observer {
-    /// A capture is about to be read.
-    fn capture_started(&mut self, _index: usize, _path: &str) {}
-    /// A connection ended (while reading), or the capture ended with it still open.
-    fn connection(&mut self, _entry: &ConnectionEntry) {}
-    /// A capture was read and diagnosed.
-    fn capture_finished(
-        &mut self,
-        _index: usize,
-        _info: &CaptureInfo,
-        _findings: &[Finding],
-        _notes: &[String],
-    ) {
-    }
-    /// The device names and SIP Warning texts a capture showed, told just before
-    /// [`Observer::capture_finished`] (a redacting stream learns them here).
-    fn names_seen(&mut self, _devices: &[&str], _warnings: &[&str]) {}
-    /// An input could not be read at all.
-    fn unreadable(&mut self, _path: &str, _why: &str) {}
-    /// Whether it needs each connection as it ends (then several captures are read one after
-    /// another, so that events stay in order; otherwise each gets a thread).
-    fn wants_connections(&self) -> bool {
-        false
-    }
+    Ok(judge(cfg, |a| read_capture(path, a), &mut |_| {})?.facts)
 }
 
 struct Quiet;
@@ -196,13 +49,26 @@ struct Piece {
     notes: Vec<String>,
 }
 
-/// Reads and diagnoses one capture; `on_conn` sees each connection as it is settled.
-fn run_capture(
-    input: &Input,
+/// One capture read and judged: what it showed, what the rules found, and the notes (what
+/// could not be seen or decided, limits).
+pub struct Judged {
+    /// The facts the capture showed.
+    pub facts: CaptureFacts,
+    /// The findings, in report order.
+    pub findings: Vec<Finding>,
+    /// The capture's notes followed by what the rules could not decide (bounded).
+    pub notes: Vec<String>,
+}
+
+/// The one diagnosis path: the capture reader `read` feeds the facts builder; per-connection
+/// rules judge each connection as it is settled (`on_conn` sees it too), capture rules judge
+/// the whole once it is read. The command line, the library calls, the tests, the fuzz targets
+/// and the benchmarks all come through here.
+pub fn judge(
     cfg: &Config,
-    progress: Option<&Arc<AtomicU64>>,
+    read: impl FnOnce(&mut Analyzer<'_>) -> Result<CaptureInfo, crate::capture::CaptureError>,
     on_conn: &mut dyn FnMut(&Connection),
-) -> Result<Piece, crate::capture::CaptureError> {
+) -> Result<Judged, crate::capture::CaptureError> {
     let mut agg = Aggregator::default();
     let mut undecided = crate::session::Notes::default();
     let facts = {
@@ -219,7 +85,7 @@ fn run_capture(
             listed += 1;
             found || listed <= crate::session::MAX_KEPT
         }));
-        let info = read_input(input, &mut analyzer, progress.cloned())?;
+        let info = read(&mut analyzer)?;
         analyzer.finish(info)
     };
     let mut capture_notes = Vec::new();
@@ -240,6 +106,25 @@ fn run_capture(
             "limit: {more} more note(s) like the ones above are not listed"
         ));
     }
+    Ok(Judged {
+        findings: agg.into_findings(0),
+        facts,
+        notes,
+    })
+}
+
+/// Reads and diagnoses one capture into its part of the report.
+fn run_capture(
+    input: &Input,
+    cfg: &Config,
+    progress: Option<&Arc<AtomicU64>>,
+    on_conn: &mut dyn FnMut(&Connection),
+) -> Result<Piece, crate::capture::CaptureError> {
+    let Judged {
+        facts,
+        findings,
+        notes,
+    } = judge(cfg, |a| read_input(input, a, progress.cloned()), on_conn)?;
     let registrations = facts
         .registrations
         .iter()
@@ -302,7 +187,7 @@ fn run_capture(
             last_time: None,
             stopped: None,
         }),
-        findings: agg.into_findings(0),
+        findings,
         connections: facts.connections,
         registrations,
         sip,
@@ -506,21 +391,16 @@ pub fn analyze_expanded(
     Outcome { report, unreadable }
 }
 
-/// The JSON Schema of [`Report`] (draft 2020-12), as `siptriage schema` prints it.
-pub fn schema() -> String {
-    let schema = schemars::schema_for!(Report);
-    serde_json::to_string_pretty(&schema).unwrap_or_default() + "\n"
-}
-
-/// Analyzes a capture held in memory and diagnoses it (for fuzzing and embedding).
+/// Analyzes a capture held in memory and diagnoses it, by the same path as files (for fuzzing
+/// and embedding).
 pub fn analyze_bytes(
     bytes: &[u8],
     cfg: &Config,
 ) -> Result<(CaptureFacts, Vec<Finding>), crate::capture::CaptureError> {
-    let mut analyzer = Analyzer::new(cfg);
-    let info = crate::capture::read_capture_bytes("<memory>", bytes, &mut analyzer)?;
-    let facts = analyzer.finish(info);
-    let mut notes = Vec::new();
-    let findings = diagnose(&facts, cfg, 0, &mut notes);
-    Ok((facts, findings))
+    let j = judge(
+        cfg,
+        |a| crate::capture::read_capture_bytes("<memory>", bytes, a),
+        &mut |_| {},
+    )?;
+    Ok((j.facts, j.findings))
 }

@@ -6,12 +6,13 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
-use siptriage::analyze::{analyze_expanded, Observer, Outcome};
+use siptriage::analyze::{analyze_expanded, Outcome};
 use siptriage::config::Config;
 use siptriage::diagnose::Severity;
 use siptriage::inputs::{self, Expanded};
 use siptriage::report::jsonl::JsonLines;
 use siptriage::report::redact::{self, Redaction};
+use siptriage::report::Observer;
 use siptriage::report::{Html, Json, Junit, Markdown, Reporter, Text};
 
 #[derive(Parser)]
@@ -623,7 +624,7 @@ fn main() -> ExitCode {
         Command::Schema { kind } => to_stdout(|out| {
             out.write_all(
                 match kind {
-                    SchemaKind::Report => siptriage::analyze::schema(),
+                    SchemaKind::Report => siptriage::report::schema(),
                     SchemaKind::Events => siptriage::report::jsonl::schema(),
                 }
                 .as_bytes(),

@@ -393,21 +393,6 @@ pub fn capture_occurrences(
     undecided.extend(cross_checks(facts));
 }
 
-/// Runs every rule over one capture's facts (each connection, then the capture).
-pub fn diagnose(
-    facts: &CaptureFacts,
-    cfg: &Config,
-    capture: usize,
-    undecided: &mut Vec<String>,
-) -> Vec<Finding> {
-    let mut agg = Aggregator::default();
-    for c in &facts.connections {
-        connection_occurrences(c, cfg, &mut agg, undecided);
-    }
-    capture_occurrences(facts, cfg, &mut agg, undecided);
-    agg.into_findings(capture)
-}
-
 /// The CertificateRequest's CA list against the issuer of the client certificate that followed.
 fn certificate_request_check(c: &Connection) -> Option<String> {
     let t = c.tls.as_ref()?;

@@ -8,8 +8,8 @@ use std::io::Write;
 use super::junit::xml as esc;
 use super::ladder::{self, Ladder};
 use super::Reporter;
-use crate::analyze::Report;
 use crate::diagnose::{Confidence, Severity};
+use crate::report::Report;
 
 /// The HTML reporter.
 pub struct Html;

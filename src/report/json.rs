@@ -2,7 +2,7 @@
 //! gives the same bytes every run. The contract is documented in README.md.
 
 use super::Reporter;
-use crate::analyze::Report;
+use crate::report::Report;
 
 /// The JSON reporter.
 pub struct Json;

@@ -9,9 +9,9 @@ use super::redact::{Redaction, Redactor};
 
 use serde::Serialize;
 
-use crate::analyze::{ConnectionEntry, Observer, Report, Tool, SCHEMA_VERSION};
 use crate::capture::CaptureInfo;
 use crate::diagnose::{Finding, Severity};
+use crate::report::{ConnectionEntry, Observer, Report, Tool, SCHEMA_VERSION};
 
 /// One line of the stream.
 #[derive(Debug, Serialize, schemars::JsonSchema)]

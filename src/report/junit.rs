@@ -6,8 +6,8 @@
 use std::io::Write;
 
 use super::Reporter;
-use crate::analyze::Report;
 use crate::diagnose::Severity;
+use crate::report::Report;
 
 /// The JUnit reporter.
 pub struct Junit {

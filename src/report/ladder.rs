@@ -4,8 +4,8 @@
 
 use std::collections::BTreeSet;
 
-use crate::analyze::Report;
 use crate::net::Side;
+use crate::report::Report;
 use crate::time::Ts;
 
 /// One arrow.

@@ -4,8 +4,8 @@
 use std::io::Write;
 
 use super::Reporter;
-use crate::analyze::Report;
 use crate::diagnose::{Confidence, Severity};
+use crate::report::Report;
 
 /// The Markdown reporter.
 pub struct Markdown;

@@ -7,6 +7,7 @@ pub mod jsonl;
 mod junit;
 pub mod ladder;
 mod markdown;
+pub mod model;
 pub mod redact;
 mod text;
 
@@ -16,12 +17,44 @@ pub use junit::{xml as xml_escape, Junit};
 pub use markdown::Markdown;
 pub use text::Text;
 
-use crate::analyze::Report;
+pub use model::{
+    schema, ConnectionEntry, RegistrationEntry, Report, SipEntry, Tool, Unreadable, SCHEMA_VERSION,
+};
+
+use crate::capture::CaptureInfo;
+use crate::diagnose::Finding;
 
 /// Renders a report.
 pub trait Reporter {
     /// Writes the report.
     fn render(&self, report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<()>;
+}
+
+/// Follows an analysis as it goes (for reports written while reading, such as JSON Lines).
+pub trait Observer {
+    /// A capture is about to be read.
+    fn capture_started(&mut self, _index: usize, _path: &str) {}
+    /// A connection ended (while reading), or the capture ended with it still open.
+    fn connection(&mut self, _entry: &ConnectionEntry) {}
+    /// A capture was read and diagnosed.
+    fn capture_finished(
+        &mut self,
+        _index: usize,
+        _info: &CaptureInfo,
+        _findings: &[Finding],
+        _notes: &[String],
+    ) {
+    }
+    /// The device names and SIP Warning texts a capture showed, told just before
+    /// [`Observer::capture_finished`] (a redacting stream learns them here).
+    fn names_seen(&mut self, _devices: &[&str], _warnings: &[&str]) {}
+    /// An input could not be read at all.
+    fn unreadable(&mut self, _path: &str, _why: &str) {}
+    /// Whether it needs each connection as it ends (then several captures are read one after
+    /// another, so that events stay in order; otherwise each gets a thread).
+    fn wants_connections(&self) -> bool {
+        false
+    }
 }
 
 /// Findings per severity: (errors, warnings, info).

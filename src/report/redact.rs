@@ -6,8 +6,8 @@
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use crate::analyze::Report;
 use crate::diagnose::Finding;
+use crate::report::Report;
 use crate::session::Connection;
 
 /// What to redact.

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use std::io::Write;
 
 use super::Reporter;
-use crate::analyze::Report;
 use crate::diagnose::{Confidence, Severity};
+use crate::report::Report;
 
 /// The text reporter.
 pub struct Text {

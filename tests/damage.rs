@@ -86,7 +86,12 @@ fn truncated_anywhere_keeps_what_came_before() {
                 );
             }
             for f in intact.iter().filter(|f| anchored(f)) {
-                let last_frame = f.evidence.iter().map(|e| e.frame).max().unwrap_or(0);
+                let last_frame = f
+                    .evidence
+                    .iter()
+                    .filter_map(|e| e.place.frame())
+                    .max()
+                    .unwrap_or(0);
                 if last_frame <= complete {
                     assert!(findings.iter().any(|g| g.id == f.id), "{name} cut at {cut} (frame {complete}) lost {} (evidence up to frame {last_frame})", f.id);
                 }

@@ -92,12 +92,12 @@ fn findings_stay_bounded_on_many_failing_clients() {
                 server,
                 alert: None,
                 sip: None,
-                evidence: vec![Evidence {
-                    frame: u64::from(i) + 1,
-                    time: siptriage::time::Ts(0),
-                    tcp_stream: Some(u64::from(i)),
-                    note: "RST".into(),
-                }],
+                evidence: vec![Evidence::frame(
+                    u64::from(i) + 1,
+                    siptriage::time::Ts(0),
+                    Some(u64::from(i)),
+                    "RST".into(),
+                )],
                 explanation: "refused".into(),
                 filter: String::new(),
                 trust: None,

@@ -66,17 +66,137 @@ pub struct SipRef {
     pub warning: Option<String>,
 }
 
-/// A frame that proves part of a finding.
-#[derive(Clone, Debug, Serialize, PartialEq, schemars::JsonSchema)]
+/// Where a piece of evidence was seen: a frame of a capture, or a line of a text file (a log).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Place {
+    /// A capture frame, numbered as Wireshark numbers it.
+    Frame {
+        /// Wireshark frame number.
+        number: u64,
+        /// Wireshark tcp.stream, for TCP.
+        tcp_stream: Option<u64>,
+    },
+    /// A line of a text file.
+    Line {
+        /// The file, as named in the report.
+        file: String,
+        /// Line number, from 1.
+        line: u64,
+    },
+}
+
+impl Place {
+    /// The frame number, when the evidence is a frame.
+    pub fn frame(&self) -> Option<u64> {
+        match self {
+            Place::Frame { number, .. } => Some(*number),
+            Place::Line { .. } => None,
+        }
+    }
+
+    /// The tcp.stream, when the evidence is a frame of a TCP connection.
+    pub fn tcp_stream(&self) -> Option<u64> {
+        match self {
+            Place::Frame { tcp_stream, .. } => *tcp_stream,
+            Place::Line { .. } => None,
+        }
+    }
+
+    /// How a report cites it: `frame 17` or `jabber.log:1234`.
+    pub fn cite(&self) -> String {
+        match self {
+            Place::Frame { number, .. } => format!("frame {number}"),
+            Place::Line { file, line } => format!("{file}:{line}"),
+        }
+    }
+}
+
+/// Something seen that proves part of a finding, with where it was seen.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Evidence {
-    /// Wireshark frame number.
-    pub frame: u64,
-    /// Capture time of the frame.
+    /// Where: a frame, or a file and line.
+    pub place: Place,
+    /// When (capture time, or the log's time converted to UTC).
     pub time: Ts,
-    /// Wireshark tcp.stream, for TCP.
-    pub tcp_stream: Option<u64>,
-    /// What the frame shows.
+    /// What it shows.
     pub note: String,
+}
+
+impl Evidence {
+    /// Evidence in a capture frame.
+    pub fn frame(number: u64, time: Ts, tcp_stream: Option<u64>, note: String) -> Evidence {
+        Evidence {
+            place: Place::Frame { number, tcp_stream },
+            time,
+            note,
+        }
+    }
+
+    /// Evidence on a line of a text file.
+    pub fn line(file: String, line: u64, time: Ts, note: String) -> Evidence {
+        Evidence {
+            place: Place::Line { file, line },
+            time,
+            note,
+        }
+    }
+}
+
+/// Evidence as JSON writes it: a frame with its tcp.stream, or a file with its line.
+#[derive(Serialize, schemars::JsonSchema)]
+#[serde(untagged)]
+enum EvidenceJson<'a> {
+    /// In a capture.
+    Frame {
+        /// Wireshark frame number.
+        frame: u64,
+        /// Capture time of the frame.
+        time: Ts,
+        /// Wireshark tcp.stream, for TCP.
+        tcp_stream: Option<u64>,
+        /// What the frame shows.
+        note: &'a str,
+    },
+    /// In a text file (a log).
+    Line {
+        /// The file.
+        file: &'a str,
+        /// Line number, from 1.
+        line: u64,
+        /// Time of the line, in UTC.
+        time: Ts,
+        /// What the line shows.
+        note: &'a str,
+    },
+}
+
+impl Serialize for Evidence {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match &self.place {
+            Place::Frame { number, tcp_stream } => EvidenceJson::Frame {
+                frame: *number,
+                time: self.time,
+                tcp_stream: *tcp_stream,
+                note: &self.note,
+            },
+            Place::Line { file, line } => EvidenceJson::Line {
+                file,
+                line: *line,
+                time: self.time,
+                note: &self.note,
+            },
+        }
+        .serialize(s)
+    }
+}
+
+impl schemars::JsonSchema for Evidence {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Evidence".into()
+    }
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        EvidenceJson::json_schema(generator)
+    }
 }
 
 /// One diagnosis, as in the JSON contract (schema_version 1).
@@ -285,7 +405,11 @@ impl Aggregator {
                 (group_key(meta.id, &o, 2), 2)
             }
         };
-        let frame = o.evidence.first().map_or(0, |e| e.frame);
+        let frame = o
+            .evidence
+            .first()
+            .and_then(|e| e.place.frame())
+            .unwrap_or(0);
         match self.index.get(&key) {
             Some(&i) => {
                 let g = &mut self.groups[i];
@@ -293,7 +417,7 @@ impl Aggregator {
                 g.last_frame = g.last_frame.max(frame);
                 if let Some(e) = o.evidence.first() {
                     if g.evidence.len() < max_evidence
-                        && !g.evidence.iter().any(|x| x.frame == e.frame)
+                        && !g.evidence.iter().any(|x| x.place == e.place)
                     {
                         g.evidence.push(e.clone());
                     }
@@ -302,7 +426,7 @@ impl Aggregator {
             None => {
                 let mut evidence: Vec<Evidence> = Vec::new();
                 for e in &o.evidence {
-                    if evidence.len() < max_evidence && !evidence.iter().any(|x| x.frame == e.frame)
+                    if evidence.len() < max_evidence && !evidence.iter().any(|x| x.place == e.place)
                     {
                         evidence.push(e.clone());
                     }
@@ -461,7 +585,10 @@ fn capitalize(s: &str) -> String {
 }
 
 fn first_frame(f: &Finding) -> u64 {
-    f.evidence.first().map_or(u64::MAX, |e| e.frame)
+    f.evidence
+        .first()
+        .and_then(|e| e.place.frame())
+        .unwrap_or(u64::MAX)
 }
 
 fn finding(g: Group, capture: usize) -> Finding {
@@ -484,7 +611,7 @@ fn finding(g: Group, capture: usize) -> Finding {
             " The same happened {n} times {with} (the last at frame {last_frame})."
         ));
     }
-    evidence.sort_by_key(|e| e.frame);
+    evidence.sort_by(|a, b| a.place.cmp(&b.place));
     Finding {
         id: meta.id,
         severity: meta.severity,
@@ -576,17 +703,17 @@ pub mod util {
         a: &Alert,
         rejected_chain_of: Option<Side>,
     ) -> Vec<Evidence> {
-        let mut ev = vec![Evidence {
-            frame: a.frame,
-            time: a.time,
-            tcp_stream: Some(c.tcp_stream),
-            note: format!(
+        let mut ev = vec![Evidence::frame(
+            a.frame,
+            a.time,
+            Some(c.tcp_stream),
+            format!(
                 "fatal TLS alert {} ({}) sent by the {}",
                 a.description,
                 a.code.map_or(0, |c| c.0),
                 a.sent_by
             ),
-        }];
+        )];
         if let (Some(who), Some(t)) = (rejected_chain_of, &c.tls) {
             if let Some(ch) = t.chain_of(who) {
                 let leaf = ch
@@ -594,12 +721,12 @@ pub mod util {
                     .first()
                     .map(|l| format!(": {}", l.subject))
                     .unwrap_or_default();
-                ev.push(Evidence {
-                    frame: ch.frame,
-                    time: ch.time,
-                    tcp_stream: Some(c.tcp_stream),
-                    note: format!("Certificate presented by the {who}{leaf}"),
-                });
+                ev.push(Evidence::frame(
+                    ch.frame,
+                    ch.time,
+                    Some(c.tcp_stream),
+                    format!("Certificate presented by the {who}{leaf}"),
+                ));
             }
         }
         ev
@@ -669,12 +796,7 @@ pub mod util {
             Some(c) if m.status.is_none() => format!("{note} ({c})"),
             _ => note,
         };
-        Evidence {
-            frame: m.frame,
-            time: m.time,
-            tcp_stream: m.tcp_stream,
-            note,
-        }
+        Evidence::frame(m.frame, m.time, m.tcp_stream, note)
     }
 
     /// `399 UCM2-PUB "text"`.
@@ -808,12 +930,12 @@ pub mod util {
             (_, _, Some(f), Some(Side::Server)) => (f, "FIN from the server".to_string()),
             _ => return None,
         };
-        Some(Evidence {
+        Some(Evidence::frame(
             frame,
-            time: c.last_time,
-            tcp_stream: Some(c.tcp_stream),
-            note: what,
-        })
+            c.last_time,
+            Some(c.tcp_stream),
+            what,
+        ))
     }
 
     /// The trust check of the chain `who` presented on `c`, when `--trust` was given.
@@ -826,6 +948,23 @@ pub mod util {
 mod tests {
     use super::util::register_of;
     use super::*;
+
+    #[test]
+    fn evidence_cites_a_frame_or_a_line_and_writes_either_as_json() {
+        let f = Evidence::frame(17, Ts(0), Some(3), "403".into());
+        let l = Evidence::line("jabber.log".into(), 1234, Ts(0), "403".into());
+        assert_eq!(f.place.cite(), "frame 17");
+        assert_eq!(l.place.cite(), "jabber.log:1234");
+        assert_eq!(
+            serde_json::to_string(&f).unwrap_or_default(),
+            r#"{"frame":17,"time":"1970-01-01T00:00:00.000000Z","tcp_stream":3,"note":"403"}"#
+        );
+        assert_eq!(
+            serde_json::to_string(&l).unwrap_or_default(),
+            r#"{"file":"jabber.log","line":1234,"time":"1970-01-01T00:00:00.000000Z","note":"403"}"#
+        );
+        assert!(f.place < l.place, "frames sort before lines");
+    }
 
     #[test]
     fn an_address_is_never_capitalized_nor_given_a_possessive() {

@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 
 use serde::Serialize;
 
-use crate::flow::Dir;
+use crate::net::Dir;
 use crate::time::Ts;
 
 /// Largest header block accepted.

@@ -227,12 +227,13 @@ impl Reporter for Html {
                 "<table><tr><th>Frame</th><th>Time</th><th>tcp.stream</th><th>What</th></tr>"
             )?;
             for ev in &f.evidence {
+                let (place, stream) = super::evidence_cells(ev);
                 writeln!(
                     out,
                     "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                    ev.frame,
+                    esc(&place),
                     ev.time.rfc3339(),
-                    ev.tcp_stream.map_or("udp".into(), |s| s.to_string()),
+                    stream,
                     esc(&ev.note)
                 )?;
             }

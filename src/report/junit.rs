@@ -95,8 +95,8 @@ impl Reporter for Junit {
                 let mut body = format!("{}\n\nEvidence:\n", f.explanation);
                 for e in &f.evidence {
                     body.push_str(&format!(
-                        "  frame {} {} {}\n",
-                        e.frame,
+                        "  {} {} {}\n",
+                        e.place.cite(),
                         e.time.rfc3339(),
                         e.note
                     ));

@@ -48,7 +48,7 @@ fn cited(report: &Report, capture: usize) -> BTreeSet<u64> {
         .findings
         .iter()
         .filter(|f| f.capture == capture)
-        .flat_map(|f| f.evidence.iter().map(|e| e.frame))
+        .flat_map(|f| f.evidence.iter().filter_map(|e| e.place.frame()))
         .collect()
 }
 

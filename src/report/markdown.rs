@@ -124,12 +124,13 @@ impl Reporter for Markdown {
             writeln!(out, "| Frame | Time | tcp.stream | What |")?;
             writeln!(out, "|---|---|---|---|")?;
             for e in &f.evidence {
+                let (place, stream) = super::evidence_cells(e);
                 writeln!(
                     out,
                     "| {} | {} | {} | {} |",
-                    e.frame,
+                    md(&place),
                     e.time.rfc3339(),
-                    e.tcp_stream.map_or("udp".into(), |s| s.to_string()),
+                    stream,
                     md(&e.note)
                 )?;
             }

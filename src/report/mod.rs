@@ -57,6 +57,19 @@ pub trait Observer {
     }
 }
 
+/// The cells a table of evidence shows for where it was seen: the frame number (or
+/// `file:line`) and the tcp.stream (`udp` for a frame outside TCP, `log` for a line).
+pub fn evidence_cells(e: &crate::diagnose::Evidence) -> (String, String) {
+    use crate::diagnose::Place;
+    match &e.place {
+        Place::Frame { number, tcp_stream } => (
+            number.to_string(),
+            tcp_stream.map_or("udp".into(), |s| s.to_string()),
+        ),
+        Place::Line { file, line } => (format!("{file}:{line}"), "log".into()),
+    }
+}
+
 /// Findings per severity: (errors, warnings, info).
 pub fn counts(r: &Report) -> (usize, usize, usize) {
     use crate::diagnose::Severity;

@@ -170,14 +170,16 @@ impl Reporter for Text {
             wrap(out, "    ", &f.explanation, 96)?;
             writeln!(out, "  Evidence:")?;
             for e in &f.evidence {
-                let stream = e
-                    .tcp_stream
-                    .map(|s| format!("tcp.stream {s}"))
-                    .unwrap_or_else(|| "udp".into());
+                let (place, stream) = match &e.place {
+                    crate::diagnose::Place::Frame { number, tcp_stream } => (
+                        format!("frame {number:<6}"),
+                        tcp_stream.map_or_else(|| "udp".into(), |s| format!("tcp.stream {s}")),
+                    ),
+                    p => (p.cite(), "log".into()),
+                };
                 writeln!(
                     out,
-                    "    frame {:<6} {}  {stream}  {}",
-                    e.frame,
+                    "    {place} {}  {stream}  {}",
                     e.time.rfc3339(),
                     e.note
                 )?;

@@ -109,12 +109,7 @@ impl ConnectionRule for CertificateExpired {
                         chain.time.rfc3339(),
                         describe_cert(cert)
                     ),
-                    evidence: vec![crate::diagnose::Evidence {
-                        frame: chain.frame,
-                        time: chain.time,
-                        tcp_stream: Some(c.tcp_stream),
-                        note: format!("Certificate from the {}: {state} ({})", chain.presented_by, cert.subject),
-                    }],
+                    evidence: vec![crate::diagnose::Evidence::frame(chain.frame, chain.time, Some(c.tcp_stream), format!("Certificate from the {}: {state} ({})", chain.presented_by, cert.subject))],
                     filter: format!("tcp.stream == {} && tls.handshake.type == 11", c.tcp_stream),
                     alert: None,
                     sip: None,

@@ -86,12 +86,12 @@ impl ConnectionRule for ClientRejectsUcmCertificate {
             if answered || !claimed.connection(c.tcp_stream) {
                 continue;
             }
-            let mut evidence = vec![Evidence {
-                frame: chain.frame,
-                time: chain.time,
-                tcp_stream: Some(c.tcp_stream),
-                note: "Certificate from CUCM, the last handshake message".into(),
-            }];
+            let mut evidence = vec![Evidence::frame(
+                chain.frame,
+                chain.time,
+                Some(c.tcp_stream),
+                "Certificate from CUCM, the last handshake message".into(),
+            )];
             evidence.extend(close_evidence(c));
             out.push(Occurrence {
                 trust: None,

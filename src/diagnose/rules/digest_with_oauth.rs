@@ -73,7 +73,7 @@ impl CaptureRule for DigestWithOauth {
                     "{} asked {}:{} for the encrypted configuration file {} (frame {}): the device's security profile has TFTP Encrypted Config on, which SIP OAuth mode does not support.",
                     h.client.ip, h.server.ip, h.server.port, h.path, h.frame
                 ),
-                evidence: vec![Evidence { frame: h.frame, time: h.time, tcp_stream: Some(h.tcp_stream), note: format!("GET {}", h.path) }],
+                evidence: vec![Evidence::frame(h.frame, h.time, Some(h.tcp_stream), format!("GET {}", h.path))],
                 filter: format!("http.request.uri contains \"{}\"", h.path.rsplit('/').next().unwrap_or("")),
                 sip: None,
                 alert: None,

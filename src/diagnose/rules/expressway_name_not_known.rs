@@ -130,12 +130,7 @@ impl ConnectionRule for ExpresswayNameNotKnown {
                         cx.cfg.expressway_names.join(", ")
                     ),
                     evidence: chain
-                        .map(|ch| crate::diagnose::Evidence {
-                            frame: ch.frame,
-                            time: ch.time,
-                            tcp_stream: Some(c.tcp_stream),
-                            note: format!("Expressway-C certificate: {}", cert.subject),
-                        })
+                        .map(|ch| crate::diagnose::Evidence::frame(ch.frame, ch.time, Some(c.tcp_stream), format!("Expressway-C certificate: {}", cert.subject)))
                         .into_iter()
                         .collect(),
                     filter: format!("tcp.stream == {}", c.tcp_stream),

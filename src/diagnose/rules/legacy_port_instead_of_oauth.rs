@@ -42,17 +42,17 @@ impl CaptureRule for LegacyPortInsteadOfOauth {
                         && m.device.as_deref() == Some(&conf.device)
                 })
                 .collect();
-            let ev = Evidence {
-                frame: h.response_frame.unwrap_or(h.frame),
-                time: h.time,
-                tcp_stream: Some(h.tcp_stream),
-                note: format!(
+            let ev = Evidence::frame(
+                h.response_frame.unwrap_or(h.frame),
+                h.time,
+                Some(h.tcp_stream),
+                format!(
                     "{}.cnf.xml: sipOAuthMode {}",
                     conf.device,
                     conf.sip_oauth_mode
                         .map_or("absent".into(), |m| m.to_string())
                 ),
-            };
+            );
             match conf.sip_oauth_mode {
                 Some(0) => {
                     let (client, server) = registers
@@ -62,7 +62,8 @@ impl CaptureRule for LegacyPortInsteadOfOauth {
                 trust: None,
                         explanation: format!(
                             "The configuration file of {} (frame {}) has sipOAuthMode 0: SIP OAuth is off for this device, so it registers the legacy way (certificate or digest) and never on the OAuth port.",
-                            conf.device, ev.frame
+                            conf.device,
+                            ev.place.frame().unwrap_or(0)
                         ),
                         evidence: vec![ev],
                         filter: format!("http.request.uri contains \"{}.cnf.xml\"", conf.device),
@@ -86,7 +87,7 @@ impl CaptureRule for LegacyPortInsteadOfOauth {
                             explanation: format!(
                                 "The configuration file of {} (frame {}) turns SIP OAuth on, yet the client registered on {}:{}, the node's legacy SIP port (REGISTER, frame {}), instead of its SIP OAuth port{}.",
                                 conf.device,
-                                ev.frame,
+                                ev.place.frame().unwrap_or(0),
                                 r.dst.ip,
                                 r.dst.port,
                                 r.frame,

@@ -49,12 +49,7 @@ impl ConnectionRule for OauthPortClosed {
                     c.port_kind.label(),
                     c.tcp_stream
                 ),
-                evidence: vec![Evidence {
-                    frame: rst,
-                    time: c.last_time,
-                    tcp_stream: Some(c.tcp_stream),
-                    note: format!("RST from {} answering the SYN of frame {syn}", c.server.ip),
-                }],
+                evidence: vec![Evidence::frame(rst, c.last_time, Some(c.tcp_stream), format!("RST from {} answering the SYN of frame {syn}", c.server.ip))],
                 filter: format!("ip.addr == {} && tcp.port == {} && tcp.flags.reset == 1", c.server.ip, c.server.port),
                 alert: None,
                 sip: None,

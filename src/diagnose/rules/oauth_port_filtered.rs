@@ -52,12 +52,7 @@ impl ConnectionRule for OauthPortFiltered {
                     c.last_time.secs_since(c.first_time),
                     c.tcp_stream
                 ),
-                evidence: vec![Evidence {
-                    frame: syn,
-                    time: c.first_time,
-                    tcp_stream: Some(c.tcp_stream),
-                    note: format!("first of {} unanswered SYNs", c.syn_frames.len()),
-                }],
+                evidence: vec![Evidence::frame(syn, c.first_time, Some(c.tcp_stream), format!("first of {} unanswered SYNs", c.syn_frames.len()))],
                 filter: format!("ip.addr == {} && tcp.port == {} && tcp.flags.syn == 1", c.server.ip, c.server.port),
                 alert: None,
                 sip: None,

@@ -90,8 +90,8 @@ impl CaptureRule for StaleTomcatCertificate {
                     describe_cert(hc)
                 ),
                 evidence: vec![
-                    Evidence { frame: och.frame, time: och.time, tcp_stream: Some(o.tcp_stream), note: format!("certificate on port {}: sha256 {}", o.server.port, &oc.sha256[..16]) },
-                    Evidence { frame: hch.frame, time: hch.time, tcp_stream: Some(h.tcp_stream), note: format!("certificate on port {}: sha256 {}", h.server.port, &hc.sha256[..16]) },
+                    Evidence::frame(och.frame, och.time, Some(o.tcp_stream), format!("certificate on port {}: sha256 {}", o.server.port, &oc.sha256[..16])),
+                    Evidence::frame(hch.frame, hch.time, Some(h.tcp_stream), format!("certificate on port {}: sha256 {}", h.server.port, &hc.sha256[..16])),
                 ],
                 filter: format!("ip.addr == {} && tls.handshake.type == 11", o.server.ip),
                 alert: None,

@@ -95,12 +95,7 @@ impl ConnectionRule for Tls13HandshakeAborted {
                     c.ended_by.map_or("capture end", Side::as_str),
                     who(party)
                 ),
-                evidence: vec![Evidence {
-                    frame: rec.1,
-                    time: c.last_time,
-                    tcp_stream: Some(c.tcp_stream),
-                    note: format!("short encrypted record from the {aborter}: most likely a fatal alert"),
-                }],
+                evidence: vec![Evidence::frame(rec.1, c.last_time, Some(c.tcp_stream), format!("short encrypted record from the {aborter}: most likely a fatal alert"))],
                 filter: format!("tcp.stream == {} && tls", c.tcp_stream),
                 alert: None,
                 sip: None,

@@ -72,15 +72,15 @@ impl ConnectionRule for UnknownCaFromUcm {
             }
             let mut evidence = alert_evidence(c, a, Some(Side::Client));
             if let Some(req) = tls.and_then(|t| t.certificate_request.as_ref()) {
-                evidence.push(crate::diagnose::Evidence {
-                    frame: req.frame,
-                    time: req.time,
-                    tcp_stream: Some(c.tcp_stream),
-                    note: format!(
+                evidence.push(crate::diagnose::Evidence::frame(
+                    req.frame,
+                    req.time,
+                    Some(c.tcp_stream),
+                    format!(
                         "CertificateRequest from CUCM listing {} CA name(s)",
                         req.ca_names.len()
                     ),
-                });
+                ));
             }
             let explanation = format!(
                     "Expressway-C {} presented its client certificate to CUCM {}:{} (tcp.stream {}) and CUCM rejected it with a fatal unknown_ca alert (frame {}): CUCM's tomcat-trust has no CA for it.{detail}",

@@ -1,0 +1,130 @@
+//! The one-way rule of the pipeline (docs/architecture.md): a module imports only modules of
+//! lower layers (peers of one layer do not import each other). A new module must be given its
+//! layer here. `.ci/run` runs this test first, so a violation fails the build with the file and
+//! the import named.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Each module of `src/` with its layer, from the bottom up.
+const LAYERS: &[(&str, u32)] = &[
+    // Vocabulary shared by every layer.
+    ("time", 0),
+    ("words", 0),
+    ("net", 0),
+    // Sources: what the user names, and the capture reader.
+    ("inputs", 1),
+    ("capture", 2),
+    // Packets to streams.
+    ("decode", 3),
+    ("flow", 4),
+    // Certificates, and the trust check over them.
+    ("cert", 5),
+    ("trust", 6),
+    // Application decoders (peers).
+    ("tls", 7),
+    ("sip", 7),
+    ("http", 7),
+    // Settings of a run.
+    ("config", 8),
+    // Facts: connections, TLS, SIP transactions and registrations per capture.
+    ("session", 9),
+    // Rules.
+    ("diagnose", 10),
+    // Views: the report model, its formats, redaction.
+    ("report", 11),
+    // The one call that runs sources -> facts -> rules -> views.
+    ("analyze", 12),
+    // Test-data generators: nothing in the pipeline may use them.
+    ("workload", 13),
+];
+
+fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in rd.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            rust_files(&p, out);
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p);
+        }
+    }
+}
+
+/// `crate::name` references in code (comments skipped).
+fn imports(text: &str) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let code = line.split("//").next().unwrap_or("");
+        let mut rest = code;
+        while let Some(p) = rest.find("crate::") {
+            let after = &rest[p + "crate::".len()..];
+            let name: String = after
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            if !name.is_empty() && name.chars().next().is_some_and(|c| c.is_ascii_lowercase()) {
+                out.push((n + 1, name));
+            }
+            rest = after;
+        }
+    }
+    out
+}
+
+#[test]
+fn lower_layers_never_import_higher_ones() {
+    let layers: BTreeMap<&str, u32> = LAYERS.iter().copied().collect();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    files.sort();
+    let mut problems = Vec::new();
+    for f in &files {
+        let rel = f.strip_prefix(&src).expect("under src");
+        let first = rel
+            .components()
+            .next()
+            .and_then(|c| c.as_os_str().to_str())
+            .unwrap_or("");
+        let module = first.strip_suffix(".rs").unwrap_or(first);
+        if module == "main" || module == "lib" {
+            continue; // the command line and the crate root may use every layer
+        }
+        let Some(&mine) = layers.get(module) else {
+            problems.push(format!(
+                "src/{}: module `{module}` has no layer in tests/layers.rs",
+                rel.display()
+            ));
+            continue;
+        };
+        let text = std::fs::read_to_string(f).expect("source");
+        for (line, used) in imports(&text) {
+            if used == module {
+                continue;
+            }
+            match layers.get(used.as_str()) {
+                Some(&theirs) if theirs < mine => {}
+                Some(&theirs) => problems.push(format!(
+                    "src/{}:{line}: `{module}` (layer {mine}) imports `{used}` (layer {theirs}): \
+                     a module imports only lower layers",
+                    rel.display()
+                )),
+                None => problems.push(format!(
+                    "src/{}:{line}: `crate::{used}` is not a module with a layer",
+                    rel.display()
+                )),
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn the_check_sees_an_upward_import() {
+    // The checker itself: an import of a higher layer is found, comments are not imports.
+    let found = imports("use crate::report::Report; // crate::analyze\n/// [`crate::time`]\n");
+    assert_eq!(found, [(1, "report".to_string())]);
+}

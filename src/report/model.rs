@@ -101,7 +101,7 @@ pub struct Report {
     pub connections: Vec<ConnectionEntry>,
     /// SIP registrations per device.
     pub registrations: Vec<RegistrationEntry>,
-    /// SIP messages (at most 10,000 per capture in reports; the analysis sees them all).
+    /// SIP messages (the first 2,000 per capture; the rules see every one that was kept).
     pub sip: Vec<SipEntry>,
     /// What could not be decoded or seen; limits hit.
     pub notes: Vec<String>,

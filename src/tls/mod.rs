@@ -128,7 +128,8 @@ pub struct Alert {
 }
 
 impl Alert {
-    /// A fatal alert (an encrypted one counts when its level is unknown).
+    /// A fatal alert, as far as its level could be read: an encrypted alert (level unknown)
+    /// is not counted as fatal.
     pub fn is_fatal(&self) -> bool {
         self.level == Some(2)
     }

@@ -1,0 +1,209 @@
+//! The fact model of one capture: connections with their parties and outcome, TLS, SIP
+//! messages, transactions and registrations, HTTP exchanges, and the notes on what could not be
+//! seen. Built by the [`super::Analyzer`], judged by the rules, listed by the reports.
+
+use serde::Serialize;
+
+use crate::capture::CaptureInfo;
+use crate::config::{PortKind, PortMap};
+use crate::decode::DecodeStats;
+use crate::flow::Outcome;
+use crate::net::{Role, Side};
+use crate::sip::SipMessage;
+use crate::time::Ts;
+use crate::tls::TlsSummary;
+
+use super::{Registration, Transaction};
+
+/// What was recognized on a connection.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Proto {
+    /// Nothing recognized yet (or no payload).
+    #[default]
+    Unknown,
+    /// TLS.
+    Tls,
+    /// SIP in clear.
+    Sip,
+    /// HTTP.
+    Http,
+    /// Something else.
+    Other,
+}
+
+/// An endpoint with its role.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq, schemars::JsonSchema)]
+pub struct Party {
+    /// Address.
+    pub ip: std::net::IpAddr,
+    /// Port.
+    pub port: u16,
+    /// `cucm`, `expressway-c`, `jabber-or-webex`, `sip-client`, `sip-server`, `client`, `server`.
+    pub role: Role,
+}
+
+/// A RST that ended a connection.
+#[derive(Clone, Debug, Serialize, PartialEq, schemars::JsonSchema)]
+pub struct Reset {
+    /// Frame.
+    pub frame: u64,
+    /// `client` or `server`.
+    pub sent_by: Side,
+}
+
+/// One TCP connection as the report and the rules see it.
+#[derive(Clone, Debug, Serialize, PartialEq, schemars::JsonSchema)]
+pub struct Connection {
+    /// Wireshark's `tcp.stream`.
+    pub tcp_stream: u64,
+    /// The side that opened it.
+    pub client: Party,
+    /// The side that accepted it.
+    pub server: Party,
+    /// What the server port is: `sip-oauth`, `sip-mra-oauth`, `sip-tls`, `sip`, `other`.
+    pub port_kind: PortKind,
+    /// `tls`, `sip`, `http`, `other`, `unknown`.
+    pub protocol: Proto,
+    /// How it went.
+    pub outcome: Outcome,
+    /// `client` or `server`: who sent the first FIN or RST.
+    pub ended_by: Option<Side>,
+    /// Whether roles come from the SYN (`syn`) or were inferred (`inferred`).
+    pub roles_from: &'static str,
+    /// First frame.
+    pub first_frame: u64,
+    /// Time of the first frame.
+    pub first_time: Ts,
+    /// Last frame.
+    pub last_frame: u64,
+    /// Time of the last frame.
+    pub last_time: Ts,
+    /// Frames.
+    pub packets: u64,
+    /// Payload bytes client to server.
+    pub bytes_to_server: u64,
+    /// Payload bytes server to client.
+    pub bytes_to_client: u64,
+    /// Frames of the client's SYNs.
+    pub syn_frames: Vec<u64>,
+    /// Frame of the SYN/ACK.
+    pub synack_frame: Option<u64>,
+    /// Frame of the client's first FIN.
+    pub client_fin_frame: Option<u64>,
+    /// Frame of the server's first FIN.
+    pub server_fin_frame: Option<u64>,
+    /// The RST, if any.
+    pub rst: Option<Reset>,
+    /// Segments that only repeated bytes already seen.
+    pub retransmissions: u64,
+    /// Bytes missing from the capture (lost segments, snap length).
+    pub lost_bytes: u64,
+    /// TLS, when the connection carries it.
+    pub tls: Option<TlsSummary>,
+    /// SIP messages read on this connection (in clear or decrypted).
+    pub sip_messages: u32,
+    /// Of those, the ones the server sent.
+    pub sip_from_server: u32,
+}
+
+impl Connection {
+    /// The server port is a SIP Phone OAuth or SIP MRA OAuth port.
+    pub fn is_oauth(&self) -> bool {
+        matches!(self.port_kind, PortKind::SipOAuth | PortKind::SipMraOAuth)
+    }
+}
+
+/// Everything one capture showed, ready for the rules.
+#[derive(Debug, Default)]
+pub struct CaptureFacts {
+    /// The capture.
+    pub info: Option<CaptureInfo>,
+    /// TCP connections in `tcp.stream` order.
+    pub connections: Vec<Connection>,
+    /// SIP messages in frame order.
+    pub sip: Vec<SipMessage>,
+    /// SIP transactions (requests with their responses).
+    pub transactions: Vec<Transaction>,
+    /// Registrations per device.
+    pub registrations: Vec<Registration>,
+    /// What could not be decoded or seen, limits hit.
+    pub notes: Vec<String>,
+    /// Decoder counters.
+    pub decode: DecodeStats,
+    /// HTTP requests seen (device configuration files among them).
+    pub http: Vec<HttpEntry>,
+    /// The port map in force for this capture: the given ports plus those the device
+    /// configuration files name.
+    pub ports: PortMap,
+    /// Connections missing bytes (for rules whose evidence may have been lost).
+    pub lossy_streams: std::collections::BTreeSet<u64>,
+    /// Addresses that opened connections to a SIP MRA OAuth port.
+    pub mra_clients: std::collections::BTreeSet<std::net::IpAddr>,
+    /// Per server address, the first connection that presented a certificate on an OAuth port
+    /// and the first on Tomcat HTTPS (8443/443): what cross-connection rules compare.
+    pub probes: Vec<Connection>,
+    /// Connections settled but not kept in `connections` (past the report's limit).
+    pub connections_not_listed: u64,
+}
+
+/// An HTTP exchange with the connection it travelled on.
+#[derive(Clone, Debug, Serialize, PartialEq, schemars::JsonSchema)]
+pub struct HttpEntry {
+    /// Frame of the request.
+    pub frame: u64,
+    /// Time of the request.
+    pub time: Ts,
+    /// tcp.stream.
+    pub tcp_stream: u64,
+    /// Requester.
+    pub client: Party,
+    /// Server.
+    pub server: Party,
+    /// Method.
+    pub method: String,
+    /// Path.
+    pub path: String,
+    /// Status, if answered.
+    pub status: Option<u16>,
+    /// The device configuration file's content, when this was one.
+    pub config: Option<crate::http::DeviceConfig>,
+    /// Frame of the answer.
+    pub response_frame: Option<u64>,
+}
+
+/// Connections kept in `facts.connections` without a hook (a hook may keep more, up to twice this).
+pub const MAX_KEPT: usize = 1000;
+
+/// Notes kept at most per capture; past this they are counted.
+pub const MAX_NOTES: usize = 200;
+
+/// A bounded list of notes.
+#[derive(Default)]
+pub struct Notes {
+    list: Vec<String>,
+    more: u64,
+}
+
+impl Notes {
+    /// Adds a note, or counts it when the list is full.
+    pub fn push(&mut self, n: String) {
+        if self.list.len() < MAX_NOTES {
+            self.list.push(n);
+        } else {
+            self.more += 1;
+        }
+    }
+
+    /// The notes, with a last line counting those left out.
+    pub fn into_vec(self) -> Vec<String> {
+        let mut v = self.list;
+        if self.more > 0 {
+            v.push(format!(
+                "limit: {} more note(s) like the ones above are not listed",
+                self.more
+            ));
+        }
+        v
+    }
+}

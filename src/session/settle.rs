@@ -1,0 +1,215 @@
+//! Settling a connection: when it ends, goes idle or the table is full, what it held back is
+//! released, it is summarized for the rules and the report, and what the capture-level rules
+//! need of it is kept; its decoder state is freed.
+
+use crate::config::{Config, PortKind};
+use crate::net::{Dir, Role, Side};
+use crate::tls::{KeyLog, Keys};
+
+use super::conn::{ConnApp, SipStore};
+use super::{Connection, HttpEntry, Notes, Party, Reset, SettleHook, MAX_KEPT};
+
+/// The report's view of one connection.
+pub(super) fn summarize(
+    c: &crate::flow::Conn<ConnApp>,
+    cfg: &Config,
+    keys: &KeyLog,
+    learned: (&[u16], &[u16]),
+) -> Connection {
+    let m = &c.meta;
+    let port = m.server.port;
+    let kind = if learned.1.contains(&port) {
+        PortKind::SipMraOAuth
+    } else if learned.0.contains(&port) {
+        PortKind::SipOAuth
+    } else {
+        cfg.ports.port_kind(port)
+    };
+    let (client_role, server_role) = kind.roles();
+    let (retransmissions, lost_bytes) = c.loss();
+    let tls = c.app.tls.as_ref().map(|t| {
+        let mut s = t.summary.clone();
+        s.decryption = t.decryption_status(keys);
+        if let Some(store) = &cfg.trust {
+            for ch in &mut s.chains {
+                let usage = if ch.presented_by == Side::Client {
+                    crate::trust::Usage::Client
+                } else {
+                    crate::trust::Usage::Server
+                };
+                ch.trust = Some(store.check(&ch.der, usage, ch.time));
+            }
+        }
+        s
+    });
+    Connection {
+        tcp_stream: m.stream,
+        client: Party {
+            ip: m.client.ip,
+            port: m.client.port,
+            role: client_role,
+        },
+        server: Party {
+            ip: m.server.ip,
+            port: m.server.port,
+            role: server_role,
+        },
+        port_kind: kind,
+        protocol: c.app.proto,
+        outcome: m.outcome(),
+        ended_by: m.ended_by().map(Dir::sender),
+        roles_from: if m.roles_from_syn { "syn" } else { "inferred" },
+        first_frame: m.first.0,
+        first_time: m.first.1,
+        last_frame: m.last.0,
+        last_time: m.last.1,
+        packets: m.packets,
+        bytes_to_server: m.bytes[0],
+        bytes_to_client: m.bytes[1],
+        syn_frames: m.syn_frames.clone(),
+        synack_frame: m.synack,
+        client_fin_frame: m.fin[0].map(|f| f.0),
+        server_fin_frame: m.fin[1].map(|f| f.0),
+        rst: m.rst.map(|(d, f, _)| Reset {
+            frame: f,
+            sent_by: d.sender(),
+        }),
+        retransmissions,
+        lost_bytes,
+        tls,
+        sip_messages: c.app.sip.messages[0] + c.app.sip.messages[1],
+        sip_from_server: c.app.sip.messages[1],
+    }
+}
+
+/// Distinct values kept per set of connection facts (lossy streams, MRA clients).
+const MAX_SET: usize = 100_000;
+
+/// What settled connections leave behind.
+#[derive(Default)]
+pub(super) struct Settled {
+    pub(super) kept: Vec<Connection>,
+    pub(super) not_listed: u64,
+    pub(super) notes: Notes,
+    pub(super) undecrypted: u64,
+    pub(super) hold_limit: u64,
+    pub(super) http: Vec<HttpEntry>,
+    pub(super) oauth: Vec<u16>,
+    pub(super) mra: Vec<u16>,
+    pub(super) lossy: std::collections::BTreeSet<u64>,
+    pub(super) mra_clients: std::collections::BTreeSet<std::net::IpAddr>,
+    pub(super) probes: Vec<Connection>,
+}
+
+/// Releases what a connection held back, summarizes it, and records what the capture-level
+/// rules and the report need of it.
+pub(super) fn settle_one(
+    mut c: crate::flow::Conn<ConnApp>,
+    cfg: &Config,
+    keys: Keys<'_>,
+    store: &mut SipStore<'_>,
+    hook: &mut Option<SettleHook<'_>>,
+    st: &mut Settled,
+) {
+    if c.app.tls.as_ref().is_some_and(|t| t.hold_limit_hit) {
+        st.hold_limit += 1;
+    }
+    let meta = c.meta.clone();
+    c.app.release(&meta, store, keys);
+    if let Some(h) = c.app.http.as_mut() {
+        h.unanswered();
+        for ex in &h.exchanges {
+            if let Some(conf) = &ex.config {
+                for n in &conf.nodes {
+                    st.oauth.extend(n.sip_oauth_port);
+                    st.mra.extend(n.sip_mra_oauth_port);
+                }
+            }
+            st.http.push(HttpEntry {
+                frame: ex.frame,
+                time: ex.time,
+                tcp_stream: meta.stream,
+                client: Party {
+                    ip: meta.client.ip,
+                    port: meta.client.port,
+                    role: Role::Client,
+                },
+                server: Party {
+                    ip: meta.server.ip,
+                    port: meta.server.port,
+                    role: Role::Tftp,
+                },
+                method: ex.method.clone(),
+                path: ex.path.clone(),
+                status: ex.status,
+                config: ex.config.clone(),
+                response_frame: ex.response_frame,
+            });
+            if let Some(e) = &ex.config_error {
+                st.notes.push(format!(
+                    "frame {}: the configuration file {} could not be read: {e}",
+                    ex.frame, ex.path
+                ));
+            }
+            if ex.path.contains(".cnf.xml") && ex.status == Some(404) {
+                st.notes.push(format!(
+                    "frame {}: the TFTP server answered 404 for {}: no such device is configured (or the name is wrong), so the client has no configuration to register with",
+                    ex.frame, ex.path
+                ));
+            }
+        }
+    }
+    let conn = summarize(&c, cfg, keys.log, (&st.oauth, &st.mra));
+    let kind = conn.port_kind;
+    if let Some(t) = &conn.tls {
+        if t.application_records.iter().sum::<u64>() > 0 && t.decrypted_bytes == 0 && kind.is_sip()
+        {
+            st.undecrypted += 1;
+        }
+        if let Some(why) = &t.malformed {
+            st.notes
+                .push(format!("tcp.stream {}: TLS: {why}", conn.tcp_stream));
+        }
+    }
+    let oversized = c.app.sip.oversized();
+    if oversized > 0 {
+        st.notes.push(format!(
+            "limit: tcp.stream {}: {oversized} SIP message(s) declared a body over {} KiB; their headers were read and the body skipped by its length",
+            conn.tcp_stream,
+            crate::sip::MAX_BODY / 1024
+        ));
+    }
+    if c.app.gaps > 0 && kind != PortKind::Other {
+        st.notes.push(format!(
+            "tcp.stream {}: {} byte(s) missing from the capture; decoding resumed after each gap",
+            conn.tcp_stream, conn.lost_bytes
+        ));
+    }
+    if conn.lost_bytes > 0 && st.lossy.len() < MAX_SET {
+        st.lossy.insert(conn.tcp_stream);
+    }
+    if kind == PortKind::SipMraOAuth && st.mra_clients.len() < MAX_SET {
+        st.mra_clients.insert(conn.client.ip);
+    }
+    let tomcat = conn.server.port == 8443 || conn.server.port == 443;
+    let has_chain = conn
+        .tls
+        .as_ref()
+        .is_some_and(|t| t.chain_of(Side::Server).is_some());
+    if has_chain && (conn.is_oauth() || tomcat) {
+        let same =
+            |p: &Connection| p.server.ip == conn.server.ip && p.is_oauth() == conn.is_oauth();
+        if !st.probes.iter().any(same) && st.probes.len() < 2 * MAX_KEPT {
+            st.probes.push(conn.clone());
+        }
+    }
+    let keep = match hook.as_mut() {
+        Some(h) => h(&conn),
+        None => st.kept.len() < MAX_KEPT,
+    };
+    if keep && st.kept.len() < 2 * MAX_KEPT {
+        st.kept.push(conn);
+    } else {
+        st.not_listed += 1;
+    }
+}

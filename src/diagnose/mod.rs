@@ -6,6 +6,7 @@
 //! with a count.
 
 pub mod catalogue;
+mod cert_alerts;
 pub mod rules;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -634,6 +635,15 @@ fn finding(g: Group, capture: usize) -> Finding {
 
 /// Helpers shared by the rules.
 pub mod util {
+    /// Via entries of a message (headers may hold several, comma-separated).
+    pub fn via_count(m: &crate::sip::SipMessage) -> usize {
+        m.headers
+            .iter()
+            .filter(|(n, _)| n == "Via")
+            .map(|(_, v)| v.split(',').filter(|p| p.contains("SIP/2.0/")).count())
+            .sum()
+    }
+
     /// `CSFrado's REGISTER`, or `the REGISTER of sip:1154@cucm` when the device is known only by
     /// an address (a possessive on a URI reads badly, and must not be capitalized).
     pub fn register_of(device: &str) -> String {

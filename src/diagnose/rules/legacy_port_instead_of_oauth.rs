@@ -2,6 +2,7 @@
 //! client registers on the legacy SIP ports, or the file turns OAuth off; without a config file,
 //! a client sending its Bearer token straight to a legacy port.
 
+use crate::diagnose::util::via_count;
 use crate::diagnose::util::{call_filter, has_bearer, sip_evidence, sip_parties};
 use crate::diagnose::{CaptureRule, Claimed, Confidence, Cx, Evidence, Meta, Occurrence, Severity};
 use crate::session::Party;
@@ -142,11 +143,3 @@ impl CaptureRule for LegacyPortInsteadOfOauth {
     }
 }
 
-/// Via entries of a message (headers may hold several, comma-separated).
-pub fn via_count(m: &crate::sip::SipMessage) -> usize {
-    m.headers
-        .iter()
-        .filter(|(n, _)| n == "Via")
-        .map(|(_, v)| v.split(',').filter(|p| p.contains("SIP/2.0/")).count())
-        .sum()
-}

@@ -1,7 +1,7 @@
 //! `mra-without-ceoauth`: Expressway-C proxies MRA REGISTERs to CUCM's legacy SIP ports and
 //! never opens the MRA OAuth port: its CEOAuth zones are missing or inactive.
 
-use super::legacy_port_instead_of_oauth::via_count;
+use crate::diagnose::util::via_count;
 use crate::diagnose::util::register_of;
 use crate::diagnose::util::{call_filter, has_bearer, sip_evidence, sip_parties};
 use crate::diagnose::{CaptureRule, Claimed, Confidence, Cx, Meta, Occurrence, Severity};

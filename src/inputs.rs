@@ -447,18 +447,82 @@ pub fn keylog_beside(capture: &Input) -> Option<PathBuf> {
         })
 }
 
+/// Why a key log cannot be used. Each message names the file and says what was found.
+#[derive(Debug)]
+pub enum KeyLogError {
+    /// The file could not be read.
+    Read {
+        /// The path.
+        path: String,
+        /// What the system said.
+        error: std::io::Error,
+    },
+    /// The file is not a key log.
+    NotAKeyLog {
+        /// The path.
+        path: String,
+        /// What it is instead.
+        found: Content,
+    },
+    /// The folder holds no key log.
+    EmptyFolder {
+        /// The path.
+        path: String,
+    },
+    /// Larger than any key log.
+    TooLarge {
+        /// The path.
+        path: String,
+    },
+}
+
+impl std::fmt::Display for KeyLogError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeyLogError::Read { path, error } => {
+                write!(f, "{path}: cannot read the key log: {error}")
+            }
+            KeyLogError::NotAKeyLog {
+                path,
+                found: Content::Capture,
+            } => write!(
+                f,
+                "{path}: a capture; give it as an input, not with --keylog"
+            ),
+            KeyLogError::NotAKeyLog {
+                path,
+                found: Content::Empty,
+            } => write!(f, "{path}: empty"),
+            KeyLogError::NotAKeyLog { path, .. } => write!(
+                f,
+                "{path}: not a TLS key log: no line starts with CLIENT_RANDOM or a TLS 1.3 \
+                 secret label (the NSS key log format SSLKEYLOGFILE writes)"
+            ),
+            KeyLogError::EmptyFolder { path } => write!(
+                f,
+                "{path}: the folder holds no TLS key log (files whose lines start with \
+                 CLIENT_RANDOM or a TLS 1.3 secret label)"
+            ),
+            KeyLogError::TooLarge { path } => write!(
+                f,
+                "{path}: over {} MiB, too large to be a TLS key log",
+                MAX_KEYLOG >> 20
+            ),
+        }
+    }
+}
+
+impl std::error::Error for KeyLogError {}
+
 /// Key log files a `--keylog` word names: the file itself, or every key log (by content) in a
 /// folder, searched recursively. Each comes with its text, decompressed.
-pub fn keylog_files(word: &str) -> Result<Vec<(String, String)>, String> {
+pub fn keylog_files(word: &str) -> Result<Vec<(String, String)>, KeyLogError> {
     let path = Path::new(word);
     if path.is_dir() {
         let mut found = Expanded::default();
         walk(path, 0, &mut HashSet::new(), &mut found, &mut Vec::new());
         if found.keylogs.is_empty() {
-            return Err(format!(
-                "{word}: the folder holds no TLS key log (files whose lines start with \
-                 CLIENT_RANDOM or a TLS 1.3 secret label)"
-            ));
+            return Err(KeyLogError::EmptyFolder { path: word.into() });
         }
         return found
             .keylogs
@@ -472,14 +536,10 @@ pub fn keylog_files(word: &str) -> Result<Vec<(String, String)>, String> {
     let bytes = read_bytes(path)?;
     let head = &bytes[..bytes.len().min(SNIFF)];
     if !looks_like_keylog(head) {
-        let what = match content_of(head) {
-            Content::Capture => "a capture; give it as an input, not with --keylog".to_string(),
-            Content::Empty => "empty".to_string(),
-            _ => "not a TLS key log: no line starts with CLIENT_RANDOM or a TLS 1.3 secret label \
-                  (the NSS key log format SSLKEYLOGFILE writes)"
-                .to_string(),
-        };
-        return Err(format!("{word}: {what}"));
+        return Err(KeyLogError::NotAKeyLog {
+            path: word.into(),
+            found: content_of(head),
+        });
     }
     Ok(vec![(
         word.to_string(),
@@ -490,21 +550,21 @@ pub fn keylog_files(word: &str) -> Result<Vec<(String, String)>, String> {
 /// Key logs are small: a larger file is not one.
 const MAX_KEYLOG: u64 = 256 << 20;
 
-fn read_bytes(path: &Path) -> Result<Vec<u8>, String> {
-    let shown = path.display();
-    let file = File::open(path).map_err(|e| format!("{shown}: cannot read the key log: {e}"))?;
-    let (inner, _) =
-        decompress(Box::new(file)).map_err(|e| format!("{shown}: cannot read the key log: {e}"))?;
+fn read_bytes(path: &Path) -> Result<Vec<u8>, KeyLogError> {
+    let shown = path.display().to_string();
+    let read = |error| KeyLogError::Read {
+        path: shown.clone(),
+        error,
+    };
+    let file = File::open(path).map_err(read)?;
+    let (inner, _) = decompress(Box::new(file)).map_err(read)?;
     let mut bytes = Vec::new();
     inner
         .take(MAX_KEYLOG + 1)
         .read_to_end(&mut bytes)
-        .map_err(|e| format!("{shown}: cannot read the key log: {e}"))?;
+        .map_err(read)?;
     if bytes.len() as u64 > MAX_KEYLOG {
-        return Err(format!(
-            "{shown}: over {} MiB, too large to be a TLS key log",
-            MAX_KEYLOG >> 20
-        ));
+        return Err(KeyLogError::TooLarge { path: shown });
     }
     Ok(bytes)
 }

@@ -561,7 +561,7 @@ fn load_keylogs(
     inputs: &Expanded,
     cfg: &mut Config,
     notices: &mut Vec<String>,
-) -> Result<(), String> {
+) -> Result<(), inputs::KeyLogError> {
     let mut auto = false;
     let mut used = std::collections::BTreeSet::new();
     for word in words {

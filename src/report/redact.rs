@@ -21,9 +21,25 @@ pub struct Redaction {
     pub hosts: bool,
 }
 
+/// A `--redact` word that names no class.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownClass(pub String);
+
+impl std::fmt::Display for UnknownClass {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "unknown --redact item \"{}\": the classes are ips, users, hosts and all",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for UnknownClass {}
+
 impl Redaction {
     /// Parses `ips,users,hosts` (any subset; `all` for everything).
-    pub fn parse(list: &[String]) -> Result<Self, String> {
+    pub fn parse(list: &[String]) -> Result<Self, UnknownClass> {
         let mut r = Redaction::default();
         for item in list {
             match item.trim() {
@@ -37,11 +53,7 @@ impl Redaction {
                         hosts: true,
                     }
                 }
-                other => {
-                    return Err(format!(
-                        "unknown --redact item {other:?} (ips, users, hosts, all)"
-                    ))
-                }
+                other => return Err(UnknownClass(other.to_string())),
             }
         }
         Ok(r)

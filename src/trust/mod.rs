@@ -43,6 +43,64 @@ pub enum Usage {
     Client,
 }
 
+/// Why a trust bundle cannot be used. Each message names the file and the problem in words.
+#[derive(Debug)]
+pub enum TrustError {
+    /// The file or folder could not be read.
+    Read {
+        /// The path.
+        path: String,
+        /// What the system said.
+        error: std::io::Error,
+    },
+    /// The file holds something damaged: a cut PEM section, bad base64, a certificate that
+    /// does not parse.
+    Damaged {
+        /// The path.
+        path: String,
+        /// The problem, with its place in the file.
+        problem: String,
+    },
+    /// No certificate in the file or folder.
+    NoCertificate {
+        /// The path.
+        path: String,
+        /// The PEM sections found instead (a private key, a request, ...).
+        found: Vec<String>,
+        /// The path is a folder.
+        folder: bool,
+    },
+}
+
+impl std::fmt::Display for TrustError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TrustError::Read { path, error } => write!(f, "{path}: cannot read: {error}"),
+            TrustError::Damaged { path, problem } => write!(f, "{path}: {problem}"),
+            TrustError::NoCertificate {
+                path, folder: true, ..
+            } => write!(
+                f,
+                "{path}: no certificate found (the folder holds no .pem, .crt, .cer, .der, .p7b \
+                 or .p7c file)"
+            ),
+            TrustError::NoCertificate { path, found, .. } if found.is_empty() => write!(
+                f,
+                "{path}: no certificate found: expected PEM (-----BEGIN CERTIFICATE-----), DER \
+                 or PKCS#7 (.p7b)"
+            ),
+            TrustError::NoCertificate { path, found, .. } => write!(
+                f,
+                "{path}: no certificate found, only {} section(s): a trust bundle holds the CA \
+                 certificates",
+                found.join(", ")
+            ),
+        }
+    }
+}
+
+impl std::error::Error for TrustError {}
+
 /// One DER element: `(tag, content, rest)`.
 fn tlv(b: &[u8]) -> Option<(u8, &[u8], &[u8])> {
     let (&tag, rest) = b.split_first()?;
@@ -166,61 +224,60 @@ fn certificate(der: Vec<u8>, place: &str) -> Result<CertificateDer<'static>, Str
 
 /// Reads the certificates of one file: PEM (certificates and PKCS#7 sections), DER
 /// certificate, or DER PKCS#7.
-fn read_certs(path: &Path, out: &mut Vec<CertificateDer<'static>>) -> Result<(), String> {
-    let shown = path.display();
-    let bytes = std::fs::read(path).map_err(|e| format!("{shown}: cannot read: {e}"))?;
+fn read_certs(path: &Path, out: &mut Vec<CertificateDer<'static>>) -> Result<(), TrustError> {
+    let shown = path.display().to_string();
+    let damaged = |problem: String| TrustError::Damaged {
+        path: shown.clone(),
+        problem,
+    };
+    let bytes = std::fs::read(path).map_err(|error| TrustError::Read {
+        path: shown.clone(),
+        error,
+    })?;
     if bytes.first() == Some(&0x30) {
         if let Some(certs) = pkcs7_certs(&bytes) {
             if certs.is_empty() {
-                return Err(format!(
-                    "{shown}: a PKCS#7 bundle that holds no certificate"
-                ));
+                return Err(damaged("a PKCS#7 bundle that holds no certificate".into()));
             }
             for (i, der) in certs.into_iter().enumerate() {
-                out.push(
-                    certificate(der, &format!("certificate {} of the PKCS#7 bundle", i + 1))
-                        .map_err(|e| format!("{shown}: {e}"))?,
-                );
+                let place = format!("certificate {} of the PKCS#7 bundle", i + 1);
+                out.push(certificate(der, &place).map_err(damaged)?);
             }
             return Ok(());
         }
-        out.push(certificate(bytes, "the DER data").map_err(|e| {
-            format!("{shown}: {e} (nor a PKCS#7 bundle); export it again as PEM or DER")
-        })?);
+        let cert = certificate(bytes, "the DER data").map_err(|e| {
+            damaged(format!(
+                "{e} (nor a PKCS#7 bundle); export it again as PEM or DER"
+            ))
+        })?;
+        out.push(cert);
         return Ok(());
     }
     let text = String::from_utf8_lossy(&bytes);
-    let sections = pem_sections(&text).map_err(|e| format!("{shown}: {e}"))?;
+    let sections = pem_sections(&text).map_err(damaged)?;
     let before = out.len();
     let mut labels = Vec::new();
     for (label, der, line) in sections {
         let place = format!("the {label} section at line {line}");
         match label.as_str() {
             "CERTIFICATE" | "X509 CERTIFICATE" | "TRUSTED CERTIFICATE" => {
-                out.push(certificate(der, &place).map_err(|e| format!("{shown}: {e}"))?)
+                out.push(certificate(der, &place).map_err(damaged)?)
             }
             "PKCS7" | "CMS" => {
                 let certs = pkcs7_certs(&der)
-                    .ok_or_else(|| format!("{shown}: {place} is not a PKCS#7 SignedData"))?;
+                    .ok_or_else(|| damaged(format!("{place} is not a PKCS#7 SignedData")))?;
                 for der in certs {
-                    out.push(certificate(der, &place).map_err(|e| format!("{shown}: {e}"))?);
+                    out.push(certificate(der, &place).map_err(damaged)?);
                 }
             }
             _ => labels.push(label),
         }
     }
     if out.len() == before {
-        return Err(if labels.is_empty() {
-            format!(
-                "{shown}: no certificate found: expected PEM (-----BEGIN CERTIFICATE-----), DER \
-                 or PKCS#7 (.p7b)"
-            )
-        } else {
-            format!(
-                "{shown}: no certificate found, only {} section(s): a trust bundle holds the CA \
-                 certificates",
-                labels.join(", ")
-            )
+        return Err(TrustError::NoCertificate {
+            path: shown,
+            found: labels,
+            folder: false,
         });
     }
     Ok(())
@@ -229,12 +286,15 @@ fn read_certs(path: &Path, out: &mut Vec<CertificateDer<'static>>) -> Result<(),
 impl TrustStore {
     /// Loads a PEM, DER or PKCS#7 file, or every `.pem`, `.crt`, `.cer`, `.der`, `.p7b` and
     /// `.p7c` file of a folder.
-    pub fn load(path: &str) -> Result<Self, String> {
+    pub fn load(path: &str) -> Result<Self, TrustError> {
         let p = Path::new(path);
         let mut certs = Vec::new();
         if p.is_dir() {
             let mut files: Vec<_> = std::fs::read_dir(p)
-                .map_err(|e| format!("{path}: cannot read the folder: {e}"))?
+                .map_err(|error| TrustError::Read {
+                    path: path.to_string(),
+                    error,
+                })?
                 .flatten()
                 .map(|e| e.path())
                 .filter(|f| {
@@ -252,10 +312,11 @@ impl TrustStore {
             read_certs(p, &mut certs)?;
         }
         if certs.is_empty() {
-            return Err(format!(
-                "{path}: no certificate found (the folder holds no .pem, .crt, .cer, .der, .p7b \
-                 or .p7c file)"
-            ));
+            return Err(TrustError::NoCertificate {
+                path: path.to_string(),
+                found: Vec::new(),
+                folder: p.is_dir(),
+            });
         }
         let subjects = certs
             .iter()

@@ -1,4 +1,4 @@
-//! Throughput over generated captures (`siptriage::workload`): the whole pipeline on a capture
+//! Throughput over generated captures (`siptriage_dev::workload`): the whole pipeline on a capture
 //! where 5% of packets are SIP/TLS on OAuth ports and on one where all are, and each stage
 //! alone: capture reading, link/IP decode, TCP reassembly, TLS records, SIP framing.
 //! Reports bytes/s and packets/s. Run: `cargo bench --bench pipeline`.
@@ -14,7 +14,7 @@ use siptriage::flow::Dir;
 use siptriage::session::Analyzer;
 use siptriage::time::Ts;
 use siptriage::tls::{KeyLog, Keys, TlsStream};
-use siptriage::workload::{generate, templates_from, Spec};
+use siptriage_dev::workload::{generate, templates_from, Spec};
 
 fn main() {
     divan::main();

@@ -24,4 +24,3 @@ pub mod time;
 pub mod tls;
 pub mod trust;
 pub mod words;
-pub mod workload;

@@ -6,7 +6,7 @@ mod common;
 
 use siptriage::analyze::analyze_bytes;
 use siptriage::config::Config;
-use siptriage::workload::Rng;
+use siptriage_dev::workload::Rng;
 
 fn fixtures() -> Vec<(String, Vec<u8>)> {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures");

@@ -853,7 +853,7 @@ fn readme_is_for_users_first_with_install_steps() {
     let readme =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).expect("README");
     assert!(readme.starts_with(
-        "# siptriage\n\n```sh\ncargo run --release -- analyze fixtures/mra-unknown-ca-from-ucm.pcap\ncargo test --locked\n```"
+        "# siptriage\n\n```sh\ncargo run --release -- analyze fixtures/mra-unknown-ca-from-ucm.pcap\ncargo test --locked --workspace\n```"
     ));
     let install = readme.find("## Install").expect("an install section");
     assert!(readme[install..].contains("cargo install --locked --path ."));

@@ -35,8 +35,6 @@ const LAYERS: &[(&str, u32)] = &[
     ("report", 11),
     // The one call that runs sources -> facts -> rules -> views.
     ("analyze", 12),
-    // Test-data generators: nothing in the pipeline may use them.
-    ("workload", 13),
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {

@@ -3,7 +3,7 @@
 
 use siptriage::analyze::analyze_bytes;
 use siptriage::config::Config;
-use siptriage::workload::{generate, templates_from, Hostile, Spec};
+use siptriage_dev::workload::{generate, templates_from, Hostile, Spec};
 
 fn capture(hostile: Option<Hostile>, mb: u64, share: f64) -> Vec<u8> {
     let templates = templates_from(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures"));

@@ -6,7 +6,7 @@ use siptriage::flow::reassembly::{Chunk, Half};
 use siptriage::flow::Dir;
 use siptriage::time::Ts;
 use siptriage::tls::{KeyLog, Keys, TlsStream};
-use siptriage::workload::Rng;
+use siptriage_dev::workload::Rng;
 
 #[test]
 fn reassembly_of_any_split_and_order_is_the_stream() {
@@ -113,7 +113,8 @@ fn sip_framing_is_the_same_for_any_segmentation() {
 
 /// Both directions of a recorded TLS connection, as (from client, bytes) in order.
 fn tls_conversation() -> Vec<(bool, Vec<u8>)> {
-    let t = siptriage::workload::templates_from(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures"));
+    let t =
+        siptriage_dev::workload::templates_from(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures"));
     t.into_iter()
         .find(|t| t.port == 5091 && t.messages.len() >= 3 && t.messages[0].1.first() == Some(&22))
         .map(|t| t.messages)

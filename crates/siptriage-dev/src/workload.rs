@@ -3,15 +3,15 @@
 //! with their real certificate chains and failures), among unrelated bulk TCP and UDP, with
 //! VLAN-tagged and IPv6 frames. Hostile modes flood the flow table or the fragment pool.
 //!
-//! `cargo run --release --example workload -- --size 1G --sip-share 5 -o big.pcap`
+//! `cargo run --release -p siptriage-dev --bin workload -- --size 1G --sip-share 5 -o big.pcap`
 
 use std::io::Write;
 use std::net::IpAddr;
 
-use etherparse::PacketBuilder;
+use crate::framer::{self, Link};
 
-use crate::capture::{read_capture, CaptureSink, Frame};
-use crate::decode::{flags, Decoder, Transport};
+use siptriage::capture::{read_capture, CaptureSink, Frame};
+use siptriage::decode::{flags, Decoder, Transport};
 
 /// What to generate.
 #[derive(Clone, Debug)]
@@ -196,15 +196,12 @@ struct Writer<'w> {
     buf: Vec<u8>,
 }
 
+/// The two MAC addresses every generated frame carries.
+const MACS: ([u8; 6], [u8; 6]) = ([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2]);
+
 impl Writer<'_> {
     fn record(&mut self, frame: &[u8]) -> std::io::Result<()> {
-        let mut h = [0u8; 16];
-        h[0..4].copy_from_slice(&((self.t / 1_000_000) as u32).to_le_bytes());
-        h[4..8].copy_from_slice(&((self.t % 1_000_000) as u32).to_le_bytes());
-        h[8..12].copy_from_slice(&(frame.len() as u32).to_le_bytes());
-        h[12..16].copy_from_slice(&(frame.len() as u32).to_le_bytes());
-        self.out.write_all(&h)?;
-        self.out.write_all(frame)?;
+        framer::write_pcap_record(self.out, self.t, frame)?;
         self.stats.packets += 1;
         self.stats.bytes += 16 + frame.len() as u64;
         self.t += 7;
@@ -220,48 +217,25 @@ impl Writer<'_> {
     ) -> std::io::Result<()> {
         let (src, dst) = if from_client { (f.c, f.s) } else { (f.s, f.c) };
         let d = usize::from(!from_client);
-        let mut b = match (src.0, dst.0, f.vlan) {
-            (IpAddr::V4(a), IpAddr::V4(z), None) => PacketBuilder::ethernet2(
-                [2, 0, 0, 0, 0, 1],
-                [2, 0, 0, 0, 0, 2],
-            )
-            .ipv4(a.octets(), z.octets(), 64),
-            (IpAddr::V4(a), IpAddr::V4(z), Some(v)) => {
-                PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
-                    .single_vlan(etherparse::VlanId::try_new(v).unwrap_or(etherparse::VlanId::ZERO))
-                    .ipv4(a.octets(), z.octets(), 64)
-            }
-            (IpAddr::V6(a), IpAddr::V6(z), _) => PacketBuilder::ethernet2(
-                [2, 0, 0, 0, 0, 1],
-                [2, 0, 0, 0, 0, 2],
-            )
-            .ipv6(a.octets(), z.octets(), 64),
-            _ => return Ok(()),
-        }
-        .tcp(src.1, dst.1, f.seq[d], 64240);
-        if fl & flags::ACK != 0 {
-            b = b.ack(f.seq[1 - d]);
-        }
-        if fl & flags::SYN != 0 {
-            b = b.syn();
-        }
-        if fl & flags::FIN != 0 {
-            b = b.fin();
-        }
-        if fl & flags::RST != 0 {
-            b = b.rst();
-        }
-        self.buf.clear();
-        let _ = b.write(&mut self.buf, payload);
-        f.seq[d] = f.seq[d]
-            .wrapping_add(payload.len() as u32 + u32::from(fl & (flags::SYN | flags::FIN) != 0));
-        let frame = std::mem::take(&mut self.buf);
-        let r = self.record(&frame);
-        self.buf = frame;
+        let link = match f.vlan {
+            None => Link::Ethernet {
+                src: MACS.0,
+                dst: MACS.1,
+            },
+            Some(id) => Link::Vlan {
+                src: MACS.0,
+                dst: MACS.1,
+                id,
+            },
+        };
+        let Some(frame) = link.tcp(src, dst, f.seq[d], f.seq[1 - d], fl, payload) else {
+            return Ok(());
+        };
+        f.seq[d] = f.seq[d].wrapping_add(framer::seq_advance(fl, payload));
         if f.sip {
             self.stats.sip_packets += 1;
         }
-        r
+        self.record(&frame)
     }
 }
 
@@ -393,13 +367,7 @@ pub fn generate(
         let v = rng.next_u64().to_le_bytes();
         chunk.copy_from_slice(&v[..chunk.len()]);
     }
-    let mut header = Vec::with_capacity(24);
-    header.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
-    header.extend_from_slice(&[2, 0, 4, 0]);
-    header.extend_from_slice(&[0; 8]);
-    header.extend_from_slice(&65535u32.to_le_bytes());
-    header.extend_from_slice(&1u32.to_le_bytes());
-    out.write_all(&header)?;
+    out.write_all(&framer::pcap_header(1))?;
     let mut w = Writer {
         out,
         t: 1_772_442_900_000_000,
@@ -481,18 +449,14 @@ fn udp_packet(
     payload: &[u8],
 ) -> std::io::Result<()> {
     let (src, dst) = if from_client { (f.c, f.s) } else { (f.s, f.c) };
-    let (IpAddr::V4(a), IpAddr::V4(z)) = (src.0, dst.0) else {
-        return Ok(());
+    let link = Link::Ethernet {
+        src: MACS.0,
+        dst: MACS.1,
     };
-    w.buf.clear();
-    let _ = PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
-        .ipv4(a.octets(), z.octets(), 64)
-        .udp(src.1, dst.1)
-        .write(&mut w.buf, payload);
-    let frame = std::mem::take(&mut w.buf);
-    let r = w.record(&frame);
-    w.buf = frame;
-    r
+    match link.udp(src, dst, payload) {
+        Some(frame) => w.record(&frame),
+        None => Ok(()),
+    }
 }
 
 fn hostile_connections(w: &mut Writer<'_>, rng: &mut Rng, bytes: u64) -> std::io::Result<Stats> {
@@ -537,8 +501,9 @@ fn hostile_fragments(w: &mut Writer<'_>, rng: &mut Rng, bytes: u64) -> std::io::
         ip.identification = id;
         ip.more_fragments = true;
         w.buf.clear();
-        w.buf
-            .extend_from_slice(&[2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 8, 0]);
+        w.buf.extend_from_slice(&MACS.1);
+        w.buf.extend_from_slice(&MACS.0);
+        w.buf.extend_from_slice(&[8, 0]);
         let _ = ip.write(&mut w.buf);
         w.buf.extend_from_slice(&payload);
         let frame = std::mem::take(&mut w.buf);

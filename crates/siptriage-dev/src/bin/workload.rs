@@ -1,7 +1,7 @@
-//! Writes a generated capture: `cargo run --release --example workload -- --size 1G --sip-share 5
+//! Writes a generated capture: `cargo run --release -p siptriage-dev --bin workload -- --size 1G --sip-share 5
 //! --seed 7 -o big.pcap` (`--hostile connections` or `--hostile fragments` for the memory caps).
 
-use siptriage::workload::{generate, templates_from, Hostile, Spec};
+use siptriage_dev::workload::{generate, templates_from, Hostile, Spec};
 
 fn size(s: &str) -> Option<u64> {
     let (num, mult) = match s.chars().last()? {
@@ -34,7 +34,7 @@ fn main() {
         },
     };
     let out = get("-o").unwrap_or_else(|| "workload.pcap".into());
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures");
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures");
     let templates = templates_from(dir);
     let file = std::fs::File::create(&out).unwrap_or_else(|e| panic!("{out}: {e}"));
     let mut w = std::io::BufWriter::with_capacity(1 << 20, file);

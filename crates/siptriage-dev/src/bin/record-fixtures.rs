@@ -2,13 +2,12 @@
 //! their bytes are framed into TCP/IP with etherparse and written as pcap or pcapng, with the
 //! NSS key log beside each TLS capture. SIP messages are written as Jabber and CUCM send them.
 //!
-//! Run: `cargo run --example record_fixtures` (rewrites every file in `fixtures/`).
+//! Run: `cargo run -p siptriage-dev --bin record-fixtures` (rewrites every file in `fixtures/`).
 
 use std::io::Write;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
-use etherparse::PacketBuilder;
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
 };
@@ -18,6 +17,7 @@ use rustls::{
     ClientConfig, ClientConnection, RootCertStore, ServerConfig, ServerConnection,
     SupportedProtocolVersion,
 };
+use siptriage_dev::framer;
 
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
@@ -225,41 +225,23 @@ impl Wire {
         self.t += us;
     }
 
-    fn push_ip(
-        &mut self,
-        src: IpAddr,
-        dst: IpAddr,
-        build: impl FnOnce(etherparse::PacketBuilderStep<etherparse::IpHeaders>) -> Vec<u8>,
-    ) {
-        let (eth_type, ip_builder) = match (src, dst) {
-            (IpAddr::V4(a), IpAddr::V4(b)) => {
-                (0x0800u16, PacketBuilder::ipv4(a.octets(), b.octets(), 64))
-            }
-            (IpAddr::V6(a), IpAddr::V6(b)) => {
-                (0x86dd, PacketBuilder::ipv6(a.octets(), b.octets(), 64))
-            }
-            _ => unreachable!("mixed address families"),
-        };
-        let ip = build(ip_builder);
-        let mut frame = Vec::new();
+    /// The framer's link layer for this capture.
+    fn framing(&self) -> framer::Link {
+        const SRC: [u8; 6] = [0x00, 0x50, 0x56, 0x00, 0x00, 0x01];
+        const DST: [u8; 6] = [0x00, 0x50, 0x56, 0x00, 0x00, 0x02];
         match self.link {
-            Link::Ethernet | Link::Vlan(_) => {
-                frame.extend_from_slice(&[
-                    0x00, 0x50, 0x56, 0x00, 0x00, 0x02, 0x00, 0x50, 0x56, 0x00, 0x00, 0x01,
-                ]);
-                if let Link::Vlan(id) = self.link {
-                    frame.extend_from_slice(&[0x81, 0x00]);
-                    frame.extend_from_slice(&id.to_be_bytes());
-                }
-                frame.extend_from_slice(&eth_type.to_be_bytes());
-            }
-            Link::Sll2 => {
-                frame.extend_from_slice(&eth_type.to_be_bytes());
-                frame.extend_from_slice(&[0, 0, 0, 0, 0, 2, 0, 1, 0, 6]);
-                frame.extend_from_slice(&[0x00, 0x50, 0x56, 0x00, 0x00, 0x01, 0, 0]);
-            }
+            Link::Ethernet => framer::Link::Ethernet { src: SRC, dst: DST },
+            Link::Vlan(id) => framer::Link::Vlan {
+                src: SRC,
+                dst: DST,
+                id,
+            },
+            Link::Sll2 => framer::Link::Sll2,
         }
-        frame.extend_from_slice(&ip);
+    }
+
+    fn push(&mut self, frame: Option<Vec<u8>>) {
+        let frame = frame.unwrap_or_else(|| unreachable!("mixed address families"));
         self.frames.push((self.t, frame));
         self.tick(150);
     }
@@ -279,30 +261,11 @@ impl Wire {
     /// One segment in direction `d` (0 client->server) with `flags` (FIN 1, SYN 2, RST 4, PSH 8, ACK 16).
     fn tcp(&mut self, t: &mut Tcp, d: usize, flags: u8, payload: &[u8]) {
         let (src, dst) = if d == 0 { (t.c, t.s) } else { (t.s, t.c) };
-        let (seq, ack) = (t.seq[d], t.seq[1 - d]);
-        self.push_ip(src.0, dst.0, |ip| {
-            let mut b = ip.tcp(src.1, dst.1, seq, 64240);
-            if flags & 0x10 != 0 {
-                b = b.ack(ack);
-            }
-            if flags & 0x02 != 0 {
-                b = b.syn();
-            }
-            if flags & 0x01 != 0 {
-                b = b.fin();
-            }
-            if flags & 0x04 != 0 {
-                b = b.rst();
-            }
-            if flags & 0x08 != 0 {
-                b = b.psh();
-            }
-            let mut out = Vec::new();
-            let _ = b.write(&mut out, payload);
-            out
-        });
-        let adv = payload.len() as u32 + u32::from(flags & 0x03 != 0);
-        t.seq[d] = t.seq[d].wrapping_add(adv);
+        let frame = self
+            .framing()
+            .tcp(src, dst, t.seq[d], t.seq[1 - d], flags, payload);
+        self.push(frame);
+        t.seq[d] = t.seq[d].wrapping_add(framer::seq_advance(flags, payload));
     }
 
     /// Bytes sent in direction `d`, cut at MSS, then an ACK from the other side.
@@ -321,36 +284,12 @@ impl Wire {
     }
 
     fn udp(&mut self, src: (IpAddr, u16), dst: (IpAddr, u16), payload: &[u8]) {
-        self.push_ip(src.0, dst.0, |ip| {
-            let mut out = Vec::new();
-            let _ = ip.udp(src.1, dst.1).write(&mut out, payload);
-            out
-        });
-    }
-
-    fn linktype(&self) -> u32 {
-        match self.link {
-            Link::Sll2 => 276,
-            _ => 1,
-        }
+        let frame = self.framing().udp(src, dst, payload);
+        self.push(frame);
     }
 
     fn pcap(&self) -> Vec<u8> {
-        let mut f = Vec::new();
-        f.extend_from_slice(&0xa1b2c3d4u32.to_le_bytes());
-        f.extend_from_slice(&2u16.to_le_bytes());
-        f.extend_from_slice(&4u16.to_le_bytes());
-        f.extend_from_slice(&[0; 8]);
-        f.extend_from_slice(&65535u32.to_le_bytes());
-        f.extend_from_slice(&self.linktype().to_le_bytes());
-        for (t, d) in &self.frames {
-            f.extend_from_slice(&((t / 1_000_000) as u32).to_le_bytes());
-            f.extend_from_slice(&((t % 1_000_000) as u32).to_le_bytes());
-            f.extend_from_slice(&(d.len() as u32).to_le_bytes());
-            f.extend_from_slice(&(d.len() as u32).to_le_bytes());
-            f.extend_from_slice(d);
-        }
-        f
+        framer::pcap(self.framing().linktype(), &self.frames)
     }
 
     /// pcapng with nanosecond timestamps (if_tsresol 9).
@@ -361,55 +300,7 @@ impl Wire {
     /// pcapng with a Decryption Secrets Block holding `keys`, placed before the first packet
     /// (`Some((keys, false))`) or after the last (`Some((keys, true))`).
     fn pcapng_with_keys(&self, keys: Option<(&str, bool)>) -> Vec<u8> {
-        fn block(out: &mut Vec<u8>, t: u32, body: &[u8]) {
-            let pad = (4 - body.len() % 4) % 4;
-            let len = (12 + body.len() + pad) as u32;
-            out.extend_from_slice(&t.to_le_bytes());
-            out.extend_from_slice(&len.to_le_bytes());
-            out.extend_from_slice(body);
-            out.extend(std::iter::repeat_n(0, pad));
-            out.extend_from_slice(&len.to_le_bytes());
-        }
-        let mut f = Vec::new();
-        let mut shb = Vec::new();
-        shb.extend_from_slice(&0x1a2b3c4du32.to_le_bytes());
-        shb.extend_from_slice(&1u16.to_le_bytes());
-        shb.extend_from_slice(&0u16.to_le_bytes());
-        shb.extend_from_slice(&(-1i64).to_le_bytes());
-        block(&mut f, 0x0a0d0d0a, &shb);
-        let mut idb = Vec::new();
-        idb.extend_from_slice(&(self.linktype() as u16).to_le_bytes());
-        idb.extend_from_slice(&0u16.to_le_bytes());
-        idb.extend_from_slice(&65535u32.to_le_bytes());
-        idb.extend_from_slice(&[9, 0, 1, 0, 9, 0, 0, 0, 0, 0, 0, 0]); // if_tsresol=9, end of options
-        block(&mut f, 1, &idb);
-        let dsb = |f: &mut Vec<u8>, text: &str| {
-            let mut body = Vec::new();
-            body.extend_from_slice(&0x544c_534bu32.to_le_bytes());
-            body.extend_from_slice(&(text.len() as u32).to_le_bytes());
-            body.extend_from_slice(text.as_bytes());
-            body.extend(std::iter::repeat_n(0, (4 - text.len() % 4) % 4));
-            block(f, 0x0a, &body);
-        };
-        if let Some((text, false)) = keys {
-            dsb(&mut f, text);
-        }
-        for (t, d) in &self.frames {
-            let ns = (*t as u64) * 1000 + 123;
-            let mut epb = Vec::new();
-            epb.extend_from_slice(&0u32.to_le_bytes());
-            epb.extend_from_slice(&((ns >> 32) as u32).to_le_bytes());
-            epb.extend_from_slice(&(ns as u32).to_le_bytes());
-            epb.extend_from_slice(&(d.len() as u32).to_le_bytes());
-            epb.extend_from_slice(&(d.len() as u32).to_le_bytes());
-            epb.extend_from_slice(d);
-            epb.extend(std::iter::repeat_n(0, (4 - d.len() % 4) % 4));
-            block(&mut f, 6, &epb);
-        }
-        if let Some((text, true)) = keys {
-            dsb(&mut f, text);
-        }
-        f
+        framer::pcapng(self.framing().linktype(), &self.frames, keys)
     }
 }
 

@@ -8,7 +8,7 @@ use std::io::Write;
 use super::junit::xml as esc;
 use super::ladder::{self, Ladder};
 use super::Reporter;
-use crate::diagnose::{Confidence, Severity};
+use crate::diagnose::{Confidence, Finding, Severity};
 use crate::report::Report;
 
 /// The HTML reporter.
@@ -119,198 +119,16 @@ fn svg(l: &Ladder, out: &mut dyn Write) -> std::io::Result<()> {
 
 impl Reporter for Html {
     fn render(&self, r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
-        let (e, w, i) = super::counts(r);
-        writeln!(out, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>siptriage report</title>")?;
-        writeln!(out, "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><style>{CSS}</style></head><body>")?;
-        writeln!(
-            out,
-            "<h1>siptriage report</h1><div class=\"muted\">{} {}</div>",
-            esc(r.tool.name),
-            esc(r.tool.version)
-        )?;
-        let (class, verdict) = match r.findings.iter().find(|f| f.severity == Severity::Error) {
-            Some(f) => (
-                "v-error",
-                format!("{e} error(s). First: {} ({})", f.title, f.id),
-            ),
-            None if w > 0 => ("v-warning", format!("No error, {w} warning(s).")),
-            None => ("v-ok", "No SIP OAuth failure found.".to_string()),
-        };
-        writeln!(
-            out,
-            "<div class=\"verdict {class}\" id=\"verdict\">{}</div>",
-            esc(&verdict)
-        )?;
-        writeln!(
-            out,
-            "<p>Findings: {e} error(s), {w} warning(s), {i} info.</p>"
-        )?;
-        writeln!(out, "<table><tr><th>Capture</th><th>Format</th><th>Link types</th><th>Frames</th><th>From</th><th>To</th></tr>")?;
-        for c in &r.captures {
-            writeln!(
-                out,
-                "<tr><td><code>{}</code>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                esc(&c.path),
-                c.stopped.as_ref().map(|s| format!("<br><b>stopped:</b> {}", esc(s))).unwrap_or_default(),
-                esc(&c.format),
-                esc(&c.link_types.join(", ")),
-                c.frames,
-                c.first_time.map(|t| t.rfc3339()).unwrap_or_default(),
-                c.last_time.map(|t| t.rfc3339()).unwrap_or_default()
-            )?;
-        }
-        writeln!(out, "</table>")?;
+        head(r, out)?;
         writeln!(out, "<h2>Findings</h2>")?;
         if r.findings.is_empty() {
             writeln!(out, "<p>None.</p>")?;
         }
         for f in &r.findings {
-            let sev = match f.severity {
-                Severity::Error => "error",
-                Severity::Warning => "warning",
-                Severity::Info => "info",
-            };
-            let conf = if f.confidence == Confidence::Certain {
-                "certain"
-            } else {
-                "likely"
-            };
-            writeln!(
-                out,
-                "<div class=\"finding {sev}\" data-id=\"{}\">",
-                esc(f.id)
-            )?;
-            writeln!(out, "<div><span class=\"tag {sev}\">{}</span><code>{}</code> <b>{}</b> <span class=\"muted\">({conf}, occurrences: {})</span></div>", sev.to_uppercase(), esc(f.id), esc(&f.title), f.occurrences)?;
-            writeln!(
-                out,
-                "<p class=\"muted\">{} {}:{} &rarr; {} {}:{}</p>",
-                esc(f.client.role.as_str()),
-                f.client.ip,
-                f.client.port,
-                esc(f.server.role.as_str()),
-                f.server.ip,
-                f.server.port
-            )?;
-            if let Some(a) = &f.tls_alert {
-                writeln!(
-                    out,
-                    "<p>TLS alert <b>{}</b> ({}), {}, sent by the {}</p>",
-                    esc(&a.description),
-                    a.code,
-                    esc(&a.level),
-                    a.sent_by
-                )?;
-            }
-            if let Some(s) = &f.sip {
-                writeln!(
-                    out,
-                    "<p>SIP <b>{} {}</b>{}</p>",
-                    s.status,
-                    esc(&s.reason),
-                    s.warning
-                        .as_ref()
-                        .map(|w| format!(", Warning: <code>{}</code>", esc(w)))
-                        .unwrap_or_default()
-                )?;
-            }
-            if let Some(t) = &f.trust {
-                writeln!(
-                    out,
-                    "<p>Trust check (<code>{}</code>): {}</p>",
-                    esc(&t.bundle),
-                    esc(&super::trust_line(t))
-                )?;
-            }
-            writeln!(out, "<p>{}</p>", esc(&f.explanation))?;
-            writeln!(
-                out,
-                "<table><tr><th>Frame</th><th>Time</th><th>tcp.stream</th><th>What</th></tr>"
-            )?;
-            for ev in &f.evidence {
-                let (place, stream) = super::evidence_cells(ev);
-                writeln!(
-                    out,
-                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                    esc(&place),
-                    ev.time.rfc3339(),
-                    stream,
-                    esc(&ev.note)
-                )?;
-            }
-            writeln!(out, "</table><div>Wireshark filter:</div><pre>{}</pre><div>Fix:</div><ul class=\"fix\">", esc(&f.wireshark_filter))?;
-            for s in &f.fix {
-                match super::remark(s) {
-                    Some(note) => {
-                        writeln!(out, "<li class=\"note\"><i>Note:</i> {}</li>", esc(note))?
-                    }
-                    None => writeln!(out, "<li>{}</li>", esc(s))?,
-                }
-            }
-            writeln!(
-                out,
-                "</ul><div class=\"muted\">Source: {}</div></div>",
-                esc(f.source)
-            )?;
+            finding(f, out)?;
         }
-        writeln!(out, "<h2>Certificates seen</h2>")?;
-        writeln!(out, "<table><tr><th>Presented by</th><th>Connection</th><th>Subject</th><th>Issuer</th><th>Valid</th><th>Trust check</th></tr>")?;
-        let mut any = false;
-        for en in &r.connections {
-            let c = &en.connection;
-            for ch in c.tls.iter().flat_map(|t| t.chains.iter()) {
-                let who = if ch.presented_by == Side::Client {
-                    &c.client
-                } else {
-                    &c.server
-                };
-                for (n, cert) in ch.certificates.iter().enumerate() {
-                    any = true;
-                    let trust = match (&ch.trust, n) {
-                        (Some(t), 0) if t.verified => "verifies".to_string(),
-                        (Some(t), 0) => esc(t
-                            .missing_ca
-                            .as_deref()
-                            .map(|m| format!("missing CA: {m}"))
-                            .as_deref()
-                            .unwrap_or(t.reason.as_deref().unwrap_or(""))),
-                        _ => String::new(),
-                    };
-                    writeln!(
-                        out,
-                        "<tr><td>{} {}:{}</td><td>tcp.stream {} frame {}</td><td>{}</td><td>{}</td><td>{} to {}</td><td>{trust}</td></tr>",
-                        esc(who.role.as_str()),
-                        who.ip,
-                        who.port,
-                        c.tcp_stream,
-                        ch.frame,
-                        esc(&cert.subject),
-                        esc(&cert.issuer),
-                        cert.not_before.rfc3339(),
-                        cert.not_after.rfc3339()
-                    )?;
-                }
-            }
-        }
-        if !any {
-            writeln!(out, "<tr><td colspan=\"6\">No certificate was visible (TLS 1.3 without keys shows none).</td></tr>")?;
-        }
-        writeln!(out, "</table>")?;
-        writeln!(out, "<h2>Ladders</h2>")?;
-        let ladders = ladder::build(r);
-        if ladders.is_empty() {
-            writeln!(out, "<p>No TLS or SIP connection to draw.</p>")?;
-        }
-        for l in &ladders {
-            let cap = r.captures.get(l.capture).map_or("", |c| c.path.as_str());
-            writeln!(
-                out,
-                "<div class=\"ladder-box\"><div><b>{}</b> <span class=\"muted\">{}</span></div>",
-                esc(&l.title),
-                esc(cap)
-            )?;
-            svg(l, out)?;
-            writeln!(out, "</div>")?;
-        }
+        certificates(r, out)?;
+        ladders(r, out)?;
         for (heading, notes) in super::note_sections(r) {
             let heading = heading.replace(
                 "What could not be seen or decoded, and limits",
@@ -329,4 +147,212 @@ impl Reporter for Html {
         )?;
         writeln!(out, "</body></html>")
     }
+}
+
+/// The page head, the verdict, the counts and the captures read.
+fn head(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+    let (e, w, i) = super::counts(r);
+    writeln!(out, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>siptriage report</title>")?;
+    writeln!(out, "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><style>{CSS}</style></head><body>")?;
+    writeln!(
+        out,
+        "<h1>siptriage report</h1><div class=\"muted\">{} {}</div>",
+        esc(r.tool.name),
+        esc(r.tool.version)
+    )?;
+    let (class, verdict) = match r.findings.iter().find(|f| f.severity == Severity::Error) {
+        Some(f) => (
+            "v-error",
+            format!("{e} error(s). First: {} ({})", f.title, f.id),
+        ),
+        None if w > 0 => ("v-warning", format!("No error, {w} warning(s).")),
+        None => ("v-ok", "No SIP OAuth failure found.".to_string()),
+    };
+    writeln!(
+        out,
+        "<div class=\"verdict {class}\" id=\"verdict\">{}</div>",
+        esc(&verdict)
+    )?;
+    writeln!(
+        out,
+        "<p>Findings: {e} error(s), {w} warning(s), {i} info.</p>"
+    )?;
+    writeln!(out, "<table><tr><th>Capture</th><th>Format</th><th>Link types</th><th>Frames</th><th>From</th><th>To</th></tr>")?;
+    for c in &r.captures {
+        writeln!(
+            out,
+            "<tr><td><code>{}</code>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&c.path),
+            c.stopped.as_ref().map(|s| format!("<br><b>stopped:</b> {}", esc(s))).unwrap_or_default(),
+            esc(&c.format),
+            esc(&c.link_types.join(", ")),
+            c.frames,
+            c.first_time.map(|t| t.rfc3339()).unwrap_or_default(),
+            c.last_time.map(|t| t.rfc3339()).unwrap_or_default()
+        )?;
+    }
+    writeln!(out, "</table>")?;
+    Ok(())
+}
+
+/// One finding, as a card.
+fn finding(f: &Finding, out: &mut dyn Write) -> std::io::Result<()> {
+    let sev = match f.severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "info",
+    };
+    let conf = if f.confidence == Confidence::Certain {
+        "certain"
+    } else {
+        "likely"
+    };
+    writeln!(
+        out,
+        "<div class=\"finding {sev}\" data-id=\"{}\">",
+        esc(f.id)
+    )?;
+    writeln!(out, "<div><span class=\"tag {sev}\">{}</span><code>{}</code> <b>{}</b> <span class=\"muted\">({conf}, occurrences: {})</span></div>", sev.to_uppercase(), esc(f.id), esc(&f.title), f.occurrences)?;
+    writeln!(
+        out,
+        "<p class=\"muted\">{} {}:{} &rarr; {} {}:{}</p>",
+        esc(f.client.role.as_str()),
+        f.client.ip,
+        f.client.port,
+        esc(f.server.role.as_str()),
+        f.server.ip,
+        f.server.port
+    )?;
+    if let Some(a) = &f.tls_alert {
+        writeln!(
+            out,
+            "<p>TLS alert <b>{}</b> ({}), {}, sent by the {}</p>",
+            esc(&a.description),
+            a.code,
+            esc(&a.level),
+            a.sent_by
+        )?;
+    }
+    if let Some(s) = &f.sip {
+        writeln!(
+            out,
+            "<p>SIP <b>{} {}</b>{}</p>",
+            s.status,
+            esc(&s.reason),
+            s.warning
+                .as_ref()
+                .map(|w| format!(", Warning: <code>{}</code>", esc(w)))
+                .unwrap_or_default()
+        )?;
+    }
+    if let Some(t) = &f.trust {
+        writeln!(
+            out,
+            "<p>Trust check (<code>{}</code>): {}</p>",
+            esc(&t.bundle),
+            esc(&super::trust_line(t))
+        )?;
+    }
+    writeln!(out, "<p>{}</p>", esc(&f.explanation))?;
+    writeln!(
+        out,
+        "<table><tr><th>Frame</th><th>Time</th><th>tcp.stream</th><th>What</th></tr>"
+    )?;
+    for ev in &f.evidence {
+        let (place, stream) = super::evidence_cells(ev);
+        writeln!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&place),
+            ev.time.rfc3339(),
+            stream,
+            esc(&ev.note)
+        )?;
+    }
+    writeln!(
+        out,
+        "</table><div>Wireshark filter:</div><pre>{}</pre><div>Fix:</div><ul class=\"fix\">",
+        esc(&f.wireshark_filter)
+    )?;
+    for s in &f.fix {
+        match super::remark(s) {
+            Some(note) => writeln!(out, "<li class=\"note\"><i>Note:</i> {}</li>", esc(note))?,
+            None => writeln!(out, "<li>{}</li>", esc(s))?,
+        }
+    }
+    writeln!(
+        out,
+        "</ul><div class=\"muted\">Source: {}</div></div>",
+        esc(f.source)
+    )?;
+    Ok(())
+}
+
+/// Every certificate seen, with the trust check when a bundle was given.
+fn certificates(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+    writeln!(out, "<h2>Certificates seen</h2>")?;
+    writeln!(out, "<table><tr><th>Presented by</th><th>Connection</th><th>Subject</th><th>Issuer</th><th>Valid</th><th>Trust check</th></tr>")?;
+    let mut any = false;
+    for en in &r.connections {
+        let c = &en.connection;
+        for ch in c.tls.iter().flat_map(|t| t.chains.iter()) {
+            let who = if ch.presented_by == Side::Client {
+                &c.client
+            } else {
+                &c.server
+            };
+            for (n, cert) in ch.certificates.iter().enumerate() {
+                any = true;
+                let trust = match (&ch.trust, n) {
+                    (Some(t), 0) if t.verified => "verifies".to_string(),
+                    (Some(t), 0) => esc(t
+                        .missing_ca
+                        .as_deref()
+                        .map(|m| format!("missing CA: {m}"))
+                        .as_deref()
+                        .unwrap_or(t.reason.as_deref().unwrap_or(""))),
+                    _ => String::new(),
+                };
+                writeln!(
+                    out,
+                    "<tr><td>{} {}:{}</td><td>tcp.stream {} frame {}</td><td>{}</td><td>{}</td><td>{} to {}</td><td>{trust}</td></tr>",
+                    esc(who.role.as_str()),
+                    who.ip,
+                    who.port,
+                    c.tcp_stream,
+                    ch.frame,
+                    esc(&cert.subject),
+                    esc(&cert.issuer),
+                    cert.not_before.rfc3339(),
+                    cert.not_after.rfc3339()
+                )?;
+            }
+        }
+    }
+    if !any {
+        writeln!(out, "<tr><td colspan=\"6\">No certificate was visible (TLS 1.3 without keys shows none).</td></tr>")?;
+    }
+    writeln!(out, "</table>")?;
+    Ok(())
+}
+
+/// A ladder per TLS/SIP connection, as inline SVG.
+fn ladders(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+    writeln!(out, "<h2>Ladders</h2>")?;
+    let ladders = ladder::build(r);
+    if ladders.is_empty() {
+        writeln!(out, "<p>No TLS or SIP connection to draw.</p>")?;
+    }
+    for l in &ladders {
+        let cap = r.captures.get(l.capture).map_or("", |c| c.path.as_str());
+        writeln!(
+            out,
+            "<div class=\"ladder-box\"><div><b>{}</b> <span class=\"muted\">{}</span></div>",
+            esc(&l.title),
+            esc(cap)
+        )?;
+        svg(l, out)?;
+        writeln!(out, "</div>")?;
+    }
+    Ok(())
 }

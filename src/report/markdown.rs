@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use super::Reporter;
-use crate::diagnose::{Confidence, Severity};
+use crate::diagnose::{Confidence, Finding, Severity};
 use crate::report::Report;
 
 /// The Markdown reporter.
@@ -25,132 +25,13 @@ fn md(s: &str) -> String {
 
 impl Reporter for Markdown {
     fn render(&self, r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
-        let (e, w, i) = super::counts(r);
-        writeln!(out, "# siptriage report")?;
-        writeln!(out)?;
-        let verdict = match r.findings.iter().find(|f| f.severity == Severity::Error) {
-            Some(f) => format!(
-                "**Verdict: {e} error(s).** First: `{}`, {}.",
-                f.id,
-                md(&f.title)
-            ),
-            None if w > 0 => format!("**Verdict: no error, {w} warning(s).**"),
-            None => "**Verdict: no SIP OAuth failure found.**".to_string(),
-        };
-        writeln!(out, "{verdict}")?;
-        writeln!(out)?;
-        writeln!(
-            out,
-            "Findings: {e} error(s), {w} warning(s), {i} info. Tool: {} {}.",
-            r.tool.name, r.tool.version
-        )?;
-        writeln!(out)?;
-        writeln!(out, "| Capture | Format | Frames | From | To |")?;
-        writeln!(out, "|---|---|---|---|---|")?;
-        for c in &r.captures {
-            writeln!(
-                out,
-                "| `{}` | {} | {} | {} | {} |",
-                md(&c.path),
-                c.format,
-                c.frames,
-                c.first_time.map(|t| t.rfc3339()).unwrap_or_default(),
-                c.last_time.map(|t| t.rfc3339()).unwrap_or_default()
-            )?;
-            if let Some(s) = &c.stopped {
-                writeln!(out, "| | | | **stopped:** {} | |", md(s))?;
-            }
-        }
+        head(r, out)?;
         if !r.findings.is_empty() {
             writeln!(out)?;
             writeln!(out, "## Findings")?;
         }
         for (n, f) in r.findings.iter().enumerate() {
-            writeln!(out)?;
-            let conf = if f.confidence == Confidence::Certain {
-                "certain"
-            } else {
-                "likely"
-            };
-            writeln!(
-                out,
-                "### {}. [{}] `{}`: {} ({conf})",
-                n + 1,
-                sev(f.severity),
-                f.id,
-                md(&f.title)
-            )?;
-            writeln!(out)?;
-            if r.captures.len() > 1 {
-                writeln!(
-                    out,
-                    "- **Capture:** `{}`",
-                    r.captures.get(f.capture).map_or("?", |c| c.path.as_str())
-                )?;
-            }
-            writeln!(
-                out,
-                "- **Between:** {} `{}:{}` -> {} `{}:{}` (occurrences: {})",
-                f.client.role,
-                f.client.ip,
-                f.client.port,
-                f.server.role,
-                f.server.ip,
-                f.server.port,
-                f.occurrences
-            )?;
-            if let Some(a) = &f.tls_alert {
-                writeln!(out, "- **TLS alert:** {}", super::alert_line(a))?;
-            }
-            if let Some(s) = &f.sip {
-                let warn = s
-                    .warning
-                    .as_deref()
-                    .map(|w| format!(", Warning: `{}`", md(w)))
-                    .unwrap_or_default();
-                writeln!(out, "- **SIP:** {} {}{warn}", s.status, md(&s.reason))?;
-            }
-            if let Some(t) = &f.trust {
-                writeln!(
-                    out,
-                    "- **Trust check** (`{}`): {}",
-                    md(&t.bundle),
-                    md(&super::trust_line(t))
-                )?;
-            }
-            writeln!(out)?;
-            writeln!(out, "{}", md(&f.explanation))?;
-            writeln!(out)?;
-            writeln!(out, "| Frame | Time | tcp.stream | What |")?;
-            writeln!(out, "|---|---|---|---|")?;
-            for e in &f.evidence {
-                let (place, stream) = super::evidence_cells(e);
-                writeln!(
-                    out,
-                    "| {} | {} | {} | {} |",
-                    md(&place),
-                    e.time.rfc3339(),
-                    stream,
-                    md(&e.note)
-                )?;
-            }
-            writeln!(out)?;
-            writeln!(out, "Wireshark filter:")?;
-            writeln!(out)?;
-            writeln!(out, "```")?;
-            writeln!(out, "{}", f.wireshark_filter)?;
-            writeln!(out, "```")?;
-            writeln!(out)?;
-            writeln!(out, "Fix:")?;
-            writeln!(out)?;
-            for step in &f.fix {
-                match super::remark(step) {
-                    Some(note) => writeln!(out, "- *Note:* {}", md(note))?,
-                    None => writeln!(out, "- [ ] {}", md(step))?,
-                }
-            }
-            writeln!(out)?;
-            writeln!(out, "Source: {}", md(f.source))?;
+            finding(r, n, f, out)?;
         }
         for (heading, notes) in super::note_sections(r) {
             // The Markdown heading keeps the wording tickets already carry.
@@ -167,4 +48,135 @@ impl Reporter for Markdown {
         }
         Ok(())
     }
+}
+
+/// The title, the verdict, the counts and the captures read.
+fn head(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+    let (e, w, i) = super::counts(r);
+    writeln!(out, "# siptriage report")?;
+    writeln!(out)?;
+    let verdict = match r.findings.iter().find(|f| f.severity == Severity::Error) {
+        Some(f) => format!(
+            "**Verdict: {e} error(s).** First: `{}`, {}.",
+            f.id,
+            md(&f.title)
+        ),
+        None if w > 0 => format!("**Verdict: no error, {w} warning(s).**"),
+        None => "**Verdict: no SIP OAuth failure found.**".to_string(),
+    };
+    writeln!(out, "{verdict}")?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "Findings: {e} error(s), {w} warning(s), {i} info. Tool: {} {}.",
+        r.tool.name, r.tool.version
+    )?;
+    writeln!(out)?;
+    writeln!(out, "| Capture | Format | Frames | From | To |")?;
+    writeln!(out, "|---|---|---|---|---|")?;
+    for c in &r.captures {
+        writeln!(
+            out,
+            "| `{}` | {} | {} | {} | {} |",
+            md(&c.path),
+            c.format,
+            c.frames,
+            c.first_time.map(|t| t.rfc3339()).unwrap_or_default(),
+            c.last_time.map(|t| t.rfc3339()).unwrap_or_default()
+        )?;
+        if let Some(s) = &c.stopped {
+            writeln!(out, "| | | | **stopped:** {} | |", md(s))?;
+        }
+    }
+    Ok(())
+}
+
+/// Finding `n` (from 0): its heading, parties, what happened, evidence, filter and fix.
+fn finding(r: &Report, n: usize, f: &Finding, out: &mut dyn Write) -> std::io::Result<()> {
+    writeln!(out)?;
+    let conf = if f.confidence == Confidence::Certain {
+        "certain"
+    } else {
+        "likely"
+    };
+    writeln!(
+        out,
+        "### {}. [{}] `{}`: {} ({conf})",
+        n + 1,
+        sev(f.severity),
+        f.id,
+        md(&f.title)
+    )?;
+    writeln!(out)?;
+    if r.captures.len() > 1 {
+        writeln!(
+            out,
+            "- **Capture:** `{}`",
+            r.captures.get(f.capture).map_or("?", |c| c.path.as_str())
+        )?;
+    }
+    writeln!(
+        out,
+        "- **Between:** {} `{}:{}` -> {} `{}:{}` (occurrences: {})",
+        f.client.role,
+        f.client.ip,
+        f.client.port,
+        f.server.role,
+        f.server.ip,
+        f.server.port,
+        f.occurrences
+    )?;
+    if let Some(a) = &f.tls_alert {
+        writeln!(out, "- **TLS alert:** {}", super::alert_line(a))?;
+    }
+    if let Some(s) = &f.sip {
+        let warn = s
+            .warning
+            .as_deref()
+            .map(|w| format!(", Warning: `{}`", md(w)))
+            .unwrap_or_default();
+        writeln!(out, "- **SIP:** {} {}{warn}", s.status, md(&s.reason))?;
+    }
+    if let Some(t) = &f.trust {
+        writeln!(
+            out,
+            "- **Trust check** (`{}`): {}",
+            md(&t.bundle),
+            md(&super::trust_line(t))
+        )?;
+    }
+    writeln!(out)?;
+    writeln!(out, "{}", md(&f.explanation))?;
+    writeln!(out)?;
+    writeln!(out, "| Frame | Time | tcp.stream | What |")?;
+    writeln!(out, "|---|---|---|---|")?;
+    for e in &f.evidence {
+        let (place, stream) = super::evidence_cells(e);
+        writeln!(
+            out,
+            "| {} | {} | {} | {} |",
+            md(&place),
+            e.time.rfc3339(),
+            stream,
+            md(&e.note)
+        )?;
+    }
+    writeln!(out)?;
+    writeln!(out, "Wireshark filter:")?;
+    writeln!(out)?;
+    writeln!(out, "```")?;
+    writeln!(out, "{}", f.wireshark_filter)?;
+    writeln!(out, "```")?;
+    writeln!(out)?;
+    writeln!(out, "Fix:")?;
+    writeln!(out)?;
+    for step in &f.fix {
+        match super::remark(step) {
+            Some(note) => writeln!(out, "- *Note:* {}", md(note))?,
+            None => writeln!(out, "- [ ] {}", md(step))?,
+        }
+    }
+    writeln!(out)?;
+    writeln!(out, "Source: {}", md(f.source))?;
+    Ok(())
 }

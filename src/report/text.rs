@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 
 use super::Reporter;
-use crate::diagnose::{Confidence, Severity};
+use crate::diagnose::{Confidence, Finding, Severity};
 use crate::report::Report;
 
 /// The text reporter.
@@ -41,162 +41,13 @@ impl Reporter for Text {
     fn render(&self, r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         writeln!(out, "{} {}", r.tool.name, r.tool.version)?;
         for (i, c) in r.captures.iter().enumerate() {
-            writeln!(out)?;
-            let span = match (c.first_time, c.last_time) {
-                (Some(a), Some(b)) => format!(", {} to {}", a.rfc3339(), b.rfc3339()),
-                _ => String::new(),
-            };
-            writeln!(
-                out,
-                "Capture {}: {} ({}, {}), {} frames{span}",
-                i + 1,
-                c.path,
-                c.format,
-                c.link_types.join("+"),
-                c.frames
-            )?;
-            if let Some(s) = &c.stopped {
-                writeln!(out, "  ! {s}")?;
-            }
-            let conns: Vec<_> = r
-                .connections
-                .iter()
-                .filter(|e| e.capture == i)
-                .map(|e| &e.connection)
-                .collect();
-            let mut by_role: BTreeMap<String, usize> = BTreeMap::new();
-            let mut versions: BTreeMap<String, usize> = BTreeMap::new();
-            for c in &conns {
-                *by_role
-                    .entry(format!(
-                        "{} -> {} ({} {})",
-                        c.client.role,
-                        c.server.role,
-                        c.port_kind.label(),
-                        c.server.port
-                    ))
-                    .or_default() += 1;
-                if let Some(v) = c.tls.as_ref().and_then(|t| t.version()) {
-                    *versions.entry(v.to_string()).or_default() += 1;
-                }
-            }
-            writeln!(out, "  TCP connections: {}", conns.len())?;
-            for (k, n) in &by_role {
-                writeln!(out, "    {n:>4} x {k}")?;
-            }
-            if !versions.is_empty() {
-                let v: Vec<String> = versions.iter().map(|(k, n)| format!("{k} x{n}")).collect();
-                writeln!(out, "  TLS versions: {}", v.join(", "))?;
-            }
-            let regs: Vec<_> = r.registrations.iter().filter(|e| e.capture == i).collect();
-            if !regs.is_empty() {
-                writeln!(out, "  Registrations:")?;
-                for reg in regs {
-                    let answers: Vec<String> = reg.answers.iter().map(|a| a.to_string()).collect();
-                    writeln!(
-                        out,
-                        "    {}: {} REGISTER, answers [{}] (first frame {})",
-                        reg.device,
-                        reg.attempts,
-                        answers.join(" "),
-                        reg.frames.first().copied().unwrap_or(0)
-                    )?;
-                }
-            }
+            self.capture(r, i, c, out)?;
         }
         let (e, w, i) = super::counts(r);
         writeln!(out)?;
         writeln!(out, "Findings: {e} error(s), {w} warning(s), {i} info")?;
         for f in &r.findings {
-            writeln!(out)?;
-            let sev = match f.severity {
-                Severity::Error => "ERROR",
-                Severity::Warning => "WARNING",
-                Severity::Info => "INFO",
-            };
-            let conf = match f.confidence {
-                Confidence::Certain => "certain",
-                Confidence::Likely => "likely",
-            };
-            let tag = if self.color {
-                let code = match f.severity {
-                    Severity::Error => "1;31",
-                    Severity::Warning => "1;33",
-                    Severity::Info => "1;32",
-                };
-                format!("\x1b[{code}m[{sev}]\x1b[0m")
-            } else {
-                format!("[{sev}]")
-            };
-            writeln!(out, "{tag} {}: {} ({conf})", f.id, f.title)?;
-            if r.captures.len() > 1 {
-                writeln!(
-                    out,
-                    "  Capture: {}",
-                    r.captures.get(f.capture).map_or("?", |c| c.path.as_str())
-                )?;
-            }
-            writeln!(
-                out,
-                "  Between: {} {}:{} -> {} {}:{}  (occurrences: {})",
-                f.client.role,
-                f.client.ip,
-                f.client.port,
-                f.server.role,
-                f.server.ip,
-                f.server.port,
-                f.occurrences
-            )?;
-            if let Some(a) = &f.tls_alert {
-                writeln!(out, "  TLS alert: {}", super::alert_line(a))?;
-            }
-            if let Some(s) = &f.sip {
-                let w = s
-                    .warning
-                    .as_deref()
-                    .map(|w| format!(", Warning: {w}"))
-                    .unwrap_or_default();
-                writeln!(out, "  SIP: {} {}{w}", s.status, s.reason)?;
-            }
-            if let Some(t) = &f.trust {
-                writeln!(
-                    out,
-                    "  Trust check ({}): {}",
-                    t.bundle,
-                    super::trust_line(t)
-                )?;
-            }
-            writeln!(out, "  What happened:")?;
-            wrap(out, "    ", &f.explanation, 96)?;
-            writeln!(out, "  Evidence:")?;
-            for e in &f.evidence {
-                let (place, stream) = match &e.place {
-                    crate::diagnose::Place::Frame { number, tcp_stream } => (
-                        format!("frame {number:<6}"),
-                        tcp_stream.map_or_else(|| "udp".into(), |s| format!("tcp.stream {s}")),
-                    ),
-                    p => (p.cite(), "log".into()),
-                };
-                writeln!(
-                    out,
-                    "    {place} {}  {stream}  {}",
-                    e.time.rfc3339(),
-                    e.note
-                )?;
-            }
-            writeln!(out, "  Wireshark filter: {}", f.wireshark_filter)?;
-            writeln!(out, "  Fix:")?;
-            let mut n = 0;
-            for step in &f.fix {
-                match super::remark(step) {
-                    Some(note) => wrap(out, "    Note: ", note, 92)?,
-                    None => {
-                        n += 1;
-                        wrap(out, &format!("    {n}. "), step, 92)?
-                    }
-                }
-            }
-            writeln!(out, "  Source: {}", f.source)?;
+            self.finding(r, f, out)?;
         }
         if self.ladder {
             for l in super::ladder::build(r) {
@@ -211,6 +62,175 @@ impl Reporter for Text {
                 wrap(out, "  - ", &n, 100)?;
             }
         }
+        Ok(())
+    }
+}
+
+impl Text {
+    /// One capture's summary: what it is, its connections by role, TLS versions, registrations.
+    fn capture(
+        &self,
+        r: &Report,
+        i: usize,
+        c: &crate::capture::CaptureInfo,
+        out: &mut dyn Write,
+    ) -> std::io::Result<()> {
+        writeln!(out)?;
+        let span = match (c.first_time, c.last_time) {
+            (Some(a), Some(b)) => format!(", {} to {}", a.rfc3339(), b.rfc3339()),
+            _ => String::new(),
+        };
+        writeln!(
+            out,
+            "Capture {}: {} ({}, {}), {} frames{span}",
+            i + 1,
+            c.path,
+            c.format,
+            c.link_types.join("+"),
+            c.frames
+        )?;
+        if let Some(s) = &c.stopped {
+            writeln!(out, "  ! {s}")?;
+        }
+        let conns: Vec<_> = r
+            .connections
+            .iter()
+            .filter(|e| e.capture == i)
+            .map(|e| &e.connection)
+            .collect();
+        let mut by_role: BTreeMap<String, usize> = BTreeMap::new();
+        let mut versions: BTreeMap<String, usize> = BTreeMap::new();
+        for c in &conns {
+            *by_role
+                .entry(format!(
+                    "{} -> {} ({} {})",
+                    c.client.role,
+                    c.server.role,
+                    c.port_kind.label(),
+                    c.server.port
+                ))
+                .or_default() += 1;
+            if let Some(v) = c.tls.as_ref().and_then(|t| t.version()) {
+                *versions.entry(v.to_string()).or_default() += 1;
+            }
+        }
+        writeln!(out, "  TCP connections: {}", conns.len())?;
+        for (k, n) in &by_role {
+            writeln!(out, "    {n:>4} x {k}")?;
+        }
+        if !versions.is_empty() {
+            let v: Vec<String> = versions.iter().map(|(k, n)| format!("{k} x{n}")).collect();
+            writeln!(out, "  TLS versions: {}", v.join(", "))?;
+        }
+        let regs: Vec<_> = r.registrations.iter().filter(|e| e.capture == i).collect();
+        if !regs.is_empty() {
+            writeln!(out, "  Registrations:")?;
+            for reg in regs {
+                let answers: Vec<String> = reg.answers.iter().map(|a| a.to_string()).collect();
+                writeln!(
+                    out,
+                    "    {}: {} REGISTER, answers [{}] (first frame {})",
+                    reg.device,
+                    reg.attempts,
+                    answers.join(" "),
+                    reg.frames.first().copied().unwrap_or(0)
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    /// One finding: tag, parties, what happened, evidence, filter, fix.
+    fn finding(&self, r: &Report, f: &Finding, out: &mut dyn Write) -> std::io::Result<()> {
+        writeln!(out)?;
+        let sev = match f.severity {
+            Severity::Error => "ERROR",
+            Severity::Warning => "WARNING",
+            Severity::Info => "INFO",
+        };
+        let conf = match f.confidence {
+            Confidence::Certain => "certain",
+            Confidence::Likely => "likely",
+        };
+        let tag = if self.color {
+            let code = match f.severity {
+                Severity::Error => "1;31",
+                Severity::Warning => "1;33",
+                Severity::Info => "1;32",
+            };
+            format!("\x1b[{code}m[{sev}]\x1b[0m")
+        } else {
+            format!("[{sev}]")
+        };
+        writeln!(out, "{tag} {}: {} ({conf})", f.id, f.title)?;
+        if r.captures.len() > 1 {
+            writeln!(
+                out,
+                "  Capture: {}",
+                r.captures.get(f.capture).map_or("?", |c| c.path.as_str())
+            )?;
+        }
+        writeln!(
+            out,
+            "  Between: {} {}:{} -> {} {}:{}  (occurrences: {})",
+            f.client.role,
+            f.client.ip,
+            f.client.port,
+            f.server.role,
+            f.server.ip,
+            f.server.port,
+            f.occurrences
+        )?;
+        if let Some(a) = &f.tls_alert {
+            writeln!(out, "  TLS alert: {}", super::alert_line(a))?;
+        }
+        if let Some(s) = &f.sip {
+            let w = s
+                .warning
+                .as_deref()
+                .map(|w| format!(", Warning: {w}"))
+                .unwrap_or_default();
+            writeln!(out, "  SIP: {} {}{w}", s.status, s.reason)?;
+        }
+        if let Some(t) = &f.trust {
+            writeln!(
+                out,
+                "  Trust check ({}): {}",
+                t.bundle,
+                super::trust_line(t)
+            )?;
+        }
+        writeln!(out, "  What happened:")?;
+        wrap(out, "    ", &f.explanation, 96)?;
+        writeln!(out, "  Evidence:")?;
+        for e in &f.evidence {
+            let (place, stream) = match &e.place {
+                crate::diagnose::Place::Frame { number, tcp_stream } => (
+                    format!("frame {number:<6}"),
+                    tcp_stream.map_or_else(|| "udp".into(), |s| format!("tcp.stream {s}")),
+                ),
+                p => (p.cite(), "log".into()),
+            };
+            writeln!(
+                out,
+                "    {place} {}  {stream}  {}",
+                e.time.rfc3339(),
+                e.note
+            )?;
+        }
+        writeln!(out, "  Wireshark filter: {}", f.wireshark_filter)?;
+        writeln!(out, "  Fix:")?;
+        let mut n = 0;
+        for step in &f.fix {
+            match super::remark(step) {
+                Some(note) => wrap(out, "    Note: ", note, 92)?,
+                None => {
+                    n += 1;
+                    wrap(out, &format!("    {n}. "), step, 92)?
+                }
+            }
+        }
+        writeln!(out, "  Source: {}", f.source)?;
         Ok(())
     }
 }

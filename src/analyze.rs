@@ -328,67 +328,106 @@ pub fn analyze_expanded(
     } else {
         1
     };
-    let multi = paths.len() > 1;
+    let mut merger = Merger {
+        report,
+        unreadable,
+        multi: paths.len() > 1,
+        obs,
+    };
     if threads <= 1 {
-        for path in paths {
-            let idx = report.captures.len();
-            obs.capture_started(idx, &path.label);
-            let result = run_capture(path, cfg, progress, &mut |c| {
-                obs.connection(&ConnectionEntry {
-                    capture: idx,
-                    connection: c.clone(),
-                })
-            });
-            merge(
-                &mut report,
-                &mut unreadable,
-                &path.label,
-                result,
-                multi,
-                obs,
-            );
-        }
+        read_in_order(paths, cfg, progress, &mut merger);
     } else {
-        // Several captures: each on its own thread, merged in input order.
-        let next = std::sync::atomic::AtomicUsize::new(0);
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::scope(|scope| {
-            for _ in 0..threads {
-                let tx = tx.clone();
-                let next = &next;
-                scope.spawn(move || loop {
-                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some(path) = paths.get(i) else { break };
-                    let result = run_capture(path, cfg, progress, &mut |_| {});
-                    if tx.send((i, result)).is_err() {
-                        break;
-                    }
-                });
-            }
-            drop(tx);
-            let mut done = BTreeMap::new();
-            let mut want = 0;
-            for (i, result) in rx {
-                done.insert(i, result);
-                while let Some(result) = done.remove(&want) {
-                    obs.capture_started(report.captures.len(), &paths[want].label);
-                    merge(
-                        &mut report,
-                        &mut unreadable,
-                        &paths[want].label,
-                        result,
-                        multi,
-                        obs,
-                    );
-                    want += 1;
-                }
-            }
-        });
+        read_in_parallel(paths, threads, cfg, progress, &mut merger);
     }
+    let Merger {
+        mut report,
+        unreadable,
+        ..
+    } = merger;
     report
         .findings
         .sort_by(|a, b| a.severity.cmp(&b.severity).then(a.capture.cmp(&b.capture)));
     Outcome { report, unreadable }
+}
+
+/// Adds each capture's piece to the report in input order, telling the observer.
+struct Merger<'o> {
+    report: Report,
+    unreadable: Vec<String>,
+    multi: bool,
+    obs: &'o mut dyn Observer,
+}
+
+impl Merger<'_> {
+    fn add(&mut self, path: &str, result: Result<Piece, crate::capture::CaptureError>) {
+        merge(
+            &mut self.report,
+            &mut self.unreadable,
+            path,
+            result,
+            self.multi,
+            self.obs,
+        );
+    }
+}
+
+/// One capture after another, each connection told to the observer as it settles.
+fn read_in_order(
+    paths: &[Input],
+    cfg: &Config,
+    progress: Option<&Arc<AtomicU64>>,
+    merger: &mut Merger<'_>,
+) {
+    for path in paths {
+        let idx = merger.report.captures.len();
+        merger.obs.capture_started(idx, &path.label);
+        let obs = &mut *merger.obs;
+        let result = run_capture(path, cfg, progress, &mut |c| {
+            obs.connection(&ConnectionEntry {
+                capture: idx,
+                connection: c.clone(),
+            })
+        });
+        merger.add(&path.label, result);
+    }
+}
+
+/// Several captures, each on its own thread, merged in input order.
+fn read_in_parallel(
+    paths: &[Input],
+    threads: usize,
+    cfg: &Config,
+    progress: Option<&Arc<AtomicU64>>,
+    merger: &mut Merger<'_>,
+) {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            let tx = tx.clone();
+            let next = &next;
+            scope.spawn(move || loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(path) = paths.get(i) else { break };
+                let result = run_capture(path, cfg, progress, &mut |_| {});
+                if tx.send((i, result)).is_err() {
+                    break;
+                }
+            });
+        }
+        drop(tx);
+        let mut done = BTreeMap::new();
+        let mut want = 0;
+        for (i, result) in rx {
+            done.insert(i, result);
+            while let Some(result) = done.remove(&want) {
+                let idx = merger.report.captures.len();
+                merger.obs.capture_started(idx, &paths[want].label);
+                merger.add(&paths[want].label, result);
+                want += 1;
+            }
+        }
+    });
 }
 
 /// Analyzes a capture held in memory and diagnoses it, by the same path as files (for fuzzing

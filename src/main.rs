@@ -73,72 +73,7 @@ enum Command {
     ///
     /// Exit code: 0 when no finding reaches --fail-on (error by default), 1 when one does, 2
     /// when no input could be read at all or the arguments are wrong.
-    Analyze {
-        /// Captures, folders (searched recursively) and zip archives of them; gzip, xz and zstd
-        /// files are recognized by content. `-` reads standard input.
-        #[arg(required = true)]
-        captures: Vec<String>,
-        /// Output format (see above). Without it, the extension of -o chooses (.json, .jsonl,
-        /// .md, .html, .xml for JUnit), else text.
-        #[arg(long, value_enum)]
-        format: Option<Format>,
-        /// Write the report to this file instead of standard output. It is written to a
-        /// temporary file first and renamed when complete, so a failed run never leaves a
-        /// half-written or empty report in place of an earlier one.
-        #[arg(short, long, value_name = "FILE")]
-        output: Option<String>,
-        /// What makes the exit code 1 (and a JUnit case fail).
-        #[arg(long, value_enum, default_value = "error")]
-        fail_on: FailOn,
-        /// No progress bar, no notices on stderr, and no report on stdout (use -o or the exit code).
-        #[arg(short, long)]
-        quiet: bool,
-        /// In the text report, draw a ladder diagram of every TLS/SIP connection.
-        #[arg(long)]
-        ladder: bool,
-        /// Replace these with consistent pseudonyms in every output: ips, users, hosts, all.
-        #[arg(long, value_name = "WHAT", value_delimiter = ',')]
-        redact: Vec<String>,
-        /// Another SIP Phone OAuth port (besides 5090), for nodes configured differently. Repeatable.
-        #[arg(long = "oauth-port", value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
-        oauth_ports: Vec<u16>,
-        /// Another SIP MRA OAuth port (besides 5091). Repeatable.
-        #[arg(long = "mra-oauth-port", value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
-        mra_oauth_ports: Vec<u16>,
-        /// NSS key log (SSLKEYLOGFILE format) to decrypt TLS with, or a folder of them, or
-        /// `auto`: the key log named like each capture (x.keys, x.keys.txt, x.keylog or x.txt
-        /// beside x.pcap). Repeatable. Keys embedded in pcapng Decryption Secrets Blocks are used
-        /// too, without this option.
-        #[arg(long = "keylog", value_name = "FILE|DIR|auto")]
-        keylogs: Vec<String>,
-        /// Trust bundle to validate every certificate chain against, offline: CUCM's exported
-        /// tomcat-trust certificates or Expressway-C's trusted CA list (PEM, DER or PKCS#7
-        /// .p7b/.p7c, or a folder of them). Findings then name the CA the bundle lacks.
-        #[arg(long, value_name = "FILE_OR_DIR")]
-        trust: Option<String>,
-        /// CN/SAN entries of CUCM's Device > Expressway-C table (comma-separated or repeated);
-        /// each Expressway-C certificate seen on the MRA OAuth port is checked against them.
-        #[arg(long = "expressway-names", value_name = "NAMES", value_delimiter = ',')]
-        expressway_names: Vec<String>,
-        /// Print bearer tokens whole instead of redacted (lab use only).
-        #[arg(long)]
-        show_secrets: bool,
-        /// Evidence frames listed per finding at most.
-        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u16).range(1..=1000))]
-        max_evidence: u16,
-        /// TCP connections tracked at once; past it the longest idle are settled early.
-        #[arg(long, default_value_t = siptriage::flow::MAX_ACTIVE, help_heading = "Limits")]
-        max_connections: usize,
-        /// IP datagrams waiting for missing fragments at once.
-        #[arg(long, default_value_t = siptriage::decode::defrag::MAX_DATAGRAMS, help_heading = "Limits")]
-        max_fragments: usize,
-        /// SIP messages kept per capture for the SIP rules (later ones are counted).
-        #[arg(long, default_value_t = siptriage::config::MAX_SIP_MESSAGES, help_heading = "Limits")]
-        max_sip_messages: usize,
-        /// Encrypted bytes held back in all, waiting for keys a later pcapng block may bring.
-        #[arg(long, default_value_t = siptriage::tls::MAX_HELD_TOTAL, help_heading = "Limits")]
-        max_held_bytes: usize,
-    },
+    Analyze(AnalyzeArgs),
     /// List every finding id of the catalogue, one line each.
     Scenarios {
         /// Output format.
@@ -179,6 +114,75 @@ enum ListFormat {
     Text,
     /// A JSON array of the catalogue entries.
     Json,
+}
+
+/// The options of `siptriage analyze`.
+#[derive(clap::Args)]
+struct AnalyzeArgs {
+    /// Captures, folders (searched recursively) and zip archives of them; gzip, xz and zstd
+    /// files are recognized by content. `-` reads standard input.
+    #[arg(required = true)]
+    captures: Vec<String>,
+    /// Output format (see above). Without it, the extension of -o chooses (.json, .jsonl,
+    /// .md, .html, .xml for JUnit), else text.
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+    /// Write the report to this file instead of standard output. It is written to a
+    /// temporary file first and renamed when complete, so a failed run never leaves a
+    /// half-written or empty report in place of an earlier one.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<String>,
+    /// What makes the exit code 1 (and a JUnit case fail).
+    #[arg(long, value_enum, default_value = "error")]
+    fail_on: FailOn,
+    /// No progress bar, no notices on stderr, and no report on stdout (use -o or the exit code).
+    #[arg(short, long)]
+    quiet: bool,
+    /// In the text report, draw a ladder diagram of every TLS/SIP connection.
+    #[arg(long)]
+    ladder: bool,
+    /// Replace these with consistent pseudonyms in every output: ips, users, hosts, all.
+    #[arg(long, value_name = "WHAT", value_delimiter = ',')]
+    redact: Vec<String>,
+    /// Another SIP Phone OAuth port (besides 5090), for nodes configured differently. Repeatable.
+    #[arg(long = "oauth-port", value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
+    oauth_ports: Vec<u16>,
+    /// Another SIP MRA OAuth port (besides 5091). Repeatable.
+    #[arg(long = "mra-oauth-port", value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
+    mra_oauth_ports: Vec<u16>,
+    /// NSS key log (SSLKEYLOGFILE format) to decrypt TLS with, or a folder of them, or
+    /// `auto`: the key log named like each capture (x.keys, x.keys.txt, x.keylog or x.txt
+    /// beside x.pcap). Repeatable. Keys embedded in pcapng Decryption Secrets Blocks are used
+    /// too, without this option.
+    #[arg(long = "keylog", value_name = "FILE|DIR|auto")]
+    keylogs: Vec<String>,
+    /// Trust bundle to validate every certificate chain against, offline: CUCM's exported
+    /// tomcat-trust certificates or Expressway-C's trusted CA list (PEM, DER or PKCS#7
+    /// .p7b/.p7c, or a folder of them). Findings then name the CA the bundle lacks.
+    #[arg(long, value_name = "FILE_OR_DIR")]
+    trust: Option<String>,
+    /// CN/SAN entries of CUCM's Device > Expressway-C table (comma-separated or repeated);
+    /// each Expressway-C certificate seen on the MRA OAuth port is checked against them.
+    #[arg(long = "expressway-names", value_name = "NAMES", value_delimiter = ',')]
+    expressway_names: Vec<String>,
+    /// Print bearer tokens whole instead of redacted (lab use only).
+    #[arg(long)]
+    show_secrets: bool,
+    /// Evidence frames listed per finding at most.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    max_evidence: u16,
+    /// TCP connections tracked at once; past it the longest idle are settled early.
+    #[arg(long, default_value_t = siptriage::flow::MAX_ACTIVE, help_heading = "Limits")]
+    max_connections: usize,
+    /// IP datagrams waiting for missing fragments at once.
+    #[arg(long, default_value_t = siptriage::decode::defrag::MAX_DATAGRAMS, help_heading = "Limits")]
+    max_fragments: usize,
+    /// SIP messages kept per capture for the SIP rules (later ones are counted).
+    #[arg(long, default_value_t = siptriage::config::MAX_SIP_MESSAGES, help_heading = "Limits")]
+    max_sip_messages: usize,
+    /// Encrypted bytes held back in all, waiting for keys a later pcapng block may bring.
+    #[arg(long, default_value_t = siptriage::tls::MAX_HELD_TOTAL, help_heading = "Limits")]
+    max_held_bytes: usize,
 }
 
 struct Settings {
@@ -636,79 +640,83 @@ fn main() -> ExitCode {
             to_stdout(|out| out.write_all(&script))
         }
         Command::Man { out, command } => man(out, command),
-        Command::Analyze {
-            captures,
+        Command::Analyze(args) => analyze(args),
+    }
+}
+
+/// `siptriage analyze`: validated settings, the key logs and the trust bundle, then the run.
+fn analyze(args: AnalyzeArgs) -> ExitCode {
+    let AnalyzeArgs {
+        captures,
+        format,
+        output,
+        fail_on,
+        quiet,
+        ladder,
+        redact,
+        oauth_ports,
+        mra_oauth_ports,
+        keylogs,
+        trust,
+        expressway_names,
+        show_secrets,
+        max_evidence,
+        max_connections,
+        max_fragments,
+        max_sip_messages,
+        max_held_bytes,
+    } = args;
+    let fail = |e: &dyn std::fmt::Display| {
+        eprintln!("siptriage: {e}");
+        ExitCode::from(2)
+    };
+    let redaction = match Redaction::parse(&redact) {
+        Ok(r) => r,
+        Err(e) => return fail(&e),
+    };
+    let format = match choose_format(format, output.as_deref()) {
+        Ok(f) => f,
+        Err(e) => return fail(&e),
+    };
+    let mut cfg = Config::default().with_ports(&oauth_ports, &mra_oauth_ports);
+    cfg.max_evidence = max_evidence as usize;
+    cfg.secrets.show = show_secrets;
+    cfg.limits.max_connections = max_connections;
+    cfg.limits.max_fragments = max_fragments;
+    cfg.limits.max_sip_messages = max_sip_messages;
+    cfg.limits.hold_back_bytes = max_held_bytes;
+    cfg.expressway_names = expressway_names
+        .into_iter()
+        .map(|n| n.trim().to_string())
+        .filter(|n| !n.is_empty())
+        .collect();
+    let inputs = inputs::expand(&captures);
+    // Hints about the command line itself go to stderr, not into the report.
+    let mut hints = Vec::new();
+    if let Err(e) = load_keylogs(&keylogs, &inputs, &mut cfg, &mut hints) {
+        return fail(&e);
+    }
+    if !quiet {
+        for h in &hints {
+            eprintln!("siptriage: {h}");
+        }
+    }
+    if let Some(path) = trust {
+        match siptriage::trust::TrustStore::load(&path) {
+            Ok(store) => cfg.trust = Some(Arc::new(store)),
+            Err(e) => return fail(&format!("cannot use the trust bundle: {e}")),
+        }
+    }
+    run_analyze(
+        inputs,
+        cfg,
+        Settings {
             format,
             output,
             fail_on,
             quiet,
             ladder,
-            redact,
-            oauth_ports,
-            mra_oauth_ports,
-            keylogs,
-            trust,
-            expressway_names,
-            show_secrets,
-            max_evidence,
-            max_connections,
-            max_fragments,
-            max_sip_messages,
-            max_held_bytes,
-        } => {
-            let fail = |e: &dyn std::fmt::Display| {
-                eprintln!("siptriage: {e}");
-                ExitCode::from(2)
-            };
-            let redaction = match Redaction::parse(&redact) {
-                Ok(r) => r,
-                Err(e) => return fail(&e),
-            };
-            let format = match choose_format(format, output.as_deref()) {
-                Ok(f) => f,
-                Err(e) => return fail(&e),
-            };
-            let mut cfg = Config::default().with_ports(&oauth_ports, &mra_oauth_ports);
-            cfg.max_evidence = max_evidence as usize;
-            cfg.secrets.show = show_secrets;
-            cfg.limits.max_connections = max_connections;
-            cfg.limits.max_fragments = max_fragments;
-            cfg.limits.max_sip_messages = max_sip_messages;
-            cfg.limits.hold_back_bytes = max_held_bytes;
-            cfg.expressway_names = expressway_names
-                .into_iter()
-                .map(|n| n.trim().to_string())
-                .filter(|n| !n.is_empty())
-                .collect();
-            let inputs = inputs::expand(&captures);
-            // Hints about the command line itself go to stderr, not into the report.
-            let mut hints = Vec::new();
-            if let Err(e) = load_keylogs(&keylogs, &inputs, &mut cfg, &mut hints) {
-                return fail(&e);
-            }
-            if !quiet {
-                for h in &hints {
-                    eprintln!("siptriage: {h}");
-                }
-            }
-            if let Some(path) = trust {
-                match siptriage::trust::TrustStore::load(&path) {
-                    Ok(store) => cfg.trust = Some(Arc::new(store)),
-                    Err(e) => return fail(&format!("cannot use the trust bundle: {e}")),
-                }
-            }
-            run_analyze(
-                inputs,
-                cfg,
-                Settings {
-                    format,
-                    output,
-                    fail_on,
-                    quiet,
-                    ladder,
-                    redaction,
-                },
-            )
-        }
-    }
+            redaction,
+        },
+    )
 }

@@ -118,6 +118,26 @@ pub(super) fn settle_one(
     c.app.release(&meta, store, keys);
     if let Some(h) = c.app.http.as_mut() {
         h.unanswered();
+        st.http_exchanges(&meta, h);
+    }
+    let conn = summarize(&c, cfg, keys.log, (&st.oauth, &st.mra));
+    st.connection_facts(&conn, &c.app);
+    let keep = match hook.as_mut() {
+        Some(h) => h(&conn),
+        None => st.kept.len() < MAX_KEPT,
+    };
+    if keep && st.kept.len() < 2 * MAX_KEPT {
+        st.kept.push(conn);
+    } else {
+        st.not_listed += 1;
+    }
+}
+
+impl Settled {
+    /// The HTTP exchanges of a connection: device configuration files (and the OAuth ports
+    /// they name), their 404s and read errors.
+    fn http_exchanges(&mut self, meta: &crate::flow::ConnMeta, h: &crate::http::HttpStream) {
+        let st = self;
         for ex in &h.exchanges {
             if let Some(conf) = &ex.config {
                 for n in &conf.nodes {
@@ -159,57 +179,54 @@ pub(super) fn settle_one(
             }
         }
     }
-    let conn = summarize(&c, cfg, keys.log, (&st.oauth, &st.mra));
-    let kind = conn.port_kind;
-    if let Some(t) = &conn.tls {
-        if t.application_records.iter().sum::<u64>() > 0 && t.decrypted_bytes == 0 && kind.is_sip()
-        {
-            st.undecrypted += 1;
+
+    /// What the capture-level rules and the notes need of a settled connection.
+    fn connection_facts(&mut self, conn: &Connection, app: &ConnApp) {
+        let st = self;
+        let kind = conn.port_kind;
+        if let Some(t) = &conn.tls {
+            if t.application_records.iter().sum::<u64>() > 0
+                && t.decrypted_bytes == 0
+                && kind.is_sip()
+            {
+                st.undecrypted += 1;
+            }
+            if let Some(why) = &t.malformed {
+                st.notes
+                    .push(format!("tcp.stream {}: TLS: {why}", conn.tcp_stream));
+            }
         }
-        if let Some(why) = &t.malformed {
-            st.notes
-                .push(format!("tcp.stream {}: TLS: {why}", conn.tcp_stream));
+        let oversized = app.sip.oversized();
+        if oversized > 0 {
+            st.notes.push(format!(
+                "limit: tcp.stream {}: {oversized} SIP message(s) declared a body over {} KiB; their headers were read and the body skipped by its length",
+                conn.tcp_stream,
+                crate::sip::MAX_BODY / 1024
+            ));
         }
-    }
-    let oversized = c.app.sip.oversized();
-    if oversized > 0 {
-        st.notes.push(format!(
-            "limit: tcp.stream {}: {oversized} SIP message(s) declared a body over {} KiB; their headers were read and the body skipped by its length",
-            conn.tcp_stream,
-            crate::sip::MAX_BODY / 1024
-        ));
-    }
-    if c.app.gaps > 0 && kind != PortKind::Other {
-        st.notes.push(format!(
-            "tcp.stream {}: {} byte(s) missing from the capture; decoding resumed after each gap",
-            conn.tcp_stream, conn.lost_bytes
-        ));
-    }
-    if conn.lost_bytes > 0 && st.lossy.len() < MAX_SET {
-        st.lossy.insert(conn.tcp_stream);
-    }
-    if kind == PortKind::SipMraOAuth && st.mra_clients.len() < MAX_SET {
-        st.mra_clients.insert(conn.client.ip);
-    }
-    let tomcat = conn.server.port == 8443 || conn.server.port == 443;
-    let has_chain = conn
-        .tls
-        .as_ref()
-        .is_some_and(|t| t.chain_of(Side::Server).is_some());
-    if has_chain && (conn.is_oauth() || tomcat) {
-        let same =
-            |p: &Connection| p.server.ip == conn.server.ip && p.is_oauth() == conn.is_oauth();
-        if !st.probes.iter().any(same) && st.probes.len() < 2 * MAX_KEPT {
-            st.probes.push(conn.clone());
+        if app.gaps > 0 && kind != PortKind::Other {
+            st.notes.push(format!(
+                "tcp.stream {}: {} byte(s) missing from the capture; decoding resumed after each gap",
+                conn.tcp_stream, conn.lost_bytes
+            ));
         }
-    }
-    let keep = match hook.as_mut() {
-        Some(h) => h(&conn),
-        None => st.kept.len() < MAX_KEPT,
-    };
-    if keep && st.kept.len() < 2 * MAX_KEPT {
-        st.kept.push(conn);
-    } else {
-        st.not_listed += 1;
+        if conn.lost_bytes > 0 && st.lossy.len() < MAX_SET {
+            st.lossy.insert(conn.tcp_stream);
+        }
+        if kind == PortKind::SipMraOAuth && st.mra_clients.len() < MAX_SET {
+            st.mra_clients.insert(conn.client.ip);
+        }
+        let tomcat = conn.server.port == 8443 || conn.server.port == 443;
+        let has_chain = conn
+            .tls
+            .as_ref()
+            .is_some_and(|t| t.chain_of(Side::Server).is_some());
+        if has_chain && (conn.is_oauth() || tomcat) {
+            let same =
+                |p: &Connection| p.server.ip == conn.server.ip && p.is_oauth() == conn.is_oauth();
+            if !st.probes.iter().any(same) && st.probes.len() < 2 * MAX_KEPT {
+                st.probes.push(conn.clone());
+            }
+        }
     }
 }

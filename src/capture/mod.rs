@@ -215,11 +215,29 @@ fn read_stream<'r>(
         last_time: None,
         stopped: None,
     };
+    read_legacy(path, reader.as_mut(), sink, &mut info);
+    if let Some(c) = comp {
+        info.format = format!("{}+{}", info.format, c.name());
+    }
+    if info.format.is_empty() {
+        info.format = "unknown".into();
+    }
+    Ok(info)
+}
+
+/// The records of a legacy pcap file, until its end or the first damage (named in
+/// `info.stopped`).
+fn read_legacy(
+    path: &str,
+    reader: &mut (dyn PcapReaderIterator + Send),
+    sink: &mut dyn CaptureSink,
+    info: &mut CaptureInfo,
+) {
     let mut legacy = (1i32, false); // (linktype, nanosecond)
     let mut buffer_size = BUFFER;
     let mut empty_refills = 0;
     loop {
-        let next = match guarded_next(reader.as_mut()) {
+        let next = match guarded_next(&mut *reader) {
             Ok(n) => n,
             Err(_) => {
                 info.stopped = Some(format!(
@@ -251,7 +269,7 @@ fn read_stream<'r>(
                         };
                         let ts = Ts(b.ts_sec as i64 * 1_000_000_000 + sub);
                         let data = &b.data[..b.data.len().min(b.caplen as usize)];
-                        emit(&mut info, sink, legacy.0, ts, data, b.origlen);
+                        emit(info, sink, legacy.0, ts, data, b.origlen);
                     }
                     // pcapng never reaches this reader: read_pcapng frames it.
                     PcapBlockOwned::NG(_) => {}
@@ -297,16 +315,54 @@ fn read_stream<'r>(
             }
         }
     }
-    if let Some(c) = comp {
-        info.format = format!("{}+{}", info.format, c.name());
-    }
-    if info.format.is_empty() {
-        info.format = "unknown".into();
-    }
-    Ok(info)
 }
 
 const SHB_TYPE: u32 = 0x0a0d_0d0a;
+
+/// What one parsed pcapng block contributes: interfaces, packets, secrets.
+fn use_block(
+    block: Block<'_>,
+    interfaces: &mut Vec<Interface>,
+    info: &mut CaptureInfo,
+    sink: &mut dyn CaptureSink,
+) {
+    match block {
+        Block::SectionHeader(_) => {
+            interfaces.clear();
+            sink.format(true);
+        }
+        Block::InterfaceDescription(idb) => interfaces.push(Interface {
+            linktype: idb.linktype.0,
+            resolution: idb.ts_resolution().unwrap_or(1_000_000).max(1),
+            offset_secs: idb.ts_offset(),
+        }),
+        Block::EnhancedPacket(epb) => {
+            let (lt, ts) = match interfaces.get(epb.if_id as usize) {
+                Some(i) => {
+                    let units = ((epb.ts_high as u64) << 32) | epb.ts_low as u64;
+                    let ns = (units as u128 * 1_000_000_000u128 / i.resolution as u128) as i64;
+                    (
+                        i.linktype,
+                        Ts(ns.saturating_add(i.offset_secs.saturating_mul(1_000_000_000))),
+                    )
+                }
+                None => (-1, Ts(0)),
+            };
+            emit(info, sink, lt, ts, epb.packet_data(), epb.origlen);
+        }
+        Block::SimplePacket(spb) => {
+            let lt = interfaces.first().map_or(-1, |i| i.linktype);
+            let ts = info.last_time.unwrap_or_default();
+            emit(info, sink, lt, ts, spb.packet_data(), spb.origlen);
+        }
+        Block::DecryptionSecrets(dsb) => {
+            // pcap-parser includes the padding to 4 bytes; the secrets end at their length.
+            let data = &dsb.data[..dsb.data.len().min(dsb.secrets_len as usize)];
+            sink.secrets(dsb.secrets_type.0, data, info.frames)
+        }
+        _ => {}
+    }
+}
 
 /// What a file that is not a capture holds instead, in words.
 fn describe(head: &[u8]) -> String {
@@ -480,42 +536,7 @@ fn read_pcapng(
         }));
         // A block whose content does not parse is passed over; the framing is sound.
         let Ok(Ok((_, block))) = parsed else { continue };
-        match block {
-            Block::SectionHeader(_) => {
-                interfaces.clear();
-                sink.format(true);
-            }
-            Block::InterfaceDescription(idb) => interfaces.push(Interface {
-                linktype: idb.linktype.0,
-                resolution: idb.ts_resolution().unwrap_or(1_000_000).max(1),
-                offset_secs: idb.ts_offset(),
-            }),
-            Block::EnhancedPacket(epb) => {
-                let (lt, ts) = match interfaces.get(epb.if_id as usize) {
-                    Some(i) => {
-                        let units = ((epb.ts_high as u64) << 32) | epb.ts_low as u64;
-                        let ns = (units as u128 * 1_000_000_000u128 / i.resolution as u128) as i64;
-                        (
-                            i.linktype,
-                            Ts(ns.saturating_add(i.offset_secs.saturating_mul(1_000_000_000))),
-                        )
-                    }
-                    None => (-1, Ts(0)),
-                };
-                emit(&mut info, sink, lt, ts, epb.packet_data(), epb.origlen);
-            }
-            Block::SimplePacket(spb) => {
-                let lt = interfaces.first().map_or(-1, |i| i.linktype);
-                let ts = info.last_time.unwrap_or_default();
-                emit(&mut info, sink, lt, ts, spb.packet_data(), spb.origlen);
-            }
-            Block::DecryptionSecrets(dsb) => {
-                // pcap-parser includes the padding to 4 bytes; the secrets end at their length.
-                let data = &dsb.data[..dsb.data.len().min(dsb.secrets_len as usize)];
-                sink.secrets(dsb.secrets_type.0, data, info.frames)
-            }
-            _ => {}
-        }
+        use_block(block, &mut interfaces, &mut info, sink);
     }
     Ok(info)
 }

@@ -55,100 +55,113 @@ fn cited(report: &Report, capture: usize) -> BTreeSet<u64> {
 /// Builds the ladders worth drawing: connections that carried TLS or SIP or ran to a SIP port,
 /// then UDP SIP conversations.
 pub fn build(report: &Report) -> Vec<Ladder> {
-    let mut out = Vec::new();
-    for e in &report.connections {
-        let c = &e.connection;
-        let interesting = c.tls.is_some() || c.sip_messages > 0 || c.port_kind.is_sip();
-        if !interesting {
-            continue;
-        }
-        let bad = cited(report, e.capture);
-        let mut rows = Vec::new();
-        let push = |rows: &mut Vec<Row>, frame: u64, time: Ts, to_right: bool, label: String| {
-            rows.push(Row {
-                frame,
-                time,
-                to_right,
-                label,
-                failing: bad.contains(&frame),
-            });
-        };
-        if let Some(&syn) = c.syn_frames.first() {
-            let n = c.syn_frames.len();
-            push(
-                &mut rows,
-                syn,
-                c.first_time,
-                true,
-                if n > 1 {
-                    format!("SYN (x{n})")
-                } else {
-                    "SYN".into()
-                },
-            );
-        }
-        if let Some(f) = c.synack_frame {
-            push(&mut rows, f, c.first_time, false, "SYN/ACK".into());
-        }
-        if let Some(t) = &c.tls {
-            let mut last: Option<(u64, Side)> = None;
-            for s in &t.steps {
-                let right = s.from == Side::Client;
-                if last == Some((s.frame, s.from)) {
-                    if let Some(r) = rows.last_mut() {
-                        r.label.push_str(", ");
-                        r.label.push_str(&s.message.label());
-                        continue;
-                    }
-                }
-                last = Some((s.frame, s.from));
-                push(&mut rows, s.frame, s.time, right, s.message.label());
-            }
-        }
-        for m in report
-            .sip
-            .iter()
-            .filter(|m| m.capture == e.capture && m.tcp_stream == Some(c.tcp_stream))
-        {
-            let right = m.src.ip == c.client.ip && m.src.port == c.client.port;
-            let label = match m.status {
-                Some(code) => format!("SIP {code} {}", m.reason.as_deref().unwrap_or("")),
-                None => format!("SIP {}", m.method),
-            };
-            push(&mut rows, m.frame, m.time, right, label.trim().to_string());
-        }
-        if let Some(f) = c.client_fin_frame {
-            push(&mut rows, f, c.last_time, true, "FIN".into());
-        }
-        if let Some(f) = c.server_fin_frame {
-            push(&mut rows, f, c.last_time, false, "FIN".into());
-        }
-        if let Some(r) = &c.rst {
-            push(
-                &mut rows,
-                r.frame,
-                c.last_time,
-                r.sent_by == Side::Client,
-                "RST".into(),
-            );
-        }
-        rows.sort_by_key(|r| r.frame);
-        rows.truncate(MAX_ROWS);
-        out.push(Ladder {
-            capture: e.capture,
-            title: format!("tcp.stream {}", c.tcp_stream),
-            left: (
-                c.client.role.to_string(),
-                format!("{}:{}", c.client.ip, c.client.port),
-            ),
-            right: (
-                c.server.role.to_string(),
-                format!("{}:{}", c.server.ip, c.server.port),
-            ),
-            rows,
-        });
+    let mut out: Vec<Ladder> = report
+        .connections
+        .iter()
+        .filter_map(|e| tcp_ladder(report, e))
+        .collect();
+    out.extend(udp_ladders(report));
+    out.truncate(MAX_LADDERS);
+    out
+}
+
+/// The ladder of one TCP connection that carries TLS or SIP (or uses a SIP port).
+fn tcp_ladder(report: &Report, e: &crate::report::ConnectionEntry) -> Option<Ladder> {
+    let c = &e.connection;
+    let interesting = c.tls.is_some() || c.sip_messages > 0 || c.port_kind.is_sip();
+    if !interesting {
+        return None;
     }
-    // UDP SIP, one diagram per pair of endpoints.
+    let bad = cited(report, e.capture);
+    let mut rows = Vec::new();
+    let push = |rows: &mut Vec<Row>, frame: u64, time: Ts, to_right: bool, label: String| {
+        rows.push(Row {
+            frame,
+            time,
+            to_right,
+            label,
+            failing: bad.contains(&frame),
+        });
+    };
+    if let Some(&syn) = c.syn_frames.first() {
+        let n = c.syn_frames.len();
+        push(
+            &mut rows,
+            syn,
+            c.first_time,
+            true,
+            if n > 1 {
+                format!("SYN (x{n})")
+            } else {
+                "SYN".into()
+            },
+        );
+    }
+    if let Some(f) = c.synack_frame {
+        push(&mut rows, f, c.first_time, false, "SYN/ACK".into());
+    }
+    if let Some(t) = &c.tls {
+        let mut last: Option<(u64, Side)> = None;
+        for s in &t.steps {
+            let right = s.from == Side::Client;
+            if last == Some((s.frame, s.from)) {
+                if let Some(r) = rows.last_mut() {
+                    r.label.push_str(", ");
+                    r.label.push_str(&s.message.label());
+                    continue;
+                }
+            }
+            last = Some((s.frame, s.from));
+            push(&mut rows, s.frame, s.time, right, s.message.label());
+        }
+    }
+    for m in report
+        .sip
+        .iter()
+        .filter(|m| m.capture == e.capture && m.tcp_stream == Some(c.tcp_stream))
+    {
+        let right = m.src.ip == c.client.ip && m.src.port == c.client.port;
+        let label = match m.status {
+            Some(code) => format!("SIP {code} {}", m.reason.as_deref().unwrap_or("")),
+            None => format!("SIP {}", m.method),
+        };
+        push(&mut rows, m.frame, m.time, right, label.trim().to_string());
+    }
+    if let Some(f) = c.client_fin_frame {
+        push(&mut rows, f, c.last_time, true, "FIN".into());
+    }
+    if let Some(f) = c.server_fin_frame {
+        push(&mut rows, f, c.last_time, false, "FIN".into());
+    }
+    if let Some(r) = &c.rst {
+        push(
+            &mut rows,
+            r.frame,
+            c.last_time,
+            r.sent_by == Side::Client,
+            "RST".into(),
+        );
+    }
+    rows.sort_by_key(|r| r.frame);
+    rows.truncate(MAX_ROWS);
+    Some(Ladder {
+        capture: e.capture,
+        title: format!("tcp.stream {}", c.tcp_stream),
+        left: (
+            c.client.role.to_string(),
+            format!("{}:{}", c.client.ip, c.client.port),
+        ),
+        right: (
+            c.server.role.to_string(),
+            format!("{}:{}", c.server.ip, c.server.port),
+        ),
+        rows,
+    })
+}
+
+/// UDP SIP, one diagram per pair of endpoints.
+fn udp_ladders(report: &Report) -> Vec<Ladder> {
+    let mut out = Vec::new();
     let mut pairs: Vec<(usize, String, String)> = Vec::new();
     for m in report.sip.iter().filter(|m| m.tcp_stream.is_none()) {
         let (a, b) = (m.src.to_string(), m.dst.to_string());
@@ -191,7 +204,6 @@ pub fn build(report: &Report) -> Vec<Ladder> {
             rows,
         });
     }
-    out.truncate(MAX_LADDERS);
     out
 }
 

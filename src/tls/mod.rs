@@ -245,6 +245,13 @@ pub struct TlsSummary {
     pub encrypted_records: Vec<(Side, u64, usize)>,
 }
 
+/// Extension server_name (RFC 6066).
+const EXT_SERVER_NAME: u16 = 0;
+/// Extension encrypt_then_mac (RFC 7366).
+const EXT_ENCRYPT_THEN_MAC: u16 = 22;
+/// Extension supported_versions (RFC 8446).
+const EXT_SUPPORTED_VERSIONS: u16 = 43;
+
 /// An encrypted record shorter than this cannot be a TLS 1.3 Finished (32-byte verify data
 /// plus tag); it is an alert (2 bytes plus type plus tag).
 pub const SHORT_RECORD: usize = 40;
@@ -847,109 +854,9 @@ impl TlsStream {
         let body = &msg[4..];
         self.step(dir, frame, ts, StepKind::Handshake(HandshakeType(t)));
         match HandshakeType(t) {
-            HandshakeType::CLIENT_HELLO => match tls_parser::parse_tls_message_handshake(msg) {
-                Ok((_, TlsMessage::Handshake(TlsMessageHandshake::ClientHello(ch)))) => {
-                    let mut sni = None;
-                    let mut offered = Vec::new();
-                    for (et, data) in extensions(ch.ext.unwrap_or(&[])) {
-                        match et {
-                            0 => sni = parse_sni(data),
-                            43 => {
-                                if let Some((&n, rest)) = data.split_first() {
-                                    for v in rest[..(n as usize).min(rest.len())].chunks_exact(2) {
-                                        let v = u16::from_be_bytes([v[0], v[1]]);
-                                        if v & 0x0f0f != 0x0a0a {
-                                            offered.push(names::version(v));
-                                        }
-                                    }
-                                }
-                            }
-                            _ => {}
-                        }
-                    }
-                    if offered.is_empty() {
-                        offered.push(names::version(ch.version.0));
-                    }
-                    if self.client_random.is_none() {
-                        self.client_random = <[u8; 32]>::try_from(ch.random).ok();
-                        self.resumed = ch.session_id.is_some_and(|s| !s.is_empty());
-                    }
-                    if self.summary.client_hello.is_none() {
-                        self.summary.client_hello = Some(ClientHello {
-                            frame,
-                            sni,
-                            offered_versions: offered,
-                            cipher_suites_offered: ch.ciphers.len(),
-                        });
-                    }
-                }
-                _ => self.note_malformed(frame, "ClientHello does not parse"),
-            },
-            HandshakeType::SERVER_HELLO => match tls_parser::parse_tls_message_handshake(msg) {
-                Ok((_, TlsMessage::Handshake(TlsMessageHandshake::ServerHello(sh)))) => {
-                    let mut version = sh.version.0;
-                    for (et, data) in extensions(sh.ext.unwrap_or(&[])) {
-                        if et == 43 && data.len() == 2 {
-                            version = u16::from_be_bytes([data[0], data[1]]);
-                        }
-                        if et == 22 {
-                            self.etm = true;
-                        }
-                    }
-                    let hrr = sh.random == HRR_RANDOM;
-                    self.version = version;
-                    self.tls13 = version == 0x0304 || version >> 8 == 0x7f;
-                    self.suite = Some(sh.cipher.0);
-                    self.server_random = <[u8; 32]>::try_from(sh.random).ok();
-                    // A TLS 1.2 server that echoes a non-empty session id resumes the session.
-                    self.resumed =
-                        self.resumed && !self.tls13 && sh.session_id.is_some_and(|s| !s.is_empty());
-                    if self.tls13 && !hrr {
-                        self.dirs[Dir::ToClient.idx()].encrypted = true;
-                        self.dirs[Dir::ToServer.idx()].encrypted = true;
-                    }
-                    self.summary.server_hello = Some(ServerHello {
-                        frame,
-                        version: names::version(version),
-                        cipher_suite: names::cipher_suite(sh.cipher.0),
-                        hello_retry_request: hrr,
-                    });
-                }
-                _ => {
-                    // Unknown versions (e.g. 0xfb1a) may not parse: still record what we can.
-                    if body.len() >= 2 {
-                        let v = u16::from_be_bytes([body[0], body[1]]);
-                        self.version = v;
-                        self.summary.server_hello = Some(ServerHello {
-                            frame,
-                            version: names::version(v),
-                            cipher_suite: "unknown".into(),
-                            hello_retry_request: false,
-                        });
-                    }
-                }
-            },
-            HandshakeType::CERTIFICATE => match cert::certificate_chain(body, self.tls13) {
-                Some(ders) => {
-                    let parsed: Vec<_> = ders
-                        .iter()
-                        .filter_map(|d| keys.certs.borrow_mut().get(d))
-                        .collect();
-                    if parsed.len() < ders.len() {
-                        self.note_malformed(frame, "a certificate does not parse");
-                    }
-                    let (der, certificates) = parsed.into_iter().unzip();
-                    self.summary.chains.push(Chain {
-                        frame,
-                        time: ts,
-                        presented_by: dir.sender(),
-                        certificates,
-                        trust: None,
-                        der,
-                    });
-                }
-                None => self.note_malformed(frame, "Certificate message does not parse"),
-            },
+            HandshakeType::CLIENT_HELLO => self.client_hello(msg, frame),
+            HandshakeType::SERVER_HELLO => self.server_hello(msg, frame),
+            HandshakeType::CERTIFICATE => self.certificate(dir, body, frame, ts, keys),
             HandshakeType::CERTIFICATE_REQUEST => {
                 let ca_names =
                     cert::certificate_request_cas(body, self.version).unwrap_or_default();
@@ -960,6 +867,122 @@ impl TlsStream {
                 });
             }
             _ => {}
+        }
+    }
+
+    /// The first ClientHello: SNI, offered versions, the client random.
+    fn client_hello(&mut self, msg: &[u8], frame: u64) {
+        match tls_parser::parse_tls_message_handshake(msg) {
+            Ok((_, TlsMessage::Handshake(TlsMessageHandshake::ClientHello(ch)))) => {
+                let mut sni = None;
+                let mut offered = Vec::new();
+                for (et, data) in extensions(ch.ext.unwrap_or(&[])) {
+                    match et {
+                        EXT_SERVER_NAME => sni = parse_sni(data),
+                        EXT_SUPPORTED_VERSIONS => {
+                            if let Some((&n, rest)) = data.split_first() {
+                                for v in rest[..(n as usize).min(rest.len())].chunks_exact(2) {
+                                    let v = u16::from_be_bytes([v[0], v[1]]);
+                                    if v & 0x0f0f != 0x0a0a {
+                                        offered.push(names::version(v));
+                                    }
+                                }
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                if offered.is_empty() {
+                    offered.push(names::version(ch.version.0));
+                }
+                if self.client_random.is_none() {
+                    self.client_random = <[u8; 32]>::try_from(ch.random).ok();
+                    self.resumed = ch.session_id.is_some_and(|s| !s.is_empty());
+                }
+                if self.summary.client_hello.is_none() {
+                    self.summary.client_hello = Some(ClientHello {
+                        frame,
+                        sni,
+                        offered_versions: offered,
+                        cipher_suites_offered: ch.ciphers.len(),
+                    });
+                }
+            }
+            _ => self.note_malformed(frame, "ClientHello does not parse"),
+        }
+    }
+
+    /// The ServerHello: the version chosen (supported_versions), encrypt-then-MAC, the suite.
+    fn server_hello(&mut self, msg: &[u8], frame: u64) {
+        let body = &msg[4..];
+        match tls_parser::parse_tls_message_handshake(msg) {
+            Ok((_, TlsMessage::Handshake(TlsMessageHandshake::ServerHello(sh)))) => {
+                let mut version = sh.version.0;
+                for (et, data) in extensions(sh.ext.unwrap_or(&[])) {
+                    if et == EXT_SUPPORTED_VERSIONS && data.len() == 2 {
+                        version = u16::from_be_bytes([data[0], data[1]]);
+                    }
+                    if et == EXT_ENCRYPT_THEN_MAC {
+                        self.etm = true;
+                    }
+                }
+                let hrr = sh.random == HRR_RANDOM;
+                self.version = version;
+                self.tls13 = version == 0x0304 || version >> 8 == 0x7f;
+                self.suite = Some(sh.cipher.0);
+                self.server_random = <[u8; 32]>::try_from(sh.random).ok();
+                // A TLS 1.2 server that echoes a non-empty session id resumes the session.
+                self.resumed =
+                    self.resumed && !self.tls13 && sh.session_id.is_some_and(|s| !s.is_empty());
+                if self.tls13 && !hrr {
+                    self.dirs[Dir::ToClient.idx()].encrypted = true;
+                    self.dirs[Dir::ToServer.idx()].encrypted = true;
+                }
+                self.summary.server_hello = Some(ServerHello {
+                    frame,
+                    version: names::version(version),
+                    cipher_suite: names::cipher_suite(sh.cipher.0),
+                    hello_retry_request: hrr,
+                });
+            }
+            _ => {
+                // Unknown versions (e.g. 0xfb1a) may not parse: still record what we can.
+                if body.len() >= 2 {
+                    let v = u16::from_be_bytes([body[0], body[1]]);
+                    self.version = v;
+                    self.summary.server_hello = Some(ServerHello {
+                        frame,
+                        version: names::version(v),
+                        cipher_suite: "unknown".into(),
+                        hello_retry_request: false,
+                    });
+                }
+            }
+        }
+    }
+
+    /// A Certificate message: the chain, each certificate parsed once per capture.
+    fn certificate(&mut self, dir: Dir, body: &[u8], frame: u64, ts: Ts, keys: Keys<'_>) {
+        match cert::certificate_chain(body, self.tls13) {
+            Some(ders) => {
+                let parsed: Vec<_> = ders
+                    .iter()
+                    .filter_map(|d| keys.certs.borrow_mut().get(d))
+                    .collect();
+                if parsed.len() < ders.len() {
+                    self.note_malformed(frame, "a certificate does not parse");
+                }
+                let (der, certificates) = parsed.into_iter().unzip();
+                self.summary.chains.push(Chain {
+                    frame,
+                    time: ts,
+                    presented_by: dir.sender(),
+                    certificates,
+                    trust: None,
+                    der,
+                });
+            }
+            None => self.note_malformed(frame, "Certificate message does not parse"),
         }
     }
 }

@@ -140,44 +140,15 @@ impl Decoder {
             Ok(p) => p,
             Err(_) => return self.malformed(frame.number, "IP header cut short or invalid"),
         };
-        let (src, dst, payload, frag, declared) = match &pkt.net {
-            Some(LaxNetSlice::Ipv4(v4)) => {
-                let h = v4.header();
-                let frag = v4.is_payload_fragmented().then(|| {
-                    (
-                        h.identification() as u32,
-                        h.fragments_offset().value() as u32 * 8,
-                        h.more_fragments(),
-                    )
-                });
-                let declared = (h.total_len() as usize).saturating_sub(h.ihl() as usize * 4);
-                (
-                    IpAddr::V4(h.source_addr()),
-                    IpAddr::V4(h.destination_addr()),
-                    v4.payload(),
-                    frag,
-                    declared,
-                )
-            }
-            Some(LaxNetSlice::Ipv6(v6)) => {
-                let h = v6.header();
-                let mut frag = None;
-                if v6.is_payload_fragmented() {
-                    // Walked here, bounds-checked: etherparse 0.21's extension iterator reads
-                    // past the buffer on a cut fragment header (found by the decode fuzz target).
-                    frag = ipv6_fragment(h.next_header().0, v6.extensions().slice());
-                }
-                let declared =
-                    (h.payload_length() as usize).saturating_sub(v6.extensions().slice().len());
-                (
-                    IpAddr::V6(h.source_addr()),
-                    IpAddr::V6(h.destination_addr()),
-                    v6.payload(),
-                    frag,
-                    declared,
-                )
-            }
-            _ => return self.malformed(frame.number, "not an IP packet"),
+        let Some(IpView {
+            src,
+            dst,
+            payload,
+            frag,
+            declared,
+        }) = ip_view(&pkt)
+        else {
+            return self.malformed(frame.number, "not an IP packet");
         };
         let proto = payload.ip_number;
         if let Some((id, offset, more)) = frag {
@@ -340,6 +311,59 @@ fn tcp<'a>(t: &TcpSlice<'a>) -> TcpSegment<'a> {
         ack: t.acknowledgment_number(),
         flags: f,
         payload: t.payload(),
+    }
+}
+
+/// What an IP header says: the addresses, the payload, the fragment (id, offset, more) when it
+/// is one, and the payload length the header declares.
+struct IpView<'a> {
+    src: IpAddr,
+    dst: IpAddr,
+    payload: etherparse::LaxIpPayloadSlice<'a>,
+    frag: Option<(u32, u32, bool)>,
+    declared: usize,
+}
+
+/// The [`IpView`] of an IPv4 or IPv6 packet; `None` for anything else.
+fn ip_view<'a>(pkt: &LaxSlicedPacket<'a>) -> Option<IpView<'a>> {
+    match &pkt.net {
+        Some(LaxNetSlice::Ipv4(v4)) => {
+            let h = v4.header();
+            let frag = v4.is_payload_fragmented().then(|| {
+                (
+                    h.identification() as u32,
+                    h.fragments_offset().value() as u32 * 8,
+                    h.more_fragments(),
+                )
+            });
+            let declared = (h.total_len() as usize).saturating_sub(h.ihl() as usize * 4);
+            Some(IpView {
+                src: IpAddr::V4(h.source_addr()),
+                dst: IpAddr::V4(h.destination_addr()),
+                payload: v4.payload().clone(),
+                frag,
+                declared,
+            })
+        }
+        Some(LaxNetSlice::Ipv6(v6)) => {
+            let h = v6.header();
+            let mut frag = None;
+            if v6.is_payload_fragmented() {
+                // Walked here, bounds-checked: etherparse 0.21's extension iterator reads
+                // past the buffer on a cut fragment header (found by the decode fuzz target).
+                frag = ipv6_fragment(h.next_header().0, v6.extensions().slice());
+            }
+            let declared =
+                (h.payload_length() as usize).saturating_sub(v6.extensions().slice().len());
+            Some(IpView {
+                src: IpAddr::V6(h.source_addr()),
+                dst: IpAddr::V6(h.destination_addr()),
+                payload: v6.payload().clone(),
+                frag,
+                declared,
+            })
+        }
+        _ => None,
     }
 }
 

@@ -205,6 +205,58 @@ impl<A> Table<A> {
 impl<A: Default> Table<A> {
     /// Feeds one TCP segment; `on` receives the application events of that connection.
     /// Returns the connection's `tcp.stream`.
+    /// A new connection for the first segment seen of it: the client is the SYN's sender, the
+    /// SYN/ACK's receiver, or (mid-stream) what `hint` says; the next tcp.stream number.
+    #[allow(clippy::too_many_arguments)]
+    fn open(
+        &mut self,
+        k: Key,
+        src: Endpoint,
+        dst: Endpoint,
+        seg: &TcpSegment<'_>,
+        frame: u64,
+        ts: Ts,
+        hint: &dyn RoleHint,
+    ) -> u64 {
+        let pure_syn = seg.flags & flags::SYN != 0 && seg.flags & flags::ACK == 0;
+        let (client, server, from_syn) = if pure_syn {
+            (src, dst, true)
+        } else if seg.flags & flags::SYN != 0 {
+            (dst, src, true)
+        } else {
+            match hint.sender_is_client(&src, &dst, seg.payload) {
+                Some(false) => (dst, src, false),
+                _ => (src, dst, false),
+            }
+        };
+        let stream = self.next_stream;
+        self.next_stream += 1;
+        self.active.insert(
+            stream,
+            Conn {
+                meta: ConnMeta {
+                    stream,
+                    client,
+                    server,
+                    roles_from_syn: from_syn,
+                    first: (frame, ts),
+                    last: (frame, ts),
+                    syns: 0,
+                    syn_frames: Vec::new(),
+                    synack: None,
+                    fin: [None, None],
+                    rst: None,
+                    bytes: [0, 0],
+                    packets: 0,
+                },
+                halves: [Half::default(), Half::default()],
+                app: A::default(),
+            },
+        );
+        self.map.insert(k, stream);
+        stream
+    }
+
     #[allow(clippy::too_many_arguments)]
     pub fn segment(
         &mut self,
@@ -231,44 +283,7 @@ impl<A: Default> Table<A> {
         };
         let stream = match (existing, reuse) {
             (Some(s), true) => s,
-            _ => {
-                let (client, server, from_syn) = if pure_syn {
-                    (src, dst, true)
-                } else if seg.flags & flags::SYN != 0 {
-                    (dst, src, true)
-                } else {
-                    match hint.sender_is_client(&src, &dst, seg.payload) {
-                        Some(false) => (dst, src, false),
-                        _ => (src, dst, false),
-                    }
-                };
-                let stream = self.next_stream;
-                self.next_stream += 1;
-                self.active.insert(
-                    stream,
-                    Conn {
-                        meta: ConnMeta {
-                            stream,
-                            client,
-                            server,
-                            roles_from_syn: from_syn,
-                            first: (frame, ts),
-                            last: (frame, ts),
-                            syns: 0,
-                            syn_frames: Vec::new(),
-                            synack: None,
-                            fin: [None, None],
-                            rst: None,
-                            bytes: [0, 0],
-                            packets: 0,
-                        },
-                        halves: [Half::default(), Half::default()],
-                        app: A::default(),
-                    },
-                );
-                self.map.insert(k, stream);
-                stream
-            }
+            _ => self.open(k, src, dst, seg, frame, ts, hint),
         };
         let Some(Conn { meta, halves, app }) = self.active.get_mut(&stream) else {
             return stream;

@@ -31,67 +31,120 @@ impl ConnectionRule for ExpresswayNameNotKnown {
 
     fn check(&self, cx: &ConnCx<'_>, claimed: &mut Claimed) -> Vec<Occurrence> {
         let mut out = Vec::new();
+        closed_after_handshake(cx, claimed, &mut out);
+        names_not_in_table(cx, claimed, &mut out);
+        out
+    }
+}
+
+/// The mutual TLS handshake completes, then CUCM closes or resets without a SIP answer.
+fn closed_after_handshake(cx: &ConnCx<'_>, claimed: &mut Claimed, out: &mut Vec<Occurrence>) {
+    for c in std::iter::once(cx.conn) {
+        let Some(t) = &c.tls else { continue };
+        if c.port_kind != PortKind::SipMraOAuth
+            || c.ended_by != Some(Side::Server)
+            || !handshake_done(c)
+            || c.lost_bytes > 0
+        {
+            continue;
+        }
+        if t.alerts.iter().any(|a| a.is_fatal()) {
+            continue;
+        }
+        // Decrypted: CUCM sent no SIP at all. Not decrypted: CUCM sent (almost) nothing after
+        // the handshake (a close_notify at most).
+        let decrypted = t.decrypted_bytes > 0 || t.decryption.as_deref() == Some("decrypted");
+        let server_sip = c.sip_from_server > 0;
+        let quiet = if decrypted {
+            !server_sip
+        } else {
+            t.application_records[1] <= 1 && t.application_bytes[1] < 64
+        };
+        if !quiet || t.application_records[0] == 0 && !decrypted {
+            continue;
+        }
+        if !claimed.connection(c.tcp_stream) {
+            continue;
+        }
+        let names = leaf(c, Side::Client)
+            .map(|l| {
+                let mut n: Vec<String> = l.san.clone();
+                if let Some(cn) = l.subject.split(", ").find_map(|p| p.strip_prefix("CN=")) {
+                    n.insert(0, format!("CN={cn}"));
+                }
+                n.join(", ")
+            })
+            .unwrap_or_else(|| "(not visible)".into());
+        let listed = if cx.cfg.expressway_names.is_empty() {
+            String::new()
+        } else {
+            let known = leaf(c, Side::Client).is_some_and(|l| {
+                cx.cfg
+                    .expressway_names
+                    .iter()
+                    .any(|n| crate::diagnose::util::cert_names(l, n))
+            });
+            if known {
+                " The certificate's names ARE in the --expressway-names list given, so look elsewhere (CUCM logs).".to_string()
+            } else {
+                format!(
+                    " None of them is in the --expressway-names list given ({}).",
+                    cx.cfg.expressway_names.join(", ")
+                )
+            }
+        };
+        out.push(Occurrence {
+            trust: None,
+            explanation: format!(
+                "Expressway-C {} completed mutual TLS with CUCM {}:{} (tcp.stream {}) and sent its traffic, but CUCM closed the connection without any SIP answer. The chain was trusted (no alert), so CUCM most likely does not list this Expressway-C: its certificate names are {names}.{listed}",
+                c.client.ip, c.server.ip, c.server.port, c.tcp_stream
+            ),
+            evidence: close_evidence(c).into_iter().collect(),
+            filter: format!("tcp.stream == {}", c.tcp_stream),
+            alert: None,
+            sip: None,
+            client: c.client.clone(),
+            server: c.server.clone(),
+        });
+    }
+}
+
+/// With the Device > Expressway-C table given, each Expressway-C certificate checked against it.
+fn names_not_in_table(cx: &ConnCx<'_>, claimed: &mut Claimed, out: &mut Vec<Occurrence>) {
+    // With the Device > Expressway-C table given, every Expressway-C certificate is checked.
+    if !cx.cfg.expressway_names.is_empty() {
         for c in std::iter::once(cx.conn) {
-            let Some(t) = &c.tls else { continue };
-            if c.port_kind != PortKind::SipMraOAuth
-                || c.ended_by != Some(Side::Server)
-                || !handshake_done(c)
-                || c.lost_bytes > 0
+            if c.port_kind != PortKind::SipMraOAuth {
+                continue;
+            }
+            let Some(cert) = leaf(c, Side::Client) else {
+                continue;
+            };
+            if cx
+                .cfg
+                .expressway_names
+                .iter()
+                .any(|n| crate::diagnose::util::cert_names(cert, n))
+                || !claimed.connection(c.tcp_stream)
             {
                 continue;
             }
-            if t.alerts.iter().any(|a| a.is_fatal()) {
-                continue;
-            }
-            // Decrypted: CUCM sent no SIP at all. Not decrypted: CUCM sent (almost) nothing after
-            // the handshake (a close_notify at most).
-            let decrypted = t.decrypted_bytes > 0 || t.decryption.as_deref() == Some("decrypted");
-            let server_sip = c.sip_from_server > 0;
-            let quiet = if decrypted {
-                !server_sip
-            } else {
-                t.application_records[1] <= 1 && t.application_bytes[1] < 64
-            };
-            if !quiet || t.application_records[0] == 0 && !decrypted {
-                continue;
-            }
-            if !claimed.connection(c.tcp_stream) {
-                continue;
-            }
-            let names = leaf(c, Side::Client)
-                .map(|l| {
-                    let mut n: Vec<String> = l.san.clone();
-                    if let Some(cn) = l.subject.split(", ").find_map(|p| p.strip_prefix("CN=")) {
-                        n.insert(0, format!("CN={cn}"));
-                    }
-                    n.join(", ")
-                })
-                .unwrap_or_else(|| "(not visible)".into());
-            let listed = if cx.cfg.expressway_names.is_empty() {
-                String::new()
-            } else {
-                let known = leaf(c, Side::Client).is_some_and(|l| {
-                    cx.cfg
-                        .expressway_names
-                        .iter()
-                        .any(|n| crate::diagnose::util::cert_names(l, n))
-                });
-                if known {
-                    " The certificate's names ARE in the --expressway-names list given, so look elsewhere (CUCM logs).".to_string()
-                } else {
-                    format!(
-                        " None of them is in the --expressway-names list given ({}).",
-                        cx.cfg.expressway_names.join(", ")
-                    )
-                }
-            };
+            let chain = c.tls.as_ref().and_then(|t| t.chain_of(Side::Client));
             out.push(Occurrence {
                 trust: None,
                 explanation: format!(
-                    "Expressway-C {} completed mutual TLS with CUCM {}:{} (tcp.stream {}) and sent its traffic, but CUCM closed the connection without any SIP answer. The chain was trusted (no alert), so CUCM most likely does not list this Expressway-C: its certificate names are {names}.{listed}",
-                    c.client.ip, c.server.ip, c.server.port, c.tcp_stream
+                    "Expressway-C {} presented a certificate for {} on {}:{} (tcp.stream {}), and none of its names is in the Device > Expressway-C list given ({}). CUCM will not accept SIP OAuth traffic from it.",
+                    c.client.ip,
+                    if cert.san.is_empty() { cert.subject.clone() } else { cert.san.join(", ") },
+                    c.server.ip,
+                    c.server.port,
+                    c.tcp_stream,
+                    cx.cfg.expressway_names.join(", ")
                 ),
-                evidence: close_evidence(c).into_iter().collect(),
+                evidence: chain
+                    .map(|ch| crate::diagnose::Evidence::frame(ch.frame, ch.time, Some(c.tcp_stream), format!("Expressway-C certificate: {}", cert.subject)))
+                    .into_iter()
+                    .collect(),
                 filter: format!("tcp.stream == {}", c.tcp_stream),
                 alert: None,
                 sip: None,
@@ -99,48 +152,5 @@ impl ConnectionRule for ExpresswayNameNotKnown {
                 server: c.server.clone(),
             });
         }
-        // With the Device > Expressway-C table given, every Expressway-C certificate is checked.
-        if !cx.cfg.expressway_names.is_empty() {
-            for c in std::iter::once(cx.conn) {
-                if c.port_kind != PortKind::SipMraOAuth {
-                    continue;
-                }
-                let Some(cert) = leaf(c, Side::Client) else {
-                    continue;
-                };
-                if cx
-                    .cfg
-                    .expressway_names
-                    .iter()
-                    .any(|n| crate::diagnose::util::cert_names(cert, n))
-                    || !claimed.connection(c.tcp_stream)
-                {
-                    continue;
-                }
-                let chain = c.tls.as_ref().and_then(|t| t.chain_of(Side::Client));
-                out.push(Occurrence {
-                    trust: None,
-                    explanation: format!(
-                        "Expressway-C {} presented a certificate for {} on {}:{} (tcp.stream {}), and none of its names is in the Device > Expressway-C list given ({}). CUCM will not accept SIP OAuth traffic from it.",
-                        c.client.ip,
-                        if cert.san.is_empty() { cert.subject.clone() } else { cert.san.join(", ") },
-                        c.server.ip,
-                        c.server.port,
-                        c.tcp_stream,
-                        cx.cfg.expressway_names.join(", ")
-                    ),
-                    evidence: chain
-                        .map(|ch| crate::diagnose::Evidence::frame(ch.frame, ch.time, Some(c.tcp_stream), format!("Expressway-C certificate: {}", cert.subject)))
-                        .into_iter()
-                        .collect(),
-                    filter: format!("tcp.stream == {}", c.tcp_stream),
-                    alert: None,
-                    sip: None,
-                    client: c.client.clone(),
-                    server: c.server.clone(),
-                });
-            }
-        }
-        out
     }
 }

@@ -30,116 +30,126 @@ impl CaptureRule for LegacyPortInsteadOfOauth {
     }
 
     fn check(&self, cx: &Cx<'_>, claimed: &mut Claimed) -> Vec<Occurrence> {
-        let f = cx.facts;
         let mut out = Vec::new();
-        for h in &f.http {
-            let Some(conf) = &h.config else { continue };
-            let registers: Vec<_> = f
-                .sip
-                .iter()
-                .filter(|m| {
-                    m.is_request()
-                        && m.method == "REGISTER"
-                        && m.device.as_deref() == Some(&conf.device)
-                })
-                .collect();
-            let ev = Evidence::frame(
-                h.response_frame.unwrap_or(h.frame),
-                h.time,
-                Some(h.tcp_stream),
-                format!(
-                    "{}.cnf.xml: sipOAuthMode {}",
-                    conf.device,
-                    conf.sip_oauth_mode
-                        .map_or("absent".into(), |m| m.to_string())
-                ),
-            );
-            match conf.sip_oauth_mode {
-                Some(0) => {
-                    let (client, server) = registers
-                        .first()
-                        .map_or((h.client.clone(), h.server.clone()), |r| sip_parties(cx, r));
+        against_config_file(cx, &mut out);
+        bearer_on_legacy_port(cx, claimed, &mut out);
+        out
+    }
+}
+
+/// The device configuration file against where the client registered.
+fn against_config_file(cx: &Cx<'_>, out: &mut Vec<Occurrence>) {
+    let f = cx.facts;
+    for h in &f.http {
+        let Some(conf) = &h.config else { continue };
+        let registers: Vec<_> = f
+            .sip
+            .iter()
+            .filter(|m| {
+                m.is_request()
+                    && m.method == "REGISTER"
+                    && m.device.as_deref() == Some(&conf.device)
+            })
+            .collect();
+        let ev = Evidence::frame(
+            h.response_frame.unwrap_or(h.frame),
+            h.time,
+            Some(h.tcp_stream),
+            format!(
+                "{}.cnf.xml: sipOAuthMode {}",
+                conf.device,
+                conf.sip_oauth_mode
+                    .map_or("absent".into(), |m| m.to_string())
+            ),
+        );
+        match conf.sip_oauth_mode {
+            Some(0) => {
+                let (client, server) = registers
+                    .first()
+                    .map_or((h.client.clone(), h.server.clone()), |r| sip_parties(cx, r));
+                out.push(Occurrence {
+            trust: None,
+                    explanation: format!(
+                        "The configuration file of {} (frame {}) has sipOAuthMode 0: SIP OAuth is off for this device, so it registers the legacy way (certificate or digest) and never on the OAuth port.",
+                        conf.device,
+                        ev.place.frame().unwrap_or(0)
+                    ),
+                    evidence: vec![ev],
+                    filter: format!("http.request.uri contains \"{}.cnf.xml\"", conf.device),
+                    alert: None,
+                    sip: None,
+                    client,
+                    server,
+                });
+            }
+            Some(1) => {
+                let legacy: Vec<u16> = conf
+                    .nodes
+                    .iter()
+                    .flat_map(|n| [n.sip_port, n.secured_sip_port])
+                    .flatten()
+                    .collect();
+                for r in registers.iter().filter(|r| legacy.contains(&r.dst.port)) {
+                    let (client, server) = sip_parties(cx, r);
                     out.push(Occurrence {
-                trust: None,
+            trust: None,
                         explanation: format!(
-                            "The configuration file of {} (frame {}) has sipOAuthMode 0: SIP OAuth is off for this device, so it registers the legacy way (certificate or digest) and never on the OAuth port.",
+                            "The configuration file of {} (frame {}) turns SIP OAuth on, yet the client registered on {}:{}, the node's legacy SIP port (REGISTER, frame {}), instead of its SIP OAuth port{}.",
                             conf.device,
-                            ev.place.frame().unwrap_or(0)
+                            ev.place.frame().unwrap_or(0),
+                            r.dst.ip,
+                            r.dst.port,
+                            r.frame,
+                            conf.nodes.first().and_then(|n| n.sip_oauth_port).map(|p| format!(" {p}")).unwrap_or_default()
                         ),
-                        evidence: vec![ev],
-                        filter: format!("http.request.uri contains \"{}.cnf.xml\"", conf.device),
+                        evidence: vec![ev.clone(), sip_evidence(r, "REGISTER on the legacy port".into())],
+                        filter: call_filter(r),
                         alert: None,
                         sip: None,
                         client,
                         server,
                     });
                 }
-                Some(1) => {
-                    let legacy: Vec<u16> = conf
-                        .nodes
-                        .iter()
-                        .flat_map(|n| [n.sip_port, n.secured_sip_port])
-                        .flatten()
-                        .collect();
-                    for r in registers.iter().filter(|r| legacy.contains(&r.dst.port)) {
-                        let (client, server) = sip_parties(cx, r);
-                        out.push(Occurrence {
-                trust: None,
-                            explanation: format!(
-                                "The configuration file of {} (frame {}) turns SIP OAuth on, yet the client registered on {}:{}, the node's legacy SIP port (REGISTER, frame {}), instead of its SIP OAuth port{}.",
-                                conf.device,
-                                ev.place.frame().unwrap_or(0),
-                                r.dst.ip,
-                                r.dst.port,
-                                r.frame,
-                                conf.nodes.first().and_then(|n| n.sip_oauth_port).map(|p| format!(" {p}")).unwrap_or_default()
-                            ),
-                            evidence: vec![ev.clone(), sip_evidence(r, "REGISTER on the legacy port".into())],
-                            filter: call_filter(r),
-                            alert: None,
-                            sip: None,
-                            client,
-                            server,
-                        });
-                    }
-                }
-                _ => {}
             }
+            _ => {}
         }
-        // Without a config file: a Bearer token sent directly (one Via) to a legacy SIP port.
-        for (t, tx) in f.transactions.iter().enumerate() {
-            let r = &f.sip[tx.request];
-            let kind = cx.port_kind(r.dst.port);
-            if r.method != "REGISTER"
-                || !has_bearer(r)
-                || kind.is_oauth()
-                || !kind.is_sip()
-                || via_count(r) > 1
-            {
-                continue;
-            }
-            if f.http.iter().any(|h| h.config.is_some()) || !claimed.transaction(t) {
-                continue;
-            }
-            let (client, server): (Party, Party) = sip_parties(cx, r);
-            out.push(Occurrence {
-                trust: None,
-                explanation: format!(
-                    "{} sent its OAuth Bearer token in a REGISTER (frame {}) to {}:{}, a legacy SIP port: OAuth registrations belong on the SIP Phone OAuth port.",
-                    r.device.as_deref().unwrap_or("The client"),
-                    r.frame,
-                    r.dst.ip,
-                    r.dst.port
-                ),
-                evidence: vec![sip_evidence(r, "REGISTER with a Bearer token on a legacy SIP port".into())],
-                filter: call_filter(r),
-                alert: None,
-                sip: None,
-                client,
-                server,
-            });
-        }
-        out
     }
 }
 
+/// Without a config file: a Bearer token sent directly (one Via) to a legacy SIP port.
+fn bearer_on_legacy_port(cx: &Cx<'_>, claimed: &mut Claimed, out: &mut Vec<Occurrence>) {
+    let f = cx.facts;
+    // Without a config file: a Bearer token sent directly (one Via) to a legacy SIP port.
+    for (t, tx) in f.transactions.iter().enumerate() {
+        let r = &f.sip[tx.request];
+        let kind = cx.port_kind(r.dst.port);
+        if r.method != "REGISTER"
+            || !has_bearer(r)
+            || kind.is_oauth()
+            || !kind.is_sip()
+            || via_count(r) > 1
+        {
+            continue;
+        }
+        if f.http.iter().any(|h| h.config.is_some()) || !claimed.transaction(t) {
+            continue;
+        }
+        let (client, server): (Party, Party) = sip_parties(cx, r);
+        out.push(Occurrence {
+            trust: None,
+            explanation: format!(
+                "{} sent its OAuth Bearer token in a REGISTER (frame {}) to {}:{}, a legacy SIP port: OAuth registrations belong on the SIP Phone OAuth port.",
+                r.device.as_deref().unwrap_or("The client"),
+                r.frame,
+                r.dst.ip,
+                r.dst.port
+            ),
+            evidence: vec![sip_evidence(r, "REGISTER with a Bearer token on a legacy SIP port".into())],
+            filter: call_filter(r),
+            alert: None,
+            sip: None,
+            client,
+            server,
+        });
+    }
+}

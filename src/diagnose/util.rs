@@ -1,0 +1,313 @@
+//! Helpers shared by the rules.
+
+/// Via entries of a message (headers may hold several, comma-separated).
+pub fn via_count(m: &crate::sip::SipMessage) -> usize {
+    m.headers
+        .iter()
+        .filter(|(n, _)| n == "Via")
+        .map(|(_, v)| v.split(',').filter(|p| p.contains("SIP/2.0/")).count())
+        .sum()
+}
+
+/// `CSFrado's REGISTER`, or `the REGISTER of sip:1154@cucm` when the device is known only by
+/// an address (a possessive on a URI reads badly, and must not be capitalized).
+pub fn register_of(device: &str) -> String {
+    if device.contains([':', '@']) {
+        format!("the REGISTER of {device}")
+    } else {
+        format!("{device}'s REGISTER")
+    }
+}
+
+use super::*;
+pub use crate::tls::CertInfo;
+
+/// The alert as the contract shows it.
+pub fn alert_ref(a: &Alert) -> AlertRef {
+    AlertRef {
+        description: a.description.clone(),
+        code: a.code.map_or(0, |c| c.0),
+        level: a
+            .level
+            .map_or("encrypted".into(), crate::tls::names::alert_level),
+        sent_by: a.sent_by,
+    }
+}
+
+/// Fatal alerts read in clear (or decrypted) on the connection, with the connection.
+pub fn fatal_alerts<'a>(cx: &ConnCx<'a>) -> impl Iterator<Item = (&'a Connection, &'a Alert)> + 'a {
+    let c = cx.conn;
+    c.tls
+        .iter()
+        .flat_map(|t| t.alerts.iter())
+        .filter(|a| a.is_fatal() && a.code.is_some())
+        .map(move |a| (c, a))
+}
+
+/// Display name of a party: `Expressway-C 10.0.0.5`.
+pub fn who(p: &Party) -> String {
+    use crate::net::Role;
+    let role = match p.role {
+        Role::Cucm => "CUCM",
+        Role::ExpresswayC => "Expressway-C",
+        Role::JabberOrWebex => "the Jabber/Webex client",
+        Role::SipClient => "the SIP client",
+        Role::SipServer => "the SIP server",
+        Role::Client => "the client",
+        Role::Server | Role::Tftp => "the server",
+    };
+    format!("{role} {}", p.ip)
+}
+
+/// `subject "CN=x", issued by "CN=y", valid until ...`.
+pub fn describe_cert(c: &CertInfo) -> String {
+    format!(
+        "subject \"{}\", issuer \"{}\", valid {} to {}",
+        c.subject,
+        c.issuer,
+        c.not_before.rfc3339(),
+        c.not_after.rfc3339()
+    )
+}
+
+/// Evidence for an alert and the certificate it answered.
+pub fn alert_evidence(c: &Connection, a: &Alert, rejected_chain_of: Option<Side>) -> Vec<Evidence> {
+    let mut ev = vec![Evidence::frame(
+        a.frame,
+        a.time,
+        Some(c.tcp_stream),
+        format!(
+            "fatal TLS alert {} ({}) sent by the {}",
+            a.description,
+            a.code.map_or(0, |c| c.0),
+            a.sent_by
+        ),
+    )];
+    if let (Some(who), Some(t)) = (rejected_chain_of, &c.tls) {
+        if let Some(ch) = t.chain_of(who) {
+            let leaf = ch
+                .certificates
+                .first()
+                .map(|l| format!(": {}", l.subject))
+                .unwrap_or_default();
+            ev.push(Evidence::frame(
+                ch.frame,
+                ch.time,
+                Some(c.tcp_stream),
+                format!("Certificate presented by the {who}{leaf}"),
+            ));
+        }
+    }
+    ev
+}
+
+/// Wireshark filter for an alert on a connection.
+pub fn alert_filter(c: &Connection, code: u8) -> String {
+    format!(
+        "ip.addr == {} && tcp.port == {} && tls.alert_message.desc == {code}",
+        c.server.ip, c.server.port
+    )
+}
+
+/// An occurrence proved by the fatal alert `a` on `c`: the alert, the Wireshark filter for
+/// it, and `evidence` (usually [`alert_evidence`]).
+pub fn alert_occurrence(
+    c: &Connection,
+    a: &Alert,
+    evidence: Vec<Evidence>,
+    trust: Option<crate::trust::TrustResult>,
+    explanation: String,
+) -> Occurrence {
+    Occurrence {
+        client: c.client.clone(),
+        server: c.server.clone(),
+        alert: Some(alert_ref(a)),
+        sip: None,
+        evidence,
+        explanation,
+        filter: alert_filter(c, a.code.map_or(0, |x| x.0)),
+        trust,
+    }
+}
+
+/// Client and server of a SIP request.
+pub fn sip_parties(cx: &Cx<'_>, req: &SipMessage) -> (Party, Party) {
+    let kind = cx.port_kind(req.dst.port);
+    let (cr, sr) = kind.roles();
+    (
+        Party {
+            ip: req.src.ip,
+            port: req.src.port,
+            role: cr,
+        },
+        Party {
+            ip: req.dst.ip,
+            port: req.dst.port,
+            role: sr,
+        },
+    )
+}
+
+/// Evidence for a SIP message; a request's credential is shown as the report may show it
+/// (redacted unless `--show-secrets`).
+pub fn sip_evidence(m: &SipMessage, note: String) -> Evidence {
+    let cred = m
+        .headers
+        .iter()
+        .find(|(n, _)| n == "Authorization" || n == "Proxy-Authorization")
+        .map(|(n, v)| match v.split_once(' ') {
+            Some((scheme, params)) if note.contains(n.as_str()) && note.contains(scheme) => {
+                params.to_string()
+            }
+            _ => format!("{n}: {v}"),
+        });
+    let note = match cred {
+        Some(c) if m.status.is_none() => format!("{note} ({c})"),
+        _ => note,
+    };
+    Evidence::frame(m.frame, m.time, m.tcp_stream, note)
+}
+
+/// `399 UCM2-PUB "text"`.
+pub fn warning_text(m: &SipMessage) -> Option<String> {
+    m.warnings
+        .first()
+        .map(|w| format!("{} {} \"{}\"", w.code, w.agent, w.text))
+}
+
+/// A request carries credentials (Authorization or Proxy-Authorization).
+pub fn has_credentials(m: &SipMessage) -> bool {
+    m.auth.iter().any(|a| a.header.ends_with("ization"))
+}
+
+/// A request carries a Bearer token.
+pub fn has_bearer(m: &SipMessage) -> bool {
+    m.auth
+        .iter()
+        .any(|a| a.header.ends_with("ization") && a.scheme.eq_ignore_ascii_case("bearer"))
+}
+
+/// REGISTER transactions of one registration (device), each with its final answer.
+pub fn register_steps<'a>(
+    cx: &'a Cx<'_>,
+    reg: &crate::session::Registration,
+) -> Vec<(usize, &'a SipMessage, Option<&'a SipMessage>)> {
+    let f = cx.facts;
+    reg.transactions
+        .iter()
+        .map(|&t| {
+            let tx = &f.transactions[t];
+            (t, &f.sip[tx.request], tx.final_response(&f.sip))
+        })
+        .collect()
+}
+
+/// A SIP answer as the contract shows it.
+pub fn sip_ref(m: &SipMessage) -> SipRef {
+    SipRef {
+        status: m.status.unwrap_or(0),
+        reason: m.reason.clone().unwrap_or_default(),
+        warning: warning_text(m),
+    }
+}
+
+/// Wireshark filter for a SIP dialog by Call-ID.
+pub fn call_filter(m: &SipMessage) -> String {
+    match &m.call_id {
+        Some(c) => format!("sip.Call-ID == \"{c}\""),
+        None => "sip.CSeq.method == \"REGISTER\"".into(),
+    }
+}
+
+/// Seconds the capture went on after `t`.
+pub fn time_left(cx: &Cx<'_>, t: Ts) -> f64 {
+    cx.facts
+        .info
+        .as_ref()
+        .and_then(|i| i.last_time)
+        .map_or(0.0, |e| e.secs_since(t))
+}
+
+/// Bytes of this TCP connection are missing from the capture (what was lost may decide).
+pub fn stream_lossy(cx: &Cx<'_>, stream: Option<u64>) -> bool {
+    stream.is_some_and(|s| cx.facts.lossy_streams.contains(&s))
+}
+
+/// A client that was challenged answers within milliseconds; less than this much capture
+/// after a challenge cannot show that it never answered.
+pub const CHALLENGE_GRACE_SECS: f64 = 5.0;
+
+/// The leaf certificate presented by `who` (`client` or `server`).
+pub fn leaf(c: &Connection, who: Side) -> Option<&CertInfo> {
+    c.tls
+        .as_ref()?
+        .chain_of(who)?
+        .certificates
+        .first()
+        .map(|a| &**a)
+}
+
+/// Whether a certificate names `host` (SAN DNS entries, else CN), wildcards included.
+pub fn cert_names(cert: &CertInfo, host: &str) -> bool {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    let mut names: Vec<String> = cert
+        .san
+        .iter()
+        .filter_map(|s| s.strip_prefix("DNS:"))
+        .map(|s| s.to_ascii_lowercase())
+        .collect();
+    if names.is_empty() {
+        if let Some(cn) = cert.subject.split(", ").find_map(|p| p.strip_prefix("CN=")) {
+            names.push(cn.to_ascii_lowercase());
+        }
+    }
+    names.iter().any(|n| match n.strip_prefix("*.") {
+        Some(rest) => host.split_once('.').is_some_and(|(_, h)| h == rest),
+        None => *n == host,
+    })
+}
+
+/// The handshake finished (both sides' Finished, or application data both ways).
+pub fn handshake_done(c: &Connection) -> bool {
+    c.tls.as_ref().is_some_and(|t| {
+        t.handshake_complete()
+            || t.steps
+                .iter()
+                .filter(|s| s.message.is_finished())
+                .map(|s| s.from)
+                .collect::<std::collections::BTreeSet<_>>()
+                .len()
+                == 2
+            || (t
+                .steps
+                .iter()
+                .any(|s| s.from == Side::Client && s.message == StepKind::EncryptedHandshake)
+                && t.steps
+                    .iter()
+                    .any(|s| s.from == Side::Server && s.message == StepKind::EncryptedHandshake)
+                && t.application_records[1] > 0)
+    })
+}
+
+/// Evidence for the frame where `who` ended the connection (FIN or RST).
+pub fn close_evidence(c: &Connection) -> Option<Evidence> {
+    let (frame, what) = match (&c.rst, c.client_fin_frame, c.server_fin_frame, c.ended_by) {
+        (Some(r), _, _, _) if Some(r.sent_by) == c.ended_by => {
+            (r.frame, format!("RST from the {}", r.sent_by))
+        }
+        (_, Some(f), _, Some(Side::Client)) => (f, "FIN from the client".to_string()),
+        (_, _, Some(f), Some(Side::Server)) => (f, "FIN from the server".to_string()),
+        _ => return None,
+    };
+    Some(Evidence::frame(
+        frame,
+        c.last_time,
+        Some(c.tcp_stream),
+        what,
+    ))
+}
+
+/// The trust check of the chain `who` presented on `c`, when `--trust` was given.
+pub fn chain_trust(c: &Connection, who: Side) -> Option<crate::trust::TrustResult> {
+    c.tls.as_ref()?.chain_of(who)?.trust.clone()
+}

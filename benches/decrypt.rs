@@ -7,7 +7,7 @@ mod memory_tls;
 
 use std::io::Write;
 
-use siptriage::flow::Dir;
+use siptriage::net::Dir;
 use siptriage::time::Ts;
 use siptriage::tls::{KeyLog, Keys, TlsStream};
 

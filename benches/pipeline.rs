@@ -10,7 +10,7 @@ use siptriage::capture::{read_capture_bytes, CaptureSink, Frame};
 use siptriage::config::Config;
 use siptriage::decode::{Decoder, Transport};
 use siptriage::flow::reassembly::Half;
-use siptriage::flow::Dir;
+use siptriage::net::Dir;
 use siptriage::session::Analyzer;
 use siptriage::time::Ts;
 use siptriage::tls::{KeyLog, Keys, TlsStream};

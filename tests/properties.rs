@@ -3,7 +3,7 @@
 //! layer give the same result for any segmentation.
 
 use siptriage::flow::reassembly::{Chunk, Half};
-use siptriage::flow::Dir;
+use siptriage::net::Dir;
 use siptriage::time::Ts;
 use siptriage::tls::{KeyLog, Keys, TlsStream};
 use siptriage_dev::workload::Rng;

@@ -9,7 +9,7 @@ mod memory_tls;
 use std::io::Write;
 
 use common::reverse_secrets;
-use siptriage::flow::Dir;
+use siptriage::net::Dir;
 use siptriage::time::Ts;
 use siptriage::tls::{KeyLog, Keys, TlsStream};
 

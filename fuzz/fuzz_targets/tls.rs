@@ -2,7 +2,7 @@
 //! key log, with gaps.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use siptriage::flow::Dir;
+use siptriage::net::Dir;
 use siptriage::time::Ts;
 use siptriage::tls::{KeyLog, Keys, TlsStream};
 

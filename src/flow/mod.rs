@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use crate::decode::{flags, TcpSegment};
-pub use crate::net::{Dir, Endpoint};
+use crate::net::{Dir, Endpoint};
 use crate::time::Ts;
 use reassembly::{Chunk, Half};
 

@@ -103,7 +103,7 @@ pub fn build(sip: &[SipMessage]) -> (Vec<Transaction>, Vec<Registration>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::flow::Endpoint;
+    use crate::net::Endpoint;
     use crate::sip::{parse_datagram, Context};
     use crate::time::Ts;
 

@@ -5,7 +5,7 @@
 use std::sync::{Arc, Mutex};
 
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-use siptriage::flow::Dir;
+use siptriage::net::Dir;
 
 /// Collects the session secrets in SSLKEYLOGFILE format.
 #[derive(Debug, Default)]

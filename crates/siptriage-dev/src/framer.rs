@@ -134,6 +134,13 @@ impl Link {
 }
 
 /// How far a segment moves its sender's sequence number: its payload, plus one for SYN or FIN.
+///
+/// ```
+/// use siptriage_dev::framer::{seq_advance, tcp_flags};
+/// assert_eq!(seq_advance(tcp_flags::SYN, b""), 1);
+/// assert_eq!(seq_advance(tcp_flags::ACK | tcp_flags::PSH, b"REGISTER"), 8);
+/// assert_eq!(seq_advance(tcp_flags::FIN | tcp_flags::ACK, b"x"), 2);
+/// ```
 pub fn seq_advance(flags: u8, payload: &[u8]) -> u32 {
     payload.len() as u32 + u32::from(flags & (tcp_flags::SYN | tcp_flags::FIN) != 0)
 }

@@ -9,8 +9,8 @@ use crate::config::Config;
 use crate::diagnose::{capture_occurrences, connection_occurrences, Aggregator, Finding};
 use crate::inputs::{expand, Expanded, Input};
 use crate::report::{
-    ConnectionEntry, Observer, RegistrationEntry, Report, SipEntry, Tool, Unreadable,
-    SCHEMA_VERSION,
+    ConnectionEntry, Observer, RegistrationEntry, Report, SipEntry, Summary, Tally, Tool,
+    Unreadable, Verdict, SCHEMA_VERSION,
 };
 use crate::session::{Analyzer, CaptureFacts, Connection};
 
@@ -23,6 +23,55 @@ pub struct Outcome {
     pub report: Report,
     /// Inputs that could not be read at all, with the reason.
     pub unreadable: Vec<String>,
+    /// What the captures showed that the verdict rests on.
+    pub tally: Tally,
+}
+
+/// What makes the exit code 1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailOn {
+    /// A finding of severity error (the verdict is `failure`).
+    Error,
+    /// A finding of severity error or warning.
+    Warning,
+    /// A verdict other than `ok`: `failure` or `inconclusive`.
+    Inconclusive,
+    /// Nothing (2 still means nothing could be read).
+    Never,
+}
+
+/// The exit code of a report under a policy: 2 when no capture could be read at all, 1 when the
+/// policy says so, else 0.
+pub fn exit_code(report: &Report, fail_on: FailOn) -> u8 {
+    if report.captures.is_empty() {
+        return 2;
+    }
+    let worst = report.findings.iter().map(|f| f.severity).min();
+    use crate::diagnose::Severity;
+    let fails = match fail_on {
+        FailOn::Never => false,
+        FailOn::Error => worst == Some(Severity::Error),
+        FailOn::Warning => matches!(worst, Some(Severity::Error | Severity::Warning)),
+        FailOn::Inconclusive => report.verdict != crate::report::Verdict::Ok,
+    };
+    u8::from(fails)
+}
+
+/// Sets the verdict, its reasons and the summary (with the exit code under `fail_on`).
+pub fn conclude(report: &mut Report, tally: &Tally, fail_on: FailOn) {
+    let (e, w, i) = crate::report::counts(report);
+    let (verdict, reasons) = tally.verdict(e);
+    report.verdict = verdict;
+    report.verdict_reasons = reasons;
+    report.summary = Summary {
+        captures: report.captures.len(),
+        errors: e,
+        warnings: w,
+        info: i,
+        verdict,
+        exit_code: 0,
+    };
+    report.summary.exit_code = exit_code(report, fail_on);
 }
 
 /// Analyzes one capture file (or `-`) into its facts, by the same path as [`analyze`].
@@ -47,6 +96,7 @@ struct Piece {
     sip: Vec<SipEntry>,
     sip_total: usize,
     notes: Vec<String>,
+    tally: Tally,
 }
 
 /// One capture read and judged: what it showed, what the rules found, and the notes (what
@@ -177,7 +227,9 @@ fn run_capture(
             credentials: m.credentials().collect(),
         })
         .collect();
+    let tally = tally_of(&facts, &notes);
     Ok(Piece {
+        tally,
         info: facts.info.clone().unwrap_or_else(|| CaptureInfo {
             path: input.label.clone(),
             format: "unknown".into(),
@@ -196,10 +248,35 @@ fn run_capture(
     })
 }
 
+/// What one capture contributes to the verdict.
+fn tally_of(facts: &CaptureFacts, notes: &[String]) -> Tally {
+    let registered = facts
+        .transactions
+        .iter()
+        .filter(|t| facts.sip[t.request].method == "REGISTER")
+        .filter_map(|t| t.final_response(&facts.sip))
+        .filter(|m| m.status.is_some_and(|s| (200..300).contains(&s)))
+        .count() as u64;
+    Tally {
+        frames: facts.info.as_ref().map_or(0, |i| i.frames),
+        sip_port_connections: facts.sip_port_connections,
+        sip_messages: facts.sip.len() as u64,
+        undecrypted: facts.undecrypted_sip_connections,
+        registered,
+        limits: notes
+            .iter()
+            .filter(|n| n.starts_with("limit:"))
+            .take(3)
+            .cloned()
+            .collect(),
+    }
+}
+
 /// Adds one capture's piece to the report, telling `obs`.
 fn merge(
     report: &mut Report,
     unreadable: &mut Vec<String>,
+    tally: &mut Tally,
     path: &str,
     result: Result<Piece, crate::capture::CaptureError>,
     multi: bool,
@@ -218,6 +295,7 @@ fn merge(
             return;
         }
     };
+    tally.add(&piece.tally);
     let idx = report.captures.len();
     let first = report.findings.len();
     let (first_registration, first_sip) = (report.registrations.len(), report.sip.len());
@@ -309,6 +387,9 @@ pub fn analyze_expanded(
         sip: Vec::new(),
         notes: inputs.notices.clone(),
         unreadable: Vec::new(),
+        verdict: Verdict::Inconclusive,
+        verdict_reasons: Vec::new(),
+        summary: Summary::default(),
     };
     let mut unreadable = Vec::new();
     for (label, why) in &inputs.unusable {
@@ -331,6 +412,7 @@ pub fn analyze_expanded(
     let mut merger = Merger {
         report,
         unreadable,
+        tally: Tally::default(),
         multi: paths.len() > 1,
         obs,
     };
@@ -342,18 +424,25 @@ pub fn analyze_expanded(
     let Merger {
         mut report,
         unreadable,
+        tally,
         ..
     } = merger;
     report
         .findings
         .sort_by(|a, b| a.severity.cmp(&b.severity).then(a.capture.cmp(&b.capture)));
-    Outcome { report, unreadable }
+    conclude(&mut report, &tally, FailOn::Error);
+    Outcome {
+        report,
+        unreadable,
+        tally,
+    }
 }
 
 /// Adds each capture's piece to the report in input order, telling the observer.
 struct Merger<'o> {
     report: Report,
     unreadable: Vec<String>,
+    tally: Tally,
     multi: bool,
     obs: &'o mut dyn Observer,
 }
@@ -363,6 +452,7 @@ impl Merger<'_> {
         merge(
             &mut self.report,
             &mut self.unreadable,
+            &mut self.tally,
             path,
             result,
             self.multi,

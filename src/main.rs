@@ -45,12 +45,26 @@ enum Format {
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum FailOn {
-    /// Exit 1 when a finding is an error.
+    /// Exit 1 when a finding is an error (the verdict is failure).
     Error,
     /// Exit 1 when a finding is an error or a warning.
     Warning,
+    /// Exit 1 unless the verdict is ok: on failure, and when the run was inconclusive.
+    Inconclusive,
     /// Exit 0 whatever is found (2 still means nothing could be read).
     Never,
+}
+
+impl FailOn {
+    fn policy(self) -> siptriage::analyze::FailOn {
+        use siptriage::analyze::FailOn as P;
+        match self {
+            FailOn::Error => P::Error,
+            FailOn::Warning => P::Warning,
+            FailOn::Inconclusive => P::Inconclusive,
+            FailOn::Never => P::Never,
+        }
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -194,17 +208,10 @@ struct Settings {
     redaction: Redaction,
 }
 
-fn exit_code(outcome: &Outcome, fail_on: FailOn) -> u8 {
-    if outcome.report.captures.is_empty() {
-        return 2;
-    }
-    let worst = outcome.report.findings.iter().map(|f| f.severity).min();
-    match (fail_on, worst) {
-        (FailOn::Never, _) | (_, None) => 0,
-        (FailOn::Error, Some(Severity::Error)) => 1,
-        (FailOn::Warning, Some(Severity::Error | Severity::Warning)) => 1,
-        _ => 0,
-    }
+/// Sets the verdict and the summary under the chosen policy; returns the exit code.
+fn conclude(outcome: &mut Outcome, fail_on: FailOn) -> u8 {
+    siptriage::analyze::conclude(&mut outcome.report, &outcome.tally, fail_on.policy());
+    outcome.report.summary.exit_code
 }
 
 /// The format a report file's extension asks for.
@@ -349,10 +356,10 @@ fn run_analyze(inputs: Expanded, cfg: Config, s: Settings) -> ExitCode {
     impl Observer for Nothing {}
     let (outcome, stream_error) = if s.format == Format::Jsonl {
         let mut lines = JsonLines::new(&mut *out.writer).redacting(s.redaction);
-        let outcome = analyze_expanded(&inputs, &cfg, &mut lines, counter);
+        let mut outcome = analyze_expanded(&inputs, &cfg, &mut lines, counter);
+        let code = conclude(&mut outcome, s.fail_on);
         let mut report = outcome.report.clone();
         redact::apply(&mut report, s.redaction);
-        let code = exit_code(&outcome, s.fail_on);
         lines.summary(&report, code);
         let err = lines.error.take();
         (outcome, err)
@@ -363,7 +370,8 @@ fn run_analyze(inputs: Expanded, cfg: Config, s: Settings) -> ExitCode {
         done.store(true, Ordering::Relaxed);
         let _ = handle.join();
     }
-    let code = exit_code(&outcome, s.fail_on);
+    let mut outcome = outcome;
+    let code = conclude(&mut outcome, s.fail_on);
     if !s.quiet || outcome.report.captures.is_empty() {
         for u in &outcome.unreadable {
             eprintln!("siptriage: {u}");
@@ -392,7 +400,7 @@ fn run_analyze(inputs: Expanded, cfg: Config, s: Settings) -> ExitCode {
         && std::io::stdout().is_terminal()
         && std::env::var_os("NO_COLOR").is_none();
     let fail_at = match s.fail_on {
-        FailOn::Error => Some(Severity::Error),
+        FailOn::Error | FailOn::Inconclusive => Some(Severity::Error),
         FailOn::Warning => Some(Severity::Warning),
         FailOn::Never => None,
     };
@@ -407,7 +415,11 @@ fn run_analyze(inputs: Expanded, cfg: Config, s: Settings) -> ExitCode {
         Format::Json => Json.render(&report, w),
         Format::Markdown => Markdown.render(&report, w),
         Format::Html => Html.render(&report, w),
-        Format::Junit => Junit { fail_at }.render(&report, w),
+        Format::Junit => Junit {
+            fail_at,
+            fail_inconclusive: s.fail_on == FailOn::Inconclusive,
+        }
+        .render(&report, w),
     };
     let result = match result {
         Ok(()) => out.commit(),

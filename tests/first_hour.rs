@@ -404,9 +404,9 @@ fn the_output_extension_chooses_the_format_and_a_conflict_is_an_error() {
         ("r.html", "<!DOCTYPE html>"),
         ("r.json", "{\n  \"schema_version\""),
         ("r.jsonl", "{\"type\":\"capture\""),
-        ("r.md", "# siptriage report"),
+        ("r.md", "# Verdict: failure (siptriage report)"),
         ("r.xml", "<?xml version=\"1.0\""),
-        ("r.txt", "siptriage "),
+        ("r.txt", "Verdict: failure: "),
     ];
     for (name, start) in cases {
         let path = d.s(name);
@@ -436,7 +436,7 @@ fn the_output_extension_chooses_the_format_and_a_conflict_is_an_error() {
     run(&["analyze", "--format", "markdown", "-o", &other, &cap]);
     assert!(std::fs::read_to_string(&other)
         .expect("report")
-        .starts_with("# siptriage report"));
+        .starts_with("# Verdict: failure (siptriage report)"));
 }
 
 #[test]

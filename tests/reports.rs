@@ -150,7 +150,7 @@ fn markdown_matches_its_snapshot_for_every_fixture() {
             .to_string();
         let out = String::from_utf8_lossy(&analyze("markdown", &args).stdout).to_string();
         assert!(
-            out.starts_with("# siptriage report\n\n**Verdict:"),
+            out.starts_with("# Verdict: ") && out.contains("(siptriage report)\n\n**Verdict: "),
             "{name}: verdict first"
         );
         let path = format!("{dir}/{name}.md");

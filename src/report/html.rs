@@ -160,14 +160,12 @@ fn head(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         esc(r.tool.name),
         esc(r.tool.version)
     )?;
-    let (class, verdict) = match r.findings.iter().find(|f| f.severity == Severity::Error) {
-        Some(f) => (
-            "v-error",
-            format!("{e} error(s). First: {} ({})", f.title, f.id),
-        ),
-        None if w > 0 => ("v-warning", format!("No error, {w} warning(s).")),
-        None => ("v-ok", "No SIP OAuth failure found.".to_string()),
+    let class = match r.verdict {
+        crate::report::Verdict::Failure => "v-error",
+        crate::report::Verdict::Ok => "v-ok",
+        crate::report::Verdict::Inconclusive => "v-warning",
     };
+    let verdict = format!("Verdict: {}", super::verdict_line(r));
     writeln!(
         out,
         "<div class=\"verdict {class}\" id=\"verdict\">{}</div>",

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::capture::CaptureInfo;
 use crate::diagnose::{Finding, Severity};
-use crate::report::{ConnectionEntry, Observer, Report, Tool, SCHEMA_VERSION};
+use crate::report::{ConnectionEntry, Observer, Report, Tool, Verdict, SCHEMA_VERSION};
 
 /// One line of the stream.
 #[derive(Debug, Serialize, schemars::JsonSchema)]
@@ -68,6 +68,10 @@ pub struct Summary {
     pub warnings: usize,
     /// Information.
     pub info: usize,
+    /// `failure`, `ok` or `inconclusive`.
+    pub verdict: Verdict,
+    /// Why it is `inconclusive`.
+    pub verdict_reasons: Vec<String>,
     /// The process exit code that follows.
     pub exit_code: u8,
 }
@@ -119,6 +123,8 @@ impl<'w> JsonLines<'w> {
             errors: count(Severity::Error),
             warnings: count(Severity::Warning),
             info: count(Severity::Info),
+            verdict: report.verdict,
+            verdict_reasons: report.verdict_reasons.clone(),
             exit_code,
         }));
     }

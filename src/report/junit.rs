@@ -13,6 +13,8 @@ use crate::report::Report;
 pub struct Junit {
     /// Findings at or above this severity fail (`None`: nothing fails).
     pub fail_at: Option<Severity>,
+    /// An inconclusive verdict fails (`--fail-on inconclusive`); otherwise it is skipped.
+    pub fail_inconclusive: bool,
 }
 
 /// Escapes text for XML content and attributes.
@@ -32,6 +34,24 @@ pub fn xml(s: &str) -> String {
     out
 }
 
+/// The run's verdict as test suite properties (`siptriage.verdict`, and its reasons).
+fn properties(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+    writeln!(out, "    <properties>")?;
+    writeln!(
+        out,
+        r#"      <property name="siptriage.verdict" value="{}"/>"#,
+        r.verdict.as_str()
+    )?;
+    if !r.verdict_reasons.is_empty() {
+        writeln!(
+            out,
+            r#"      <property name="siptriage.verdict_reasons" value="{}"/>"#,
+            xml(&r.verdict_reasons.join("; "))
+        )?;
+    }
+    writeln!(out, "    </properties>")
+}
+
 impl Reporter for Junit {
     fn render(&self, r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         let fails = |s: Severity| self.fail_at.is_some_and(|at| s <= at);
@@ -40,7 +60,16 @@ impl Reporter for Junit {
             .sum::<usize>()
             + r.unreadable.len();
         let errors = r.unreadable.len();
-        let total_fail = r.findings.iter().filter(|f| fails(f.severity)).count();
+        // A capture without findings in an inconclusive run fails under --fail-on inconclusive.
+        let inconclusive_fails = |i: usize| {
+            self.fail_inconclusive
+                && r.verdict == crate::report::Verdict::Inconclusive
+                && !r.findings.iter().any(|f| f.capture == i)
+        };
+        let total_fail = r.findings.iter().filter(|f| fails(f.severity)).count()
+            + (0..r.captures.len())
+                .filter(|&i| inconclusive_fails(i))
+                .count();
         writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
         writeln!(
             out,
@@ -66,7 +95,8 @@ impl Reporter for Junit {
         }
         for (i, c) in r.captures.iter().enumerate() {
             let findings: Vec<_> = r.findings.iter().filter(|f| f.capture == i).collect();
-            let failures = findings.iter().filter(|f| fails(f.severity)).count();
+            let failures = findings.iter().filter(|f| fails(f.severity)).count()
+                + usize::from(inconclusive_fails(i));
             let stamp = c.first_time.map(|t| t.rfc3339()).unwrap_or_default();
             writeln!(
                 out,
@@ -75,7 +105,20 @@ impl Reporter for Junit {
                 findings.len().max(1),
                 xml(&stamp)
             )?;
-            if findings.is_empty() {
+            properties(r, out)?;
+            if findings.is_empty() && r.verdict == crate::report::Verdict::Inconclusive {
+                // Not judged is not passed: skipped, or failed under --fail-on inconclusive.
+                let why = xml(&r.verdict_reasons.join("; "));
+                let tag = if self.fail_inconclusive {
+                    "failure type=\"inconclusive\""
+                } else {
+                    "skipped"
+                };
+                writeln!(
+                    out,
+                    r#"    <testcase classname="siptriage" name="verdict inconclusive"><{tag} message="{why}"/></testcase>"#
+                )?;
+            } else if findings.is_empty() {
                 writeln!(
                     out,
                     r#"    <testcase classname="siptriage" name="no SIP OAuth failure"/>"#

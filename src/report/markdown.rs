@@ -53,18 +53,9 @@ impl Reporter for Markdown {
 /// The title, the verdict, the counts and the captures read.
 fn head(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     let (e, w, i) = super::counts(r);
-    writeln!(out, "# siptriage report")?;
+    writeln!(out, "# Verdict: {} (siptriage report)", r.verdict.as_str())?;
     writeln!(out)?;
-    let verdict = match r.findings.iter().find(|f| f.severity == Severity::Error) {
-        Some(f) => format!(
-            "**Verdict: {e} error(s).** First: `{}`, {}.",
-            f.id,
-            md(&f.title)
-        ),
-        None if w > 0 => format!("**Verdict: no error, {w} warning(s).**"),
-        None => "**Verdict: no SIP OAuth failure found.**".to_string(),
-    };
-    writeln!(out, "{verdict}")?;
+    writeln!(out, "**Verdict: {}**", md(&super::verdict_line(r)))?;
     writeln!(out)?;
     writeln!(
         out,

@@ -18,7 +18,8 @@ pub use markdown::Markdown;
 pub use text::Text;
 
 pub use model::{
-    schema, ConnectionEntry, RegistrationEntry, Report, SipEntry, Tool, Unreadable, SCHEMA_VERSION,
+    schema, ConnectionEntry, RegistrationEntry, Report, SipEntry, Summary, Tally, Tool, Unreadable,
+    Verdict, SCHEMA_VERSION,
 };
 
 use crate::capture::CaptureInfo;
@@ -67,6 +68,32 @@ pub fn evidence_cells(e: &crate::diagnose::Evidence) -> (String, String) {
             tcp_stream.map_or("udp".into(), |s| s.to_string()),
         ),
         Place::Line { file, line } => (format!("{file}:{line}"), "log".into()),
+    }
+}
+
+/// The verdict in one line, as every format opens with it: `failure: 1 error(s), first:
+/// unknown-ca-from-ucm (…)`, `ok: …` or `inconclusive: <reasons>`.
+pub fn verdict_line(r: &Report) -> String {
+    let (e, w, _) = counts(r);
+    match r.verdict {
+        Verdict::Failure => {
+            let first = r
+                .findings
+                .iter()
+                .find(|f| f.severity == crate::diagnose::Severity::Error)
+                .map(|f| format!("; first: {} ({})", f.title, f.id))
+                .unwrap_or_default();
+            format!("failure: {e} error(s){first}")
+        }
+        Verdict::Ok => {
+            let warn = if w > 0 {
+                format!(", {w} warning(s)")
+            } else {
+                String::new()
+            };
+            format!("ok: registrations were seen to succeed and nothing failed{warn}")
+        }
+        Verdict::Inconclusive => format!("inconclusive: {}", r.verdict_reasons.join("; ")),
     }
 }
 

@@ -93,6 +93,10 @@ pub struct Report {
     pub schema_version: u32,
     /// The tool.
     pub tool: Tool,
+    /// `failure`, `ok` or `inconclusive`: the same in every format.
+    pub verdict: Verdict,
+    /// Why the verdict is `inconclusive` (what could not be judged); empty otherwise.
+    pub verdict_reasons: Vec<String>,
     /// The captures read.
     pub captures: Vec<CaptureInfo>,
     /// Findings: errors first, then warnings, then information.
@@ -108,6 +112,122 @@ pub struct Report {
     /// Inputs that could not be read at all (absent when every input was read).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unreadable: Vec<Unreadable>,
+    /// Totals, the verdict and the exit code, as the JSON Lines `summary` gives them.
+    pub summary: Summary,
+}
+
+/// What a run concludes.
+#[derive(Clone, Copy, Debug, Default, Serialize, PartialEq, Eq, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// A finding of severity error.
+    Failure,
+    /// Registrations toward CUCM or Expressway-C were seen to succeed, nothing failed, and
+    /// nothing was left unjudged.
+    Ok,
+    /// Nothing failed, but what was needed to say `ok` was not seen: the reasons say what.
+    #[default]
+    Inconclusive,
+}
+
+impl Verdict {
+    /// `failure`, `ok` or `inconclusive`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Failure => "failure",
+            Verdict::Ok => "ok",
+            Verdict::Inconclusive => "inconclusive",
+        }
+    }
+}
+
+/// Totals of a run, its verdict and the exit code that follows.
+#[derive(Clone, Debug, Default, Serialize, PartialEq, schemars::JsonSchema)]
+pub struct Summary {
+    /// Captures read.
+    pub captures: usize,
+    /// Findings of severity error.
+    pub errors: usize,
+    /// Warnings.
+    pub warnings: usize,
+    /// Information.
+    pub info: usize,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// The process exit code (0, 1 or 2) under the `--fail-on` policy in force (`error` when
+    /// the library is called directly).
+    pub exit_code: u8,
+}
+
+/// What the captures showed that a verdict needs, added up over the captures of a run.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Frames read.
+    pub frames: u64,
+    /// Connections to a SIP or SIP OAuth port.
+    pub sip_port_connections: u64,
+    /// SIP messages read (in clear or decrypted).
+    pub sip_messages: u64,
+    /// TLS connections to those ports whose SIP could not be decrypted.
+    pub undecrypted: u64,
+    /// REGISTER transactions answered 2xx.
+    pub registered: u64,
+    /// Notes that say a limit was reached.
+    pub limits: Vec<String>,
+}
+
+impl Tally {
+    /// Adds another capture's tally.
+    pub fn add(&mut self, o: &Tally) {
+        self.frames += o.frames;
+        self.sip_port_connections += o.sip_port_connections;
+        self.sip_messages += o.sip_messages;
+        self.undecrypted += o.undecrypted;
+        self.registered += o.registered;
+        for l in &o.limits {
+            if self.limits.len() < 3 && !self.limits.contains(l) {
+                self.limits.push(l.clone());
+            }
+        }
+    }
+
+    /// The verdict, with its reasons when it is `inconclusive`: `failure` when a finding is an
+    /// error; `ok` when a registration was seen to succeed and nothing was left unjudged.
+    pub fn verdict(&self, errors: usize) -> (Verdict, Vec<String>) {
+        if errors > 0 {
+            return (Verdict::Failure, Vec::new());
+        }
+        let mut reasons = Vec::new();
+        if self.frames == 0 {
+            reasons.push("the capture holds no frame".to_string());
+        } else if self.sip_port_connections == 0 && self.sip_messages == 0 {
+            reasons.push(
+                "nothing toward CUCM or Expressway-C was seen: no SIP message and no connection \
+                 to a SIP or SIP OAuth port"
+                    .to_string(),
+            );
+        }
+        if self.undecrypted > 0 {
+            reasons.push(format!(
+                "{} TLS connection(s) to SIP ports could not be decrypted (no usable key), so \
+                 the SIP inside was not judged",
+                self.undecrypted
+            ));
+        }
+        for l in &self.limits {
+            reasons.push(format!(
+                "a limit was reached, so not everything was judged: {l}"
+            ));
+        }
+        if reasons.is_empty() && self.registered == 0 {
+            reasons.push("no registration was seen to succeed".to_string());
+        }
+        if reasons.is_empty() {
+            (Verdict::Ok, reasons)
+        } else {
+            (Verdict::Inconclusive, reasons)
+        }
+    }
 }
 
 /// An input that could not be read at all.

@@ -39,6 +39,7 @@ fn wrap(out: &mut dyn Write, first_indent: &str, text: &str, width: usize) -> st
 
 impl Reporter for Text {
     fn render(&self, r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+        writeln!(out, "Verdict: {}", super::verdict_line(r))?;
         writeln!(out, "{} {}", r.tool.name, r.tool.version)?;
         for (i, c) in r.captures.iter().enumerate() {
             self.capture(r, i, c, out)?;

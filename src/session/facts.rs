@@ -145,6 +145,10 @@ pub struct CaptureFacts {
     pub probes: Vec<Connection>,
     /// Connections settled but not kept in `connections` (past the report's limit).
     pub connections_not_listed: u64,
+    /// Connections to a SIP or SIP OAuth port (all of them, listed or not).
+    pub sip_port_connections: u64,
+    /// Of those, TLS connections whose application data could not be decrypted.
+    pub undecrypted_sip_connections: u64,
 }
 
 /// An HTTP exchange with the connection it travelled on.

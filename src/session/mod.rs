@@ -337,6 +337,8 @@ impl Analyzer<'_> {
             mra_clients: st.mra_clients,
             probes: st.probes,
             connections_not_listed: st.not_listed,
+            sip_port_connections: st.sip_port,
+            undecrypted_sip_connections: undecrypted_oauth,
         }
     }
 }

@@ -92,6 +92,7 @@ pub(super) struct Settled {
     pub(super) not_listed: u64,
     pub(super) notes: Notes,
     pub(super) undecrypted: u64,
+    pub(super) sip_port: u64,
     pub(super) hold_limit: u64,
     pub(super) http: Vec<HttpEntry>,
     pub(super) oauth: Vec<u16>,
@@ -184,6 +185,9 @@ impl Settled {
     fn connection_facts(&mut self, conn: &Connection, app: &ConnApp) {
         let st = self;
         let kind = conn.port_kind;
+        if kind.is_sip() {
+            st.sip_port += 1;
+        }
         if let Some(t) = &conn.tls {
             if t.application_records.iter().sum::<u64>() > 0
                 && t.decrypted_bytes == 0

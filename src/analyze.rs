@@ -121,18 +121,24 @@ pub fn judge(
 ) -> Result<Judged, crate::capture::CaptureError> {
     let mut agg = Aggregator::default();
     let mut undecided = crate::session::Notes::default();
+    let mut outside = crate::diagnose::OutOfScope::default();
     let facts = {
         let mut analyzer = Analyzer::new(cfg);
-        let (agg_ref, undecided_ref) = (&mut agg, &mut undecided);
+        let (agg_ref, undecided_ref, outside_ref) = (&mut agg, &mut undecided, &mut outside);
         let mut listed = 0usize;
         analyzer.on_settle(Box::new(move |c: &Connection| {
             on_conn(c);
+            listed += 1;
+            // TLS between hosts that have nothing to do with SIP OAuth is counted, not judged.
+            if !crate::diagnose::in_scope(c) {
+                outside_ref.add(c);
+                return listed <= crate::session::MAX_KEPT;
+            }
             let mut here = Vec::new();
             let found = connection_occurrences(c, cfg, agg_ref, &mut here);
             for n in here {
                 undecided_ref.push(n);
             }
-            listed += 1;
             found || listed <= crate::session::MAX_KEPT
         }));
         let info = read(&mut analyzer)?;
@@ -140,6 +146,7 @@ pub fn judge(
     };
     let mut capture_notes = Vec::new();
     capture_occurrences(&facts, cfg, &mut agg, &mut capture_notes);
+    capture_notes.extend(outside.note());
     for n in capture_notes {
         undecided.push(n);
     }

@@ -472,6 +472,55 @@ fn rule_set() -> &'static [Rule] {
     RULES.get_or_init(rules::all)
 }
 
+/// Whether a connection is about SIP OAuth, so that the rules judge it: a SIP or SIP OAuth port
+/// (given, default, or named by a device configuration file), SIP seen in it, CUCM's Tomcat
+/// (8443) or its TFTP over HTTP (6970). TLS between other hosts (a browser to a web site on
+/// 443, a backup server on 8400) is not CUCM's business.
+pub fn in_scope(c: &Connection) -> bool {
+    c.port_kind != crate::config::PortKind::Other
+        || c.sip_messages > 0
+        || matches!(c.server.port, 8443 | 6970)
+}
+
+/// Failed TLS on connections out of scope: counted, with the first one as an example, and
+/// said in one line.
+#[derive(Debug, Default)]
+pub struct OutOfScope {
+    failed: u64,
+    example: Option<String>,
+}
+
+impl OutOfScope {
+    /// Counts `c` when its TLS failed (a fatal alert, or a handshake that ended unfinished).
+    pub fn add(&mut self, c: &Connection) {
+        let Some(t) = &c.tls else { return };
+        let alert = t.alerts.iter().find(|a| a.is_fatal());
+        let aborted = !t.handshake_complete() && c.ended_by.is_some();
+        if alert.is_none() && !aborted {
+            return;
+        }
+        self.failed += 1;
+        self.example.get_or_insert_with(|| {
+            let what = alert.map_or("an unfinished handshake".to_string(), |a| {
+                format!("a fatal {} alert from the {}", a.description, a.sent_by)
+            });
+            format!(
+                "{}:{} -> {}:{} (tcp.stream {}, {what})",
+                c.client.ip, c.client.port, c.server.ip, c.server.port, c.tcp_stream
+            )
+        });
+    }
+
+    /// The one line that says what was left out, if anything was.
+    pub fn note(&self) -> Option<String> {
+        let example = self.example.as_ref()?;
+        Some(format!(
+            "{} TLS connection(s) failed between hosts outside SIP OAuth (not CUCM, Expressway-C or their clients' ports), not judged: for example {example}",
+            self.failed
+        ))
+    }
+}
+
 /// Runs the per-connection rules on one settled connection; returns whether any rule found
 /// something in it.
 pub fn connection_occurrences(

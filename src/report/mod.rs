@@ -153,6 +153,7 @@ fn is_observation(body: &str) -> bool {
         " was challenged (",
         "is not followed by a REGISTER in the capture",
         " is not among the ",
+        " failed between hosts outside SIP OAuth ",
     ]
     .iter()
     .any(|p| body.contains(p))

@@ -386,7 +386,7 @@ fn registration_lost_decodes_the_cisco_alarm() {
 }
 
 #[test]
-fn expired_certificate_without_any_alert_in_the_public_corpus() {
+fn expired_certificate_without_any_alert_in_the_public_corpus_is_judged_only_toward_cucm() {
     let path = "../shared/corpus/zeek-tls-expired-cert.pcap";
     if !std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join(path)
@@ -395,7 +395,15 @@ fn expired_certificate_without_any_alert_in_the_public_corpus() {
         eprintln!("SKIPPED: {path} not present");
         return;
     }
+    // A web server on 443 is none of CUCM's business (the scope rule): no finding.
     let out = run(&["analyze", "--format", "json", path]);
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(finding_ids(&doc), vec![]);
+    assert_eq!(doc["verdict"], "inconclusive");
+    // The same connections to CUCM's Tomcat (8443): the expiry is read from the certificate.
+    let moved =
+        common::with_port_moved(&format!("{}/{path}", env!("CARGO_MANIFEST_DIR")), 443, 8443);
+    let out = run(&["analyze", "--format", "json", &moved]);
     let doc: Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(
         finding_ids(&doc),

@@ -1,5 +1,7 @@
 //! Regression tests named after the bugs they pin; inputs in `tests/regressions/`.
 
+mod common;
+
 use siptriage::capture::Frame;
 use siptriage::decode::Decoder;
 use siptriage::time::Ts;
@@ -134,4 +136,25 @@ fn dsb_padding_read_as_key_log() {
         !doc.to_string().contains("Decryption Secrets Block after"),
         "no malformed key-log line is reported"
     );
+}
+
+/// A Cisco IOS gateway's ordinary digest registration (its first REGISTER carries an empty
+/// `Authorization: Digest` header, CUCM challenges with 401, the answer gets 200 OK) was
+/// reported as ERROR registration-rejected, "the REGISTER already carried credentials".
+#[test]
+fn digest_registration_of_a_gateway_is_success_not_a_rejection() {
+    let out = common::run(&[
+        "analyze",
+        "--format",
+        "json",
+        &common::fixture("digest-registration-gateway.pcap"),
+    ]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(doc["findings"], serde_json::json!([]));
+    assert_eq!(
+        doc["registrations"][0]["answers"],
+        serde_json::json!([401, 200])
+    );
+    assert_eq!(doc["verdict"], "ok");
+    assert_eq!(out.status.code(), Some(0));
 }

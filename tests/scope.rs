@@ -7,36 +7,8 @@ mod common;
 use common::{fixture, run};
 use serde_json::Value;
 
-/// A recorded capture with every TCP port `from` rewritten to `to` (IPv4 over Ethernet, as the
-/// recorder writes them; siptriage does not check TCP checksums, as captures often hold
-/// offloaded ones).
 fn moved(name: &str, from: u16, to: u16) -> String {
-    let mut bytes = std::fs::read(fixture(name)).expect("fixture");
-    let mut at = 24;
-    while at + 16 <= bytes.len() {
-        let len = u32::from_le_bytes([
-            bytes[at + 8],
-            bytes[at + 9],
-            bytes[at + 10],
-            bytes[at + 11],
-        ]) as usize;
-        let f = at + 16;
-        // Ethernet II, IPv4 with a 20-byte header, TCP.
-        if bytes[f + 12..f + 14] == [8, 0] && bytes[f + 14] == 0x45 && bytes[f + 23] == 6 {
-            for p in [f + 34, f + 36] {
-                if bytes[p..p + 2] == from.to_be_bytes() {
-                    bytes[p..p + 2].copy_from_slice(&to.to_be_bytes());
-                }
-            }
-        }
-        at = f + len;
-    }
-    let out = std::env::temp_dir().join(format!(
-        "siptriage-scope-{}-{to}-{name}",
-        std::process::id()
-    ));
-    std::fs::write(&out, bytes).expect("write");
-    out.to_string_lossy().to_string()
+    common::with_port_moved(&fixture(name), from, to)
 }
 
 fn json(path: &str) -> (Value, i32) {
@@ -89,7 +61,14 @@ fn cucm_tomcat_and_a_port_named_by_options_stay_in_scope() {
     assert_eq!(doc["findings"][0]["id"], "certificate-expired");
     // A node configured with another OAuth port, given with --oauth-port.
     let other = moved("tls-version-mismatch.pcap", 5090, 5095);
-    let out = run(&["analyze", "--format", "json", "--oauth-port", "5095", &other]);
+    let out = run(&[
+        "analyze",
+        "--format",
+        "json",
+        "--oauth-port",
+        "5095",
+        &other,
+    ]);
     let doc: Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(doc["findings"][0]["id"], "tls-version-or-cipher-mismatch");
 }

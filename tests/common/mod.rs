@@ -64,3 +64,39 @@ pub fn reverse_secrets(keylog: &str) -> String {
         })
         .collect()
 }
+
+/// A copy of the capture at `path` (a classic pcap of IPv4 over Ethernet) with every TCP port
+/// `from` rewritten to `to`, in the system's temporary folder. siptriage does not check TCP
+/// checksums (captures often hold offloaded ones), so the copy reads as the same traffic on
+/// another port.
+pub fn with_port_moved(path: &str, from: u16, to: u16) -> String {
+    let mut bytes = std::fs::read(path).expect("capture");
+    let mut at = 24;
+    while at + 16 <= bytes.len() {
+        let len = u32::from_le_bytes([bytes[at + 8], bytes[at + 9], bytes[at + 10], bytes[at + 11]])
+            as usize;
+        let f = at + 16;
+        if f + 38 <= bytes.len()
+            && bytes[f + 12..f + 14] == [8, 0]
+            && bytes[f + 14] == 0x45
+            && bytes[f + 23] == 6
+        {
+            for p in [f + 34, f + 36] {
+                if bytes[p..p + 2] == from.to_be_bytes() {
+                    bytes[p..p + 2].copy_from_slice(&to.to_be_bytes());
+                }
+            }
+        }
+        at = f + len;
+    }
+    let name = std::path::Path::new(path)
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let out = std::env::temp_dir().join(format!(
+        "siptriage-moved-{}-{from}-{to}-{name}",
+        std::process::id()
+    ));
+    std::fs::write(&out, bytes).expect("write");
+    out.to_string_lossy().to_string()
+}

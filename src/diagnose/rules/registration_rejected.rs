@@ -45,8 +45,19 @@ impl CaptureRule for RegistrationRejected {
                     continue;
                 }
                 let challenge = status == 401 || status == 407;
-                let met = steps[i + 1..].iter().any(|(_, r, _)| has_credentials(r));
+                let later = &steps[i + 1..];
+                let met = later.iter().any(|(_, r, _)| has_credentials(r));
                 if challenge && met && !has_credentials(req) {
+                    continue;
+                }
+                // A challenge that the same registration then passed (a later REGISTER answered
+                // 2xx) is the ordinary digest flow, whatever the first request carried: a
+                // Cisco IOS gateway sends an empty Digest header before it is challenged.
+                let passed = later.iter().any(|(_, _, r)| {
+                    r.and_then(|r| r.status)
+                        .is_some_and(|s| (200..300).contains(&s))
+                });
+                if challenge && passed {
                     continue;
                 }
                 if challenge

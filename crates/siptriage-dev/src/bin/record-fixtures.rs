@@ -638,7 +638,16 @@ const JABBER: &str = "10.10.20.51";
 const EXPC: &str = "10.10.10.40";
 const CUCM: &str = "10.10.10.11";
 
+/// Only the fixtures whose names contain this are written (`--only NAME`): adding one fixture
+/// leaves the others (recorded with other keys) as they are.
+static ONLY: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+
 fn write(dir: &str, name: &str, bytes: &[u8]) -> Res<()> {
+    if let Some(Some(only)) = ONLY.get() {
+        if !name.contains(only.as_str()) {
+            return Ok(());
+        }
+    }
     std::fs::write(format!("{dir}/{name}"), bytes)?;
     println!("wrote {dir}/{name} ({} bytes)", bytes.len());
     Ok(())
@@ -669,7 +678,12 @@ fn keylog(dir: &str, name: &str, log: &KeyLog) -> Res<()> {
     let lines = log.0.lock().map(|l| l.join("\n")).unwrap_or_default();
     if lines.is_empty() {
         // The handshake never reached its secrets: nothing to log.
-        let _ = std::fs::remove_file(format!("{dir}/{name}"));
+        if ONLY
+            .get()
+            .is_none_or(|o| o.as_ref().is_none_or(|o| name.contains(o.as_str())))
+        {
+            let _ = std::fs::remove_file(format!("{dir}/{name}"));
+        }
         return Ok(());
     }
     write(dir, name, format!("{lines}\n").as_bytes())
@@ -849,7 +863,18 @@ fn clear_sip_tcp(
 }
 
 fn main() -> Res<()> {
-    let dir = std::env::args().nth(1).unwrap_or_else(|| "fixtures".into());
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let only = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.get(i + 1))
+        .cloned();
+    let _ = ONLY.set(only.clone());
+    let dir = args
+        .iter()
+        .find(|a| !a.starts_with("--") && Some(*a) != only.as_ref())
+        .cloned()
+        .unwrap_or_else(|| "fixtures".into());
     std::fs::create_dir_all(&dir)?;
     let p = pki()?;
 
@@ -1301,6 +1326,34 @@ fn main() -> Res<()> {
         w.tick(backoff);
     }
     write(&dir, "registration-rejected-and-unanswered.pcap", &w.pcap())?;
+
+    // A Cisco IOS gateway's ordinary digest registration on 5060 (not an OAuth client): its
+    // first REGISTER carries an Authorization: Digest header with an empty nonce and response,
+    // CUCM challenges it (401), the second REGISTER answers, 200 OK. Success, not a rejection.
+    let mut w = Wire::new(Link::Ethernet);
+    let (gw, node) = ((ip("10.10.30.5"), 5060), (ip(CUCM), 5060));
+    let register = |cseq: u32, auth: &str| {
+        format!(
+            "REGISTER sip:{CUCM} SIP/2.0\r\nVia: SIP/2.0/UDP 10.10.30.5:5060;branch=z9hG4bK-gw{cseq}\r\nFrom: <sip:4085550100@{CUCM}>;tag=gw-1\r\nTo: <sip:4085550100@{CUCM}>\r\nCall-ID: gw-register-1@10.10.30.5\r\nCSeq: {cseq} REGISTER\r\nContact: <sip:4085550100@10.10.30.5:5060>\r\nExpires: 3600\r\n{auth}User-Agent: Cisco-SIPGateway/IOS-15.9.3M\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
+        )
+    };
+    let answer = |cseq: u32, status: &str, extra: &str| {
+        format!(
+            "SIP/2.0 {status}\r\nVia: SIP/2.0/UDP 10.10.30.5:5060;branch=z9hG4bK-gw{cseq}\r\nFrom: <sip:4085550100@{CUCM}>;tag=gw-1\r\nTo: <sip:4085550100@{CUCM}>;tag=ucm-9\r\nCall-ID: gw-register-1@10.10.30.5\r\nCSeq: {cseq} REGISTER\r\n{extra}Server: Cisco-CUCM15.0\r\nContent-Length: 0\r\n\r\n"
+        )
+    };
+    let steps = [
+        (0, register(101, &format!("Authorization: Digest username=\"4085550100\",realm=\"\",uri=\"sip:{CUCM}\",response=\"\",nonce=\"\",algorithm=MD5\r\n"))),
+        (1, answer(101, "401 Unauthorized", "WWW-Authenticate: Digest realm=\"ccmsipline\", nonce=\"Jv3hL0AAAABdv4nM8G6dHkG9k0a0s3bB\", algorithm=MD5\r\n")),
+        (0, register(102, &format!("Authorization: Digest username=\"4085550100\",realm=\"ccmsipline\",uri=\"sip:{CUCM}\",response=\"7a3e95b7c3b1a8f2d0e4c6b5a9d8e7f1\",nonce=\"Jv3hL0AAAABdv4nM8G6dHkG9k0a0s3bB\",algorithm=MD5\r\n"))),
+        (1, answer(102, "200 OK", "Contact: <sip:4085550100@10.10.30.5:5060>;expires=3600\r\nDate: Mon, 02 Mar 2026 09:15:00 GMT\r\n")),
+    ];
+    for (d, m) in steps {
+        w.tick(20_000);
+        let (src, dst) = if d == 0 { (gw, node) } else { (node, gw) };
+        w.udp(src, dst, m.as_bytes());
+    }
+    write(&dir, "digest-registration-gateway.pcap", &w.pcap())?;
 
     // registration-lost: 200 OK with Expires 120, no refresh for 200 s; the next REGISTER's
     // Reason says CUCM closed the connection (cisco-alarm 14).

@@ -269,6 +269,7 @@ fn tally_of(facts: &CaptureFacts, notes: &[String]) -> Tally {
         sip_port_connections: facts.sip_port_connections,
         sip_messages: facts.sip.len() as u64,
         undecrypted: facts.undecrypted_sip_connections,
+        partly_decrypted: facts.partly_decrypted_sip_connections,
         registered,
         limits: notes
             .iter()

@@ -170,6 +170,8 @@ pub struct Tally {
     pub sip_messages: u64,
     /// TLS connections to those ports whose SIP could not be decrypted.
     pub undecrypted: u64,
+    /// TLS connections to those ports decrypted only in part.
+    pub partly_decrypted: u64,
     /// REGISTER transactions answered 2xx.
     pub registered: u64,
     /// Notes that say a limit was reached.
@@ -183,6 +185,7 @@ impl Tally {
         self.sip_port_connections += o.sip_port_connections;
         self.sip_messages += o.sip_messages;
         self.undecrypted += o.undecrypted;
+        self.partly_decrypted += o.partly_decrypted;
         self.registered += o.registered;
         for l in &o.limits {
             if self.limits.len() < 3 && !self.limits.contains(l) {
@@ -212,6 +215,14 @@ impl Tally {
                 "{} TLS connection(s) to SIP ports could not be decrypted (no usable key), so \
                  the SIP inside was not judged",
                 self.undecrypted
+            ));
+        }
+        if self.partly_decrypted > 0 {
+            reasons.push(format!(
+                "{} TLS connection(s) to SIP ports were decrypted in part only (the key log lacks \
+                 a secret, named in the connection's decryption), so part of their SIP was not \
+                 judged",
+                self.partly_decrypted
             ));
         }
         for l in &self.limits {

@@ -149,6 +149,8 @@ pub struct CaptureFacts {
     pub sip_port_connections: u64,
     /// Of those, TLS connections whose application data could not be decrypted.
     pub undecrypted_sip_connections: u64,
+    /// Of those, TLS connections decrypted only in part (a secret missing from the key log).
+    pub partly_decrypted_sip_connections: u64,
 }
 
 /// An HTTP exchange with the connection it travelled on.

@@ -339,6 +339,7 @@ impl Analyzer<'_> {
             connections_not_listed: st.not_listed,
             sip_port_connections: st.sip_port,
             undecrypted_sip_connections: undecrypted_oauth,
+            partly_decrypted_sip_connections: st.partly,
         }
     }
 }

@@ -30,6 +30,7 @@ pub(super) fn summarize(
     let tls = c.app.tls.as_ref().map(|t| {
         let mut s = t.summary.clone();
         s.decryption = t.decryption_status(keys);
+        s.partly_decrypted = t.partly_decrypted();
         if let Some(store) = &cfg.trust {
             for ch in &mut s.chains {
                 let usage = if ch.presented_by == Side::Client {
@@ -93,6 +94,7 @@ pub(super) struct Settled {
     pub(super) notes: Notes,
     pub(super) undecrypted: u64,
     pub(super) sip_port: u64,
+    pub(super) partly: u64,
     pub(super) hold_limit: u64,
     pub(super) http: Vec<HttpEntry>,
     pub(super) oauth: Vec<u16>,
@@ -194,6 +196,9 @@ impl Settled {
                 && kind.is_sip()
             {
                 st.undecrypted += 1;
+            }
+            if t.partly_decrypted && kind.is_sip() {
+                st.partly += 1;
             }
             if let Some(why) = &t.malformed {
                 st.notes

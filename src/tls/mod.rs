@@ -112,6 +112,10 @@ pub struct TlsStream {
     phase13: [u32; 2],
     failed: [Option<u64>; 2],
     decrypted_records: u64,
+    /// Records decrypted per direction `[from client, from server]`.
+    decrypted_dir: [u64; 2],
+    /// Records per direction that needed a secret the key log lacks, and that secret's label.
+    missing: [Option<(u64, &'static str)>; 2],
     encrypted_records: u64,
     held: Vec<Held>,
     held_bytes: usize,
@@ -243,6 +247,18 @@ impl TlsStream {
     /// Decryption status: `decrypted`, or why not; `None` when nothing was encrypted.
     pub fn decryption_status(&self, log: &KeyLog) -> Option<String> {
         if self.decrypted_records > 0 {
+            let missing = self.missing_secrets();
+            if !missing.is_empty() {
+                let only = match self.decrypted_dir {
+                    [0, _] => "decrypted from the server only",
+                    [_, 0] => "decrypted from the client only",
+                    _ => "partly decrypted",
+                };
+                return Some(format!(
+                    "{only}: the key log lacks {}",
+                    missing.join(" and ")
+                ));
+            }
             return Some(match self.failed.iter().flatten().min() {
                 Some(f) => format!("decrypted, until a record failed authentication at frame {f}"),
                 None => "decrypted".into(),
@@ -323,6 +339,38 @@ impl TlsStream {
         } else {
             s.master.clone()
         }
+    }
+
+    /// Some records were decrypted and some could not be, for lack of a secret.
+    pub fn partly_decrypted(&self) -> bool {
+        self.decrypted_records > 0 && self.missing.iter().any(Option::is_some)
+    }
+
+    /// The NSS key log label of the secret `dir` needs now.
+    fn secret_label(&self, dir: Dir) -> &'static str {
+        if !self.tls13 {
+            return "CLIENT_RANDOM";
+        }
+        match (dir, self.phase13[dir.idx()]) {
+            (Dir::ToServer, 0) => "CLIENT_HANDSHAKE_TRAFFIC_SECRET",
+            (Dir::ToClient, 0) => "SERVER_HANDSHAKE_TRAFFIC_SECRET",
+            (Dir::ToServer, _) => "CLIENT_TRAFFIC_SECRET_0",
+            (Dir::ToClient, _) => "SERVER_TRAFFIC_SECRET_0",
+        }
+    }
+
+    /// What the key log lacks for a session it holds only part of: `LABEL for client random
+    /// 0123abcd…` per direction that could not be read.
+    fn missing_secrets(&self) -> Vec<String> {
+        let random = self
+            .client_random
+            .map(|r| cert_hex(&r[..8]))
+            .unwrap_or_default();
+        self.missing
+            .iter()
+            .flatten()
+            .map(|(_, label)| format!("{label} for client random {random}…"))
+            .collect()
     }
 
     fn ensure_cipher(&mut self, dir: Dir, log: &KeyLog) {
@@ -414,10 +462,23 @@ impl TlsStream {
         if self.needs_keys(dir, ctype, body.len()) {
             self.encrypted_records += 1;
             self.ensure_cipher(dir, keys.log);
+            if self.cipher[i].is_none()
+                && self.failed[i].is_none()
+                && keys
+                    .log
+                    .get(&self.client_random.unwrap_or_default())
+                    .is_some()
+            {
+                // The session is in the key log, but not this direction's secret.
+                let label = self.secret_label(dir);
+                let m = self.missing[i].get_or_insert((0, label));
+                m.0 += 1;
+            }
             if let Some(c) = self.cipher[i].as_mut() {
                 match c.open(ctype, version, body) {
                     Ok((real, plain)) => {
                         self.decrypted_records += 1;
+                        self.decrypted_dir[i] += 1;
                         self.plain(dir, real, &plain, frame, ts, keys, app);
                         return;
                     }
@@ -753,6 +814,10 @@ impl TlsStream {
             None => self.note_malformed(frame, "Certificate message does not parse"),
         }
     }
+}
+
+fn cert_hex(b: &[u8]) -> String {
+    crate::cert::hex(b)
 }
 
 fn plausible_header(b: &[u8]) -> bool {

@@ -203,6 +203,9 @@ pub struct TlsSummary {
     pub decryption: Option<String>,
     /// Plaintext bytes of application data recovered by decryption.
     pub decrypted_bytes: u64,
+    /// Decrypted only in part: the key log lacks one direction's (or one phase's) secret.
+    #[serde(skip)]
+    pub partly_decrypted: bool,
     /// TLS 1.3 without keys: the first encrypted records after the ServerHello, in order
     /// (`(sender, frame, length)`, at most 16), for telling a rejection from a handshake.
     #[serde(skip)]

@@ -82,6 +82,74 @@ impl CaptureRule for OauthPortMismatch {
                 server,
             });
         }
+        out.extend(answers_without_request(cx));
         out
     }
+}
+
+/// A 403 with the port-mismatch Warning proves the finding on its own, when its REGISTER was
+/// not seen (the client's direction could not be decrypted, or was lost).
+fn answers_without_request(cx: &Cx<'_>) -> Vec<Occurrence> {
+    let sip = &cx.facts.sip;
+    let answered: std::collections::HashSet<usize> = cx
+        .facts
+        .transactions
+        .iter()
+        .flat_map(|t| t.responses.iter().copied())
+        .collect();
+    let mut out = Vec::new();
+    for (i, resp) in sip.iter().enumerate() {
+        let mismatch = resp.status == Some(403)
+            && resp.method == "REGISTER"
+            && resp
+                .warnings
+                .iter()
+                .any(|w| w.text.to_ascii_lowercase().contains("port mismatch"));
+        if !mismatch || answered.contains(&i) {
+            continue;
+        }
+        // The answer travels from CUCM (its src) to the client.
+        let kind = cx.port_kind(resp.src.port);
+        let (cr, sr) = kind.roles();
+        let client = crate::session::Party {
+            ip: resp.dst.ip,
+            port: resp.dst.port,
+            role: cr,
+        };
+        let server = crate::session::Party {
+            ip: resp.src.ip,
+            port: resp.src.port,
+            role: sr,
+        };
+        out.push(Occurrence {
+            trust: None,
+            explanation: format!(
+                "CUCM {}:{} ({}) answered a REGISTER from {}:{} with 403 Forbidden and Warning {} (frame {}). The REGISTER itself was not seen (its bytes were lost, or its direction could not be decrypted), but CUCM gives this answer only to a REGISTER: CUCM does not accept this registration on this port: either SIP OAuth is off for the cluster or the device's security profile, or the client used the wrong OAuth port.",
+                resp.src.ip,
+                resp.src.port,
+                kind.label(),
+                resp.dst.ip,
+                resp.dst.port,
+                warning_text(resp).unwrap_or_default(),
+                resp.frame
+            ),
+            evidence: vec![sip_evidence(
+                resp,
+                format!(
+                    "403 Forbidden, Warning: {}",
+                    warning_text(resp).unwrap_or_default()
+                ),
+            )],
+            filter: "sip.Status-Code == 403 && sip.Warning contains \"Mismatch\"".into(),
+            sip: Some(SipRef {
+                status: 403,
+                reason: resp.reason.clone().unwrap_or_default(),
+                warning: warning_text(resp),
+            }),
+            alert: None,
+            client,
+            server,
+        });
+    }
+    out
 }

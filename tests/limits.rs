@@ -88,6 +88,7 @@ fn findings_stay_bounded_on_many_failing_clients() {
         agg.add(
             meta,
             Occurrence {
+                device: None,
                 client,
                 server,
                 alert: None,
@@ -108,6 +109,8 @@ fn findings_stay_bounded_on_many_failing_clients() {
     let findings = agg.into_findings(0);
     let total: u64 = findings.iter().map(|f| f.occurrences).sum();
     assert_eq!(total, 50_000, "every occurrence is counted");
+    let devices: u64 = findings.iter().map(|f| f.devices).sum();
+    assert_eq!(devices, 50_000, "every client is listed or counted");
     assert!(
         findings.len() <= 2 * siptriage::diagnose::MAX_GROUPS + 1,
         "{} findings",

@@ -217,6 +217,11 @@ pub struct Finding {
     pub fix: Vec<String>,
     /// Events counted once each (a rejected REGISTER, a refused connection attempt, an alert).
     pub occurrences: u64,
+    /// Distinct clients or devices affected (the fleet view: one finding per id and node).
+    pub devices: u64,
+    /// Each client or device affected: its name when the evidence gives one, its address, how
+    /// often, and its first and last frame (complete; bounded only by the number of devices).
+    pub affected: Vec<Affected>,
     /// The client side.
     pub client: Party,
     /// The server side.
@@ -241,6 +246,8 @@ pub struct Finding {
 /// One event a rule explains.
 #[derive(Clone, Debug)]
 pub struct Occurrence {
+    /// The device or user it concerns, when the evidence names one (SIP).
+    pub device: Option<String>,
     /// Client.
     pub client: Party,
     /// Server.
@@ -354,14 +361,54 @@ impl Rule {
 /// client are grouped by server only (the report says so in the explanation).
 pub const MAX_GROUPS: usize = 2000;
 
+/// A client or device affected by a finding.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq, schemars::JsonSchema)]
+pub struct Affected {
+    /// Device or user name, when the evidence names one.
+    pub device: Option<String>,
+    /// The client's address.
+    pub address: std::net::IpAddr,
+    /// Events of this finding for it.
+    pub occurrences: u64,
+    /// Its first frame.
+    pub first_frame: u64,
+    /// Its last frame.
+    pub last_frame: u64,
+}
+
+/// Clients or devices listed per finding at most; past it they are counted.
+pub const MAX_AFFECTED: usize = 100_000;
+
 struct Group {
     meta: &'static Meta,
     first: Occurrence,
     count: u64,
     evidence: Vec<Evidence>,
     last_frame: u64,
-    /// 0: one client and server; 1: one server, many clients; 2: many of both.
+    /// 0: one node; 1: many nodes (the report grouped them to stay bounded).
     coarse: u8,
+    /// `(address, device) -> (occurrences, first frame, last frame)`.
+    affected: BTreeMap<(std::net::IpAddr, Option<String>), (u64, u64, u64)>,
+    /// Affected clients past [`MAX_AFFECTED`].
+    more: u64,
+}
+
+impl Group {
+    fn affect(&mut self, o: &Occurrence, frame: u64) {
+        let key = (o.client.ip, o.device.clone());
+        let room = self.affected.len() < MAX_AFFECTED;
+        match self.affected.get_mut(&key) {
+            Some(a) => {
+                a.0 += 1;
+                a.1 = a.1.min(frame);
+                a.2 = a.2.max(frame);
+            }
+            None if room => {
+                self.affected.insert(key, (1, frame, frame));
+            }
+            None => self.more += 1,
+        }
+    }
 }
 
 /// Occurrences grouped into findings across many calls (one per settled connection, then the
@@ -372,20 +419,17 @@ pub struct Aggregator {
     index: HashMap<String, usize>,
 }
 
+/// Findings are grouped by id and node (the server: CUCM or Expressway-C), so that one finding
+/// lists every client it affects; past [`MAX_GROUPS`] nodes, by id only.
 fn group_key(id: &str, o: &Occurrence, level: u8) -> String {
     format!(
-        "{id}|{}|{}|{}|{:?}|{:?}",
+        "{id}|{}|{}|{:?}|{:?}",
         if level == 0 {
-            o.client.ip.to_string()
-        } else {
-            "*".into()
-        },
-        if level < 2 {
             o.server.ip.to_string()
         } else {
             "*".into()
         },
-        if level < 2 { o.server.port } else { 0 },
+        if level == 0 { o.server.port } else { 0 },
         o.alert.as_ref().map(|a| (a.code, a.sent_by)),
         o.sip.as_ref().map(|s| (s.status, &s.warning))
     )
@@ -394,17 +438,12 @@ fn group_key(id: &str, o: &Occurrence, level: u8) -> String {
 impl Aggregator {
     /// Adds one occurrence of `meta`'s id.
     pub fn add(&mut self, meta: &'static Meta, o: Occurrence, max_evidence: usize) {
-        // Past MAX_GROUPS groups, new ones stop telling clients apart; past twice that, servers.
+        // Past MAX_GROUPS groups, new ones stop telling nodes apart.
         let fine = group_key(meta.id, &o, 0);
         let (key, coarse) = if self.index.contains_key(&fine) || self.groups.len() < MAX_GROUPS {
             (fine, 0)
         } else {
-            let by_server = group_key(meta.id, &o, 1);
-            if self.index.contains_key(&by_server) || self.groups.len() < 2 * MAX_GROUPS {
-                (by_server, 1)
-            } else {
-                (group_key(meta.id, &o, 2), 2)
-            }
+            (group_key(meta.id, &o, 1), 1)
         };
         let frame = o
             .evidence
@@ -416,6 +455,7 @@ impl Aggregator {
                 let g = &mut self.groups[i];
                 g.count += 1;
                 g.last_frame = g.last_frame.max(frame);
+                g.affect(&o, frame);
                 if let Some(e) = o.evidence.first() {
                     if g.evidence.len() < max_evidence
                         && !g.evidence.iter().any(|x| x.place == e.place)
@@ -433,14 +473,18 @@ impl Aggregator {
                     }
                 }
                 self.index.insert(key, self.groups.len());
-                self.groups.push(Group {
+                let mut g = Group {
                     meta,
-                    first: o,
+                    first: o.clone(),
                     count: 1,
                     evidence,
                     last_frame: frame,
                     coarse,
-                });
+                    affected: BTreeMap::new(),
+                    more: 0,
+                };
+                g.affect(&o, frame);
+                self.groups.push(g);
             }
         }
     }
@@ -649,18 +693,41 @@ fn finding(g: Group, capture: usize) -> Finding {
         mut evidence,
         last_frame,
         coarse,
+        affected,
+        more,
     } = g;
+    let devices = affected.len() as u64 + more;
     let mut explanation = capitalize(&first.explanation);
     if n > 1 {
-        let with = match coarse {
-            0 => "between these endpoints",
-            1 => "with this server, from many clients",
-            _ => "across many clients and servers (the report grouped them to stay bounded)",
+        let with = match (coarse, devices) {
+            (0, 1) => "between these endpoints".to_string(),
+            (0, d) => format!("with this server, from many clients ({d} clients or devices)"),
+            _ => format!(
+                "across many clients ({devices}) and servers (the report grouped them to stay bounded)"
+            ),
         };
         explanation.push_str(&format!(
             " The same happened {n} times {with} (the last at frame {last_frame})."
         ));
     }
+    let mut affected: Vec<Affected> = affected
+        .into_iter()
+        .map(
+            |((address, device), (occurrences, first_frame, last_frame))| Affected {
+                device,
+                address,
+                occurrences,
+                first_frame,
+                last_frame,
+            },
+        )
+        .collect();
+    affected.sort_by(|a, b| {
+        a.first_frame
+            .cmp(&b.first_frame)
+            .then(a.address.cmp(&b.address))
+            .then(a.device.cmp(&b.device))
+    });
     evidence.sort_by(|a, b| a.place.cmp(&b.place));
     Finding {
         id: meta.id,
@@ -670,6 +737,8 @@ fn finding(g: Group, capture: usize) -> Finding {
         explanation,
         fix: meta.fix.iter().map(|s| s.to_string()).collect(),
         occurrences: n,
+        devices,
+        affected,
         client: first.client,
         server: first.server,
         tls_alert: first.alert,

@@ -119,6 +119,7 @@ pub fn alert_occurrence(
     explanation: String,
 ) -> Occurrence {
     Occurrence {
+        device: None,
         client: c.client.clone(),
         server: c.server.clone(),
         alert: Some(alert_ref(a)),

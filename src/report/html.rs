@@ -120,6 +120,7 @@ fn svg(l: &Ladder, out: &mut dyn Write) -> std::io::Result<()> {
 impl Reporter for Html {
     fn render(&self, r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         head(r, out)?;
+        summary_table(r, out)?;
         writeln!(out, "<h2>Findings</h2>")?;
         if r.findings.is_empty() {
             writeln!(out, "<p>None.</p>")?;
@@ -211,6 +212,24 @@ fn finding(f: &Finding, out: &mut dyn Write) -> std::io::Result<()> {
         esc(f.id)
     )?;
     writeln!(out, "<div><span class=\"tag {sev}\">{}</span><code>{}</code> <b>{}</b> <span class=\"muted\">({conf}, occurrences: {})</span></div>", sev.to_uppercase(), esc(f.id), esc(&f.title), f.occurrences)?;
+    if f.devices > 1 {
+        writeln!(
+            out,
+            "<details><summary>Affected: {} clients or devices</summary><ul>",
+            f.devices
+        )?;
+        for a in &f.affected {
+            writeln!(out, "<li>{}</li>", esc(&super::affected_line(a)))?;
+        }
+        if f.devices > f.affected.len() as u64 {
+            writeln!(
+                out,
+                "<li>and {} more, past the listing limit</li>",
+                f.devices - f.affected.len() as u64
+            )?;
+        }
+        writeln!(out, "</ul></details>")?;
+    }
     writeln!(
         out,
         "<p class=\"muted\">{} {}:{} &rarr; {} {}:{}</p>",
@@ -284,6 +303,28 @@ fn finding(f: &Finding, out: &mut dyn Write) -> std::io::Result<()> {
         esc(f.source)
     )?;
     Ok(())
+}
+
+/// The summary table: one row per finding id.
+fn summary_table(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+    let rows = super::summary_rows(r);
+    if rows.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "<table id=\"summary\"><tr><th>Id</th><th>Severity</th><th>Devices</th><th>Occurrences</th><th>Nodes</th><th>First frame</th></tr>")?;
+    for x in rows {
+        writeln!(
+            out,
+            "<tr><td><code>{}</code></td><td>{:?}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(x.id),
+            x.severity,
+            x.devices,
+            x.occurrences,
+            x.nodes,
+            x.first_frame.map_or("-".to_string(), |f| f.to_string())
+        )?;
+    }
+    writeln!(out, "</table>")
 }
 
 /// Every certificate seen, with the trust check when a bundle was given.

@@ -28,6 +28,24 @@ impl Reporter for Markdown {
         head(r, out)?;
         if !r.findings.is_empty() {
             writeln!(out)?;
+            writeln!(
+                out,
+                "| id | severity | devices | occurrences | nodes | first frame |"
+            )?;
+            writeln!(out, "|---|---|---|---|---|---|")?;
+            for x in super::summary_rows(r) {
+                writeln!(
+                    out,
+                    "| `{}` | {} | {} | {} | {} | {} |",
+                    x.id,
+                    sev(x.severity),
+                    x.devices,
+                    x.occurrences,
+                    x.nodes,
+                    x.first_frame.map_or("-".to_string(), |f| f.to_string())
+                )?;
+            }
+            writeln!(out)?;
             writeln!(out, "## Findings")?;
         }
         for (n, f) in r.findings.iter().enumerate() {
@@ -117,6 +135,26 @@ fn finding(r: &Report, n: usize, f: &Finding, out: &mut dyn Write) -> std::io::R
         f.server.port,
         f.occurrences
     )?;
+    if f.devices > 1 {
+        let shown: Vec<String> = f
+            .affected
+            .iter()
+            .take(10)
+            .map(|a| md(&super::affected_line(a)))
+            .collect();
+        let more = f.devices.saturating_sub(shown.len() as u64);
+        let more = if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        };
+        writeln!(
+            out,
+            "- **Affected:** {} clients or devices: {}{more}",
+            f.devices,
+            shown.join(", ")
+        )?;
+    }
     if let Some(a) = &f.tls_alert {
         writeln!(out, "- **TLS alert:** {}", super::alert_line(a))?;
     }

@@ -97,6 +97,80 @@ pub fn verdict_line(r: &Report) -> String {
     }
 }
 
+/// One row of the summary table every report opens with: a finding id across its nodes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SummaryRow {
+    /// Finding id.
+    pub id: &'static str,
+    /// Its severity.
+    pub severity: crate::diagnose::Severity,
+    /// Clients or devices affected, added up over its nodes.
+    pub devices: u64,
+    /// Events.
+    pub occurrences: u64,
+    /// Distinct nodes (servers) it concerns.
+    pub nodes: usize,
+    /// Its first evidence frame, if any.
+    pub first_frame: Option<u64>,
+}
+
+/// The summary table: one row per finding id, in report order.
+pub fn summary_rows(r: &Report) -> Vec<SummaryRow> {
+    let mut rows: Vec<SummaryRow> = Vec::new();
+    let mut nodes: Vec<Vec<(std::net::IpAddr, usize)>> = Vec::new();
+    for f in &r.findings {
+        let first = f.evidence.iter().filter_map(|e| e.place.frame()).min();
+        let node = (f.server.ip, f.capture);
+        match rows.iter().position(|x| x.id == f.id) {
+            Some(i) => {
+                let row = &mut rows[i];
+                row.devices += f.devices;
+                row.occurrences += f.occurrences;
+                row.first_frame = match (row.first_frame, first) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+                if !nodes[i].contains(&node) {
+                    nodes[i].push(node);
+                }
+                row.nodes = nodes[i].len();
+            }
+            None => {
+                rows.push(SummaryRow {
+                    id: f.id,
+                    severity: f.severity,
+                    devices: f.devices,
+                    occurrences: f.occurrences,
+                    nodes: 1,
+                    first_frame: first,
+                });
+                nodes.push(vec![node]);
+            }
+        }
+    }
+    rows
+}
+
+/// `CSFrado (10.10.20.51, 3 times, frames 12-40)`: one affected client or device.
+pub fn affected_line(a: &crate::diagnose::Affected) -> String {
+    let who = match &a.device {
+        Some(d) => format!("{d} ({}", a.address),
+        None => format!("{} (", a.address),
+    };
+    let sep = if a.device.is_some() { ", " } else { "" };
+    let frames = if a.first_frame == a.last_frame {
+        format!("frame {}", a.first_frame)
+    } else {
+        format!("frames {}-{}", a.first_frame, a.last_frame)
+    };
+    let times = if a.occurrences == 1 {
+        String::new()
+    } else {
+        format!("{} times, ", a.occurrences)
+    };
+    format!("{who}{sep}{times}{frames})")
+}
+
 /// Findings per severity: (errors, warnings, info).
 pub fn counts(r: &Report) -> (usize, usize, usize) {
     use crate::diagnose::Severity;

@@ -287,13 +287,29 @@ impl Redactor {
         for e in &f.evidence {
             self.learn_text(&e.note);
         }
+        for a in &f.affected {
+            if let Some(d) = &a.device {
+                self.learn_device(d);
+            }
+        }
+        self.finding_ips(f);
+        self.finding_texts(f);
+    }
+
+    /// The addresses of a finding: its parties and every client it affects.
+    pub fn finding_ips(&mut self, f: &mut Finding) {
         self.ip(&mut f.client.ip);
         self.ip(&mut f.server.ip);
-        self.finding_texts(f);
+        for a in &mut f.affected {
+            self.ip(&mut a.address);
+        }
     }
 
     /// The texts of a finding.
     pub fn finding_texts(&mut self, f: &mut Finding) {
+        for a in &mut f.affected {
+            self.opt(&mut a.device);
+        }
         self.text(&mut f.explanation);
         self.text(&mut f.wireshark_filter);
         for e in &mut f.evidence {
@@ -381,10 +397,16 @@ pub fn apply(report: &mut Report, what: Redaction) {
             r.learn_warning(w);
         }
     }
+    for f in &report.findings {
+        for a in &f.affected {
+            if let Some(d) = &a.device {
+                r.learn_device(d);
+            }
+        }
+    }
     if what.ips {
         for f in &mut report.findings {
-            r.ip(&mut f.client.ip);
-            r.ip(&mut f.server.ip);
+            r.finding_ips(f);
         }
         for e in &mut report.connections {
             r.connection_ips(&mut e.connection);

@@ -47,6 +47,7 @@ impl Reporter for Text {
         let (e, w, i) = super::counts(r);
         writeln!(out)?;
         writeln!(out, "Findings: {e} error(s), {w} warning(s), {i} info")?;
+        summary_table(r, out)?;
         for f in &r.findings {
             self.finding(r, f, out)?;
         }
@@ -64,6 +65,42 @@ impl Reporter for Text {
             }
         }
         Ok(())
+    }
+}
+
+/// The table that fits one screen: per finding id, severity, devices, occurrences, nodes and
+/// first frame.
+fn summary_table(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+    let rows = super::summary_rows(r);
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let w = rows.iter().map(|x| x.id.len()).max().unwrap_or(2).max(2);
+    writeln!(
+        out,
+        "  {:<w$}  {:<8} {:>8} {:>11} {:>5}  first frame",
+        "id", "severity", "devices", "occurrences", "nodes"
+    )?;
+    for x in &rows {
+        writeln!(
+            out,
+            "  {:<w$}  {:<8} {:>8} {:>11} {:>5}  {}",
+            x.id,
+            sev_name(x.severity),
+            x.devices,
+            x.occurrences,
+            x.nodes,
+            x.first_frame.map_or("-".to_string(), |f| f.to_string())
+        )?;
+    }
+    Ok(())
+}
+
+fn sev_name(s: crate::diagnose::Severity) -> &'static str {
+    match s {
+        crate::diagnose::Severity::Error => "error",
+        crate::diagnose::Severity::Warning => "warning",
+        crate::diagnose::Severity::Info => "info",
     }
 }
 
@@ -182,6 +219,30 @@ impl Text {
             f.server.port,
             f.occurrences
         )?;
+        if f.devices > 1 {
+            let shown: Vec<String> = f
+                .affected
+                .iter()
+                .take(5)
+                .map(super::affected_line)
+                .collect();
+            let more = f.devices.saturating_sub(shown.len() as u64);
+            let more = if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            };
+            wrap(
+                out,
+                "  Affected: ",
+                &format!(
+                    "{} clients or devices: {}{more}",
+                    f.devices,
+                    shown.join(", ")
+                ),
+                96,
+            )?;
+        }
         if let Some(a) = &f.tls_alert {
             writeln!(out, "  TLS alert: {}", super::alert_line(a))?;
         }

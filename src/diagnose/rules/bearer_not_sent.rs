@@ -80,7 +80,8 @@ impl CaptureRule for BearerNotSent {
                     ));
                 }
                 out.push(Occurrence {
-                trust: None,
+                device: Some(reg.device.clone()),
+trust: None,
                     explanation: format!(
                         "CUCM {}:{} challenged {} (frame {}) with 407 Proxy-Authenticate: Bearer (frame {}) and {}.",
                         req.dst.ip,

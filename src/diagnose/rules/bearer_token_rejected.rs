@@ -51,7 +51,8 @@ impl CaptureRule for BearerTokenRejected {
                 .map(|w| format!(" with Warning {w}"))
                 .unwrap_or_default();
             out.push(Occurrence {
-                trust: None,
+                device: req.device.clone(),
+trust: None,
                 explanation: format!(
                     "{} sent REGISTER with its Bearer token (frame {}) to {}:{} and CUCM answered {} {}{warn} (frame {}): the token was not accepted.",
                     req.device.as_deref().unwrap_or("The client"),

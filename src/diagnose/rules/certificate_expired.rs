@@ -99,7 +99,8 @@ impl ConnectionRule for CertificateExpired {
                     format!("certificate {} of its chain", pos + 1)
                 };
                 out.push(Occurrence {
-                    trust: chain.trust.clone(),
+                    device: None,
+trust: chain.trust.clone(),
                     explanation: format!(
                         "{} presented {which} on port {} (frame {}, tcp.stream {}), and at that time ({}) it was {state}: {}.",
                         who(owner),

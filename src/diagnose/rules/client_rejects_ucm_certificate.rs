@@ -94,7 +94,8 @@ impl ConnectionRule for ClientRejectsUcmCertificate {
             )];
             evidence.extend(close_evidence(c));
             out.push(Occurrence {
-                trust: None,
+                device: None,
+trust: None,
                 explanation: format!(
                     "The client {} closed the connection to {}:{} (tcp.stream {}) right after CUCM's Certificate (frame {}) without an alert and without answering the handshake: it did not accept the certificate.{}",
                     c.client.ip, c.server.ip, c.server.port, c.tcp_stream, chain.frame, cert_text(c)

@@ -44,7 +44,8 @@ impl CaptureRule for DigestWithOauth {
             }
             let (client, server) = sip_parties(cx, req);
             out.push(Occurrence {
-                trust: None,
+                device: req.device.clone(),
+trust: None,
                 explanation: format!(
                     "On the OAuth port {}:{}, CUCM answered {} (frame {}) with a Digest challenge ({} {}, frame {}) instead of the Bearer challenge: the device's security profile has digest authentication on.",
                     req.dst.ip,
@@ -68,7 +69,8 @@ impl CaptureRule for DigestWithOauth {
                 continue;
             }
             out.push(Occurrence {
-                trust: None,
+                device: None,
+trust: None,
                 explanation: format!(
                     "{} asked {}:{} for the encrypted configuration file {} (frame {}): the device's security profile has TFTP Encrypted Config on, which SIP OAuth mode does not support.",
                     h.client.ip, h.server.ip, h.server.port, h.path, h.frame

@@ -47,7 +47,8 @@ impl CaptureRule for DuplicateRegistration {
             let (client, server) = sip_parties(cx, req);
             let device = req.device.as_deref().unwrap_or("the device");
             out.push(Occurrence {
-                trust: None,
+                device: req.device.clone(),
+trust: None,
                 explanation: format!(
                     "{device} sent REGISTER (frame {}) to {}:{}; CUCM answered 403 with Warning {} (frame {}): another client already holds this device's registration.",
                     req.frame,

@@ -94,7 +94,8 @@ fn closed_after_handshake(cx: &ConnCx<'_>, claimed: &mut Claimed, out: &mut Vec<
             }
         };
         out.push(Occurrence {
-            trust: None,
+            device: None,
+trust: None,
             explanation: format!(
                 "Expressway-C {} completed mutual TLS with CUCM {}:{} (tcp.stream {}) and sent its traffic, but CUCM closed the connection without any SIP answer. The chain was trusted (no alert), so CUCM most likely does not list this Expressway-C: its certificate names are {names}.{listed}",
                 c.client.ip, c.server.ip, c.server.port, c.tcp_stream
@@ -131,7 +132,8 @@ fn names_not_in_table(cx: &ConnCx<'_>, claimed: &mut Claimed, out: &mut Vec<Occu
             }
             let chain = c.tls.as_ref().and_then(|t| t.chain_of(Side::Client));
             out.push(Occurrence {
-                trust: None,
+                device: None,
+trust: None,
                 explanation: format!(
                     "Expressway-C {} presented a certificate for {} on {}:{} (tcp.stream {}), and none of its names is in the Device > Expressway-C list given ({}). CUCM will not accept SIP OAuth traffic from it.",
                     c.client.ip,

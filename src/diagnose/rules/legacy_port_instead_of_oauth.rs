@@ -68,7 +68,8 @@ fn against_config_file(cx: &Cx<'_>, out: &mut Vec<Occurrence>) {
                     .first()
                     .map_or((h.client.clone(), h.server.clone()), |r| sip_parties(cx, r));
                 out.push(Occurrence {
-            trust: None,
+            device: None,
+trust: None,
                     explanation: format!(
                         "The configuration file of {} (frame {}) has sipOAuthMode 0: SIP OAuth is off for this device, so it registers the legacy way (certificate or digest) and never on the OAuth port.",
                         conf.device,
@@ -92,7 +93,8 @@ fn against_config_file(cx: &Cx<'_>, out: &mut Vec<Occurrence>) {
                 for r in registers.iter().filter(|r| legacy.contains(&r.dst.port)) {
                     let (client, server) = sip_parties(cx, r);
                     out.push(Occurrence {
-            trust: None,
+            device: r.device.clone(),
+trust: None,
                         explanation: format!(
                             "The configuration file of {} (frame {}) turns SIP OAuth on, yet the client registered on {}:{}, the node's legacy SIP port (REGISTER, frame {}), instead of its SIP OAuth port{}.",
                             conf.device,
@@ -136,7 +138,8 @@ fn bearer_on_legacy_port(cx: &Cx<'_>, claimed: &mut Claimed, out: &mut Vec<Occur
         }
         let (client, server): (Party, Party) = sip_parties(cx, r);
         out.push(Occurrence {
-            trust: None,
+            device: r.device.clone(),
+trust: None,
             explanation: format!(
                 "{} sent its OAuth Bearer token in a REGISTER (frame {}) to {}:{}, a legacy SIP port: OAuth registrations belong on the SIP Phone OAuth port.",
                 r.device.as_deref().unwrap_or("The client"),

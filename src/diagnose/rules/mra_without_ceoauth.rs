@@ -50,7 +50,8 @@ impl CaptureRule for MraWithoutCeoauth {
             let (mut client, server) = sip_parties(cx, r);
             client.role = Role::ExpresswayC;
             out.push(Occurrence {
-                trust: None,
+                device: r.device.clone(),
+trust: None,
                 explanation: format!(
                     "{} relayed {} with its Bearer token (frame {}, {} Via entries) to {}:{}, a legacy SIP port, and never connected to a SIP MRA OAuth port in this capture.",
                     r.src.ip,

@@ -40,7 +40,8 @@ impl ConnectionRule for OauthPortClosed {
             let rst = c.rst.as_ref().map_or(c.last_frame, |r| r.frame);
             let syn = c.syn_frames.first().copied().unwrap_or(c.first_frame);
             out.push(Occurrence {
-                trust: None,
+                device: None,
+trust: None,
                 explanation: format!(
                     "{} tried to connect to {}:{} ({}) and was refused: the SYN (frame {syn}) was answered by a RST (frame {rst}), tcp.stream {}. Nothing listens on that port on this node.",
                     crate::diagnose::util::who(&c.client),

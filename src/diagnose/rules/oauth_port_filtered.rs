@@ -41,7 +41,8 @@ impl ConnectionRule for OauthPortFiltered {
             }
             let syn = c.syn_frames[0];
             out.push(Occurrence {
-                trust: None,
+                device: None,
+trust: None,
                 explanation: format!(
                     "{} sent {} SYNs to {}:{} ({}) over {:.1} s (tcp.stream {}) and got neither a SYN/ACK nor a RST: something between them drops the traffic.",
                     crate::diagnose::util::who(&c.client),

@@ -57,7 +57,8 @@ impl CaptureRule for OauthPortMismatch {
                 .map(|r| format!(" It asked the client to retry after {r} s."))
                 .unwrap_or_default();
             out.push(Occurrence {
-                trust: None,
+                device: req.device.clone(),
+trust: None,
                 explanation: format!(
                     "{device}sent REGISTER (frame {}) to {} on port {} ({}); CUCM answered 403 Forbidden with Warning {} (frame {}).{retry} CUCM does not accept this registration on this port: either SIP OAuth is off for the cluster or the device's security profile, or the client used the wrong OAuth port.",
                     req.frame,
@@ -122,7 +123,8 @@ fn answers_without_request(cx: &Cx<'_>) -> Vec<Occurrence> {
             role: sr,
         };
         out.push(Occurrence {
-            trust: None,
+            device: None,
+trust: None,
             explanation: format!(
                 "CUCM {}:{} ({}) answered a REGISTER from {}:{} with 403 Forbidden and Warning {} (frame {}). The REGISTER itself was not seen (its bytes were lost, or its direction could not be decrypted), but CUCM gives this answer only to a REGISTER: CUCM does not accept this registration on this port: either SIP OAuth is off for the cluster or the device's security profile, or the client used the wrong OAuth port.",
                 resp.src.ip,

@@ -56,7 +56,8 @@ impl CaptureRule for OauthRegistrationOk {
                         .map(|e| format!(" CUCM granted Expires {e} s."))
                         .unwrap_or_default();
                     out.push(Occurrence {
-                trust: None,
+                device: Some(reg.device.clone()),
+trust: None,
                         explanation: format!(
                             "Device {} registered with its OAuth Bearer token{how}: REGISTER (frame {}) answered 200 OK (frame {}) by {}:{}.{granted}",
                             reg.device, req.frame, resp.frame, req.dst.ip, req.dst.port

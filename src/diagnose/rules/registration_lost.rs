@@ -108,7 +108,8 @@ impl CaptureRule for RegistrationLost {
                     ));
                 }
                 out.push(Occurrence {
-                trust: None,
+                device: Some(reg.device.clone()),
+trust: None,
                     explanation: format!(
                         "CUCM granted {} an Expires of {granted} s (200 OK, frame {}), but {}. The registration lapsed in between.{because}",
                         reg.device,
@@ -139,7 +140,8 @@ impl CaptureRule for RegistrationLost {
                 told.push((req.call_id.clone(), n));
                 let (client, server) = sip_parties(cx, req);
                 out.push(Occurrence {
-                trust: None,
+                device: Some(reg.device.clone()),
+trust: None,
                     explanation: format!(
                         "{} (frame {}) reports why its previous registration ended: cisco-alarm {n}, {meaning}{}.",
                         register_of(&reg.device),

@@ -85,7 +85,8 @@ impl CaptureRule for RegistrationRejected {
                     .map(|w| format!(", Warning {w}"))
                     .unwrap_or_default();
                 out.push(Occurrence {
-                    trust: None,
+                    device: Some(reg.device.clone()),
+trust: None,
                     explanation: format!(
                         "{} (frame {}) to {}:{} was answered {} {}{warn} (frame {}).{why}",
                         register_of(&reg.device),

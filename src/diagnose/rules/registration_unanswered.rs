@@ -47,7 +47,8 @@ impl CaptureRule for RegistrationUnanswered {
             }
             let (client, server) = sip_parties(cx, req);
             out.push(Occurrence {
-                trust: None,
+                device: req.device.clone(),
+trust: None,
                 explanation: format!(
                     "{} sent REGISTER to {}:{} over {} (frame {}){} and got no answer at all in the {:.0} s the capture went on.",
                     req.device.as_deref().unwrap_or("The client"),

@@ -78,7 +78,8 @@ impl CaptureRule for StaleTomcatCertificate {
                 continue;
             };
             out.push(Occurrence {
-                trust: None,
+                device: None,
+trust: None,
                 explanation: format!(
                     "CUCM {} presents different certificates: on {} (tcp.stream {}) {}; on Tomcat HTTPS port {} (tcp.stream {}) {}.{older}",
                     o.server.ip,

@@ -82,7 +82,8 @@ impl ConnectionRule for Tls13HandshakeAborted {
                 &c.server
             };
             out.push(Occurrence {
-                trust: None,
+                device: None,
+trust: None,
                 explanation: format!(
                     "TLS 1.3 to {}:{} (tcp.stream {}): {} sent one short encrypted record ({} bytes, frame {}) right after {}, and the connection was closed by the {}. That is an encrypted alert ending the handshake: {} rejected the handshake. Without the session keys the alert itself cannot be read.",
                     c.server.ip,

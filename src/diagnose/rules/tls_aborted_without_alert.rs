@@ -60,7 +60,8 @@ impl ConnectionRule for TlsAbortedWithoutAlert {
                 &c.server
             };
             out.push(Occurrence {
-                trust: None,
+                device: None,
+trust: None,
                 explanation: format!(
                     "The TLS handshake on {}:{} (tcp.stream {}) stopped after {last}: {} was ended by {how} from {} with no TLS alert at all. A TLS stack that refuses says why; a bare {bare} points at something in the path.",
                     c.server.ip, c.server.port, c.tcp_stream, "the connection", who(party)

@@ -158,3 +158,27 @@ fn digest_registration_of_a_gateway_is_success_not_a_rejection() {
     assert_eq!(doc["verdict"], "ok");
     assert_eq!(out.status.code(), Some(0));
 }
+
+/// A Bearer challenge after which the client closed the connection, at the end of the capture,
+/// was left undecided with "the capture ends right after it": the client closing, not the
+/// capture, is why no answer followed, and that is said.
+#[test]
+fn challenge_then_client_close_is_not_blamed_on_the_capture_end() {
+    let out = common::run(&[
+        "analyze",
+        "--format",
+        "json",
+        &common::fixture("bearer-challenge-then-close.pcap"),
+    ]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(doc["findings"][0]["id"], "bearer-not-sent");
+    let e = doc["findings"][0]["explanation"].as_str().unwrap_or("");
+    assert!(
+        e.contains("the client closed the connection (FIN, frame 9) without sending a REGISTER"),
+        "{e}"
+    );
+    assert!(!doc["notes"]
+        .to_string()
+        .contains("capture ends right after"));
+    assert_eq!(out.status.code(), Some(1));
+}

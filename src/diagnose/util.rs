@@ -229,6 +229,43 @@ pub fn time_left(cx: &Cx<'_>, t: Ts) -> f64 {
         .map_or(0.0, |e| e.secs_since(t))
 }
 
+/// The first FIN or RST that ended the TCP connection `stream` after `frame`, with who sent it:
+/// the connection was closed, so the capture did not merely end first.
+pub fn closed_after(cx: &Cx<'_>, stream: Option<u64>, frame: u64) -> Option<(u64, Side)> {
+    let c = cx
+        .facts
+        .connections
+        .iter()
+        .find(|c| Some(c.tcp_stream) == stream)?;
+    [
+        c.client_fin_frame.map(|f| (f, Side::Client)),
+        c.server_fin_frame.map(|f| (f, Side::Server)),
+        c.rst.as_ref().map(|r| (r.frame, r.sent_by)),
+    ]
+    .into_iter()
+    .flatten()
+    .filter(|(f, _)| *f > frame)
+    .min()
+}
+
+/// `the client closed the connection (FIN, frame 12)`.
+pub fn closing(cx: &Cx<'_>, stream: Option<u64>, frame: u64) -> Option<String> {
+    let (f, side) = closed_after(cx, stream, frame)?;
+    let c = cx
+        .facts
+        .connections
+        .iter()
+        .find(|c| Some(c.tcp_stream) == stream)?;
+    let how = if c.rst.as_ref().is_some_and(|r| r.frame == f) {
+        "RST"
+    } else {
+        "FIN"
+    };
+    Some(format!(
+        "the {side} closed the connection ({how}, frame {f})"
+    ))
+}
+
 /// Bytes of this TCP connection are missing from the capture (what was lost may decide).
 pub fn stream_lossy(cx: &Cx<'_>, stream: Option<u64>) -> bool {
     stream.is_some_and(|s| cx.facts.lossy_streams.contains(&s))

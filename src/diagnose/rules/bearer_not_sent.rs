@@ -1,7 +1,7 @@
 //! `bearer-not-sent`: CUCM challenges with `Proxy-Authenticate: Bearer` and the client never
 //! answers with a Bearer token.
 
-use crate::diagnose::util::register_of;
+use crate::diagnose::util::{closing, register_of};
 use crate::diagnose::util::{
     call_filter, has_bearer, register_steps, sip_evidence, sip_parties, sip_ref, stream_lossy,
     time_left, CHALLENGE_GRACE_SECS,
@@ -50,10 +50,13 @@ impl CaptureRule for BearerNotSent {
                         && m.cseq > resp.cseq
                         && m.frame > resp.frame
                 });
+                let closed = closing(cx, resp.tcp_stream, resp.frame);
+                // Lost bytes may have held the answer; the capture's end only hides one when the
+                // connection was still open.
                 if later.is_empty()
                     && (unseen_request
                         || stream_lossy(cx, resp.tcp_stream)
-                        || time_left(cx, resp.time) < CHALLENGE_GRACE_SECS)
+                        || (closed.is_none() && time_left(cx, resp.time) < CHALLENGE_GRACE_SECS))
                 {
                     claimed.undecided.push(format!(
                         "frame {}: the Bearer challenge to {} is not followed by a REGISTER in the capture, but the capture {} cannot show whether one was sent",
@@ -89,9 +92,10 @@ trust: None,
                         register_of(&reg.device),
                         req.frame,
                         resp.frame,
-                        match next {
-                            Some(n) => format!("the client's next REGISTER (frame {}) carried no Bearer token", n.frame),
-                            None => "no REGISTER with a Bearer token followed in the capture".to_string(),
+                        match (next, &closed) {
+                            (Some(n), _) => format!("the client's next REGISTER (frame {}) carried no Bearer token", n.frame),
+                            (None, Some(how)) => format!("{how} without sending a REGISTER with a Bearer token"),
+                            (None, None) => "no REGISTER with a Bearer token followed in the capture".to_string(),
                         }
                     ),
                     evidence,

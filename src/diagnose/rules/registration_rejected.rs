@@ -2,7 +2,7 @@
 //! it. A 401/407 challenge counts only when it was not met: the client never came back with
 //! credentials, or the credentials it came back with were challenged again.
 
-use crate::diagnose::util::register_of;
+use crate::diagnose::util::{closing, register_of, stream_lossy};
 use crate::diagnose::util::{
     call_filter, has_credentials, register_steps, sip_evidence, sip_parties, sip_ref, time_left,
     warning_text, CHALLENGE_GRACE_SECS,
@@ -60,8 +60,11 @@ impl CaptureRule for RegistrationRejected {
                 if challenge && passed {
                     continue;
                 }
+                let closed = closing(cx, resp.tcp_stream, resp.frame)
+                    .filter(|_| !stream_lossy(cx, resp.tcp_stream));
                 if challenge
                     && !has_credentials(req)
+                    && closed.is_none()
                     && time_left(cx, resp.time) < CHALLENGE_GRACE_SECS
                 {
                     claimed.undecided.push(format!(
@@ -75,11 +78,16 @@ impl CaptureRule for RegistrationRejected {
                 }
                 let (client, server) = sip_parties(cx, req);
                 let why = if challenge && has_credentials(req) {
-                    " The REGISTER already carried credentials, so they were refused."
+                    " The REGISTER already carried credentials, so they were refused.".to_string()
                 } else if challenge {
-                    " The client never came back with credentials."
+                    match &closed {
+                        Some(how) => format!(
+                            " The challenge was not answered: {how} without sending credentials."
+                        ),
+                        None => " The client never came back with credentials.".to_string(),
+                    }
                 } else {
-                    ""
+                    String::new()
                 };
                 let warn = warning_text(resp)
                     .map(|w| format!(", Warning {w}"))

@@ -1355,6 +1355,20 @@ fn main() -> Res<()> {
     }
     write(&dir, "digest-registration-gateway.pcap", &w.pcap())?;
 
+    // bearer-not-sent, said how it ended: clear SIP on 5090, the Bearer challenge, then the
+    // client closes the connection (FIN) without answering, and the capture ends there: the
+    // client closing, not the capture's end, is why no answer follows.
+    let mut w = Wire::new(Link::Ethernet);
+    let s = Sip::new(ip(JABBER), 52400, ip(CUCM), "TCP");
+    clear_script(
+        &mut w,
+        JABBER,
+        52400,
+        5090,
+        vec![Step::C(s.register(1, false)), Step::S(s.challenge(1))],
+    );
+    write(&dir, "bearer-challenge-then-close.pcap", &w.pcap())?;
+
     // registration-lost: 200 OK with Expires 120, no refresh for 200 s; the next REGISTER's
     // Reason says CUCM closed the connection (cisco-alarm 14).
     let log = Arc::new(KeyLog::default());

@@ -67,6 +67,34 @@ fn one_finding_per_id_and_node_lists_every_client_and_the_counts_add_up() {
         String::from_utf8_lossy(&common::run(&["analyze", "--format", "markdown", &cap]).stdout)
             .to_string();
     assert!(md.contains("| id | severity | devices | occurrences | nodes | first frame |"));
+    // The same failure on another node is a few lines: what happened and the fix are given once.
+    assert!(
+        md.contains("` on another node: "),
+        "no repeat on another node"
+    );
+    assert!(md.contains("- What happened and the fix: as for finding "));
+    assert!(text.contains(" on another node: "));
+    let fixes = md.matches("\nFix:\n").count();
+    let ids = doc["findings"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|f| {
+                    (
+                        f["id"].to_string(),
+                        f["server"]["port"].to_string(),
+                        f["tls_alert"]["code"].to_string(),
+                        f["sip"]["status"].to_string(),
+                    )
+                })
+                .collect::<std::collections::BTreeSet<_>>()
+                .len()
+        })
+        .unwrap_or(0);
+    assert!(
+        fixes <= ids,
+        "the fix is printed once per kind ({fixes} > {ids})"
+    );
     let html = String::from_utf8_lossy(&common::run(&["analyze", "--format", "html", &cap]).stdout)
         .to_string();
     let listed: usize = html

@@ -49,7 +49,10 @@ impl Reporter for Markdown {
             writeln!(out, "## Findings")?;
         }
         for (n, f) in r.findings.iter().enumerate() {
-            finding(r, n, f, out)?;
+            match super::repeats(r, n) {
+                Some(first) => repeat(r, n, f, first, out)?,
+                None => finding(r, n, f, out)?,
+            }
         }
         for (heading, notes) in super::note_sections(r) {
             // The Markdown heading keeps the wording tickets already carry.
@@ -97,6 +100,62 @@ fn head(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
             writeln!(out, "| | | | **stopped:** {} | |", md(s))?;
         }
     }
+    Ok(())
+}
+
+/// Finding `n` repeating finding `first` on another node, in a few lines.
+fn repeat(
+    r: &Report,
+    n: usize,
+    f: &Finding,
+    first: usize,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    writeln!(out)?;
+    writeln!(
+        out,
+        "### {}. [{}] `{}` on another node: {} `{}`",
+        n + 1,
+        sev(f.severity),
+        f.id,
+        f.server.role,
+        crate::net::Endpoint {
+            ip: f.server.ip,
+            port: f.server.port
+        }
+    )?;
+    writeln!(out)?;
+    if r.captures.len() > 1 {
+        writeln!(
+            out,
+            "- **Capture:** `{}`",
+            r.captures.get(f.capture).map_or("?", |c| c.path.as_str())
+        )?;
+    }
+    writeln!(
+        out,
+        "- **Devices:** {}, **occurrences:** {}",
+        f.devices, f.occurrences
+    )?;
+    let shown: Vec<String> = f
+        .affected
+        .iter()
+        .take(10)
+        .map(|a| md(&super::affected_line(a)))
+        .collect();
+    let more = f.devices.saturating_sub(shown.len() as u64);
+    let more = if more > 0 {
+        format!(" and {more} more")
+    } else {
+        String::new()
+    };
+    writeln!(out, "- **Affected:** {}{more}", shown.join(", "))?;
+    writeln!(out, "- **Evidence:** {}", super::some_frames(f, 5))?;
+    writeln!(
+        out,
+        "- What happened and the fix: as for finding {} above.",
+        first + 1
+    )?;
     Ok(())
 }
 

@@ -151,6 +151,29 @@ pub fn summary_rows(r: &Report) -> Vec<SummaryRow> {
     rows
 }
 
+/// The earlier finding that finding `i` repeats on another node: the same capture, id, server
+/// port, alert and SIP answer. Text and Markdown then show the repeat in a few lines (what
+/// happened and the fix are as for the first); JSON and HTML keep every finding whole.
+pub fn repeats(r: &Report, i: usize) -> Option<usize> {
+    let f = r.findings.get(i)?;
+    let kind = |g: &crate::diagnose::Finding| {
+        (
+            g.capture,
+            g.id,
+            g.server.port,
+            g.tls_alert.as_ref().map(|a| a.code),
+            g.sip.as_ref().map(|s| s.status),
+        )
+    };
+    r.findings[..i].iter().position(|g| kind(g) == kind(f))
+}
+
+/// The first `n` evidence frames of a finding, and how many more there are.
+pub fn some_frames(f: &crate::diagnose::Finding, n: usize) -> String {
+    let cites: Vec<String> = f.evidence.iter().map(|e| e.place.cite()).collect();
+    crate::words::some_of(&cites, n)
+}
+
 /// `CSFrado (10.10.20.51, 3 times, frames 12-40)`: one affected client or device.
 pub fn affected_line(a: &crate::diagnose::Affected) -> String {
     let who = match &a.device {

@@ -48,8 +48,11 @@ impl Reporter for Text {
         writeln!(out)?;
         writeln!(out, "Findings: {e} error(s), {w} warning(s), {i} info")?;
         summary_table(r, out)?;
-        for f in &r.findings {
-            self.finding(r, f, out)?;
+        for (i, f) in r.findings.iter().enumerate() {
+            match super::repeats(r, i) {
+                Some(first) => repeat(r, f, first, out)?,
+                None => self.finding(r, f, out)?,
+            }
         }
         if self.ladder {
             for l in super::ladder::build(r) {
@@ -66,6 +69,59 @@ impl Reporter for Text {
         }
         Ok(())
     }
+}
+
+/// A finding that repeats an earlier one on another node, in a few lines.
+fn repeat(r: &Report, f: &Finding, first: usize, out: &mut dyn Write) -> std::io::Result<()> {
+    writeln!(out)?;
+    writeln!(
+        out,
+        "[{}] {} on another node: {} {}  (devices: {}, occurrences: {})",
+        sev_name(f.severity).to_uppercase(),
+        f.id,
+        f.server.role,
+        crate::net::Endpoint {
+            ip: f.server.ip,
+            port: f.server.port
+        },
+        f.devices,
+        f.occurrences
+    )?;
+    if let Some(c) = (r.captures.len() > 1)
+        .then(|| r.captures.get(f.capture))
+        .flatten()
+    {
+        writeln!(out, "  Capture: {}", c.path)?;
+    }
+    let shown: Vec<String> = f
+        .affected
+        .iter()
+        .take(5)
+        .map(super::affected_line)
+        .collect();
+    let more = f.devices.saturating_sub(shown.len() as u64);
+    let more = if more > 0 {
+        format!(" and {more} more")
+    } else {
+        String::new()
+    };
+    wrap(
+        out,
+        "  Affected: ",
+        &format!("{}{more}", shown.join(", ")),
+        96,
+    )?;
+    wrap(
+        out,
+        "  Evidence: ",
+        &format!(
+            "{}; what happened and the fix are as for the {} finding above",
+            super::some_frames(f, 5),
+            r.findings.get(first).map_or(f.id, |g| g.id)
+        ),
+        96,
+    )?;
+    Ok(())
 }
 
 /// The table that fits one screen: per finding id, severity, devices, occurrences, nodes and

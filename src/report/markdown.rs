@@ -103,6 +103,9 @@ fn head(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Evidence rows a Markdown finding shows at most.
+const MAX_EVIDENCE_ROWS: usize = 10;
+
 /// Finding `n` repeating finding `first` on another node, in a few lines.
 fn repeat(
     r: &Report,
@@ -238,7 +241,8 @@ fn finding(r: &Report, n: usize, f: &Finding, out: &mut dyn Write) -> std::io::R
     writeln!(out)?;
     writeln!(out, "| Frame | Time | tcp.stream | What |")?;
     writeln!(out, "|---|---|---|---|")?;
-    for e in &f.evidence {
+    // A ticket needs the first frames; the JSON report lists them all.
+    for e in f.evidence.iter().take(MAX_EVIDENCE_ROWS) {
         let (place, stream) = super::evidence_cells(e);
         writeln!(
             out,
@@ -247,6 +251,13 @@ fn finding(r: &Report, n: usize, f: &Finding, out: &mut dyn Write) -> std::io::R
             e.time.rfc3339(),
             stream,
             md(&e.note)
+        )?;
+    }
+    if f.evidence.len() > MAX_EVIDENCE_ROWS {
+        writeln!(
+            out,
+            "| | | | and {} more (all in the JSON report) |",
+            f.evidence.len() - MAX_EVIDENCE_ROWS
         )?;
     }
     writeln!(out)?;

@@ -271,11 +271,13 @@ fn tally_of(facts: &CaptureFacts, notes: &[String]) -> Tally {
         undecrypted: facts.undecrypted_sip_connections,
         partly_decrypted: facts.partly_decrypted_sip_connections,
         registered,
+        // Limits of the analysis, not of the listing (a listing limit changes no verdict).
         limits: notes
             .iter()
-            .filter(|n| n.starts_with("limit:"))
+            .filter_map(|n| n.strip_prefix("limit: "))
+            .filter(|n| !n.contains("not listed"))
             .take(3)
-            .cloned()
+            .map(str::to_string)
             .collect(),
     }
 }

@@ -222,11 +222,17 @@ pub fn call_filter(m: &SipMessage) -> String {
 
 /// Seconds the capture went on after `t`.
 pub fn time_left(cx: &Cx<'_>, t: Ts) -> f64 {
-    cx.facts
-        .info
-        .as_ref()
-        .and_then(|i| i.last_time)
-        .map_or(0.0, |e| e.secs_since(t))
+    sip_end(cx).map_or(0.0, |e| e.secs_since(t))
+}
+
+/// Where the SIP the rules see ends: the capture's last frame, or earlier where SIP messages
+/// went past the limit (what came after was not kept, so it must not count as absent).
+pub fn sip_end(cx: &Cx<'_>) -> Option<Ts> {
+    let end = cx.facts.info.as_ref().and_then(|i| i.last_time);
+    match (end, cx.facts.sip_cut) {
+        (Some(e), Some(c)) => Some(e.min(c)),
+        (e, c) => e.or(c),
+    }
 }
 
 /// The first FIN or RST that ended the TCP connection `stream` after `frame`, with who sent it:
@@ -237,6 +243,10 @@ pub fn closed_after(cx: &Cx<'_>, stream: Option<u64>, frame: u64) -> Option<(u64
         .connections
         .iter()
         .find(|c| Some(c.tcp_stream) == stream)?;
+    // Past the SIP message limit, what the client sent before closing may not have been kept.
+    if cx.facts.sip_cut.is_some_and(|cut| c.last_time >= cut) {
+        return None;
+    }
     [
         c.client_fin_frame.map(|f| (f, Side::Client)),
         c.server_fin_frame.map(|f| (f, Side::Server)),

@@ -83,7 +83,12 @@ pub fn verdict_line(r: &Report) -> String {
                 .find(|f| f.severity == crate::diagnose::Severity::Error)
                 .map(|f| format!("; first: {} ({})", f.title, f.id))
                 .unwrap_or_default();
-            format!("failure: {e} error(s){first}")
+            let incomplete = if r.verdict_reasons.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", r.verdict_reasons.join("; "))
+            };
+            format!("failure: {e} error(s){first}{incomplete}")
         }
         Verdict::Ok => {
             let warn = if w > 0 {

@@ -198,7 +198,13 @@ impl Tally {
     /// error; `ok` when a registration was seen to succeed and nothing was left unjudged.
     pub fn verdict(&self, errors: usize) -> (Verdict, Vec<String>) {
         if errors > 0 {
-            return (Verdict::Failure, Vec::new());
+            // A failure is certain; what a limit left unjudged is still said.
+            let limits = self
+                .limits
+                .iter()
+                .map(|l| format!("a limit was reached, so not everything was judged: {l}"))
+                .collect();
+            return (Verdict::Failure, limits);
         }
         let mut reasons = Vec::new();
         if self.frames == 0 {

@@ -151,6 +151,9 @@ pub struct CaptureFacts {
     pub undecrypted_sip_connections: u64,
     /// Of those, TLS connections decrypted only in part (a secret missing from the key log).
     pub partly_decrypted_sip_connections: u64,
+    /// When SIP messages went past the limit: the time of the first one not kept. The SIP rules
+    /// judge the capture as if it ended there, so that what was cut is never taken for absent.
+    pub sip_cut: Option<Ts>,
 }
 
 /// An HTTP exchange with the connection it travelled on.

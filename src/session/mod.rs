@@ -16,7 +16,7 @@ use crate::flow::{RoleHint, Table};
 use crate::net::{Endpoint, Transport};
 use crate::sip::{self, SipMessage};
 use crate::tls::{self, KeyLog, Keys};
-use conn::{push_sip, ConnApp, SipStore};
+use conn::{push_sip, ConnApp, Dropped, SipStore};
 pub use facts::{
     CaptureFacts, Connection, HttpEntry, Notes, Party, Proto, Reset, MAX_KEPT, MAX_NOTES,
 };
@@ -50,7 +50,7 @@ pub struct Analyzer<'c> {
     decoder: Decoder,
     table: Table<ConnApp>,
     sip: Vec<SipMessage>,
-    sip_dropped: u64,
+    sip_dropped: Dropped,
     udp_sip: u64,
     keys: KeyLog,
     pcapng: bool,
@@ -74,7 +74,7 @@ impl<'c> Analyzer<'c> {
             decoder: Decoder::with_fragment_limit(cfg.limits.max_fragments),
             table: Table::with_max_active(cfg.limits.max_connections),
             sip: Vec::new(),
-            sip_dropped: 0,
+            sip_dropped: Dropped::default(),
             udp_sip: 0,
             keys: cfg.secrets.keylog.clone(),
             pcapng: false,
@@ -292,11 +292,11 @@ impl Analyzer<'_> {
                  `editcap --inject-secrets tls,keys.txt`."
             ));
         }
-        if self.sip_dropped > 0 {
+        if self.sip_dropped.count > 0 {
             notes.push(format!(
-                "limit: more than {} SIP messages (--max-sip-messages); {} later ones were counted but not analyzed",
+                "limit: more than {} SIP messages (--max-sip-messages); {} later ones were counted but not analyzed, and the SIP rules judge the capture as if it ended at the first of them",
                 self.cfg.limits.max_sip_messages,
-                self.sip_dropped
+                self.sip_dropped.count
             ));
         }
         let d = &self.decoder.stats;
@@ -340,6 +340,7 @@ impl Analyzer<'_> {
             sip_port_connections: st.sip_port,
             undecrypted_sip_connections: undecrypted_oauth,
             partly_decrypted_sip_connections: st.partly,
+            sip_cut: self.sip_dropped.first,
         }
     }
 }

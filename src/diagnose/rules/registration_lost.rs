@@ -63,7 +63,7 @@ impl CaptureRule for RegistrationLost {
 
     fn check(&self, cx: &Cx<'_>, _claimed: &mut Claimed) -> Vec<Occurrence> {
         let f = cx.facts;
-        let end = f.info.as_ref().and_then(|i| i.last_time);
+        let end = crate::diagnose::util::sip_end(cx);
         let mut out = Vec::new();
         for reg in &f.registrations {
             let steps = register_steps(cx, reg);

@@ -68,8 +68,8 @@ impl CaptureRule for RegistrationRejected {
                     && time_left(cx, resp.time) < CHALLENGE_GRACE_SECS
                 {
                     claimed.undecided.push(format!(
-                        "frame {}: {} was challenged ({status}) and the capture ends before the client could answer",
-                        resp.frame, register_of(&reg.device)
+                        "frame {}: {} was challenged ({status}) and {} before the client could answer",
+                        resp.frame, register_of(&reg.device), if cx.facts.sip_cut.is_some() { "the SIP message limit is reached" } else { "the capture ends" }
                     ));
                     continue;
                 }

@@ -31,7 +31,7 @@ impl CaptureRule for RegistrationUnanswered {
 
     fn check(&self, cx: &Cx<'_>, claimed: &mut Claimed) -> Vec<Occurrence> {
         let f = cx.facts;
-        let end = f.info.as_ref().and_then(|i| i.last_time);
+        let end = crate::diagnose::util::sip_end(cx);
         let mut out = Vec::new();
         for (t, tx) in f.transactions.iter().enumerate() {
             let req = &f.sip[tx.request];

@@ -85,8 +85,11 @@ enum Command {
     /// report.html` to attach (ladder diagrams, certificates); `json` for tools; `jsonl` for
     /// pipelines and very large captures (events as they happen); `junit` for CI dashboards.
     ///
-    /// Exit code: 0 when no finding reaches --fail-on (error by default), 1 when one does, 2
-    /// when no input could be read at all or the arguments are wrong.
+    /// Every report opens with a verdict: failure, ok, or inconclusive (with why).
+    ///
+    /// Exit code: 0 when nothing reaches --fail-on (error by default), 1 when something does
+    /// (--fail-on inconclusive: any verdict but ok), 2 when no input could be read at all or
+    /// the arguments are wrong.
     Analyze(AnalyzeArgs),
     /// List every finding id of the catalogue, one line each.
     Scenarios {
@@ -498,10 +501,10 @@ fn explain(id: &str) -> ExitCode {
 const EXIT_STATUS: &str = r#".SH "EXIT STATUS"
 .TP
 \fB0\fR
-analyze: no finding reaches \-\-fail\-on (by default, no finding is an error); other commands: success
+analyze: nothing reaches \-\-fail\-on (by default, no finding is an error); other commands: success
 .TP
 \fB1\fR
-analyze: at least one finding reaches \-\-fail\-on
+analyze: something reaches \-\-fail\-on: a finding of that severity, or with \-\-fail\-on inconclusive any verdict but ok
 .TP
 \fB2\fR
 no input could be read at all, the arguments are wrong, an unknown id was given to explain, or the output could not be written

@@ -7,6 +7,24 @@ mod common;
 use serde_json::Value;
 use siptriage_dev::cluster::{generate, Cluster, Fate};
 
+/// 3,000 clients over three nodes for a minute: 10 % port mismatch, 5 % rejected token, 5 %
+/// closed port.
+fn three_thousand_clients() -> Cluster {
+    Cluster {
+        devices: 3000,
+        seconds: 60,
+        expires: 120,
+        retry: 60,
+        nodes: 3,
+        shares: [
+            (Fate::PortMismatch, 0.10),
+            (Fate::TokenRejected, 0.05),
+            (Fate::PortClosed, 0.05),
+        ],
+        seed: 1,
+    }
+}
+
 #[test]
 fn exact_counts_per_finding_on_a_cluster_capture() {
     let spec = Cluster {
@@ -97,19 +115,7 @@ fn exact_counts_per_finding_on_a_cluster_capture() {
 /// SIP message without it is the part of #10 still to come.)
 #[test]
 fn three_thousand_clients_fit_a_short_markdown_report() {
-    let spec = Cluster {
-        devices: 3000,
-        seconds: 60,
-        expires: 120,
-        retry: 60,
-        nodes: 3,
-        shares: [
-            (Fate::PortMismatch, 0.10),
-            (Fate::TokenRejected, 0.05),
-            (Fate::PortClosed, 0.05),
-        ],
-        seed: 1,
-    };
+    let spec = three_thousand_clients();
     let mut bytes = Vec::new();
     let stats = generate(&spec, &mut bytes).expect("generates");
     let path = std::env::temp_dir().join(format!("siptriage-c3000-{}.pcap", std::process::id()));
@@ -162,19 +168,7 @@ fn three_thousand_clients_fit_a_short_markdown_report() {
 /// was not judged. (Before, this capture gave 1.9 MB of Markdown, mostly false failures.)
 #[test]
 fn the_sip_message_cap_never_invents_failures() {
-    let spec = Cluster {
-        devices: 3000,
-        seconds: 60,
-        expires: 120,
-        retry: 60,
-        nodes: 3,
-        shares: [
-            (Fate::PortMismatch, 0.10),
-            (Fate::TokenRejected, 0.05),
-            (Fate::PortClosed, 0.05),
-        ],
-        seed: 1,
-    };
+    let spec = three_thousand_clients();
     let mut bytes = Vec::new();
     let stats = generate(&spec, &mut bytes).expect("generates");
     assert!(stats.sip_messages > 10_000, "past the default cap");

@@ -140,19 +140,8 @@ fn repeat(
         "- **Devices:** {}, **occurrences:** {}",
         f.devices, f.occurrences
     )?;
-    let shown: Vec<String> = f
-        .affected
-        .iter()
-        .take(10)
-        .map(|a| md(&super::affected_line(a)))
-        .collect();
-    let more = f.devices.saturating_sub(shown.len() as u64);
-    let more = if more > 0 {
-        format!(" and {more} more")
-    } else {
-        String::new()
-    };
-    writeln!(out, "- **Affected:** {}{more}", shown.join(", "))?;
+    let affected = super::some_affected(f, 10, md);
+    writeln!(out, "- **Affected:** {affected}")?;
     writeln!(out, "- **Evidence:** {}", super::some_frames(f, 5))?;
     writeln!(
         out,
@@ -198,23 +187,11 @@ fn finding(r: &Report, n: usize, f: &Finding, out: &mut dyn Write) -> std::io::R
         f.occurrences
     )?;
     if f.devices > 1 {
-        let shown: Vec<String> = f
-            .affected
-            .iter()
-            .take(10)
-            .map(|a| md(&super::affected_line(a)))
-            .collect();
-        let more = f.devices.saturating_sub(shown.len() as u64);
-        let more = if more > 0 {
-            format!(" and {more} more")
-        } else {
-            String::new()
-        };
+        let affected = super::some_affected(f, 10, md);
         writeln!(
             out,
-            "- **Affected:** {} clients or devices: {}{more}",
-            f.devices,
-            shown.join(", ")
+            "- **Affected:** {} clients or devices: {affected}",
+            f.devices
         )?;
     }
     if let Some(a) = &f.tls_alert {

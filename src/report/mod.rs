@@ -179,6 +179,27 @@ pub fn some_frames(f: &crate::diagnose::Finding, n: usize) -> String {
     crate::words::some_of(&cites, n)
 }
 
+/// The first `n` affected clients or devices of a finding, and how many more there are:
+/// `CSFa (10.0.0.1, frame 12), 10.0.0.2 (frame 40) and 17 more`; `escape` is applied to each.
+pub fn some_affected(
+    f: &crate::diagnose::Finding,
+    n: usize,
+    escape: impl Fn(&str) -> String,
+) -> String {
+    let shown: Vec<String> = f
+        .affected
+        .iter()
+        .take(n)
+        .map(|a| escape(&affected_line(a)))
+        .collect();
+    let more = f.devices.saturating_sub(shown.len() as u64);
+    if more > 0 {
+        format!("{} and {more} more", shown.join(", "))
+    } else {
+        shown.join(", ")
+    }
+}
+
 /// `CSFrado (10.10.20.51, 3 times, frames 12-40)`: one affected client or device.
 pub fn affected_line(a: &crate::diagnose::Affected) -> String {
     let who = match &a.device {

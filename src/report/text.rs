@@ -93,24 +93,8 @@ fn repeat(r: &Report, f: &Finding, first: usize, out: &mut dyn Write) -> std::io
     {
         writeln!(out, "  Capture: {}", c.path)?;
     }
-    let shown: Vec<String> = f
-        .affected
-        .iter()
-        .take(5)
-        .map(super::affected_line)
-        .collect();
-    let more = f.devices.saturating_sub(shown.len() as u64);
-    let more = if more > 0 {
-        format!(" and {more} more")
-    } else {
-        String::new()
-    };
-    wrap(
-        out,
-        "  Affected: ",
-        &format!("{}{more}", shown.join(", ")),
-        96,
-    )?;
+    let affected = super::some_affected(f, 5, |s: &str| s.to_string());
+    wrap(out, "  Affected: ", &affected, 96)?;
     wrap(
         out,
         "  Evidence: ",
@@ -276,26 +260,11 @@ impl Text {
             f.occurrences
         )?;
         if f.devices > 1 {
-            let shown: Vec<String> = f
-                .affected
-                .iter()
-                .take(5)
-                .map(super::affected_line)
-                .collect();
-            let more = f.devices.saturating_sub(shown.len() as u64);
-            let more = if more > 0 {
-                format!(" and {more} more")
-            } else {
-                String::new()
-            };
+            let affected = super::some_affected(f, 5, |s: &str| s.to_string());
             wrap(
                 out,
                 "  Affected: ",
-                &format!(
-                    "{} clients or devices: {}{more}",
-                    f.devices,
-                    shown.join(", ")
-                ),
+                &format!("{} clients or devices: {affected}", f.devices),
                 96,
             )?;
         }

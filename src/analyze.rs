@@ -210,28 +210,8 @@ fn run_capture(
         .take(MAX_SIP_IN_REPORT)
         .map(|m| SipEntry {
             capture: 0,
-            frame: m.frame,
-            time: m.time,
-            transport: m.transport,
-            tcp_stream: m.tcp_stream,
-            src: m.src,
-            dst: m.dst,
-            method: m.method.clone(),
-            status: m.status,
-            reason: m.reason.clone(),
-            cseq: m.cseq,
-            call_id: m.call_id.clone(),
-            device: m.device.clone(),
-            warning: m
-                .warnings
-                .first()
-                .map(|w| format!("{} {} \"{}\"", w.code, w.agent, w.text)),
-            auth: m
-                .auth
-                .iter()
-                .map(|a| format!("{}: {}", a.header, a.scheme))
-                .collect(),
             credentials: m.credentials().collect(),
+            message: m.clone(),
         })
         .collect();
     let tally = tally_of(&facts, &notes);
@@ -358,10 +338,11 @@ fn merge(
                 .filter_map(|m| m.device.as_deref()),
         )
         .collect();
-    let warnings: Vec<&str> = report.sip[first_sip..]
+    let warnings: Vec<String> = report.sip[first_sip..]
         .iter()
-        .filter_map(|m| m.warning.as_deref())
+        .filter_map(|m| m.warnings.first().map(|w| w.to_string()))
         .collect();
+    let warnings: Vec<&str> = warnings.iter().map(String::as_str).collect();
     obs.names_seen(&devices, &warnings);
     obs.capture_finished(idx, &piece.info, &report.findings[first..], &piece.notes);
     report.captures.push(piece.info);

@@ -5,9 +5,7 @@ use serde::Serialize;
 
 use crate::capture::CaptureInfo;
 use crate::diagnose::Finding;
-use crate::net::Endpoint;
 use crate::session::Connection;
-use crate::time::Ts;
 
 /// Version of the JSON document. It may grow (new fields); it must not break.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -46,44 +44,33 @@ pub struct RegistrationEntry {
     pub frames: Vec<u64>,
 }
 
-/// One SIP message, as reports show it (credentials never included).
+/// One SIP message as reports list it: the message (`SipMessage` serializes what reports show)
+/// with its capture, and its credentials as the run may show them.
 #[derive(Clone, Debug, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct SipEntry {
     /// Index into `captures[]`.
     pub capture: usize,
-    /// Frame where the message completed.
-    pub frame: u64,
-    /// Capture time.
-    pub time: Ts,
-    /// `udp`, `tcp` or `tls` (decrypted).
-    pub transport: crate::net::Transport,
-    /// Wireshark tcp.stream, for TCP and TLS.
-    pub tcp_stream: Option<u64>,
-    /// Sender.
-    pub src: Endpoint,
-    /// Receiver.
-    pub dst: Endpoint,
-    /// Method (of the request, or of the CSeq for responses).
-    pub method: String,
-    /// Status code (responses).
-    pub status: Option<u16>,
-    /// Reason phrase (responses).
-    pub reason: Option<String>,
-    /// CSeq number.
-    pub cseq: Option<u32>,
-    /// Call-ID.
-    pub call_id: Option<String>,
-    /// Device name from Contact.
-    pub device: Option<String>,
-    /// First Warning header, `399 agent "text"`.
-    pub warning: Option<String>,
-    /// Auth schemes present (`Proxy-Authenticate: Bearer`, `Proxy-Authorization: Bearer`, ...).
-    pub auth: Vec<String>,
+    /// The message.
+    #[serde(flatten)]
+    pub message: crate::sip::SipMessage,
     /// Credentials the message carried, as `Header: value`: redacted to what helps without the
     /// secret (length, JWT header, issued/expiry times when readable), or whole with
     /// `--show-secrets`. Absent when there are none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub credentials: Vec<String>,
+}
+
+impl std::ops::Deref for SipEntry {
+    type Target = crate::sip::SipMessage;
+    fn deref(&self) -> &crate::sip::SipMessage {
+        &self.message
+    }
+}
+
+impl std::ops::DerefMut for SipEntry {
+    fn deref_mut(&mut self) -> &mut crate::sip::SipMessage {
+        &mut self.message
+    }
 }
 
 /// Everything a run found: the JSON document, and what every reporter renders.

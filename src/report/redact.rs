@@ -393,8 +393,8 @@ pub fn apply(report: &mut Report, what: Redaction) {
         r.learn_connection(&e.connection);
     }
     for s in &report.sip {
-        if let Some(w) = &s.warning {
-            r.learn_warning(w);
+        if let Some(w) = s.warnings.first() {
+            r.learn_host(&w.agent);
         }
     }
     for f in &report.findings {
@@ -427,11 +427,15 @@ pub fn apply(report: &mut Report, what: Redaction) {
         r.text(&mut reg.device);
     }
     for s in &mut report.sip {
-        for x in [&mut s.device, &mut s.call_id, &mut s.warning]
+        for x in [&mut s.message.device, &mut s.message.call_id]
             .into_iter()
             .flatten()
         {
             r.text(x);
+        }
+        for w in &mut s.message.warnings {
+            r.text(&mut w.agent);
+            r.text(&mut w.text);
         }
         for c in &mut s.credentials {
             r.text(c);

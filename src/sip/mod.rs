@@ -39,6 +39,25 @@ pub struct Warning {
     pub text: String,
 }
 
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {} \"{}\"", self.code, self.agent, self.text)
+    }
+}
+
+/// As reports write a message's warnings: the first, `399 agent "text"`.
+fn first_warning<S: serde::Serializer>(w: &[Warning], s: S) -> Result<S::Ok, S::Error> {
+    match w.first() {
+        Some(w) => s.serialize_some(&w.to_string()),
+        None => s.serialize_none(),
+    }
+}
+
+/// As reports write a message's auth headers: `Proxy-Authenticate: Bearer`.
+fn auth_schemes<S: serde::Serializer>(a: &[Auth], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(a.iter().map(|a| format!("{}: {}", a.header, a.scheme)))
+}
+
 /// What an auth header says, never the credential itself.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct Auth {
@@ -52,8 +71,9 @@ pub struct Auth {
     pub has_credentials: bool,
 }
 
-/// One SIP message.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+/// One SIP message. Reports list it as it serializes here (credentials never included; the
+/// fields marked `skip` are for the rules only).
+#[derive(Clone, Debug, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct SipMessage {
     /// Frame where the message completed.
     pub frame: u64,
@@ -74,35 +94,49 @@ pub struct SipMessage {
     /// Reason phrase (responses).
     pub reason: Option<String>,
     /// Request-URI (requests).
+    #[serde(skip)]
     pub uri: Option<String>,
     /// The headers rules and reports consult ([`KEPT_HEADERS`]), in order, repeats kept
     /// (credentials redacted); the rest are read into the fields below and not stored.
+    #[serde(skip)]
     pub headers: Vec<(String, String)>,
     /// Body length.
+    #[serde(skip)]
     pub body_len: usize,
-    /// Call-ID.
-    pub call_id: Option<String>,
     /// CSeq number.
     pub cseq: Option<u32>,
+    /// Call-ID.
+    pub call_id: Option<String>,
     /// Branch of the top Via.
+    #[serde(skip)]
     pub branch: Option<String>,
     /// Device name from Contact (`+u.sip!devicename.ccm.cisco.com`).
     pub device: Option<String>,
     /// To URI.
+    #[serde(skip)]
     pub to: Option<String>,
-    /// Warning headers.
+    /// Warning headers (reports write the first, `399 agent "text"`).
+    #[serde(rename = "warning", serialize_with = "first_warning")]
+    #[schemars(rename = "warning", with = "Option<String>")]
     pub warnings: Vec<Warning>,
-    /// Auth headers.
+    /// Auth schemes present (`Proxy-Authenticate: Bearer`, `Proxy-Authorization: Bearer`, ...).
+    #[serde(serialize_with = "auth_schemes")]
+    #[schemars(with = "Vec<String>")]
     pub auth: Vec<Auth>,
     /// Expires header, or the Contact's expires parameter.
+    #[serde(skip)]
     pub expires: Option<u32>,
     /// Retry-After seconds.
+    #[serde(skip)]
     pub retry_after: Option<u32>,
     /// Reason header.
+    #[serde(skip)]
     pub reason_header: Option<String>,
     /// User-Agent.
+    #[serde(skip)]
     pub user_agent: Option<String>,
     /// Server.
+    #[serde(skip)]
     pub server: Option<String>,
 }
 

@@ -50,14 +50,6 @@ impl Dir {
             Dir::ToClient => Side::Server,
         }
     }
-
-    /// The direction in which `side` sends.
-    pub fn from(side: Side) -> Dir {
-        match side {
-            Side::Client => Dir::ToServer,
-            Side::Server => Dir::ToClient,
-        }
-    }
 }
 
 /// One side of a connection: the client opened it (sent the SYN, or the ClientHello), the

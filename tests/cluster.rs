@@ -30,15 +30,8 @@ fn exact_counts_per_finding_on_a_cluster_capture() {
     let spec = Cluster {
         devices: 300,
         seconds: 300,
-        expires: 120,
-        retry: 60,
-        nodes: 3,
-        shares: [
-            (Fate::PortMismatch, 0.10),
-            (Fate::TokenRejected, 0.05),
-            (Fate::PortClosed, 0.05),
-        ],
         seed: 42,
+        ..three_thousand_clients()
     };
     let mut bytes = Vec::new();
     let stats = generate(&spec, &mut bytes).expect("generates");

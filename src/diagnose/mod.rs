@@ -95,14 +95,6 @@ impl Place {
         }
     }
 
-    /// The tcp.stream, when the evidence is a frame of a TCP connection.
-    pub fn tcp_stream(&self) -> Option<u64> {
-        match self {
-            Place::Frame { tcp_stream, .. } => *tcp_stream,
-            Place::Line { .. } => None,
-        }
-    }
-
     /// How a report cites it: `frame 17` or `jabber.log:1234`.
     pub fn cite(&self) -> String {
         match self {

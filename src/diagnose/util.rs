@@ -235,9 +235,9 @@ pub fn sip_end(cx: &Cx<'_>) -> Option<Ts> {
     }
 }
 
-/// The first FIN or RST that ended the TCP connection `stream` after `frame`, with who sent it:
-/// the connection was closed, so the capture did not merely end first.
-pub fn closed_after(cx: &Cx<'_>, stream: Option<u64>, frame: u64) -> Option<(u64, Side)> {
+/// `the client closed the connection (FIN, frame 12)`: the first FIN or RST that ended the TCP
+/// connection `stream` after `frame`, so the capture did not merely end first.
+pub fn closing(cx: &Cx<'_>, stream: Option<u64>, frame: u64) -> Option<String> {
     let c = cx
         .facts
         .connections
@@ -247,30 +247,16 @@ pub fn closed_after(cx: &Cx<'_>, stream: Option<u64>, frame: u64) -> Option<(u64
     if cx.facts.sip_cut.is_some_and(|cut| c.last_time >= cut) {
         return None;
     }
-    [
-        c.client_fin_frame.map(|f| (f, Side::Client)),
-        c.server_fin_frame.map(|f| (f, Side::Server)),
-        c.rst.as_ref().map(|r| (r.frame, r.sent_by)),
+    let (f, side, how) = [
+        // RST first: a frame carrying both flags is reported as the reset it is.
+        c.rst.as_ref().map(|r| (r.frame, r.sent_by, "RST")),
+        c.client_fin_frame.map(|f| (f, Side::Client, "FIN")),
+        c.server_fin_frame.map(|f| (f, Side::Server, "FIN")),
     ]
     .into_iter()
     .flatten()
-    .filter(|(f, _)| *f > frame)
-    .min()
-}
-
-/// `the client closed the connection (FIN, frame 12)`.
-pub fn closing(cx: &Cx<'_>, stream: Option<u64>, frame: u64) -> Option<String> {
-    let (f, side) = closed_after(cx, stream, frame)?;
-    let c = cx
-        .facts
-        .connections
-        .iter()
-        .find(|c| Some(c.tcp_stream) == stream)?;
-    let how = if c.rst.as_ref().is_some_and(|r| r.frame == f) {
-        "RST"
-    } else {
-        "FIN"
-    };
+    .filter(|(f, _, _)| *f > frame)
+    .min_by_key(|&(f, side, _)| (f, side))?;
     Some(format!(
         "the {side} closed the connection ({how}, frame {f})"
     ))

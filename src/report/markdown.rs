@@ -128,12 +128,8 @@ fn repeat(
         }
     )?;
     writeln!(out)?;
-    if r.captures.len() > 1 {
-        writeln!(
-            out,
-            "- **Capture:** `{}`",
-            r.captures.get(f.capture).map_or("?", |c| c.path.as_str())
-        )?;
+    if let Some(c) = super::capture_of(r, f) {
+        writeln!(out, "- **Capture:** `{c}`")?;
     }
     writeln!(
         out,
@@ -168,12 +164,8 @@ fn finding(r: &Report, n: usize, f: &Finding, out: &mut dyn Write) -> std::io::R
         md(&f.title)
     )?;
     writeln!(out)?;
-    if r.captures.len() > 1 {
-        writeln!(
-            out,
-            "- **Capture:** `{}`",
-            r.captures.get(f.capture).map_or("?", |c| c.path.as_str())
-        )?;
+    if let Some(c) = super::capture_of(r, f) {
+        writeln!(out, "- **Capture:** `{c}`")?;
     }
     writeln!(
         out,

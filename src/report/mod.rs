@@ -173,6 +173,11 @@ pub fn repeats(r: &Report, i: usize) -> Option<usize> {
     r.findings[..i].iter().position(|g| kind(g) == kind(f))
 }
 
+/// The capture a finding came from, when the report covers more than one.
+pub fn capture_of<'a>(r: &'a Report, f: &crate::diagnose::Finding) -> Option<&'a str> {
+    (r.captures.len() > 1).then(|| r.captures.get(f.capture).map_or("?", |c| c.path.as_str()))
+}
+
 /// The first `n` evidence frames of a finding, and how many more there are.
 pub fn some_frames(f: &crate::diagnose::Finding, n: usize) -> String {
     let cites: Vec<String> = f.evidence.iter().map(|e| e.place.cite()).collect();

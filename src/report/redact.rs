@@ -71,17 +71,25 @@ struct Map {
     order: Vec<(String, String)>,
     names: BTreeMap<String, String>,
     counts: BTreeMap<&'static str, usize>,
+    /// A value was added since `order` was built.
+    stale: bool,
 }
 
 impl Map {
     fn ip(&mut self, ip: IpAddr) -> IpAddr {
+        if let Some(p) = self.ips.get(&ip) {
+            return *p;
+        }
         let n = self.ips.len() as u32 + 1;
-        *self.ips.entry(ip).or_insert_with(|| match ip {
+        let p = match ip {
             IpAddr::V4(_) => {
                 IpAddr::V4(Ipv4Addr::from(u32::from(Ipv4Addr::new(198, 18, 0, 0)) + n))
             }
             IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, n as u16)),
-        })
+        };
+        self.ips.insert(ip, p);
+        self.stale = true;
+        p
     }
 
     fn name(&mut self, kind: &'static str, value: &str) {
@@ -100,6 +108,7 @@ impl Map {
             }
         }
         self.names.insert(v.to_string(), pseudonym);
+        self.stale = true;
     }
 
     fn finish(&mut self) {
@@ -111,6 +120,7 @@ impl Map {
         all.extend(self.names.iter().map(|(k, v)| (k.clone(), v.clone())));
         all.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.0.cmp(&b.0)));
         self.order = all;
+        self.stale = false;
     }
 
     fn text(&self, s: &str) -> String {
@@ -188,7 +198,6 @@ fn config_file_devices(text: &str) -> Vec<String> {
 pub struct Redactor {
     what: Redaction,
     m: Map,
-    stale: bool,
 }
 
 impl Redactor {
@@ -209,7 +218,6 @@ impl Redactor {
     pub fn learn_device(&mut self, name: &str) {
         if self.what.users {
             self.m.name("device", name);
-            self.stale = true;
         }
     }
 
@@ -217,7 +225,6 @@ impl Redactor {
     pub fn learn_host(&mut self, name: &str) {
         if self.what.hosts {
             self.m.name("host", name);
-            self.stale = true;
         }
     }
 
@@ -258,7 +265,6 @@ impl Redactor {
     fn ip(&mut self, ip: &mut IpAddr) {
         if self.what.ips {
             *ip = self.m.ip(*ip);
-            self.stale = true;
         }
     }
 
@@ -267,9 +273,9 @@ impl Redactor {
         if self.what.is_empty() {
             return;
         }
-        if self.stale {
+        // The replacement order is rebuilt only when a new value was learned.
+        if self.m.stale {
             self.m.finish();
-            self.stale = false;
         }
         *s = self.m.text(s);
     }

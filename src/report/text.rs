@@ -87,11 +87,8 @@ fn repeat(r: &Report, f: &Finding, first: usize, out: &mut dyn Write) -> std::io
         f.devices,
         f.occurrences
     )?;
-    if let Some(c) = (r.captures.len() > 1)
-        .then(|| r.captures.get(f.capture))
-        .flatten()
-    {
-        writeln!(out, "  Capture: {}", c.path)?;
+    if let Some(c) = super::capture_of(r, f) {
+        writeln!(out, "  Capture: {c}")?;
     }
     let affected = super::some_affected(f, 5, |s: &str| s.to_string());
     wrap(out, "  Affected: ", &affected, 96)?;
@@ -241,12 +238,8 @@ impl Text {
             format!("[{sev}]")
         };
         writeln!(out, "{tag} {}: {} ({conf})", f.id, f.title)?;
-        if r.captures.len() > 1 {
-            writeln!(
-                out,
-                "  Capture: {}",
-                r.captures.get(f.capture).map_or("?", |c| c.path.as_str())
-            )?;
+        if let Some(c) = super::capture_of(r, f) {
+            writeln!(out, "  Capture: {c}")?;
         }
         writeln!(
             out,

@@ -140,15 +140,14 @@ impl Settled {
     /// The HTTP exchanges of a connection: device configuration files (and the OAuth ports
     /// they name), their 404s and read errors.
     fn http_exchanges(&mut self, meta: &crate::flow::ConnMeta, h: &crate::http::HttpStream) {
-        let st = self;
         for ex in &h.exchanges {
             if let Some(conf) = &ex.config {
                 for n in &conf.nodes {
-                    st.oauth.extend(n.sip_oauth_port);
-                    st.mra.extend(n.sip_mra_oauth_port);
+                    self.oauth.extend(n.sip_oauth_port);
+                    self.mra.extend(n.sip_mra_oauth_port);
                 }
             }
-            st.http.push(HttpEntry {
+            self.http.push(HttpEntry {
                 frame: ex.frame,
                 time: ex.time,
                 tcp_stream: meta.stream,
@@ -169,13 +168,13 @@ impl Settled {
                 response_frame: ex.response_frame,
             });
             if let Some(e) = &ex.config_error {
-                st.notes.push(format!(
+                self.notes.push(format!(
                     "frame {}: the configuration file {} could not be read: {e}",
                     ex.frame, ex.path
                 ));
             }
             if ex.path.contains(".cnf.xml") && ex.status == Some(404) {
-                st.notes.push(format!(
+                self.notes.push(format!(
                     "frame {}: the TFTP server answered 404 for {}: no such device is configured (or the name is wrong), so the client has no configuration to register with",
                     ex.frame, ex.path
                 ));
@@ -185,45 +184,44 @@ impl Settled {
 
     /// What the capture-level rules and the notes need of a settled connection.
     fn connection_facts(&mut self, conn: &Connection, app: &ConnApp) {
-        let st = self;
         let kind = conn.port_kind;
         if kind.is_sip() {
-            st.sip_port += 1;
+            self.sip_port += 1;
         }
         if let Some(t) = &conn.tls {
             if t.application_records.iter().sum::<u64>() > 0
                 && t.decrypted_bytes == 0
                 && kind.is_sip()
             {
-                st.undecrypted += 1;
+                self.undecrypted += 1;
             }
             if t.partly_decrypted && kind.is_sip() {
-                st.partly += 1;
+                self.partly += 1;
             }
             if let Some(why) = &t.malformed {
-                st.notes
+                self.notes
                     .push(format!("tcp.stream {}: TLS: {why}", conn.tcp_stream));
             }
         }
         let oversized = app.sip.oversized();
         if oversized > 0 {
-            st.notes.push(format!(
+            self.notes.push(format!(
                 "limit: tcp.stream {}: {oversized} SIP message(s) declared a body over {} KiB; their headers were read and the body skipped by its length",
                 conn.tcp_stream,
                 crate::sip::MAX_BODY / 1024
             ));
         }
         if app.gaps > 0 && kind != PortKind::Other {
-            st.notes.push(format!(
+            self.notes.push(format!(
                 "tcp.stream {}: {} byte(s) missing from the capture; decoding resumed after each gap",
                 conn.tcp_stream, conn.lost_bytes
             ));
         }
-        if conn.lost_bytes > 0 && st.lossy.len() < MAX_SET {
-            st.lossy.insert(conn.tcp_stream);
+        if conn.lost_bytes > 0 && self.lossy.len() < MAX_SET {
+            self.lossy.insert(conn.tcp_stream);
         }
-        if kind == PortKind::SipMraOAuth && st.mra_clients.len() < MAX_SET {
-            st.mra_clients.insert(conn.client.ip);
+        if kind == PortKind::SipMraOAuth && self.mra_clients.len() < MAX_SET {
+            self.mra_clients.insert(conn.client.ip);
         }
         let tomcat = conn.server.port == 8443 || conn.server.port == 443;
         let has_chain = conn
@@ -233,8 +231,8 @@ impl Settled {
         if has_chain && (conn.is_oauth() || tomcat) {
             let same =
                 |p: &Connection| p.server.ip == conn.server.ip && p.is_oauth() == conn.is_oauth();
-            if !st.probes.iter().any(same) && st.probes.len() < 2 * MAX_KEPT {
-                st.probes.push(conn.clone());
+            if !self.probes.iter().any(same) && self.probes.len() < 2 * MAX_KEPT {
+                self.probes.push(conn.clone());
             }
         }
     }

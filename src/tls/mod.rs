@@ -327,9 +327,11 @@ impl TlsStream {
         }
     }
 
-    fn secret_for(&self, dir: Dir, log: &KeyLog) -> Option<Vec<u8>> {
+    /// The secret `dir` needs now: `None` when the key log does not hold the session at all,
+    /// `Some(None)` when it holds the session but not this secret.
+    fn secret_for(&self, dir: Dir, log: &KeyLog) -> Option<Option<Vec<u8>>> {
         let s = log.get(&self.client_random?)?;
-        if self.tls13 {
+        Some(if self.tls13 {
             match (dir, self.phase13[dir.idx()]) {
                 (Dir::ToServer, 0) => s.client_hs.clone(),
                 (Dir::ToClient, 0) => s.server_hs.clone(),
@@ -338,7 +340,7 @@ impl TlsStream {
             }
         } else {
             s.master.clone()
-        }
+        })
     }
 
     /// Some records were decrypted and some could not be, for lack of a secret.
@@ -373,16 +375,20 @@ impl TlsStream {
             .collect()
     }
 
-    fn ensure_cipher(&mut self, dir: Dir, log: &KeyLog) {
+    /// Sets up `dir`'s cipher when its secret is known; returns whether the key log holds the
+    /// session but no cipher could be set up for this direction (secret absent, or unusable).
+    fn ensure_cipher(&mut self, dir: Dir, log: &KeyLog) -> bool {
         let i = dir.idx();
         if self.cipher[i].is_some() || self.failed[i].is_some() {
-            return;
+            return false;
         }
-        let (Some(suite), Some(secret)) = (
-            self.suite.and_then(decrypt::suite),
-            self.secret_for(dir, log),
-        ) else {
-            return;
+        let secret = match self.secret_for(dir, log) {
+            None => return false,
+            Some(None) => return true,
+            Some(Some(s)) => s,
+        };
+        let Some(suite) = self.suite.and_then(decrypt::suite) else {
+            return true;
         };
         self.cipher[i] = if self.tls13 {
             decrypt::DirCipher::tls13(suite, &secret)
@@ -401,6 +407,7 @@ impl TlsStream {
         } else {
             None
         };
+        self.cipher[i].is_none()
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -461,14 +468,7 @@ impl TlsStream {
         let i = dir.idx();
         if self.needs_keys(dir, ctype, body.len()) {
             self.encrypted_records += 1;
-            self.ensure_cipher(dir, keys.log);
-            if self.cipher[i].is_none()
-                && self.failed[i].is_none()
-                && keys
-                    .log
-                    .get(&self.client_random.unwrap_or_default())
-                    .is_some()
-            {
+            if self.ensure_cipher(dir, keys.log) {
                 // The session is in the key log, but not this direction's secret.
                 let label = self.secret_label(dir);
                 let m = self.missing[i].get_or_insert((0, label));

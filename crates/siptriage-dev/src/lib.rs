@@ -6,3 +6,11 @@
 pub mod cluster;
 pub mod framer;
 pub mod workload;
+
+/// The value after `flag` on a tool's command line (`--seed 7` gives `Some("7")`).
+pub fn flag_value(args: &[String], flag: &str) -> Option<String> {
+    args.iter()
+        .position(|a| a == flag)
+        .and_then(|i| args.get(i + 1))
+        .cloned()
+}

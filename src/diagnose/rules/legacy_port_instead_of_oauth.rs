@@ -121,7 +121,6 @@ trust: None,
 /// Without a config file: a Bearer token sent directly (one Via) to a legacy SIP port.
 fn bearer_on_legacy_port(cx: &Cx<'_>, claimed: &mut Claimed, out: &mut Vec<Occurrence>) {
     let f = cx.facts;
-    // Without a config file: a Bearer token sent directly (one Via) to a legacy SIP port.
     for (t, tx) in f.transactions.iter().enumerate() {
         let r = &f.sip[tx.request];
         let kind = cx.port_kind(r.dst.port);

@@ -1,8 +1,9 @@
 //! `oauth-port-mismatch`: CUCM answers a REGISTER with 403 and the Warning
 //! "SIP OAuth Registration port Mismatch" (TAC 215572).
 
-use crate::diagnose::util::{sip_evidence, sip_parties, warning_text};
-use crate::diagnose::{CaptureRule, Claimed, Confidence, Cx, Meta, Occurrence, Severity, SipRef};
+use crate::diagnose::util::{sip_evidence, sip_parties, sip_ref, warning_text};
+use crate::diagnose::{CaptureRule, Claimed, Confidence, Cx, Evidence, Meta, Occurrence, Severity};
+use crate::sip::SipMessage;
 
 /// The rule.
 pub struct OauthPortMismatch;
@@ -38,12 +39,7 @@ impl CaptureRule for OauthPortMismatch {
             let Some(resp) = tx.final_response(sip) else {
                 continue;
             };
-            let mismatch = resp.status == Some(403)
-                && resp
-                    .warnings
-                    .iter()
-                    .any(|w| w.text.to_ascii_lowercase().contains("port mismatch"));
-            if !mismatch || !claimed.transaction(t) {
+            if !is_port_mismatch(resp) || !claimed.transaction(t) {
                 continue;
             }
             let (client, server) = sip_parties(cx, req);
@@ -69,15 +65,11 @@ trust: None,
                     resp.frame
                 ),
                 evidence: vec![
-                    sip_evidence(resp, format!("403 Forbidden, Warning: {}", warning_text(resp).unwrap_or_default())),
+                    answer_evidence(resp),
                     sip_evidence(req, "the REGISTER it answers".into()),
                 ],
-                filter: "sip.Status-Code == 403 && sip.Warning contains \"Mismatch\"".into(),
-                sip: Some(SipRef {
-                    status: 403,
-                    reason: resp.reason.clone().unwrap_or_default(),
-                    warning: warning_text(resp),
-                }),
+                filter: FILTER.into(),
+                sip: Some(sip_ref(resp)),
                 alert: None,
                 client,
                 server,
@@ -86,6 +78,28 @@ trust: None,
         out.extend(answers_without_request(cx));
         out
     }
+}
+
+const FILTER: &str = "sip.Status-Code == 403 && sip.Warning contains \"Mismatch\"";
+
+/// A 403 carrying CUCM's "SIP OAuth Registration port Mismatch" Warning.
+fn is_port_mismatch(resp: &SipMessage) -> bool {
+    resp.status == Some(403)
+        && resp
+            .warnings
+            .iter()
+            .any(|w| w.text.to_ascii_lowercase().contains("port mismatch"))
+}
+
+/// The 403 as evidence, with its Warning.
+fn answer_evidence(resp: &SipMessage) -> Evidence {
+    sip_evidence(
+        resp,
+        format!(
+            "403 Forbidden, Warning: {}",
+            warning_text(resp).unwrap_or_default()
+        ),
+    )
 }
 
 /// A 403 with the port-mismatch Warning proves the finding on its own, when its REGISTER was
@@ -100,13 +114,7 @@ fn answers_without_request(cx: &Cx<'_>) -> Vec<Occurrence> {
         .collect();
     let mut out = Vec::new();
     for (i, resp) in sip.iter().enumerate() {
-        let mismatch = resp.status == Some(403)
-            && resp.method == "REGISTER"
-            && resp
-                .warnings
-                .iter()
-                .any(|w| w.text.to_ascii_lowercase().contains("port mismatch"));
-        if !mismatch || answered.contains(&i) {
+        if resp.method != "REGISTER" || !is_port_mismatch(resp) || answered.contains(&i) {
             continue;
         }
         // The answer travels from CUCM (its src) to the client.
@@ -135,19 +143,9 @@ trust: None,
                 warning_text(resp).unwrap_or_default(),
                 resp.frame
             ),
-            evidence: vec![sip_evidence(
-                resp,
-                format!(
-                    "403 Forbidden, Warning: {}",
-                    warning_text(resp).unwrap_or_default()
-                ),
-            )],
-            filter: "sip.Status-Code == 403 && sip.Warning contains \"Mismatch\"".into(),
-            sip: Some(SipRef {
-                status: 403,
-                reason: resp.reason.clone().unwrap_or_default(),
-                warning: warning_text(resp),
-            }),
+            evidence: vec![answer_evidence(resp)],
+            filter: FILTER.into(),
+            sip: Some(sip_ref(resp)),
             alert: None,
             client,
             server,

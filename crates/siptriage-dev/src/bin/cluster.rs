@@ -6,12 +6,7 @@ use siptriage_dev::cluster::{generate, Cluster, Fate};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let get = |flag: &str| {
-        args.iter()
-            .position(|a| a == flag)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
-    };
+    let get = |flag: &str| siptriage_dev::flag_value(&args, flag);
     let num = |flag: &str, default: u64| get(flag).and_then(|s| s.parse().ok()).unwrap_or(default);
     let shares: Vec<f64> = get("--shares")
         .map(|s| s.split(',').filter_map(|x| x.parse().ok()).collect())

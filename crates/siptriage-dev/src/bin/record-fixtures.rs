@@ -864,11 +864,7 @@ fn clear_sip_tcp(
 
 fn main() -> Res<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let only = args
-        .iter()
-        .position(|a| a == "--only")
-        .and_then(|i| args.get(i + 1))
-        .cloned();
+    let only = siptriage_dev::flag_value(&args, "--only");
     let _ = ONLY.set(only.clone());
     let dir = args
         .iter()

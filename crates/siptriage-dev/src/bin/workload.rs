@@ -15,12 +15,7 @@ fn size(s: &str) -> Option<u64> {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let get = |flag: &str| {
-        args.iter()
-            .position(|a| a == flag)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
-    };
+    let get = |flag: &str| siptriage_dev::flag_value(&args, flag);
     let spec = Spec {
         bytes: get("--size").and_then(|s| size(&s)).unwrap_or(64 << 20),
         sip_share: get("--sip-share")

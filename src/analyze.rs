@@ -122,30 +122,22 @@ pub fn judge(
     let mut agg = Aggregator::default();
     let mut undecided = crate::session::Notes::default();
     let mut outside = crate::diagnose::OutOfScope::default();
-    let facts = {
+    let mut facts = {
         let mut analyzer = Analyzer::new(cfg);
-        let (agg_ref, undecided_ref, outside_ref) = (&mut agg, &mut undecided, &mut outside);
-        let mut listed = 0usize;
-        analyzer.on_settle(Box::new(move |c: &Connection| {
-            on_conn(c);
-            listed += 1;
-            // TLS between hosts that have nothing to do with SIP OAuth is counted, not judged.
-            if !crate::diagnose::in_scope(c) {
-                outside_ref.add(c);
-                return listed <= crate::session::MAX_KEPT;
-            }
-            let mut here = Vec::new();
-            let found = connection_occurrences(c, cfg, agg_ref, &mut here);
-            for n in here {
-                undecided_ref.push(n);
-            }
-            found || listed <= crate::session::MAX_KEPT
+        analyzer.with_judge(Box::new(Judging {
+            cfg,
+            agg: &mut agg,
+            undecided: &mut undecided,
+            outside: &mut outside,
+            on_conn,
+            listed: 0,
         }));
         let info = read(&mut analyzer)?;
         analyzer.finish(info)
     };
     let mut capture_notes = Vec::new();
-    capture_occurrences(&facts, cfg, &mut agg, &mut capture_notes);
+    let cited = capture_occurrences(&facts, cfg, &mut agg, &mut capture_notes);
+    facts.keep_cited(&cited);
     capture_notes.extend(outside.note());
     for n in capture_notes {
         undecided.push(n);
@@ -170,6 +162,43 @@ pub fn judge(
     })
 }
 
+/// What judges a capture while it is read: each connection as it settles, each window of SIP.
+struct Judging<'a, 'o> {
+    cfg: &'a Config,
+    agg: &'a mut Aggregator,
+    undecided: &'a mut crate::session::Notes,
+    outside: &'a mut crate::diagnose::OutOfScope,
+    on_conn: &'a mut (dyn FnMut(&Connection) + 'o),
+    listed: usize,
+}
+
+impl crate::session::Judge for Judging<'_, '_> {
+    fn settled(&mut self, c: &Connection) -> bool {
+        (self.on_conn)(c);
+        self.listed += 1;
+        // TLS between hosts that have nothing to do with SIP OAuth is counted, not judged.
+        if !crate::diagnose::in_scope(c) {
+            self.outside.add(c);
+            return self.listed <= crate::session::MAX_KEPT;
+        }
+        let mut here = Vec::new();
+        let found = connection_occurrences(c, self.cfg, self.agg, &mut here);
+        for n in here {
+            self.undecided.push(n);
+        }
+        found || self.listed <= crate::session::MAX_KEPT
+    }
+
+    fn sip_window(&mut self, facts: &CaptureFacts) -> Vec<u64> {
+        let mut here = Vec::new();
+        let cited = capture_occurrences(facts, self.cfg, self.agg, &mut here);
+        for n in here {
+            self.undecided.push(n);
+        }
+        cited
+    }
+}
+
 /// Reads and diagnoses one capture into its part of the report.
 fn run_capture(
     input: &Input,
@@ -183,31 +212,19 @@ fn run_capture(
         notes,
     } = judge(cfg, |a| read_input(input, a, progress.cloned()), on_conn)?;
     let registrations = facts
-        .registrations
+        .device_registrations
         .iter()
-        .map(|r| {
-            let txs: Vec<_> = r
-                .transactions
-                .iter()
-                .map(|&t| &facts.transactions[t])
-                .collect();
-            RegistrationEntry {
-                capture: 0,
-                device: r.device.clone(),
-                attempts: txs.len(),
-                answers: txs
-                    .iter()
-                    .filter_map(|t| t.final_response(&facts.sip))
-                    .filter_map(|m| m.status)
-                    .collect(),
-                frames: txs.iter().map(|t| facts.sip[t.request].frame).collect(),
-            }
+        .map(|r| RegistrationEntry {
+            capture: 0,
+            device: r.device.clone(),
+            attempts: r.attempts as usize,
+            answers: r.answers.clone(),
+            frames: r.frames.clone(),
         })
         .collect();
     let sip = facts
-        .sip
+        .sip_listing
         .iter()
-        .take(MAX_SIP_IN_REPORT)
         .map(|m| SipEntry {
             capture: 0,
             credentials: m.credentials().collect(),
@@ -230,24 +247,18 @@ fn run_capture(
         connections: facts.connections,
         registrations,
         sip,
-        sip_total: facts.sip.len(),
+        sip_total: facts.sip_total as usize,
         notes,
     })
 }
 
 /// What one capture contributes to the verdict.
 fn tally_of(facts: &CaptureFacts, notes: &[String]) -> Tally {
-    let registered = facts
-        .transactions
-        .iter()
-        .filter(|t| facts.sip[t.request].method == "REGISTER")
-        .filter_map(|t| t.final_response(&facts.sip))
-        .filter(|m| m.status.is_some_and(|s| (200..300).contains(&s)))
-        .count() as u64;
+    let registered = facts.registered;
     Tally {
         frames: facts.info.as_ref().map_or(0, |i| i.frames),
         sip_port_connections: facts.sip_port_connections,
-        sip_messages: facts.sip.len() as u64,
+        sip_messages: facts.sip_total,
         undecrypted: facts.undecrypted_sip_connections,
         partly_decrypted: facts.partly_decrypted_sip_connections,
         registered,
@@ -316,10 +327,12 @@ fn merge(
     } else {
         String::new()
     };
-    if piece.sip_total > MAX_SIP_IN_REPORT {
+    let listed = report.sip.len() - first_sip;
+    if piece.sip_total > listed {
         report.notes.push(format!(
-            "{prefix}the report lists the first {MAX_SIP_IN_REPORT} of {} SIP messages",
-            piece.sip_total
+            "{prefix}the report lists {listed} of {} SIP messages (the first {} and those cited as evidence); all were analyzed",
+            piece.sip_total,
+            crate::session::sipflow::LISTED_FIRST
         ));
     }
     report.notes.extend(piece.notes.iter().map(|n| {

@@ -119,8 +119,12 @@ impl PortMap {
     }
 }
 
-/// SIP messages kept per capture; past this they are counted, not stored.
-pub const MAX_SIP_MESSAGES: usize = 10_000;
+/// Devices whose registrations are followed per capture; past this, the REGISTERs of new
+/// devices are judged one window at a time (their earlier registrations are not remembered).
+pub const MAX_DEVICES: usize = 200_000;
+
+/// SIP messages judged together while a capture is read (`Limits::sip_window`).
+pub const SIP_WINDOW: usize = 4096;
 
 /// Bounds on what one capture's analysis holds in memory. Each has a default and an option.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -130,8 +134,11 @@ pub struct Limits {
     pub max_connections: usize,
     /// IP datagrams waiting for fragments at once (`--max-fragments`).
     pub max_fragments: usize,
-    /// SIP messages kept for the SIP rules per capture (`--max-sip-messages`).
-    pub max_sip_messages: usize,
+    /// Devices whose registrations are followed per capture (`--max-devices`).
+    pub max_devices: usize,
+    /// SIP messages judged together while the capture is read (no option: the findings do not
+    /// depend on it, which the tests check by judging in windows of a few messages).
+    pub sip_window: usize,
     /// Encrypted bytes held back across connections while waiting for keys that a later
     /// Decryption Secrets Block may bring (`--max-held-bytes`).
     pub hold_back_bytes: usize,
@@ -143,7 +150,8 @@ impl Default for Limits {
             hold_back_bytes: crate::tls::MAX_HELD_TOTAL,
             max_connections: crate::flow::MAX_ACTIVE,
             max_fragments: crate::decode::defrag::MAX_DATAGRAMS,
-            max_sip_messages: MAX_SIP_MESSAGES,
+            max_devices: MAX_DEVICES,
+            sip_window: SIP_WINDOW,
         }
     }
 }

@@ -194,9 +194,10 @@ struct AnalyzeArgs {
     /// IP datagrams waiting for missing fragments at once.
     #[arg(long, default_value_t = siptriage::decode::defrag::MAX_DATAGRAMS, help_heading = "Limits")]
     max_fragments: usize,
-    /// SIP messages kept per capture for the SIP rules (later ones are counted).
-    #[arg(long, default_value_t = siptriage::config::MAX_SIP_MESSAGES, help_heading = "Limits")]
-    max_sip_messages: usize,
+    /// Devices whose registrations are followed per capture (every SIP message is analyzed;
+    /// past this, new devices are judged one window of SIP at a time).
+    #[arg(long, default_value_t = siptriage::config::MAX_DEVICES, help_heading = "Limits")]
+    max_devices: usize,
     /// Encrypted bytes held back in all, waiting for keys a later pcapng block may bring.
     #[arg(long, default_value_t = siptriage::tls::MAX_HELD_TOTAL, help_heading = "Limits")]
     max_held_bytes: usize,
@@ -678,7 +679,7 @@ fn analyze(args: AnalyzeArgs) -> ExitCode {
         max_evidence,
         max_connections,
         max_fragments,
-        max_sip_messages,
+        max_devices,
         max_held_bytes,
     } = args;
     let fail = |e: &dyn std::fmt::Display| {
@@ -698,7 +699,7 @@ fn analyze(args: AnalyzeArgs) -> ExitCode {
     cfg.secrets.show = show_secrets;
     cfg.limits.max_connections = max_connections;
     cfg.limits.max_fragments = max_fragments;
-    cfg.limits.max_sip_messages = max_sip_messages;
+    cfg.limits.max_devices = max_devices;
     cfg.limits.hold_back_bytes = max_held_bytes;
     cfg.expressway_names = expressway_names
         .into_iter()

@@ -52,17 +52,39 @@ fn fragment_flood_is_capped_and_reported() {
 }
 
 #[test]
-fn sip_store_is_capped_and_reported() {
-    let bytes = capture(None, 8, 100.0);
+fn devices_past_the_limit_are_still_analyzed_and_the_limit_is_reported() {
+    use siptriage_dev::cluster::{generate, Cluster, Fate};
+    let mut bytes = Vec::new();
+    let spec = Cluster {
+        devices: 20,
+        seconds: 120,
+        expires: 60,
+        retry: 60,
+        nodes: 1,
+        shares: [
+            (Fate::PortMismatch, 0.0),
+            (Fate::TokenRejected, 0.0),
+            (Fate::PortClosed, 0.0),
+        ],
+        seed: 5,
+    };
+    generate(&spec, &mut bytes).expect("generates");
+    let (all, _) = analyze_bytes(&bytes, &Config::default()).expect("reads");
+    assert_eq!(all.device_registrations.len(), 20);
+    assert!(!all.notes.iter().any(|n| n.contains("devices registered")));
     let mut cfg = Config::default();
-    cfg.limits.max_sip_messages = 5;
+    cfg.limits.max_devices = 2;
     let (facts, _) = analyze_bytes(&bytes, &cfg).expect("reads");
-    assert_eq!(facts.sip.len(), 5);
+    // Every SIP message is still read and judged; only the devices past the limit lose the
+    // memory of their earlier registrations.
+    assert_eq!(facts.sip_total, all.sip_total);
+    assert_eq!(facts.registered, all.registered);
+    assert_eq!(facts.device_registrations.len(), 2);
     assert!(
         facts
             .notes
             .iter()
-            .any(|n| n.contains("limit: more than 5 SIP messages")),
+            .any(|n| n.starts_with("limit: more than 2 devices registered (--max-devices)")),
         "{:?}",
         facts.notes
     );

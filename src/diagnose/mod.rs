@@ -429,7 +429,9 @@ fn group_key(id: &str, o: &Occurrence, level: u8) -> String {
 
 impl Aggregator {
     /// Adds one occurrence of `meta`'s id.
-    pub fn add(&mut self, meta: &'static Meta, o: Occurrence, max_evidence: usize) {
+    ///
+    /// Returns the frames of the evidence it kept (the report lists their SIP messages).
+    pub fn add(&mut self, meta: &'static Meta, o: Occurrence, max_evidence: usize) -> Vec<u64> {
         // Past MAX_GROUPS groups, new ones stop telling nodes apart.
         let fine = group_key(meta.id, &o, 0);
         let (key, coarse) = if self.index.contains_key(&fine) || self.groups.len() < MAX_GROUPS {
@@ -453,8 +455,10 @@ impl Aggregator {
                         && !g.evidence.iter().any(|x| x.place == e.place)
                     {
                         g.evidence.push(e.clone());
+                        return e.place.frame().into_iter().collect();
                     }
                 }
+                Vec::new()
             }
             None => {
                 let mut evidence: Vec<Evidence> = Vec::new();
@@ -476,7 +480,9 @@ impl Aggregator {
                     more: 0,
                 };
                 g.affect(&o, frame);
+                let kept = g.evidence.iter().filter_map(|e| e.place.frame()).collect();
                 self.groups.push(g);
+                kept
             }
         }
     }
@@ -582,25 +588,37 @@ pub fn connection_occurrences(
     any
 }
 
-/// Runs the capture-level rules (SIP, HTTP, cross-connection) once the capture is read.
+/// Runs the capture-level rules (SIP, HTTP, cross-connection) on a window of SIP judged while
+/// the capture is read (`facts.sip_window`), or on the last one once the capture is read;
+/// returns the frames cited as evidence (the report lists their SIP messages).
 pub fn capture_occurrences(
     facts: &CaptureFacts,
     cfg: &Config,
     agg: &mut Aggregator,
     undecided: &mut Vec<String>,
-) {
+) -> Vec<u64> {
     let cx = Cx { facts, cfg };
     let mut claimed = Claimed::default();
+    // Context (a 200 OK judged in an earlier window) is there to compare with, not to judge.
+    for t in 0..facts.transactions.len() {
+        if facts.is_context(t) {
+            claimed.transaction(t);
+        }
+    }
+    let mut cited = Vec::new();
     for rule in rule_set() {
         let Rule::Capture(rule) = rule else {
             continue;
         };
         for o in rule.check(&cx, &mut claimed) {
-            agg.add(rule.meta(), o, cfg.max_evidence);
+            cited.extend(agg.add(rule.meta(), o, cfg.max_evidence));
         }
     }
     undecided.extend(claimed.undecided);
-    undecided.extend(cross_checks(facts));
+    if facts.sip_window.is_none() {
+        undecided.extend(facts.per_node_notes.iter().cloned());
+    }
+    cited
 }
 
 /// The CertificateRequest's CA list against the issuer of the client certificate that followed.
@@ -619,42 +637,6 @@ fn certificate_request_check(c: &Connection) -> Option<String> {
             req.frame
         )
     })
-}
-
-/// Checks across connections that are worth a note rather than a finding of their own.
-fn cross_checks(facts: &CaptureFacts) -> Vec<String> {
-    let mut notes = Vec::new();
-    // A device refused by one node and accepted by another: the difference is per node.
-    for reg in &facts.registrations {
-        let mut ok = BTreeMap::new();
-        let mut refused = BTreeMap::new();
-        for &t in &reg.transactions {
-            let tx = &facts.transactions[t];
-            let req = &facts.sip[tx.request];
-            let Some(resp) = tx.final_response(&facts.sip) else {
-                continue;
-            };
-            let node = req.dst.to_string();
-            match resp.status.unwrap_or(0) {
-                200..=299 => {
-                    ok.entry(node).or_insert(resp.frame);
-                }
-                400..=699 if ![401, 407].contains(&resp.status.unwrap_or(0)) => {
-                    refused.entry(node).or_insert(resp.frame);
-                }
-                _ => {}
-            }
-        }
-        for (node, frame) in &refused {
-            if let Some((good, gframe)) = ok.iter().find(|(n, _)| *n != node) {
-                notes.push(format!(
-                    "{} was refused by {node} (frame {frame}) but registered on {good} (frame {gframe}): the difference is per node (its OAuth ports, certificate, or CallManager service)",
-                    reg.device
-                ));
-            }
-        }
-    }
-    notes
 }
 
 /// Capitalizes a sentence, unless it starts with an address or URI (`sip:1154@...`).

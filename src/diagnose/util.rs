@@ -225,14 +225,13 @@ pub fn time_left(cx: &Cx<'_>, t: Ts) -> f64 {
     sip_end(cx).map_or(0.0, |e| e.secs_since(t))
 }
 
-/// Where the SIP the rules see ends: the capture's last frame, or earlier where SIP messages
-/// went past the limit (what came after was not kept, so it must not count as absent).
+/// Where the SIP the rules see ends: the capture's last frame, or, for a window judged while
+/// the capture is read, the time it is judged at (what comes later is not yet seen, so it must
+/// not count as absent).
 pub fn sip_end(cx: &Cx<'_>) -> Option<Ts> {
-    let end = cx.facts.info.as_ref().and_then(|i| i.last_time);
-    match (end, cx.facts.sip_cut) {
-        (Some(e), Some(c)) => Some(e.min(c)),
-        (e, c) => e.or(c),
-    }
+    cx.facts
+        .sip_window
+        .or_else(|| cx.facts.info.as_ref().and_then(|i| i.last_time))
 }
 
 /// `the client closed the connection (FIN, frame 12)`: the first FIN or RST that ended the TCP
@@ -243,10 +242,6 @@ pub fn closing(cx: &Cx<'_>, stream: Option<u64>, frame: u64) -> Option<String> {
         .connections
         .iter()
         .find(|c| Some(c.tcp_stream) == stream)?;
-    // Past the SIP message limit, what the client sent before closing may not have been kept.
-    if cx.facts.sip_cut.is_some_and(|cut| c.last_time >= cut) {
-        return None;
-    }
     let (f, side, how) = [
         // RST first: a frame carrying both flags is reported as the reset it is.
         c.rst.as_ref().map(|r| (r.frame, r.sent_by, "RST")),

@@ -41,29 +41,14 @@ struct Chunk<'a> {
     ts: Ts,
 }
 
-/// Where SIP messages go, with the count of those past the limit.
+/// Where SIP messages go: the capture's streaming SIP state.
 pub(super) struct SipStore<'a> {
-    pub(super) messages: &'a mut Vec<SipMessage>,
-    pub(super) dropped: &'a mut Dropped,
+    pub(super) flow: &'a mut super::sipflow::SipFlow,
     pub(super) show_secrets: bool,
-    pub(super) max: usize,
-}
-
-/// SIP messages past the limit: how many, and the time of the first (where the SIP the rules
-/// see stops).
-#[derive(Debug, Default)]
-pub(super) struct Dropped {
-    pub(super) count: u64,
-    pub(super) first: Option<Ts>,
 }
 
 pub(super) fn push_sip(store: &mut SipStore<'_>, m: SipMessage) {
-    if store.messages.len() < store.max {
-        store.messages.push(m);
-    } else {
-        store.dropped.count += 1;
-        store.dropped.first.get_or_insert(m.time);
-    }
+    store.flow.push(m);
 }
 
 impl SipFraming {

@@ -107,6 +107,35 @@ pub struct Connection {
     pub sip_from_server: u32,
 }
 
+impl CaptureFacts {
+    /// Whether transaction `t` is context: judged in an earlier window, given again only to be
+    /// compared with.
+    pub fn is_context(&self, t: usize) -> bool {
+        self.transactions
+            .get(t)
+            .is_some_and(|tx| self.sip_context.contains(&tx.request))
+    }
+
+    /// Adds the messages of `sip` cited as evidence (`frames`) to the listing.
+    pub fn keep_cited(&mut self, frames: &[u64]) {
+        let listed: std::collections::HashSet<u64> =
+            self.sip_listing.iter().map(|m| m.frame).collect();
+        let frames: std::collections::HashSet<u64> = frames.iter().copied().collect();
+        let before = self.sip_listing.len();
+        for (i, m) in self.sip.iter().enumerate() {
+            if !self.sip_context.contains(&i)
+                && frames.contains(&m.frame)
+                && !listed.contains(&m.frame)
+            {
+                self.sip_listing.push(m.clone());
+            }
+        }
+        if self.sip_listing.len() > before {
+            self.sip_listing.sort_by_key(|m| m.frame);
+        }
+    }
+}
+
 impl Connection {
     /// The server port is a SIP Phone OAuth or SIP MRA OAuth port.
     pub fn is_oauth(&self) -> bool {
@@ -121,12 +150,31 @@ pub struct CaptureFacts {
     pub info: Option<CaptureInfo>,
     /// TCP connections in `tcp.stream` order.
     pub connections: Vec<Connection>,
-    /// SIP messages in frame order.
+    /// The SIP the rules judge now, in frame order: the last window of the capture (all of its
+    /// SIP when it holds fewer than [`super::sipflow::WINDOW`] messages), or a window judged
+    /// while the capture is read (`sip_window`).
     pub sip: Vec<SipMessage>,
-    /// SIP transactions (requests with their responses).
+    /// SIP transactions of `sip` (requests with their responses).
     pub transactions: Vec<Transaction>,
-    /// Registrations per device.
+    /// Registrations per device in `sip`.
     pub registrations: Vec<Registration>,
+    /// Indices into `sip` of context: a device's 200 OK and its REGISTER judged in an earlier
+    /// window, given again only so that the next REGISTER can be compared with it.
+    pub sip_context: std::collections::BTreeSet<usize>,
+    /// `Some(time)` when `sip` is a window judged while the capture is read: SIP goes on
+    /// after `time`, so what is not in the window is not absent. `None` for the last window.
+    pub sip_window: Option<Ts>,
+    /// The SIP the report lists: the first messages and those cited as evidence, in frame
+    /// order.
+    pub sip_listing: Vec<SipMessage>,
+    /// SIP messages read (all analyzed).
+    pub sip_total: u64,
+    /// REGISTERs answered 2xx.
+    pub registered: u64,
+    /// Each device's REGISTER transactions (counted all, listed the first ones).
+    pub device_registrations: Vec<super::sipflow::DeviceRegistrations>,
+    /// Devices refused by one node and registered on another.
+    pub per_node_notes: Vec<String>,
     /// What could not be decoded or seen, limits hit.
     pub notes: Vec<String>,
     /// Decoder counters.
@@ -151,9 +199,6 @@ pub struct CaptureFacts {
     pub undecrypted_sip_connections: u64,
     /// Of those, TLS connections decrypted only in part (a secret missing from the key log).
     pub partly_decrypted_sip_connections: u64,
-    /// When SIP messages went past the limit: the time of the first one not kept. The SIP rules
-    /// judge the capture as if it ended there, so that what was cut is never taken for absent.
-    pub sip_cut: Option<Ts>,
 }
 
 /// An HTTP exchange with the connection it travelled on.

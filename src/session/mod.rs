@@ -8,15 +8,16 @@ mod conn;
 mod facts;
 pub mod registration;
 mod settle;
+pub mod sipflow;
 
 use crate::capture::{CaptureInfo, CaptureSink, Frame};
 use crate::config::{Config, PortKind};
 use crate::decode::{Decoder, Packet, Transport as Layer4};
 use crate::flow::{RoleHint, Table};
 use crate::net::{Endpoint, Transport};
-use crate::sip::{self, SipMessage};
+use crate::sip;
 use crate::tls::{self, KeyLog, Keys};
-use conn::{push_sip, ConnApp, Dropped, SipStore};
+use conn::{push_sip, ConnApp, SipStore};
 pub use facts::{
     CaptureFacts, Connection, HttpEntry, Notes, Party, Proto, Reset, MAX_KEPT, MAX_NOTES,
 };
@@ -49,22 +50,30 @@ pub struct Analyzer<'c> {
     cfg: &'c Config,
     decoder: Decoder,
     table: Table<ConnApp>,
-    sip: Vec<SipMessage>,
-    sip_dropped: Dropped,
+    flow: sipflow::SipFlow,
     udp_sip: u64,
     keys: KeyLog,
     pcapng: bool,
     secrets_blocks: u32,
     hold_budget: std::cell::Cell<usize>,
     certs: std::cell::RefCell<crate::cert::CertCache>,
-    hook: Option<SettleHook<'c>>,
+    judge: Option<Box<dyn Judge + 'c>>,
     frames: u64,
+    now: crate::time::Ts,
     settled: Settled,
 }
 
-/// Called with each connection as it is settled (it ended, went idle, or the table was full),
-/// before the capture is read to its end; returns whether to keep it in `facts.connections`.
-pub type SettleHook<'c> = Box<dyn FnMut(&Connection) -> bool + 'c>;
+/// What judges the facts while the capture is still being read, so that memory does not grow
+/// with the capture: each connection as it is settled, and each window of SIP.
+pub trait Judge {
+    /// A connection was settled (it ended, went idle, or the table was full); returns whether
+    /// to keep it in `facts.connections`.
+    fn settled(&mut self, c: &Connection) -> bool;
+    /// A window of SIP is full (`facts.sip_window` is the time it was judged at; the other
+    /// facts are those known so far); returns the frames cited as evidence, which the report
+    /// keeps in its SIP listing.
+    fn sip_window(&mut self, facts: &CaptureFacts) -> Vec<u64>;
+}
 
 impl<'c> Analyzer<'c> {
     /// A fresh analysis with `cfg`.
@@ -73,26 +82,70 @@ impl<'c> Analyzer<'c> {
             cfg,
             decoder: Decoder::with_fragment_limit(cfg.limits.max_fragments),
             table: Table::with_max_active(cfg.limits.max_connections),
-            sip: Vec::new(),
-            sip_dropped: Dropped::default(),
+            flow: sipflow::SipFlow::new(cfg.limits.max_devices, cfg.limits.sip_window),
             udp_sip: 0,
             keys: cfg.secrets.keylog.clone(),
             pcapng: false,
             secrets_blocks: 0,
             hold_budget: std::cell::Cell::new(cfg.limits.hold_back_bytes),
             certs: Default::default(),
-            hook: None,
+            judge: None,
             frames: 0,
+            now: crate::time::Ts::default(),
             settled: Settled::default(),
         }
     }
 
-    /// Calls `hook` with each connection as soon as it is settled (it ended, went idle, or the
-    /// table was full), before the capture is read to its end; the hook says whether to keep
-    /// the connection in the final facts. Roles use the ports of the configuration files seen
-    /// so far.
-    pub fn on_settle(&mut self, hook: SettleHook<'c>) {
-        self.hook = Some(hook);
+    /// Gives each connection to `judge` as soon as it is settled (it ended, went idle, or the
+    /// table was full), and each full window of SIP, before the capture is read to its end.
+    /// Roles use the ports of the configuration files seen so far. Without a judge, windows
+    /// of SIP judged by nobody are dropped (only the last is in the final facts).
+    pub fn with_judge(&mut self, judge: Box<dyn Judge + 'c>) {
+        self.judge = Some(judge);
+    }
+
+    /// Judges the SIP window now, with what the capture has shown so far.
+    fn judge_window(&mut self, now: crate::time::Ts) {
+        let w = self.flow.take_window(false);
+        let Some(judge) = self.judge.as_mut() else {
+            return;
+        };
+        let st = &mut self.settled;
+        // Device configuration files read on connections still open count already.
+        let mut http = std::mem::take(&mut st.http);
+        let settled_http = http.len();
+        let (mut oauth, mut mra) = (st.oauth.clone(), st.mra.clone());
+        self.table.for_each(&mut |meta, app| {
+            for ex in app.http.iter().flat_map(|h| &h.exchanges) {
+                if let Some(conf) = &ex.config {
+                    for n in &conf.nodes {
+                        oauth.extend(n.sip_oauth_port);
+                        mra.extend(n.sip_mra_oauth_port);
+                    }
+                    http.push(settle::http_entry(meta, ex));
+                }
+            }
+        });
+        let facts = CaptureFacts {
+            sip: w.sip,
+            transactions: w.transactions,
+            registrations: w.registrations,
+            sip_context: w.context,
+            sip_window: Some(now),
+            ports: self.cfg.ports.clone().with_ports(&oauth, &mra),
+            http,
+            mra_clients: std::mem::take(&mut st.mra_clients),
+            lossy_streams: std::mem::take(&mut st.lossy),
+            connections: std::mem::take(&mut st.kept),
+            ..CaptureFacts::default()
+        };
+        let cited = judge.sip_window(&facts);
+        self.flow.keep_cited(&facts.sip, &facts.sip_context, &cited);
+        st.http = facts.http;
+        st.http.truncate(settled_http);
+        st.mra_clients = facts.mra_clients;
+        st.lossy = facts.lossy_streams;
+        st.kept = facts.connections;
     }
 
     fn settle_due(&mut self, now: crate::time::Ts) {
@@ -104,10 +157,8 @@ impl<'c> Analyzer<'c> {
     /// Takes one connection out of the table and settles it (one at a time keeps memory low).
     fn settle_stream(&mut self, stream: u64, may_hold: bool) {
         let mut store = SipStore {
-            messages: &mut self.sip,
-            dropped: &mut self.sip_dropped,
+            flow: &mut self.flow,
             show_secrets: self.cfg.secrets.show,
-            max: self.cfg.limits.max_sip_messages,
         };
         let keys = Keys {
             log: &self.keys,
@@ -123,9 +174,12 @@ impl<'c> Analyzer<'c> {
                 self.cfg,
                 keys,
                 &mut store,
-                &mut self.hook,
+                &mut self.judge,
                 &mut self.settled,
             );
+        }
+        if self.flow.window_full() {
+            self.judge_window(self.now);
         }
     }
 }
@@ -139,10 +193,8 @@ impl CaptureSink for Analyzer<'_> {
         let cfg = self.cfg;
         let table = &mut self.table;
         let mut store = SipStore {
-            messages: &mut self.sip,
-            dropped: &mut self.sip_dropped,
+            flow: &mut self.flow,
             show_secrets: cfg.secrets.show,
-            max: cfg.limits.max_sip_messages,
         };
         let udp_sip = &mut self.udp_sip;
         let keys = Keys {
@@ -204,6 +256,10 @@ impl CaptureSink for Analyzer<'_> {
             });
         let _ = touched;
         self.frames += 1;
+        self.now = frame.ts;
+        if self.flow.window_full() {
+            self.judge_window(frame.ts);
+        }
         if self.frames.is_multiple_of(4096) || self.table.active() > self.table.max_active {
             self.settle_due(frame.ts);
         }
@@ -218,10 +274,8 @@ impl CaptureSink for Analyzer<'_> {
         let source = format!("Decryption Secrets Block after frame {after_frame}");
         self.keys.add_text(&source, &String::from_utf8_lossy(data));
         let mut store = SipStore {
-            messages: &mut self.sip,
-            dropped: &mut self.sip_dropped,
+            flow: &mut self.flow,
             show_secrets: self.cfg.secrets.show,
-            max: self.cfg.limits.max_sip_messages,
         };
         let keys = Keys {
             log: &self.keys,
@@ -292,11 +346,26 @@ impl Analyzer<'_> {
                  `editcap --inject-secrets tls,keys.txt`."
             ));
         }
-        if self.sip_dropped.count > 0 {
+        let flow = &mut self.flow;
+        if flow.pieces > 0 {
             notes.push(format!(
-                "limit: more than {} SIP messages (--max-sip-messages); {} later ones were counted but not analyzed, and the SIP rules judge the capture as if it ended at the first of them",
-                self.cfg.limits.max_sip_messages,
-                self.sip_dropped.count
+                "limit: {} registration attempt(s) went past {} REGISTER transactions without registering; each was judged in pieces, the earlier transactions without knowing how the attempt ended",
+                flow.pieces,
+                sipflow::MAX_OPEN_STEPS
+            ));
+        }
+        if flow.past_device_limit > 0 {
+            notes.push(format!(
+                "limit: more than {} devices registered (--max-devices); {} REGISTER message(s) of later devices were judged one window of SIP at a time, so a lapse between their registrations or a challenge answered in a later window may be missed",
+                flow.max_devices, flow.past_device_limit
+            ));
+        }
+        if flow.devices_not_listed > 0 {
+            notes.push(format!(
+                "limit: {} device(s) sent more than {} REGISTER transactions; those past the first {} are not listed in registrations[] (all were analyzed)",
+                flow.devices_not_listed,
+                sipflow::LISTED_PER_DEVICE,
+                sipflow::LISTED_PER_DEVICE
             ));
         }
         let d = &self.decoder.stats;
@@ -320,15 +389,20 @@ impl Analyzer<'_> {
                 d.fragments_dropped
             ));
         }
-        let mut sip = self.sip;
-        sip.sort_by_key(|m| m.frame);
-        let (transactions, registrations) = registration::build(&sip);
+        let w = flow.take_window(true);
         CaptureFacts {
             info: Some(info),
             connections,
-            sip,
-            transactions,
-            registrations,
+            sip: w.sip,
+            transactions: w.transactions,
+            registrations: w.registrations,
+            sip_context: w.context,
+            sip_window: None,
+            sip_listing: flow.take_listing(),
+            sip_total: flow.total,
+            registered: flow.registered,
+            device_registrations: flow.registrations(),
+            per_node_notes: flow.per_node_notes(),
             notes,
             decode: self.decoder.stats.clone(),
             http,
@@ -340,7 +414,6 @@ impl Analyzer<'_> {
             sip_port_connections: st.sip_port,
             undecrypted_sip_connections: undecrypted_oauth,
             partly_decrypted_sip_connections: st.partly,
-            sip_cut: self.sip_dropped.first,
         }
     }
 }

@@ -49,6 +49,15 @@ fn key(m: &SipMessage) -> Option<TxKey> {
 
 /// Pairs requests and responses and groups REGISTERs by device.
 pub fn build(sip: &[SipMessage]) -> (Vec<Transaction>, Vec<Registration>) {
+    build_named(sip, &|_| None)
+}
+
+/// As [`build`], with the device of a REGISTER request given by `named` (its index in `sip`)
+/// when the caller knows it from messages outside `sip`.
+pub fn build_named(
+    sip: &[SipMessage],
+    named: &dyn Fn(usize) -> Option<String>,
+) -> (Vec<Transaction>, Vec<Registration>) {
     let mut txs: Vec<Transaction> = Vec::new();
     let mut open: HashMap<TxKey, usize> = HashMap::new();
     for (i, m) in sip.iter().enumerate() {
@@ -81,9 +90,8 @@ pub fn build(sip: &[SipMessage]) -> (Vec<Transaction>, Vec<Registration>) {
             continue;
         }
         let call = req.call_id.clone().unwrap_or_default();
-        let device = req
-            .device
-            .clone()
+        let device = named(tx.request)
+            .or_else(|| req.device.clone())
             .or_else(|| by_call.get(&call).cloned())
             .or_else(|| req.to.clone())
             .unwrap_or_else(|| format!("call-id {call}"));

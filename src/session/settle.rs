@@ -7,7 +7,31 @@ use crate::net::{Dir, Role, Side};
 use crate::tls::{KeyLog, Keys};
 
 use super::conn::{ConnApp, SipStore};
-use super::{Connection, HttpEntry, Notes, Party, Reset, SettleHook, MAX_KEPT};
+use super::{Connection, HttpEntry, Judge, Notes, Party, Reset, MAX_KEPT};
+
+/// An HTTP exchange with the connection it travelled on.
+pub(super) fn http_entry(meta: &crate::flow::ConnMeta, ex: &crate::http::Exchange) -> HttpEntry {
+    HttpEntry {
+        frame: ex.frame,
+        time: ex.time,
+        tcp_stream: meta.stream,
+        client: Party {
+            ip: meta.client.ip,
+            port: meta.client.port,
+            role: Role::Client,
+        },
+        server: Party {
+            ip: meta.server.ip,
+            port: meta.server.port,
+            role: Role::Tftp,
+        },
+        method: ex.method.clone(),
+        path: ex.path.clone(),
+        status: ex.status,
+        config: ex.config.clone(),
+        response_frame: ex.response_frame,
+    }
+}
 
 /// The report's view of one connection.
 pub(super) fn summarize(
@@ -111,7 +135,7 @@ pub(super) fn settle_one(
     cfg: &Config,
     keys: Keys<'_>,
     store: &mut SipStore<'_>,
-    hook: &mut Option<SettleHook<'_>>,
+    judge: &mut Option<Box<dyn Judge + '_>>,
     st: &mut Settled,
 ) {
     if c.app.tls.as_ref().is_some_and(|t| t.hold_limit_hit) {
@@ -125,8 +149,8 @@ pub(super) fn settle_one(
     }
     let conn = summarize(&c, cfg, keys.log, (&st.oauth, &st.mra));
     st.connection_facts(&conn, &c.app);
-    let keep = match hook.as_mut() {
-        Some(h) => h(&conn),
+    let keep = match judge.as_mut() {
+        Some(j) => j.settled(&conn),
         None => st.kept.len() < MAX_KEPT,
     };
     if keep && st.kept.len() < 2 * MAX_KEPT {
@@ -147,26 +171,7 @@ impl Settled {
                     self.mra.extend(n.sip_mra_oauth_port);
                 }
             }
-            self.http.push(HttpEntry {
-                frame: ex.frame,
-                time: ex.time,
-                tcp_stream: meta.stream,
-                client: Party {
-                    ip: meta.client.ip,
-                    port: meta.client.port,
-                    role: Role::Client,
-                },
-                server: Party {
-                    ip: meta.server.ip,
-                    port: meta.server.port,
-                    role: Role::Tftp,
-                },
-                method: ex.method.clone(),
-                path: ex.path.clone(),
-                status: ex.status,
-                config: ex.config.clone(),
-                response_frame: ex.response_frame,
-            });
+            self.http.push(http_entry(meta, ex));
             if let Some(e) = &ex.config_error {
                 self.notes.push(format!(
                     "frame {}: the configuration file {} could not be read: {e}",

@@ -62,7 +62,7 @@ impl CaptureRule for BearerNotSent {
                         "frame {}: the Bearer challenge to {} is not followed by a REGISTER in the capture, but the capture {} cannot show whether one was sent",
                         resp.frame,
                         reg.device,
-                        if unseen_request || stream_lossy(cx, resp.tcp_stream) { "lost bytes of that connection and" } else if cx.facts.sip_cut.is_some() { "reached the SIP message limit right after it and" } else { "ends right after it and" }
+                        if unseen_request || stream_lossy(cx, resp.tcp_stream) { "lost bytes of that connection and" } else if cx.facts.sip_window.is_some() { "judged this attempt in pieces (it went past 16 REGISTER transactions) and" } else { "ends right after it and" }
                     ));
                     claimed.transaction(*t);
                     continue;

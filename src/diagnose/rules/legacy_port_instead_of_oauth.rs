@@ -45,6 +45,9 @@ fn against_config_file(cx: &Cx<'_>, out: &mut Vec<Occurrence>) {
         let registers: Vec<_> = f
             .sip
             .iter()
+            .enumerate()
+            .filter(|(i, _)| !f.sip_context.contains(i))
+            .map(|(_, m)| m)
             .filter(|m| {
                 m.is_request()
                     && m.method == "REGISTER"
@@ -63,7 +66,8 @@ fn against_config_file(cx: &Cx<'_>, out: &mut Vec<Occurrence>) {
             ),
         );
         match conf.sip_oauth_mode {
-            Some(0) => {
+            // Said once, with the last window (windows judged while reading repeat the file).
+            Some(0) if f.sip_window.is_none() => {
                 let (client, server) = registers
                     .first()
                     .map_or((h.client.clone(), h.server.clone()), |r| sip_parties(cx, r));

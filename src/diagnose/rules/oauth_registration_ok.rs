@@ -30,6 +30,9 @@ impl CaptureRule for OauthRegistrationOk {
             let mut challenged = false;
             let mut challenge_frame = None;
             for &t in &reg.transactions {
+                if f.is_context(t) {
+                    continue;
+                }
                 let tx = &f.transactions[t];
                 let req = &f.sip[tx.request];
                 let Some(resp) = tx.final_response(&f.sip) else {

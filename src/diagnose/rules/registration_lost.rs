@@ -80,7 +80,11 @@ impl CaptureRule for RegistrationLost {
                 let next = steps[i + 1..].first().map(|(_, r, _)| *r);
                 let late = match next {
                     Some(n) => n.time.secs_since(ok.time) > granted as f64,
-                    None => end.is_some_and(|e| e.secs_since(ok.time) > granted as f64 + 5.0),
+                    // In a window judged while the capture is read, the refresh may come later.
+                    None => {
+                        f.sip_window.is_none()
+                            && end.is_some_and(|e| e.secs_since(ok.time) > granted as f64 + 5.0)
+                    }
                 };
                 if !late {
                     continue;
@@ -127,7 +131,10 @@ trust: None,
                     server,
                 });
             }
-            for (_, req, _) in &steps {
+            for (t, req, _) in &steps {
+                if f.is_context(*t) {
+                    continue;
+                }
                 let Some((n, last)) = req.reason_header.as_deref().and_then(alarm) else {
                     continue;
                 };

@@ -69,7 +69,7 @@ impl CaptureRule for RegistrationRejected {
                 {
                     claimed.undecided.push(format!(
                         "frame {}: {} was challenged ({status}) and {} before the client could answer",
-                        resp.frame, register_of(&reg.device), if cx.facts.sip_cut.is_some() { "the SIP message limit is reached" } else { "the capture ends" }
+                        resp.frame, register_of(&reg.device), if cx.facts.sip_window.is_some() { "the attempt's later REGISTERs were judged apart (it went past 16 REGISTER transactions)" } else { "the capture ends" }
                     ));
                     continue;
                 }

@@ -36,14 +36,14 @@ pub struct Registration {
     pub transactions: Vec<usize>,
 }
 
-type TxKey = (String, u32, String, String);
+type TxKey<'a> = (&'a str, u32, &'a str, &'a str);
 
-fn key(m: &SipMessage) -> Option<TxKey> {
+fn key(m: &SipMessage) -> Option<TxKey<'_>> {
     Some((
-        m.call_id.clone()?,
+        m.call_id.as_deref()?,
         m.cseq?,
-        m.method.clone(),
-        m.branch.clone().unwrap_or_default(),
+        m.method.as_str(),
+        m.branch.as_deref().unwrap_or(""),
     ))
 }
 
@@ -59,7 +59,7 @@ pub fn build_named(
     named: &dyn Fn(usize) -> Option<String>,
 ) -> (Vec<Transaction>, Vec<Registration>) {
     let mut txs: Vec<Transaction> = Vec::new();
-    let mut open: HashMap<TxKey, usize> = HashMap::new();
+    let mut open: HashMap<TxKey<'_>, usize> = HashMap::new();
     for (i, m) in sip.iter().enumerate() {
         let Some(k) = key(m) else { continue };
         if m.is_request() {
@@ -83,26 +83,37 @@ pub fn build_named(
     }
     let mut regs: Vec<Registration> = Vec::new();
     let mut by_device: HashMap<String, usize> = HashMap::new();
-    let mut by_call: HashMap<String, String> = HashMap::new();
+    let mut by_call: HashMap<&str, usize> = HashMap::new();
     for (t, tx) in txs.iter().enumerate() {
         let req = &sip[tx.request];
         if req.method != "REGISTER" {
             continue;
         }
-        let call = req.call_id.clone().unwrap_or_default();
-        let device = named(tx.request)
-            .or_else(|| req.device.clone())
-            .or_else(|| by_call.get(&call).cloned())
-            .or_else(|| req.to.clone())
-            .unwrap_or_else(|| format!("call-id {call}"));
-        by_call.entry(call).or_insert_with(|| device.clone());
-        let r = *by_device.entry(device.clone()).or_insert_with(|| {
-            regs.push(Registration {
-                device,
-                transactions: Vec::new(),
-            });
-            regs.len() - 1
-        });
+        let call = req.call_id.as_deref().unwrap_or("");
+        let r = match named(tx.request).or_else(|| req.device.clone()) {
+            Some(device) => by_device.get(&device).copied().unwrap_or_else(|| {
+                regs.push(Registration {
+                    device: device.clone(),
+                    transactions: Vec::new(),
+                });
+                by_device.insert(device, regs.len() - 1);
+                regs.len() - 1
+            }),
+            None => match by_call.get(call) {
+                Some(&r) => r,
+                None => {
+                    let device = req.to.clone().unwrap_or_else(|| format!("call-id {call}"));
+                    *by_device.entry(device.clone()).or_insert_with(|| {
+                        regs.push(Registration {
+                            device,
+                            transactions: Vec::new(),
+                        });
+                        regs.len() - 1
+                    })
+                }
+            },
+        };
+        by_call.entry(call).or_insert(r);
         regs[r].transactions.push(t);
     }
     (txs, regs)

@@ -8,15 +8,19 @@
 //! judge whole once it holds [`WINDOW`] messages, and at the end of the capture. Other SIP
 //! (OPTIONS, INVITE, answers to requests not seen) goes to the window as it comes.
 //!
-//! A device keeps, between attempts, only the last 200 OK with its REGISTER (stripped of the
-//! headers the rules do not read): it is given to the next window as *context*, so that a
-//! lapse between two registrations judged in different windows is still seen, and it is never
-//! judged twice. A device keeps the first [`LISTED_PER_DEVICE`] REGISTER transactions for the
-//! report's `registrations[]` and counts the rest.
+//! A device keeps, between attempts, only what the rules compare the next REGISTER with: the
+//! last 200 OK and its REGISTER, in a compact form ([`LastOk`], about 150 bytes). It is given
+//! to the next window as *context*, so that a lapse between two registrations judged in
+//! different windows is still seen, and it is never judged twice. A device keeps the first
+//! [`LISTED_PER_DEVICE`] REGISTER transactions for the report's `registrations[]` and counts the
+//! rest.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::hash::{Hash, Hasher};
 
+use crate::net::{Endpoint, Transport};
 use crate::sip::SipMessage;
+use crate::time::Ts;
 
 use super::registration::{self, Registration, Transaction};
 
@@ -24,8 +28,9 @@ use super::registration::{self, Registration, Transaction};
 /// capture holds).
 pub const WINDOW: usize = crate::config::SIP_WINDOW;
 
-/// REGISTER transactions kept per device for the report's `registrations[]`; all are analyzed.
-pub const LISTED_PER_DEVICE: usize = 50;
+/// REGISTER transactions kept per device for the report's `registrations[]`; all are analyzed
+/// and counted.
+pub const LISTED_PER_DEVICE: usize = 10;
 
 /// REGISTER transactions an open attempt holds before its earlier ones are judged (a device
 /// challenged over and over without ever registering).
@@ -47,33 +52,115 @@ fn key(m: &SipMessage) -> Option<TxKey> {
     ))
 }
 
+/// Whether `m` belongs to transaction `k` (without allocating).
+fn is_of(m: &SipMessage, k: &TxKey) -> bool {
+    m.cseq == Some(k.1)
+        && m.call_id.as_deref() == Some(k.0.as_str())
+        && m.branch.as_deref().unwrap_or("") == k.2
+}
+
+/// A transaction key as a number, to recognize late copies of transactions already judged (a
+/// collision only lets one late copy through, where it is judged as an answer not seen).
+fn digest(k: &TxKey) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    k.hash(&mut h);
+    h.finish()
+}
+
+/// A device's last 200 OK and its REGISTER, as much as the rules read of them when they
+/// compare the next REGISTER with them.
+struct LastOk {
+    transport: Transport,
+    req: (u64, Ts, Option<u64>, Endpoint, Endpoint),
+    ok: (u64, Ts, Option<u64>, Endpoint, Endpoint),
+    cseq: Option<u32>,
+    status: u16,
+    expires: Option<u32>,
+    call_id: Option<Box<str>>,
+    branch: Option<Box<str>>,
+    reason: Option<Box<str>>,
+    /// The window it went to.
+    window: u64,
+}
+
+impl LastOk {
+    fn of(req: &SipMessage, ok: &SipMessage, window: u64) -> LastOk {
+        let at = |m: &SipMessage| (m.frame, m.time, m.tcp_stream, m.src, m.dst);
+        LastOk {
+            transport: req.transport,
+            req: at(req),
+            ok: at(ok),
+            cseq: req.cseq,
+            status: ok.status.unwrap_or(200),
+            expires: ok.expires,
+            call_id: req.call_id.as_deref().map(Box::from),
+            branch: req.branch.as_deref().map(Box::from),
+            reason: ok.reason.as_deref().map(Box::from),
+            window,
+        }
+    }
+
+    /// The two messages again, with what the rules read of them (no other header).
+    fn messages(&self, device: &str) -> [SipMessage; 2] {
+        let message = |at: (u64, Ts, Option<u64>, Endpoint, Endpoint), request: bool| SipMessage {
+            frame: at.0,
+            time: at.1,
+            transport: self.transport,
+            tcp_stream: at.2,
+            src: at.3,
+            dst: at.4,
+            method: "REGISTER".into(),
+            status: (!request).then_some(self.status),
+            reason: if request {
+                None
+            } else {
+                self.reason.as_deref().map(String::from)
+            },
+            uri: None,
+            headers: Vec::new(),
+            body_len: 0,
+            cseq: self.cseq,
+            call_id: self.call_id.as_deref().map(String::from),
+            branch: self.branch.as_deref().map(String::from),
+            device: request.then(|| device.to_string()),
+            to: None,
+            warnings: Vec::new(),
+            auth: Vec::new(),
+            expires: if request { None } else { self.expires },
+            retry_after: None,
+            reason_header: None,
+            user_agent: None,
+            server: None,
+        };
+        [message(self.req, true), message(self.ok, false)]
+    }
+}
+
 /// One device's registration, as far as it must be remembered.
 struct Device {
-    name: String,
+    name: Box<str>,
     /// Messages of the open attempt, with the key of each REGISTER transaction in order.
     pending: Vec<SipMessage>,
     pending_txs: Vec<TxKey>,
-    /// The last 200 OK with its REGISTER (stripped), and the window it went to.
-    last_ok: Option<(SipMessage, SipMessage, u64)>,
-    /// Keys of the transactions last moved to a window (late retransmissions are recognized).
-    recent: Vec<TxKey>,
-    /// The first REGISTER transactions: request frame, final status.
-    listed: Vec<(u64, Option<u16>)>,
+    last_ok: Option<Box<LastOk>>,
+    /// Digests of the transactions last moved to a window (late copies are recognized).
+    recent: Vec<u64>,
+    /// The first REGISTER transactions: request frame, final status (0: none).
+    listed: Vec<(u64, u16)>,
     attempts: u64,
     first_frame: u64,
-    /// Per node (`ip:port`), the first frame of a 2xx and of a refusal.
-    ok_at: BTreeMap<String, u64>,
-    refused_at: BTreeMap<String, u64>,
+    /// Per node, the first frame of a 2xx and of a refusal.
+    ok_at: Vec<(Endpoint, u64)>,
+    refused_at: Vec<(Endpoint, u64)>,
 }
 
 /// An open REGISTER transaction: its device and its place in the device's listing.
 struct Open {
-    device: usize,
-    listed: Option<usize>,
+    device: u32,
+    listed: Option<u8>,
 }
 
-/// A window of SIP ready to judge: the messages in frame order, which of them are context (a
-/// device's earlier 200 OK and its REGISTER, judged before), and the device of each REGISTER.
+/// A window of SIP ready to judge.
 pub struct Window {
     /// Messages in frame order.
     pub sip: Vec<SipMessage>,
@@ -81,8 +168,9 @@ pub struct Window {
     pub transactions: Vec<Transaction>,
     /// Registrations per device.
     pub registrations: Vec<Registration>,
-    /// Indices into `sip` of context messages.
-    pub context: std::collections::BTreeSet<usize>,
+    /// Indices into `sip` of context messages (a device's 200 OK and its REGISTER, judged in
+    /// an earlier window).
+    pub context: BTreeSet<usize>,
 }
 
 /// A device's registrations for the report.
@@ -98,19 +186,24 @@ pub struct DeviceRegistrations {
     pub frames: Vec<u64>,
 }
 
+/// A message waiting in the window: whether it is context, and the device it was filed under.
+struct Waiting {
+    m: SipMessage,
+    context: bool,
+    device: Option<u32>,
+}
+
 /// The streaming SIP state of one capture.
 pub struct SipFlow {
     devices: Vec<Device>,
-    by_name: HashMap<String, usize>,
-    by_call: HashMap<String, usize>,
+    by_name: HashMap<Box<str>, u32>,
+    by_call: HashMap<Box<str>, u32>,
     open: HashMap<TxKey, Open>,
-    /// The window being filled: messages with whether each is context, and the device of each
-    /// REGISTER request (by its position).
-    window: Vec<(SipMessage, bool)>,
-    window_devices: HashMap<usize, usize>,
+    window: Vec<Waiting>,
+    window_size: usize,
     windows: u64,
     listing: Vec<SipMessage>,
-    listed_frames: std::collections::HashSet<u64>,
+    listed_frames: HashSet<u64>,
     cited: usize,
     /// Every SIP message read.
     pub total: u64,
@@ -122,22 +215,10 @@ pub struct SipFlow {
     pub late: u64,
     /// Devices with more REGISTER transactions than listed.
     pub devices_not_listed: u64,
-    window_size: usize,
     /// Devices followed at most ([`crate::config::Limits::max_devices`]).
     pub max_devices: usize,
     /// REGISTER messages of devices past `max_devices`, judged one window at a time.
     pub past_device_limit: u64,
-}
-
-fn strip(m: &SipMessage) -> SipMessage {
-    let mut s = m.clone();
-    s.headers.clear();
-    s.warnings.clear();
-    s.auth.retain(|a| a.header.ends_with("ization"));
-    s.uri = None;
-    s.user_agent = None;
-    s.server = None;
-    s
 }
 
 impl SipFlow {
@@ -145,30 +226,28 @@ impl SipFlow {
     /// messages.
     pub fn new(max_devices: usize, window: usize) -> SipFlow {
         SipFlow {
-            window_size: window.max(1),
             devices: Vec::new(),
             by_name: HashMap::new(),
             by_call: HashMap::new(),
             open: HashMap::new(),
             window: Vec::new(),
-            window_devices: HashMap::new(),
+            window_size: window.max(1),
             windows: 0,
             listing: Vec::new(),
-            listed_frames: Default::default(),
+            listed_frames: HashSet::new(),
             cited: 0,
             total: 0,
             registered: 0,
             pieces: 0,
             late: 0,
             devices_not_listed: 0,
-            max_devices,
+            max_devices: max_devices.min(u32::MAX as usize),
             past_device_limit: 0,
         }
     }
 
-    /// Takes one SIP message as it is read; returns true when the window is full and should be
-    /// judged ([`SipFlow::take_window`]).
-    pub fn push(&mut self, m: SipMessage) -> bool {
+    /// Takes one SIP message as it is read.
+    pub fn push(&mut self, m: SipMessage) {
         self.total += 1;
         if self.listing.len() < LISTED_FIRST {
             self.listed_frames.insert(m.frame);
@@ -178,28 +257,29 @@ impl SipFlow {
         match (is_register, key(&m)) {
             (true, Some(k)) if m.is_request() => self.request(m, k),
             (true, Some(k)) => self.response(m, k),
-            _ => self.window.push((m, false)),
+            _ => self.wait(m, false, None),
         }
-        self.window_full()
     }
 
-    /// Whether the window is full and should be judged.
+    fn wait(&mut self, m: SipMessage, context: bool, device: Option<u32>) {
+        self.window.push(Waiting { m, context, device });
+    }
+
+    /// Whether the window is full and should be judged ([`SipFlow::take_window`]).
     pub fn window_full(&self) -> bool {
         self.window.len() >= self.window_size
     }
 
-    fn device_of(&mut self, m: &SipMessage) -> Option<usize> {
-        let call = m.call_id.clone().unwrap_or_default();
-        let name = m
-            .device
-            .clone()
-            .or_else(|| {
-                self.by_call
-                    .get(&call)
-                    .map(|&d| self.devices[d].name.clone())
-            })
-            .or_else(|| m.to.clone())
-            .unwrap_or_else(|| format!("call-id {call}"));
+    fn device_of(&mut self, m: &SipMessage) -> Option<u32> {
+        let call = m.call_id.as_deref().unwrap_or("");
+        let name: Box<str> = match (&m.device, self.by_call.get(call)) {
+            (Some(d), _) => d.as_str().into(),
+            (None, Some(&d)) => self.devices[d as usize].name.clone(),
+            (None, None) => match &m.to {
+                Some(to) => to.as_str().into(),
+                None => format!("call-id {call}").into(),
+            },
+        };
         let d = match self.by_name.get(&name) {
             Some(&d) => d,
             None if self.devices.len() >= self.max_devices => return None,
@@ -213,48 +293,53 @@ impl SipFlow {
                     listed: Vec::new(),
                     attempts: 0,
                     first_frame: m.frame,
-                    ok_at: BTreeMap::new(),
-                    refused_at: BTreeMap::new(),
+                    ok_at: Vec::new(),
+                    refused_at: Vec::new(),
                 });
-                self.by_name.insert(name, self.devices.len() - 1);
-                self.devices.len() - 1
+                let d = (self.devices.len() - 1) as u32;
+                self.by_name.insert(name, d);
+                d
             }
         };
-        if self.by_call.len() < 4 * self.max_devices {
-            self.by_call.entry(call).or_insert(d);
+        if !self.by_call.contains_key(call) && self.by_call.len() < 4 * self.max_devices {
+            self.by_call.insert(call.into(), d);
         }
         Some(d)
     }
 
     fn request(&mut self, m: SipMessage, k: TxKey) {
         if let Some(o) = self.open.get(&k) {
-            self.devices[o.device].pending.push(m);
+            self.devices[o.device as usize].pending.push(m);
             return;
         }
         let Some(d) = self.device_of(&m) else {
             self.past_device_limit += 1;
-            self.window.push((m, false));
+            self.wait(m, false, None);
             return;
         };
-        let dev = &mut self.devices[d];
-        if dev.recent.contains(&k) {
+        let dev = &mut self.devices[d as usize];
+        if dev.recent.contains(&digest(&k)) {
             self.late += 1;
             return;
         }
         dev.attempts += 1;
         let listed = (dev.listed.len() < LISTED_PER_DEVICE).then(|| {
-            dev.listed.push((m.frame, None));
-            dev.listed.len() - 1
+            if dev.listed.is_empty() {
+                dev.listed.reserve_exact(LISTED_PER_DEVICE);
+            }
+            dev.listed.push((m.frame, 0));
+            (dev.listed.len() - 1) as u8
         });
         if dev.attempts == LISTED_PER_DEVICE as u64 + 1 {
             self.devices_not_listed += 1;
         }
         dev.pending.push(m);
         dev.pending_txs.push(k.clone());
+        let steps = dev.pending_txs.len();
         self.open.insert(k, Open { device: d, listed });
-        if dev.pending_txs.len() > MAX_OPEN_STEPS {
+        if steps > MAX_OPEN_STEPS {
             self.pieces += 1;
-            self.flush(d, None, true);
+            self.flush(d, true);
         }
     }
 
@@ -262,33 +347,31 @@ impl SipFlow {
         let Some(o) = self.open.get(&k) else {
             let late = m
                 .call_id
-                .as_ref()
+                .as_deref()
                 .and_then(|c| self.by_call.get(c))
-                .is_some_and(|&d| self.devices[d].recent.contains(&k));
+                .is_some_and(|&d| self.devices[d as usize].recent.contains(&digest(&k)));
             if late {
                 self.late += 1;
             } else {
-                self.window.push((m, false));
+                self.wait(m, false, None);
             }
             return;
         };
         let (d, listed) = (o.device, o.listed);
         let status = m.status.unwrap_or(0);
-        let dev = &mut self.devices[d];
+        let dev = &mut self.devices[d as usize];
         if status < 200 {
             dev.pending.push(m);
             return;
         }
         if let Some(i) = listed {
-            if dev.listed[i].1.is_none() {
-                dev.listed[i].1 = Some(status);
+            let l = &mut dev.listed[i as usize];
+            if l.1 == 0 {
+                l.1 = status;
             }
         }
-        let req = dev
-            .pending
-            .iter()
-            .find(|p| p.is_request() && key(p).as_ref() == Some(&k));
-        let node = req.map_or(m.src, |r| r.dst).to_string();
+        let req = dev.pending.iter().find(|p| p.is_request() && is_of(p, &k));
+        let node = req.map_or(m.src, |r| r.dst);
         // A challenge to a REGISTER that carried a Bearer token is a refusal of the token: what
         // follows cannot change how it is judged.
         let bearer = req.is_some_and(|r| {
@@ -296,66 +379,71 @@ impl SipFlow {
                 .iter()
                 .any(|a| a.header.ends_with("ization") && a.scheme.eq_ignore_ascii_case("bearer"))
         });
-        let req = req.map(strip);
         match status {
             200..=299 => {
-                dev.ok_at.entry(node).or_insert(m.frame);
-                let ok = strip(&m);
+                if !dev.ok_at.iter().any(|(n, _)| *n == node) {
+                    dev.ok_at.push((node, m.frame));
+                }
+                let last = req.map(|r| Box::new(LastOk::of(r, &m, self.windows)));
                 dev.pending.push(m);
-                self.flush(d, req.map(|r| (r, ok)), false);
+                self.flush(d, false);
+                self.devices[d as usize].last_ok = last;
             }
             401 | 407 if !bearer => dev.pending.push(m),
             _ => {
-                if status >= 400 {
-                    dev.refused_at.entry(node).or_insert(m.frame);
+                if status >= 400 && !dev.refused_at.iter().any(|(n, _)| *n == node) {
+                    dev.refused_at.push((node, m.frame));
                 }
                 dev.pending.push(m);
-                self.flush(d, None, false);
+                self.flush(d, false);
             }
+        }
+    }
+
+    /// Gives the window a device's last 200 OK as context, when it went to an earlier window.
+    fn context(&mut self, d: u32) {
+        let dev = &mut self.devices[d as usize];
+        let Some(last) = dev.last_ok.take() else {
+            return;
+        };
+        if last.window < self.windows {
+            let [req, ok] = last.messages(&dev.name);
+            self.wait(req, true, Some(d));
+            self.wait(ok, true, None);
         }
     }
 
     /// Moves a device's open attempt to the window (all of it, or all but its last
     /// transaction), with the device's earlier 200 OK as context when that went to an earlier
     /// window.
-    fn flush(&mut self, d: usize, ok: Option<(SipMessage, SipMessage)>, keep_last: bool) {
-        let windows = self.windows;
-        let dev = &mut self.devices[d];
-        if let Some((req, resp, w)) = dev.last_ok.take() {
-            if w < windows {
-                self.window.push((req, true));
-                self.window.push((resp, true));
-            }
-        }
+    fn flush(&mut self, d: u32, keep_last: bool) {
+        self.context(d);
+        let dev = &mut self.devices[d as usize];
         let keep: Option<TxKey> = if keep_last {
             dev.pending_txs.last().cloned()
         } else {
             None
         };
-        let (moved, kept): (Vec<SipMessage>, Vec<SipMessage>) = std::mem::take(&mut dev.pending)
-            .into_iter()
-            .partition(|m| keep.is_none() || key(m) != keep);
-        dev.pending = kept;
+        let pending = std::mem::take(&mut dev.pending);
         let txs = std::mem::take(&mut dev.pending_txs);
         dev.recent.clear();
         for k in txs {
             if Some(&k) == keep.as_ref() {
                 dev.pending_txs.push(k);
             } else {
-                self.open.remove(&k);
                 if dev.recent.len() < MAX_OPEN_STEPS {
-                    dev.recent.push(k);
+                    dev.recent.push(digest(&k));
                 }
+                self.open.remove(&k);
             }
         }
-        for m in moved {
-            if m.is_request() {
-                self.window_devices.insert(self.window.len(), d);
+        for m in pending {
+            if keep.as_ref().is_some_and(|k| is_of(&m, k)) {
+                self.devices[d as usize].pending.push(m);
+                continue;
             }
-            self.window.push((m, false));
-        }
-        if let Some((req, resp)) = ok {
-            dev.last_ok = Some((req, resp, windows));
+            let device = m.is_request().then_some(d);
+            self.wait(m, false, device);
         }
     }
 
@@ -364,43 +452,35 @@ impl SipFlow {
     /// context (so that a registration not refreshed before the end is seen).
     pub fn take_window(&mut self, last: bool) -> Window {
         if last {
-            let windows = self.windows;
-            for d in 0..self.devices.len() {
-                let dev = &mut self.devices[d];
-                if dev.pending.is_empty() {
-                    if let Some((req, resp, w)) = dev.last_ok.take() {
-                        if w < windows {
-                            self.window.push((req, true));
-                            self.window.push((resp, true));
-                        }
-                    }
-                    continue;
+            for d in 0..self.devices.len() as u32 {
+                if self.devices[d as usize].pending.is_empty() {
+                    self.context(d);
+                } else {
+                    self.flush(d, false);
                 }
-                self.flush(d, None, false);
             }
         }
         self.windows += 1;
-        let mut items = std::mem::take(&mut self.window);
-        let devices = std::mem::take(&mut self.window_devices);
-        // Names for REGISTER requests: the device this flow filed them under.
-        let mut named: Vec<(SipMessage, bool, Option<usize>)> = items
-            .drain(..)
-            .enumerate()
-            .map(|(i, (m, c))| (m, c, devices.get(&i).copied()))
-            .collect();
-        named.sort_by_key(|(m, _, _)| m.frame);
-        let mut context = std::collections::BTreeSet::new();
-        let mut names = Vec::with_capacity(named.len());
-        let mut sip = Vec::with_capacity(named.len());
-        for (i, (m, c, d)) in named.into_iter().enumerate() {
-            if c {
+        let mut waiting = std::mem::take(&mut self.window);
+        waiting.sort_by_key(|w| w.m.frame);
+        let mut context = BTreeSet::new();
+        let mut names = Vec::with_capacity(waiting.len());
+        let mut sip = Vec::with_capacity(waiting.len());
+        for (i, w) in waiting.into_iter().enumerate() {
+            if w.context {
                 context.insert(i);
             }
-            names.push(d.map(|d| self.devices[d].name.clone()));
-            sip.push(m);
+            names.push(w.device);
+            sip.push(w.m);
         }
-        let (transactions, registrations) =
-            registration::build_named(&sip, &|i| names.get(i).cloned().flatten());
+        let devices = &self.devices;
+        let (transactions, registrations) = registration::build_named(&sip, &|i| {
+            names
+                .get(i)
+                .copied()
+                .flatten()
+                .map(|d| devices[d as usize].name.to_string())
+        });
         self.registered += transactions
             .iter()
             .filter(|t| !context.contains(&t.request) && sip[t.request].method == "REGISTER")
@@ -417,13 +497,8 @@ impl SipFlow {
 
     /// Keeps for the report's listing the messages of a judged window (`sip`, with its
     /// `context`) cited as evidence (`frames`).
-    pub fn keep_cited(
-        &mut self,
-        sip: &[SipMessage],
-        context: &std::collections::BTreeSet<usize>,
-        frames: &[u64],
-    ) {
-        let frames: std::collections::HashSet<u64> = frames.iter().copied().collect();
+    pub fn keep_cited(&mut self, sip: &[SipMessage], context: &BTreeSet<usize>, frames: &[u64]) {
+        let frames: HashSet<u64> = frames.iter().copied().collect();
         for (i, m) in sip.iter().enumerate() {
             if self.cited >= LISTED_CITED {
                 return;
@@ -456,9 +531,9 @@ impl SipFlow {
                 let mut listed = d.listed.clone();
                 listed.sort_by_key(|l| l.0);
                 DeviceRegistrations {
-                    device: d.name.clone(),
+                    device: d.name.to_string(),
                     attempts: d.attempts,
-                    answers: listed.iter().filter_map(|l| l.1).collect(),
+                    answers: listed.iter().map(|l| l.1).filter(|s| *s != 0).collect(),
                     frames: listed.iter().map(|l| l.0).collect(),
                 }
             })
@@ -471,8 +546,15 @@ impl SipFlow {
         order.sort_by_key(|d| d.first_frame);
         let mut notes = Vec::new();
         for d in order {
-            for (node, frame) in &d.refused_at {
-                if let Some((good, gframe)) = d.ok_at.iter().find(|(n, _)| *n != node) {
+            let sorted = |v: &[(Endpoint, u64)]| {
+                let mut v: Vec<(String, u64)> =
+                    v.iter().map(|(n, f)| (n.to_string(), *f)).collect();
+                v.sort();
+                v
+            };
+            let ok = sorted(&d.ok_at);
+            for (node, frame) in sorted(&d.refused_at) {
+                if let Some((good, gframe)) = ok.iter().find(|(n, _)| *n != node) {
                     notes.push(format!(
                         "{} was refused by {node} (frame {frame}) but registered on {good} (frame {gframe}): the difference is per node (its OAuth ports, certificate, or CallManager service)",
                         d.name

@@ -46,20 +46,37 @@ pub struct Framer {
 }
 
 impl Framer {
-    /// Adds stream bytes; calls `out` for each complete message.
+    /// Adds stream bytes; calls `out` for each complete message. Whole messages are read from
+    /// `data` where they lie; only a partial one is copied, and the copy is freed once used.
     pub fn push(&mut self, mut data: &[u8], out: &mut dyn FnMut(Framed<'_>)) {
         if self.skip > 0 {
             let n = self.skip.min(data.len());
             self.skip -= n;
             data = &data[n..];
         }
-        self.buf.extend_from_slice(data);
+        if self.buf.is_empty() {
+            let used = self.frame(data, out);
+            self.buf.extend_from_slice(&data[used..]);
+            return;
+        }
+        let mut buf = std::mem::take(&mut self.buf);
+        buf.extend_from_slice(data);
+        let used = self.frame(&buf, out);
+        if used < buf.len() {
+            buf.drain(..used);
+            self.buf = buf;
+        }
+    }
+
+    /// Frames the messages at the start of `all`; returns how many bytes were used (the rest
+    /// is a partial message, kept for the next bytes).
+    fn frame(&mut self, all: &[u8], out: &mut dyn FnMut(Framed<'_>)) -> usize {
         let mut at = 0;
         loop {
-            let b = &self.buf[at..];
+            let b = &all[at..];
             let ws = b.iter().take_while(|c| matches!(c, b'\r' | b'\n')).count();
             at += ws;
-            let b = &self.buf[at..];
+            let b = &all[at..];
             if b.is_empty() {
                 break;
             }
@@ -76,20 +93,20 @@ impl Framer {
                         let keep = b.iter().rposition(|&c| c == b'\n').map_or(0, |p| p + 1);
                         self.dropped += keep as u64;
                         at += keep;
-                        if self.buf.len() - at > MAX_HEADER {
-                            self.dropped += (self.buf.len() - at) as u64;
-                            at = self.buf.len();
+                        if all.len() - at > MAX_HEADER {
+                            self.dropped += (all.len() - at) as u64;
+                            at = all.len();
                         }
                         self.resync = true;
                         break;
                     }
                 }
             }
-            let b = &self.buf[at..];
+            let b = &all[at..];
             let Some((first, block, body_at)) = split_head(b) else {
                 if b.len() > MAX_HEADER {
                     self.dropped += b.len() as u64;
-                    at = self.buf.len();
+                    at = all.len();
                     self.resync = true;
                 }
                 break;
@@ -124,7 +141,7 @@ impl Framer {
             });
             at += body_at + len;
         }
-        self.buf.drain(..at.min(self.buf.len()));
+        at.min(all.len())
     }
 
     /// The sender closed: an empty buffer is freed.

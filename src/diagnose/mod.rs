@@ -615,7 +615,7 @@ pub fn capture_occurrences(
         }
     }
     undecided.extend(claimed.undecided);
-    if facts.sip_window.is_none() {
+    if !facts.sip_more {
         undecided.extend(facts.per_node_notes.iter().cloned());
     }
     cited

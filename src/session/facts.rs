@@ -164,6 +164,9 @@ pub struct CaptureFacts {
     /// `Some(time)` when `sip` is a window judged while the capture is read: SIP goes on
     /// after `time`, so what is not in the window is not absent. `None` for the last window.
     pub sip_window: Option<Ts>,
+    /// More windows of SIP follow this one: what is said once per capture (a configuration
+    /// file, a stale certificate, a device refused by one node) waits for the last.
+    pub sip_more: bool,
     /// The SIP the report lists: the first messages and those cited as evidence, in frame
     /// order.
     pub sip_listing: Vec<SipMessage>,

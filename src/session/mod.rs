@@ -104,9 +104,10 @@ impl<'c> Analyzer<'c> {
         self.judge = Some(judge);
     }
 
-    /// Judges the SIP window now, with what the capture has shown so far.
-    fn judge_window(&mut self, now: crate::time::Ts) {
-        let w = self.flow.take_window(false);
+    /// Judges the SIP window now, with what the capture has shown so far: while it is read
+    /// (`now`), or once it is read (`info`), when more windows follow.
+    fn judge_window(&mut self, now: Option<crate::time::Ts>, info: Option<&CaptureInfo>) {
+        let w = self.flow.take_window();
         let Some(judge) = self.judge.as_mut() else {
             return;
         };
@@ -131,7 +132,9 @@ impl<'c> Analyzer<'c> {
             transactions: w.transactions,
             registrations: w.registrations,
             sip_context: w.context,
-            sip_window: Some(now),
+            sip_window: now,
+            sip_more: true,
+            info: info.cloned(),
             ports: self.cfg.ports.clone().with_ports(&oauth, &mra),
             http,
             mra_clients: std::mem::take(&mut st.mra_clients),
@@ -179,7 +182,7 @@ impl<'c> Analyzer<'c> {
             );
         }
         if self.flow.window_full() {
-            self.judge_window(self.now);
+            self.judge_window(Some(self.now), None);
         }
     }
 }
@@ -258,7 +261,7 @@ impl CaptureSink for Analyzer<'_> {
         self.frames += 1;
         self.now = frame.ts;
         if self.flow.window_full() {
-            self.judge_window(frame.ts);
+            self.judge_window(Some(frame.ts), None);
         }
         if self.frames.is_multiple_of(4096) || self.table.active() > self.table.max_active {
             self.settle_due(frame.ts);
@@ -300,6 +303,14 @@ impl Analyzer<'_> {
     pub fn finish(mut self, info: CaptureInfo) -> CaptureFacts {
         for stream in self.table.all() {
             self.settle_stream(stream, false);
+        }
+        // Every device's open attempt and last 200 OK, judged with the capture's end, a window
+        // at a time (the last one is judged by the caller with the whole capture's facts).
+        for d in 0..self.flow.devices() {
+            self.flow.end_device(d);
+            if self.flow.window_full() {
+                self.judge_window(None, Some(&info));
+            }
         }
         let st = std::mem::take(&mut self.settled);
         let mut notes = Vec::new();
@@ -389,7 +400,7 @@ impl Analyzer<'_> {
                 d.fragments_dropped
             ));
         }
-        let w = flow.take_window(true);
+        let w = flow.take_window();
         CaptureFacts {
             info: Some(info),
             connections,
@@ -398,6 +409,7 @@ impl Analyzer<'_> {
             registrations: w.registrations,
             sip_context: w.context,
             sip_window: None,
+            sip_more: false,
             sip_listing: flow.take_listing(),
             sip_total: flow.total,
             registered: flow.registered,

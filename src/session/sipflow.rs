@@ -447,19 +447,20 @@ impl SipFlow {
         }
     }
 
-    /// The window to judge now, and empties it. At the end of the capture (`last`), every open
-    /// attempt joins it, and each device's last 200 OK judged in an earlier window comes as
-    /// context (so that a registration not refreshed before the end is seen).
-    pub fn take_window(&mut self, last: bool) -> Window {
-        if last {
-            for d in 0..self.devices.len() as u32 {
-                if self.devices[d as usize].pending.is_empty() {
-                    self.context(d);
-                } else {
-                    self.flush(d, false);
-                }
-            }
+    /// At the end of the capture: device `d`'s open attempt goes to the window, or its last
+    /// 200 OK judged in an earlier window comes as context (so that a registration not
+    /// refreshed before the end is seen).
+    pub fn end_device(&mut self, d: usize) {
+        let d = d as u32;
+        if self.devices[d as usize].pending.is_empty() {
+            self.context(d);
+        } else {
+            self.flush(d, false);
         }
+    }
+
+    /// The window to judge now, and empties it.
+    pub fn take_window(&mut self) -> Window {
         self.windows += 1;
         let mut waiting = std::mem::take(&mut self.window);
         waiting.sort_by_key(|w| w.m.frame);

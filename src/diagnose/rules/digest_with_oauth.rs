@@ -64,7 +64,8 @@ trust: None,
                 server,
             });
         }
-        for h in &f.http {
+        // HTTP is judged once, with the last window of SIP.
+        for h in f.http.iter().filter(|_| !f.sip_more) {
             if !h.path.ends_with(".cnf.xml.enc.sgn") {
                 continue;
             }

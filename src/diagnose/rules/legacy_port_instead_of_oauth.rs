@@ -67,7 +67,7 @@ fn against_config_file(cx: &Cx<'_>, out: &mut Vec<Occurrence>) {
         );
         match conf.sip_oauth_mode {
             // Said once, with the last window (windows judged while reading repeat the file).
-            Some(0) if f.sip_window.is_none() => {
+            Some(0) if !f.sip_more => {
                 let (client, server) = registers
                     .first()
                     .map_or((h.client.clone(), h.server.clone()), |r| sip_parties(cx, r));

@@ -43,7 +43,7 @@ impl CaptureRule for StaleTomcatCertificate {
 
     fn check(&self, cx: &Cx<'_>, _claimed: &mut Claimed) -> Vec<Occurrence> {
         // Connections are compared once, when the capture is read.
-        if cx.facts.sip_window.is_some() {
+        if cx.facts.sip_more {
             return Vec::new();
         }
         let mut by_node: BTreeMap<std::net::IpAddr, (Vec<&Connection>, Vec<&Connection>)> =

@@ -9,7 +9,7 @@ pub mod catalogue;
 mod cert_alerts;
 pub mod rules;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 
 use serde::Serialize;
 
@@ -408,7 +408,7 @@ impl Group {
 #[derive(Default)]
 pub struct Aggregator {
     groups: Vec<Group>,
-    index: HashMap<String, usize>,
+    index: foldhash::HashMap<String, usize>,
 }
 
 /// Findings are grouped by id and node (the server: CUCM or Expressway-C), so that one finding

@@ -1,6 +1,7 @@
 //! SIP transactions (requests paired with their responses) and registrations per device.
 
-use std::collections::HashMap;
+// Lookups only (never iterated), so a seeded hash keeps the output deterministic.
+use foldhash::{HashMap, HashMapExt};
 
 use serde::Serialize;
 

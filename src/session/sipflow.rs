@@ -15,7 +15,10 @@
 //! [`LISTED_PER_DEVICE`] REGISTER transactions for the report's `registrations[]` and counts the
 //! rest.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashSet};
+
+// Lookups only (never iterated), so a seeded hash keeps the output deterministic.
+use foldhash::{HashMap, HashMapExt};
 use std::hash::{Hash, Hasher};
 
 use crate::net::{Endpoint, Transport};

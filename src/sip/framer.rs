@@ -10,8 +10,8 @@ use super::{parse, split_head, MAX_BODY, MAX_HEADER};
 pub struct Framed<'a> {
     /// Start line and headers (up to and excluding the empty line).
     pub start: parse::StartLine,
-    /// Headers.
-    pub headers: Vec<(String, String)>,
+    /// Headers (values borrowed from the stream where they can be).
+    pub headers: Vec<parse::Header<'a>>,
     /// Body length (Content-Length).
     pub body_len: usize,
     /// Raw head, for callers that need it.

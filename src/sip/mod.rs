@@ -228,7 +228,7 @@ pub fn find_head_end(b: &[u8]) -> Option<(usize, usize)> {
 }
 
 /// The Content-Length header of a header block, if present and numeric.
-pub fn content_length(headers: &[(String, String)]) -> Option<usize> {
+pub fn content_length(headers: &[parse::Header<'_>]) -> Option<usize> {
     headers
         .iter()
         .find(|(n, _)| n == "Content-Length")
@@ -236,21 +236,24 @@ pub fn content_length(headers: &[(String, String)]) -> Option<usize> {
 }
 
 fn param<'a>(v: &'a str, name: &str) -> Option<&'a str> {
-    let lower = v.to_ascii_lowercase();
-    let needle = format!("{}=", name.to_ascii_lowercase());
+    // `name=`, matched without regard to ASCII case (and without allocating).
+    let (b, n) = (v.as_bytes(), name.as_bytes());
+    let found = |from: usize| {
+        (from..b.len().saturating_sub(n.len()))
+            .find(|&i| b[i..i + n.len()].eq_ignore_ascii_case(n) && b[i + n.len()] == b'=')
+    };
     let mut from = 0;
-    while let Some(p) = lower[from..].find(&needle) {
-        let at = from + p;
-        let before = lower[..at].chars().last();
-        if matches!(before, Some(';') | Some(' ') | Some(',') | None) {
-            let val = &v[at + needle.len()..];
+    while let Some(at) = found(from) {
+        let before = at.checked_sub(1).map(|i| b[i]);
+        if matches!(before, Some(b';') | Some(b' ') | Some(b',') | None) {
+            let val = &v[at + n.len() + 1..];
             if let Some(q) = val.strip_prefix('"') {
                 return q.find('"').map(|e| &q[..e]);
             }
             let end = val.find([';', ',', '>', ' ']).unwrap_or(val.len());
             return Some(&val[..end]);
         }
-        from = at + needle.len();
+        from = at + n.len() + 1;
     }
     None
 }
@@ -361,18 +364,18 @@ fn auth(header: &str, v: &str) -> (Auth, String) {
 /// Authorization and Proxy-Authorization are redacted here.
 pub fn build(
     start: StartLine,
-    mut headers: Vec<(String, String)>,
+    mut headers: Vec<parse::Header<'_>>,
     body_len: usize,
     ctx: &Context,
 ) -> SipMessage {
     let mut msg_auth = Vec::new();
     let mut warnings = Vec::new();
     for (name, value) in headers.iter_mut() {
-        match name.as_str() {
+        match name.as_ref() {
             "Authorization" | "Proxy-Authorization" | "WWW-Authenticate" | "Proxy-Authenticate" => {
                 let (a, shown) = auth(name, value);
                 if name.ends_with("ization") && !ctx.show_secrets {
-                    *value = shown;
+                    *value = shown.into();
                 }
                 msg_auth.push(a);
             }
@@ -380,30 +383,30 @@ pub fn build(
             _ => {}
         }
     }
-    let first = |n: &str| headers.iter().find(|(h, _)| h == n).map(|(_, v)| v.clone());
-    let cseq = first("CSeq");
-    let (cseq_num, cseq_method) = match cseq
-        .as_deref()
-        .map(|c| c.split_whitespace().collect::<Vec<_>>())
-    {
-        Some(p) if p.len() >= 2 => (p[0].parse().ok(), Some(p[1].to_string())),
+    let first = |n: &str| {
+        headers
+            .iter()
+            .find(|(h, _)| h == n)
+            .map(|(_, v)| v.as_ref())
+    };
+    let owned = |n: &str| first(n).map(str::to_string);
+    let mut cseq = first("CSeq").map(str::split_whitespace);
+    let (cseq_num, cseq_method) = match cseq.as_mut().map(|p| (p.next(), p.next())) {
+        Some((Some(n), Some(m))) => (n.parse().ok(), Some(m.to_string())),
         _ => (None, None),
     };
     let contact = first("Contact");
     let device = contact
-        .as_deref()
         .and_then(|c| param(c, "+u.sip!devicename.ccm.cisco.com"))
         .map(str::to_string);
     let expires = first("Expires")
         .and_then(|e| e.trim().parse().ok())
         .or_else(|| {
             contact
-                .as_deref()
                 .and_then(|c| param(c, "expires"))
                 .and_then(|e| e.parse().ok())
         });
     let to = first("To").map(|t| {
-        let t = t.as_str();
         match (t.find('<'), t.find('>')) {
             (Some(a), Some(b)) if b > a => t[a + 1..b].to_string(),
             _ => t.split(';').next().unwrap_or(t).trim().to_string(),
@@ -429,10 +432,9 @@ pub fn build(
         status,
         reason,
         uri,
-        call_id: first("Call-ID"),
+        call_id: owned("Call-ID"),
         cseq: cseq_num,
         branch: first("Via")
-            .as_deref()
             .and_then(|v| param(v, "branch"))
             .map(str::to_string),
         device,
@@ -445,13 +447,14 @@ pub fn build(
                 .next()
                 .and_then(|n| n.trim().parse().ok())
         }),
-        reason_header: first("Reason"),
-        user_agent: first("User-Agent"),
-        server: first("Server"),
+        reason_header: owned("Reason"),
+        user_agent: owned("User-Agent"),
+        server: owned("Server"),
         body_len,
         headers: headers
             .into_iter()
-            .filter(|(n, _)| KEPT_HEADERS.contains(&n.as_str()))
+            .filter(|(n, _)| KEPT_HEADERS.contains(&n.as_ref()))
+            .map(|(n, v)| (n.into_owned(), v.into_owned()))
             .collect(),
     }
 }

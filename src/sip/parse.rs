@@ -3,6 +3,8 @@
 //! Headers stay in order with repeats; compact forms are expanded; folded lines are joined;
 //! CRLF and bare LF line ends are both accepted.
 
+use std::borrow::Cow;
+
 use nom::branch::alt;
 use nom::bytes::complete::{tag, take_till, take_while1, take_while_m_n};
 use nom::character::complete::{char, space0, space1};
@@ -93,43 +95,53 @@ fn header_line(i: &[u8]) -> IResult<&[u8], (&[u8], &[u8])> {
         .parse(i)
 }
 
-/// Expands compact header names and canonicalizes the case of the common ones.
-pub fn canonical_name(raw: &str) -> String {
-    let lower = raw.to_ascii_lowercase();
-    let full = match lower.as_str() {
-        "i" | "call-id" => "Call-ID",
-        "m" | "contact" => "Contact",
-        "e" | "content-encoding" => "Content-Encoding",
-        "l" | "content-length" => "Content-Length",
-        "c" | "content-type" => "Content-Type",
-        "f" | "from" => "From",
-        "t" | "to" => "To",
-        "v" | "via" => "Via",
-        "k" | "supported" => "Supported",
-        "s" | "subject" => "Subject",
-        "o" | "event" => "Event",
-        "r" | "refer-to" => "Refer-To",
-        "u" | "allow-events" => "Allow-Events",
-        "x" | "session-expires" => "Session-Expires",
-        "cseq" => "CSeq",
-        "www-authenticate" => "WWW-Authenticate",
-        "proxy-authenticate" => "Proxy-Authenticate",
-        "proxy-authorization" => "Proxy-Authorization",
-        "authorization" => "Authorization",
-        "warning" => "Warning",
-        "expires" => "Expires",
-        "retry-after" => "Retry-After",
-        "reason" => "Reason",
-        "user-agent" => "User-Agent",
-        "server" => "Server",
-        _ => return raw.to_string(),
-    };
-    full.to_string()
+/// A header as read: its canonical name and its value, borrowed from the bytes read unless
+/// it had to be changed (folded lines, bytes that are not UTF-8, redacted credentials).
+pub type Header<'a> = (Cow<'static, str>, Cow<'a, str>);
+
+/// Names spelled out in full in canonical case, by their compact and lowercase forms.
+const NAMES: &[(&str, &str, &str)] = &[
+    ("i", "call-id", "Call-ID"),
+    ("m", "contact", "Contact"),
+    ("e", "content-encoding", "Content-Encoding"),
+    ("l", "content-length", "Content-Length"),
+    ("c", "content-type", "Content-Type"),
+    ("f", "from", "From"),
+    ("t", "to", "To"),
+    ("v", "via", "Via"),
+    ("k", "supported", "Supported"),
+    ("s", "subject", "Subject"),
+    ("o", "event", "Event"),
+    ("r", "refer-to", "Refer-To"),
+    ("u", "allow-events", "Allow-Events"),
+    ("x", "session-expires", "Session-Expires"),
+    ("", "cseq", "CSeq"),
+    ("", "www-authenticate", "WWW-Authenticate"),
+    ("", "proxy-authenticate", "Proxy-Authenticate"),
+    ("", "proxy-authorization", "Proxy-Authorization"),
+    ("", "authorization", "Authorization"),
+    ("", "warning", "Warning"),
+    ("", "expires", "Expires"),
+    ("", "retry-after", "Retry-After"),
+    ("", "reason", "Reason"),
+    ("", "user-agent", "User-Agent"),
+    ("", "server", "Server"),
+];
+
+/// Expands compact header names and canonicalizes the case of the common ones (without
+/// allocating for those).
+pub fn canonical_name(raw: &str) -> Cow<'static, str> {
+    NAMES
+        .iter()
+        .find(|(short, long, _)| {
+            (!short.is_empty() && raw.eq_ignore_ascii_case(short)) || raw.eq_ignore_ascii_case(long)
+        })
+        .map_or_else(|| Cow::Owned(raw.to_string()), |(_, _, full)| Cow::Borrowed(*full))
 }
 
 /// Splits a header block (start line excluded) into `(name, value)` pairs, joining folded lines.
-pub fn headers(block: &[u8]) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = Vec::new();
+pub fn headers(block: &[u8]) -> Vec<Header<'_>> {
+    let mut out: Vec<Header<'_>> = Vec::with_capacity(16);
     for line in block.split(|&c| c == b'\n') {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if line.is_empty() {
@@ -137,14 +149,19 @@ pub fn headers(block: &[u8]) -> Vec<(String, String)> {
         }
         if line[0] == b' ' || line[0] == b'\t' {
             if let Some(last) = out.last_mut() {
-                last.1.push(' ');
-                last.1.push_str(String::from_utf8_lossy(line).trim());
+                let v = last.1.to_mut();
+                v.push(' ');
+                v.push_str(String::from_utf8_lossy(line).trim());
             }
             continue;
         }
         if let Ok((_, (name, value))) = header_line(line) {
             let name = canonical_name(&String::from_utf8_lossy(name));
-            out.push((name, String::from_utf8_lossy(value).trim().to_string()));
+            let value = match String::from_utf8_lossy(value) {
+                Cow::Borrowed(v) => Cow::Borrowed(v.trim()),
+                Cow::Owned(v) => Cow::Owned(v.trim().to_string()),
+            };
+            out.push((name, value));
         }
     }
     out
@@ -207,7 +224,7 @@ mod tests {
     #[test]
     fn headers_keep_order_repeats_compact_forms_and_folding() {
         let h = headers(b"v: SIP/2.0/TCP a;branch=z9hG4bK1\nVia: SIP/2.0/TCP b\r\ni: abc\r\nSubject: one\r\n  two\r\nl:0\r\n");
-        let names: Vec<&str> = h.iter().map(|(n, _)| n.as_str()).collect();
+        let names: Vec<&str> = h.iter().map(|(n, _)| n.as_ref()).collect();
         assert_eq!(
             names,
             ["Via", "Via", "Call-ID", "Subject", "Content-Length"]

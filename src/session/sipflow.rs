@@ -465,12 +465,25 @@ impl SipFlow {
     /// The window to judge now, and empties it.
     pub fn take_window(&mut self) -> Window {
         self.windows += 1;
-        let mut waiting = std::mem::take(&mut self.window);
-        waiting.sort_by_key(|w| w.m.frame);
+        // Sorted by frame through a permutation: the messages are large, moving them is not free.
+        let mut waiting: Vec<Option<Waiting>> = std::mem::take(&mut self.window)
+            .into_iter()
+            .map(Some)
+            .collect();
+        let mut order: Vec<(u64, u32)> = waiting
+            .iter()
+            .enumerate()
+            .map(|(i, w)| (w.as_ref().map_or(0, |w| w.m.frame), i as u32))
+            .collect();
+        order.sort_unstable();
         let mut context = BTreeSet::new();
         let mut names = Vec::with_capacity(waiting.len());
         let mut sip = Vec::with_capacity(waiting.len());
-        for (i, w) in waiting.into_iter().enumerate() {
+        for (i, w) in order
+            .into_iter()
+            .filter_map(|(_, j)| waiting[j as usize].take())
+            .enumerate()
+        {
             if w.context {
                 context.insert(i);
             }

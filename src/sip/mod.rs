@@ -406,11 +406,9 @@ pub fn build(
                 .and_then(|c| param(c, "expires"))
                 .and_then(|e| e.parse().ok())
         });
-    let to = first("To").map(|t| {
-        match (t.find('<'), t.find('>')) {
-            (Some(a), Some(b)) if b > a => t[a + 1..b].to_string(),
-            _ => t.split(';').next().unwrap_or(t).trim().to_string(),
-        }
+    let to = first("To").map(|t| match (t.find('<'), t.find('>')) {
+        (Some(a), Some(b)) if b > a => t[a + 1..b].to_string(),
+        _ => t.split(';').next().unwrap_or(t).trim().to_string(),
     });
     let (method, status, reason, uri) = match start {
         StartLine::Request { method, uri } => (method, None, None, Some(uri)),

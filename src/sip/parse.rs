@@ -136,7 +136,10 @@ pub fn canonical_name(raw: &str) -> Cow<'static, str> {
         .find(|(short, long, _)| {
             (!short.is_empty() && raw.eq_ignore_ascii_case(short)) || raw.eq_ignore_ascii_case(long)
         })
-        .map_or_else(|| Cow::Owned(raw.to_string()), |(_, _, full)| Cow::Borrowed(*full))
+        .map_or_else(
+            || Cow::Owned(raw.to_string()),
+            |(_, _, full)| Cow::Borrowed(*full),
+        )
 }
 
 /// Splits a header block (start line excluded) into `(name, value)` pairs, joining folded lines.

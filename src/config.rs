@@ -124,7 +124,7 @@ impl PortMap {
 pub const MAX_DEVICES: usize = 200_000;
 
 /// SIP messages judged together while a capture is read (`Limits::sip_window`).
-pub const SIP_WINDOW: usize = 4096;
+pub const SIP_WINDOW: usize = 512;
 
 /// Bounds on what one capture's analysis holds in memory. Each has a default and an option.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -22,6 +22,7 @@ fn three_thousand_clients() -> Cluster {
             (Fate::PortClosed, 0.05),
         ],
         seed: 1,
+        tls: false,
     }
 }
 
@@ -204,4 +205,95 @@ fn a_healthy_hour_of_refreshes_is_ok() {
         "of {} SIP messages (the first 2000 and those cited as evidence); all were analyzed",
         stats.sip_messages
     )));
+}
+
+/// The same cluster with its SIP inside TLS 1.2 (real rustls sessions, one full handshake per
+/// device connection): with the key log the counts are exactly those of the SIP in clear; without
+/// it, what TLS hides is not judged and the report says so, while what TCP shows (the closed
+/// port) is still counted exactly.
+#[test]
+fn exact_counts_in_tls_with_the_key_log_and_honest_without() {
+    let spec = Cluster {
+        devices: 200,
+        seconds: 600,
+        seed: 11,
+        tls: true,
+        ..three_thousand_clients()
+    };
+    let mut bytes = Vec::new();
+    let stats = generate(&spec, &mut bytes).expect("generates");
+    let closed = stats
+        .devices
+        .iter()
+        .find(|d| d.0 == Fate::PortClosed)
+        .map_or(0, |d| d.1);
+    assert_eq!(
+        stats.keylog.lines().count(),
+        (200 - closed) as usize,
+        "one session per device that connects"
+    );
+    let dir = std::env::temp_dir().join(format!("siptriage-tls-cluster-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let (pcap, keys) = (dir.join("c.pcap"), dir.join("c.keys"));
+    std::fs::write(&pcap, &bytes).expect("write");
+    std::fs::write(&keys, &stats.keylog).expect("write");
+    let (pcap, keys) = (pcap.to_string_lossy(), keys.to_string_lossy());
+    let totals = |doc: &Value| -> std::collections::BTreeMap<String, (u64, u64)> {
+        let mut t = std::collections::BTreeMap::new();
+        for f in doc["findings"].as_array().into_iter().flatten() {
+            let e = t
+                .entry(f["id"].as_str().unwrap_or("").to_string())
+                .or_insert((0, 0));
+            e.0 += f["occurrences"].as_u64().unwrap_or(0);
+            e.1 += f["devices"].as_u64().unwrap_or(0);
+        }
+        t
+    };
+    let of = |fate: Fate| {
+        let d = stats
+            .devices
+            .iter()
+            .find(|d| d.0 == fate)
+            .map_or(0, |d| u64::from(d.1));
+        let n = stats
+            .failures
+            .iter()
+            .find(|d| d.0 == fate)
+            .map_or(0, |d| d.1);
+        (n, d)
+    };
+    let out = common::run(&["analyze", "--format", "json", "--keylog", &keys, &pcap]);
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let want: std::collections::BTreeMap<String, (u64, u64)> = [
+        ("oauth-port-mismatch", of(Fate::PortMismatch)),
+        ("bearer-token-rejected", of(Fate::TokenRejected)),
+        ("oauth-port-closed", of(Fate::PortClosed)),
+        (
+            "oauth-registration-ok",
+            (stats.registered, of(Fate::Healthy).1),
+        ),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    assert_eq!(totals(&doc), want);
+    assert_eq!(doc["verdict"], "failure");
+    assert_eq!(out.status.code(), Some(1));
+    // Without the key log: only the closed port is seen, and the report says what is hidden.
+    let out = common::run(&["analyze", "--format", "json", &pcap]);
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let got = totals(&doc);
+    assert_eq!(
+        got.keys().collect::<Vec<_>>(),
+        vec!["oauth-port-closed"],
+        "{got:?}"
+    );
+    assert_eq!(got["oauth-port-closed"], of(Fate::PortClosed));
+    assert!(
+        doc["notes"]
+            .to_string()
+            .contains("cannot be read without the session keys"),
+        "{}",
+        doc["notes"]
+    );
 }

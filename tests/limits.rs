@@ -67,6 +67,7 @@ fn devices_past_the_limit_are_still_analyzed_and_the_limit_is_reported() {
             (Fate::PortClosed, 0.0),
         ],
         seed: 5,
+        tls: false,
     };
     generate(&spec, &mut bytes).expect("generates");
     let (all, _) = analyze_bytes(&bytes, &Config::default()).expect("reads");

@@ -52,7 +52,8 @@ pub struct Analyzer<'c> {
     table: Table<ConnApp>,
     flow: sipflow::SipFlow,
     udp_sip: u64,
-    keys: KeyLog,
+    /// The key log given, copied only when the capture brings secrets of its own.
+    keys: std::borrow::Cow<'c, KeyLog>,
     pcapng: bool,
     secrets_blocks: u32,
     hold_budget: std::cell::Cell<usize>,
@@ -84,7 +85,7 @@ impl<'c> Analyzer<'c> {
             table: Table::with_max_active(cfg.limits.max_connections),
             flow: sipflow::SipFlow::new(cfg.limits.max_devices, cfg.limits.sip_window),
             udp_sip: 0,
-            keys: cfg.secrets.keylog.clone(),
+            keys: std::borrow::Cow::Borrowed(&cfg.secrets.keylog),
             pcapng: false,
             secrets_blocks: 0,
             hold_budget: std::cell::Cell::new(cfg.limits.hold_back_bytes),
@@ -275,7 +276,9 @@ impl CaptureSink for Analyzer<'_> {
         }
         self.secrets_blocks += 1;
         let source = format!("Decryption Secrets Block after frame {after_frame}");
-        self.keys.add_text(&source, &String::from_utf8_lossy(data));
+        self.keys
+            .to_mut()
+            .add_text(&source, &String::from_utf8_lossy(data));
         let mut store = SipStore {
             flow: &mut self.flow,
             show_secrets: self.cfg.secrets.show,

@@ -141,10 +141,36 @@ impl TlsStream {
         if self.dirs[i].dead {
             return;
         }
-        self.dirs[i].buf.extend_from_slice(bytes);
+        // Whole records are read where they lie; only a partial one is kept, and the copy is
+        // freed once used (thousands of idle connections hold no buffer).
+        if self.dirs[i].buf.is_empty() {
+            let used = self.records(dir, bytes, frame, ts, keys, app);
+            self.dirs[i].buf.extend_from_slice(&bytes[used..]);
+            return;
+        }
+        let mut buf = std::mem::take(&mut self.dirs[i].buf);
+        buf.extend_from_slice(bytes);
+        let used = self.records(dir, &buf, frame, ts, keys, app);
+        if used < buf.len() {
+            buf.drain(..used);
+            self.dirs[i].buf = buf;
+        }
+    }
+
+    /// Reads the whole records at the start of `all`; returns how many bytes were used.
+    fn records(
+        &mut self,
+        dir: Dir,
+        all: &[u8],
+        frame: u64,
+        ts: Ts,
+        keys: Keys<'_>,
+        app: &mut AppSink<'_>,
+    ) -> usize {
+        let i = dir.idx();
         let mut at = 0;
         loop {
-            let buf = &self.dirs[i].buf[at..];
+            let buf = &all[at..];
             if self.dirs[i].resync {
                 match (0..buf.len().saturating_sub(4)).find(|&p| plausible_header(&buf[p..])) {
                     Some(p) => {
@@ -165,7 +191,7 @@ impl TlsStream {
                 if buf[0] & 0x80 != 0 && self.summary.steps.is_empty() {
                     self.summary.malformed = Some("SSLv2 record format (not decoded)".into());
                     self.dirs[i].dead = true;
-                    at = self.dirs[i].buf.len();
+                    at = all.len();
                     break;
                 }
                 self.note_malformed(frame, "record header out of sync");
@@ -183,11 +209,7 @@ impl TlsStream {
             at += 5 + len;
             self.on_record(dir, ctype, version, record, frame, ts, keys, app);
         }
-        let d = &mut self.dirs[i];
-        d.buf.drain(..at.min(d.buf.len()));
-        if d.buf.is_empty() && d.buf.capacity() > 4096 {
-            d.buf = Vec::new();
-        }
+        at.min(all.len())
     }
 
     /// Bytes missing in direction `dir`: drop partial state and resync.
@@ -643,6 +665,10 @@ impl TlsStream {
         }
         let d = &mut self.dirs[i];
         d.hs.drain(..at.min(d.hs.len()));
+        if d.hs.is_empty() {
+            // Handshakes are rare once a connection is up: hold no buffer meanwhile.
+            d.hs = Vec::new();
+        }
         done
     }
 
@@ -802,6 +828,8 @@ impl TlsStream {
                     self.note_malformed(frame, "a certificate does not parse");
                 }
                 let (der, certificates) = parsed.into_iter().unzip();
+                // Most connections see one chain: no room for more until a second comes.
+                self.summary.chains.reserve_exact(1);
                 self.summary.chains.push(Chain {
                     frame,
                     time: ts,

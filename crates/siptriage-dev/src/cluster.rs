@@ -1,12 +1,17 @@
 //! A cluster's capture, as taken on CUCM: many devices registering for minutes, each refreshing
 //! its registration when its Expires runs out, a chosen share of them failing in a chosen way.
-//! Deterministic for a seed. SIP travels in clear on the SIP Phone OAuth port (a stand-in for
-//! decrypted TLS), one long-lived TCP connection per device, written in time order.
+//! Deterministic for a seed (in clear; with TLS the keys differ from run to run, the SIP does
+//! not). SIP travels on the SIP Phone OAuth port, one long-lived TCP connection per device,
+//! written in time order: in clear, or (`tls`) inside a real TLS 1.2 session between rustls
+//! client and server, with the key log of every session.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::net::{IpAddr, Ipv4Addr};
+use std::sync::{Arc, Mutex};
+
+use rustls::{ClientConfig, ClientConnection, RootCertStore, ServerConfig, ServerConnection};
 
 use crate::framer::{self, tcp_flags as f, Link};
 use crate::workload::Rng;
@@ -42,6 +47,8 @@ pub struct Cluster {
     pub shares: [(Fate, f64); 3],
     /// Seed.
     pub seed: u64,
+    /// SIP inside TLS 1.2 (with its key log in [`ClusterStats::keylog`]), else in clear.
+    pub tls: bool,
 }
 
 /// What was generated: the exact counts a diagnosis must find.
@@ -57,6 +64,92 @@ pub struct ClusterStats {
     pub sip_messages: u64,
     /// Frames written.
     pub frames: u64,
+    /// The key log of every TLS session (SSLKEYLOGFILE format), when `tls`.
+    pub keylog: String,
+}
+
+/// A TLS session between a device and CUCM, both ends in memory.
+struct Session {
+    client: ClientConnection,
+    server: ServerConnection,
+}
+
+/// The two ends' settings: a lab CA, CUCM's certificate under it, and a shared key log.
+struct Pki {
+    client: Arc<ClientConfig>,
+    server: Arc<ServerConfig>,
+    log: Arc<KeyLog>,
+}
+
+#[derive(Debug, Default)]
+struct KeyLog(Mutex<String>);
+
+impl rustls::KeyLog for KeyLog {
+    fn log(&self, label: &str, client_random: &[u8], secret: &[u8]) {
+        use std::fmt::Write as _;
+        if let Ok(mut l) = self.0.lock() {
+            let _ = write!(l, "{label} ");
+            client_random.iter().for_each(|b| {
+                let _ = write!(l, "{b:02x}");
+            });
+            l.push(' ');
+            secret.iter().for_each(|b| {
+                let _ = write!(l, "{b:02x}");
+            });
+            l.push('\n');
+        }
+    }
+}
+
+type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+impl Pki {
+    fn new() -> Res<Pki> {
+        use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+        let provider = || Arc::new(rustls::crypto::ring::default_provider());
+        let ca_key = KeyPair::generate()?;
+        let mut ca = CertificateParams::new(Vec::<String>::new())?;
+        ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca.distinguished_name
+            .push(rcgen::DnType::CommonName, "Cluster Lab CA");
+        let ca_der = ca.self_signed(&ca_key)?.der().clone();
+        let issuer = Issuer::new(ca, ca_key);
+        let key = KeyPair::generate()?;
+        let mut leaf = CertificateParams::new(vec!["cucm1.lab.example".to_string()])?;
+        leaf.distinguished_name
+            .push(rcgen::DnType::CommonName, "cucm1.lab.example");
+        let leaf_der = leaf.signed_by(&key, &issuer)?.der().clone();
+        let mut roots = RootCertStore::empty();
+        roots.add(ca_der)?;
+        let log = Arc::new(KeyLog::default());
+        let mut client = ClientConfig::builder_with_provider(provider())
+            .with_protocol_versions(&[&rustls::version::TLS12])?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        client.key_log = log.clone();
+        // Every device makes a full handshake (CUCM's certificate on each connection).
+        client.resumption = rustls::client::Resumption::disabled();
+        let server = ServerConfig::builder_with_provider(provider())
+            .with_protocol_versions(&[&rustls::version::TLS12])?
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![leaf_der],
+                rustls::pki_types::PrivateKeyDer::try_from(key.serialize_der())?,
+            )?;
+        Ok(Pki {
+            client: Arc::new(client),
+            server: Arc::new(server),
+            log,
+        })
+    }
+
+    fn session(&self) -> Res<Session> {
+        let name = rustls::pki_types::ServerName::try_from("cucm1.lab.example")?.to_owned();
+        Ok(Session {
+            client: ClientConnection::new(self.client.clone(), name)?,
+            server: ServerConnection::new(self.server.clone())?,
+        })
+    }
 }
 
 struct Device {
@@ -68,6 +161,7 @@ struct Device {
     seq: [u32; 2],
     cseq: u32,
     open: bool,
+    tls: Option<Box<Session>>,
 }
 
 /// The time 2026-03-02T09:15:00Z in microseconds.
@@ -105,9 +199,74 @@ impl Device {
 struct Out<'w> {
     out: &'w mut dyn Write,
     stats: ClusterStats,
+    pki: Option<Pki>,
 }
 
+/// Largest TCP payload per frame (an Ethernet MSS).
+const MSS: usize = 1460;
+
 impl Out<'_> {
+    /// Sends one SIP message from one end: in clear, or as TLS records (through the device's
+    /// session, read by the other end).
+    fn sip(
+        &mut self,
+        t: &mut i64,
+        d: &mut Device,
+        from_client: bool,
+        msg: &[u8],
+    ) -> std::io::Result<()> {
+        self.stats.sip_messages += 1;
+        let ack_psh = f::ACK | f::PSH;
+        let Some(s) = d.tls.as_mut() else {
+            *t += 1_000;
+            return self.tcp(*t, d, from_client, ack_psh, msg);
+        };
+        let bytes = if from_client {
+            s.client.writer().write_all(msg)?;
+            drain(&mut s.client, &mut s.server)?
+        } else {
+            s.server.writer().write_all(msg)?;
+            drain(&mut s.server, &mut s.client)?
+        };
+        *t += 1_000;
+        self.stream(*t, d, from_client, &bytes)
+    }
+
+    /// Bytes of one flight, cut into segments.
+    fn stream(
+        &mut self,
+        t: i64,
+        d: &mut Device,
+        from_client: bool,
+        bytes: &[u8],
+    ) -> std::io::Result<()> {
+        for (i, seg) in bytes.chunks(MSS).enumerate() {
+            self.tcp(t + i as i64, d, from_client, f::ACK | f::PSH, seg)?;
+        }
+        Ok(())
+    }
+
+    /// The TLS handshake of a new connection, flight by flight.
+    fn handshake(&mut self, t: &mut i64, d: &mut Device) -> std::io::Result<()> {
+        let Some(pki) = &self.pki else {
+            return Ok(());
+        };
+        let mut s = pki.session().map_err(std::io::Error::other)?;
+        loop {
+            let up = drain(&mut s.client, &mut s.server)?;
+            let down = drain(&mut s.server, &mut s.client)?;
+            if up.is_empty() && down.is_empty() {
+                break;
+            }
+            *t += 800;
+            self.stream(*t, d, true, &up)?;
+            *t += 1_200;
+            self.stream(*t, d, false, &down)?;
+        }
+        d.tls = Some(Box::new(s));
+        Ok(())
+    }
+
     fn tcp(
         &mut self,
         t: i64,
@@ -128,11 +287,30 @@ impl Out<'_> {
         d.seq[i] = d.seq[i].wrapping_add(framer::seq_advance(fl, payload));
         framer::write_pcap_record(self.out, t, &frame)?;
         self.stats.frames += 1;
-        if !payload.is_empty() {
-            self.stats.sip_messages += 1;
-        }
         Ok(())
     }
+}
+
+/// What `from` has to send, given to `to` (which reads and processes it; the plaintext it
+/// yields is read and dropped). Returns the bytes for the wire.
+fn drain(
+    from: &mut impl std::ops::DerefMut<Target = rustls::ConnectionCommon<impl rustls::SideData>>,
+    to: &mut impl std::ops::DerefMut<Target = rustls::ConnectionCommon<impl rustls::SideData>>,
+) -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    while from.wants_write() {
+        from.write_tls(&mut out)?;
+    }
+    if !out.is_empty() {
+        let mut rd = &out[..];
+        while !rd.is_empty() {
+            to.read_tls(&mut rd)?;
+            to.process_new_packets().map_err(std::io::Error::other)?;
+        }
+        let mut sink = Vec::new();
+        let _ = to.reader().read_to_end(&mut sink);
+    }
+    Ok(out)
 }
 
 /// Writes the cluster's capture (microsecond pcap, Ethernet) to `out`.
@@ -165,6 +343,7 @@ pub fn generate(spec: &Cluster, out: &mut dyn Write) -> std::io::Result<ClusterS
                 seq: [rng.next_u64() as u32, rng.next_u64() as u32],
                 cseq: 1,
                 open: false,
+                tls: None,
             }
         })
         .collect();
@@ -181,7 +360,12 @@ pub fn generate(spec: &Cluster, out: &mut dyn Write) -> std::io::Result<ClusterS
             stats.failures.push((fate, 0));
         }
     }
-    let mut w = Out { out, stats };
+    let pki = if spec.tls {
+        Some(Pki::new().map_err(std::io::Error::other)?)
+    } else {
+        None
+    };
+    let mut w = Out { out, stats, pki };
     // Each device's next attempt, earliest first (ties by device, so the output is stable).
     let end = T0 + i64::from(spec.seconds) * 1_000_000;
     let mut queue: BinaryHeap<Reverse<(i64, usize)>> = (0..devices.len())
@@ -213,6 +397,11 @@ pub fn generate(spec: &Cluster, out: &mut dyn Write) -> std::io::Result<ClusterS
         };
         queue.push(Reverse((t + wait, i)));
     }
+    if let Some(pki) = &w.pki {
+        if let Ok(l) = pki.log.0.lock() {
+            w.stats.keylog = l.clone();
+        }
+    }
     Ok(w.stats)
 }
 
@@ -234,20 +423,20 @@ fn attempt(w: &mut Out<'_>, t: i64, d: &mut Device, expires: u32) -> std::io::Re
         w.tcp(step(&mut t), d, false, f::SYN | f::ACK, b"")?;
         w.tcp(step(&mut t), d, true, f::ACK, b"")?;
         d.open = true;
+        w.handshake(&mut t, d)?;
     }
     let (c1, c2) = (d.cseq, d.cseq + 1);
     d.cseq += 2;
-    let ack_psh = f::ACK | f::PSH;
     let m = d.register(c1, false);
-    w.tcp(step(&mut t), d, true, ack_psh, &m)?;
+    w.sip(&mut t, d, true, &m)?;
     let m = d.msg(
         "SIP/2.0 407 Proxy Authentication Required",
         c1,
         "Proxy-Authenticate: Bearer realm=\"ccmsipline\"\r\n",
     );
-    w.tcp(step(&mut t), d, false, ack_psh, &m)?;
+    w.sip(&mut t, d, false, &m)?;
     let m = d.register(c2, true);
-    w.tcp(step(&mut t), d, true, ack_psh, &m)?;
+    w.sip(&mut t, d, true, &m)?;
     let (answer, failed) = match d.fate {
         Fate::Healthy => (
             d.msg("SIP/2.0 200 OK", c2, &format!("Expires: {expires}\r\n")),
@@ -263,7 +452,7 @@ fn attempt(w: &mut Out<'_>, t: i64, d: &mut Device, expires: u32) -> std::io::Re
         ),
         _ => (d.msg("SIP/2.0 401 Unauthorized", c2, ""), true),
     };
-    w.tcp(step(&mut t), d, false, ack_psh, &answer)?;
+    w.sip(&mut t, d, false, &answer)?;
     w.tcp(step(&mut t), d, true, f::ACK, b"")?;
     Ok(failed)
 }

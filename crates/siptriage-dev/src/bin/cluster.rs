@@ -1,6 +1,8 @@
 //! Writes a cluster capture: `cargo run --release -p siptriage-dev --bin cluster -- --devices
 //! 3000 --seconds 60 --nodes 3 --seed 1 -o cluster.pcap` (10 % port mismatch, 5 % rejected
-//! token, 5 % closed port unless `--shares M,T,C` says otherwise).
+//! token, 5 % closed port unless `--shares M,T,C` says otherwise). `--tls` puts the SIP in TLS
+//! 1.2 and writes the key log beside the capture (`cluster.keys` for `cluster.pcap`, as
+//! `--keylog auto` looks for it).
 
 use siptriage_dev::cluster::{generate, Cluster, Fate};
 
@@ -24,11 +26,23 @@ fn main() {
             (Fate::PortClosed, share(2)),
         ],
         seed: num("--seed", 1),
+        tls: args.iter().any(|a| a == "--tls"),
     };
     let path = get("-o").unwrap_or_else(|| "cluster.pcap".into());
     let file = std::fs::File::create(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
     match generate(&spec, &mut w) {
+        Ok(s) if spec.tls => {
+            let keys = format!("{}.keys", path.trim_end_matches(".pcap"));
+            if let Err(e) = std::fs::write(&keys, &s.keylog) {
+                eprintln!("{keys}: {e}");
+                std::process::exit(2);
+            }
+            println!(
+                "wrote {path} and {keys}: {} frames, {} SIP messages in TLS; devices {:?}; failures {:?}; {} registrations",
+                s.frames, s.sip_messages, s.devices, s.failures, s.registered
+            );
+        }
         Ok(s) => println!(
             "wrote {path}: {} frames, {} SIP messages; devices {:?}; failures {:?}; {} registrations",
             s.frames, s.sip_messages, s.devices, s.failures, s.registered

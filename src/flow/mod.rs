@@ -12,6 +12,28 @@ use crate::net::{Dir, Endpoint};
 use crate::time::Ts;
 use reassembly::{Chunk, Half};
 
+/// Feeds stream bytes to a decoder that reads whole units (records, messages) and returns how
+/// many leading bytes it used: `bytes` are read where they lie when nothing is `pending`, else
+/// after it. Returns what must wait for more bytes; an emptied copy is freed, so that thousands
+/// of idle connections hold no buffer.
+pub fn read_in_place(
+    mut pending: Vec<u8>,
+    bytes: &[u8],
+    read: impl FnOnce(&[u8]) -> usize,
+) -> Vec<u8> {
+    if pending.is_empty() {
+        let used = read(bytes).min(bytes.len());
+        return bytes[used..].to_vec();
+    }
+    pending.extend_from_slice(bytes);
+    let used = read(&pending).min(pending.len());
+    if used == pending.len() {
+        return Vec::new();
+    }
+    pending.drain(..used);
+    pending
+}
+
 /// What a connection delivers to the application layer.
 #[derive(Debug)]
 pub enum Event<'a> {
@@ -402,5 +424,37 @@ impl<A: Default> Table<A> {
             });
         }
         Some(c)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::read_in_place;
+
+    /// Reads whole 4-byte units; returns the bytes used.
+    fn units(seen: &mut Vec<Vec<u8>>) -> impl FnMut(&[u8]) -> usize + '_ {
+        move |b: &[u8]| {
+            let n = b.len() / 4 * 4;
+            seen.extend(b[..n].chunks(4).map(<[u8]>::to_vec));
+            n
+        }
+    }
+
+    #[test]
+    fn whole_units_are_read_where_they_lie_and_a_partial_one_waits() {
+        let mut seen = Vec::new();
+        let p = read_in_place(Vec::new(), b"abcdefgh", units(&mut seen));
+        assert!(p.is_empty() && p.capacity() == 0, "nothing kept");
+        let p = read_in_place(p, b"ijklmn", units(&mut seen));
+        assert_eq!(p, b"mn");
+        let p = read_in_place(p, b"op", units(&mut seen));
+        assert!(
+            p.is_empty() && p.capacity() == 0,
+            "the copy is freed once used"
+        );
+        let p = read_in_place(p, b"q", units(&mut seen));
+        assert_eq!(p, b"q");
+        let want: Vec<&[u8]> = vec![b"abcd", b"efgh", b"ijkl", b"mnop"];
+        assert_eq!(seen, want);
     }
 }

@@ -54,18 +54,8 @@ impl Framer {
             self.skip -= n;
             data = &data[n..];
         }
-        if self.buf.is_empty() {
-            let used = self.frame(data, out);
-            self.buf.extend_from_slice(&data[used..]);
-            return;
-        }
-        let mut buf = std::mem::take(&mut self.buf);
-        buf.extend_from_slice(data);
-        let used = self.frame(&buf, out);
-        if used < buf.len() {
-            buf.drain(..used);
-            self.buf = buf;
-        }
+        let pending = std::mem::take(&mut self.buf);
+        self.buf = crate::flow::read_in_place(pending, data, |all| self.frame(all, out));
     }
 
     /// Frames the messages at the start of `all`; returns how many bytes were used (the rest

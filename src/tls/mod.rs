@@ -141,20 +141,10 @@ impl TlsStream {
         if self.dirs[i].dead {
             return;
         }
-        // Whole records are read where they lie; only a partial one is kept, and the copy is
-        // freed once used (thousands of idle connections hold no buffer).
-        if self.dirs[i].buf.is_empty() {
-            let used = self.records(dir, bytes, frame, ts, keys, app);
-            self.dirs[i].buf.extend_from_slice(&bytes[used..]);
-            return;
-        }
-        let mut buf = std::mem::take(&mut self.dirs[i].buf);
-        buf.extend_from_slice(bytes);
-        let used = self.records(dir, &buf, frame, ts, keys, app);
-        if used < buf.len() {
-            buf.drain(..used);
-            self.dirs[i].buf = buf;
-        }
+        let pending = std::mem::take(&mut self.dirs[i].buf);
+        self.dirs[i].buf = crate::flow::read_in_place(pending, bytes, |all| {
+            self.records(dir, all, frame, ts, keys, app)
+        });
     }
 
     /// Reads the whole records at the start of `all`; returns how many bytes were used.

@@ -11,7 +11,6 @@ use siptriage::config::Config;
 use siptriage::decode::{Decoder, Transport};
 use siptriage::flow::reassembly::Half;
 use siptriage::net::Dir;
-use siptriage::session::Analyzer;
 use siptriage::time::Ts;
 use siptriage::tls::{KeyLog, Keys, TlsStream};
 use siptriage_dev::workload::{generate, templates_from, Spec};
@@ -74,15 +73,16 @@ impl CaptureSink for DecodeOnly {
     }
 }
 
-/// The whole analysis of `c`, as `siptriage analyze` runs it on one capture.
+/// The whole analysis of `c`, as `siptriage analyze` runs it on one capture (the rules
+/// included).
 fn whole_pipeline(b: divan::Bencher, c: &Capture) {
     let cfg = Config::default();
     b.counter(divan::counter::BytesCount::new(c.bytes.len()))
         .counter(divan::counter::ItemsCount::new(c.packets as usize))
         .bench(|| {
-            let mut a = Analyzer::new(&cfg);
-            let info = read_capture_bytes("bench", &c.bytes, &mut a).expect("reads");
-            a.finish(info).connections.len()
+            let (facts, findings) =
+                siptriage::analyze::analyze_bytes(&c.bytes, &cfg).expect("reads");
+            (facts.connections.len(), findings.len())
         });
 }
 

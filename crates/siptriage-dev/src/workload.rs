@@ -1,7 +1,8 @@
 //! A deterministic, seeded workload generator: a pcap of any size in which a chosen share of the
 //! packets are SIP/TLS conversations on the OAuth ports (replayed from the recorded fixtures,
-//! with their real certificate chains and failures), among unrelated bulk TCP and UDP, with
-//! VLAN-tagged and IPv6 frames. Hostile modes flood the flow table or the fragment pool.
+//! with their real certificate chains and failures), among unrelated traffic: bulk TLS on 443
+//! (a recorded handshake with its certificate chain, then megabytes of application data), bulk
+//! TCP and UDP, with VLAN-tagged and IPv6 frames. Hostile modes flood the flow table or the fragment pool.
 //!
 //! `cargo run --release -p siptriage-dev --bin workload -- --size 1G --sip-share 5 -o big.pcap`
 
@@ -316,6 +317,68 @@ fn conversation(rng: &mut Rng, t: &Template) -> Flow {
     f
 }
 
+/// TLS between unrelated hosts on 443: the handshake of a recorded TLS conversation (its
+/// certificate chain included), then application data records from the server.
+fn bulk_tls(rng: &mut Rng, templates: &[Template], bulk: &[u8]) -> Option<Flow> {
+    let tls: Vec<&Template> = templates
+        .iter()
+        .filter(|t| {
+            t.messages
+                .first()
+                .is_some_and(|(_, m)| m.starts_with(&[0x16, 3]))
+        })
+        .collect();
+    let t = tls.get(rng.below(tls.len().max(1) as u64) as usize)?;
+    let v6 = rng.below(10) == 0;
+    let mut f = Flow {
+        c: (addr(rng, v6, 30), 20000 + rng.below(40000) as u16),
+        s: (addr(rng, v6, 40), 443),
+        vlan: (rng.below(5) == 0).then(|| 200 + rng.below(100) as u16),
+        seq: [rng.next_u64() as u32, rng.next_u64() as u32],
+        steps: Default::default(),
+        sip: false,
+    };
+    f.steps.push_back((true, flags::SYN, Payload::None));
+    f.steps
+        .push_back((false, flags::SYN | flags::ACK, Payload::None));
+    f.steps.push_back((true, flags::ACK, Payload::None));
+    let push = |f: &mut Flow, from_client: bool, data: Vec<u8>| {
+        let data = std::rc::Rc::new(data);
+        let mut at = 0;
+        while at < data.len() {
+            let n = MSS.min(data.len() - at);
+            f.steps.push_back((
+                from_client,
+                flags::ACK | 0x08,
+                Payload::Bytes(data.clone(), at, n),
+            ));
+            at += n;
+        }
+    };
+    // The handshake, up to the first record that is neither handshake nor ChangeCipherSpec.
+    for (from_client, m) in t
+        .messages
+        .iter()
+        .take_while(|(_, m)| matches!(m.first(), Some(0x14 | 0x16)))
+    {
+        push(&mut f, *from_client, m.clone());
+    }
+    let total = 16 * 1024 + rng.below(2 * 1024 * 1024) as usize;
+    let mut records = Vec::with_capacity(total + total / 16384 * 5 + 5);
+    while records.len() < total {
+        let n = 16384.min(bulk.len());
+        let off = rng.below((bulk.len() - n + 1) as u64) as usize;
+        records.extend_from_slice(&[0x17, 3, 3, (n >> 8) as u8, n as u8]);
+        records.extend_from_slice(&bulk[off..off + n]);
+    }
+    push(&mut f, false, records);
+    f.steps
+        .push_back((false, flags::FIN | flags::ACK, Payload::None));
+    f.steps
+        .push_back((true, flags::FIN | flags::ACK, Payload::None));
+    Some(f)
+}
+
 fn bulk_tcp(rng: &mut Rng, bulk_len: usize) -> Flow {
     let v6 = rng.below(10) == 0;
     let ports = [443u16, 445, 8080, 3306, 22, 6970, 8443];
@@ -396,6 +459,9 @@ pub fn generate(
                 conversation(&mut rng, &templates[pick])
             } else if rng.below(3) == 0 {
                 udp_flow(&mut rng)
+            } else if rng.below(2) == 0 {
+                bulk_tls(&mut rng, templates, &w.bulk)
+                    .unwrap_or_else(|| bulk_tcp(&mut rng, w.bulk.len()))
             } else {
                 bulk_tcp(&mut rng, w.bulk.len())
             };

@@ -363,7 +363,7 @@ impl Analyzer<'_> {
         let flow = &mut self.flow;
         if flow.pieces > 0 {
             notes.push(format!(
-                "limit: {} registration attempt(s) went past {} REGISTER transactions without registering; each was judged in pieces, the earlier transactions without knowing how the attempt ended",
+                "limit: {} registration attempt(s) went past {} REGISTER transactions before they carried credentials or registered; their earlier challenges were judged without knowing that",
                 flow.pieces,
                 sipflow::MAX_OPEN_STEPS
             ));

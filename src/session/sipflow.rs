@@ -155,6 +155,8 @@ struct Device {
     /// Per node, the first frame of a 2xx and of a refusal.
     ok_at: Vec<(Endpoint, u64)>,
     refused_at: Vec<(Endpoint, u64)>,
+    /// The open attempt went past [`MAX_OPEN_STEPS`] and its earlier part was judged.
+    cut: bool,
 }
 
 /// An open REGISTER transaction: its device and its place in the device's listing.
@@ -212,7 +214,9 @@ pub struct SipFlow {
     pub total: u64,
     /// REGISTERs answered 2xx.
     pub registered: u64,
-    /// Open attempts judged in pieces (past [`MAX_OPEN_STEPS`]).
+    /// Attempts judged in pieces (past [`MAX_OPEN_STEPS`]) that later carried credentials or
+    /// registered: their earlier challenges were judged without knowing it. (An attempt that
+    /// never does is judged in pieces exactly as it would be whole.)
     pub pieces: u64,
     /// Copies of transactions already judged (retransmissions after the answer).
     pub late: u64,
@@ -298,6 +302,7 @@ impl SipFlow {
                     first_frame: m.frame,
                     ok_at: Vec::new(),
                     refused_at: Vec::new(),
+                    cut: false,
                 });
                 let d = (self.devices.len() - 1) as u32;
                 self.by_name.insert(name, d);
@@ -336,12 +341,17 @@ impl SipFlow {
         if dev.attempts == LISTED_PER_DEVICE as u64 + 1 {
             self.devices_not_listed += 1;
         }
+        if dev.cut && m.auth.iter().any(|a| a.header.ends_with("ization")) {
+            // Credentials after the cut: the earlier challenges were judged without them.
+            dev.cut = false;
+            self.pieces += 1;
+        }
         dev.pending.push(m);
         dev.pending_txs.push(k.clone());
         let steps = dev.pending_txs.len();
         self.open.insert(k, Open { device: d, listed });
         if steps > MAX_OPEN_STEPS {
-            self.pieces += 1;
+            self.devices[d as usize].cut = true;
             self.flush(d, true);
         }
     }
@@ -384,6 +394,9 @@ impl SipFlow {
         });
         match status {
             200..=299 => {
+                if std::mem::take(&mut dev.cut) {
+                    self.pieces += 1;
+                }
                 if !dev.ok_at.iter().any(|(n, _)| *n == node) {
                     dev.ok_at.push((node, m.frame));
                 }
@@ -394,6 +407,7 @@ impl SipFlow {
             }
             401 | 407 if !bearer => dev.pending.push(m),
             _ => {
+                dev.cut = false;
                 if status >= 400 && !dev.refused_at.iter().any(|(n, _)| *n == node) {
                     dev.refused_at.push((node, m.frame));
                 }

@@ -35,13 +35,14 @@ fn make(tls: bool) -> Capture {
         expires: 120,
         retry: 60,
         nodes: 3,
-        shares: [
+        shares: vec![
             (Fate::PortMismatch, 0.10),
             (Fate::TokenRejected, 0.05),
             (Fate::PortClosed, 0.05),
         ],
         seed: 1,
         tls,
+        mra: 0,
     };
     let mut bytes = Vec::new();
     let stats = generate(&spec, &mut bytes).expect("generates");

@@ -16,13 +16,14 @@ fn three_thousand_clients() -> Cluster {
         expires: 120,
         retry: 60,
         nodes: 3,
-        shares: [
+        shares: vec![
             (Fate::PortMismatch, 0.10),
             (Fate::TokenRejected, 0.05),
             (Fate::PortClosed, 0.05),
         ],
         seed: 1,
         tls: false,
+        mra: 0,
     }
 }
 
@@ -161,7 +162,7 @@ fn a_healthy_hour_of_refreshes_is_ok() {
         devices: 200,
         seconds: 3600,
         expires: 60,
-        shares: [
+        shares: vec![
             (Fate::PortMismatch, 0.0),
             (Fate::TokenRejected, 0.0),
             (Fate::PortClosed, 0.0),
@@ -227,9 +228,10 @@ fn exact_counts_in_tls_with_the_key_log_and_honest_without() {
         .iter()
         .find(|d| d.0 == Fate::PortClosed)
         .map_or(0, |d| d.1);
+    let attempted: u32 = stats.devices.iter().map(|d| d.1).sum();
     assert_eq!(
         stats.keylog.lines().count(),
-        (200 - closed) as usize,
+        (attempted - closed) as usize,
         "one session per device that connects"
     );
     let dir = std::env::temp_dir().join(format!("siptriage-tls-cluster-{}", std::process::id()));
@@ -296,4 +298,59 @@ fn exact_counts_in_tls_with_the_key_log_and_honest_without() {
         "{}",
         doc["notes"]
     );
+}
+
+/// A device challenged for its Bearer token that never sends it (`bearer-not-sent`), once,
+/// on its own connection and through Expressway-C: on its own connection the client's FIN is
+/// how the attempt ended and is said so; through Expressway-C, the connection carries many
+/// clients and Expressway-C's FIN (here at the end, as when it restarts) is not this client
+/// giving up, so it is never cited as such.
+#[test]
+fn an_abandoned_challenge_is_told_apart_from_expressway_closing_its_connection() {
+    let run = |mra: u8| -> (Value, u64) {
+        let spec = Cluster {
+            devices: 1,
+            seconds: 120,
+            retry: 100,
+            shares: vec![(Fate::Abandons, 1.0)],
+            seed: 3,
+            mra,
+            ..three_thousand_clients()
+        };
+        let mut bytes = Vec::new();
+        let stats = generate(&spec, &mut bytes).expect("generates");
+        let failures = stats
+            .failures
+            .iter()
+            .find(|f| f.0 == Fate::Abandons)
+            .map_or(0, |f| f.1);
+        let path = std::env::temp_dir().join(format!(
+            "siptriage-abandon-{mra}-{}.pcap",
+            std::process::id()
+        ));
+        std::fs::write(&path, &bytes).expect("write");
+        let out = common::run(&["analyze", "--format", "json", &path.to_string_lossy()]);
+        (serde_json::from_slice(&out.stdout).expect("JSON"), failures)
+    };
+    for (mra, says) in [
+        (0, "the client closed the connection"),
+        (1, "no REGISTER with a Bearer token followed in the capture"),
+    ] {
+        let (doc, failures) = run(mra);
+        assert_eq!(failures, 1, "one abandoned attempt (mra {mra})");
+        let found: Vec<&Value> = doc["findings"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|f| f["id"] == "bearer-not-sent")
+            .collect();
+        assert_eq!(found.len(), 1, "mra {mra}: {}", doc["findings"]);
+        let text = found[0]["explanation"].as_str().unwrap_or("");
+        assert!(text.contains(says), "mra {mra}: {text}");
+        if mra > 0 {
+            assert!(!text.contains("closed the connection"), "{text}");
+            assert_eq!(found[0]["client"]["role"], "expressway-c");
+        }
+        assert_eq!(doc["verdict"], "failure");
+    }
 }

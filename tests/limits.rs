@@ -61,13 +61,14 @@ fn devices_past_the_limit_are_still_analyzed_and_the_limit_is_reported() {
         expires: 60,
         retry: 60,
         nodes: 1,
-        shares: [
+        shares: vec![
             (Fate::PortMismatch, 0.0),
             (Fate::TokenRejected, 0.0),
             (Fate::PortClosed, 0.0),
         ],
         seed: 5,
         tls: false,
+        mra: 0,
     };
     generate(&spec, &mut bytes).expect("generates");
     let (all, _) = analyze_bytes(&bytes, &Config::default()).expect("reads");

@@ -234,9 +234,21 @@ pub fn sip_end(cx: &Cx<'_>) -> Option<Ts> {
         .or_else(|| cx.facts.info.as_ref().and_then(|i| i.last_time))
 }
 
+/// How the client ended the connection after the answer `resp` to its request `req`, when
+/// that end says something about this client: not when Expressway-C relayed the request (its
+/// connection to CUCM carries many clients, and its end is not this client giving up).
+pub fn client_closing(cx: &Cx<'_>, req: &SipMessage, resp: &SipMessage) -> Option<String> {
+    let relayed =
+        via_count(req) > 1 || cx.port_kind(req.dst.port) == crate::config::PortKind::SipMraOAuth;
+    if relayed {
+        return None;
+    }
+    closing(cx, resp.tcp_stream, resp.frame)
+}
+
 /// `the client closed the connection (FIN, frame 12)`: the first FIN or RST that ended the TCP
 /// connection `stream` after `frame`, so the capture did not merely end first.
-pub fn closing(cx: &Cx<'_>, stream: Option<u64>, frame: u64) -> Option<String> {
+fn closing(cx: &Cx<'_>, stream: Option<u64>, frame: u64) -> Option<String> {
     let c = cx
         .facts
         .connections

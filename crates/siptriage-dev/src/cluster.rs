@@ -26,8 +26,12 @@ pub enum Fate {
     PortMismatch,
     /// The token is answered 401 (`bearer-token-rejected`); the device tries again.
     TokenRejected,
-    /// Nothing listens: every SYN is answered by RST (`oauth-port-closed`).
+    /// Nothing listens: every SYN is answered by RST (`oauth-port-closed`). Direct devices
+    /// only (through Expressway-C, a device is healthy instead).
     PortClosed,
+    /// REGISTER, 407 Bearer, and the token never comes (`bearer-not-sent`): a direct device
+    /// closes its connection; through Expressway-C nothing follows. It tries again later.
+    Abandons,
 }
 
 /// What to generate.
@@ -44,17 +48,31 @@ pub struct Cluster {
     /// CUCM nodes the devices spread over.
     pub nodes: u8,
     /// Shares (0..1) of devices with each failing fate; the rest are healthy.
-    pub shares: [(Fate, f64); 3],
+    pub shares: Vec<(Fate, f64)>,
     /// Seed.
     pub seed: u64,
     /// SIP inside TLS 1.2 (with its key log in [`ClusterStats::keylog`]), else in clear.
     pub tls: bool,
+    /// Devices reach CUCM through Expressway-C (MRA), multiplexed on this many connections to
+    /// the SIP MRA OAuth port 5091, each REGISTER with Expressway-C's Via above the device's;
+    /// 0: each device has its own connection to 5090. Expressway-C closes its connections at
+    /// the end.
+    pub mra: u8,
 }
+
+/// The five fates, in the order stats list them.
+const FATES: [Fate; 5] = [
+    Fate::Healthy,
+    Fate::PortMismatch,
+    Fate::TokenRejected,
+    Fate::PortClosed,
+    Fate::Abandons,
+];
 
 /// What was generated: the exact counts a diagnosis must find.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ClusterStats {
-    /// Devices per fate.
+    /// Devices per fate (those that made at least one attempt).
     pub devices: Vec<(Fate, u32)>,
     /// Failed attempts per failing fate (each 403, each 401, each refused SYN).
     pub failures: Vec<(Fate, u64)>,
@@ -158,8 +176,19 @@ struct Device {
     port: u16,
     node: IpAddr,
     fate: Fate,
-    seq: [u32; 2],
     cseq: u32,
+    /// Its connection (its own, or Expressway-C's it shares).
+    wire: usize,
+    /// Expressway-C's address and port, when it comes through Expressway-C.
+    via: Option<(IpAddr, u16)>,
+    attempted: bool,
+}
+
+/// A TCP connection to CUCM: a device's own, or one of Expressway-C's.
+struct Wire {
+    client: (IpAddr, u16),
+    server: (IpAddr, u16),
+    seq: [u32; 2],
     open: bool,
     tls: Option<Box<Session>>,
 }
@@ -172,8 +201,11 @@ const MACS: ([u8; 6], [u8; 6]) = ([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2]);
 impl Device {
     fn msg(&self, first_line: &str, cseq: u32, extra: &str) -> Vec<u8> {
         let (c, p, u, n) = (self.ip, self.port, self.node, &self.name);
+        let exp = self.via.map_or(String::new(), |(e, ep)| {
+            format!("Via: SIP/2.0/TLS {e}:{ep};branch=z9hG4bKexp{n}-{cseq}\r\n")
+        });
         format!(
-            "{first_line}\r\nVia: SIP/2.0/TCP {c}:{p};branch=z9hG4bK{n}-{cseq}\r\nFrom: <sip:{n}@{u}>;tag={n}\r\nTo: <sip:{n}@{u}>\r\nCall-ID: {n}@{c}\r\nCSeq: {cseq} REGISTER\r\n{extra}Content-Length: 0\r\n\r\n"
+            "{first_line}\r\n{exp}Via: SIP/2.0/TCP {c}:{p};branch=z9hG4bK{n}-{cseq}\r\nFrom: <sip:{n}@{u}>;tag={n}\r\nTo: <sip:{n}@{u}>\r\nCall-ID: {n}@{c}\r\nCSeq: {cseq} REGISTER\r\n{extra}Content-Length: 0\r\n\r\n"
         )
         .into_bytes()
     }
@@ -211,7 +243,7 @@ impl Out<'_> {
     fn sip(
         &mut self,
         t: &mut i64,
-        d: &mut Device,
+        d: &mut Wire,
         from_client: bool,
         msg: &[u8],
     ) -> std::io::Result<()> {
@@ -236,7 +268,7 @@ impl Out<'_> {
     fn stream(
         &mut self,
         t: i64,
-        d: &mut Device,
+        d: &mut Wire,
         from_client: bool,
         bytes: &[u8],
     ) -> std::io::Result<()> {
@@ -247,7 +279,7 @@ impl Out<'_> {
     }
 
     /// The TLS handshake of a new connection, flight by flight.
-    fn handshake(&mut self, t: &mut i64, d: &mut Device) -> std::io::Result<()> {
+    fn handshake(&mut self, t: &mut i64, d: &mut Wire) -> std::io::Result<()> {
         let Some(pki) = &self.pki else {
             return Ok(());
         };
@@ -270,7 +302,7 @@ impl Out<'_> {
     fn tcp(
         &mut self,
         t: i64,
-        d: &mut Device,
+        d: &mut Wire,
         from_client: bool,
         fl: u8,
         payload: &[u8],
@@ -279,7 +311,7 @@ impl Out<'_> {
             src: MACS.0,
             dst: MACS.1,
         };
-        let (c, s) = ((d.ip, d.port), (d.node, 5090));
+        let (c, s) = (d.client, d.server);
         let (src, dst, i) = if from_client { (c, s, 0) } else { (s, c, 1) };
         let Some(frame) = link.tcp(src, dst, d.seq[i], d.seq[1 - i], fl, payload) else {
             return Ok(());
@@ -287,6 +319,23 @@ impl Out<'_> {
         d.seq[i] = d.seq[i].wrapping_add(framer::seq_advance(fl, payload));
         framer::write_pcap_record(self.out, t, &frame)?;
         self.stats.frames += 1;
+        Ok(())
+    }
+
+    /// The client side closes the connection (FIN, FIN, ACK); the next one comes from the next
+    /// port.
+    fn close(&mut self, t: &mut i64, d: &mut Wire) -> std::io::Result<()> {
+        for (from_client, fl) in [
+            (true, f::FIN | f::ACK),
+            (false, f::FIN | f::ACK),
+            (true, f::ACK),
+        ] {
+            *t += 1_000;
+            self.tcp(*t, d, from_client, fl, b"")?;
+        }
+        d.open = false;
+        d.tls = None;
+        d.client.1 = d.client.1.wrapping_add(1).max(1024);
         Ok(())
     }
 }
@@ -317,45 +366,64 @@ fn drain(
 pub fn generate(spec: &Cluster, out: &mut dyn Write) -> std::io::Result<ClusterStats> {
     let mut rng = Rng::new(spec.seed);
     out.write_all(&framer::pcap_header(1))?;
-    let mut devices: Vec<Device> = (0..spec.devices)
-        .map(|i| {
-            let roll = (rng.below(1_000_000) as f64) / 1_000_000.0;
-            let mut acc = 0.0;
-            let mut fate = Fate::Healthy;
-            for (kind, share) in spec.shares {
-                acc += share;
-                if roll < acc {
-                    fate = kind;
-                    break;
-                }
+    let nodes = u32::from(spec.nodes.max(1));
+    let node = |k: u32| IpAddr::V4(Ipv4Addr::new(10, 10, 10, 11 + (k % nodes) as u8));
+    let mra = u32::from(spec.mra);
+    let mut wires: Vec<Wire> = Vec::new();
+    for k in 0..mra {
+        wires.push(Wire {
+            client: (IpAddr::V4(Ipv4Addr::new(10, 10, 10, 40)), 30000 + k as u16),
+            server: (node(k), 5091),
+            seq: [rng.next_u64() as u32, rng.next_u64() as u32],
+            open: false,
+            tls: None,
+        });
+    }
+    let mut devices: Vec<Device> = Vec::new();
+    for i in 0..spec.devices {
+        let roll = (rng.below(1_000_000) as f64) / 1_000_000.0;
+        let mut acc = 0.0;
+        let mut fate = Fate::Healthy;
+        for &(kind, share) in &spec.shares {
+            acc += share;
+            if roll < acc {
+                fate = kind;
+                break;
             }
-            Device {
-                name: format!("CSF{i:05}"),
-                ip: IpAddr::V4(Ipv4Addr::from(0x0a14_0000 + i + 1)),
-                port: 20000 + (i % 40000) as u16,
-                node: IpAddr::V4(Ipv4Addr::new(
-                    10,
-                    10,
-                    10,
-                    11 + (i % u32::from(spec.nodes.max(1))) as u8,
-                )),
-                fate,
-                seq: [rng.next_u64() as u32, rng.next_u64() as u32],
-                cseq: 1,
+        }
+        if mra > 0 && fate == Fate::PortClosed {
+            fate = Fate::Healthy;
+        }
+        let ip = IpAddr::V4(Ipv4Addr::from(0x0a14_0000 + i + 1));
+        let port = 20000 + (i % 40000) as u16;
+        let seq = [rng.next_u64() as u32, rng.next_u64() as u32];
+        let (wire, via) = if mra > 0 {
+            (i % mra, Some(wires[(i % mra) as usize].client))
+        } else {
+            wires.push(Wire {
+                client: (ip, port),
+                server: (node(i), 5090),
+                seq,
                 open: false,
                 tls: None,
-            }
-        })
-        .collect();
+            });
+            (wires.len() as u32 - 1, None)
+        };
+        devices.push(Device {
+            name: format!("CSF{i:05}"),
+            ip,
+            port,
+            node: wires[wire as usize].server.0,
+            fate,
+            cseq: 1,
+            wire: wire as usize,
+            via,
+            attempted: false,
+        });
+    }
     let mut stats = ClusterStats::default();
-    for fate in [
-        Fate::Healthy,
-        Fate::PortMismatch,
-        Fate::TokenRejected,
-        Fate::PortClosed,
-    ] {
-        let n = devices.iter().filter(|d| d.fate == fate).count() as u32;
-        stats.devices.push((fate, n));
+    for fate in FATES {
+        stats.devices.push((fate, 0));
         if fate != Fate::Healthy {
             stats.failures.push((fate, 0));
         }
@@ -377,11 +445,17 @@ pub fn generate(spec: &Cluster, out: &mut dyn Write) -> std::io::Result<ClusterS
         })
         .collect();
     while let Some(Reverse((t, i))) = queue.pop() {
-        if t >= end {
+        // No attempt starts in the last 10 s: how each one ends is in the capture.
+        if t >= end - 10_000_000 {
             continue;
         }
         let d = &mut devices[i];
-        let failed = attempt(&mut w, t, d, spec.expires)?;
+        if !std::mem::replace(&mut d.attempted, true) {
+            if let Some(x) = w.stats.devices.iter_mut().find(|(k, _)| *k == d.fate) {
+                x.1 += 1;
+            }
+        }
+        let failed = attempt(&mut w, t, d, &mut wires[d.wire], spec.expires)?;
         if failed {
             if let Some(x) = w.stats.failures.iter_mut().find(|(k, _)| *k == d.fate) {
                 x.1 += 1;
@@ -397,6 +471,11 @@ pub fn generate(spec: &Cluster, out: &mut dyn Write) -> std::io::Result<ClusterS
         };
         queue.push(Reverse((t + wait, i)));
     }
+    // Expressway-C closes its connections (as when it restarts).
+    let mut t = end;
+    for wire in wires.iter_mut().take(mra as usize).filter(|x| x.open) {
+        w.close(&mut t, wire)?;
+    }
     if let Some(pki) = &w.pki {
         if let Ok(l) = pki.log.0.lock() {
             w.stats.keylog = l.clone();
@@ -405,38 +484,51 @@ pub fn generate(spec: &Cluster, out: &mut dyn Write) -> std::io::Result<ClusterS
     Ok(w.stats)
 }
 
-/// One registration attempt of `d` at `t` (a few milliseconds long); whether it failed.
-fn attempt(w: &mut Out<'_>, t: i64, d: &mut Device, expires: u32) -> std::io::Result<bool> {
+/// One registration attempt of `d` at `t` over `wire` (a few milliseconds long); whether it
+/// failed.
+fn attempt(
+    w: &mut Out<'_>,
+    t: i64,
+    d: &mut Device,
+    wire: &mut Wire,
+    expires: u32,
+) -> std::io::Result<bool> {
     let mut t = t;
     let step = |t: &mut i64| {
         *t += 1_000;
         *t
     };
-    if !d.open {
-        w.tcp(step(&mut t), d, true, f::SYN, b"")?;
+    if !wire.open {
+        w.tcp(step(&mut t), wire, true, f::SYN, b"")?;
         if d.fate == Fate::PortClosed {
-            w.tcp(step(&mut t), d, false, f::RST | f::ACK, b"")?;
+            w.tcp(step(&mut t), wire, false, f::RST | f::ACK, b"")?;
             // The next attempt is a new connection from the next port.
-            d.port = d.port.wrapping_add(1).max(1024);
+            wire.client.1 = wire.client.1.wrapping_add(1).max(1024);
             return Ok(true);
         }
-        w.tcp(step(&mut t), d, false, f::SYN | f::ACK, b"")?;
-        w.tcp(step(&mut t), d, true, f::ACK, b"")?;
-        d.open = true;
-        w.handshake(&mut t, d)?;
+        w.tcp(step(&mut t), wire, false, f::SYN | f::ACK, b"")?;
+        w.tcp(step(&mut t), wire, true, f::ACK, b"")?;
+        wire.open = true;
+        w.handshake(&mut t, wire)?;
     }
     let (c1, c2) = (d.cseq, d.cseq + 1);
     d.cseq += 2;
     let m = d.register(c1, false);
-    w.sip(&mut t, d, true, &m)?;
+    w.sip(&mut t, wire, true, &m)?;
     let m = d.msg(
         "SIP/2.0 407 Proxy Authentication Required",
         c1,
         "Proxy-Authenticate: Bearer realm=\"ccmsipline\"\r\n",
     );
-    w.sip(&mut t, d, false, &m)?;
+    w.sip(&mut t, wire, false, &m)?;
+    if d.fate == Fate::Abandons {
+        if d.via.is_none() {
+            w.close(&mut t, wire)?;
+        }
+        return Ok(true);
+    }
     let m = d.register(c2, true);
-    w.sip(&mut t, d, true, &m)?;
+    w.sip(&mut t, wire, true, &m)?;
     let (answer, failed) = match d.fate {
         Fate::Healthy => (
             d.msg("SIP/2.0 200 OK", c2, &format!("Expires: {expires}\r\n")),
@@ -452,7 +544,7 @@ fn attempt(w: &mut Out<'_>, t: i64, d: &mut Device, expires: u32) -> std::io::Re
         ),
         _ => (d.msg("SIP/2.0 401 Unauthorized", c2, ""), true),
     };
-    w.sip(&mut t, d, false, &answer)?;
-    w.tcp(step(&mut t), d, true, f::ACK, b"")?;
+    w.sip(&mut t, wire, false, &answer)?;
+    w.tcp(step(&mut t), wire, true, f::ACK, b"")?;
     Ok(failed)
 }

@@ -1,7 +1,7 @@
 //! `bearer-not-sent`: CUCM challenges with `Proxy-Authenticate: Bearer` and the client never
 //! answers with a Bearer token.
 
-use crate::diagnose::util::{closing, register_of};
+use crate::diagnose::util::{client_closing, register_of};
 use crate::diagnose::util::{
     call_filter, has_bearer, register_steps, sip_evidence, sip_parties, sip_ref, stream_lossy,
     time_left, CHALLENGE_GRACE_SECS,
@@ -50,7 +50,7 @@ impl CaptureRule for BearerNotSent {
                         && m.cseq > resp.cseq
                         && m.frame > resp.frame
                 });
-                let closed = closing(cx, resp.tcp_stream, resp.frame);
+                let closed = client_closing(cx, req, resp);
                 // Lost bytes may have held the answer; the capture's end only hides one when the
                 // connection was still open.
                 if later.is_empty()

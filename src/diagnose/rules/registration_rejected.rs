@@ -2,7 +2,7 @@
 //! it. A 401/407 challenge counts only when it was not met: the client never came back with
 //! credentials, or the credentials it came back with were challenged again.
 
-use crate::diagnose::util::{closing, register_of, stream_lossy};
+use crate::diagnose::util::{client_closing, register_of, stream_lossy};
 use crate::diagnose::util::{
     call_filter, has_credentials, register_steps, sip_evidence, sip_parties, sip_ref, time_left,
     warning_text, CHALLENGE_GRACE_SECS,
@@ -60,7 +60,7 @@ impl CaptureRule for RegistrationRejected {
                 if challenge && passed {
                     continue;
                 }
-                let closed = closing(cx, resp.tcp_stream, resp.frame)
+                let closed = client_closing(cx, req, resp)
                     .filter(|_| !stream_lossy(cx, resp.tcp_stream));
                 if challenge
                     && !has_credentials(req)

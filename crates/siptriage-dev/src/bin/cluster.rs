@@ -1,6 +1,8 @@
 //! Writes a cluster capture: `cargo run --release -p siptriage-dev --bin cluster -- --devices
 //! 3000 --seconds 60 --nodes 3 --seed 1 -o cluster.pcap` (10 % port mismatch, 5 % rejected
-//! token, 5 % closed port unless `--shares M,T,C` says otherwise). `--tls` puts the SIP in TLS
+//! token, 5 % closed port unless `--shares M,T,C,A` says otherwise; A: challenged and never
+//! sending the token). `--mra N` sends every device through Expressway-C, multiplexed on N
+//! connections to CUCM's 5091. `--tls` puts the SIP in TLS
 //! 1.2 and writes the key log beside the capture (`cluster.keys` for `cluster.pcap`, as
 //! `--keylog auto` looks for it).
 
@@ -20,13 +22,15 @@ fn main() {
         expires: num("--expires", 120) as u32,
         retry: num("--retry", 60) as u32,
         nodes: num("--nodes", 3) as u8,
-        shares: [
+        shares: vec![
             (Fate::PortMismatch, share(0)),
             (Fate::TokenRejected, share(1)),
             (Fate::PortClosed, share(2)),
+            (Fate::Abandons, share(3)),
         ],
         seed: num("--seed", 1),
         tls: args.iter().any(|a| a == "--tls"),
+        mra: num("--mra", 0) as u8,
     };
     let path = get("-o").unwrap_or_else(|| "cluster.pcap".into());
     let file = std::fs::File::create(&path).unwrap_or_else(|e| panic!("{path}: {e}"));

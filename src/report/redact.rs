@@ -68,7 +68,9 @@ impl Redaction {
 #[derive(Default)]
 struct Map {
     ips: BTreeMap<IpAddr, IpAddr>,
+    /// Every value with its pseudonym, and one automaton that finds them all in one pass.
     order: Vec<(String, String)>,
+    finder: Option<aho_corasick::AhoCorasick>,
     names: BTreeMap<String, String>,
     counts: BTreeMap<&'static str, usize>,
     /// A value was added since `order` was built.
@@ -118,52 +120,61 @@ impl Map {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         all.extend(self.names.iter().map(|(k, v)| (k.clone(), v.clone())));
+        all.retain(|(k, _)| !k.is_empty());
         all.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.0.cmp(&b.0)));
+        self.finder = aho_corasick::AhoCorasick::new(all.iter().map(|(k, _)| k)).ok();
         self.order = all;
         self.stale = false;
     }
 
+    /// `s` with every value replaced by its pseudonym where it stands as a whole token, in one
+    /// pass: at each place the longest value that stands alone wins, and a pseudonym written
+    /// is never searched again.
     fn text(&self, s: &str) -> String {
-        let mut out = s.to_string();
-        for (k, v) in &self.order {
-            out = replace_bounded(&out, k, v);
+        let Some(finder) = &self.finder else {
+            return s.to_string();
+        };
+        let mut found: Vec<(usize, usize, usize)> = finder
+            .find_overlapping_iter(s)
+            .map(|m| (m.start(), m.end(), m.pattern().as_usize()))
+            .filter(|&(a, b, _)| standalone(s, a, b))
+            .collect();
+        if found.is_empty() {
+            return s.to_string();
         }
+        // Leftmost first, and at one place the longest.
+        found.sort_by(|x, y| x.0.cmp(&y.0).then(y.1.cmp(&x.1)));
+        let mut out = String::with_capacity(s.len());
+        let mut at = 0;
+        for (a, b, p) in found {
+            if a < at {
+                continue;
+            }
+            out.push_str(&s[at..a]);
+            out.push_str(&self.order[p].1);
+            at = b;
+        }
+        out.push_str(&s[at..]);
         out
     }
 }
 
-fn word(c: char) -> bool {
-    c.is_ascii_alphanumeric() || c == '_' || c == '-'
+/// Whether `s[a..b]` stands as a whole token: not part of a longer name or address.
+fn standalone(s: &str, a: usize, b: usize) -> bool {
+    let key = &s[a..b];
+    let before = s[..a].chars().next_back();
+    let mut after = s[b..].chars();
+    let (next, next2) = (after.next(), after.next());
+    let glued_before = before.is_some_and(|c| {
+        word(c) || (c == '.' && key.starts_with(|k: char| k.is_ascii_alphanumeric()))
+    });
+    let glued_after = next.is_some_and(word)
+        || (next == Some('.') && next2.is_some_and(|c| c.is_ascii_alphanumeric()));
+    !glued_before && !glued_after
 }
 
-/// Replaces whole-token occurrences of `key` (not part of a longer name or address).
-fn replace_bounded(text: &str, key: &str, with: &str) -> String {
-    if key.is_empty() || !text.contains(key) {
-        return text.to_string();
-    }
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(p) = rest.find(key) {
-        let before = rest[..p].chars().next_back();
-        let after = &rest[p + key.len()..];
-        let mut a = after.chars();
-        let next = a.next();
-        let next2 = a.next();
-        let glued_before = before.is_some_and(|c| {
-            word(c) || (c == '.' && key.starts_with(|k: char| k.is_ascii_alphanumeric()))
-        });
-        let glued_after = next.is_some_and(word)
-            || (next == Some('.') && next2.is_some_and(|c| c.is_ascii_alphanumeric()));
-        out.push_str(&rest[..p]);
-        if glued_before || glued_after {
-            out.push_str(key);
-        } else {
-            out.push_str(with);
-        }
-        rest = after;
-    }
-    out.push_str(rest);
-    out
+fn word(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_' || c == '-'
 }
 
 fn cn_and_dns(subject: &str) -> Vec<String> {
@@ -461,21 +472,35 @@ mod tests {
 
     #[test]
     fn replaces_whole_tokens_only() {
+        let mut m = Map::default();
+        m.ip("10.10.10.1".parse().expect("ip"));
+        m.name("device", "CSFrado");
+        m.name("host", "cucm1.lab.example");
+        m.finish();
         assert_eq!(
-            replace_bounded("10.10.10.1 and 10.10.10.11:5090", "10.10.10.1", "X"),
-            "X and 10.10.10.11:5090"
+            m.text("10.10.10.1 and 10.10.10.11:5090"),
+            "198.18.0.1 and 10.10.10.11:5090"
         );
         assert_eq!(
-            replace_bounded("CSFrado's REGISTER, CSFradox", "CSFrado", "device-1"),
+            m.text("CSFrado's REGISTER, CSFradox"),
             "device-1's REGISTER, CSFradox"
         );
+        assert_eq!(m.text("cucm1.lab.example."), "host-1.");
+        assert_eq!(m.text("a.cucm1.lab.example"), "a.cucm1.lab.example");
+        assert_eq!(m.text("CSFrado.cnf.xml"), "device-1.cnf.xml");
+    }
+
+    /// Regression: values were replaced one after another, so a value spelled like a pseudonym
+    /// already written (a device named `host-1`) replaced that pseudonym again.
+    #[test]
+    fn a_pseudonym_written_is_never_replaced_again() {
+        let mut m = Map::default();
+        m.name("host", "cucm1.lab.example");
+        m.name("device", "host-1");
+        m.finish();
         assert_eq!(
-            replace_bounded("cucm1.lab.example.", "cucm1.lab.example", "host-1"),
-            "host-1."
-        );
-        assert_eq!(
-            replace_bounded("a.cucm1.lab.example", "cucm1.lab.example", "host-1"),
-            "a.cucm1.lab.example"
+            m.text("cucm1.lab.example registered host-1"),
+            "host-1 registered device-1"
         );
     }
 }

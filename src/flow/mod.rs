@@ -191,7 +191,8 @@ pub const IDLE_NS: i64 = 600_000_000_000;
 /// The TCP connections of a capture being tracked.
 pub struct Table<A> {
     map: HashMap<Key, u64>,
-    active: std::collections::BTreeMap<u64, Conn<A>>,
+    /// Boxed: a B-tree node holds eleven entries, and connections are large.
+    active: std::collections::BTreeMap<u64, Box<Conn<A>>>,
     next_stream: u64,
     /// Connections settled early because more than [`MAX_ACTIVE`] were open at once.
     pub evicted_full: u64,
@@ -255,7 +256,7 @@ impl<A: Default> Table<A> {
         self.next_stream += 1;
         self.active.insert(
             stream,
-            Conn {
+            Box::new(Conn {
                 meta: ConnMeta {
                     stream,
                     client,
@@ -273,7 +274,7 @@ impl<A: Default> Table<A> {
                 },
                 halves: [Half::default(), Half::default()],
                 app: A::default(),
-            },
+            }),
         );
         self.map.insert(k, stream);
         stream
@@ -307,9 +308,10 @@ impl<A: Default> Table<A> {
             (Some(s), true) => s,
             _ => self.open(k, src, dst, seg, frame, ts, hint),
         };
-        let Some(Conn { meta, halves, app }) = self.active.get_mut(&stream) else {
+        let Some(conn) = self.active.get_mut(&stream) else {
             return stream;
         };
+        let Conn { meta, halves, app } = &mut **conn;
         meta.last = (frame, ts);
         meta.packets += 1;
         let dir = meta.dir_of(&src);
@@ -409,7 +411,7 @@ impl<A: Default> Table<A> {
         stream: u64,
         on: &mut dyn FnMut(&ConnMeta, &mut A, Event<'_>),
     ) -> Option<Conn<A>> {
-        let mut c = self.active.remove(&stream)?;
+        let mut c = *self.active.remove(&stream)?;
         let k = key(c.meta.client, c.meta.server);
         if self.map.get(&k) == Some(&stream) {
             self.map.remove(&k);

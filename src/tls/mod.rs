@@ -559,7 +559,7 @@ impl TlsStream {
                 let s = &mut self.summary;
                 s.application_records[i] += 1;
                 s.application_bytes[i] += body.len() as u64;
-                s.first_application_frame[i].get_or_insert(frame);
+                first_application(s, i, frame);
             }
             _ => {}
         }
@@ -607,7 +607,7 @@ impl TlsStream {
                 let s = &mut self.summary;
                 s.application_records[i] += 1;
                 s.application_bytes[i] += plain.len() as u64;
-                s.first_application_frame[i].get_or_insert(frame);
+                first_application(s, i, frame);
                 s.decrypted_bytes += plain.len() as u64;
                 app(dir, plain, frame, ts);
             }
@@ -831,6 +831,15 @@ impl TlsStream {
             }
             None => self.note_malformed(frame, "Certificate message does not parse"),
         }
+    }
+}
+
+/// Notes the first application data in direction `i`; the handshake is over by then, so its
+/// steps take no more room than they need (thousands of connections stay open for hours).
+fn first_application(s: &mut TlsSummary, i: usize, frame: u64) {
+    if s.first_application_frame[i].is_none() {
+        s.first_application_frame[i] = Some(frame);
+        s.steps.shrink_to_fit();
     }
 }
 

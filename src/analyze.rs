@@ -70,6 +70,8 @@ pub fn conclude(report: &mut Report, tally: &Tally, fail_on: FailOn) {
         info: i,
         verdict,
         exit_code: 0,
+        connections: tally.connections,
+        sip_messages: tally.sip_messages,
     };
     report.summary.exit_code = exit_code(report, fail_on);
 }
@@ -257,6 +259,7 @@ fn tally_of(facts: &CaptureFacts, notes: &[String]) -> Tally {
     let registered = facts.registered;
     Tally {
         frames: facts.info.as_ref().map_or(0, |i| i.frames),
+        connections: facts.connections.len() as u64 + facts.connections_not_listed,
         sip_port_connections: facts.sip_port_connections,
         sip_messages: facts.sip_total,
         undecrypted: facts.undecrypted_sip_connections,
@@ -297,6 +300,9 @@ fn merge(
         }
     };
     tally.add(&piece.tally);
+    report
+        .analyzed
+        .push((piece.tally.connections, piece.tally.sip_messages));
     let idx = report.captures.len();
     let first = report.findings.len();
     let (first_registration, first_sip) = (report.registrations.len(), report.sip.len());
@@ -394,6 +400,7 @@ pub fn analyze_expanded(
         verdict: Verdict::Inconclusive,
         verdict_reasons: Vec::new(),
         summary: Summary::default(),
+        analyzed: Vec::new(),
     };
     let mut unreadable = Vec::new();
     for (label, why) in &inputs.unusable {

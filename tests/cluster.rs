@@ -91,7 +91,9 @@ fn exact_counts_per_finding_on_a_cluster_capture() {
     assert!(errors.is_empty(), "unexpected errors: {errors:?}");
     assert_eq!(doc["verdict"], "failure");
     assert_eq!(out.status.code(), Some(1));
-    // Every SIP message is analyzed: the capture spans many windows of SIP.
+    // Every SIP message is analyzed (the summary counts them all): the capture spans many
+    // windows of SIP.
+    assert_eq!(doc["summary"]["sip_messages"], stats.sip_messages);
     assert!(
         stats.sip_messages > 2 * siptriage::session::sipflow::WINDOW as u64,
         "{} SIP messages",
@@ -128,6 +130,35 @@ fn three_thousand_clients_fit_a_short_markdown_report() {
     let text = String::from_utf8_lossy(&md.stdout);
     assert!(text.len() < 20_000, "{} bytes of Markdown", text.len());
     assert!(text.starts_with("# Verdict: failure"));
+    // The text report's first screen: verdict, totals, a few devices, then the findings table.
+    // (Regression: every device's registrations came first, 2,000 lines before the table.)
+    let out = common::run(&["analyze", &p]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    let table = lines
+        .iter()
+        .position(|l| l.starts_with("Findings:"))
+        .expect("a findings line");
+    assert!(
+        table < 30,
+        "the findings table starts at line {}",
+        table + 1
+    );
+    assert!(lines[0].starts_with("Verdict: failure"));
+    assert!(
+        lines[..table]
+            .iter()
+            .any(|l| l.contains("more device(s) (all in the JSON and HTML reports)")),
+        "{}",
+        lines[..table].join("\n")
+    );
+    assert!(
+        lines[..table]
+            .iter()
+            .any(|l| l.contains("TCP connections:") && l.contains("listed")),
+        "{}",
+        lines[..table].join("\n")
+    );
     let out = common::run(&["analyze", "--format", "json", &p]);
     let doc: Value = serde_json::from_slice(&out.stdout).expect("JSON");
     let devices = |id: &str| -> u64 {

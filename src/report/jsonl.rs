@@ -74,6 +74,10 @@ pub struct Summary {
     pub verdict_reasons: Vec<String>,
     /// The process exit code that follows.
     pub exit_code: u8,
+    /// TCP connections analyzed.
+    pub connections: u64,
+    /// SIP messages analyzed.
+    pub sip_messages: u64,
 }
 
 /// Writes events to `out` as they happen, redacted as they are written.
@@ -126,6 +130,8 @@ impl<'w> JsonLines<'w> {
             verdict: report.verdict,
             verdict_reasons: report.verdict_reasons.clone(),
             exit_code,
+            connections: report.analyzed.iter().map(|a| a.0).sum(),
+            sip_messages: report.analyzed.iter().map(|a| a.1).sum(),
         }));
     }
 }

@@ -92,7 +92,8 @@ pub struct Report {
     pub connections: Vec<ConnectionEntry>,
     /// SIP registrations per device.
     pub registrations: Vec<RegistrationEntry>,
-    /// SIP messages (the first 2,000 per capture; the rules see every one that was kept).
+    /// SIP messages listed: the first 2,000 per capture and those cited as evidence (every
+    /// SIP message is analyzed; `summary.sip_messages` counts them).
     pub sip: Vec<SipEntry>,
     /// What could not be decoded or seen; limits hit.
     pub notes: Vec<String>,
@@ -101,6 +102,11 @@ pub struct Report {
     pub unreadable: Vec<Unreadable>,
     /// Totals, the verdict and the exit code, as the JSON Lines `summary` gives them.
     pub summary: Summary,
+    /// Per capture (by index): TCP connections and SIP messages analyzed, listed or not (the
+    /// text report prints them beside what it lists).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub analyzed: Vec<(u64, u64)>,
 }
 
 /// What a run concludes.
@@ -144,6 +150,10 @@ pub struct Summary {
     /// The process exit code (0, 1 or 2) under the `--fail-on` policy in force (`error` when
     /// the library is called directly).
     pub exit_code: u8,
+    /// TCP connections analyzed, listed in `connections[]` or not.
+    pub connections: u64,
+    /// SIP messages analyzed, listed in `sip[]` or not.
+    pub sip_messages: u64,
 }
 
 /// What the captures showed that a verdict needs, added up over the captures of a run.
@@ -151,6 +161,8 @@ pub struct Summary {
 pub struct Tally {
     /// Frames read.
     pub frames: u64,
+    /// TCP connections analyzed.
+    pub connections: u64,
     /// Connections to a SIP or SIP OAuth port.
     pub sip_port_connections: u64,
     /// SIP messages read (in clear or decrypted).
@@ -169,6 +181,7 @@ impl Tally {
     /// Adds another capture's tally.
     pub fn add(&mut self, o: &Tally) {
         self.frames += o.frames;
+        self.connections += o.connections;
         self.sip_port_connections += o.sip_port_connections;
         self.sip_messages += o.sip_messages;
         self.undecrypted += o.undecrypted;

@@ -37,6 +37,9 @@ fn wrap(out: &mut dyn Write, first_indent: &str, text: &str, width: usize) -> st
     Ok(())
 }
 
+/// Devices whose registrations the text report lists per capture; the JSON and HTML list all.
+const REGISTRATIONS_SHOWN: usize = 10;
+
 impl Reporter for Text {
     fn render(&self, r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         writeln!(out, "Verdict: {}", super::verdict_line(r))?;
@@ -189,7 +192,14 @@ impl Text {
                 *versions.entry(v.to_string()).or_default() += 1;
             }
         }
-        writeln!(out, "  TCP connections: {}", conns.len())?;
+        match r.analyzed.get(i).map(|a| a.0) {
+            Some(all) if all > conns.len() as u64 => writeln!(
+                out,
+                "  TCP connections: {all} ({} listed: the first ones and every one with a finding)",
+                conns.len()
+            )?,
+            _ => writeln!(out, "  TCP connections: {}", conns.len())?,
+        }
         for (k, n) in &by_role {
             writeln!(out, "    {n:>4} x {k}")?;
         }
@@ -200,7 +210,8 @@ impl Text {
         let regs: Vec<_> = r.registrations.iter().filter(|e| e.capture == i).collect();
         if !regs.is_empty() {
             writeln!(out, "  Registrations:")?;
-            for reg in regs {
+            let more = regs.len().saturating_sub(REGISTRATIONS_SHOWN);
+            for reg in regs.iter().take(REGISTRATIONS_SHOWN) {
                 let answers: Vec<String> = reg.answers.iter().map(|a| a.to_string()).collect();
                 writeln!(
                     out,
@@ -209,6 +220,12 @@ impl Text {
                     reg.attempts,
                     answers.join(" "),
                     reg.frames.first().copied().unwrap_or(0)
+                )?;
+            }
+            if more > 0 {
+                writeln!(
+                    out,
+                    "    and {more} more device(s) (all in the JSON and HTML reports)"
                 )?;
             }
         }

@@ -27,6 +27,51 @@ fn three_thousand_clients() -> Cluster {
     }
 }
 
+/// Per finding id: occurrences and devices, summed over its findings (one per node).
+fn totals(doc: &Value) -> std::collections::BTreeMap<String, (u64, u64)> {
+    let mut t = std::collections::BTreeMap::new();
+    for f in doc["findings"].as_array().into_iter().flatten() {
+        let e = t
+            .entry(f["id"].as_str().unwrap_or("").to_string())
+            .or_insert((0, 0));
+        e.0 += f["occurrences"].as_u64().unwrap_or(0);
+        e.1 += f["devices"].as_u64().unwrap_or(0);
+    }
+    t
+}
+
+/// The totals a diagnosis must find: each failing fate under its id, and the registrations of
+/// the healthy devices.
+fn expected(
+    stats: &siptriage_dev::cluster::ClusterStats,
+    ids: &[(&str, Fate)],
+) -> std::collections::BTreeMap<String, (u64, u64)> {
+    let mut want: std::collections::BTreeMap<String, (u64, u64)> = ids
+        .iter()
+        .map(|(id, fate)| (id.to_string(), generated(stats, *fate)))
+        .collect();
+    want.insert(
+        "oauth-registration-ok".into(),
+        (stats.registered, generated(stats, Fate::Healthy).1),
+    );
+    want
+}
+
+/// What the generator wrote for `fate`: failed attempts and devices.
+fn generated(stats: &siptriage_dev::cluster::ClusterStats, fate: Fate) -> (u64, u64) {
+    let devices = stats
+        .devices
+        .iter()
+        .find(|d| d.0 == fate)
+        .map_or(0, |d| u64::from(d.1));
+    let failures = stats
+        .failures
+        .iter()
+        .find(|d| d.0 == fate)
+        .map_or(0, |d| d.1);
+    (failures, devices)
+}
+
 #[test]
 fn exact_counts_per_finding_on_a_cluster_capture() {
     let spec = Cluster {
@@ -271,44 +316,17 @@ fn exact_counts_in_tls_with_the_key_log_and_honest_without() {
     std::fs::write(&pcap, &bytes).expect("write");
     std::fs::write(&keys, &stats.keylog).expect("write");
     let (pcap, keys) = (pcap.to_string_lossy(), keys.to_string_lossy());
-    let totals = |doc: &Value| -> std::collections::BTreeMap<String, (u64, u64)> {
-        let mut t = std::collections::BTreeMap::new();
-        for f in doc["findings"].as_array().into_iter().flatten() {
-            let e = t
-                .entry(f["id"].as_str().unwrap_or("").to_string())
-                .or_insert((0, 0));
-            e.0 += f["occurrences"].as_u64().unwrap_or(0);
-            e.1 += f["devices"].as_u64().unwrap_or(0);
-        }
-        t
-    };
-    let of = |fate: Fate| {
-        let d = stats
-            .devices
-            .iter()
-            .find(|d| d.0 == fate)
-            .map_or(0, |d| u64::from(d.1));
-        let n = stats
-            .failures
-            .iter()
-            .find(|d| d.0 == fate)
-            .map_or(0, |d| d.1);
-        (n, d)
-    };
+    let of = |fate: Fate| generated(&stats, fate);
     let out = common::run(&["analyze", "--format", "json", "--keylog", &keys, &pcap]);
     let doc: Value = serde_json::from_slice(&out.stdout).expect("JSON");
-    let want: std::collections::BTreeMap<String, (u64, u64)> = [
-        ("oauth-port-mismatch", of(Fate::PortMismatch)),
-        ("bearer-token-rejected", of(Fate::TokenRejected)),
-        ("oauth-port-closed", of(Fate::PortClosed)),
-        (
-            "oauth-registration-ok",
-            (stats.registered, of(Fate::Healthy).1),
-        ),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect();
+    let want = expected(
+        &stats,
+        &[
+            ("oauth-port-mismatch", Fate::PortMismatch),
+            ("bearer-token-rejected", Fate::TokenRejected),
+            ("oauth-port-closed", Fate::PortClosed),
+        ],
+    );
     assert_eq!(totals(&doc), want);
     assert_eq!(doc["verdict"], "failure");
     assert_eq!(out.status.code(), Some(1));
@@ -384,4 +402,58 @@ fn an_abandoned_challenge_is_told_apart_from_expressway_closing_its_connection()
         }
         assert_eq!(doc["verdict"], "failure");
     }
+}
+
+/// Devices through Expressway-C, multiplexed on four TLS connections to CUCM's 5091 (each
+/// REGISTER with Expressway-C's Via above the device's): the counts per id are exact, and the
+/// devices are told apart although they share connections and Expressway-C's address.
+#[test]
+fn exact_counts_through_expressway_on_shared_connections() {
+    let spec = Cluster {
+        devices: 300,
+        seconds: 600,
+        seed: 5,
+        tls: true,
+        mra: 4,
+        shares: vec![
+            (Fate::PortMismatch, 0.10),
+            (Fate::TokenRejected, 0.05),
+            (Fate::Abandons, 0.05),
+        ],
+        ..three_thousand_clients()
+    };
+    let mut bytes = Vec::new();
+    let stats = generate(&spec, &mut bytes).expect("generates");
+    assert_eq!(stats.keylog.lines().count(), 4, "four TLS sessions in all");
+    let dir = std::env::temp_dir().join(format!("siptriage-mra-cluster-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let (pcap, keys) = (dir.join("m.pcap"), dir.join("m.keys"));
+    std::fs::write(&pcap, &bytes).expect("write");
+    std::fs::write(&keys, &stats.keylog).expect("write");
+    let out = common::run(&[
+        "analyze",
+        "--format",
+        "json",
+        "--keylog",
+        &keys.to_string_lossy(),
+        &pcap.to_string_lossy(),
+    ]);
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let of = |fate: Fate| generated(&stats, fate);
+    for f in doc["findings"].as_array().into_iter().flatten() {
+        assert_eq!(f["client"]["role"], "expressway-c", "{}", f["id"]);
+        assert_eq!(f["server"]["port"], 5091);
+    }
+    let got = totals(&doc);
+    let want = expected(
+        &stats,
+        &[
+            ("oauth-port-mismatch", Fate::PortMismatch),
+            ("bearer-token-rejected", Fate::TokenRejected),
+            ("bearer-not-sent", Fate::Abandons),
+        ],
+    );
+    assert!(of(Fate::Abandons).1 > 5 && of(Fate::PortMismatch).1 > 10);
+    assert_eq!(got, want);
+    assert_eq!(doc["verdict"], "failure");
 }

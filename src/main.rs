@@ -198,6 +198,10 @@ struct AnalyzeArgs {
     /// past this, new devices are judged one window of SIP at a time).
     #[arg(long, default_value_t = siptriage::config::MAX_DEVICES, help_heading = "Limits")]
     max_devices: usize,
+    /// Gone: every SIP message is analyzed now. Still accepted (and ignored, with a notice) so
+    /// that scripts that pass it keep working.
+    #[arg(long, hide = true)]
+    max_sip_messages: Option<usize>,
     /// Encrypted bytes held back in all, waiting for keys a later pcapng block may bring.
     #[arg(long, default_value_t = siptriage::tls::MAX_HELD_TOTAL, help_heading = "Limits")]
     max_held_bytes: usize,
@@ -681,7 +685,13 @@ fn analyze(args: AnalyzeArgs) -> ExitCode {
         max_fragments,
         max_devices,
         max_held_bytes,
+        max_sip_messages,
     } = args;
+    if max_sip_messages.is_some() && !quiet {
+        eprintln!(
+            "siptriage: --max-sip-messages is ignored: every SIP message is analyzed now (memory is bounded per device; see --max-devices)"
+        );
+    }
     let fail = |e: &dyn std::fmt::Display| {
         eprintln!("siptriage: {e}");
         ExitCode::from(2)

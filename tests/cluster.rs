@@ -457,3 +457,22 @@ fn exact_counts_through_expressway_on_shared_connections() {
     assert_eq!(got, want);
     assert_eq!(doc["verdict"], "failure");
 }
+
+/// `--max-sip-messages` is gone (every SIP message is analyzed); a script that still passes it
+/// gets the same report, and a notice on standard error.
+#[test]
+fn the_gone_sip_message_cap_is_accepted_with_a_notice() {
+    let capture = common::fixture("oauth-port-mismatch-clear-tcp.pcap");
+    let plain = common::run(&["analyze", "--format", "json", &capture]);
+    let old = common::run(&[
+        "analyze",
+        "--format",
+        "json",
+        "--max-sip-messages",
+        "2",
+        &capture,
+    ]);
+    assert_eq!(old.stdout, plain.stdout);
+    assert_eq!(old.status.code(), plain.status.code());
+    assert!(String::from_utf8_lossy(&old.stderr).contains("--max-sip-messages is ignored"));
+}

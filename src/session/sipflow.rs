@@ -9,7 +9,7 @@
 //! (OPTIONS, INVITE, answers to requests not seen) goes to the window as it comes.
 //!
 //! A device keeps, between attempts, only what the rules compare the next REGISTER with: the
-//! last 200 OK and its REGISTER, in a compact form ([`LastOk`], about 150 bytes). It is given
+//! last 200 OK and its REGISTER, in a compact form (about 150 bytes). It is given
 //! to the next window as *context*, so that a lapse between two registrations judged in
 //! different windows is still seen, and it is never judged twice. A device keeps the first
 //! [`LISTED_PER_DEVICE`] REGISTER transactions for the report's `registrations[]` and counts the

@@ -4,22 +4,23 @@
 //! REGISTER transactions are paired as messages arrive and kept per device only while the
 //! device's registration *attempt* is open. An attempt ends when a REGISTER is answered 2xx
 //! (the device registered) or with a refusal that nothing later can change (4xx–6xx other than
-//! a 401/407 challenge, or a challenge to a REGISTER that carried a Bearer token); its messages then move to the *window*, which the SIP rules
-//! judge whole once it holds [`WINDOW`] messages, and at the end of the capture. Other SIP
-//! (OPTIONS, INVITE, answers to requests not seen) goes to the window as it comes.
+//! a 401/407 challenge, or a challenge to a REGISTER that carried a Bearer token). Its messages
+//! then move to the *window*, which the SIP rules judge whole once it holds [`WINDOW`]
+//! messages, and at the end of the capture. Other SIP (OPTIONS, INVITE, answers to requests not
+//! seen) goes to the window as it comes.
 //!
 //! A device keeps, between attempts, only what the rules compare the next REGISTER with: the
-//! last 200 OK and its REGISTER, in a compact form (about 150 bytes). It is given
-//! to the next window as *context*, so that a lapse between two registrations judged in
-//! different windows is still seen, and it is never judged twice. A device keeps the first
-//! [`LISTED_PER_DEVICE`] REGISTER transactions for the report's `registrations[]` and counts the
-//! rest.
+//! last 200 OK and its REGISTER, in a compact form (about 150 bytes). It is given to the next
+//! window as *context*, so that a lapse between two registrations judged in different windows
+//! is still seen, and it is never judged twice. A device keeps the first
+//! [`LISTED_PER_DEVICE`] REGISTER transactions for the report's `registrations[]` and counts
+//! the rest.
 
 use std::collections::{BTreeSet, HashSet};
+use std::hash::{Hash, Hasher};
 
 // Lookups only (never iterated), so a seeded hash keeps the output deterministic.
 use foldhash::{HashMap, HashMapExt};
-use std::hash::{Hash, Hasher};
 
 use crate::net::{Endpoint, Transport};
 use crate::sip::SipMessage;

@@ -368,6 +368,13 @@ impl Analyzer<'_> {
                 sipflow::MAX_OPEN_STEPS
             ));
         }
+        if flow.over_pending > 0 {
+            notes.push(format!(
+                "limit: {} copies of messages of open registration attempts (retransmissions, provisional answers, repeated challenges past {} per attempt) were counted, not judged",
+                flow.over_pending,
+                sipflow::MAX_PENDING
+            ));
+        }
         if flow.past_device_limit > 0 {
             notes.push(format!(
                 "limit: more than {} devices registered (--max-devices); {} REGISTER message(s) of later devices were judged one window of SIP at a time, so a lapse between their registrations or a challenge answered in a later window may be missed",
@@ -431,4 +438,24 @@ impl Analyzer<'_> {
             partly_decrypted_sip_connections: st.partly,
         }
     }
+}
+
+/// A SIP message parsed from `text` as sent on tcp.stream 0 between 10.0.0.1:5090 and itself
+/// (for the tests of this module's parts).
+#[cfg(test)]
+pub(crate) fn test_sip(frame: u64, time: crate::time::Ts, text: &str) -> sip::SipMessage {
+    let e = Endpoint {
+        ip: [10, 0, 0, 1].into(),
+        port: 5090,
+    };
+    let ctx = sip::Context {
+        frame,
+        time,
+        transport: Transport::Tcp,
+        tcp_stream: Some(0),
+        src: e,
+        dst: e,
+        show_secrets: false,
+    };
+    sip::parse_datagram(text.as_bytes(), &ctx).expect("parses")
 }

@@ -123,25 +123,10 @@ pub fn build_named(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::net::Endpoint;
-    use crate::sip::{parse_datagram, Context};
     use crate::time::Ts;
 
     fn msg(frame: u64, text: &str) -> SipMessage {
-        let e = Endpoint {
-            ip: [10, 0, 0, 1].into(),
-            port: 5090,
-        };
-        let ctx = Context {
-            frame,
-            time: Ts(frame as i64),
-            transport: crate::net::Transport::Tls,
-            tcp_stream: Some(0),
-            src: e,
-            dst: e,
-            show_secrets: false,
-        };
-        parse_datagram(text.as_bytes(), &ctx).expect("parses")
+        crate::session::test_sip(frame, Ts(frame as i64), text)
     }
 
     fn register(

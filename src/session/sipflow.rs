@@ -40,6 +40,11 @@ pub const LISTED_PER_DEVICE: usize = 10;
 /// challenged over and over without ever registering).
 pub const MAX_OPEN_STEPS: usize = 16;
 
+/// Messages an open attempt holds at most: past it, retransmissions, provisional answers and
+/// repeated challenges of its transactions are counted, not kept (a flood of copies cannot
+/// grow memory).
+pub const MAX_PENDING: usize = 64;
+
 /// SIP messages listed in the report besides those cited as evidence.
 pub const LISTED_FIRST: usize = 2000;
 
@@ -164,6 +169,8 @@ struct Device {
 struct Open {
     device: u32,
     listed: Option<u8>,
+    /// Its first final answer (a challenge) is kept: later copies may be dropped.
+    answered: bool,
 }
 
 /// A window of SIP ready to judge.
@@ -223,6 +230,9 @@ pub struct SipFlow {
     pub late: u64,
     /// Devices with more REGISTER transactions than listed.
     pub devices_not_listed: u64,
+    /// Copies (retransmissions, provisional answers, repeated challenges) past
+    /// [`MAX_PENDING`] in an open attempt: counted, not judged.
+    pub over_pending: u64,
     /// Devices followed at most ([`crate::config::Limits::max_devices`]).
     pub max_devices: usize,
     /// REGISTER messages of devices past `max_devices`, judged one window at a time.
@@ -249,6 +259,7 @@ impl SipFlow {
             pieces: 0,
             late: 0,
             devices_not_listed: 0,
+            over_pending: 0,
             max_devices: max_devices.min(u32::MAX as usize),
             past_device_limit: 0,
         }
@@ -316,9 +327,20 @@ impl SipFlow {
         Some(d)
     }
 
+    /// Keeps a copy in a device's open attempt, or counts it when the attempt is full.
+    fn keep_copy(&mut self, d: u32, m: SipMessage) {
+        let dev = &mut self.devices[d as usize];
+        if dev.pending.len() < MAX_PENDING {
+            dev.pending.push(m);
+        } else {
+            self.over_pending += 1;
+        }
+    }
+
     fn request(&mut self, m: SipMessage, k: TxKey) {
         if let Some(o) = self.open.get(&k) {
-            self.devices[o.device as usize].pending.push(m);
+            let d = o.device;
+            self.keep_copy(d, m);
             return;
         }
         let Some(d) = self.device_of(&m) else {
@@ -350,7 +372,14 @@ impl SipFlow {
         dev.pending.push(m);
         dev.pending_txs.push(k.clone());
         let steps = dev.pending_txs.len();
-        self.open.insert(k, Open { device: d, listed });
+        self.open.insert(
+            k,
+            Open {
+                device: d,
+                listed,
+                answered: false,
+            },
+        );
         if steps > MAX_OPEN_STEPS {
             self.devices[d as usize].cut = true;
             self.flush(d, true);
@@ -371,13 +400,16 @@ impl SipFlow {
             }
             return;
         };
-        let (d, listed) = (o.device, o.listed);
+        let (d, listed, answered) = (o.device, o.listed, o.answered);
         let status = m.status.unwrap_or(0);
-        let dev = &mut self.devices[d as usize];
-        if status < 200 {
-            dev.pending.push(m);
+        if status < 200 || answered {
+            self.keep_copy(d, m);
             return;
         }
+        if let Some(o) = self.open.get_mut(&k) {
+            o.answered = true;
+        }
+        let dev = &mut self.devices[d as usize];
         if let Some(i) = listed {
             let l = &mut dev.listed[i as usize];
             if l.1 == 0 {
@@ -600,5 +632,87 @@ impl SipFlow {
     /// Devices seen.
     pub fn devices(&self) -> usize {
         self.devices.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(frame: u64, text: &str) -> SipMessage {
+        crate::session::test_sip(frame, Ts(frame as i64 * 1_000_000), text)
+    }
+
+    fn register(frame: u64, cseq: u32) -> SipMessage {
+        msg(
+            frame,
+            &format!(
+                "REGISTER sip:cucm SIP/2.0\r\nVia: SIP/2.0/TCP 10.0.0.1:5090;branch=b{cseq}\r\n\
+To: <sip:1001@cucm>\r\nCall-ID: c1\r\nCSeq: {cseq} REGISTER\r\n\
+Contact: <sip:x@10.0.0.1>;+u.sip!devicename.ccm.cisco.com=\"CSFa\"\r\nContent-Length: 0\r\n\r\n"
+            ),
+        )
+    }
+
+    fn answer(frame: u64, cseq: u32, status: &str) -> SipMessage {
+        msg(
+            frame,
+            &format!(
+                "SIP/2.0 {status}\r\nVia: SIP/2.0/TCP 10.0.0.1:5090;branch=b{cseq}\r\n\
+Call-ID: c1\r\nCSeq: {cseq} REGISTER\r\nExpires: 120\r\nContent-Length: 0\r\n\r\n"
+            ),
+        )
+    }
+
+    #[test]
+    fn a_flood_of_copies_in_an_open_attempt_is_counted_not_kept() {
+        let mut f = SipFlow::new(10, 1_000_000);
+        f.push(register(1, 1));
+        for i in 0..1000 {
+            f.push(register(2 + i, 1)); // retransmissions
+        }
+        f.push(answer(2000, 1, "401 Unauthorized"));
+        assert_eq!(f.total, 1002);
+        assert_eq!(f.over_pending, 1000 - (MAX_PENDING as u64 - 1));
+        // The challenge itself is kept: the attempt is judged with its answer.
+        f.end_device(0);
+        let w = f.take_window();
+        assert_eq!(w.sip.len(), MAX_PENDING + 1);
+        assert_eq!(w.transactions.len(), 1);
+        assert_eq!(
+            w.transactions[0]
+                .final_response(&w.sip)
+                .and_then(|m| m.status),
+            Some(401)
+        );
+    }
+
+    #[test]
+    fn the_last_200_ok_comes_back_as_context_in_a_later_window_only() {
+        let mut f = SipFlow::new(10, 1_000_000);
+        f.push(register(1, 1));
+        f.push(answer(2, 1, "200 OK"));
+        // Judged in this window: no context needed.
+        let first = f.take_window();
+        assert_eq!(first.sip.len(), 2);
+        assert!(first.context.is_empty());
+        f.push(register(300, 2));
+        f.push(answer(301, 2, "200 OK"));
+        let second = f.take_window();
+        // The earlier 200 OK and its REGISTER, as context, before the new transaction.
+        assert_eq!(second.sip.len(), 4);
+        assert_eq!(
+            second.context.iter().copied().collect::<Vec<_>>(),
+            vec![0, 1]
+        );
+        assert_eq!(second.registrations.len(), 1);
+        assert_eq!(second.registrations[0].device, "CSFa");
+        assert_eq!(second.registrations[0].transactions.len(), 2);
+        assert_eq!(f.registered, 2, "context is not counted again");
+        // At the end, the last 200 OK comes back once more, for the lapse check.
+        f.end_device(0);
+        let last = f.take_window();
+        assert_eq!(last.context.len(), 2);
+        assert_eq!(f.registered, 2);
     }
 }

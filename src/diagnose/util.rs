@@ -157,7 +157,7 @@ pub fn sip_evidence(m: &SipMessage, note: String) -> Evidence {
         .iter()
         .find(|(n, _)| n == "Authorization" || n == "Proxy-Authorization")
         .map(|(n, v)| match v.split_once(' ') {
-            Some((scheme, params)) if note.contains(n.as_str()) && note.contains(scheme) => {
+            Some((scheme, params)) if note.contains(n.as_ref()) && note.contains(scheme) => {
                 params.to_string()
             }
             _ => format!("{n}: {v}"),

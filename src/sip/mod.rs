@@ -99,7 +99,8 @@ pub struct SipMessage {
     /// The headers rules and reports consult ([`KEPT_HEADERS`]), in order, repeats kept
     /// (credentials redacted); the rest are read into the fields below and not stored.
     #[serde(skip)]
-    pub headers: Vec<(String, String)>,
+    #[schemars(skip)]
+    pub headers: Vec<(std::borrow::Cow<'static, str>, String)>,
     /// Body length.
     #[serde(skip)]
     pub body_len: usize,
@@ -452,7 +453,7 @@ pub fn build(
         headers: headers
             .into_iter()
             .filter(|(n, _)| KEPT_HEADERS.contains(&n.as_ref()))
-            .map(|(n, v)| (n.into_owned(), v.into_owned()))
+            .map(|(n, v)| (n, v.into_owned()))
             .collect(),
     }
 }

@@ -213,19 +213,11 @@ pub fn split_head(bytes: &[u8]) -> Option<(&[u8], &[u8], usize)> {
 
 /// `(end of headers, start of body)` for CRLFCRLF or LFLF.
 pub fn find_head_end(b: &[u8]) -> Option<(usize, usize)> {
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'\n' {
-            if b.get(i + 1) == Some(&b'\n') {
-                return Some((i, i + 2));
-            }
-            if b.get(i + 1) == Some(&b'\r') && b.get(i + 2) == Some(&b'\n') {
-                return Some((i, i + 3));
-            }
-        }
-        i += 1;
-    }
-    None
+    memchr::memchr_iter(b'\n', b).find_map(|i| match (b.get(i + 1), b.get(i + 2)) {
+        (Some(b'\n'), _) => Some((i, i + 2)),
+        (Some(b'\r'), Some(b'\n')) => Some((i, i + 3)),
+        _ => None,
+    })
 }
 
 /// The Content-Length header of a header block, if present and numeric.

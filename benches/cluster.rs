@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 
 use siptriage::analyze::analyze_bytes;
 use siptriage::config::Config;
-use siptriage_dev::cluster::{generate, Cluster, Fate};
+use siptriage_dev::cluster::{generate, Cluster};
 
 fn main() {
     divan::main();
@@ -32,17 +32,8 @@ fn make(tls: bool) -> Capture {
     let spec = Cluster {
         devices: env("SIPTRIAGE_BENCH_DEVICES", 2000),
         seconds: env("SIPTRIAGE_BENCH_SECONDS", 600),
-        expires: 120,
-        retry: 60,
-        nodes: 3,
-        shares: vec![
-            (Fate::PortMismatch, 0.10),
-            (Fate::TokenRejected, 0.05),
-            (Fate::PortClosed, 0.05),
-        ],
-        seed: 1,
         tls,
-        mra: 0,
+        ..Cluster::default()
     };
     let mut bytes = Vec::new();
     let stats = generate(&spec, &mut bytes).expect("generates");

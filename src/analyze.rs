@@ -209,28 +209,24 @@ fn run_capture(
     on_conn: &mut dyn FnMut(&Connection),
 ) -> Result<Piece, crate::capture::CaptureError> {
     let Judged {
-        facts,
+        mut facts,
         findings,
         notes,
     } = judge(cfg, |a| read_input(input, a, progress.cloned()), on_conn)?;
-    let registrations = facts
-        .device_registrations
-        .iter()
-        .map(|r| RegistrationEntry {
+    let registrations = std::mem::take(&mut facts.device_registrations)
+        .into_iter()
+        .map(|registration| RegistrationEntry {
             capture: 0,
-            device: r.device.clone(),
-            attempts: r.attempts as usize,
-            answers: r.answers.clone(),
-            frames: r.frames.clone(),
+            registration,
         })
         .collect();
-    let sip = facts
-        .sip_listing
-        .iter()
+    let sip = std::mem::take(&mut facts.sip_listing)
+        .into_sorted()
+        .into_iter()
         .map(|m| SipEntry {
             capture: 0,
             credentials: m.credentials().collect(),
-            message: m.clone(),
+            message: m,
         })
         .collect();
     let tally = tally_of(&facts, &notes);
@@ -300,9 +296,7 @@ fn merge(
         }
     };
     tally.add(&piece.tally);
-    report
-        .analyzed
-        .push((piece.tally.connections, piece.tally.sip_messages));
+    report.connections_analyzed.push(piece.tally.connections);
     let idx = report.captures.len();
     let first = report.findings.len();
     let (first_registration, first_sip) = (report.registrations.len(), report.sip.len());
@@ -400,7 +394,7 @@ pub fn analyze_expanded(
         verdict: Verdict::Inconclusive,
         verdict_reasons: Vec::new(),
         summary: Summary::default(),
-        analyzed: Vec::new(),
+        connections_analyzed: Vec::new(),
     };
     let mut unreadable = Vec::new();
     for (label, why) in &inputs.unusable {

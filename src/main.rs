@@ -365,10 +365,10 @@ fn run_analyze(inputs: Expanded, cfg: Config, s: Settings) -> ExitCode {
     let (outcome, stream_error) = if s.format == Format::Jsonl {
         let mut lines = JsonLines::new(&mut *out.writer).redacting(s.redaction);
         let mut outcome = analyze_expanded(&inputs, &cfg, &mut lines, counter);
-        let code = conclude(&mut outcome, s.fail_on);
+        conclude(&mut outcome, s.fail_on);
         let mut report = outcome.report.clone();
         redact::apply(&mut report, s.redaction);
-        lines.summary(&report, code);
+        lines.summary(&report);
         let err = lines.error.take();
         (outcome, err)
     } else {

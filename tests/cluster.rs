@@ -13,17 +13,7 @@ fn three_thousand_clients() -> Cluster {
     Cluster {
         devices: 3000,
         seconds: 60,
-        expires: 120,
-        retry: 60,
-        nodes: 3,
-        shares: vec![
-            (Fate::PortMismatch, 0.10),
-            (Fate::TokenRejected, 0.05),
-            (Fate::PortClosed, 0.05),
-        ],
-        seed: 1,
-        tls: false,
-        mra: 0,
+        ..Cluster::default()
     }
 }
 

@@ -53,22 +53,16 @@ fn fragment_flood_is_capped_and_reported() {
 
 #[test]
 fn devices_past_the_limit_are_still_analyzed_and_the_limit_is_reported() {
-    use siptriage_dev::cluster::{generate, Cluster, Fate};
+    use siptriage_dev::cluster::{generate, Cluster};
     let mut bytes = Vec::new();
     let spec = Cluster {
         devices: 20,
         seconds: 120,
         expires: 60,
-        retry: 60,
         nodes: 1,
-        shares: vec![
-            (Fate::PortMismatch, 0.0),
-            (Fate::TokenRejected, 0.0),
-            (Fate::PortClosed, 0.0),
-        ],
+        shares: Vec::new(),
         seed: 5,
-        tls: false,
-        mra: 0,
+        ..Cluster::default()
     };
     generate(&spec, &mut bytes).expect("generates");
     let (all, _) = analyze_bytes(&bytes, &Config::default()).expect("reads");

@@ -33,6 +33,26 @@ pub enum Severity {
     Info,
 }
 
+impl Severity {
+    /// `error`, `warning` or `info`, as JSON writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        }
+    }
+
+    /// `ERROR`, `WARNING` or `INFO`: the tag reports put before a finding.
+    pub fn label(self) -> &'static str {
+        match self {
+            Severity::Error => "ERROR",
+            Severity::Warning => "WARNING",
+            Severity::Info => "INFO",
+        }
+    }
+}
+
 /// How sure the rule is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
@@ -41,6 +61,16 @@ pub enum Confidence {
     Certain,
     /// Inferred from a signature that other causes can also produce.
     Likely,
+}
+
+impl Confidence {
+    /// `certain` or `likely`, as JSON writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Confidence::Certain => "certain",
+            Confidence::Likely => "likely",
+        }
+    }
 }
 
 /// A TLS alert cited by a finding.

@@ -131,6 +131,27 @@ pub fn alert_occurrence(
     }
 }
 
+/// An occurrence on connection `c` that no TLS alert or SIP answer proves (a refused or
+/// unanswered SYN, a handshake cut short, a certificate read from the handshake).
+pub fn conn_occurrence(
+    c: &Connection,
+    explanation: String,
+    evidence: Vec<Evidence>,
+    filter: String,
+) -> Occurrence {
+    Occurrence {
+        device: None,
+        client: c.client.clone(),
+        server: c.server.clone(),
+        alert: None,
+        sip: None,
+        evidence,
+        explanation,
+        filter,
+        trust: None,
+    }
+}
+
 /// Client and server of a SIP request.
 pub fn sip_parties(cx: &Cx<'_>, req: &SipMessage) -> (Party, Party) {
     let kind = cx.port_kind(req.dst.port);
@@ -186,6 +207,14 @@ pub fn has_bearer(m: &SipMessage) -> bool {
     m.auth
         .iter()
         .any(|a| a.header.ends_with("ization") && a.scheme.eq_ignore_ascii_case("bearer"))
+}
+
+/// A REGISTER carrying a Bearer token to a SIP port that is not a SIP OAuth port: what
+/// `legacy-port-instead-of-oauth` (sent directly) and `mra-without-ceoauth` (relayed by
+/// Expressway-C) both start from.
+pub fn bearer_to_legacy_port(cx: &Cx<'_>, m: &SipMessage) -> bool {
+    let kind = cx.port_kind(m.dst.port);
+    m.method == "REGISTER" && has_bearer(m) && kind.is_sip() && !kind.is_oauth()
 }
 
 /// REGISTER transactions of one registration (device), each with its final answer.

@@ -2,22 +2,7 @@
 
 use std::io::Write;
 
-use crate::diagnose::{catalogue, Confidence, Meta, Severity};
-
-fn sev(s: Severity) -> &'static str {
-    match s {
-        Severity::Error => "error",
-        Severity::Warning => "warning",
-        Severity::Info => "info",
-    }
-}
-
-fn conf(c: Confidence) -> &'static str {
-    match c {
-        Confidence::Certain => "certain",
-        Confidence::Likely => "likely",
-    }
-}
+use crate::diagnose::{catalogue, Meta};
 
 /// One line per id.
 pub fn list_text(out: &mut dyn Write) -> std::io::Result<()> {
@@ -28,8 +13,8 @@ pub fn list_text(out: &mut dyn Write) -> std::io::Result<()> {
             out,
             "{:<w$}  {:<7}  {:<7}  {}",
             m.id,
-            sev(m.severity),
-            conf(m.confidence),
+            m.severity.as_str(),
+            m.confidence.as_str(),
             m.title
         )?;
     }
@@ -48,8 +33,8 @@ pub fn explain(m: &Meta, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(
         out,
         "severity {}, confidence {}",
-        sev(m.severity),
-        conf(m.confidence)
+        m.severity.as_str(),
+        m.confidence.as_str()
     )?;
     writeln!(out)?;
     writeln!(out, "What it means:\n  {}", m.meaning)?;

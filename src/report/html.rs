@@ -8,7 +8,7 @@ use std::io::Write;
 use super::junit::xml as esc;
 use super::ladder::{self, Ladder};
 use super::Reporter;
-use crate::diagnose::{Confidence, Finding, Severity};
+use crate::diagnose::Finding;
 use crate::report::Report;
 
 /// The HTML reporter.
@@ -196,22 +196,13 @@ fn head(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
 
 /// One finding, as a card.
 fn finding(f: &Finding, out: &mut dyn Write) -> std::io::Result<()> {
-    let sev = match f.severity {
-        Severity::Error => "error",
-        Severity::Warning => "warning",
-        Severity::Info => "info",
-    };
-    let conf = if f.confidence == Confidence::Certain {
-        "certain"
-    } else {
-        "likely"
-    };
+    let (sev, conf) = (f.severity.as_str(), f.confidence.as_str());
     writeln!(
         out,
         "<div class=\"finding {sev}\" data-id=\"{}\">",
         esc(f.id)
     )?;
-    writeln!(out, "<div><span class=\"tag {sev}\">{}</span><code>{}</code> <b>{}</b> <span class=\"muted\">({conf}, occurrences: {})</span></div>", sev.to_uppercase(), esc(f.id), esc(&f.title), f.occurrences)?;
+    writeln!(out, "<div><span class=\"tag {sev}\">{}</span><code>{}</code> <b>{}</b> <span class=\"muted\">({conf}, occurrences: {})</span></div>", f.severity.label(), esc(f.id), esc(&f.title), f.occurrences)?;
     if f.devices > 1 {
         writeln!(
             out,

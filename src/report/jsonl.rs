@@ -10,7 +10,7 @@ use super::redact::{Redaction, Redactor};
 use serde::Serialize;
 
 use crate::capture::CaptureInfo;
-use crate::diagnose::{Finding, Severity};
+use crate::diagnose::Finding;
 use crate::report::{ConnectionEntry, Observer, Report, Tool, Verdict, SCHEMA_VERSION};
 
 /// One line of the stream.
@@ -117,21 +117,22 @@ impl<'w> JsonLines<'w> {
         }
     }
 
-    /// The closing `summary` line.
-    pub fn summary(&mut self, report: &Report, exit_code: u8) {
-        let count = |s: Severity| report.findings.iter().filter(|f| f.severity == s).count();
+    /// The closing `summary` line: the report's summary (set by `analyze::conclude`), with the
+    /// reasons of its verdict.
+    pub fn summary(&mut self, report: &Report) {
+        let s = &report.summary;
         self.emit(&Event::Summary(Summary {
             schema_version: SCHEMA_VERSION,
             tool: report.tool.clone(),
-            captures: report.captures.len(),
-            errors: count(Severity::Error),
-            warnings: count(Severity::Warning),
-            info: count(Severity::Info),
-            verdict: report.verdict,
+            captures: s.captures,
+            errors: s.errors,
+            warnings: s.warnings,
+            info: s.info,
+            verdict: s.verdict,
             verdict_reasons: report.verdict_reasons.clone(),
-            exit_code,
-            connections: report.analyzed.iter().map(|a| a.0).sum(),
-            sip_messages: report.analyzed.iter().map(|a| a.1).sum(),
+            exit_code: s.exit_code,
+            connections: s.connections,
+            sip_messages: s.sip_messages,
         }));
     }
 }

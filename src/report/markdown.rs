@@ -4,19 +4,11 @@
 use std::io::Write;
 
 use super::Reporter;
-use crate::diagnose::{Confidence, Finding, Severity};
+use crate::diagnose::Finding;
 use crate::report::Report;
 
 /// The Markdown reporter.
 pub struct Markdown;
-
-fn sev(s: Severity) -> &'static str {
-    match s {
-        Severity::Error => "ERROR",
-        Severity::Warning => "WARNING",
-        Severity::Info => "INFO",
-    }
-}
 
 /// Escapes text for a Markdown table cell or line.
 fn md(s: &str) -> String {
@@ -38,7 +30,7 @@ impl Reporter for Markdown {
                     out,
                     "| `{}` | {} | {} | {} | {} | {} |",
                     x.id,
-                    sev(x.severity),
+                    x.severity.label(),
                     x.devices,
                     x.occurrences,
                     x.nodes,
@@ -119,7 +111,7 @@ fn repeat(
         out,
         "### {}. [{}] `{}` on another node: {} `{}`",
         n + 1,
-        sev(f.severity),
+        f.severity.label(),
         f.id,
         f.server.role,
         crate::net::Endpoint {
@@ -150,16 +142,12 @@ fn repeat(
 /// Finding `n` (from 0): its heading, parties, what happened, evidence, filter and fix.
 fn finding(r: &Report, n: usize, f: &Finding, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(out)?;
-    let conf = if f.confidence == Confidence::Certain {
-        "certain"
-    } else {
-        "likely"
-    };
+    let conf = f.confidence.as_str();
     writeln!(
         out,
         "### {}. [{}] `{}`: {} ({conf})",
         n + 1,
-        sev(f.severity),
+        f.severity.label(),
         f.id,
         md(&f.title)
     )?;

@@ -29,19 +29,27 @@ pub struct ConnectionEntry {
     pub connection: Connection,
 }
 
-/// A registration summary per device.
+/// A registration summary per device, with its capture.
 #[derive(Clone, Debug, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct RegistrationEntry {
     /// Index into `captures[]`.
     pub capture: usize,
-    /// Device name (or AOR).
-    pub device: String,
-    /// REGISTER transactions.
-    pub attempts: usize,
-    /// Final answers in order, e.g. `407`, `200`.
-    pub answers: Vec<u16>,
-    /// Frames of the REGISTER requests.
-    pub frames: Vec<u64>,
+    /// The device's registrations.
+    #[serde(flatten)]
+    pub registration: crate::session::sipflow::DeviceRegistrations,
+}
+
+impl std::ops::Deref for RegistrationEntry {
+    type Target = crate::session::sipflow::DeviceRegistrations;
+    fn deref(&self) -> &Self::Target {
+        &self.registration
+    }
+}
+
+impl std::ops::DerefMut for RegistrationEntry {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.registration
+    }
 }
 
 /// One SIP message as reports list it: the message (`SipMessage` serializes what reports show)
@@ -102,11 +110,11 @@ pub struct Report {
     pub unreadable: Vec<Unreadable>,
     /// Totals, the verdict and the exit code, as the JSON Lines `summary` gives them.
     pub summary: Summary,
-    /// Per capture (by index): TCP connections and SIP messages analyzed, listed or not (the
-    /// text report prints them beside what it lists).
+    /// Per capture (by index): the TCP connections analyzed, listed or not (the text report
+    /// prints the total beside what it lists).
     #[serde(skip)]
     #[schemars(skip)]
-    pub analyzed: Vec<(u64, u64)>,
+    pub connections_analyzed: Vec<u64>,
 }
 
 /// What a run concludes.

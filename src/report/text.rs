@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 
 use super::Reporter;
-use crate::diagnose::{Confidence, Finding, Severity};
+use crate::diagnose::{Finding, Severity};
 use crate::report::Report;
 
 /// The text reporter.
@@ -80,7 +80,7 @@ fn repeat(r: &Report, f: &Finding, first: usize, out: &mut dyn Write) -> std::io
     writeln!(
         out,
         "[{}] {} on another node: {} {}  (devices: {}, occurrences: {})",
-        sev_name(f.severity).to_uppercase(),
+        f.severity.label(),
         f.id,
         f.server.role,
         crate::net::Endpoint {
@@ -126,7 +126,7 @@ fn summary_table(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
             out,
             "  {:<w$}  {:<8} {:>8} {:>11} {:>5}  {}",
             x.id,
-            sev_name(x.severity),
+            x.severity.as_str(),
             x.devices,
             x.occurrences,
             x.nodes,
@@ -134,14 +134,6 @@ fn summary_table(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         )?;
     }
     Ok(())
-}
-
-fn sev_name(s: crate::diagnose::Severity) -> &'static str {
-    match s {
-        crate::diagnose::Severity::Error => "error",
-        crate::diagnose::Severity::Warning => "warning",
-        crate::diagnose::Severity::Info => "info",
-    }
 }
 
 impl Text {
@@ -192,7 +184,7 @@ impl Text {
                 *versions.entry(v.to_string()).or_default() += 1;
             }
         }
-        match r.analyzed.get(i).map(|a| a.0) {
+        match r.connections_analyzed.get(i).copied() {
             Some(all) if all > conns.len() as u64 => writeln!(
                 out,
                 "  TCP connections: {all} ({} listed: the first ones and every one with a finding)",
@@ -235,15 +227,7 @@ impl Text {
     /// One finding: tag, parties, what happened, evidence, filter, fix.
     fn finding(&self, r: &Report, f: &Finding, out: &mut dyn Write) -> std::io::Result<()> {
         writeln!(out)?;
-        let sev = match f.severity {
-            Severity::Error => "ERROR",
-            Severity::Warning => "WARNING",
-            Severity::Info => "INFO",
-        };
-        let conf = match f.confidence {
-            Confidence::Certain => "certain",
-            Confidence::Likely => "likely",
-        };
+        let (sev, conf) = (f.severity.label(), f.confidence.as_str());
         let tag = if self.color {
             let code = match f.severity {
                 Severity::Error => "1;31",

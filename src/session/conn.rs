@@ -88,6 +88,26 @@ impl SipFraming {
     }
 
     /// Decrypted application data: SIP goes to the framers; anything else is only counted.
+    /// Where a TLS stream's decrypted application data goes: to this connection's SIP.
+    fn sink<'a, 's: 'a>(
+        &'a mut self,
+        meta: &'a ConnMeta,
+        store: &'a mut SipStore<'s>,
+    ) -> impl FnMut(Dir, &[u8], u64, Ts) + use<'a, 's> {
+        move |dir, bytes, frame, ts| {
+            self.decrypted(
+                meta,
+                store,
+                Chunk {
+                    dir,
+                    bytes,
+                    frame,
+                    ts,
+                },
+            )
+        }
+    }
+
     fn decrypted(&mut self, meta: &ConnMeta, store: &mut SipStore<'_>, c: Chunk<'_>) {
         if self.inner == Proto::Unknown {
             let plain = c.bytes;
@@ -145,15 +165,7 @@ impl ConnApp {
                     Proto::Tls => {
                         let ConnApp { tls, sip, .. } = self;
                         if let Some(t) = tls.as_mut() {
-                            t.data(dir, bytes, frame, ts, keys, &mut |dir, bytes, frame, ts| {
-                                let c = Chunk {
-                                    dir,
-                                    bytes,
-                                    frame,
-                                    ts,
-                                };
-                                sip.decrypted(meta, store, c)
-                            });
+                            t.data(dir, bytes, frame, ts, keys, &mut sip.sink(meta, store));
                         }
                     }
                     Proto::Sip => self.sip.push(meta, store, chunk, Transport::Tcp),
@@ -195,15 +207,7 @@ impl ConnApp {
     pub(super) fn release(&mut self, meta: &ConnMeta, store: &mut SipStore<'_>, keys: Keys<'_>) {
         let ConnApp { tls, sip, .. } = self;
         if let Some(t) = tls.as_mut() {
-            t.release(keys, &mut |dir, bytes, frame, ts| {
-                let c = Chunk {
-                    dir,
-                    bytes,
-                    frame,
-                    ts,
-                };
-                sip.decrypted(meta, store, c)
-            });
+            t.release(keys, &mut sip.sink(meta, store));
         }
     }
 

@@ -118,21 +118,7 @@ impl CaptureFacts {
 
     /// Adds the messages of `sip` cited as evidence (`frames`) to the listing.
     pub fn keep_cited(&mut self, frames: &[u64]) {
-        let listed: std::collections::HashSet<u64> =
-            self.sip_listing.iter().map(|m| m.frame).collect();
-        let frames: std::collections::HashSet<u64> = frames.iter().copied().collect();
-        let before = self.sip_listing.len();
-        for (i, m) in self.sip.iter().enumerate() {
-            if !self.sip_context.contains(&i)
-                && frames.contains(&m.frame)
-                && !listed.contains(&m.frame)
-            {
-                self.sip_listing.push(m.clone());
-            }
-        }
-        if self.sip_listing.len() > before {
-            self.sip_listing.sort_by_key(|m| m.frame);
-        }
+        self.sip_listing.cite(&self.sip, &self.sip_context, frames);
     }
 }
 
@@ -167,9 +153,8 @@ pub struct CaptureFacts {
     /// More windows of SIP follow this one: what is said once per capture (a configuration
     /// file, a stale certificate, a device refused by one node) waits for the last.
     pub sip_more: bool,
-    /// The SIP the report lists: the first messages and those cited as evidence, in frame
-    /// order.
-    pub sip_listing: Vec<SipMessage>,
+    /// The SIP the report lists: the first messages and those cited as evidence.
+    pub sip_listing: super::sipflow::SipListing,
     /// SIP messages read (all analyzed).
     pub sip_total: u64,
     /// REGISTERs answered 2xx.

@@ -55,9 +55,9 @@ pub fn build(sip: &[SipMessage]) -> (Vec<Transaction>, Vec<Registration>) {
 
 /// As [`build`], with the device of a REGISTER request given by `named` (its index in `sip`)
 /// when the caller knows it from messages outside `sip`.
-pub fn build_named(
+pub fn build_named<'n>(
     sip: &[SipMessage],
-    named: &dyn Fn(usize) -> Option<String>,
+    named: &dyn Fn(usize) -> Option<&'n str>,
 ) -> (Vec<Transaction>, Vec<Registration>) {
     let mut txs: Vec<Transaction> = Vec::new();
     let mut open: HashMap<TxKey<'_>, usize> = HashMap::new();
@@ -85,33 +85,32 @@ pub fn build_named(
     let mut regs: Vec<Registration> = Vec::new();
     let mut by_device: HashMap<String, usize> = HashMap::new();
     let mut by_call: HashMap<&str, usize> = HashMap::new();
+    // The registration of `device`, made on first sight.
+    let mut of_device = |device: &str, regs: &mut Vec<Registration>| match by_device.get(device) {
+        Some(&r) => r,
+        None => {
+            regs.push(Registration {
+                device: device.to_string(),
+                transactions: Vec::new(),
+            });
+            by_device.insert(device.to_string(), regs.len() - 1);
+            regs.len() - 1
+        }
+    };
     for (t, tx) in txs.iter().enumerate() {
         let req = &sip[tx.request];
         if req.method != "REGISTER" {
             continue;
         }
         let call = req.call_id.as_deref().unwrap_or("");
-        let r = match named(tx.request).or_else(|| req.device.clone()) {
-            Some(device) => by_device.get(&device).copied().unwrap_or_else(|| {
-                regs.push(Registration {
-                    device: device.clone(),
-                    transactions: Vec::new(),
-                });
-                by_device.insert(device, regs.len() - 1);
-                regs.len() - 1
-            }),
+        let r = match named(tx.request).or(req.device.as_deref()) {
+            Some(device) => of_device(device, &mut regs),
             None => match by_call.get(call) {
                 Some(&r) => r,
-                None => {
-                    let device = req.to.clone().unwrap_or_else(|| format!("call-id {call}"));
-                    *by_device.entry(device.clone()).or_insert_with(|| {
-                        regs.push(Registration {
-                            device,
-                            transactions: Vec::new(),
-                        });
-                        regs.len() - 1
-                    })
-                }
+                None => match &req.to {
+                    Some(to) => of_device(to, &mut regs),
+                    None => of_device(&format!("call-id {call}"), &mut regs),
+                },
             },
         };
         by_call.entry(call).or_insert(r);

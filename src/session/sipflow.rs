@@ -173,6 +173,47 @@ struct Open {
     answered: bool,
 }
 
+/// The SIP messages a report lists: the first [`LISTED_FIRST`] read and at most
+/// [`LISTED_CITED`] more cited as evidence, each once.
+#[derive(Debug, Default)]
+pub struct SipListing {
+    messages: Vec<SipMessage>,
+    frames: HashSet<u64>,
+    cited: usize,
+}
+
+impl SipListing {
+    /// Lists `m` if it is among the first read.
+    fn first(&mut self, m: &SipMessage) {
+        if self.messages.len() < LISTED_FIRST {
+            self.frames.insert(m.frame);
+            self.messages.push(m.clone());
+        }
+    }
+
+    /// Lists the messages of `sip` (not its `context`) cited as evidence (`frames`).
+    pub fn cite(&mut self, sip: &[SipMessage], context: &BTreeSet<usize>, frames: &[u64]) {
+        let frames: HashSet<u64> = frames.iter().copied().collect();
+        for (i, m) in sip.iter().enumerate() {
+            if self.cited >= LISTED_CITED {
+                return;
+            }
+            if context.contains(&i) || !frames.contains(&m.frame) || !self.frames.insert(m.frame) {
+                continue;
+            }
+            self.messages.push(m.clone());
+            self.cited += 1;
+        }
+    }
+
+    /// The messages listed, in frame order.
+    pub fn into_sorted(self) -> Vec<SipMessage> {
+        let mut l = self.messages;
+        l.sort_by_key(|m| m.frame);
+        l
+    }
+}
+
 /// A window of SIP ready to judge.
 pub struct Window {
     /// Messages in frame order.
@@ -186,16 +227,16 @@ pub struct Window {
     pub context: BTreeSet<usize>,
 }
 
-/// A device's registrations for the report.
-#[derive(Clone, Debug, PartialEq)]
+/// A device's registrations, as `registrations[]` lists them.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, schemars::JsonSchema)]
 pub struct DeviceRegistrations {
-    /// Device name.
+    /// Device name (or AOR).
     pub device: String,
-    /// REGISTER transactions (all).
+    /// REGISTER transactions, all of them.
     pub attempts: u64,
-    /// Final statuses of the listed ones, in order.
+    /// Final answers of the first ones listed (10 at most), in order, e.g. `407`, `200`.
     pub answers: Vec<u16>,
-    /// Request frames of the listed ones.
+    /// Frames of the REGISTER requests of the first ones listed.
     pub frames: Vec<u64>,
 }
 
@@ -215,9 +256,7 @@ pub struct SipFlow {
     window: Vec<Waiting>,
     window_size: usize,
     windows: u64,
-    listing: Vec<SipMessage>,
-    listed_frames: HashSet<u64>,
-    cited: usize,
+    listing: SipListing,
     /// Every SIP message read.
     pub total: u64,
     /// REGISTERs answered 2xx.
@@ -226,8 +265,6 @@ pub struct SipFlow {
     /// registered: their earlier challenges were judged without knowing it. (An attempt that
     /// never does is judged in pieces exactly as it would be whole.)
     pub pieces: u64,
-    /// Copies of transactions already judged (retransmissions after the answer).
-    pub late: u64,
     /// Devices with more REGISTER transactions than listed.
     pub devices_not_listed: u64,
     /// Copies (retransmissions, provisional answers, repeated challenges) past
@@ -251,13 +288,10 @@ impl SipFlow {
             window: Vec::new(),
             window_size: window.max(1),
             windows: 0,
-            listing: Vec::new(),
-            listed_frames: HashSet::new(),
-            cited: 0,
+            listing: SipListing::default(),
             total: 0,
             registered: 0,
             pieces: 0,
-            late: 0,
             devices_not_listed: 0,
             over_pending: 0,
             max_devices: max_devices.min(u32::MAX as usize),
@@ -268,10 +302,7 @@ impl SipFlow {
     /// Takes one SIP message as it is read.
     pub fn push(&mut self, m: SipMessage) {
         self.total += 1;
-        if self.listing.len() < LISTED_FIRST {
-            self.listed_frames.insert(m.frame);
-            self.listing.push(m.clone());
-        }
+        self.listing.first(&m);
         let is_register = m.method == "REGISTER";
         match (is_register, key(&m)) {
             (true, Some(k)) if m.is_request() => self.request(m, k),
@@ -350,7 +381,7 @@ impl SipFlow {
         };
         let dev = &mut self.devices[d as usize];
         if dev.recent.contains(&digest(&k)) {
-            self.late += 1;
+            // A late copy of a transaction already judged (a retransmission after the answer).
             return;
         }
         dev.attempts += 1;
@@ -393,9 +424,8 @@ impl SipFlow {
                 .as_deref()
                 .and_then(|c| self.by_call.get(c))
                 .is_some_and(|&d| self.devices[d as usize].recent.contains(&digest(&k)));
-            if late {
-                self.late += 1;
-            } else {
+            // A late copy of a transaction already judged is not judged again.
+            if !late {
                 self.wait(m, false, None);
             }
             return;
@@ -543,7 +573,7 @@ impl SipFlow {
                 .get(i)
                 .copied()
                 .flatten()
-                .map(|d| devices[d as usize].name.to_string())
+                .map(|d| &*devices[d as usize].name)
         });
         self.registered += transactions
             .iter()
@@ -562,27 +592,12 @@ impl SipFlow {
     /// Keeps for the report's listing the messages of a judged window (`sip`, with its
     /// `context`) cited as evidence (`frames`).
     pub fn keep_cited(&mut self, sip: &[SipMessage], context: &BTreeSet<usize>, frames: &[u64]) {
-        let frames: HashSet<u64> = frames.iter().copied().collect();
-        for (i, m) in sip.iter().enumerate() {
-            if self.cited >= LISTED_CITED {
-                return;
-            }
-            if context.contains(&i)
-                || !frames.contains(&m.frame)
-                || !self.listed_frames.insert(m.frame)
-            {
-                continue;
-            }
-            self.listing.push(m.clone());
-            self.cited += 1;
-        }
+        self.listing.cite(sip, context, frames);
     }
 
-    /// The SIP listed in the report (the first messages and those cited), in frame order.
-    pub fn take_listing(&mut self) -> Vec<SipMessage> {
-        let mut l = std::mem::take(&mut self.listing);
-        l.sort_by_key(|m| m.frame);
-        l
+    /// The SIP listed so far (the first messages and those cited).
+    pub fn take_listing(&mut self) -> SipListing {
+        std::mem::take(&mut self.listing)
     }
 
     /// Each device's REGISTER transactions, in the order devices first registered.

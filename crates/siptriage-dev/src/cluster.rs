@@ -60,6 +60,28 @@ pub struct Cluster {
     pub mra: u8,
 }
 
+impl Default for Cluster {
+    /// 1,000 devices for five minutes over three nodes, Expires 120 s, a retry a minute after a
+    /// failure; 10 % port mismatch, 5 % rejected token, 5 % closed port; SIP in clear, direct.
+    fn default() -> Self {
+        Cluster {
+            devices: 1000,
+            seconds: 300,
+            expires: 120,
+            retry: 60,
+            nodes: 3,
+            shares: vec![
+                (Fate::PortMismatch, 0.10),
+                (Fate::TokenRejected, 0.05),
+                (Fate::PortClosed, 0.05),
+            ],
+            seed: 1,
+            tls: false,
+            mra: 0,
+        }
+    }
+}
+
 /// The five fates, in the order stats list them.
 const FATES: [Fate; 5] = [
     Fate::Healthy,

@@ -183,6 +183,23 @@ struct Flow {
     sip: bool,
 }
 
+impl Flow {
+    /// `data` sent by one side, cut into segments of at most [`MSS`] bytes (PSH on each).
+    fn send(&mut self, from_client: bool, data: Vec<u8>) {
+        let data = std::rc::Rc::new(data);
+        let mut at = 0;
+        while at < data.len() {
+            let n = MSS.min(data.len() - at);
+            self.steps.push_back((
+                from_client,
+                flags::ACK | 0x08,
+                Payload::Bytes(data.clone(), at, n),
+            ));
+            at += n;
+        }
+    }
+}
+
 enum Payload {
     None,
     Bulk(usize, usize),
@@ -295,17 +312,7 @@ fn conversation(rng: &mut Rng, t: &Template) -> Flow {
         .push_back((false, flags::SYN | flags::ACK, Payload::None));
     f.steps.push_back((true, flags::ACK, Payload::None));
     for (from_client, m) in &t.messages {
-        let data = std::rc::Rc::new(m.clone());
-        let mut at = 0;
-        while at < m.len() {
-            let n = MSS.min(m.len() - at);
-            f.steps.push_back((
-                *from_client,
-                flags::ACK | 0x08,
-                Payload::Bytes(data.clone(), at, n),
-            ));
-            at += n;
-        }
+        f.send(*from_client, m.clone());
         f.steps
             .push_back((!*from_client, flags::ACK, Payload::None));
     }
@@ -342,26 +349,13 @@ fn bulk_tls(rng: &mut Rng, templates: &[Template], bulk: &[u8]) -> Option<Flow> 
     f.steps
         .push_back((false, flags::SYN | flags::ACK, Payload::None));
     f.steps.push_back((true, flags::ACK, Payload::None));
-    let push = |f: &mut Flow, from_client: bool, data: Vec<u8>| {
-        let data = std::rc::Rc::new(data);
-        let mut at = 0;
-        while at < data.len() {
-            let n = MSS.min(data.len() - at);
-            f.steps.push_back((
-                from_client,
-                flags::ACK | 0x08,
-                Payload::Bytes(data.clone(), at, n),
-            ));
-            at += n;
-        }
-    };
     // The handshake, up to the first record that is neither handshake nor ChangeCipherSpec.
     for (from_client, m) in t
         .messages
         .iter()
         .take_while(|(_, m)| matches!(m.first(), Some(0x14 | 0x16)))
     {
-        push(&mut f, *from_client, m.clone());
+        f.send(*from_client, m.clone());
     }
     let total = 16 * 1024 + rng.below(2 * 1024 * 1024) as usize;
     let mut records = Vec::with_capacity(total + total / 16384 * 5 + 5);
@@ -371,7 +365,7 @@ fn bulk_tls(rng: &mut Rng, templates: &[Template], bulk: &[u8]) -> Option<Flow> 
         records.extend_from_slice(&[0x17, 3, 3, (n >> 8) as u8, n as u8]);
         records.extend_from_slice(&bulk[off..off + n]);
     }
-    push(&mut f, false, records);
+    f.send(false, records);
     f.steps
         .push_back((false, flags::FIN | flags::ACK, Payload::None));
     f.steps

@@ -1,5 +1,6 @@
 //! `certificate-expired`: a side rejects the other's certificate with certificate_expired (45).
 
+use crate::diagnose::util::conn_occurrence;
 use crate::diagnose::util::{
     alert_evidence, alert_occurrence, chain_trust, describe_cert, fatal_alerts, who,
 };
@@ -98,24 +99,32 @@ impl ConnectionRule for CertificateExpired {
                 } else {
                     format!("certificate {} of its chain", pos + 1)
                 };
-                out.push(Occurrence {
-                    device: None,
-trust: chain.trust.clone(),
-                    explanation: format!(
-                        "{} presented {which} on port {} (frame {}, tcp.stream {}), and at that time ({}) it was {state}: {}.",
-                        who(owner),
-                        c.server.port,
-                        chain.frame,
-                        c.tcp_stream,
-                        chain.time.rfc3339(),
-                        describe_cert(cert)
+                let explanation = format!(
+                    "{} presented {which} on port {} (frame {}, tcp.stream {}), and at that time ({}) it was {state}: {}.",
+                    who(owner),
+                    c.server.port,
+                    chain.frame,
+                    c.tcp_stream,
+                    chain.time.rfc3339(),
+                    describe_cert(cert)
+                );
+                let evidence = crate::diagnose::Evidence::frame(
+                    chain.frame,
+                    chain.time,
+                    Some(c.tcp_stream),
+                    format!(
+                        "Certificate from the {}: {state} ({})",
+                        chain.presented_by, cert.subject
                     ),
-                    evidence: vec![crate::diagnose::Evidence::frame(chain.frame, chain.time, Some(c.tcp_stream), format!("Certificate from the {}: {state} ({})", chain.presented_by, cert.subject))],
-                    filter: format!("tcp.stream == {} && tls.handshake.type == 11", c.tcp_stream),
-                    alert: None,
-                    sip: None,
-                    client: c.client.clone(),
-                    server: c.server.clone(),
+                );
+                out.push(Occurrence {
+                    trust: chain.trust.clone(),
+                    ..conn_occurrence(
+                        c,
+                        explanation,
+                        vec![evidence],
+                        format!("tcp.stream == {} && tls.handshake.type == 11", c.tcp_stream),
+                    )
                 });
             }
         }

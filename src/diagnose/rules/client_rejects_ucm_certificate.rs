@@ -2,6 +2,7 @@
 //! CUCM's Tomcat certificate: it alerts (unknown_ca, bad_certificate, certificate_unknown) or
 //! closes right after the server's certificate, and no REGISTER follows.
 
+use crate::diagnose::util::conn_occurrence;
 use crate::config::PortKind;
 use crate::diagnose::util::{
     alert_evidence, alert_occurrence, chain_trust, close_evidence, describe_cert, fatal_alerts,
@@ -93,20 +94,15 @@ impl ConnectionRule for ClientRejectsUcmCertificate {
                 "Certificate from CUCM, the last handshake message".into(),
             )];
             evidence.extend(close_evidence(c));
-            out.push(Occurrence {
-                device: None,
-trust: None,
-                explanation: format!(
+            out.push(conn_occurrence(
+ c,
+ format!(
                     "The client {} closed the connection to {}:{} (tcp.stream {}) right after CUCM's Certificate (frame {}) without an alert and without answering the handshake: it did not accept the certificate.{}",
                     c.client.ip, c.server.ip, c.server.port, c.tcp_stream, chain.frame, cert_text(c)
                 ),
-                evidence,
-                filter: format!("tcp.stream == {}", c.tcp_stream),
-                alert: None,
-                sip: None,
-                client: c.client.clone(),
-                server: c.server.clone(),
-            });
+ evidence,
+ format!("tcp.stream == {}", c.tcp_stream),
+ ));
         }
         out
     }

@@ -2,6 +2,7 @@
 //! chain is trusted) but CUCM then drops the connection without answering SIP, which is what it
 //! does when the Expressway-C certificate's names are not in Device > Expressway-C.
 
+use crate::diagnose::util::conn_occurrence;
 use crate::config::PortKind;
 use crate::diagnose::util::{close_evidence, handshake_done, leaf};
 use crate::diagnose::{Claimed, Confidence, ConnCx, ConnectionRule, Meta, Occurrence, Severity};
@@ -93,20 +94,15 @@ fn closed_after_handshake(cx: &ConnCx<'_>, claimed: &mut Claimed, out: &mut Vec<
                 )
             }
         };
-        out.push(Occurrence {
-            device: None,
-trust: None,
-            explanation: format!(
+        out.push(conn_occurrence(
+ c,
+ format!(
                 "Expressway-C {} completed mutual TLS with CUCM {}:{} (tcp.stream {}) and sent its traffic, but CUCM closed the connection without any SIP answer. The chain was trusted (no alert), so CUCM most likely does not list this Expressway-C: its certificate names are {names}.{listed}",
                 c.client.ip, c.server.ip, c.server.port, c.tcp_stream
             ),
-            evidence: close_evidence(c).into_iter().collect(),
-            filter: format!("tcp.stream == {}", c.tcp_stream),
-            alert: None,
-            sip: None,
-            client: c.client.clone(),
-            server: c.server.clone(),
-        });
+ close_evidence(c).into_iter().collect(),
+ format!("tcp.stream == {}", c.tcp_stream),
+ ));
     }
 }
 
@@ -131,10 +127,9 @@ fn names_not_in_table(cx: &ConnCx<'_>, claimed: &mut Claimed, out: &mut Vec<Occu
                 continue;
             }
             let chain = c.tls.as_ref().and_then(|t| t.chain_of(Side::Client));
-            out.push(Occurrence {
-                device: None,
-trust: None,
-                explanation: format!(
+            out.push(conn_occurrence(
+ c,
+ format!(
                     "Expressway-C {} presented a certificate for {} on {}:{} (tcp.stream {}), and none of its names is in the Device > Expressway-C list given ({}). CUCM will not accept SIP OAuth traffic from it.",
                     c.client.ip,
                     if cert.san.is_empty() { cert.subject.clone() } else { cert.san.join(", ") },
@@ -143,16 +138,12 @@ trust: None,
                     c.tcp_stream,
                     cx.cfg.expressway_names.join(", ")
                 ),
-                evidence: chain
+ chain
                     .map(|ch| crate::diagnose::Evidence::frame(ch.frame, ch.time, Some(c.tcp_stream), format!("Expressway-C certificate: {}", cert.subject)))
                     .into_iter()
                     .collect(),
-                filter: format!("tcp.stream == {}", c.tcp_stream),
-                alert: None,
-                sip: None,
-                client: c.client.clone(),
-                server: c.server.clone(),
-            });
+ format!("tcp.stream == {}", c.tcp_stream),
+ ));
         }
     }
 }

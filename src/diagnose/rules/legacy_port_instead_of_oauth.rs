@@ -2,8 +2,7 @@
 //! client registers on the legacy SIP ports, or the file turns OAuth off; without a config file,
 //! a client sending its Bearer token straight to a legacy port.
 
-use crate::diagnose::util::via_count;
-use crate::diagnose::util::{call_filter, has_bearer, sip_evidence, sip_parties};
+use crate::diagnose::util::{bearer_to_legacy_port, call_filter, sip_evidence, sip_parties, via_count};
 use crate::diagnose::{CaptureRule, Claimed, Confidence, Cx, Evidence, Meta, Occurrence, Severity};
 use crate::session::Party;
 
@@ -127,13 +126,7 @@ fn bearer_on_legacy_port(cx: &Cx<'_>, claimed: &mut Claimed, out: &mut Vec<Occur
     let f = cx.facts;
     for (t, tx) in f.transactions.iter().enumerate() {
         let r = &f.sip[tx.request];
-        let kind = cx.port_kind(r.dst.port);
-        if r.method != "REGISTER"
-            || !has_bearer(r)
-            || kind.is_oauth()
-            || !kind.is_sip()
-            || via_count(r) > 1
-        {
+        if !bearer_to_legacy_port(cx, r) || via_count(r) > 1 {
             continue;
         }
         if f.http.iter().any(|h| h.config.is_some()) || !claimed.transaction(t) {

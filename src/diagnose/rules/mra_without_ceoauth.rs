@@ -1,9 +1,9 @@
 //! `mra-without-ceoauth`: Expressway-C proxies MRA REGISTERs to CUCM's legacy SIP ports and
 //! never opens the MRA OAuth port: its CEOAuth zones are missing or inactive.
 
-use crate::diagnose::util::via_count;
-use crate::diagnose::util::register_of;
-use crate::diagnose::util::{call_filter, has_bearer, sip_evidence, sip_parties};
+use crate::diagnose::util::{
+    bearer_to_legacy_port, call_filter, register_of, sip_evidence, sip_parties, via_count,
+};
 use crate::diagnose::{CaptureRule, Claimed, Confidence, Cx, Meta, Occurrence, Severity};
 use crate::net::Role;
 
@@ -34,13 +34,7 @@ impl CaptureRule for MraWithoutCeoauth {
         let mut out = Vec::new();
         for (t, tx) in f.transactions.iter().enumerate() {
             let r = &f.sip[tx.request];
-            let kind = cx.port_kind(r.dst.port);
-            if r.method != "REGISTER"
-                || !has_bearer(r)
-                || kind.is_oauth()
-                || !kind.is_sip()
-                || via_count(r) < 2
-            {
+            if !bearer_to_legacy_port(cx, r) || via_count(r) < 2 {
                 continue;
             }
             let used_mra = f.mra_clients.contains(&r.src.ip);

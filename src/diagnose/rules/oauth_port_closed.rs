@@ -1,5 +1,6 @@
 //! `oauth-port-closed`: a SYN to an OAuth port answered by RST: CUCM does not listen there.
 
+use crate::diagnose::util::conn_occurrence;
 use crate::diagnose::{
     Claimed, Confidence, ConnCx, ConnectionRule, Evidence, Meta, Occurrence, Severity,
 };
@@ -39,10 +40,9 @@ impl ConnectionRule for OauthPortClosed {
             }
             let rst = c.rst.as_ref().map_or(c.last_frame, |r| r.frame);
             let syn = c.syn_frames.first().copied().unwrap_or(c.first_frame);
-            out.push(Occurrence {
-                device: None,
-trust: None,
-                explanation: format!(
+            out.push(conn_occurrence(
+ c,
+ format!(
                     "{} tried to connect to {}:{} ({}) and was refused: the SYN (frame {syn}) was answered by a RST (frame {rst}), tcp.stream {}. Nothing listens on that port on this node.",
                     crate::diagnose::util::who(&c.client),
                     c.server.ip,
@@ -50,13 +50,9 @@ trust: None,
                     c.port_kind.label(),
                     c.tcp_stream
                 ),
-                evidence: vec![Evidence::frame(rst, c.last_time, Some(c.tcp_stream), format!("RST from {} answering the SYN of frame {syn}", c.server.ip))],
-                filter: format!("ip.addr == {} && tcp.port == {} && tcp.flags.reset == 1", c.server.ip, c.server.port),
-                alert: None,
-                sip: None,
-                client: c.client.clone(),
-                server: c.server.clone(),
-            });
+ vec![Evidence::frame(rst, c.last_time, Some(c.tcp_stream), format!("RST from {} answering the SYN of frame {syn}", c.server.ip))],
+ format!("ip.addr == {} && tcp.port == {} && tcp.flags.reset == 1", c.server.ip, c.server.port),
+ ));
         }
         out
     }

@@ -1,5 +1,6 @@
 //! `oauth-port-filtered`: SYNs to an OAuth port retransmitted with no answer at all.
 
+use crate::diagnose::util::conn_occurrence;
 use crate::diagnose::{
     Claimed, Confidence, ConnCx, ConnectionRule, Evidence, Meta, Occurrence, Severity,
 };
@@ -40,10 +41,9 @@ impl ConnectionRule for OauthPortFiltered {
                 continue;
             }
             let syn = c.syn_frames[0];
-            out.push(Occurrence {
-                device: None,
-trust: None,
-                explanation: format!(
+            out.push(conn_occurrence(
+ c,
+ format!(
                     "{} sent {} SYNs to {}:{} ({}) over {:.1} s (tcp.stream {}) and got neither a SYN/ACK nor a RST: something between them drops the traffic.",
                     crate::diagnose::util::who(&c.client),
                     c.syn_frames.len(),
@@ -53,13 +53,9 @@ trust: None,
                     c.last_time.secs_since(c.first_time),
                     c.tcp_stream
                 ),
-                evidence: vec![Evidence::frame(syn, c.first_time, Some(c.tcp_stream), format!("first of {} unanswered SYNs", c.syn_frames.len()))],
-                filter: format!("ip.addr == {} && tcp.port == {} && tcp.flags.syn == 1", c.server.ip, c.server.port),
-                alert: None,
-                sip: None,
-                client: c.client.clone(),
-                server: c.server.clone(),
-            });
+ vec![Evidence::frame(syn, c.first_time, Some(c.tcp_stream), format!("first of {} unanswered SYNs", c.syn_frames.len()))],
+ format!("ip.addr == {} && tcp.port == {} && tcp.flags.syn == 1", c.server.ip, c.server.port),
+ ));
         }
         out
     }

@@ -2,6 +2,7 @@
 //! one short encrypted record (an alert) and closes. A lone short record is also what a
 //! close_notify looks like, so this only fires when that record ends the handshake.
 
+use crate::diagnose::util::conn_occurrence;
 use crate::diagnose::util::who;
 use crate::diagnose::{
     Claimed, Confidence, ConnCx, ConnectionRule, Evidence, Meta, Occurrence, Severity,
@@ -81,10 +82,9 @@ impl ConnectionRule for Tls13HandshakeAborted {
             } else {
                 &c.server
             };
-            out.push(Occurrence {
-                device: None,
-trust: None,
-                explanation: format!(
+            out.push(conn_occurrence(
+ c,
+ format!(
                     "TLS 1.3 to {}:{} (tcp.stream {}): {} sent one short encrypted record ({} bytes, frame {}) right after {}, and the connection was closed by the {}. That is an encrypted alert ending the handshake: {} rejected the handshake. Without the session keys the alert itself cannot be read.",
                     c.server.ip,
                     c.server.port,
@@ -96,13 +96,9 @@ trust: None,
                     c.ended_by.map_or("capture end", Side::as_str),
                     who(party)
                 ),
-                evidence: vec![Evidence::frame(rec.1, c.last_time, Some(c.tcp_stream), format!("short encrypted record from the {aborter}: most likely a fatal alert"))],
-                filter: format!("tcp.stream == {} && tls", c.tcp_stream),
-                alert: None,
-                sip: None,
-                client: c.client.clone(),
-                server: c.server.clone(),
-            });
+ vec![Evidence::frame(rec.1, c.last_time, Some(c.tcp_stream), format!("short encrypted record from the {aborter}: most likely a fatal alert"))],
+ format!("tcp.stream == {} && tls", c.tcp_stream),
+ ));
         }
         out
     }

@@ -1,6 +1,7 @@
 //! `tls-aborted-without-alert`: a TLS handshake on a SIP port torn down by RST or FIN with no
 //! alert at all, often by a middlebox.
 
+use crate::diagnose::util::conn_occurrence;
 use crate::diagnose::util::{close_evidence, handshake_done, who};
 use crate::diagnose::{Claimed, Confidence, ConnCx, ConnectionRule, Meta, Occurrence, Severity};
 use crate::net::Side;
@@ -59,20 +60,15 @@ impl ConnectionRule for TlsAbortedWithoutAlert {
             } else {
                 &c.server
             };
-            out.push(Occurrence {
-                device: None,
-trust: None,
-                explanation: format!(
+            out.push(conn_occurrence(
+ c,
+ format!(
                     "The TLS handshake on {}:{} (tcp.stream {}) stopped after {last}: {} was ended by {how} from {} with no TLS alert at all. A TLS stack that refuses says why; a bare {bare} points at something in the path.",
                     c.server.ip, c.server.port, c.tcp_stream, "the connection", who(party)
                 ),
-                evidence: close_evidence(c).into_iter().collect(),
-                filter: format!("tcp.stream == {}", c.tcp_stream),
-                alert: None,
-                sip: None,
-                client: c.client.clone(),
-                server: c.server.clone(),
-            });
+ close_evidence(c).into_iter().collect(),
+ format!("tcp.stream == {}", c.tcp_stream),
+ ));
         }
         out
     }

@@ -12,25 +12,29 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let get = |flag: &str| siptriage_dev::flag_value(&args, flag);
     let num = |flag: &str, default: u64| get(flag).and_then(|s| s.parse().ok()).unwrap_or(default);
-    let shares: Vec<f64> = get("--shares")
-        .map(|s| s.split(',').filter_map(|x| x.parse().ok()).collect())
-        .unwrap_or_else(|| vec![0.10, 0.05, 0.05]);
-    let share = |i: usize| shares.get(i).copied().unwrap_or(0.0);
+    let d = Cluster::default();
+    let shares = match get("--shares") {
+        Some(list) => [
+            Fate::PortMismatch,
+            Fate::TokenRejected,
+            Fate::PortClosed,
+            Fate::Abandons,
+        ]
+        .into_iter()
+        .zip(list.split(',').map(|x| x.parse().unwrap_or(0.0)))
+        .collect(),
+        None => d.shares,
+    };
     let spec = Cluster {
-        devices: num("--devices", 1000) as u32,
-        seconds: num("--seconds", 300) as u32,
-        expires: num("--expires", 120) as u32,
-        retry: num("--retry", 60) as u32,
-        nodes: num("--nodes", 3) as u8,
-        shares: vec![
-            (Fate::PortMismatch, share(0)),
-            (Fate::TokenRejected, share(1)),
-            (Fate::PortClosed, share(2)),
-            (Fate::Abandons, share(3)),
-        ],
-        seed: num("--seed", 1),
+        devices: num("--devices", d.devices.into()) as u32,
+        seconds: num("--seconds", d.seconds.into()) as u32,
+        expires: num("--expires", d.expires.into()) as u32,
+        retry: num("--retry", d.retry.into()) as u32,
+        nodes: num("--nodes", d.nodes.into()) as u8,
+        shares,
+        seed: num("--seed", d.seed),
         tls: args.iter().any(|a| a == "--tls"),
-        mra: num("--mra", 0) as u8,
+        mra: num("--mra", d.mra.into()) as u8,
     };
     let path = get("-o").unwrap_or_else(|| "cluster.pcap".into());
     let file = std::fs::File::create(&path).unwrap_or_else(|e| panic!("{path}: {e}"));

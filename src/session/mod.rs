@@ -60,6 +60,8 @@ pub struct Analyzer<'c> {
     certs: std::cell::RefCell<crate::cert::CertCache>,
     judge: Option<Box<dyn Judge + 'c>>,
     frames: u64,
+    /// A connection has carried HTTP (device configuration files may be on open ones).
+    http_seen: bool,
     now: crate::time::Ts,
     settled: Settled,
 }
@@ -92,6 +94,7 @@ impl<'c> Analyzer<'c> {
             certs: Default::default(),
             judge: None,
             frames: 0,
+            http_seen: false,
             now: crate::time::Ts::default(),
             settled: Settled::default(),
         }
@@ -117,17 +120,20 @@ impl<'c> Analyzer<'c> {
         let mut http = std::mem::take(&mut st.http);
         let settled_http = http.len();
         let (mut oauth, mut mra) = (st.oauth.clone(), st.mra.clone());
-        self.table.for_each(&mut |meta, app| {
-            for ex in app.http.iter().flat_map(|h| &h.exchanges) {
-                if let Some(conf) = &ex.config {
-                    for n in &conf.nodes {
-                        oauth.extend(n.sip_oauth_port);
-                        mra.extend(n.sip_mra_oauth_port);
+        // (Only once a connection has carried HTTP: most cluster captures hold none.)
+        if self.http_seen {
+            self.table.for_each(&mut |meta, app| {
+                for ex in app.http.iter().flat_map(|h| &h.exchanges) {
+                    if let Some(conf) = &ex.config {
+                        for n in &conf.nodes {
+                            oauth.extend(n.sip_oauth_port);
+                            mra.extend(n.sip_mra_oauth_port);
+                        }
+                        http.push(settle::http_entry(meta, ex));
                     }
-                    http.push(settle::http_entry(meta, ex));
                 }
-            }
-        });
+            });
+        }
         let facts = CaptureFacts {
             sip: w.sip,
             transactions: w.transactions,
@@ -206,7 +212,7 @@ impl CaptureSink for Analyzer<'_> {
             certs: &self.certs,
             hold_budget: self.pcapng.then_some(&self.hold_budget),
         };
-        let mut touched = None;
+        let http_seen = &mut self.http_seen;
         self.decoder
             .decode(frame, &mut |p: &Packet<'_>| match p.transport {
                 Layer4::Tcp(seg) => {
@@ -218,7 +224,7 @@ impl CaptureSink for Analyzer<'_> {
                         ip: p.dst,
                         port: seg.dport,
                     };
-                    touched = Some(table.segment(
+                    table.segment(
                         src,
                         dst,
                         &seg,
@@ -226,8 +232,11 @@ impl CaptureSink for Analyzer<'_> {
                         p.frame,
                         p.ts,
                         &Hints(cfg),
-                        &mut |meta, app, ev| app.event(meta, ev, &mut store, keys),
-                    ));
+                        &mut |meta, app, ev| {
+                            app.event(meta, ev, &mut store, keys);
+                            *http_seen |= app.http.is_some();
+                        },
+                    );
                 }
                 Layer4::Udp {
                     sport,
@@ -258,7 +267,6 @@ impl CaptureSink for Analyzer<'_> {
                     }
                 }
             });
-        let _ = touched;
         self.frames += 1;
         self.now = frame.ts;
         if self.flow.window_full() {

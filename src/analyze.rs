@@ -112,6 +112,28 @@ pub struct Judged {
     pub notes: Vec<String>,
 }
 
+/// What a caller sees while a capture is judged, besides the report at the end (a live
+/// sensor's events and metrics).
+pub trait Hooks {
+    /// A connection was settled (it ended, went idle, or the table was full).
+    fn connection(&mut self, _c: &Connection) {}
+    /// A window of SIP was judged: its messages, transactions and registrations (`sip_context`
+    /// marks messages judged in an earlier window).
+    fn window(&mut self, _facts: &CaptureFacts) {}
+    /// The findings may have changed (a connection or a window was judged, or time went on),
+    /// at capture time `now`.
+    fn judged(&mut self, _findings: &Aggregator, _now: crate::time::Ts) {}
+}
+
+/// [`Hooks`] that only watch connections.
+struct OnConn<'f>(&'f mut dyn FnMut(&Connection));
+
+impl Hooks for OnConn<'_> {
+    fn connection(&mut self, c: &Connection) {
+        (self.0)(c);
+    }
+}
+
 /// The one diagnosis path: the capture reader `read` feeds the facts builder; per-connection
 /// rules judge each connection as it is settled (`on_conn` sees it too), capture rules judge
 /// the whole once it is read. The command line, the library calls, the tests, the fuzz targets
@@ -120,6 +142,15 @@ pub fn judge(
     cfg: &Config,
     read: impl FnOnce(&mut Analyzer<'_>) -> Result<CaptureInfo, crate::capture::CaptureError>,
     on_conn: &mut dyn FnMut(&Connection),
+) -> Result<Judged, crate::capture::CaptureError> {
+    judge_with(cfg, read, &mut OnConn(on_conn))
+}
+
+/// [`judge`], telling `hooks` what is judged as it is (the live sensor comes through here).
+pub fn judge_with(
+    cfg: &Config,
+    read: impl FnOnce(&mut Analyzer<'_>) -> Result<CaptureInfo, crate::capture::CaptureError>,
+    hooks: &mut dyn Hooks,
 ) -> Result<Judged, crate::capture::CaptureError> {
     let mut agg = Aggregator::default();
     let mut undecided = crate::session::Notes::default();
@@ -131,7 +162,7 @@ pub fn judge(
             agg: &mut agg,
             undecided: &mut undecided,
             outside: &mut outside,
-            on_conn,
+            hooks: &mut *hooks,
             listed: 0,
         }));
         let info = read(&mut analyzer)?;
@@ -139,6 +170,13 @@ pub fn judge(
     };
     let mut capture_notes = Vec::new();
     let cited = capture_occurrences(&facts, cfg, &mut agg, &mut capture_notes);
+    hooks.window(&facts);
+    let end = facts
+        .info
+        .as_ref()
+        .and_then(|i| i.last_time)
+        .unwrap_or_default();
+    hooks.judged(&agg, end);
     facts.keep_cited(&cited);
     capture_notes.extend(outside.note());
     for n in capture_notes {
@@ -170,13 +208,13 @@ struct Judging<'a, 'o> {
     agg: &'a mut Aggregator,
     undecided: &'a mut crate::session::Notes,
     outside: &'a mut crate::diagnose::OutOfScope,
-    on_conn: &'a mut (dyn FnMut(&Connection) + 'o),
+    hooks: &'a mut (dyn Hooks + 'o),
     listed: usize,
 }
 
 impl crate::session::Judge for Judging<'_, '_> {
     fn settled(&mut self, c: &Connection) -> bool {
-        (self.on_conn)(c);
+        self.hooks.connection(c);
         self.listed += 1;
         // TLS between hosts that have nothing to do with SIP OAuth is counted, not judged.
         if !crate::diagnose::in_scope(c) {
@@ -188,6 +226,9 @@ impl crate::session::Judge for Judging<'_, '_> {
         for n in here {
             self.undecided.push(n);
         }
+        if found {
+            self.hooks.judged(self.agg, c.last_time);
+        }
         found || self.listed <= crate::session::MAX_KEPT
     }
 
@@ -197,7 +238,17 @@ impl crate::session::Judge for Judging<'_, '_> {
         for n in here {
             self.undecided.push(n);
         }
+        self.hooks.window(facts);
+        let now = facts
+            .sip_window
+            .or_else(|| facts.info.as_ref().and_then(|i| i.last_time))
+            .unwrap_or_default();
+        self.hooks.judged(self.agg, now);
         cited
+    }
+
+    fn tick(&mut self, now: crate::time::Ts) {
+        self.hooks.judged(self.agg, now);
     }
 }
 
@@ -208,11 +259,17 @@ fn run_capture(
     progress: Option<&Arc<AtomicU64>>,
     on_conn: &mut dyn FnMut(&Connection),
 ) -> Result<Piece, crate::capture::CaptureError> {
+    let judged = judge(cfg, |a| read_input(input, a, progress.cloned()), on_conn)?;
+    Ok(piece_of(&input.label, judged))
+}
+
+/// What a judged capture contributes to the report.
+fn piece_of(label: &str, judged: Judged) -> Piece {
     let Judged {
         mut facts,
         findings,
         notes,
-    } = judge(cfg, |a| read_input(input, a, progress.cloned()), on_conn)?;
+    } = judged;
     let registrations = std::mem::take(&mut facts.device_registrations)
         .into_iter()
         .map(|registration| RegistrationEntry {
@@ -230,10 +287,10 @@ fn run_capture(
         })
         .collect();
     let tally = tally_of(&facts, &notes);
-    Ok(Piece {
+    Piece {
         tally,
         info: facts.info.clone().unwrap_or_else(|| CaptureInfo {
-            path: input.label.clone(),
+            path: label.to_string(),
             format: "unknown".into(),
             link_types: Vec::new(),
             frames: 0,
@@ -247,7 +304,52 @@ fn run_capture(
         sip,
         sip_total: facts.sip_total as usize,
         notes,
-    })
+    }
+}
+
+/// Judges one source that `read` feeds (a live interface, a capture replayed at its pace)
+/// into a report, exactly as a capture file is judged: the same rules, notes, verdict and
+/// summary; `hooks` sees what is judged as it is, `obs` the report's pieces at the end.
+pub fn analyze_source(
+    label: &str,
+    cfg: &Config,
+    read: impl FnOnce(&mut Analyzer<'_>) -> Result<CaptureInfo, crate::capture::CaptureError>,
+    hooks: &mut dyn Hooks,
+    obs: &mut dyn Observer,
+    fail_on: FailOn,
+) -> Outcome {
+    let result = judge_with(cfg, read, hooks).map(|j| piece_of(label, j));
+    let mut merger = Merger {
+        report: empty_report(Vec::new()),
+        unreadable: Vec::new(),
+        tally: Tally::default(),
+        multi: false,
+        obs,
+    };
+    merger.add(label, result);
+    merger.finish(fail_on)
+}
+
+/// A report with nothing in it yet but `notes`.
+fn empty_report(notes: Vec<String>) -> Report {
+    Report {
+        schema_version: SCHEMA_VERSION,
+        tool: Tool {
+            name: env!("CARGO_PKG_NAME"),
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        captures: Vec::new(),
+        findings: Vec::new(),
+        connections: Vec::new(),
+        registrations: Vec::new(),
+        sip: Vec::new(),
+        notes,
+        unreadable: Vec::new(),
+        verdict: Verdict::Inconclusive,
+        verdict_reasons: Vec::new(),
+        summary: Summary::default(),
+        connections_analyzed: Vec::new(),
+    }
 }
 
 /// What one capture contributes to the verdict.
@@ -378,24 +480,7 @@ pub fn analyze_expanded(
     progress: Option<&Arc<AtomicU64>>,
 ) -> Outcome {
     let paths = &inputs.captures;
-    let mut report = Report {
-        schema_version: SCHEMA_VERSION,
-        tool: Tool {
-            name: env!("CARGO_PKG_NAME"),
-            version: env!("CARGO_PKG_VERSION"),
-        },
-        captures: Vec::new(),
-        findings: Vec::new(),
-        connections: Vec::new(),
-        registrations: Vec::new(),
-        sip: Vec::new(),
-        notes: inputs.notices.clone(),
-        unreadable: Vec::new(),
-        verdict: Verdict::Inconclusive,
-        verdict_reasons: Vec::new(),
-        summary: Summary::default(),
-        connections_analyzed: Vec::new(),
-    };
+    let mut report = empty_report(inputs.notices.clone());
     let mut unreadable = Vec::new();
     for (label, why) in &inputs.unusable {
         let e = format!("{label}: {why}");
@@ -426,21 +511,7 @@ pub fn analyze_expanded(
     } else {
         read_in_parallel(paths, threads, cfg, progress, &mut merger);
     }
-    let Merger {
-        mut report,
-        unreadable,
-        tally,
-        ..
-    } = merger;
-    report
-        .findings
-        .sort_by(|a, b| a.severity.cmp(&b.severity).then(a.capture.cmp(&b.capture)));
-    conclude(&mut report, &tally, FailOn::Error);
-    Outcome {
-        report,
-        unreadable,
-        tally,
-    }
+    merger.finish(FailOn::Error)
 }
 
 /// Adds each capture's piece to the report in input order, telling the observer.
@@ -453,6 +524,25 @@ struct Merger<'o> {
 }
 
 impl Merger<'_> {
+    /// The report in order, with its verdict and summary under `fail_on`.
+    fn finish(self, fail_on: FailOn) -> Outcome {
+        let Merger {
+            mut report,
+            unreadable,
+            tally,
+            ..
+        } = self;
+        report
+            .findings
+            .sort_by(|a, b| a.severity.cmp(&b.severity).then(a.capture.cmp(&b.capture)));
+        conclude(&mut report, &tally, fail_on);
+        Outcome {
+            report,
+            unreadable,
+            tally,
+        }
+    }
+
     fn add(&mut self, path: &str, result: Result<Piece, crate::capture::CaptureError>) {
         merge(
             &mut self.report,

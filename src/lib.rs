@@ -23,4 +23,5 @@ pub mod sip;
 pub mod time;
 pub mod tls;
 pub mod trust;
+pub mod watch;
 pub mod words;

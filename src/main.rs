@@ -91,6 +91,18 @@ enum Command {
     /// (--fail-on inconclusive: any verdict but ok), 2 when no input could be read at all or
     /// the arguments are wrong.
     Analyze(AnalyzeArgs),
+    /// Watch a live interface (or replay a capture): findings as JSON Lines events as they
+    /// happen, Prometheus metrics, and the run's report when stopped.
+    ///
+    /// Events (`siptriage schema events`) go to standard output or -o FILE: `capture` when
+    /// reading starts, each `finding` as soon as it is certain, `finding_update` when it
+    /// happens again (at most every --update-interval), `note`s, then `capture_done` and
+    /// `summary` when the sensor stops (SIGINT, SIGTERM, --duration, --count, or the end of a
+    /// replay). Every event carries `capture_time` and `wall_time`.
+    ///
+    /// Exit code: as for analyze, from the run's verdict (0, or 1 when something reaches
+    /// --fail-on); 2 when the interface cannot be opened or the arguments are wrong.
+    Watch(WatchArgs),
     /// List every finding id of the catalogue, one line each.
     Scenarios {
         /// Output format.
@@ -158,6 +170,23 @@ struct AnalyzeArgs {
     /// In the text report, draw a ladder diagram of every TLS/SIP connection.
     #[arg(long)]
     ladder: bool,
+    /// NSS key log (SSLKEYLOGFILE format) to decrypt TLS with, or a folder of them, or
+    /// `auto`: the key log named like each capture (x.keys, x.keys.txt, x.keylog or x.txt
+    /// beside x.pcap). Repeatable. Keys embedded in pcapng Decryption Secrets Blocks are used
+    /// too, without this option.
+    #[arg(long = "keylog", value_name = "FILE|DIR|auto")]
+    keylogs: Vec<String>,
+    #[command(flatten)]
+    analysis: Analysis,
+    /// Gone: every SIP message is analyzed now. Still accepted (and ignored, with a notice) so
+    /// that scripts that pass it keep working.
+    #[arg(long, hide = true)]
+    max_sip_messages: Option<usize>,
+}
+
+/// The options of the analysis itself, the same for `analyze` and `watch`.
+#[derive(clap::Args)]
+struct Analysis {
     /// Replace these with consistent pseudonyms in every output: ips, users, hosts, all.
     #[arg(long, value_name = "WHAT", value_delimiter = ',')]
     redact: Vec<String>,
@@ -167,12 +196,6 @@ struct AnalyzeArgs {
     /// Another SIP MRA OAuth port (besides 5091). Repeatable.
     #[arg(long = "mra-oauth-port", value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
     mra_oauth_ports: Vec<u16>,
-    /// NSS key log (SSLKEYLOGFILE format) to decrypt TLS with, or a folder of them, or
-    /// `auto`: the key log named like each capture (x.keys, x.keys.txt, x.keylog or x.txt
-    /// beside x.pcap). Repeatable. Keys embedded in pcapng Decryption Secrets Blocks are used
-    /// too, without this option.
-    #[arg(long = "keylog", value_name = "FILE|DIR|auto")]
-    keylogs: Vec<String>,
     /// Trust bundle to validate every certificate chain against, offline: CUCM's exported
     /// tomcat-trust certificates or Expressway-C's trusted CA list (PEM, DER or PKCS#7
     /// .p7b/.p7c, or a folder of them). Findings then name the CA the bundle lacks.
@@ -198,13 +221,117 @@ struct AnalyzeArgs {
     /// past this, new devices are judged one window of SIP at a time).
     #[arg(long, default_value_t = siptriage::config::MAX_DEVICES, help_heading = "Limits")]
     max_devices: usize,
-    /// Gone: every SIP message is analyzed now. Still accepted (and ignored, with a notice) so
-    /// that scripts that pass it keep working.
-    #[arg(long, hide = true)]
-    max_sip_messages: Option<usize>,
-    /// Encrypted bytes held back in all, waiting for keys a later pcapng block may bring.
+    /// Encrypted bytes held back in all, waiting for keys a later pcapng block (or, for
+    /// watch, a key log that grows) may bring.
     #[arg(long, default_value_t = siptriage::tls::MAX_HELD_TOTAL, help_heading = "Limits")]
     max_held_bytes: usize,
+}
+
+impl Analysis {
+    /// The validated configuration (without key logs) and what to redact.
+    fn config(self) -> Result<(Config, Redaction), String> {
+        let redaction = Redaction::parse(&self.redact).map_err(|e| e.to_string())?;
+        let mut cfg = Config::default().with_ports(&self.oauth_ports, &self.mra_oauth_ports);
+        cfg.max_evidence = self.max_evidence as usize;
+        cfg.secrets.show = self.show_secrets;
+        cfg.limits.max_connections = self.max_connections;
+        cfg.limits.max_fragments = self.max_fragments;
+        cfg.limits.max_devices = self.max_devices;
+        cfg.limits.hold_back_bytes = self.max_held_bytes;
+        cfg.expressway_names = self
+            .expressway_names
+            .into_iter()
+            .map(|n| n.trim().to_string())
+            .filter(|n| !n.is_empty())
+            .collect();
+        if let Some(path) = self.trust {
+            let store = siptriage::trust::TrustStore::load(&path)
+                .map_err(|e| format!("cannot use the trust bundle: {e}"))?;
+            cfg.trust = Some(Arc::new(store));
+        }
+        Ok((cfg, redaction))
+    }
+}
+
+/// The options of `siptriage watch`.
+#[derive(clap::Args)]
+struct WatchArgs {
+    /// Interface to capture on (`any` for all of them). Needs root, or the CAP_NET_RAW and
+    /// CAP_NET_ADMIN capabilities.
+    #[arg(
+        short = 'i',
+        long,
+        value_name = "IFACE",
+        required_unless_present = "replay",
+        conflicts_with = "replay"
+    )]
+    interface: Option<String>,
+    /// Feed this capture through the live path instead (demonstrations, tests).
+    #[arg(long, value_name = "FILE")]
+    replay: Option<String>,
+    /// Replay pace: 1 as recorded, 10 ten times faster, 0 as fast as possible.
+    #[arg(long, default_value_t = 1.0, requires = "replay")]
+    speed: f64,
+    /// BPF filter instead of the default: TCP on the SIP (5060, 5061), SIP OAuth (5090, 5091
+    /// and those added), Tomcat (8443) and configuration (6970, 6972) ports, UDP SIP, and IP
+    /// fragments, VLAN-tagged or not.
+    #[arg(long, value_name = "BPF")]
+    filter: Option<String>,
+    /// Put the interface in promiscuous mode (a mirror port usually needs it).
+    #[arg(long)]
+    promiscuous: bool,
+    /// Bytes kept per packet (the default keeps whole jumbo frames: no certificate is cut).
+    #[arg(long, default_value_t = siptriage::watch::SNAPLEN, value_parser = clap::value_parser!(i32).range(256..))]
+    snaplen: i32,
+    /// Kernel buffer for packets not yet read, in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = 64, value_parser = clap::value_parser!(i32).range(1..=2047))]
+    buffer: i32,
+    /// Key log (SSLKEYLOGFILE format) to decrypt TLS with, re-read as it grows. Repeatable.
+    #[arg(long = "keylog", value_name = "FILE")]
+    keylogs: Vec<std::path::PathBuf>,
+    /// Append events to FILE instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<std::path::PathBuf>,
+    /// Rotate -o FILE (to FILE.1, FILE.2, ...) before it passes this many MiB.
+    #[arg(long, value_name = "MIB", requires = "output", value_parser = clap::value_parser!(u64).range(1..))]
+    rotate_size: Option<u64>,
+    /// Rotate -o FILE when it is this many seconds old.
+    #[arg(long, value_name = "SECS", requires = "output", value_parser = clap::value_parser!(u64).range(1..))]
+    rotate_every: Option<u64>,
+    /// Rotated files kept (the oldest are removed).
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    rotate_keep: usize,
+    /// Serve Prometheus metrics at http://ADDR/metrics, such as 127.0.0.1:9464 (port 0 picks a
+    /// free one; the address is printed on stderr).
+    #[arg(long, value_name = "ADDR")]
+    metrics: Option<std::net::SocketAddr>,
+    /// A finding that keeps happening is updated at most this often, in seconds of capture time.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    update_interval: f64,
+    /// When stopped, write the run's report to FILE; the extension chooses the format as for
+    /// analyze -o (.json, .jsonl, .md, .html, .xml, else text).
+    #[arg(long, value_name = "FILE")]
+    summary: Option<String>,
+    /// Format of --summary, when its extension does not say.
+    #[arg(long, value_enum, requires = "summary")]
+    summary_format: Option<Format>,
+    /// Stop after this many seconds.
+    #[arg(long, value_name = "SECS")]
+    duration: Option<f64>,
+    /// Stop after this many packets.
+    #[arg(long, value_name = "N")]
+    count: Option<u64>,
+    /// Events without their wall-clock time (a replay then writes the same lines every time).
+    #[arg(long)]
+    no_wall_time: bool,
+    /// What makes the exit code 1, from the verdict of the whole run.
+    #[arg(long, value_enum, default_value = "error")]
+    fail_on: FailOn,
+    /// No notices on stderr.
+    #[arg(short, long)]
+    quiet: bool,
+    #[command(flatten)]
+    analysis: Analysis,
 }
 
 struct Settings {
@@ -407,27 +534,10 @@ fn run_analyze(inputs: Expanded, cfg: Config, s: Settings) -> ExitCode {
     let color = s.output.is_none()
         && std::io::stdout().is_terminal()
         && std::env::var_os("NO_COLOR").is_none();
-    let fail_at = match s.fail_on {
-        FailOn::Error | FailOn::Inconclusive => Some(Severity::Error),
-        FailOn::Warning => Some(Severity::Warning),
-        FailOn::Never => None,
-    };
     let w = &mut *out.writer;
     let result = match s.format {
         Format::Jsonl => stream_error.map_or(Ok(()), Err),
-        Format::Text => Text {
-            color,
-            ladder: s.ladder,
-        }
-        .render(&report, w),
-        Format::Json => Json.render(&report, w),
-        Format::Markdown => Markdown.render(&report, w),
-        Format::Html => Html.render(&report, w),
-        Format::Junit => Junit {
-            fail_at,
-            fail_inconclusive: s.fail_on == FailOn::Inconclusive,
-        }
-        .render(&report, w),
+        f => render(f, &report, w, s.fail_on, s.ladder, color),
     };
     let result = match result {
         Ok(()) => out.commit(),
@@ -446,6 +556,47 @@ fn run_analyze(inputs: Expanded, cfg: Config, s: Settings) -> ExitCode {
         }
     }
     ExitCode::from(code)
+}
+
+/// Writes a whole report in `format` (JSON Lines: its findings, notes and summary as events).
+fn render(
+    format: Format,
+    report: &siptriage::report::Report,
+    w: &mut dyn Write,
+    fail_on: FailOn,
+    ladder: bool,
+    color: bool,
+) -> std::io::Result<()> {
+    let fail_at = match fail_on {
+        FailOn::Error | FailOn::Inconclusive => Some(Severity::Error),
+        FailOn::Warning => Some(Severity::Warning),
+        FailOn::Never => None,
+    };
+    match format {
+        Format::Jsonl => {
+            let mut lines = JsonLines::new(w);
+            for (i, c) in report.captures.iter().enumerate() {
+                let findings: Vec<_> = report
+                    .findings
+                    .iter()
+                    .filter(|f| f.capture == i)
+                    .cloned()
+                    .collect();
+                lines.capture_finished(i, c, &findings, &report.notes);
+            }
+            lines.summary(report);
+            lines.error.map_or(Ok(()), Err)
+        }
+        Format::Text => Text { color, ladder }.render(report, w),
+        Format::Json => Json.render(report, w),
+        Format::Markdown => Markdown.render(report, w),
+        Format::Html => Html.render(report, w),
+        Format::Junit => Junit {
+            fail_at,
+            fail_inconclusive: fail_on == FailOn::Inconclusive,
+        }
+        .render(report, w),
+    }
 }
 
 /// Writes to standard output; a reader that went away (`| head`) ends the command quietly,
@@ -506,13 +657,13 @@ fn explain(id: &str) -> ExitCode {
 const EXIT_STATUS: &str = r#".SH "EXIT STATUS"
 .TP
 \fB0\fR
-analyze: nothing reaches \-\-fail\-on (by default, no finding is an error); other commands: success
+analyze, watch: nothing reaches \-\-fail\-on (by default, no finding is an error); other commands: success
 .TP
 \fB1\fR
-analyze: something reaches \-\-fail\-on: a finding of that severity, or with \-\-fail\-on inconclusive any verdict but ok
+analyze, watch: something reaches \-\-fail\-on: a finding of that severity, or with \-\-fail\-on inconclusive any verdict but ok
 .TP
 \fB2\fR
-no input could be read at all, the arguments are wrong, an unknown id was given to explain, or the output could not be written
+no input could be read at all, the interface could not be opened, the arguments are wrong, an unknown id was given to explain, or the output could not be written
 "#;
 
 /// One man page: the command's sections, then the exit codes.
@@ -555,7 +706,7 @@ fn man(out_dir: Option<std::path::PathBuf>, command: Option<String>) -> ExitCode
         let want = command.map_or("siptriage".to_string(), |c| format!("siptriage-{c}"));
         let Some((_, cmd)) = pages.into_iter().find(|(stem, _)| *stem == want) else {
             eprintln!(
-                "siptriage: no such command for a man page; the commands are analyze, scenarios, \
+                "siptriage: no such command for a man page; the commands are analyze, watch, scenarios, \
                  explain, schema, completions and man"
             );
             return ExitCode::from(2);
@@ -661,7 +812,165 @@ fn main() -> ExitCode {
         }
         Command::Man { out, command } => man(out, command),
         Command::Analyze(args) => analyze(args),
+        Command::Watch(args) => watch(args),
     }
+}
+
+/// Seconds given on the command line as a duration (negative or not a number: an error).
+fn seconds(what: &str, secs: f64) -> Result<std::time::Duration, String> {
+    std::time::Duration::try_from_secs_f64(secs)
+        .map_err(|_| format!("{what} must be a number of seconds, 0 or more (got {secs})"))
+}
+
+/// `siptriage watch`: the sensor until it is stopped, then the run's report.
+fn watch(args: WatchArgs) -> ExitCode {
+    use siptriage::watch::{self, rotate, Options, Source};
+    let fail = |e: &dyn std::fmt::Display| {
+        eprintln!("siptriage: {e}");
+        ExitCode::from(2)
+    };
+    let (cfg, redaction) = match args.analysis.config() {
+        Ok(c) => c,
+        Err(e) => return fail(&e),
+    };
+    let summary_format = match &args.summary {
+        Some(path) => match choose_format(args.summary_format, Some(path)) {
+            Ok(f) => Some(f),
+            Err(e) => return fail(&e),
+        },
+        None => None,
+    };
+    let durations = (|| -> Result<_, String> {
+        Ok((
+            seconds("--update-interval", args.update_interval)?,
+            args.duration
+                .map(|d| seconds("--duration", d))
+                .transpose()?,
+        ))
+    })();
+    let (update_every, duration) = match durations {
+        Ok(d) => d,
+        Err(e) => return fail(&e),
+    };
+    if !(args.speed >= 0.0 && args.speed.is_finite()) {
+        return fail(&"--speed must be 0 (as fast as possible) or more");
+    }
+    for k in &args.keylogs {
+        if !k.is_file() {
+            return fail(&format!("{}: no such key log file", k.display()));
+        }
+    }
+    let source = match (args.interface, args.replay) {
+        (Some(interface), _) => Source::Live {
+            interface,
+            filter: args.filter,
+            promiscuous: args.promiscuous,
+            snaplen: args.snaplen,
+            buffer: args.buffer << 20,
+        },
+        (None, Some(path)) => Source::Replay {
+            path,
+            speed: (args.speed > 0.0).then_some(args.speed),
+        },
+        (None, None) => {
+            return fail(&"give an interface (-i IFACE) or a capture to replay (--replay FILE)")
+        }
+    };
+    let opts = Options {
+        source,
+        keylogs: args.keylogs,
+        update_every,
+        duration,
+        max_packets: args.count,
+        fail_on: args.fail_on.policy(),
+        wall_time: !args.no_wall_time,
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        // A second signal while the first is being handled ends the process at once.
+        let registered = signal_hook::flag::register_conditional_shutdown(sig, 1, stop.clone())
+            .and_then(|_| signal_hook::flag::register(sig, stop.clone()));
+        if let Err(e) = registered {
+            return fail(&format!("cannot handle signal {sig}: {e}"));
+        }
+    }
+    let out: Box<dyn rotate::LineSink> = match &args.output {
+        None => Box::new(rotate::Plain(std::io::stdout())),
+        Some(path) => {
+            let rule = rotate::Rotation {
+                max_bytes: args.rotate_size.map(|m| m << 20),
+                max_age: args.rotate_every.map(std::time::Duration::from_secs),
+                keep: args.rotate_keep,
+            };
+            match rotate::Rotating::open(path, rule) {
+                Ok(r) => Box::new(r),
+                Err(e) => return fail(&format!("cannot write {}: {e}", path.display())),
+            }
+        }
+    };
+    let metrics = match args.metrics {
+        Some(addr) => {
+            let m = Arc::new(watch::metrics::Metrics::default());
+            match m.serve(addr) {
+                Ok(bound) => {
+                    if !args.quiet {
+                        eprintln!("siptriage: metrics at http://{bound}/metrics");
+                    }
+                    Some(m)
+                }
+                Err(e) => return fail(&format!("cannot serve metrics on {addr}: {e}")),
+            }
+        }
+        None => None,
+    };
+    let quiet = args.quiet;
+    let mut on_ready = |label: &str| {
+        if !quiet {
+            eprintln!("siptriage: watching {label}; stop with Ctrl-C (SIGINT) or SIGTERM");
+        }
+    };
+    let watched = match watch::run(&opts, &cfg, redaction, out, metrics, &stop, &mut on_ready) {
+        Ok(w) => w,
+        Err(e) => return fail(&e),
+    };
+    let mut report = watched.outcome.report;
+    if !quiet {
+        eprintln!(
+            "siptriage: stopped; {}",
+            siptriage::report::verdict_line(&report)
+        );
+    }
+    if let Some(e) = watched.write_error {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("siptriage: cannot write the events: {e}");
+            return ExitCode::from(2);
+        }
+    }
+    let code = report.summary.exit_code;
+    if let (Some(path), Some(format)) = (&args.summary, summary_format) {
+        redact::apply(&mut report, redaction);
+        let written = Output::open(&Some(path.clone()), true).and_then(|mut out| {
+            match render(
+                format,
+                &report,
+                &mut *out.writer,
+                args.fail_on,
+                false,
+                false,
+            ) {
+                Ok(()) => out.commit(),
+                Err(e) => {
+                    out.discard();
+                    Err(e)
+                }
+            }
+        });
+        if let Err(e) = written {
+            eprintln!("siptriage: cannot write {path}: {e}");
+            return ExitCode::from(2);
+        }
+    }
+    ExitCode::from(code)
 }
 
 /// `siptriage analyze`: validated settings, the key logs and the trust bundle, then the run.
@@ -673,18 +982,8 @@ fn analyze(args: AnalyzeArgs) -> ExitCode {
         fail_on,
         quiet,
         ladder,
-        redact,
-        oauth_ports,
-        mra_oauth_ports,
         keylogs,
-        trust,
-        expressway_names,
-        show_secrets,
-        max_evidence,
-        max_connections,
-        max_fragments,
-        max_devices,
-        max_held_bytes,
+        analysis,
         max_sip_messages,
     } = args;
     if max_sip_messages.is_some() && !quiet {
@@ -696,27 +995,15 @@ fn analyze(args: AnalyzeArgs) -> ExitCode {
         eprintln!("siptriage: {e}");
         ExitCode::from(2)
     };
-    let redaction = match Redaction::parse(&redact) {
-        Ok(r) => r,
-        Err(e) => return fail(&e),
-    };
     let format = match choose_format(format, output.as_deref()) {
         Ok(f) => f,
         Err(e) => return fail(&e),
     };
-    let mut cfg = Config::default().with_ports(&oauth_ports, &mra_oauth_ports);
-    cfg.max_evidence = max_evidence as usize;
-    cfg.secrets.show = show_secrets;
-    cfg.limits.max_connections = max_connections;
-    cfg.limits.max_fragments = max_fragments;
-    cfg.limits.max_devices = max_devices;
-    cfg.limits.hold_back_bytes = max_held_bytes;
-    cfg.expressway_names = expressway_names
-        .into_iter()
-        .map(|n| n.trim().to_string())
-        .filter(|n| !n.is_empty())
-        .collect();
     let inputs = inputs::expand(&captures);
+    let (mut cfg, redaction) = match analysis.config() {
+        Ok(c) => c,
+        Err(e) => return fail(&e),
+    };
     // Hints about the command line itself go to stderr, not into the report.
     let mut hints = Vec::new();
     if let Err(e) = load_keylogs(&keylogs, &inputs, &mut cfg, &mut hints) {
@@ -725,12 +1012,6 @@ fn analyze(args: AnalyzeArgs) -> ExitCode {
     if !quiet {
         for h in &hints {
             eprintln!("siptriage: {h}");
-        }
-    }
-    if let Some(path) = trust {
-        match siptriage::trust::TrustStore::load(&path) {
-            Ok(store) => cfg.trust = Some(Arc::new(store)),
-            Err(e) => return fail(&format!("cannot use the trust bundle: {e}")),
         }
     }
     run_analyze(

@@ -751,6 +751,7 @@ fn man_writes_a_page_per_command_with_options_and_exit_codes() {
             "siptriage-man.1",
             "siptriage-scenarios.1",
             "siptriage-schema.1",
+            "siptriage-watch.1",
             "siptriage.1"
         ]
     );

@@ -35,6 +35,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("report", 11),
     // The one call that runs sources -> facts -> rules -> views.
     ("analyze", 12),
+    ("watch", 13),
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {

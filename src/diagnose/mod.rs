@@ -401,6 +401,7 @@ pub struct Affected {
 /// Clients or devices listed per finding at most; past it they are counted.
 pub const MAX_AFFECTED: usize = 100_000;
 
+#[derive(Clone)]
 struct Group {
     meta: &'static Meta,
     first: Occurrence,
@@ -439,6 +440,26 @@ impl Group {
 pub struct Aggregator {
     groups: Vec<Group>,
     index: foldhash::HashMap<String, usize>,
+    added: u64,
+}
+
+/// Where a finding stands while the capture is still read (a live sensor's update).
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct Standing {
+    /// Which finding: 0 for the first one told (`finding` event), 1 for the second, and so on.
+    pub finding: usize,
+    /// Stable catalogue id.
+    pub id: &'static str,
+    /// Severity.
+    pub severity: Severity,
+    /// The server side (CUCM or Expressway-C node) the finding is grouped by.
+    pub server: Party,
+    /// Events so far.
+    pub occurrences: u64,
+    /// Distinct clients or devices so far.
+    pub devices: u64,
+    /// The frame of its latest evidence.
+    pub last_frame: u64,
 }
 
 /// Findings are grouped by id and node (the server: CUCM or Expressway-C), so that one finding
@@ -462,6 +483,7 @@ impl Aggregator {
     ///
     /// Returns the frames of the evidence it kept (the report lists their SIP messages).
     pub fn add(&mut self, meta: &'static Meta, o: Occurrence, max_evidence: usize) -> Vec<u64> {
+        self.added += 1;
         // Past MAX_GROUPS groups, new ones stop telling nodes apart.
         let fine = group_key(meta.id, &o, 0);
         let (key, coarse) = if self.index.contains_key(&fine) || self.groups.len() < MAX_GROUPS {
@@ -520,6 +542,35 @@ impl Aggregator {
     /// Whether nothing was added.
     pub fn is_empty(&self) -> bool {
         self.groups.is_empty()
+    }
+
+    /// Occurrences added so far, in all findings (grows with each one).
+    pub fn added(&self) -> u64 {
+        self.added
+    }
+
+    /// Findings so far (each id and node once).
+    pub fn len(&self) -> usize {
+        self.groups.len()
+    }
+
+    /// Where finding `i` (in the order findings first appeared) stands.
+    pub fn standing(&self, i: usize) -> Option<Standing> {
+        let g = self.groups.get(i)?;
+        Some(Standing {
+            finding: i,
+            id: g.meta.id,
+            severity: g.meta.severity,
+            server: g.first.server.clone(),
+            occurrences: g.count,
+            devices: g.affected.len() as u64 + g.more,
+            last_frame: g.last_frame,
+        })
+    }
+
+    /// Finding `i` as it stands (in the order findings first appeared), for `capture`.
+    pub fn finding_at(&self, i: usize, capture: usize) -> Option<Finding> {
+        self.groups.get(i).map(|g| finding(g.clone(), capture))
     }
 
     /// The findings, errors first, then by first evidence frame.

@@ -26,8 +26,11 @@ pub enum Event<'a> {
     },
     /// A connection ended (or the capture ended with it open).
     Connection(&'a ConnectionEntry),
-    /// A finding of the capture just read.
+    /// A finding of the capture just read (`siptriage watch`: a finding as soon as it is
+    /// certain, with its first occurrence).
     Finding(&'a Finding),
+    /// `siptriage watch`: a finding already told happened again; where it stands now.
+    FindingUpdate(&'a crate::diagnose::Standing),
     /// Something the capture could not show, or a limit hit.
     Note {
         /// Capture index.
@@ -51,6 +54,22 @@ pub enum Event<'a> {
     },
     /// The last line.
     Summary(Summary),
+}
+
+/// One line as written: the event, and for `siptriage watch` the capture time it concerns
+/// and the wall-clock time it was written (both absent from `analyze`, whose output depends
+/// on the capture only).
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct Line<'a> {
+    /// The event.
+    #[serde(flatten)]
+    pub event: Event<'a>,
+    /// Capture time (the time of the last packet read when the event was written).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capture_time: Option<crate::time::Ts>,
+    /// Wall-clock time the event was written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wall_time: Option<crate::time::Ts>,
 }
 
 /// Totals across every capture.
@@ -78,6 +97,26 @@ pub struct Summary {
     pub connections: u64,
     /// SIP messages analyzed.
     pub sip_messages: u64,
+}
+
+impl Summary {
+    /// The report's summary (set by `analyze::conclude`), with the reasons of its verdict.
+    pub fn of(report: &Report) -> Summary {
+        let s = &report.summary;
+        Summary {
+            schema_version: SCHEMA_VERSION,
+            tool: report.tool.clone(),
+            captures: s.captures,
+            errors: s.errors,
+            warnings: s.warnings,
+            info: s.info,
+            verdict: s.verdict,
+            verdict_reasons: report.verdict_reasons.clone(),
+            exit_code: s.exit_code,
+            connections: s.connections,
+            sip_messages: s.sip_messages,
+        }
+    }
 }
 
 /// Writes events to `out` as they happen, redacted as they are written.
@@ -120,20 +159,7 @@ impl<'w> JsonLines<'w> {
     /// The closing `summary` line: the report's summary (set by `analyze::conclude`), with the
     /// reasons of its verdict.
     pub fn summary(&mut self, report: &Report) {
-        let s = &report.summary;
-        self.emit(&Event::Summary(Summary {
-            schema_version: SCHEMA_VERSION,
-            tool: report.tool.clone(),
-            captures: s.captures,
-            errors: s.errors,
-            warnings: s.warnings,
-            info: s.info,
-            verdict: s.verdict,
-            verdict_reasons: report.verdict_reasons.clone(),
-            exit_code: s.exit_code,
-            connections: s.connections,
-            sip_messages: s.sip_messages,
-        }));
+        self.emit(&Event::Summary(Summary::of(report)));
     }
 }
 
@@ -205,6 +231,6 @@ impl Observer for JsonLines<'_> {
 
 /// The JSON Schema of one line (draft 2020-12).
 pub fn schema() -> String {
-    let schema = schemars::schema_for!(Event<'static>);
+    let schema = schemars::schema_for!(Line<'static>);
     serde_json::to_string_pretty(&schema).unwrap_or_default() + "\n"
 }

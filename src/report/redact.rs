@@ -273,7 +273,8 @@ impl Redactor {
         }
     }
 
-    fn ip(&mut self, ip: &mut IpAddr) {
+    /// An address, when addresses are redacted (the same pseudonym every time).
+    pub fn ip(&mut self, ip: &mut IpAddr) {
         if self.what.ips {
             *ip = self.m.ip(*ip);
         }

@@ -64,6 +64,8 @@ pub struct Analyzer<'c> {
     http_seen: bool,
     now: crate::time::Ts,
     settled: Settled,
+    /// Devices a live sensor let go ([`Analyzer::tick`]).
+    released_devices: u64,
 }
 
 /// What judges the facts while the capture is still being read, so that memory does not grow
@@ -76,7 +78,13 @@ pub trait Judge {
     /// facts are those known so far); returns the frames cited as evidence, which the report
     /// keeps in its SIP listing.
     fn sip_window(&mut self, facts: &CaptureFacts) -> Vec<u64>;
+    /// Time went on to `now` (a live sensor's tick, [`Analyzer::tick`]), whatever was judged.
+    fn tick(&mut self, _now: crate::time::Ts) {}
 }
+
+/// How long a live sensor keeps a device silent past the Expires it was granted (or past
+/// its last message) before judging it as at the end of a capture and forgetting it.
+pub const DEVICE_IDLE_NS: i64 = 600_000_000_000;
 
 impl<'c> Analyzer<'c> {
     /// A fresh analysis with `cfg`.
@@ -97,6 +105,7 @@ impl<'c> Analyzer<'c> {
             http_seen: false,
             now: crate::time::Ts::default(),
             settled: Settled::default(),
+            released_devices: 0,
         }
     }
 
@@ -156,6 +165,83 @@ impl<'c> Analyzer<'c> {
         st.mra_clients = facts.mra_clients;
         st.lossy = facts.lossy_streams;
         st.kept = facts.connections;
+    }
+
+    /// Time goes on to `now` without a frame (a live sensor between packets): connections
+    /// that ended or went idle are settled, the SIP read so far is judged, and devices silent
+    /// past their expiry ([`DEVICE_IDLE_NS`]) are judged as at the end of a capture and
+    /// forgotten, so that a sensor running for days holds only what is active.
+    pub fn tick(&mut self, now: crate::time::Ts) {
+        self.now = self.now.max(now);
+        let now = self.now;
+        self.settle_due(now);
+        if self.flow.waiting() > 0 {
+            self.judge_window(Some(now), None);
+        }
+        let idle = self.flow.idle_devices(now, DEVICE_IDLE_NS);
+        if !idle.is_empty() {
+            for &d in &idle {
+                self.flow.end_device(d);
+            }
+            // Judged as the end of the capture is for those devices (a lapse is seen).
+            let info = CaptureInfo {
+                path: String::new(),
+                format: String::new(),
+                link_types: Vec::new(),
+                frames: self.frames,
+                first_time: None,
+                last_time: Some(now),
+                stopped: None,
+            };
+            self.judge_window(None, Some(&info));
+            self.flow.release(&idle);
+            self.released_devices += idle.len() as u64;
+        }
+        if let Some(j) = self.judge.as_mut() {
+            j.tick(now);
+        }
+    }
+
+    /// Holds TLS records back (within the hold-back budget) until their keys come, as for a
+    /// pcapng whose Decryption Secrets Blocks may come later: a live sensor whose key log
+    /// grows as clients write it.
+    pub fn hold_for_keys(&mut self) {
+        self.pcapng = true;
+    }
+
+    /// TLS keys learned while the capture is read (a key log that grew, `source` naming it):
+    /// connections waiting for them are decrypted from where they are held.
+    pub fn add_keys(&mut self, source: &str, text: &str) {
+        self.keys.to_mut().add_text(source, text);
+        self.release_held();
+    }
+
+    /// Connections in the table, and devices followed (a sensor's gauges).
+    pub fn tracked(&self) -> (usize, usize) {
+        (self.table.active(), self.flow.devices())
+    }
+
+    /// Releases held TLS connections whose keys are now known.
+    fn release_held(&mut self) {
+        let mut store = SipStore {
+            flow: &mut self.flow,
+            show_secrets: self.cfg.secrets.show,
+        };
+        let keys = Keys {
+            log: &self.keys,
+            certs: &self.certs,
+            hold_budget: Some(&self.hold_budget),
+        };
+        self.table.for_each(&mut |meta, app| {
+            let ready = app.tls.as_ref().is_some_and(|t| {
+                t.is_holding()
+                    && t.client_random()
+                        .is_some_and(|cr| keys.log.get(&cr).is_some())
+            });
+            if ready {
+                app.release(meta, &mut store, keys);
+            }
+        });
     }
 
     fn settle_due(&mut self, now: crate::time::Ts) {
@@ -284,28 +370,7 @@ impl CaptureSink for Analyzer<'_> {
         }
         self.secrets_blocks += 1;
         let source = format!("Decryption Secrets Block after frame {after_frame}");
-        self.keys
-            .to_mut()
-            .add_text(&source, &String::from_utf8_lossy(data));
-        let mut store = SipStore {
-            flow: &mut self.flow,
-            show_secrets: self.cfg.secrets.show,
-        };
-        let keys = Keys {
-            log: &self.keys,
-            certs: &self.certs,
-            hold_budget: Some(&self.hold_budget),
-        };
-        self.table.for_each(&mut |meta, app| {
-            let ready = app.tls.as_ref().is_some_and(|t| {
-                t.is_holding()
-                    && t.client_random()
-                        .is_some_and(|cr| keys.log.get(&cr).is_some())
-            });
-            if ready {
-                app.release(meta, &mut store, keys);
-            }
-        });
+        self.add_keys(&source, &String::from_utf8_lossy(data));
     }
 }
 
@@ -325,6 +390,13 @@ impl Analyzer<'_> {
         }
         let st = std::mem::take(&mut self.settled);
         let mut notes = Vec::new();
+        if self.released_devices > 0 {
+            notes.push(format!(
+                "{} device(s) silent for {} min past their registration's expiry were judged then and let go (registrations[] lists the devices still followed at the end)",
+                self.released_devices,
+                DEVICE_IDLE_NS / 60_000_000_000
+            ));
+        }
         if st.hold_limit > 0 {
             notes.push(format!(
                 "limit: {} TLS connection(s) reached the hold-back limit ({} KiB per connection, {} KiB in all) while waiting for keys that might come later in the file; their records were analyzed without keys",

@@ -163,6 +163,8 @@ struct Device {
     refused_at: Vec<(Endpoint, u64)>,
     /// The open attempt went past [`MAX_OPEN_STEPS`] and its earlier part was judged.
     cut: bool,
+    /// Time of its last REGISTER or answer (a live sensor releases devices idle past expiry).
+    last_seen: Ts,
 }
 
 /// An open REGISTER transaction: its device and its place in the device's listing.
@@ -331,7 +333,11 @@ impl SipFlow {
             },
         };
         let d = match self.by_name.get(&name) {
-            Some(&d) => d,
+            Some(&d) => {
+                let dev = &mut self.devices[d as usize];
+                dev.last_seen = dev.last_seen.max(m.time);
+                d
+            }
             None if self.devices.len() >= self.max_devices => return None,
             None => {
                 self.devices.push(Device {
@@ -346,6 +352,7 @@ impl SipFlow {
                     ok_at: Vec::new(),
                     refused_at: Vec::new(),
                     cut: false,
+                    last_seen: m.time,
                 });
                 let d = (self.devices.len() - 1) as u32;
                 self.by_name.insert(name, d);
@@ -432,6 +439,8 @@ impl SipFlow {
         };
         let (d, listed, answered) = (o.device, o.listed, o.answered);
         let status = m.status.unwrap_or(0);
+        let seen = &mut self.devices[d as usize].last_seen;
+        *seen = (*seen).max(m.time);
         if status < 200 || answered {
             self.keep_copy(d, m);
             return;
@@ -647,6 +656,67 @@ impl SipFlow {
     /// Devices seen.
     pub fn devices(&self) -> usize {
         self.devices.len()
+    }
+
+    /// Messages waiting in the window.
+    pub fn waiting(&self) -> usize {
+        self.window.len()
+    }
+
+    /// Devices a live sensor may let go at `now`: silent for `idle_ns` past the Expires their
+    /// last 200 OK granted (or past their last message, when nothing was granted). Judging
+    /// them as at the end of a capture ([`SipFlow::end_device`]) says whether the
+    /// registration lapsed; then [`SipFlow::release`] forgets them.
+    pub fn idle_devices(&self, now: Ts, idle_ns: i64) -> Vec<usize> {
+        self.devices
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| {
+                let granted = d.last_ok.as_ref().and_then(|l| l.expires).unwrap_or(0);
+                let quiet = now.0.saturating_sub(d.last_seen.0);
+                quiet > idle_ns.saturating_add(i64::from(granted) * 1_000_000_000)
+            })
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    /// Forgets the devices `gone` (indices in increasing order, judged with
+    /// [`SipFlow::end_device`] and their window taken): their names, calls and transactions.
+    /// A device seen again later starts afresh.
+    pub fn release(&mut self, gone: &[usize]) {
+        if gone.is_empty() {
+            return;
+        }
+        let mut new_index: Vec<Option<u32>> = Vec::with_capacity(self.devices.len());
+        let mut kept = Vec::with_capacity(self.devices.len() - gone.len());
+        let mut g = gone.iter().peekable();
+        for (i, d) in std::mem::take(&mut self.devices).into_iter().enumerate() {
+            if g.peek() == Some(&&i) {
+                g.next();
+                new_index.push(None);
+            } else {
+                new_index.push(Some(kept.len() as u32));
+                kept.push(d);
+            }
+        }
+        self.devices = kept;
+        let map = |d: &mut u32| match new_index.get(*d as usize).copied().flatten() {
+            Some(n) => {
+                *d = n;
+                true
+            }
+            None => false,
+        };
+        self.by_name.retain(|_, d| map(d));
+        self.by_call.retain(|_, d| map(d));
+        self.open.retain(|_, o| map(&mut o.device));
+        for w in &mut self.window {
+            if let Some(d) = &mut w.device {
+                if !map(d) {
+                    w.device = None;
+                }
+            }
+        }
     }
 }
 

@@ -5,6 +5,7 @@
 
 pub mod cluster;
 pub mod framer;
+pub mod live;
 pub mod workload;
 
 /// The value after `flag` on a tool's command line (`--seed 7` gives `Some("7")`).

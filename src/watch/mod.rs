@@ -1,0 +1,602 @@
+//! `siptriage watch`: a sensor for NOC staff. It reads a live interface through libpcap (or
+//! replays a capture at its recorded pace), feeds every packet through the same analysis as
+//! `analyze`, writes each finding as a JSON Lines event as soon as it is certain (then
+//! updates, not repeats), serves Prometheus metrics, and writes the run's report when it is
+//! stopped.
+//!
+//! Time on the analysis path is the packets' time. The clock is read only to pace a replay,
+//! to stamp events with their wall-clock time, and to wake the analysis between packets of
+//! a quiet interface (then the capture time goes on with the clock, as libpcap stamps
+//! packets with it).
+
+pub mod emit;
+pub mod keys;
+pub mod metrics;
+pub mod rotate;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::analyze::{analyze_source, FailOn, Hooks, Outcome};
+use crate::capture::{CaptureError, CaptureInfo, CaptureSink, Frame};
+use crate::config::{Config, PortMap};
+use crate::diagnose::Aggregator;
+use crate::report::jsonl::{Event, Summary};
+use crate::report::{Observer, Report};
+use crate::session::{Analyzer, CaptureFacts, Connection};
+use crate::time::Ts;
+
+use emit::Emitter;
+use metrics::{Drops, Metrics};
+
+/// Bytes captured per packet by default: whole jumbo frames, so that certificate chains are
+/// never cut.
+pub const SNAPLEN: i32 = 262_144;
+
+/// How often (capture time) the analysis settles ended connections and judges the SIP read,
+/// and how often (wall time) a quiet interface wakes it.
+pub const TICK: Duration = Duration::from_millis(200);
+
+/// How long a sensor waits when no packet is ready (it reads without blocking).
+const IDLE_SLEEP: Duration = Duration::from_millis(2);
+
+/// Where packets come from.
+#[derive(Clone, Debug)]
+pub enum Source {
+    /// A live interface (`any` for all of them).
+    Live {
+        /// Interface name.
+        interface: String,
+        /// BPF filter; `None` is [`default_filter`].
+        filter: Option<String>,
+        /// Promiscuous mode (a mirror port needs it unless the port delivers everything).
+        promiscuous: bool,
+        /// Bytes kept per packet.
+        snaplen: i32,
+        /// Kernel buffer for packets not yet read, in bytes.
+        buffer: i32,
+    },
+    /// A capture file fed through the live path.
+    Replay {
+        /// The capture.
+        path: String,
+        /// Pace: 1.0 as recorded, 10.0 ten times faster; `None` as fast as possible.
+        speed: Option<f64>,
+    },
+}
+
+impl Source {
+    /// The name the report gives the source: `live:IFACE` or the file.
+    pub fn label(&self) -> String {
+        match self {
+            Source::Live { interface, .. } => format!("live:{interface}"),
+            Source::Replay { path, .. } => path.clone(),
+        }
+    }
+}
+
+/// How the sensor runs.
+pub struct Options {
+    /// Where packets come from.
+    pub source: Source,
+    /// Key log files, re-read as they grow.
+    pub keylogs: Vec<std::path::PathBuf>,
+    /// A finding that keeps happening is updated at most this often (capture time).
+    pub update_every: Duration,
+    /// Stop after this long (wall-clock time); `None` runs until stopped.
+    pub duration: Option<Duration>,
+    /// Stop after this many packets.
+    pub max_packets: Option<u64>,
+    /// What makes the summary's exit code 1.
+    pub fail_on: FailOn,
+    /// Stamp events with the wall-clock time.
+    pub wall_time: bool,
+}
+
+/// What a run produced: the report over everything it read and the capture library's counts.
+pub struct Watched {
+    /// The report, as `analyze` would give for a capture of the same packets.
+    pub outcome: Outcome,
+    /// Packets dropped before the sensor read them.
+    pub drops: Drops,
+    /// The event stream's first write error.
+    pub write_error: Option<std::io::Error>,
+}
+
+/// Why a sensor could not start.
+#[derive(Debug)]
+pub struct StartError(pub String);
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for StartError {}
+
+/// The BPF filter a sensor uses unless told otherwise: TCP to or from the SIP, SIP OAuth
+/// (5090, 5091 and any added), Tomcat (8443) and TFTP-over-HTTP configuration (6970, 6972)
+/// ports; UDP SIP; and IPv4 fragments past the first (they carry no port), on plain and
+/// VLAN-tagged frames.
+pub fn default_filter(ports: &PortMap) -> String {
+    let mut tcp: Vec<u16> = ports
+        .oauth
+        .iter()
+        .chain(&ports.mra_oauth)
+        .chain(&ports.sip_tls)
+        .chain(&ports.sip)
+        .copied()
+        .chain([8443, 6970, 6972])
+        .collect();
+    tcp.sort_unstable();
+    tcp.dedup();
+    let mut udp = ports.sip.clone();
+    udp.sort_unstable();
+    udp.dedup();
+    let list = |v: &[u16]| {
+        v.iter()
+            .map(u16::to_string)
+            .collect::<Vec<_>>()
+            .join(" or ")
+    };
+    let one = format!(
+        "(tcp port ({})) or (udp port ({})) or (ip[6:2] & 0x1fff != 0)",
+        list(&tcp),
+        list(&udp)
+    );
+    format!("{one} or (vlan and ({one}))")
+}
+
+/// What the analysis tells the sensor as it judges: connections and windows for the
+/// metrics, findings for the events.
+struct Sensor {
+    emitter: Rc<RefCell<Emitter>>,
+    metrics: Option<Arc<Metrics>>,
+}
+
+impl Hooks for Sensor {
+    fn connection(&mut self, c: &Connection) {
+        if let Some(m) = &self.metrics {
+            m.connection(c);
+        }
+    }
+
+    fn window(&mut self, facts: &CaptureFacts) {
+        if let Some(m) = &self.metrics {
+            let mut e = self.emitter.borrow_mut();
+            m.window(facts, &mut |ip| e.address(ip));
+        }
+    }
+
+    fn judged(&mut self, findings: &Aggregator, now: Ts) {
+        self.emitter.borrow_mut().judged(findings, now);
+    }
+}
+
+/// The pieces of the report are not told again at the end: the events told them as they came.
+struct Silent;
+impl Observer for Silent {}
+
+/// What reads packets into the analysis, with what it needs between them.
+struct Feeder<'s> {
+    opts: &'s Options,
+    stop: &'s AtomicBool,
+    started: Instant,
+    keys: Vec<keys::KeyFollower>,
+    emitter: Rc<RefCell<Emitter>>,
+    metrics: Option<Arc<Metrics>>,
+    frames: u64,
+    last_tick: Ts,
+    last_wake: Instant,
+    drops: Drops,
+    first: Option<Ts>,
+    last: Option<Ts>,
+}
+
+impl Feeder<'_> {
+    fn should_stop(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+            || self
+                .opts
+                .duration
+                .is_some_and(|d| self.started.elapsed() >= d)
+            || self.opts.max_packets.is_some_and(|m| self.frames >= m)
+    }
+
+    /// Reads the key logs' new lines into the analysis.
+    fn poll_keys(&mut self, a: &mut Analyzer<'_>) {
+        for k in &mut self.keys {
+            if let Some(text) = k.poll() {
+                a.add_keys(&k.label(), &text);
+            }
+        }
+    }
+
+    fn frame(&mut self, a: &mut Analyzer<'_>, f: &Frame<'_>) {
+        self.frames += 1;
+        self.first.get_or_insert(f.ts);
+        self.last = Some(self.last.map_or(f.ts, |l| l.max(f.ts)));
+        if let Some(m) = &self.metrics {
+            m.packet(f.data.len(), f.ts);
+        }
+        a.frame(f);
+        if f.ts.0.saturating_sub(self.last_tick.0) >= TICK.as_nanos() as i64 {
+            self.tick(a, f.ts);
+        }
+    }
+
+    /// Time went on to `now`: settle, judge, tell; and look at the key logs.
+    fn tick(&mut self, a: &mut Analyzer<'_>, now: Ts) {
+        self.last_tick = now;
+        self.emitter.borrow_mut().advance(now);
+        if self.last_wake.elapsed() >= TICK {
+            self.last_wake = Instant::now();
+            self.poll_keys(a);
+        }
+        a.tick(now);
+        if let Some(m) = &self.metrics {
+            let (c, d) = a.tracked();
+            m.tracked(c, d);
+        }
+    }
+
+    /// New drops since the last look are said at once (a verdict over them is incomplete).
+    fn drops(&mut self, d: Drops) {
+        let (old, new) = (
+            self.drops.dropped + self.drops.if_dropped,
+            d.dropped + d.if_dropped,
+        );
+        self.drops = d;
+        if let Some(m) = &self.metrics {
+            m.drops(d);
+        }
+        if new > old {
+            self.emitter.borrow_mut().note(&format!(
+                "limit: {} packet(s) dropped before the sensor read them ({} by the capture buffer, {} by the interface), {} so far; findings over this time may be incomplete",
+                new - old,
+                d.dropped,
+                d.if_dropped,
+                new
+            ));
+        }
+    }
+
+    fn info(
+        &self,
+        label: String,
+        format: &str,
+        linktype: i32,
+        stopped: Option<String>,
+    ) -> CaptureInfo {
+        CaptureInfo {
+            path: label,
+            format: format.into(),
+            link_types: vec![crate::capture::linktype_name(linktype)],
+            frames: self.frames,
+            first_time: self.first,
+            last_time: self.last,
+            stopped,
+        }
+    }
+}
+
+/// A capture replayed at its pace through the live path.
+struct Paced<'f, 's, 'a, 'c> {
+    feeder: &'f mut Feeder<'s>,
+    a: &'a mut Analyzer<'c>,
+    speed: Option<f64>,
+    anchor: Option<(Ts, Instant)>,
+    linktype: i32,
+    stopped: bool,
+}
+
+impl CaptureSink for Paced<'_, '_, '_, '_> {
+    fn format(&mut self, pcapng: bool) {
+        self.a.format(pcapng);
+        // Keys may come later from the key logs, as on a live interface.
+        self.a.hold_for_keys();
+    }
+
+    fn frame(&mut self, frame: &Frame<'_>) {
+        if self.stopped || self.feeder.should_stop() {
+            self.stopped = true;
+            return;
+        }
+        self.linktype = frame.linktype;
+        if let Some(speed) = self.speed.filter(|s| *s > 0.0) {
+            let (t0, w0) = *self.anchor.get_or_insert((frame.ts, Instant::now()));
+            let due = frame.ts.0.saturating_sub(t0.0).max(0) as f64 / speed;
+            let due = w0 + Duration::from_nanos(due as u64);
+            // Sleep in short steps, so that a stop is heard and the analysis ticks.
+            loop {
+                let now = Instant::now();
+                if now >= due || self.feeder.should_stop() {
+                    break;
+                }
+                std::thread::sleep((due - now).min(TICK));
+                if self.feeder.last_wake.elapsed() >= TICK {
+                    let t = self.feeder.last_tick;
+                    self.feeder.tick(self.a, t);
+                }
+            }
+        }
+        self.feeder.frame(self.a, frame);
+    }
+
+    fn secrets(&mut self, kind: u32, data: &[u8], after_frame: u64) {
+        self.a.secrets(kind, data, after_frame);
+    }
+}
+
+/// Runs the sensor until `stop` is set, the duration or packet count is reached, or (for a
+/// replay) the capture ends; events go to `out`, metrics to `metrics`. `on_ready` is called
+/// once packets are being read (the interface is open and filtered).
+pub fn run(
+    opts: &Options,
+    cfg: &Config,
+    redaction: crate::report::redact::Redaction,
+    out: Box<dyn rotate::LineSink>,
+    metrics: Option<Arc<Metrics>>,
+    stop: &AtomicBool,
+    on_ready: &mut dyn FnMut(&str),
+) -> Result<Watched, StartError> {
+    let every = i64::try_from(opts.update_every.as_nanos()).unwrap_or(i64::MAX);
+    let emitter = Rc::new(RefCell::new(Emitter::new(
+        out,
+        redaction,
+        every,
+        opts.wall_time,
+        metrics.clone(),
+    )));
+    let label = opts.source.label();
+    let mut live = match &opts.source {
+        Source::Live {
+            interface,
+            filter,
+            promiscuous,
+            snaplen,
+            buffer,
+        } => Some(open_live(
+            cfg,
+            interface,
+            filter.as_deref(),
+            *promiscuous,
+            *snaplen,
+            *buffer,
+        )?),
+        Source::Replay { path, .. } => {
+            if !std::path::Path::new(path).is_file() && path != "-" {
+                return Err(StartError(format!("{path}: no such capture file")));
+            }
+            None
+        }
+    };
+    let mut feeder = Feeder {
+        opts,
+        stop,
+        started: Instant::now(),
+        keys: opts.keylogs.iter().map(keys::KeyFollower::new).collect(),
+        emitter: emitter.clone(),
+        metrics: metrics.clone(),
+        frames: 0,
+        last_tick: Ts::default(),
+        last_wake: Instant::now(),
+        drops: Drops::default(),
+        first: None,
+        last: None,
+    };
+    emitter.borrow_mut().emit(Event::Capture {
+        index: 0,
+        path: &label,
+    });
+    let mut hooks = Sensor {
+        emitter: emitter.clone(),
+        metrics: metrics.clone(),
+    };
+    let read = |a: &mut Analyzer<'_>| -> Result<CaptureInfo, CaptureError> {
+        feeder.poll_keys(a);
+        match (&opts.source, live.as_mut()) {
+            (Source::Live { .. }, Some(cap)) => {
+                a.hold_for_keys();
+                on_ready(&label);
+                Ok(read_live(&mut feeder, a, cap, &label))
+            }
+            (Source::Replay { path, speed }, _) => {
+                on_ready(&label);
+                let mut paced = Paced {
+                    feeder: &mut feeder,
+                    a,
+                    speed: *speed,
+                    anchor: None,
+                    linktype: 1,
+                    stopped: false,
+                };
+                let mut info = crate::capture::read_capture(path, &mut paced)?;
+                let stopped = paced.stopped;
+                if let Some(end) = paced.feeder.last {
+                    paced.feeder.tick(paced.a, end);
+                }
+                if stopped {
+                    info.frames = paced.feeder.frames;
+                    info.last_time = paced.feeder.last;
+                }
+                Ok(info)
+            }
+            (Source::Live { .. }, None) => Err(CaptureError::Io(
+                label.clone(),
+                std::io::Error::other("the interface is not open"),
+            )),
+        }
+    };
+    let mut outcome = analyze_source(&label, cfg, read, &mut hooks, &mut Silent, opts.fail_on);
+    drop(hooks);
+    let drops = feeder.drops;
+    drop(feeder);
+    let lost = drops.dropped + drops.if_dropped;
+    if lost > 0 {
+        // The verdict says that it rests on an incomplete view.
+        let note = format!(
+            "limit: {lost} packet(s) were dropped before the sensor read them ({} by the capture buffer, {} by the interface, of {} received); what they held was not judged",
+            drops.dropped, drops.if_dropped, drops.received
+        );
+        outcome
+            .tally
+            .limits
+            .push(note.trim_start_matches("limit: ").to_string());
+        outcome.report.notes.push(note);
+        crate::analyze::conclude(&mut outcome.report, &outcome.tally, opts.fail_on);
+    }
+    let mut report = outcome.report.clone();
+    crate::report::redact::apply(&mut report, redaction);
+    let mut e = emitter.borrow_mut();
+    e.updates(true);
+    close(&mut e, &report);
+    let write_error = e.error.take();
+    drop(e);
+    Ok(Watched {
+        outcome,
+        drops,
+        write_error,
+    })
+}
+
+/// The closing events: the notes, the source read, the summary.
+fn close(e: &mut Emitter, report: &Report) {
+    if let Some(last) = report.captures.first().and_then(|c| c.last_time) {
+        e.advance(last);
+    }
+    for n in &report.notes {
+        e.emit(Event::Note {
+            capture: 0,
+            text: n,
+        });
+    }
+    if let Some(info) = report.captures.first() {
+        e.emit(Event::CaptureDone {
+            index: 0,
+            capture: info,
+        });
+    }
+    for u in &report.unreadable {
+        e.emit(Event::Unreadable {
+            path: &u.input,
+            reason: &u.error,
+        });
+    }
+    e.emit(Event::Summary(Summary::of(report)));
+}
+
+/// Opens a live interface with the filter, or says why not.
+fn open_live(
+    cfg: &Config,
+    interface: &str,
+    filter: Option<&str>,
+    promiscuous: bool,
+    snaplen: i32,
+    buffer: i32,
+) -> Result<pcap::Capture<pcap::Active>, StartError> {
+    let fail = |what: &str, e: pcap::Error| {
+        StartError(format!(
+            "cannot {what} {interface}: {e}{}",
+            if matches!(e, pcap::Error::PcapError(ref m) if m.contains("ermission")) {
+                " (capturing needs root or the CAP_NET_RAW and CAP_NET_ADMIN capabilities)"
+            } else {
+                ""
+            }
+        ))
+    };
+    let mut cap = pcap::Capture::from_device(interface)
+        .map_err(|e| fail("use", e))?
+        .promisc(promiscuous)
+        .snaplen(snaplen)
+        .buffer_size(buffer)
+        .timeout(TICK.as_millis() as i32)
+        .immediate_mode(true)
+        .open()
+        .map_err(|e| fail("capture on", e))?
+        // Non-blocking: libpcap on Linux ignores the timeout in immediate mode, and a quiet
+        // interface must not keep the sensor from ticking or hearing a stop.
+        .setnonblock()
+        .map_err(|e| fail("capture on", e))?;
+    let wanted = filter.map(str::to_string);
+    let program = wanted.clone().unwrap_or_else(|| default_filter(&cfg.ports));
+    if let Err(e) = cap.filter(&program, true) {
+        match wanted {
+            Some(_) => return Err(fail(&format!("apply the filter {program:?} on"), e)),
+            // Some link types (the `any` interface's cooked headers) know no VLAN tags.
+            None => {
+                let plain = program
+                    .split(" or (vlan and")
+                    .next()
+                    .unwrap_or(&program)
+                    .to_string();
+                cap.filter(&plain, true)
+                    .map_err(|e| fail("apply the default filter on", e))?;
+            }
+        }
+    }
+    Ok(cap)
+}
+
+fn read_live(
+    feeder: &mut Feeder<'_>,
+    a: &mut Analyzer<'_>,
+    cap: &mut pcap::Capture<pcap::Active>,
+    label: &str,
+) -> CaptureInfo {
+    let linktype = cap.get_datalink().0;
+    let mut stopped = None;
+    let mut last_stats = Instant::now();
+    while !feeder.should_stop() {
+        match cap.next_packet() {
+            Ok(p) => {
+                let ts = Ts(p.header.ts.tv_sec * 1_000_000_000 + p.header.ts.tv_usec * 1_000);
+                let frame = Frame {
+                    number: feeder.frames + 1,
+                    ts,
+                    linktype,
+                    data: p.data,
+                    orig_len: p.header.len,
+                };
+                feeder.frame(a, &frame);
+            }
+            Err(pcap::Error::TimeoutExpired | pcap::Error::NoMorePackets) => {
+                std::thread::sleep(IDLE_SLEEP);
+            }
+            Err(e) => {
+                stopped = Some(format!(
+                    "{label}: the live capture stopped after frame {}: {e}",
+                    feeder.frames
+                ));
+                break;
+            }
+        }
+        if feeder.last_wake.elapsed() >= TICK {
+            // A quiet interface: capture time goes on with the clock libpcap stamps with.
+            let now = feeder.last_tick.max(emit::wall_now());
+            feeder.tick(a, now);
+        }
+        if last_stats.elapsed() >= Duration::from_secs(1) {
+            last_stats = Instant::now();
+            if let Ok(s) = cap.stats() {
+                feeder.drops(Drops {
+                    received: u64::from(s.received),
+                    dropped: u64::from(s.dropped),
+                    if_dropped: u64::from(s.if_dropped),
+                });
+            }
+        }
+    }
+    if let Ok(s) = cap.stats() {
+        feeder.drops(Drops {
+            received: u64::from(s.received),
+            dropped: u64::from(s.dropped),
+            if_dropped: u64::from(s.if_dropped),
+        });
+    }
+    feeder.info(label.to_string(), "live (libpcap)", linktype, stopped)
+}

@@ -1,0 +1,755 @@
+//! The live sensor (`siptriage watch`): recorded captures replayed through the live path give
+//! the findings `analyze` gives, told once and then updated; a stop by signal leaves whole
+//! files; and, as root, the sensor on the loopback interface while real traffic crosses it
+//! (recorded fixtures injected onto `lo` with their addresses moved into 127.0.0.0/8, and real
+//! TLS between rustls peers), its events and its metrics scraped over HTTP.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, Read, Write};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use siptriage::analyze::FailOn;
+use siptriage::config::Config;
+use siptriage::report::redact::Redaction;
+use siptriage::watch::{self, rotate, Options, Source};
+
+/// A writer the test can read back.
+#[derive(Clone, Default)]
+struct Shared(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Shared {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("lock").extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn lines(text: &str) -> Vec<Value> {
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect()
+}
+
+/// Replays `path` through the live path as fast as it goes; returns the events and the
+/// report.
+fn replay(path: &str, keys: Option<&str>, every: Duration) -> (Vec<Value>, watch::Watched) {
+    let mut cfg = Config::default();
+    if let Some(k) = keys {
+        cfg.secrets
+            .keylog
+            .add_text(k, &std::fs::read_to_string(k).expect("keys"));
+    }
+    let buf = Shared::default();
+    let opts = Options {
+        source: Source::Replay {
+            path: path.to_string(),
+            speed: None,
+        },
+        keylogs: Vec::new(),
+        update_every: every,
+        duration: None,
+        max_packets: None,
+        fail_on: FailOn::Error,
+        wall_time: false,
+    };
+    let stop = AtomicBool::new(false);
+    let w = watch::run(
+        &opts,
+        &cfg,
+        Redaction::default(),
+        Box::new(rotate::Plain(buf.clone())),
+        None,
+        &stop,
+        &mut |_| {},
+    )
+    .expect("the replay starts");
+    let text = String::from_utf8(buf.0.lock().expect("lock").clone()).expect("UTF-8");
+    (lines(&text), w)
+}
+
+/// Per finding told (in order): id, server, and where it stood last (occurrences, devices).
+fn final_standing(events: &[Value]) -> Vec<(String, String, u64, u64)> {
+    let mut told: Vec<(String, String, u64, u64)> = Vec::new();
+    for e in events {
+        let d = &e["data"];
+        match e["type"].as_str() {
+            Some("finding") => told.push((
+                d["id"].as_str().unwrap_or("").into(),
+                format!("{}:{}", d["server"]["ip"], d["server"]["port"]),
+                d["occurrences"].as_u64().unwrap_or(0),
+                d["devices"].as_u64().unwrap_or(0),
+            )),
+            Some("finding_update") => {
+                let i = d["finding"].as_u64().expect("finding index") as usize;
+                let t = told.get_mut(i).expect("an update of a finding told before");
+                assert_eq!(t.0, d["id"].as_str().unwrap_or(""), "{e}");
+                t.2 = d["occurrences"].as_u64().unwrap_or(0);
+                t.3 = d["devices"].as_u64().unwrap_or(0);
+            }
+            _ => {}
+        }
+    }
+    told.sort();
+    told
+}
+
+fn analyzed(path: &str, keys: Option<&str>) -> (Value, Vec<(String, String, u64, u64)>) {
+    let mut args = vec!["analyze", "--format", "json", "--fail-on", "never", path];
+    if let Some(k) = keys {
+        args.extend(["--keylog", k]);
+    }
+    let out = common::run(&args);
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("analyze gives JSON");
+    let mut f: Vec<(String, String, u64, u64)> = doc["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|d| {
+            (
+                d["id"].as_str().unwrap_or("").into(),
+                format!("{}:{}", d["server"]["ip"], d["server"]["port"]),
+                d["occurrences"].as_u64().unwrap_or(0),
+                d["devices"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    f.sort();
+    (doc, f)
+}
+
+#[test]
+fn every_fixture_replayed_through_the_live_path_gives_what_analyze_gives() {
+    let mut names: Vec<String> = std::fs::read_dir("fixtures")
+        .expect("fixtures")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|n| n.ends_with(".pcap") || n.ends_with(".pcapng"))
+        .collect();
+    names.sort();
+    assert!(names.len() > 30, "{names:?}");
+    for name in names {
+        let path = common::fixture(&name);
+        let stem = path.rsplit_once('.').map_or(path.as_str(), |s| s.0);
+        let keys = format!("{stem}.keys");
+        let keys = std::path::Path::new(&keys)
+            .exists()
+            .then_some(keys.as_str());
+        let (events, watched) = replay(&path, keys, Duration::from_secs(10));
+        let (doc, want) = analyzed(&path, keys);
+        assert_eq!(final_standing(&events), want, "{name}: findings");
+        let summary = events.last().expect("events");
+        assert_eq!(summary["type"], "summary", "{name}");
+        assert_eq!(
+            summary["data"]["verdict"], doc["verdict"],
+            "{name}: verdict"
+        );
+        assert_eq!(
+            summary["data"]["sip_messages"], doc["summary"]["sip_messages"],
+            "{name}"
+        );
+        assert_eq!(
+            serde_json::to_value(watched.outcome.report.verdict).expect("verdict"),
+            doc["verdict"]
+        );
+        // Each finding is told whole once; the events validate against the schema.
+        let told = events.iter().filter(|e| e["type"] == "finding").count();
+        assert_eq!(told, want.len(), "{name}");
+        assert_eq!(events[0]["type"], "capture", "{name}");
+    }
+}
+
+/// A small cluster in clear: 60 devices for ten minutes, a third of them refused with the
+/// port mismatch and retrying every minute.
+fn cluster_capture(
+    dir: &std::path::Path,
+    seconds: u32,
+) -> (String, siptriage_dev::cluster::ClusterStats) {
+    use siptriage_dev::cluster::{generate, Cluster, Fate};
+    let spec = Cluster {
+        devices: 60,
+        seconds,
+        expires: 120,
+        retry: 60,
+        nodes: 2,
+        shares: vec![(Fate::PortMismatch, 0.34)],
+        seed: 11,
+        ..Cluster::default()
+    };
+    let path = dir.join(format!("cluster-{seconds}.pcap"));
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&path).expect("create"));
+    let stats = generate(&spec, &mut f).expect("generate");
+    f.flush().expect("flush");
+    (path.to_string_lossy().to_string(), stats)
+}
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("siptriage-watch-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("temp dir");
+    d
+}
+
+#[test]
+fn a_finding_that_keeps_happening_is_updated_not_repeated() {
+    let dir = temp_dir("updates");
+    let (path, stats) = cluster_capture(&dir, 600);
+    let refused = stats
+        .failures
+        .iter()
+        .find(|f| f.0 == siptriage_dev::cluster::Fate::PortMismatch)
+        .map_or(0, |f| f.1);
+    assert!(refused > 40, "{refused} port-mismatch 403s");
+    let (events, _) = replay(&path, None, Duration::from_secs(60));
+    let (_, want) = analyzed(&path, None);
+    assert_eq!(final_standing(&events), want);
+    let mismatch: u64 = want
+        .iter()
+        .filter(|f| f.0 == "oauth-port-mismatch")
+        .map(|f| f.2)
+        .sum();
+    assert_eq!(mismatch, refused, "every 403 counted");
+    // One `finding` per id and node; its updates at least 60 s of capture time apart.
+    let mut last: BTreeMap<u64, String> = BTreeMap::new();
+    let mut updates = 0;
+    let end = events
+        .iter()
+        .find(|e| e["type"] == "capture_done")
+        .and_then(|e| e["data"]["capture"]["last_time"].as_str())
+        .expect("capture_done")
+        .to_string();
+    for e in &events {
+        let t = e["capture_time"].as_str().unwrap_or("").to_string();
+        match e["type"].as_str() {
+            Some("finding") => {
+                let n = last.len() as u64;
+                last.insert(n, t);
+            }
+            Some("finding_update") => {
+                updates += 1;
+                let i = e["data"]["finding"].as_u64().expect("index");
+                let before = last.get(&i).expect("told before").clone();
+                let secs = |s: &str| -> f64 {
+                    // 2026-03-02T09:15:00.142550Z: seconds of the day are enough here.
+                    let hms = &s[11..s.len() - 1];
+                    let p: Vec<f64> = hms.split(':').map(|x| x.parse().unwrap_or(0.0)).collect();
+                    p[0] * 3600.0 + p[1] * 60.0 + p[2]
+                };
+                let gap = secs(&t) - secs(&before);
+                // The last updates come when the capture ends, whatever the interval.
+                assert!(
+                    gap >= 60.0 || t == end,
+                    "update of finding {i} {gap} s after the last"
+                );
+                last.insert(i, t);
+            }
+            _ => {}
+        }
+    }
+    assert!(updates >= 9, "{updates} updates over ten minutes");
+    let findings = events.iter().filter(|e| e["type"] == "finding").count();
+    assert!(findings <= 4, "{findings} finding events for 2 nodes");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// SIP over UDP between devices and CUCM 10.1.1.1: `(seconds, from device, text)`.
+fn udp_sip_capture(path: &std::path::Path, messages: &[(i64, &str, String)]) {
+    use siptriage_dev::framer::{pcap, Link};
+    let link = Link::Ethernet {
+        src: [2, 0, 0, 0, 0, 1],
+        dst: [2, 0, 0, 0, 0, 2],
+    };
+    let cucm: std::net::IpAddr = "10.1.1.1".parse().expect("ip");
+    let frames: Vec<(i64, Vec<u8>)> = messages
+        .iter()
+        .map(|(t, device, text)| {
+            let ip: std::net::IpAddr = if device.ends_with('A') {
+                "10.2.0.1"
+            } else {
+                "10.2.0.2"
+            }
+            .parse()
+            .expect("ip");
+            let to_cucm = text.starts_with("REGISTER");
+            let (src, dst) = if to_cucm {
+                ((ip, 5060), (cucm, 5060))
+            } else {
+                ((cucm, 5060), (ip, 5060))
+            };
+            let f = link.udp(src, dst, text.as_bytes()).expect("frame");
+            (1_780_000_000_000_000 + t * 1_000_000, f)
+        })
+        .collect();
+    std::fs::write(path, pcap(link.linktype(), &frames)).expect("write");
+}
+
+fn register_pair(device: &str, cseq: u32, expires: u32) -> [String; 2] {
+    let ip = if device.ends_with('A') {
+        "10.2.0.1"
+    } else {
+        "10.2.0.2"
+    };
+    let common = format!(
+        "Via: SIP/2.0/UDP {ip}:5060;branch=z9hG4bK{device}{cseq}\r\nFrom: <sip:{device}@10.1.1.1>;tag={device}\r\nTo: <sip:{device}@10.1.1.1>\r\nCall-ID: {device}@{ip}\r\nCSeq: {cseq} REGISTER\r\n"
+    );
+    [
+        format!("REGISTER sip:10.1.1.1 SIP/2.0\r\n{common}Contact: <sip:{device}@{ip}:5060>;+u.sip!devicename.ccm.cisco.com=\"{device}\"\r\nExpires: {expires}\r\nContent-Length: 0\r\n\r\n"),
+        format!("SIP/2.0 200 OK\r\n{common}Contact: <sip:{device}@{ip}:5060>;expires={expires}\r\nExpires: {expires}\r\nContent-Length: 0\r\n\r\n"),
+    ]
+}
+
+#[test]
+fn devices_silent_past_their_expiry_are_judged_and_released() {
+    // SEPA registers once for 60 s and falls silent; SEPB refreshes every 50 s for 20 minutes.
+    let dir = temp_dir("release");
+    let path = dir.join("release.pcap");
+    let mut msgs = Vec::new();
+    for (i, m) in register_pair("SEPA", 1, 60).into_iter().enumerate() {
+        msgs.push((i as i64, "SEPA", m));
+    }
+    for n in 0..24u32 {
+        for (i, m) in register_pair("SEPB", n + 1, 60).into_iter().enumerate() {
+            msgs.push((i64::from(n) * 50 + 2 + i as i64, "SEPB", m));
+        }
+    }
+    udp_sip_capture(&path, &msgs);
+    let path = path.to_string_lossy().to_string();
+    let (events, watched) = replay(&path, None, Duration::from_secs(600));
+    let (doc, want) = analyzed(&path, None);
+    assert_eq!(
+        want.iter().map(|f| f.0.as_str()).collect::<Vec<_>>(),
+        ["registration-lost"],
+        "{doc}"
+    );
+    assert_eq!(final_standing(&events), want);
+    // SEPA was let go while the capture went on (its lapse told then), SEPB kept.
+    let lost = events
+        .iter()
+        .find(|e| e["type"] == "finding")
+        .expect("the lapse is told");
+    let told_at = lost["capture_time"].as_str().unwrap_or("").to_string();
+    let end = doc["captures"][0]["last_time"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    assert!(told_at < end, "told at {told_at}, before the end {end}");
+    assert!(lost["data"]["explanation"]
+        .as_str()
+        .unwrap_or("")
+        .contains("SEPA"));
+    let notes = &watched.outcome.report.notes;
+    assert!(
+        notes.iter().any(|n| n.starts_with("1 device(s) silent")),
+        "{notes:?}"
+    );
+    let listed: Vec<&str> = watched
+        .outcome
+        .report
+        .registrations
+        .iter()
+        .map(|r| r.device.as_str())
+        .collect();
+    assert_eq!(listed, ["SEPB"]);
+    assert_eq!(
+        serde_json::to_value(watched.outcome.report.verdict).expect("v"),
+        doc["verdict"]
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Reads the child's stderr lines into a channel.
+fn stderr_lines(child: &mut Child) -> std::sync::mpsc::Receiver<String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let err = child.stderr.take().expect("stderr");
+    std::thread::spawn(move || {
+        for l in std::io::BufReader::new(err).lines().map_while(Result::ok) {
+            if tx.send(l).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// Waits for a stderr line containing `what`; returns it.
+fn wait_line(rx: &std::sync::mpsc::Receiver<String>, what: &str, seen: &mut Vec<String>) -> String {
+    let until = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < until {
+        if let Ok(l) = rx.recv_timeout(Duration::from_millis(100)) {
+            seen.push(l.clone());
+            if l.contains(what) {
+                return l;
+            }
+        }
+    }
+    panic!("no line with {what:?} on stderr: {seen:?}");
+}
+
+fn signal(child: &Child, sig: &str) {
+    let ok = Command::new("kill")
+        .args([sig, &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(ok.success());
+}
+
+/// Waits for the child to end by itself (it was told to stop); kills it after 30 s.
+fn wait_end(child: &mut Child) -> i32 {
+    let until = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            return s.code().unwrap_or(-1);
+        }
+        if Instant::now() > until {
+            let _ = child.kill();
+            panic!("the sensor did not stop");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn sigterm_stops_a_replay_cleanly_with_its_summary_and_report() {
+    let dir = temp_dir("sigterm");
+    let (path, stats) = cluster_capture(&dir, 600);
+    let events = dir.join("events.jsonl");
+    let report = dir.join("run.json");
+    let (mut child, rx, mut seen) = start_sensor(
+        &[
+            "--replay",
+            &path,
+            "--speed",
+            "100",
+            "-o",
+            &events.to_string_lossy(),
+            "--summary",
+            &report.to_string_lossy(),
+            "--rotate-size",
+            "1",
+        ],
+        &dir,
+        "watching",
+    );
+    std::thread::sleep(Duration::from_millis(1500));
+    signal(&child, "-TERM");
+    let code = wait_end(&mut child);
+    let line = wait_line(&rx, "stopped;", &mut seen);
+    assert!(line.contains("failure"), "{line}");
+    assert_eq!(code, 1, "the port mismatch is an error: {seen:?}");
+    let ev = lines(&std::fs::read_to_string(&events).expect("events"));
+    let last = ev.last().expect("events");
+    assert_eq!(last["type"], "summary");
+    assert_eq!(last["data"]["exit_code"], 1);
+    assert!(
+        ev.iter().all(|e| e["wall_time"].is_string()),
+        "wall time on every event"
+    );
+    let done = ev
+        .iter()
+        .find(|e| e["type"] == "capture_done")
+        .expect("capture_done");
+    let frames = done["data"]["capture"]["frames"].as_u64().expect("frames");
+    assert!(
+        frames > 0 && frames < stats.frames,
+        "{frames} of {} read before the stop",
+        stats.frames
+    );
+    let doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).expect("report")).expect("JSON");
+    assert_eq!(doc["verdict"], "failure");
+    assert_eq!(doc["captures"][0]["frames"], frames);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+// ---- Live, on the loopback interface (root) ----------------------------------------------
+
+/// Live tests share the loopback interface: one at a time.
+static LOOPBACK: Mutex<()> = Mutex::new(());
+
+fn can_capture() -> bool {
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    if !root {
+        eprintln!("skipped: capturing on lo needs root (CI runs as root)");
+    }
+    root
+}
+
+fn scrape(addr: &str) -> String {
+    let mut s = std::net::TcpStream::connect(addr).expect("metrics endpoint");
+    s.write_all(b"GET /metrics HTTP/1.1\r\nHost: t\r\n\r\n")
+        .expect("ask");
+    let mut got = String::new();
+    s.read_to_string(&mut got).expect("read");
+    assert!(got.starts_with("HTTP/1.1 200 OK"), "{got}");
+    got
+}
+
+/// The value of one sample of the exposition text.
+fn sample(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+}
+
+/// Waits until the events file holds a finding with `id`.
+fn wait_finding(path: &std::path::Path, id: &str) -> Vec<Value> {
+    let until = Instant::now() + Duration::from_secs(20);
+    loop {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        let ev = lines(&text);
+        if ev
+            .iter()
+            .any(|e| e["type"] == "finding" && e["data"]["id"] == id)
+        {
+            return ev;
+        }
+        assert!(Instant::now() < until, "no {id} finding in {text}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn start_sensor(
+    args: &[&str],
+    dir: &std::path::Path,
+    ready: &str,
+) -> (Child, std::sync::mpsc::Receiver<String>, Vec<String>) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_siptriage"))
+        .arg("watch")
+        .args(args)
+        .current_dir(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let rx = stderr_lines(&mut child);
+    let mut seen = Vec::new();
+    wait_line(&rx, ready, &mut seen);
+    (child, rx, seen)
+}
+
+#[test]
+fn live_tls_on_loopback_unknown_ca_then_a_403_decrypted_with_a_key_log_that_grows() {
+    let _one = LOOPBACK.lock().unwrap_or_else(|p| p.into_inner());
+    if !can_capture() {
+        return;
+    }
+    let dir = temp_dir("live-tls");
+    let keys = dir.join("keys.txt");
+    std::fs::write(&keys, "").expect("empty key log");
+    let (mut child, rx, mut seen) = start_sensor(
+        &[
+            "-i",
+            "lo",
+            "--metrics",
+            "127.0.0.1:0",
+            "-o",
+            "events.jsonl",
+            "--keylog",
+            "keys.txt",
+            "--summary",
+            "run.md",
+            "--update-interval",
+            "0",
+        ],
+        &dir,
+        "watching live:lo",
+    );
+    let metrics = seen
+        .iter()
+        .find_map(|l| l.split("http://").nth(1))
+        .map(|a| a.trim_end_matches("/metrics").to_string())
+        .expect("the metrics address is printed");
+    // Expressway-C (the client, on the MRA OAuth port) refuses CUCM's certificate.
+    let ex = siptriage_dev::live::register_over_tls(
+        "127.0.0.1:5091".parse().expect("addr"),
+        false,
+        None,
+    )
+    .expect("TLS over loopback");
+    assert!(ex.refused.is_some(), "{ex:?}");
+    let ev = wait_finding(&dir.join("events.jsonl"), "unknown-ca-from-expressway");
+    let f = ev
+        .iter()
+        .find(|e| e["data"]["id"] == "unknown-ca-from-expressway")
+        .expect("finding");
+    assert_eq!(f["data"]["tls_alert"]["description"], "unknown_ca", "{f}");
+    assert_eq!(f["data"]["tls_alert"]["sent_by"], "client", "{f}");
+    assert!(
+        f["capture_time"].is_string() && f["wall_time"].is_string(),
+        "{f}"
+    );
+    // A device on the SIP OAuth port: the handshake succeeds, the 403 travels encrypted, and
+    // its keys reach the sensor only as the client appends them to the key log.
+    let ex = siptriage_dev::live::register_over_tls(
+        "127.0.0.1:5090".parse().expect("addr"),
+        true,
+        Some(&keys),
+    )
+    .expect("TLS over loopback");
+    assert!(
+        ex.answer
+            .as_deref()
+            .is_some_and(|a| a.starts_with("SIP/2.0 403")),
+        "{ex:?}"
+    );
+    let ev = wait_finding(&dir.join("events.jsonl"), "oauth-port-mismatch");
+    let f = ev
+        .iter()
+        .find(|e| e["data"]["id"] == "oauth-port-mismatch")
+        .expect("finding");
+    assert_eq!(f["data"]["devices"], 1);
+    assert!(
+        !f.to_string().contains("eyJwcml2YXRlIjoieCJ9"),
+        "the token is redacted: {f}"
+    );
+    // The metrics say the same (once the connections have ended and settled).
+    let until = Instant::now() + Duration::from_secs(20);
+    let mut m = scrape(&metrics);
+    while sample(&m, "siptriage_connections_tracked") != Some(0.0) && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(100));
+        m = scrape(&metrics);
+    }
+    for (series, at_least) in [
+        (
+            "siptriage_tls_alerts_total{description=\"unknown_ca\",sender=\"client\"}",
+            1.0,
+        ),
+        (
+            "siptriage_findings_total{id=\"unknown-ca-from-expressway\",severity=\"error\"}",
+            1.0,
+        ),
+        (
+            "siptriage_findings_total{id=\"oauth-port-mismatch\",severity=\"error\"}",
+            1.0,
+        ),
+        (
+            "siptriage_registrations_attempted_total{node=\"127.0.0.1\",port=\"5090\"}",
+            1.0,
+        ),
+        (
+            "siptriage_registrations_failed_total{node=\"127.0.0.1\",port=\"5090\"}",
+            1.0,
+        ),
+        (
+            "siptriage_tls_connections_total{decryption=\"decrypted\"}",
+            1.0,
+        ),
+        ("siptriage_packets_total", 10.0),
+    ] {
+        let v = sample(&m, series).unwrap_or_else(|| panic!("no {series} in {m}"));
+        assert!(v >= at_least, "{series} = {v}");
+    }
+    assert_eq!(
+        sample(
+            &m,
+            "siptriage_registrations_succeeded_total{node=\"127.0.0.1\",port=\"5090\"}"
+        ),
+        Some(0.0)
+    );
+    assert_eq!(
+        sample(
+            &m,
+            "siptriage_capture_dropped_packets_total{where=\"buffer\"}"
+        ),
+        Some(0.0)
+    );
+    signal(&child, "-INT");
+    let code = wait_end(&mut child);
+    wait_line(&rx, "stopped;", &mut seen);
+    assert_eq!(code, 1, "{seen:?}");
+    let ev = lines(&std::fs::read_to_string(dir.join("events.jsonl")).expect("events"));
+    assert_eq!(ev.last().expect("events")["type"], "summary");
+    assert_eq!(ev.last().expect("events")["data"]["verdict"], "failure");
+    let md = std::fs::read_to_string(dir.join("run.md")).expect("the run's report");
+    assert!(md.starts_with("# Verdict: failure"), "{md}");
+    assert!(md.contains("oauth-port-mismatch") && md.contains("unknown-ca-from-expressway"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn recorded_fixtures_injected_onto_loopback_give_their_findings_live() {
+    let _one = LOOPBACK.lock().unwrap_or_else(|p| p.into_inner());
+    if !can_capture() {
+        return;
+    }
+    let dir = temp_dir("live-inject");
+    // Injected frames carry TTL 99; what the kernel answers to them (RSTs) does not.
+    let (mut child, rx, mut seen) = start_sensor(
+        &[
+            "-i",
+            "lo",
+            "--filter",
+            "ip[8] = 99",
+            "-o",
+            "events.jsonl",
+            "--no-wall-time",
+        ],
+        &dir,
+        "watching live:lo",
+    );
+    let mut want: Vec<String> = Vec::new();
+    let mut frames = Vec::new();
+    for name in [
+        "oauth-port-mismatch-clear-tcp.pcap",
+        "mra-unknown-ca-from-expressway.pcap",
+        "oauth-port-closed.pcap",
+    ] {
+        let path = common::fixture(name);
+        let (_, ids) = analyzed(&path, None);
+        assert!(!ids.is_empty(), "{name}");
+        want.extend(ids.into_iter().map(|f| f.0));
+        for (_, lt, f) in siptriage_dev::live::frames_of(&path).expect("frames") {
+            frames.push(siptriage_dev::live::to_loopback(&f, lt, 99).expect("IPv4 over Ethernet"));
+        }
+    }
+    want.sort();
+    want.dedup();
+    let sent =
+        siptriage_dev::live::inject("lo", &frames, Duration::from_millis(2)).expect("inject");
+    assert_eq!(sent as usize, frames.len());
+    // Let the last connections settle, then stop.
+    for id in &want {
+        wait_finding(&dir.join("events.jsonl"), id);
+    }
+    signal(&child, "-INT");
+    let code = wait_end(&mut child);
+    wait_line(&rx, "stopped;", &mut seen);
+    assert_eq!(code, 1);
+    let ev = lines(&std::fs::read_to_string(dir.join("events.jsonl")).expect("events"));
+    let mut got: Vec<String> = ev
+        .iter()
+        .filter(|e| e["type"] == "finding")
+        .map(|e| e["data"]["id"].as_str().unwrap_or("").to_string())
+        .collect();
+    got.sort();
+    got.dedup();
+    assert_eq!(got, want);
+    let done = ev
+        .iter()
+        .find(|e| e["type"] == "capture_done")
+        .expect("capture_done");
+    assert_eq!(
+        done["data"]["capture"]["frames"],
+        frames.len(),
+        "every injected frame, nothing else"
+    );
+    // Every address the sensor saw is on the machine.
+    for e in &ev {
+        let text = e.to_string();
+        assert!(
+            !text.contains("\"10.10."),
+            "an address outside 127.0.0.0/8: {text}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

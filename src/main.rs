@@ -933,7 +933,7 @@ fn watch(args: WatchArgs) -> ExitCode {
         Ok(w) => w,
         Err(e) => return fail(&e),
     };
-    let mut report = watched.outcome.report;
+    let report = watched.outcome.report;
     if !quiet {
         eprintln!(
             "siptriage: stopped; {}",
@@ -948,7 +948,6 @@ fn watch(args: WatchArgs) -> ExitCode {
     }
     let code = report.summary.exit_code;
     if let (Some(path), Some(format)) = (&args.summary, summary_format) {
-        redact::apply(&mut report, redaction);
         let written = Output::open(&Some(path.clone()), true).and_then(|mut out| {
             match render(
                 format,

@@ -42,6 +42,16 @@ fn lines(text: &str) -> Vec<Value> {
 /// Replays `path` through the live path as fast as it goes; returns the events and the
 /// report.
 fn replay(path: &str, keys: Option<&str>, every: Duration) -> (Vec<Value>, watch::Watched) {
+    replay_with(path, keys, every, Redaction::default(), None)
+}
+
+fn replay_with(
+    path: &str,
+    keys: Option<&str>,
+    every: Duration,
+    redaction: Redaction,
+    metrics: Option<Arc<watch::metrics::Metrics>>,
+) -> (Vec<Value>, watch::Watched) {
     let mut cfg = Config::default();
     if let Some(k) = keys {
         cfg.secrets
@@ -65,9 +75,9 @@ fn replay(path: &str, keys: Option<&str>, every: Duration) -> (Vec<Value>, watch
     let w = watch::run(
         &opts,
         &cfg,
-        Redaction::default(),
+        redaction,
         Box::new(rotate::Plain(buf.clone())),
-        None,
+        metrics,
         &stop,
         &mut |_| {},
     )
@@ -165,6 +175,57 @@ fn every_fixture_replayed_through_the_live_path_gives_what_analyze_gives() {
         assert_eq!(told, want.len(), "{name}");
         assert_eq!(events[0]["type"], "capture", "{name}");
     }
+}
+
+#[test]
+fn redaction_holds_in_events_metrics_and_the_report_with_the_same_pseudonyms() {
+    let path = common::fixture("oauth-port-mismatch-tls12.pcap");
+    let keys = common::fixture("oauth-port-mismatch-tls12.keys");
+    let (_, plain) = analyzed(&path, Some(&keys));
+    let node = plain[0]
+        .1
+        .split(':')
+        .next()
+        .unwrap_or("")
+        .trim_matches('"')
+        .to_string();
+    let metrics = Arc::new(watch::metrics::Metrics::default());
+    let what = Redaction::parse(&["all".to_string()]).expect("all");
+    let (events, watched) = replay_with(
+        &path,
+        Some(&keys),
+        Duration::ZERO,
+        what,
+        Some(metrics.clone()),
+    );
+    let text: String = events.iter().map(|e| e.to_string() + "\n").collect();
+    let report = serde_json::to_string(&watched.outcome.report).expect("report");
+    let exposition = metrics.render(None);
+    for (what, out) in [
+        ("events", &text),
+        ("report", &report),
+        ("metrics", &exposition),
+    ] {
+        assert!(!out.contains(&node), "{node} in the {what}: {out}");
+        assert!(!out.contains("CSFrado"), "the device name in the {what}");
+    }
+    let finding = events
+        .iter()
+        .find(|e| e["type"] == "finding")
+        .expect("finding");
+    let pseudonym = finding["data"]["server"]["ip"]
+        .as_str()
+        .expect("ip")
+        .to_string();
+    assert_eq!(
+        watched.outcome.report.findings[0].server.ip.to_string(),
+        pseudonym,
+        "the report keeps the events' pseudonym"
+    );
+    assert!(
+        exposition.contains(&format!("node=\"{pseudonym}\"")),
+        "{pseudonym} in {exposition}"
+    );
 }
 
 /// A small cluster in clear: 60 devices for ten minutes, a third of them refused with the

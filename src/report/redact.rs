@@ -385,10 +385,16 @@ impl Redactor {
 
 /// Applies `what` to `report` in place.
 pub fn apply(report: &mut Report, what: Redaction) {
-    if what.is_empty() {
+    apply_with(report, &mut Redactor::new(what));
+}
+
+/// Applies `r` to `report` in place, with the pseudonyms `r` already gave (a sensor's report
+/// after its events) kept.
+pub fn apply_with(report: &mut Report, r: &mut Redactor) {
+    if r.is_empty() {
         return;
     }
-    let mut r = Redactor::new(what);
+    let what = r.what;
     // Collect, in report order, so pseudonyms are stable for a given report.
     for reg in &report.registrations {
         r.learn_device(&reg.device);

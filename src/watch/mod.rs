@@ -98,7 +98,8 @@ pub struct Options {
 
 /// What a run produced: the report over everything it read and the capture library's counts.
 pub struct Watched {
-    /// The report, as `analyze` would give for a capture of the same packets.
+    /// The report, as `analyze` would give for a capture of the same packets (redacted as
+    /// asked, with the pseudonyms the events gave).
     pub outcome: Outcome,
     /// Packets dropped before the sensor read them.
     pub drops: Drops,
@@ -450,11 +451,11 @@ pub fn run(
         outcome.report.notes.push(note);
         crate::analyze::conclude(&mut outcome.report, &outcome.tally, opts.fail_on);
     }
-    let mut report = outcome.report.clone();
-    crate::report::redact::apply(&mut report, redaction);
     let mut e = emitter.borrow_mut();
     e.updates(true);
-    close(&mut e, &report);
+    // The report takes the pseudonyms the events gave, and any new ones after them.
+    crate::report::redact::apply_with(&mut outcome.report, e.redactor());
+    close(&mut e, &outcome.report);
     let write_error = e.error.take();
     drop(e);
     Ok(Watched {

@@ -66,6 +66,8 @@ pub struct Analyzer<'c> {
     settled: Settled,
     /// Devices a live sensor let go ([`Analyzer::tick`]).
     released_devices: u64,
+    /// When the devices were last looked over for those to let go.
+    devices_looked: crate::time::Ts,
 }
 
 /// What judges the facts while the capture is still being read, so that memory does not grow
@@ -106,6 +108,7 @@ impl<'c> Analyzer<'c> {
             now: crate::time::Ts::default(),
             settled: Settled::default(),
             released_devices: 0,
+            devices_looked: crate::time::Ts::default(),
         }
     }
 
@@ -178,7 +181,14 @@ impl<'c> Analyzer<'c> {
         if self.flow.waiting() > 0 {
             self.judge_window(Some(now), None);
         }
-        let idle = self.flow.idle_devices(now, DEVICE_IDLE_NS);
+        // Devices are looked over every 10 s of capture time (a sensor's lapse is told within
+        // seconds of the 10 minutes it waits).
+        let idle = if now.0.saturating_sub(self.devices_looked.0) >= 10_000_000_000 {
+            self.devices_looked = now;
+            self.flow.idle_devices(now, DEVICE_IDLE_NS)
+        } else {
+            Vec::new()
+        };
         if !idle.is_empty() {
             for &d in &idle {
                 self.flow.end_device(d);

@@ -32,9 +32,9 @@ use crate::time::Ts;
 use emit::Emitter;
 use metrics::{Drops, Metrics};
 
-/// Bytes captured per packet by default: whole jumbo frames, so that certificate chains are
-/// never cut.
-pub const SNAPLEN: i32 = 262_144;
+/// Bytes captured per packet by default: the largest IP packet (65,535 bytes, as an offloaded
+/// segment may be) with its link header, so that no segment of a certificate chain is cut.
+pub const SNAPLEN: i32 = 65_600;
 
 /// How often (capture time) the analysis settles ended connections and judges the SIP read,
 /// and how often (wall time) a quiet interface wakes it.
@@ -515,12 +515,15 @@ fn open_live(
         .promisc(promiscuous)
         .snaplen(snaplen)
         .buffer_size(buffer)
-        .timeout(TICK.as_millis() as i32)
-        .immediate_mode(true)
+        // Packets are handed over in blocks at least every 100 ms (TPACKET_V3 on Linux): a
+        // block holds many packets, so the buffer absorbs bursts that per-packet slots would
+        // not.
+        .timeout(100)
+        .immediate_mode(false)
         .open()
         .map_err(|e| fail("capture on", e))?
-        // Non-blocking: libpcap on Linux ignores the timeout in immediate mode, and a quiet
-        // interface must not keep the sensor from ticking or hearing a stop.
+        // Non-blocking: a quiet interface must not keep the sensor from ticking or hearing a
+        // stop.
         .setnonblock()
         .map_err(|e| fail("capture on", e))?;
     let wanted = filter.map(str::to_string);

@@ -814,3 +814,76 @@ fn recorded_fixtures_injected_onto_loopback_give_their_findings_live() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_readme_names_only_metrics_and_options_that_exist() {
+    let readme = std::fs::read_to_string("README.md").expect("README");
+    let start = readme
+        .find("## Live sensor")
+        .expect("a live sensor section");
+    let section = &readme[start..start + readme[start..].find("\n## Example").expect("next")];
+    let m = watch::metrics::Metrics::default();
+    let exposition = m.render(Some(1));
+    let mut named = 0;
+    for word in section.split(['`', ' ', ',', '|']) {
+        if let Some(suffix) = word.strip_prefix('…').filter(|s| s.starts_with('_')) {
+            assert!(
+                exposition.contains(&format!("siptriage_registrations{suffix} ")),
+                "{word}"
+            );
+            named += 1;
+        } else if word.starts_with("siptriage_") {
+            assert!(
+                exposition.contains(&format!("# TYPE {word} ")),
+                "{word} is not served"
+            );
+            named += 1;
+        }
+    }
+    assert!(named >= 13, "{named} metrics named");
+    let help = common::run(&["watch", "--help"]);
+    let help = String::from_utf8_lossy(&help.stdout);
+    for flag in section
+        .split(|c: char| c.is_whitespace() || c == '`' || c == '(' || c == ')' || c == ',')
+        .filter(|w| w.starts_with("--") && w.len() > 2)
+    {
+        let flag = flag.split('=').next().unwrap_or(flag);
+        assert!(help.contains(flag), "{flag} is not an option of watch");
+    }
+}
+
+#[test]
+fn a_sensor_that_cannot_start_says_why_and_exits_2() {
+    for (args, says) in [
+        (&["watch"][..], "--interface"),
+        (&["watch", "-i", "nosuchif0", "-q"], "nosuchif0"),
+        (
+            &["watch", "--replay", "fixtures/none.pcap"],
+            "fixtures/none.pcap",
+        ),
+        (
+            &[
+                "watch",
+                "--replay",
+                "fixtures/oauth-port-closed.pcap",
+                "--speed=-1",
+            ],
+            "--speed",
+        ),
+        (
+            &[
+                "watch",
+                "--replay",
+                "fixtures/oauth-port-closed.pcap",
+                "--keylog",
+                "nokeys.txt",
+            ],
+            "nokeys.txt",
+        ),
+    ] {
+        let out = common::run(args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+}

@@ -42,21 +42,47 @@ fn lines(text: &str) -> Vec<Value> {
 /// Replays `path` through the live path as fast as it goes; returns the events and the
 /// report.
 fn replay(path: &str, keys: Option<&str>, every: Duration) -> (Vec<Value>, watch::Watched) {
-    replay_with(path, keys, every, Redaction::default(), None)
+    replay_with(
+        path,
+        Setup {
+            keys,
+            every,
+            ..Setup::default()
+        },
+    )
 }
 
-fn replay_with(
-    path: &str,
-    keys: Option<&str>,
+/// How a replay runs.
+#[derive(Default)]
+struct Setup<'a> {
+    /// A key log given whole, as `analyze --keylog` takes it.
+    keys: Option<&'a str>,
     every: Duration,
     redaction: Redaction,
     metrics: Option<Arc<watch::metrics::Metrics>>,
-) -> (Vec<Value>, watch::Watched) {
+    /// Key logs followed as they grow.
+    follow: Vec<std::path::PathBuf>,
+    /// `--max-held-bytes`.
+    held: Option<usize>,
+}
+
+fn replay_with(path: &str, setup: Setup<'_>) -> (Vec<Value>, watch::Watched) {
+    let Setup {
+        keys,
+        every,
+        redaction,
+        metrics,
+        follow,
+        held,
+    } = setup;
     let mut cfg = Config::default();
     if let Some(k) = keys {
         cfg.secrets
             .keylog
             .add_text(k, &std::fs::read_to_string(k).expect("keys"));
+    }
+    if let Some(h) = held {
+        cfg.limits.hold_back_bytes = h;
     }
     let buf = Shared::default();
     let opts = Options {
@@ -64,7 +90,7 @@ fn replay_with(
             path: path.to_string(),
             speed: None,
         },
-        keylogs: Vec::new(),
+        keylogs: follow,
         update_every: every,
         duration: None,
         max_packets: None,
@@ -193,10 +219,12 @@ fn redaction_holds_in_events_metrics_and_the_report_with_the_same_pseudonyms() {
     let what = Redaction::parse(&["all".to_string()]).expect("all");
     let (events, watched) = replay_with(
         &path,
-        Some(&keys),
-        Duration::ZERO,
-        what,
-        Some(metrics.clone()),
+        Setup {
+            keys: Some(&keys),
+            redaction: what,
+            metrics: Some(metrics.clone()),
+            ..Setup::default()
+        },
     );
     let text: String = events.iter().map(|e| e.to_string() + "\n").collect();
     let report = serde_json::to_string(&watched.outcome.report).expect("report");
@@ -226,6 +254,64 @@ fn redaction_holds_in_events_metrics_and_the_report_with_the_same_pseudonyms() {
         exposition.contains(&format!("node=\"{pseudonym}\"")),
         "{pseudonym} in {exposition}"
     );
+}
+
+#[test]
+fn a_followed_key_log_decrypts_and_records_without_keys_are_not_held_past_5_s() {
+    use siptriage_dev::cluster::{generate, Cluster, Fate};
+    let dir = temp_dir("follow");
+    let spec = Cluster {
+        devices: 30,
+        seconds: 180,
+        shares: vec![(Fate::PortMismatch, 0.3)],
+        seed: 5,
+        tls: true,
+        ..Cluster::default()
+    };
+    let path = dir.join("tls.pcap");
+    let mut bytes = Vec::new();
+    let stats = generate(&spec, &mut bytes).expect("generate");
+    std::fs::write(&path, bytes).expect("write");
+    let keys = dir.join("tls.keys");
+    std::fs::write(&keys, &stats.keylog).expect("keys");
+    let empty = dir.join("empty.keys");
+    std::fs::write(&empty, "").expect("keys");
+    let p = path.to_string_lossy().to_string();
+    let k = keys.to_string_lossy().to_string();
+    // Followed from the start, the key log decrypts as --keylog does for analyze.
+    let (events, _) = replay_with(
+        &p,
+        Setup {
+            follow: vec![keys.clone()],
+            ..Setup::default()
+        },
+    );
+    let (_, with_keys) = analyzed(&p, Some(&k));
+    assert!(
+        with_keys.iter().any(|f| f.0 == "oauth-port-mismatch"),
+        "{with_keys:?}"
+    );
+    assert_eq!(final_standing(&events), with_keys);
+    // A key log that never gets these keys: records wait 5 s, then are judged without keys,
+    // and their room is free again: a budget of 16 KiB (a few connections' worth) is never
+    // exhausted, so no hold-back limit makes the verdict incomplete.
+    let (events, watched) = replay_with(
+        &p,
+        Setup {
+            follow: vec![empty],
+            held: Some(16 << 10),
+            ..Setup::default()
+        },
+    );
+    let (doc, without) = analyzed(&p, None);
+    assert_eq!(final_standing(&events), without);
+    let notes = &watched.outcome.report.notes;
+    assert!(!notes.iter().any(|n| n.contains("hold-back")), "{notes:?}");
+    assert_eq!(
+        serde_json::to_value(watched.outcome.report.verdict).expect("v"),
+        doc["verdict"]
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// A small cluster in clear: 60 devices for ten minutes, a third of them refused with the

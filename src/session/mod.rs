@@ -68,6 +68,8 @@ pub struct Analyzer<'c> {
     released_devices: u64,
     /// When the devices were last looked over for those to let go.
     devices_looked: crate::time::Ts,
+    /// Keys come from a key log that grows ([`Analyzer::hold_for_keys`]).
+    follow_keys: bool,
 }
 
 /// What judges the facts while the capture is still being read, so that memory does not grow
@@ -83,6 +85,10 @@ pub trait Judge {
     /// Time went on to `now` (a live sensor's tick, [`Analyzer::tick`]), whatever was judged.
     fn tick(&mut self, _now: crate::time::Ts) {}
 }
+
+/// How long a live sensor holds TLS records back waiting for their keys in a key log that
+/// grows ([`Analyzer::hold_for_keys`]).
+pub const HOLD_NS: i64 = 5_000_000_000;
 
 /// How long a live sensor keeps a device silent past the Expires it was granted (or past
 /// its last message) before judging it as at the end of a capture and forgetting it.
@@ -109,6 +115,7 @@ impl<'c> Analyzer<'c> {
             settled: Settled::default(),
             released_devices: 0,
             devices_looked: crate::time::Ts::default(),
+            follow_keys: false,
         }
     }
 
@@ -177,6 +184,9 @@ impl<'c> Analyzer<'c> {
     pub fn tick(&mut self, now: crate::time::Ts) {
         self.now = self.now.max(now);
         let now = self.now;
+        if self.follow_keys {
+            self.release_stale_holds(now);
+        }
         self.settle_due(now);
         if self.flow.waiting() > 0 {
             self.judge_window(Some(now), None);
@@ -217,6 +227,7 @@ impl<'c> Analyzer<'c> {
     /// grows as clients write it.
     pub fn hold_for_keys(&mut self) {
         self.pcapng = true;
+        self.follow_keys = true;
     }
 
     /// TLS keys learned while the capture is read (a key log that grew, `source` naming it):
@@ -229,6 +240,30 @@ impl<'c> Analyzer<'c> {
     /// Connections in the table, and devices followed (a sensor's gauges).
     pub fn tracked(&self) -> (usize, usize) {
         (self.table.active(), self.flow.devices())
+    }
+
+    /// A live sensor's key log is written by the client during the handshake: records that
+    /// waited [`HOLD_NS`] for their keys are read without them, so that connections whose
+    /// client writes no key log are judged as they go (not held until a budget runs out).
+    fn release_stale_holds(&mut self, now: crate::time::Ts) {
+        let mut store = SipStore {
+            flow: &mut self.flow,
+            show_secrets: self.cfg.secrets.show,
+        };
+        let keys = Keys {
+            log: &self.keys,
+            certs: &self.certs,
+            hold_budget: Some(&self.hold_budget),
+        };
+        self.table.for_each(&mut |meta, app| {
+            let stale = app.tls.as_ref().is_some_and(|t| {
+                t.held_since()
+                    .is_some_and(|since| now.0.saturating_sub(since.0) >= HOLD_NS)
+            });
+            if stale {
+                app.release(meta, &mut store, keys);
+            }
+        });
     }
 
     /// Releases held TLS connections whose keys are now known.

@@ -239,6 +239,11 @@ impl TlsStream {
         self.holding
     }
 
+    /// The capture time of the first record held back, while records are.
+    pub fn held_since(&self) -> Option<Ts> {
+        self.held.first().map(|h| h.ts)
+    }
+
     /// Processes what was held back, with whatever keys are known now.
     pub fn release(&mut self, keys: Keys<'_>, app: &mut AppSink<'_>) {
         if let Some(b) = keys.hold_budget {

@@ -299,7 +299,9 @@ impl CaptureSink for Paced<'_, '_, '_, '_> {
     fn format(&mut self, pcapng: bool) {
         self.a.format(pcapng);
         // Keys may come later from the key logs, as on a live interface.
-        self.a.hold_for_keys();
+        if !self.feeder.keys.is_empty() {
+            self.a.hold_for_keys();
+        }
     }
 
     fn frame(&mut self, frame: &Frame<'_>) {
@@ -402,7 +404,9 @@ pub fn run(
         feeder.poll_keys(a);
         match (&opts.source, live.as_mut()) {
             (Source::Live { .. }, Some(cap)) => {
-                a.hold_for_keys();
+                if !feeder.keys.is_empty() {
+                    a.hold_for_keys();
+                }
                 on_ready(&label);
                 Ok(read_live(&mut feeder, a, cap, &label))
             }

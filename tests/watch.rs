@@ -673,6 +673,8 @@ fn start_sensor(
     let mut child = Command::new(env!("CARGO_BIN_EXE_siptriage"))
         .arg("watch")
         .args(args)
+        // Whatever happens to the test, the sensor stops by itself.
+        .args(["--duration", "90"])
         .current_dir(dir)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -936,6 +938,53 @@ fn the_readme_names_only_metrics_and_options_that_exist() {
         let flag = flag.split('=').next().unwrap_or(flag);
         assert!(help.contains(flag), "{flag} is not an option of watch");
     }
+}
+
+#[test]
+fn count_stops_after_that_many_packets_and_a_closed_pipe_stops_the_sensor() {
+    let out = common::run(&[
+        "watch",
+        "--replay",
+        "fixtures/oauth-port-mismatch-clear-tcp.pcap",
+        "--speed",
+        "0",
+        "--count",
+        "5",
+    ]);
+    let ev = lines(&String::from_utf8_lossy(&out.stdout));
+    let done = ev
+        .iter()
+        .find(|e| e["type"] == "capture_done")
+        .expect("capture_done");
+    assert_eq!(done["data"]["capture"]["frames"], 5, "{done}");
+    // A reader that goes away ends a sensor that would otherwise run for a minute.
+    let dir = temp_dir("pipe");
+    let (path, _) = cluster_capture(&dir, 600);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_siptriage"))
+        .args([
+            "watch",
+            "--replay",
+            &path,
+            "--speed",
+            "10",
+            "--update-interval",
+            "0",
+        ])
+        .args(["--duration", "90", "-q"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut first)
+        .expect("a first event");
+    assert!(first.contains("\"capture\""), "{first}");
+    // stdout is dropped here: the next event cannot be written.
+    let started = Instant::now();
+    wait_end(&mut child);
+    assert!(started.elapsed() < Duration::from_secs(30));
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

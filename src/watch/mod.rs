@@ -201,6 +201,8 @@ struct Feeder<'s> {
 impl Feeder<'_> {
     fn should_stop(&self) -> bool {
         self.stop.load(Ordering::Relaxed)
+            // Nobody reads the events any more (a closed pipe, a full disk).
+            || self.emitter.borrow().error.is_some()
             || self
                 .opts
                 .duration

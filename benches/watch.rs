@@ -65,6 +65,8 @@ fn replay_through_the_live_path(b: divan::Bencher) {
         max_packets: None,
         fail_on: FailOn::Error,
         wall_time: true,
+        save: None,
+        tell: false,
     };
     b.counter(divan::counter::ItemsCount::new(*frames as usize))
         .counter(divan::counter::BytesCount::new(*size))

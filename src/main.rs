@@ -289,6 +289,13 @@ struct WatchArgs {
     /// Key log (SSLKEYLOGFILE format) to decrypt TLS with, re-read as it grows. Repeatable.
     #[arg(long = "keylog", value_name = "FILE")]
     keylogs: Vec<std::path::PathBuf>,
+    /// Save the packets read into this pcap file (at most --save-limit), so that the evidence
+    /// frames of the events can be opened in Wireshark or analyzed again.
+    #[arg(long, value_name = "FILE", conflicts_with = "replay")]
+    save: Option<std::path::PathBuf>,
+    /// Size of --save at most, in MiB; past it, packets are still analyzed, not saved.
+    #[arg(long, value_name = "MIB", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..))]
+    save_limit: u64,
     /// Append events to FILE instead of standard output.
     #[arg(short, long, value_name = "FILE")]
     output: Option<std::path::PathBuf>,
@@ -884,6 +891,8 @@ fn watch(args: WatchArgs) -> ExitCode {
         max_packets: args.count,
         fail_on: args.fail_on.policy(),
         wall_time: !args.no_wall_time,
+        save: args.save.map(|p| (p, args.save_limit << 20)),
+        tell: args.output.is_some() && !args.quiet,
     };
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {

@@ -96,6 +96,8 @@ fn replay_with(path: &str, setup: Setup<'_>) -> (Vec<Value>, watch::Watched) {
         max_packets: None,
         fail_on: FailOn::Error,
         wall_time: false,
+        save: None,
+        tell: false,
     };
     let stop = AtomicBool::new(false);
     let w = watch::run(
@@ -842,6 +844,8 @@ fn recorded_fixtures_injected_onto_loopback_give_their_findings_live() {
             "-o",
             "events.jsonl",
             "--no-wall-time",
+            "--save",
+            "saved.pcap",
         ],
         &dir,
         "watching live:lo",
@@ -900,6 +904,45 @@ fn recorded_fixtures_injected_onto_loopback_give_their_findings_live() {
             "an address outside 127.0.0.0/8: {text}"
         );
     }
+    // Each new finding was said on stderr too, as the events went to a file.
+    for id in &want {
+        assert!(
+            seen.iter()
+                .any(|l| l.contains(&format!("ERROR {id} at 127."))),
+            "{id}: {seen:?}"
+        );
+    }
+    // The saved packets are a capture whose frame numbers are the events' evidence frames.
+    let saved = dir.join("saved.pcap");
+    let (doc, _) = analyzed(&saved.to_string_lossy(), None);
+    assert_eq!(doc["captures"][0]["frames"], frames.len());
+    let evidence = |f: &Value| -> Vec<(String, u64)> {
+        let id = f["id"].as_str().unwrap_or("").to_string();
+        f["evidence"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|e| (id.clone(), e["frame"].as_u64().unwrap_or(0)))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let live: Vec<(String, u64)> = ev
+        .iter()
+        .filter(|e| e["type"] == "finding")
+        .flat_map(|e| evidence(&e["data"]))
+        .collect();
+    let again: Vec<(String, u64)> = doc["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .flat_map(evidence)
+        .collect();
+    assert!(!live.is_empty());
+    assert!(
+        live.iter().all(|x| again.contains(x)),
+        "{live:?} not in {again:?}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 

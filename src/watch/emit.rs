@@ -32,10 +32,33 @@ pub struct Emitter {
     now: Option<Ts>,
     wall: bool,
     metrics: Option<Arc<Metrics>>,
+    /// Also say each new finding in one line on stderr (events going to a file).
+    pub tell: bool,
     /// Lines written.
     pub lines: u64,
     /// The first write error (the sensor goes on; the caller reports it).
     pub error: Option<std::io::Error>,
+}
+
+/// A new finding in one line, for someone watching the terminal: severity, id, node, title,
+/// first evidence.
+pub fn one_line(f: &crate::diagnose::Finding) -> String {
+    let first = f
+        .evidence
+        .first()
+        .map(|e| {
+            let (place, _) = crate::report::evidence_cells(e);
+            format!(" (frame {place}: {})", e.note)
+        })
+        .unwrap_or_default();
+    format!(
+        "{} {} at {}:{}: {}{first}",
+        f.severity.label(),
+        f.id,
+        f.server.ip,
+        f.server.port,
+        f.title
+    )
 }
 
 /// Wall-clock time now.
@@ -66,6 +89,7 @@ impl Emitter {
             now: None,
             wall,
             metrics,
+            tell: false,
             lines: 0,
             error: None,
         }
@@ -144,6 +168,9 @@ impl Emitter {
                     if let Some(mut f) = agg.finding_at(i, 0) {
                         self.redactor.finding(&mut f);
                         self.emit(Event::Finding(&f));
+                        if self.tell {
+                            eprintln!("siptriage: {}", one_line(&f));
+                        }
                     }
                     self.told.push(Told {
                         standing,

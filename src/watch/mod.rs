@@ -94,6 +94,94 @@ pub struct Options {
     pub fail_on: FailOn,
     /// Stamp events with the wall-clock time.
     pub wall_time: bool,
+    /// Also say each new finding in one line on stderr (when the events go to a file).
+    pub tell: bool,
+    /// Save the packets read into this pcap file (live sources), at most `.1` bytes: the
+    /// frame numbers of the events are its frame numbers.
+    pub save: Option<(std::path::PathBuf, u64)>,
+}
+
+/// The packets a live sensor read, written as a pcap file so that the evidence frames of its
+/// events can be opened (in Wireshark, or with `siptriage analyze`).
+struct Saver {
+    path: std::path::PathBuf,
+    out: std::io::BufWriter<std::fs::File>,
+    written: u64,
+    limit: u64,
+    /// Why saving stopped, once it did.
+    stopped: Option<String>,
+}
+
+impl Saver {
+    fn create(
+        path: &std::path::Path,
+        limit: u64,
+        linktype: i32,
+        snaplen: i32,
+    ) -> std::io::Result<Saver> {
+        use std::io::Write;
+        let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+        let mut h = Vec::with_capacity(24);
+        h.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
+        h.extend_from_slice(&2u16.to_le_bytes());
+        h.extend_from_slice(&4u16.to_le_bytes());
+        h.extend_from_slice(&[0; 8]);
+        h.extend_from_slice(&(snaplen.max(0) as u32).to_le_bytes());
+        h.extend_from_slice(&(linktype as u32).to_le_bytes());
+        out.write_all(&h)?;
+        Ok(Saver {
+            path: path.to_path_buf(),
+            out,
+            written: 24,
+            limit,
+            stopped: None,
+        })
+    }
+
+    /// Saves one frame; returns why saving stopped when it stops now.
+    fn frame(&mut self, f: &Frame<'_>) -> Option<String> {
+        use std::io::Write;
+        if self.stopped.is_some() {
+            return None;
+        }
+        let len = 16 + f.data.len() as u64;
+        let result = if self.written + len > self.limit {
+            Err(format!(
+                "{} reached its limit of {} MiB at frame {}; later packets are analyzed but not saved",
+                self.path.display(),
+                self.limit >> 20,
+                f.number
+            ))
+        } else {
+            let secs = f.ts.0.div_euclid(1_000_000_000);
+            let micros = f.ts.0.rem_euclid(1_000_000_000) / 1_000;
+            let mut h = [0u8; 16];
+            h[0..4].copy_from_slice(&(secs as u32).to_le_bytes());
+            h[4..8].copy_from_slice(&(micros as u32).to_le_bytes());
+            h[8..12].copy_from_slice(&(f.data.len() as u32).to_le_bytes());
+            h[12..16].copy_from_slice(&f.orig_len.to_le_bytes());
+            self.out
+                .write_all(&h)
+                .and_then(|_| self.out.write_all(f.data))
+                .map_err(|e| {
+                    format!(
+                        "cannot save packets to {}: {e}; later packets are analyzed but not saved",
+                        self.path.display()
+                    )
+                })
+        };
+        match result {
+            Ok(()) => {
+                self.written += len;
+                None
+            }
+            Err(why) => {
+                let _ = self.out.flush();
+                self.stopped = Some(why.clone());
+                Some(why)
+            }
+        }
+    }
 }
 
 /// What a run produced: the report over everything it read and the capture library's counts.
@@ -196,6 +284,7 @@ struct Feeder<'s> {
     drops: Drops,
     first: Option<Ts>,
     last: Option<Ts>,
+    saver: Option<Saver>,
 }
 
 impl Feeder<'_> {
@@ -226,6 +315,9 @@ impl Feeder<'_> {
         if let Some(m) = &self.metrics {
             m.packet(f.data.len(), f.ts);
         }
+        if let Some(why) = self.saver.as_mut().and_then(|s| s.frame(f)) {
+            self.emitter.borrow_mut().note(&why);
+        }
         a.frame(f);
         if f.ts.0.saturating_sub(self.last_tick.0) >= TICK.as_nanos() as i64 {
             self.tick(a, f.ts);
@@ -239,6 +331,10 @@ impl Feeder<'_> {
         if self.last_wake.elapsed() >= TICK {
             self.last_wake = Instant::now();
             self.poll_keys(a);
+            if let Some(s) = &mut self.saver {
+                use std::io::Write;
+                let _ = s.out.flush();
+            }
         }
         a.tick(now);
         if let Some(m) = &self.metrics {
@@ -357,6 +453,7 @@ pub fn run(
         opts.wall_time,
         metrics.clone(),
     )));
+    emitter.borrow_mut().tell = opts.tell;
     let label = opts.source.label();
     let mut live = match &opts.source {
         Source::Live {
@@ -393,6 +490,7 @@ pub fn run(
         drops: Drops::default(),
         first: None,
         last: None,
+        saver: None,
     };
     emitter.borrow_mut().emit(Event::Capture {
         index: 0,
@@ -405,9 +503,19 @@ pub fn run(
     let read = |a: &mut Analyzer<'_>| -> Result<CaptureInfo, CaptureError> {
         feeder.poll_keys(a);
         match (&opts.source, live.as_mut()) {
-            (Source::Live { .. }, Some(cap)) => {
+            (Source::Live { snaplen, .. }, Some(cap)) => {
                 if !feeder.keys.is_empty() {
                     a.hold_for_keys();
+                }
+                if let Some((path, limit)) = &opts.save {
+                    let linktype = cap.get_datalink().0;
+                    let saver = Saver::create(path, *limit, linktype, *snaplen)
+                        .map_err(|e| CaptureError::Io(path.display().to_string(), e))?;
+                    feeder.emitter.borrow_mut().note(&format!(
+                        "the packets read are saved to {}: the frame numbers of these events are its frame numbers",
+                        path.display()
+                    ));
+                    feeder.saver = Some(saver);
                 }
                 on_ready(&label);
                 Ok(read_live(&mut feeder, a, cap, &label))
@@ -442,6 +550,15 @@ pub fn run(
     let mut outcome = analyze_source(&label, cfg, read, &mut hooks, &mut Silent, opts.fail_on);
     drop(hooks);
     let drops = feeder.drops;
+    if let Some(saver) = &feeder.saver {
+        outcome.report.notes.push(match &saver.stopped {
+            Some(why) => why.clone(),
+            None => format!(
+                "the packets read are saved to {}: the frame numbers above are its frame numbers",
+                saver.path.display()
+            ),
+        });
+    }
     drop(feeder);
     let lost = drops.dropped + drops.if_dropped;
     if lost > 0 {
@@ -607,6 +724,12 @@ fn read_live(
             dropped: u64::from(s.dropped),
             if_dropped: u64::from(s.if_dropped),
         });
+    }
+    if let Some(s) = &mut feeder.saver {
+        use std::io::Write;
+        if let Err(e) = s.out.flush() {
+            s.stopped = Some(format!("cannot save packets to {}: {e}", s.path.display()));
+        }
     }
     feeder.info(label.to_string(), "live (libpcap)", linktype, stopped)
 }

@@ -45,6 +45,11 @@ pub trait CaptureSink {
     fn frame(&mut self, frame: &Frame<'_>);
     /// A pcapng Decryption Secrets Block (`kind` is the secrets type, 0x544c534b for TLS key logs).
     fn secrets(&mut self, _kind: u32, _data: &[u8], _after_frame: u64) {}
+    /// Whether it wants no more (a sensor stopped while it replays a file): reading ends
+    /// there, as at the end of the file.
+    fn done(&self) -> bool {
+        false
+    }
 }
 
 /// What was read from one capture file.
@@ -237,6 +242,9 @@ fn read_legacy(
     let mut buffer_size = BUFFER;
     let mut empty_refills = 0;
     loop {
+        if sink.done() {
+            break;
+        }
         let next = match guarded_next(&mut *reader) {
             Ok(n) => n,
             Err(_) => {
@@ -462,6 +470,9 @@ fn read_pcapng(
     let mut buf: Vec<u8> = Vec::with_capacity(BUFFER);
     let mut first = true;
     loop {
+        if sink.done() {
+            break;
+        }
         buf.clear();
         match fill(input, &mut buf, 12) {
             Ok(true) => {}

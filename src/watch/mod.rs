@@ -431,6 +431,10 @@ impl CaptureSink for Paced<'_, '_, '_, '_> {
     fn secrets(&mut self, kind: u32, data: &[u8], after_frame: u64) {
         self.a.secrets(kind, data, after_frame);
     }
+
+    fn done(&self) -> bool {
+        self.stopped
+    }
 }
 
 /// Runs the sensor until `stop` is set, the duration or packet count is reached, or (for a
@@ -531,11 +535,11 @@ pub fn run(
                     stopped: false,
                 };
                 let mut info = crate::capture::read_capture(path, &mut paced)?;
-                let stopped = paced.stopped;
                 if let Some(end) = paced.feeder.last {
                     paced.feeder.tick(paced.a, end);
                 }
-                if stopped {
+                if paced.stopped {
+                    // The frame that found the stop was read, not fed.
                     info.frames = paced.feeder.frames;
                     info.last_time = paced.feeder.last;
                 }

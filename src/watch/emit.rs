@@ -40,19 +40,24 @@ pub struct Emitter {
     pub error: Option<std::io::Error>,
 }
 
-/// A new finding in one line, for someone watching the terminal: severity, id, node, title,
-/// first evidence.
+/// A new finding in one line, for someone watching the terminal: the time of its first
+/// evidence, severity, id, node, title, and that evidence (its note cut to 80 characters).
 pub fn one_line(f: &crate::diagnose::Finding) -> String {
-    let first = f
-        .evidence
-        .first()
-        .map(|e| {
-            let (place, _) = crate::report::evidence_cells(e);
-            format!(" (frame {place}: {})", e.note)
-        })
-        .unwrap_or_default();
+    let first = f.evidence.first();
+    let when = first.map_or(String::new(), |e| {
+        let t = e.time.rfc3339();
+        format!("{}Z ", t.get(..19).unwrap_or(&t))
+    });
+    let what = first.map_or(String::new(), |e| {
+        let (place, _) = crate::report::evidence_cells(e);
+        let mut note: String = e.note.chars().take(80).collect();
+        if note.len() < e.note.len() {
+            note.push('…');
+        }
+        format!(" (frame {place}: {note})")
+    });
     format!(
-        "{} {} at {}:{}: {}{first}",
+        "{when}{} {} at {}:{}: {}{what}",
         f.severity.label(),
         f.id,
         f.server.ip,

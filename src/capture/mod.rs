@@ -95,17 +95,21 @@ impl std::error::Error for CaptureError {}
 
 /// Name of a link type as libpcap spells it.
 pub fn linktype_name(lt: i32) -> String {
-    match lt {
-        0 => "NULL".into(),
-        1 => "EN10MB".into(),
-        12 | 14 | 101 => "RAW".into(),
-        108 => "LOOP".into(),
-        113 => "LINUX_SLL".into(),
-        228 => "IPV4".into(),
-        229 => "IPV6".into(),
-        276 => "LINUX_SLL2".into(),
-        other => format!("LINKTYPE_{other}"),
-    }
+    known_linktype(lt).map_or_else(|| format!("LINKTYPE_{lt}"), str::to_string)
+}
+
+fn known_linktype(lt: i32) -> Option<&'static str> {
+    Some(match lt {
+        0 => "NULL",
+        1 => "EN10MB",
+        12 | 14 | 101 => "RAW",
+        108 => "LOOP",
+        113 => "LINUX_SLL",
+        228 => "IPV4",
+        229 => "IPV6",
+        276 => "LINUX_SLL2",
+        _ => return None,
+    })
 }
 
 /// Counts the bytes read from the file (before decompression), for a progress display.
@@ -418,9 +422,16 @@ fn emit(
     orig: u32,
 ) {
     info.frames += 1;
-    let name = linktype_name(lt);
-    if !info.link_types.contains(&name) {
-        info.link_types.push(name);
+    // (Every frame comes here: no string is made for a link type already listed.)
+    let seen = match known_linktype(lt) {
+        Some(n) => info.link_types.iter().any(|t| t == n),
+        None => false,
+    };
+    if !seen {
+        let name = linktype_name(lt);
+        if !info.link_types.contains(&name) {
+            info.link_types.push(name);
+        }
     }
     info.first_time.get_or_insert(ts);
     info.last_time = Some(ts);

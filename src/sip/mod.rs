@@ -268,39 +268,54 @@ fn warning(v: &str) -> Option<Warning> {
 /// `private` claim; that is said instead. Nothing else of the payload is shown.
 pub fn jwt_header(token: &str) -> Option<String> {
     use base64::Engine;
-    let decode = |part: &str| -> Option<serde_json::Value> {
-        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+    // Only the fields shown are read, whatever their type (no document tree: this runs on
+    // every REGISTER).
+    #[derive(serde::Deserialize)]
+    struct Head {
+        alg: Option<serde_json::Value>,
+        kid: Option<serde_json::Value>,
+        typ: Option<serde_json::Value>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Claims {
+        iat: Option<serde_json::Value>,
+        exp: Option<serde_json::Value>,
+        private: Option<serde::de::IgnoredAny>,
+    }
+    let decode = |part: &str| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
             .decode(part.trim_end_matches('='))
-            .ok()?;
-        serde_json::from_slice(&bytes).ok()
+            .ok()
     };
     let mut parts = token.split('.');
-    let head = decode(parts.next()?)?;
-    let payload = parts.next().and_then(decode);
-    let field = |k: &str| {
-        head.get(k)
-            .and_then(|x| x.as_str())
-            .map(|x| format!("{k}={}", x.chars().take(80).collect::<String>()))
-    };
-    let header: Vec<String> = ["alg", "kid", "typ"]
+    let head: Head = serde_json::from_slice(&decode(parts.next()?)?).ok()?;
+    let payload: Option<Claims> = parts
+        .next()
+        .and_then(decode)
+        .and_then(|b| serde_json::from_slice(&b).ok());
+    let header: Vec<String> = [("alg", &head.alg), ("kid", &head.kid), ("typ", &head.typ)]
         .iter()
-        .filter_map(|k| field(k))
+        .filter_map(|(k, v)| {
+            v.as_ref()
+                .and_then(|x| x.as_str())
+                .map(|x| format!("{k}={}", x.chars().take(80).collect::<String>()))
+        })
         .collect();
     if header.is_empty() {
         return None;
     }
     let mut shown = vec![header.join(" ")];
-    let time = |k: &str| {
-        payload
-            .as_ref()
-            .and_then(|p| p.get(k))
-            .and_then(|v| v.as_i64())
+    let time = |n: Option<&serde_json::Value>| {
+        n.and_then(serde_json::Value::as_i64)
             .filter(|&t| (0..=253_402_300_799).contains(&t))
             .map(|t| Ts(t * 1_000_000_000).rfc3339())
     };
-    match (time("iat"), time("exp")) {
+    let (iat, exp) = payload.as_ref().map_or((None, None), |p| {
+        (time(p.iat.as_ref()), time(p.exp.as_ref()))
+    });
+    match (iat, exp) {
         (None, None) => {
-            if payload.as_ref().is_some_and(|p| p.get("private").is_some()) {
+            if payload.as_ref().is_some_and(|p| p.private.is_some()) {
                 shown.push("expiry encrypted in the private claim".into());
             }
         }

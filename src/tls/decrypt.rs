@@ -262,12 +262,14 @@ impl DirCipher {
         r.map_err(|_| DecryptError::BadTag)
     }
 
-    fn seq_nonce(&self) -> Vec<u8> {
-        let mut n = self.iv.clone();
-        let s = self.seq.to_be_bytes();
-        let off = n.len() - 8;
-        for (i, b) in s.iter().enumerate() {
-            n[off + i] ^= b;
+    /// The per-record nonce: the 12-byte IV XOR the sequence number (no allocation: this
+    /// runs on every record).
+    fn seq_nonce(&self) -> [u8; 12] {
+        let mut n = [0u8; 12];
+        let iv = &self.iv[self.iv.len().saturating_sub(12)..];
+        n[12 - iv.len()..].copy_from_slice(iv);
+        for (i, b) in self.seq.to_be_bytes().iter().enumerate() {
+            n[4 + i] ^= b;
         }
         n
     }
@@ -283,9 +285,10 @@ impl DirCipher {
             if body.len() < 17 {
                 return Err(DecryptError::Short);
             }
-            let mut aad = vec![ctype];
-            aad.extend_from_slice(&version.to_be_bytes());
-            aad.extend_from_slice(&(body.len() as u16).to_be_bytes());
+            let mut aad = [0u8; 5];
+            aad[0] = ctype;
+            aad[1..3].copy_from_slice(&version.to_be_bytes());
+            aad[3..5].copy_from_slice(&(body.len() as u16).to_be_bytes());
             let mut pt = self.aead_open(&self.seq_nonce(), &aad, body)?;
             while pt.last() == Some(&0) {
                 pt.pop();
@@ -295,18 +298,21 @@ impl DirCipher {
         } else {
             let seq = self.seq.to_be_bytes();
             let head = |len: usize| {
-                let mut h = seq.to_vec();
-                h.push(ctype);
-                h.extend_from_slice(&version.to_be_bytes());
-                h.extend_from_slice(&(len as u16).to_be_bytes());
+                let mut h = [0u8; 13];
+                h[..8].copy_from_slice(&seq);
+                h[8] = ctype;
+                h[9..11].copy_from_slice(&version.to_be_bytes());
+                h[11..13].copy_from_slice(&(len as u16).to_be_bytes());
                 h
             };
             match self.suite.bulk {
                 Bulk::AesGcm(_) => {
-                    if body.len() < 24 {
+                    if body.len() < 24 || self.iv.len() < 4 {
                         return Err(DecryptError::Short);
                     }
-                    let nonce = [&self.iv[..], &body[..8]].concat();
+                    let mut nonce = [0u8; 12];
+                    nonce[..4].copy_from_slice(&self.iv[..4]);
+                    nonce[4..].copy_from_slice(&body[..8]);
                     (
                         ctype,
                         self.aead_open(&nonce, &head(body.len() - 24), &body[8..])?,

@@ -1065,3 +1065,101 @@ fn a_sensor_that_cannot_start_says_why_and_exits_2() {
         assert!(err.contains(says), "{args:?}: {err}");
     }
 }
+
+#[test]
+fn dropped_packets_are_said_when_they_happen_and_make_the_verdict_incomplete() {
+    let _one = LOOPBACK.lock().unwrap_or_else(|p| p.into_inner());
+    if !can_capture() {
+        return;
+    }
+    let dir = temp_dir("drops");
+    // A burst of about 50,000 frames (15 MB).
+    let capture = dir.join("burst.pcap");
+    let spec = siptriage_dev::cluster::Cluster {
+        devices: 1000,
+        seconds: 240,
+        ..siptriage_dev::cluster::Cluster::default()
+    };
+    let mut bytes = Vec::new();
+    siptriage_dev::cluster::generate(&spec, &mut bytes).expect("generate");
+    std::fs::write(&capture, bytes).expect("write");
+    let capture = capture.to_string_lossy().to_string();
+    // A 1 MiB buffer, and a sensor that is stopped (SIGSTOP) while a burst crosses lo: the
+    // kernel must drop what does not fit.
+    let (mut child, rx, mut seen) = start_sensor(
+        &[
+            "-i",
+            "lo",
+            "--filter",
+            "ip[8] = 99",
+            "--buffer",
+            "1",
+            "-o",
+            "events.jsonl",
+            "--fail-on",
+            "inconclusive",
+            "--metrics",
+            "127.0.0.1:0",
+        ],
+        &dir,
+        "watching live:lo",
+    );
+    let metrics = seen
+        .iter()
+        .find_map(|l| l.split("http://").nth(1))
+        .map(|a| a.trim_end_matches("/metrics").to_string())
+        .expect("the metrics address is printed");
+    signal(&child, "-STOP");
+    let frames: Vec<Vec<u8>> = siptriage_dev::live::frames_of(&capture)
+        .expect("frames")
+        .into_iter()
+        .filter_map(|(_, lt, f)| siptriage_dev::live::to_loopback(&f, lt, 99))
+        .collect();
+    let sent = siptriage_dev::live::inject("lo", &frames, Duration::ZERO);
+    signal(&child, "-CONT");
+    let sent = sent.expect("inject");
+    // The drop is said as a note while the sensor runs, and counted in the metrics.
+    let until = Instant::now() + Duration::from_secs(20);
+    let note = loop {
+        let text = std::fs::read_to_string(dir.join("events.jsonl")).unwrap_or_default();
+        if let Some(n) = lines(&text).into_iter().find(|e| {
+            e["type"] == "note" && e["data"]["text"].as_str().unwrap_or("").contains("dropped")
+        }) {
+            break n;
+        }
+        assert!(Instant::now() < until, "no note of drops in {text}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(
+        note["data"]["text"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("limit: "),
+        "{note}"
+    );
+    let m = scrape(&metrics);
+    let dropped = sample(
+        &m,
+        "siptriage_capture_dropped_packets_total{where=\"buffer\"}",
+    )
+    .unwrap_or(0.0);
+    let read = sample(&m, "siptriage_packets_total").unwrap_or(0.0);
+    assert!(
+        dropped > 0.0 && read < sent as f64,
+        "{dropped} dropped, {read} read of {sent}"
+    );
+    signal(&child, "-INT");
+    let code = wait_end(&mut child);
+    wait_line(&rx, "stopped;", &mut seen);
+    let ev = lines(&std::fs::read_to_string(dir.join("events.jsonl")).expect("events"));
+    let summary = &ev.last().expect("events")["data"];
+    // Nothing of the burst may pass for a clean run: the verdict says the view was incomplete
+    // (or failure, from what was read), never ok.
+    assert_ne!(summary["verdict"], "ok", "{summary}");
+    if summary["verdict"] == "inconclusive" {
+        let reasons = summary["verdict_reasons"].to_string();
+        assert!(reasons.contains("dropped"), "{reasons}");
+    }
+    assert_eq!(code, 1, "--fail-on inconclusive: {seen:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -252,15 +252,158 @@ impl crate::session::Judge for Judging<'_, '_> {
     }
 }
 
-/// Reads and diagnoses one capture into its part of the report.
+/// Reads and diagnoses one capture (or log) into its part of the report.
 fn run_capture(
     input: &Input,
     cfg: &Config,
     progress: Option<&Arc<AtomicU64>>,
     on_conn: &mut dyn FnMut(&Connection),
 ) -> Result<Piece, crate::capture::CaptureError> {
+    if let Some(kind) = input.log {
+        return run_log(input, kind, cfg, on_conn);
+    }
     let judged = judge(cfg, |a| read_input(input, a, progress.cloned()), on_conn)?;
     Ok(piece_of(&input.label, judged))
+}
+
+/// Reads a log's SIP into the same flow as a capture's and diagnoses it: the same rules, with
+/// `file:line` where a capture has frames.
+fn run_log(
+    input: &Input,
+    kind: crate::logs::LogKind,
+    cfg: &Config,
+    on_conn: &mut dyn FnMut(&Connection),
+) -> Result<Piece, crate::capture::CaptureError> {
+    let mut stats = crate::logs::LogStats::default();
+    let judged = judge(cfg, |a| read_log(input, kind, cfg, a, &mut stats), on_conn)?;
+    let mut piece = piece_of(&input.label, judged);
+    let files = crate::logs::LogFiles {
+        names: vec![input.label.clone()],
+    };
+    place_log_lines(&mut piece, &files);
+    let mut notes = vec![format!(
+        "{} ({}): {} record(s), {} SIP message(s); times are {}",
+        input.label,
+        kind.name(),
+        stats.records,
+        stats.sip,
+        stats.clock
+    )];
+    if stats.duplicates > 0 {
+        notes.push(format!(
+            "{} SIP message(s) were logged twice (summary and copy) and counted once",
+            stats.duplicates
+        ));
+    }
+    if stats.skipped > 0 {
+        notes.push(format!(
+            "{} record(s) of other modules or products were skipped",
+            stats.skipped
+        ));
+    }
+    notes.extend(stats.notes);
+    piece.notes.splice(0..0, notes);
+    Ok(piece)
+}
+
+/// Feeds the SIP messages of a log to the analyzer.
+fn read_log(
+    input: &Input,
+    kind: crate::logs::LogKind,
+    cfg: &Config,
+    a: &mut Analyzer<'_>,
+    stats: &mut crate::logs::LogStats,
+) -> Result<CaptureInfo, crate::capture::CaptureError> {
+    use crate::logs::{self, Direction, LogKind};
+    use crate::net::{Endpoint, Transport};
+    let err = |e: std::io::Error| crate::capture::CaptureError::Io(input.label.clone(), e);
+    let open = || -> std::io::Result<Box<dyn std::io::BufRead + Send>> {
+        let (r, _) = crate::inputs::decompress(input.open()?)?;
+        Ok(Box::new(std::io::BufReader::with_capacity(256 * 1024, r)))
+    };
+    let nowhere = Endpoint {
+        ip: std::net::Ipv4Addr::UNSPECIFIED.into(),
+        port: 0,
+    };
+    let mut push = |m: logs::LogSip| {
+        let local = m.local.unwrap_or(nowhere);
+        let peer = m.peer.unwrap_or(nowhere);
+        let (src, dst) = match m.direction {
+            Direction::Sent => (local, peer),
+            Direction::Received => (peer, local),
+        };
+        let ctx = crate::sip::Context {
+            frame: logs::log_frame(0, m.line),
+            time: m.time,
+            transport: m
+                .transport
+                .or_else(|| logs::via_transport(&m.text))
+                .unwrap_or(Transport::Tcp),
+            tcp_stream: None,
+            src,
+            dst,
+            show_secrets: cfg.secrets.show,
+        };
+        if let Some(msg) = crate::sip::parse_datagram(&m.text, &ctx) {
+            a.log_sip(msg);
+        }
+    };
+    match kind {
+        LogKind::Jabber => {
+            let offset = logs::jabber::offset(&mut *open().map_err(err)?).map_err(err)?;
+            logs::jabber::read(&mut *open().map_err(err)?, offset, stats, &mut push)
+        }
+        LogKind::Sdl => logs::sdl::read(&mut *open().map_err(err)?, stats, &mut push),
+        LogKind::Expressway => logs::expressway::read(&mut *open().map_err(err)?, stats, &mut push),
+    }
+    .map_err(err)?;
+    Ok(CaptureInfo {
+        path: input.label.clone(),
+        format: kind.name().into(),
+        link_types: Vec::new(),
+        frames: stats.records,
+        first_time: stats.first,
+        last_time: stats.last,
+        stopped: None,
+    })
+}
+
+/// A log's findings, listing and registrations point at `file:line`, not at frame numbers.
+fn place_log_lines(piece: &mut Piece, files: &crate::logs::LogFiles) {
+    use crate::diagnose::Place;
+    let line_of = |frame: u64| crate::logs::log_line(frame).map_or(frame, |(_, l)| l);
+    for f in &mut piece.findings {
+        f.explanation = files.rewrite(&f.explanation);
+        for e in &mut f.evidence {
+            if let Place::Frame { number, .. } = e.place {
+                if let Some((file, line)) = files.place(number) {
+                    e.place = Place::Line { file, line };
+                }
+            }
+            e.note = files.rewrite(&e.note);
+        }
+        for a in &mut f.affected {
+            a.file = files.place(a.first_frame).map(|p| p.0);
+            a.first_frame = line_of(a.first_frame);
+            a.last_frame = line_of(a.last_frame);
+        }
+        // No Wireshark filter finds a log line.
+        f.wireshark_filter.clear();
+    }
+    for m in &mut piece.sip {
+        if let Some((file, line)) = files.place(m.message.frame) {
+            m.message.frame = line;
+            m.file = Some(file);
+        }
+    }
+    for r in &mut piece.registrations {
+        for f in &mut r.registration.frames {
+            *f = line_of(*f);
+        }
+    }
+    for n in &mut piece.notes {
+        *n = files.rewrite(n);
+    }
 }
 
 /// What a judged capture contributes to the report.
@@ -284,6 +427,7 @@ fn piece_of(label: &str, judged: Judged) -> Piece {
             capture: 0,
             credentials: m.credentials().collect(),
             message: m,
+            file: None,
         })
         .collect();
     let tally = tally_of(&facts, &notes);

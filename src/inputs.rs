@@ -18,7 +18,7 @@ pub const MAX_DEPTH: usize = 16;
 pub const MAX_ZIP_MEMBERS: usize = 10_000;
 
 /// Bytes looked at to tell what a file holds.
-const SNIFF: usize = 4096;
+const SNIFF: usize = 16 * 1024;
 
 /// Where the bytes of an input come from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -43,6 +43,8 @@ pub struct Input {
     pub label: String,
     /// Where its bytes come from.
     pub source: Source,
+    /// A log of this layout, not a capture.
+    pub log: Option<crate::logs::LogKind>,
 }
 
 /// How standard input is named in reports and messages.
@@ -55,11 +57,13 @@ impl Input {
             Input {
                 label: STDIN_LABEL.into(),
                 source: Source::Stdin,
+                log: None,
             }
         } else {
             Input {
                 label: word.into(),
                 source: Source::File(word.into()),
+                log: None,
             }
         }
     }
@@ -195,6 +199,8 @@ pub enum Content {
     KeyLog,
     /// A zip archive.
     Zip,
+    /// A log whose layout is known (Jabber, CUCM SDL, Expressway).
+    Log(crate::logs::LogKind),
     /// Nothing empty.
     Empty,
     /// Something else.
@@ -234,6 +240,9 @@ pub fn content_of(head: &[u8]) -> Content {
     }
     if looks_like_keylog(head) {
         return Content::KeyLog;
+    }
+    if let Some(kind) = crate::logs::kind_of(head) {
+        return Content::Log(kind);
     }
     Content::Other
 }
@@ -313,6 +322,10 @@ pub fn expand(words: &[String]) -> Expanded {
                     ));
                 }
             }
+            Ok((Content::Log(kind), _)) => out.captures.push(Input {
+                log: Some(kind),
+                ..input
+            }),
             // Anything else is read as a capture, and the reader says what it found instead.
             _ => out.captures.push(input),
         }
@@ -365,12 +378,17 @@ fn walk(
         if !p.is_file() {
             continue;
         }
-        let input = Input {
+        let mut input = Input {
             label: label.clone(),
             source: Source::File(p.clone()),
+            log: None,
         };
         match sniff(&input) {
             Ok((Content::Capture, _)) => out.captures.push(input),
+            Ok((Content::Log(kind), _)) => {
+                input.log = Some(kind);
+                out.captures.push(input);
+            }
             Ok((Content::KeyLog, _)) => out.keylogs.push(p),
             Ok((Content::Zip, None)) => zip_members(&p, out, skipped),
             Ok(_) => skipped.push(label),
@@ -402,15 +420,20 @@ fn zip_members(archive: &Path, out: &mut Expanded, skipped: &mut Vec<String>) {
         names.truncate(MAX_ZIP_MEMBERS);
     }
     for name in names {
-        let input = Input {
+        let mut input = Input {
             label: format!("{label}/{name}"),
             source: Source::ZipMember {
                 archive: archive.to_path_buf(),
                 name,
             },
+            log: None,
         };
         match sniff(&input) {
             Ok((Content::Capture, _)) => out.captures.push(input),
+            Ok((Content::Log(kind), _)) => {
+                input.log = Some(kind);
+                out.captures.push(input);
+            }
             Ok((Content::Zip, _)) => out.notices.push(format!(
                 "{}: a zip inside a zip is not opened; extract it first",
                 input.label
@@ -442,6 +465,7 @@ pub fn keylog_beside(capture: &Input) -> Option<PathBuf> {
                 && sniff(&Input {
                     label: String::new(),
                     source: Source::File(p.clone()),
+                    log: None,
                 })
                 .is_ok_and(|(c, _)| c == Content::KeyLog)
         })

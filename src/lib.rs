@@ -16,6 +16,7 @@ pub mod diagnose;
 pub mod flow;
 pub mod http;
 pub mod inputs;
+pub mod logs;
 pub mod net;
 pub mod report;
 pub mod session;

@@ -8,34 +8,25 @@ use std::path::Path;
 
 /// Each module of `src/` with its layer, from the bottom up.
 const LAYERS: &[(&str, u32)] = &[
-    // Vocabulary shared by every layer.
     ("time", 0),
     ("words", 0),
     ("net", 0),
-    // Sources: what the user names, and the capture reader.
-    ("inputs", 1),
-    ("capture", 2),
-    // Packets to streams.
-    ("decode", 3),
-    ("flow", 4),
-    // Certificates, and the trust check over them.
-    ("cert", 5),
-    ("trust", 6),
-    // Application decoders (peers).
-    ("tls", 7),
-    ("sip", 7),
-    ("http", 7),
-    // Settings of a run.
-    ("config", 8),
-    // Facts: connections, TLS, SIP transactions and registrations per capture.
-    ("session", 9),
-    // Rules.
-    ("diagnose", 10),
-    // Views: the report model, its formats, redaction.
-    ("report", 11),
-    // The one call that runs sources -> facts -> rules -> views.
-    ("analyze", 12),
-    ("watch", 13),
+    ("logs", 1),
+    ("inputs", 2),
+    ("capture", 3),
+    ("decode", 4),
+    ("flow", 5),
+    ("cert", 6),
+    ("trust", 7),
+    ("tls", 8),
+    ("sip", 8),
+    ("http", 8),
+    ("config", 9),
+    ("session", 10),
+    ("diagnose", 11),
+    ("report", 12),
+    ("analyze", 13),
+    ("watch", 14),
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {

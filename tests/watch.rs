@@ -166,21 +166,10 @@ fn analyzed(path: &str, keys: Option<&str>) -> (Value, Vec<(String, String, u64,
 
 #[test]
 fn every_fixture_replayed_through_the_live_path_gives_what_analyze_gives() {
-    let mut names: Vec<String> = std::fs::read_dir("fixtures")
-        .expect("fixtures")
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().to_string())
-        .filter(|n| n.ends_with(".pcap") || n.ends_with(".pcapng"))
-        .collect();
-    names.sort();
-    assert!(names.len() > 30, "{names:?}");
-    for name in names {
-        let path = common::fixture(&name);
-        let stem = path.rsplit_once('.').map_or(path.as_str(), |s| s.0);
-        let keys = format!("{stem}.keys");
-        let keys = std::path::Path::new(&keys)
-            .exists()
-            .then_some(keys.as_str());
+    let all = common::fixture_captures();
+    assert!(all.len() > 30, "{all:?}");
+    for (name, path, keys) in all {
+        let keys = keys.as_deref();
         let (events, watched) = replay(&path, keys, Duration::from_secs(10));
         let (doc, want) = analyzed(&path, keys);
         assert_eq!(final_standing(&events), want, "{name}: findings");

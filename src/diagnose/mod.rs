@@ -396,6 +396,10 @@ pub struct Affected {
     pub first_frame: u64,
     /// Its last frame.
     pub last_frame: u64,
+    /// The log file, when the finding comes from a log: `first_frame` and `last_frame` are
+    /// then its lines. Absent for captures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
 }
 
 /// Clients or devices listed per finding at most; past it they are counted.
@@ -774,6 +778,7 @@ fn finding(g: Group, capture: usize) -> Finding {
                 occurrences,
                 first_frame,
                 last_frame,
+                file: None,
             },
         )
         .collect();

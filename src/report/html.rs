@@ -277,11 +277,15 @@ fn finding(f: &Finding, out: &mut dyn Write) -> std::io::Result<()> {
             esc(&ev.note)
         )?;
     }
-    writeln!(
-        out,
-        "</table><div>Wireshark filter:</div><pre>{}</pre><div>Fix:</div><ul class=\"fix\">",
-        esc(&f.wireshark_filter)
-    )?;
+    writeln!(out, "</table>")?;
+    if !f.wireshark_filter.is_empty() {
+        writeln!(
+            out,
+            "<div>Wireshark filter:</div><pre>{}</pre>",
+            esc(&f.wireshark_filter)
+        )?;
+    }
+    writeln!(out, "<div>Fix:</div><ul class=\"fix\">")?;
     for s in &f.fix {
         match super::remark(s) {
             Some(note) => writeln!(out, "<li class=\"note\"><i>Note:</i> {}</li>", esc(note))?,
@@ -312,7 +316,7 @@ fn summary_table(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
             x.devices,
             x.occurrences,
             x.nodes,
-            x.first_frame.map_or("-".to_string(), |f| f.to_string())
+            x.first_place()
         )?;
     }
     writeln!(out, "</table>")

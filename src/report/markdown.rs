@@ -34,7 +34,7 @@ impl Reporter for Markdown {
                     x.devices,
                     x.occurrences,
                     x.nodes,
-                    x.first_frame.map_or("-".to_string(), |f| f.to_string())
+                    x.first_place()
                 )?;
             }
             writeln!(out)?;
@@ -218,12 +218,14 @@ fn finding(r: &Report, n: usize, f: &Finding, out: &mut dyn Write) -> std::io::R
         )?;
     }
     writeln!(out)?;
-    writeln!(out, "Wireshark filter:")?;
-    writeln!(out)?;
-    writeln!(out, "```")?;
-    writeln!(out, "{}", f.wireshark_filter)?;
-    writeln!(out, "```")?;
-    writeln!(out)?;
+    if !f.wireshark_filter.is_empty() {
+        writeln!(out, "Wireshark filter:")?;
+        writeln!(out)?;
+        writeln!(out, "```")?;
+        writeln!(out, "{}", f.wireshark_filter)?;
+        writeln!(out, "```")?;
+        writeln!(out)?;
+    }
     writeln!(out, "Fix:")?;
     writeln!(out)?;
     for step in &f.fix {

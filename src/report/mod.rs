@@ -117,6 +117,27 @@ pub struct SummaryRow {
     pub nodes: usize,
     /// Its first evidence frame, if any.
     pub first_frame: Option<u64>,
+    /// Its first `file:line`, when it comes from a log.
+    pub first_line: Option<String>,
+}
+
+impl SummaryRow {
+    /// Where it was first seen: a frame number or `file:line`, or `-`.
+    pub fn first_place(&self) -> String {
+        match (self.first_frame, &self.first_line) {
+            (Some(f), _) => f.to_string(),
+            (None, Some(l)) => l.clone(),
+            (None, None) => "-".into(),
+        }
+    }
+}
+
+/// Whether a capture entry is a log read as one (Jabber, CUCM SDL, Expressway).
+pub fn is_log(c: &crate::capture::CaptureInfo) -> bool {
+    use crate::logs::LogKind;
+    [LogKind::Jabber, LogKind::Sdl, LogKind::Expressway]
+        .iter()
+        .any(|k| k.name() == c.format)
 }
 
 /// The summary table: one row per finding id, in report order.
@@ -125,6 +146,10 @@ pub fn summary_rows(r: &Report) -> Vec<SummaryRow> {
     let mut nodes: Vec<Vec<(std::net::IpAddr, usize)>> = Vec::new();
     for f in &r.findings {
         let first = f.evidence.iter().filter_map(|e| e.place.frame()).min();
+        let first_line = f.evidence.iter().find_map(|e| match &e.place {
+            crate::diagnose::Place::Line { file, line } => Some(format!("{file}:{line}")),
+            _ => None,
+        });
         let node = (f.server.ip, f.capture);
         match rows.iter().position(|x| x.id == f.id) {
             Some(i) => {
@@ -148,6 +173,7 @@ pub fn summary_rows(r: &Report) -> Vec<SummaryRow> {
                     occurrences: f.occurrences,
                     nodes: 1,
                     first_frame: first,
+                    first_line,
                 });
                 nodes.push(vec![node]);
             }
@@ -212,10 +238,11 @@ pub fn affected_line(a: &crate::diagnose::Affected) -> String {
         None => format!("{} (", a.address),
     };
     let sep = if a.device.is_some() { ", " } else { "" };
-    let frames = if a.first_frame == a.last_frame {
-        format!("frame {}", a.first_frame)
-    } else {
-        format!("frames {}-{}", a.first_frame, a.last_frame)
+    let frames = match (&a.file, a.first_frame == a.last_frame) {
+        (Some(file), true) => format!("{file}:{}", a.first_frame),
+        (Some(file), false) => format!("{file}:{}-{}", a.first_frame, a.last_frame),
+        (None, true) => format!("frame {}", a.first_frame),
+        (None, false) => format!("frames {}-{}", a.first_frame, a.last_frame),
     };
     let times = if a.occurrences == 1 {
         String::new()

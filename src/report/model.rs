@@ -66,6 +66,10 @@ pub struct SipEntry {
     /// `--show-secrets`. Absent when there are none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub credentials: Vec<String>,
+    /// The log file the message was read from, when it comes from a log (Jabber, CUCM SDL,
+    /// Expressway): `frame` is then its line in that file. Absent for captures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
 }
 
 impl std::ops::Deref for SipEntry {

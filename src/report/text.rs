@@ -130,7 +130,7 @@ fn summary_table(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
             x.devices,
             x.occurrences,
             x.nodes,
-            x.first_frame.map_or("-".to_string(), |f| f.to_string())
+            x.first_place()
         )?;
     }
     Ok(())
@@ -150,15 +150,27 @@ impl Text {
             (Some(a), Some(b)) => format!(", {} to {}", a.rfc3339(), b.rfc3339()),
             _ => String::new(),
         };
-        writeln!(
-            out,
-            "Capture {}: {} ({}, {}), {} frames{span}",
-            i + 1,
-            c.path,
-            c.format,
-            c.link_types.join("+"),
-            c.frames
-        )?;
+        let log = super::is_log(c);
+        if log {
+            writeln!(
+                out,
+                "Log {}: {} ({}), {} records{span}",
+                i + 1,
+                c.path,
+                c.format,
+                c.frames
+            )?;
+        } else {
+            writeln!(
+                out,
+                "Capture {}: {} ({}, {}), {} frames{span}",
+                i + 1,
+                c.path,
+                c.format,
+                c.link_types.join("+"),
+                c.frames
+            )?;
+        }
         if let Some(s) = &c.stopped {
             writeln!(out, "  ! {s}")?;
         }
@@ -185,6 +197,7 @@ impl Text {
             }
         }
         match r.connections_analyzed.get(i).copied() {
+            _ if log && conns.is_empty() => {}
             Some(all) if all > conns.len() as u64 => writeln!(
                 out,
                 "  TCP connections: {all} ({} listed: the first ones and every one with a finding)",
@@ -207,10 +220,11 @@ impl Text {
                 let answers: Vec<String> = reg.answers.iter().map(|a| a.to_string()).collect();
                 writeln!(
                     out,
-                    "    {}: {} REGISTER, answers [{}] (first frame {})",
+                    "    {}: {} REGISTER, answers [{}] (first {} {})",
                     reg.device,
                     reg.attempts,
                     answers.join(" "),
+                    if log { "line" } else { "frame" },
                     reg.frames.first().copied().unwrap_or(0)
                 )?;
             }
@@ -299,7 +313,9 @@ impl Text {
                 e.note
             )?;
         }
-        writeln!(out, "  Wireshark filter: {}", f.wireshark_filter)?;
+        if !f.wireshark_filter.is_empty() {
+            writeln!(out, "  Wireshark filter: {}", f.wireshark_filter)?;
+        }
         writeln!(out, "  Fix:")?;
         let mut n = 0;
         for step in &f.fix {

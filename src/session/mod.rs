@@ -237,6 +237,21 @@ impl<'c> Analyzer<'c> {
         self.release_held();
     }
 
+    /// A SIP message read from a log, not from a packet: it joins the same flow, in the order
+    /// the log gives (its frame number carries its file and line: [`crate::logs::log_frame`]).
+    pub fn log_sip(&mut self, m: crate::sip::SipMessage) {
+        let time = m.time;
+        let mut store = SipStore {
+            flow: &mut self.flow,
+            show_secrets: self.cfg.secrets.show,
+        };
+        push_sip(&mut store, m);
+        self.now = self.now.max(time);
+        if self.flow.window_full() {
+            self.judge_window(Some(self.now), None);
+        }
+    }
+
     /// Connections in the table, and devices followed (a sensor's gauges).
     pub fn tracked(&self) -> (usize, usize) {
         (self.table.active(), self.flow.devices())

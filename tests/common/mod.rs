@@ -100,3 +100,25 @@ pub fn with_port_moved(path: &str, from: u16, to: u16) -> String {
     std::fs::write(&out, bytes).expect("write");
     out.to_string_lossy().to_string()
 }
+
+/// Every capture in `fixtures/`, in name order: (file name, path, its key log if one sits
+/// beside it).
+pub fn fixture_captures() -> Vec<(String, String, Option<String>)> {
+    let mut names: Vec<String> = std::fs::read_dir("fixtures")
+        .expect("fixtures")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|n| n.ends_with(".pcap") || n.ends_with(".pcapng"))
+        .collect();
+    names.sort();
+    names
+        .into_iter()
+        .map(|name| {
+            let path = fixture(&name);
+            let stem = path.rsplit_once('.').map_or(path.as_str(), |s| s.0);
+            let keys = format!("{stem}.keys");
+            let keys = std::path::Path::new(&keys).exists().then_some(keys);
+            (name, path, keys)
+        })
+        .collect()
+}

@@ -6,6 +6,7 @@
 pub mod cluster;
 pub mod framer;
 pub mod live;
+pub mod logs;
 pub mod workload;
 
 /// The value after `flag` on a tool's command line (`--seed 7` gives `Some("7")`).

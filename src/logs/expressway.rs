@@ -1,0 +1,174 @@
+//! The Expressway (and VCS) diagnostic log: `<ISO time> <host> tvcs: Key="value" …`. A
+//! `network.sip` DEBUG record carries the message after ` SIPMSG:`, between ` |start line`
+//! and ` |`, every line with one leading space. The INFO summary of the same message (same
+//! `Msg-Hash`) is counted once. `UTCTime` is the clock.
+
+use std::collections::VecDeque;
+use std::io::BufRead;
+
+use super::{Direction, LogSip, LogStats, Record};
+use crate::net::Endpoint;
+
+/// Whether `line` starts a record: an ISO 8601 time, a host, `tvcs:`.
+pub fn is_record(line: &str) -> bool {
+    let b = line.as_bytes();
+    b.len() > 20
+        && b[..4].iter().all(u8::is_ascii_digit)
+        && b[4] == b'-'
+        && b[10] == b'T'
+        && line.contains(" tvcs: ")
+}
+
+/// The value of `key="…"` in a record's first line, trimmed (values carry stray spaces).
+pub fn field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
+    let mut from = 0;
+    while let Some(at) = line[from..].find(key) {
+        let start = from + at;
+        let before_ok = start == 0 || matches!(line.as_bytes()[start - 1], b' ' | b':');
+        let rest = &line[start + key.len()..];
+        if before_ok {
+            if let Some(v) = rest.strip_prefix("=\"") {
+                let end = v.find('"')?;
+                return Some(v[..end].trim());
+            }
+        }
+        from = start + key.len();
+    }
+    None
+}
+
+fn endpoint(line: &str, ip: &str, port: &str) -> Option<Endpoint> {
+    Some(Endpoint {
+        ip: field(line, ip)?.parse().ok()?,
+        port: field(line, port)?.parse().ok()?,
+    })
+}
+
+/// Msg-Hash values remembered to count a message's second copy once.
+const RECENT_HASHES: usize = 4096;
+
+/// Reads an Expressway diagnostic log.
+pub fn read(
+    input: &mut dyn BufRead,
+    stats: &mut LogStats,
+    on: &mut dyn FnMut(LogSip),
+) -> std::io::Result<()> {
+    stats.clock = "UTCTime of each record".into();
+    let mut seen: VecDeque<String> = VecDeque::new();
+    let mut each = |r: Record, stats: &mut LogStats| {
+        let head = &r.lines[0];
+        if field(head, "Module") != Some("network.sip") {
+            stats.skipped += 1;
+            return;
+        }
+        // The copy has `Msg-Hash="…"`; the summary has it inside its Detail (`Msg-Hash=…,`).
+        let hash = field(head, "Msg-Hash").map(str::to_string).or_else(|| {
+            let at = head.find("Msg-Hash=")? + 9;
+            let digits: String = head[at..]
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
+            (!digits.is_empty()).then_some(digits)
+        });
+        let sipmsg = r.lines.get(1).is_some_and(|l| l.trim() == "SIPMSG:");
+        if !sipmsg {
+            // The INFO summary of a message whose copy follows (or preceded).
+            if let Some(h) = hash {
+                if seen.contains(&h) {
+                    stats.duplicates += 1;
+                } else {
+                    remember(&mut seen, h);
+                }
+            }
+            return;
+        }
+        if let Some(h) = hash {
+            if seen.contains(&h) {
+                stats.duplicates += 1;
+            } else {
+                remember(&mut seen, h);
+            }
+        }
+        let Some(time) = field(head, "UTCTime").and_then(super::parse_datetime) else {
+            stats.notes.push(format!(
+                "line {}: a SIP record without UTCTime was skipped",
+                r.line
+            ));
+            return;
+        };
+        let mut lines: Vec<&str> = Vec::new();
+        let mut closed = false;
+        for l in &r.lines[2..] {
+            let l = l.strip_prefix(' ').unwrap_or(l);
+            if lines.is_empty() {
+                match l.strip_prefix('|') {
+                    Some(start) => lines.push(start),
+                    None => continue,
+                }
+                continue;
+            }
+            if l.trim_end() == "|" {
+                closed = true;
+                break;
+            }
+            lines.push(l);
+        }
+        if lines.is_empty() {
+            return;
+        }
+        if !closed {
+            stats.notes.push(format!(
+                "line {}: a SIP message was cut before its end (the log ends or rotates there); read as far as it goes",
+                r.line
+            ));
+        }
+        let action = field(head, "Action");
+        let received = match action {
+            Some(a) => a.eq_ignore_ascii_case("received"),
+            None => field(head, "Src-ip").is_some(),
+        };
+        let local = endpoint(head, "Local-ip", "Local-port");
+        let (direction, peer) = if received {
+            (Direction::Received, endpoint(head, "Src-ip", "Src-port"))
+        } else {
+            (Direction::Sent, endpoint(head, "Dst-ip", "Dst-port"))
+        };
+        let text = super::sip_text(&lines);
+        stats.seen(time);
+        on(LogSip {
+            line: r.line,
+            time,
+            direction,
+            local,
+            peer,
+            transport: super::via_transport(&text),
+            text,
+        });
+    };
+    super::records(input, &|l| is_record(l), stats, &mut |r, s| {
+        each(r, s);
+        true
+    })
+}
+
+fn remember(seen: &mut VecDeque<String>, h: String) {
+    if seen.len() >= RECENT_HASHES {
+        seen.pop_front();
+    }
+    seen.push_back(h);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_are_read_trimmed_and_only_whole_keys_match() {
+        let l = r#"2017-06-13T13:31:38.760-05:00 vcse tvcs: Event=" Outbound TLS Negotiation Error " Src-ip="172.17.31.10" Dst-port=" 5062 " UTCTime="2017-06-13 18:31:38,758""#;
+        assert!(is_record(l));
+        assert_eq!(field(l, "Dst-port"), Some("5062"));
+        assert_eq!(field(l, "Event"), Some("Outbound TLS Negotiation Error"));
+        assert_eq!(field(l, "ip"), None);
+        assert_eq!(field(l, "Src-ip"), Some("172.17.31.10"));
+    }
+}

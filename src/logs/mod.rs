@@ -1,0 +1,381 @@
+//! Logs as evidence: the Jabber client log (`jabber.log`), CUCM CallManager SDL traces and the
+//! Expressway diagnostic log, read as streams of the SIP messages they print, each with its
+//! direction, the addresses the log gives, a UTC time (and how it was derived) and its place
+//! (`file:line`). The layouts are those of `docs/logs.md` in the shared material: real lines
+//! from Cisco's documents and one real Expressway log.
+//!
+//! A log message is given a frame number of its own ([`log_frame`]): above every capture's
+//! frames, with the file and line inside it, so the rest of the pipeline (windows ordered by
+//! frame, evidence by frame) needs no second kind of place; reports turn such numbers back
+//! into `file:line` ([`LogFiles::place`]).
+
+pub mod expressway;
+pub mod jabber;
+pub mod sdl;
+
+use std::io::BufRead;
+
+use crate::net::{Endpoint, Transport};
+use crate::time::Ts;
+
+/// The log layouts recognized.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum LogKind {
+    /// Jabber / Webex client log (`jabber.log`, rotated `jabber.log.1` …).
+    Jabber,
+    /// CUCM CallManager SDL trace (`SDL001_100_000123.txt[.gz]`).
+    Sdl,
+    /// Expressway (or VCS) diagnostic log.
+    Expressway,
+}
+
+impl LogKind {
+    /// How reports name the layout.
+    pub fn name(self) -> &'static str {
+        match self {
+            LogKind::Jabber => "Jabber log",
+            LogKind::Sdl => "CUCM SDL trace",
+            LogKind::Expressway => "Expressway diagnostic log",
+        }
+    }
+}
+
+/// The layout of a text whose first bytes are `head`, if it is one of the logs known.
+pub fn kind_of(head: &[u8]) -> Option<LogKind> {
+    let text = String::from_utf8_lossy(head);
+    let text = text.trim_start_matches('\u{feff}');
+    // The first lines that are not blank decide (a log cut by rotation may start inside a
+    // record: several lines are looked at).
+    for line in text.lines().filter(|l| !l.trim().is_empty()).take(40) {
+        if jabber::prefix(line).is_some() {
+            return Some(LogKind::Jabber);
+        }
+        if sdl::record(line).is_some() {
+            return Some(LogKind::Sdl);
+        }
+        if expressway::is_record(line) {
+            return Some(LogKind::Expressway);
+        }
+    }
+    None
+}
+
+/// Log frame numbers start here (far above any capture's frame count).
+pub const LOG_BASE: u64 = 1 << 56;
+
+/// The frame number of the message at `line` of the `file`-th file of a log (files in time
+/// order, lines from 1).
+pub fn log_frame(file: usize, line: u64) -> u64 {
+    LOG_BASE + ((file as u64 & 0xff_ffff) << 32) + (line & 0xffff_ffff)
+}
+
+/// The file index and line of a log frame number, if it is one.
+pub fn log_line(frame: u64) -> Option<(usize, u64)> {
+    (frame >= LOG_BASE).then(|| {
+        let rest = frame - LOG_BASE;
+        ((rest >> 32) as usize, rest & 0xffff_ffff)
+    })
+}
+
+/// The files of one log source, in the order their frame numbers count them.
+#[derive(Clone, Debug, Default)]
+pub struct LogFiles {
+    /// Names as reports show them.
+    pub names: Vec<String>,
+}
+
+impl LogFiles {
+    /// `file:line` for a log frame number.
+    pub fn place(&self, frame: u64) -> Option<(String, u64)> {
+        let (f, line) = log_line(frame)?;
+        Some((self.names.get(f)?.clone(), line))
+    }
+
+    /// `text` with every `frame N` of a log frame number written as `file:line`.
+    pub fn rewrite(&self, text: &str) -> String {
+        if !text.contains("frame") {
+            return text.to_string();
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(at) = rest.find("frame ") {
+            let digits: String = rest[at + 6..]
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
+            let place = digits.parse::<u64>().ok().and_then(|n| self.place(n));
+            match place {
+                Some((file, line)) => {
+                    out.push_str(&rest[..at]);
+                    out.push_str(&format!("{file}:{line}"));
+                    rest = &rest[at + 6 + digits.len()..];
+                }
+                None => {
+                    out.push_str(&rest[..at + 6]);
+                    rest = &rest[at + 6..];
+                }
+            }
+        }
+        out.push_str(rest);
+        out
+    }
+}
+
+/// Who sent a message the log printed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    /// The logging party sent it.
+    Sent,
+    /// The logging party received it.
+    Received,
+}
+
+/// One SIP message a log printed.
+#[derive(Clone, Debug)]
+pub struct LogSip {
+    /// Line of the record (from 1).
+    pub line: u64,
+    /// UTC time.
+    pub time: Ts,
+    /// Sent or received by the party that logged it.
+    pub direction: Direction,
+    /// The logging party's address, when the log gives it.
+    pub local: Option<Endpoint>,
+    /// The other party's address, when the log gives it.
+    pub peer: Option<Endpoint>,
+    /// Transport, when the log gives it (else from the top Via).
+    pub transport: Option<Transport>,
+    /// The message: start line, headers and body, lines ending in CRLF.
+    pub text: Vec<u8>,
+}
+
+/// What reading a log showed besides its SIP.
+#[derive(Clone, Debug, Default)]
+pub struct LogStats {
+    /// Records read (a record is a line of the layout with its continuation lines).
+    pub records: u64,
+    /// Lines of other products or modules, skipped.
+    pub skipped: u64,
+    /// SIP messages read.
+    pub sip: u64,
+    /// The same message logged twice (Expressway's summary and copy), counted once.
+    pub duplicates: u64,
+    /// How the times were made UTC.
+    pub clock: String,
+    /// Notes: a record cut at the end, binary junk, a time zone guessed.
+    pub notes: Vec<String>,
+    /// First and last time.
+    pub first: Option<Ts>,
+    /// Last time.
+    pub last: Option<Ts>,
+}
+
+impl LogStats {
+    /// A SIP message at `time` was read.
+    pub fn seen(&mut self, time: Ts) {
+        self.sip += 1;
+        self.first.get_or_insert(time);
+        self.last = Some(time);
+    }
+}
+
+/// A record of a log: its first line's number and its lines, at most [`MAX_RECORD`] bytes.
+pub(crate) struct Record {
+    pub line: u64,
+    pub lines: Vec<String>,
+    pub bytes: usize,
+    pub cut: bool,
+}
+
+/// A record's bytes at most (a SIP message with a large body fits; past it, lines are dropped
+/// and the record is marked cut).
+pub const MAX_RECORD: usize = 256 * 1024;
+
+/// Reads `input` line by line into records: a line for which `starts` is true begins one,
+/// every other line continues the record above. Lines are decoded leniently (binary junk
+/// becomes U+FFFD and never stops the reading). Memory is one record at a time. `on` returns
+/// whether to go on.
+pub(crate) fn records(
+    input: &mut dyn BufRead,
+    starts: &dyn Fn(&str) -> bool,
+    stats: &mut LogStats,
+    on: &mut dyn FnMut(Record, &mut LogStats) -> bool,
+) -> std::io::Result<()> {
+    let mut buf = Vec::new();
+    let mut n = 0u64;
+    let mut current: Option<Record> = None;
+    let mut junk = 0u64;
+    loop {
+        buf.clear();
+        // Lines are read whole but kept only up to the record limit.
+        if input.read_until(b'\n', &mut buf)? == 0 {
+            break;
+        }
+        n += 1;
+        let mut line = String::from_utf8_lossy(&buf).into_owned();
+        if line.contains('\u{fffd}') || line.contains('\0') {
+            junk += 1;
+            line = line.replace('\0', "");
+        }
+        while line.ends_with('\n') || line.ends_with('\r') {
+            line.pop();
+        }
+        if n == 1 {
+            line = line.trim_start_matches('\u{feff}').to_string();
+        }
+        if starts(&line) {
+            if let Some(r) = current.take() {
+                stats.records += 1;
+                if !on(r, stats) {
+                    return Ok(());
+                }
+            }
+            current = Some(Record {
+                line: n,
+                bytes: line.len(),
+                lines: vec![line],
+                cut: false,
+            });
+        } else if let Some(r) = current.as_mut() {
+            if r.bytes + line.len() <= MAX_RECORD {
+                r.bytes += line.len();
+                r.lines.push(line);
+            } else {
+                r.cut = true;
+            }
+        } else if !line.trim().is_empty() {
+            // Lines before the first record (a file cut by rotation).
+            stats.skipped += 1;
+        }
+    }
+    if let Some(r) = current.take() {
+        stats.records += 1;
+        on(r, stats);
+    }
+    if junk > 0 {
+        stats.notes.push(format!(
+            "{junk} line(s) held bytes that are not text; they were read as far as they make sense"
+        ));
+    }
+    Ok(())
+}
+
+/// The transport of a message from its top Via (`SIP/2.0/TLS host`).
+pub fn via_transport(text: &[u8]) -> Option<Transport> {
+    let t = String::from_utf8_lossy(text);
+    let via = t.lines().find_map(|l| {
+        let (n, v) = l.split_once(':')?;
+        let n = n.trim();
+        (n.eq_ignore_ascii_case("via") || n == "v").then_some(v.trim())
+    })?;
+    let proto = via.split_whitespace().next()?.rsplit('/').next()?;
+    Some(match proto.to_ascii_uppercase().as_str() {
+        "UDP" => Transport::Udp,
+        "TCP" => Transport::Tcp,
+        "TLS" => Transport::Tls,
+        _ => return None,
+    })
+}
+
+/// Message lines joined with CRLF; headers end with an empty line, the body follows.
+pub(crate) fn sip_text(lines: &[&str]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut in_body = false;
+    for l in lines {
+        if !in_body && l.trim().is_empty() {
+            in_body = true;
+            out.extend_from_slice(b"\r\n");
+            continue;
+        }
+        out.extend_from_slice(l.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    if !in_body {
+        out.extend_from_slice(b"\r\n");
+    }
+    out
+}
+
+/// Days since 1970-01-01 of a civil date (proleptic Gregorian).
+pub(crate) fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = i64::from(m);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// `YYYY-MM-DD HH:MM:SS[,.]mmm` (or with `T`, or `/` in the date) as a time, taken as UTC.
+pub(crate) fn parse_datetime(s: &str) -> Option<Ts> {
+    let s = s.trim();
+    let b = s.as_bytes();
+    if b.len() < 19 {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> { s.get(r)?.parse().ok() };
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (h, mi, se) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 60 {
+        return None;
+    }
+    let frac = match b.get(19) {
+        Some(b',' | b'.') => {
+            let digits: String = s[20..].chars().take_while(char::is_ascii_digit).collect();
+            let n: i64 = digits.get(..9.min(digits.len()))?.parse().unwrap_or(0);
+            n * 10i64.pow(9 - digits.len().min(9) as u32)
+        }
+        _ => 0,
+    };
+    let days = days_from_civil(y, mo as u32, d as u32);
+    Some(Ts(((days * 86_400 + h * 3600 + mi * 60 + se)
+        * 1_000_000_000)
+        + frac))
+}
+
+/// `10.1.1.1:5090` (or `[v6]:port`) as an endpoint.
+pub(crate) fn endpoint(s: &str) -> Option<Endpoint> {
+    let s = s.trim().trim_end_matches('.');
+    let (ip, port) = s.rsplit_once(':')?;
+    let ip = ip.trim_start_matches('[').trim_end_matches(']');
+    Some(Endpoint {
+        ip: ip.parse().ok()?,
+        port: port.trim().parse().ok()?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_frames_carry_file_and_line_and_read_back_as_places() {
+        let f = log_frame(1, 1234);
+        assert_eq!(log_line(f), Some((1, 1234)));
+        assert_eq!(log_line(17), None);
+        let files = LogFiles {
+            names: vec!["jabber.log.1".into(), "jabber.log".into()],
+        };
+        assert_eq!(
+            files.rewrite(&format!(
+                "REGISTER (frame {}) answered (frame {f}); frame 17",
+                log_frame(0, 9)
+            )),
+            "REGISTER (jabber.log.1:9) answered (jabber.log:1234); frame 17"
+        );
+    }
+
+    #[test]
+    fn dates_and_times_read_as_utc() {
+        assert_eq!(
+            parse_datetime("2020-03-30 11:03:19,310").map(|t| t.rfc3339()),
+            Some("2020-03-30T11:03:19.310000Z".into())
+        );
+        assert_eq!(
+            parse_datetime("2018-01-01 17:56:48,965").map(|t| t.rfc3339()),
+            Some("2018-01-01T17:56:48.965000Z".into())
+        );
+        assert_eq!(parse_datetime("2018-13-01 17:56:48"), None);
+    }
+}

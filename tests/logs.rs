@@ -1,0 +1,332 @@
+//! Logs as evidence: the real Expressway log of the shared corpus, and every recorded capture's
+//! SIP rendered into the Jabber, CUCM SDL and Expressway layouts (`siptriage_dev::logs`, the
+//! `render-logs` command): the log alone gives the capture's SIP findings, citing `file:line`
+//! lines that hold the messages, with the capture's times whatever the log's time zone.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+use siptriage_dev::logs::{render, Clock};
+
+/// Findings whose evidence is SIP alone: a log must give exactly what the capture gives.
+const EXACT: &[&str] = &[
+    "oauth-port-mismatch",
+    "bearer-token-rejected",
+    "duplicate-registration",
+    "registration-rejected",
+    "registration-unanswered",
+    "registration-lost",
+    "oauth-registration-ok",
+];
+
+fn temp_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("siptriage-logs-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("temp dir");
+    d
+}
+
+fn analyze(paths: &[&str]) -> Value {
+    common::json(paths).0
+}
+
+/// Occurrences per id, over every node.
+fn by_id(doc: &Value) -> BTreeMap<String, u64> {
+    let mut m = BTreeMap::new();
+    for f in doc["findings"].as_array().expect("findings") {
+        *m.entry(f["id"].as_str().unwrap_or("").to_string())
+            .or_default() += f["occurrences"].as_u64().unwrap_or(0);
+    }
+    m
+}
+
+/// Every evidence line of a log's findings holds the start of a SIP message record.
+fn evidence_lines_hold_messages(doc: &Value, file: &Path) {
+    let text = std::fs::read_to_string(file).expect("log");
+    let lines: Vec<&str> = text.lines().collect();
+    for f in doc["findings"].as_array().expect("findings") {
+        for e in f["evidence"].as_array().expect("evidence") {
+            let line = e["line"]
+                .as_u64()
+                .unwrap_or_else(|| panic!("no line in {e}")) as usize;
+            assert_eq!(
+                e["file"].as_str(),
+                Some(file.to_string_lossy().as_ref()),
+                "{e}"
+            );
+            let at = lines[line - 1];
+            let next = lines.get(line).copied().unwrap_or("");
+            assert!(
+                at.contains("sipio-")
+                    || at.contains("SIP TCP message")
+                    || at.contains("SIP UDP message")
+                    || (at.contains("Module=\"network.sip\"") && next.trim() == "SIPMSG:"),
+                "{}:{line} does not start a SIP message: {at}",
+                file.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn every_recorded_scenario_rendered_into_each_log_layout_gives_its_sip_findings() {
+    let dir = temp_dir("render");
+    let mut checked = 0;
+    for (name, path, keys) in common::fixture_captures() {
+        let r = render(&path, keys.as_deref(), Clock::default()).expect("renders");
+        if r.messages == 0 {
+            continue;
+        }
+        let mut args = vec![path.as_str()];
+        if let Some(k) = &keys {
+            args.extend(["--keylog", k.as_str()]);
+        }
+        let want = by_id(&analyze(&args));
+        let here = dir.join(name.replace('.', "_"));
+        std::fs::create_dir_all(&here).expect("dir");
+        // One file per layout; SDL: one trace per node, judged together.
+        let mut layouts: Vec<(&str, Vec<PathBuf>)> = Vec::new();
+        if let Some(j) = &r.jabber {
+            let p = here.join("jabber.log");
+            std::fs::write(&p, j).expect("write");
+            layouts.push(("jabber", vec![p]));
+        }
+        let mut sdl = Vec::new();
+        for (i, (_, t)) in r.sdl.iter().enumerate() {
+            let p = here.join(format!("SDL00{}_100_000001.txt", i + 1));
+            std::fs::write(&p, t).expect("write");
+            sdl.push(p);
+        }
+        layouts.push(("sdl", sdl));
+        let p = here.join("expressway.txt");
+        std::fs::write(&p, &r.expressway).expect("write");
+        layouts.push(("expressway", vec![p]));
+        for (layout, files) in layouts {
+            let mut got: BTreeMap<String, u64> = BTreeMap::new();
+            let mut sip = 0;
+            for f in &files {
+                let doc = analyze(&[&f.to_string_lossy()]);
+                sip += doc["summary"]["sip_messages"].as_u64().unwrap_or(0);
+                for (id, n) in by_id(&doc) {
+                    *got.entry(id).or_default() += n;
+                }
+                evidence_lines_hold_messages(&doc, f);
+            }
+            assert_eq!(
+                sip as usize, r.messages,
+                "{name} as {layout}: every message read once"
+            );
+            for (id, n) in &got {
+                let w = want.get(id).copied().unwrap_or(0);
+                assert!(
+                    *n <= w,
+                    "{name} as {layout}: {id} {n} times, the capture {w}"
+                );
+            }
+            for id in EXACT {
+                assert_eq!(
+                    got.get(*id),
+                    want.get(*id),
+                    "{name} as {layout}: {id}: {got:?} vs the capture's {want:?}"
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 60, "{checked} logs checked");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The times of a report's SIP listing.
+fn sip_times(doc: &Value) -> Vec<String> {
+    doc["sip"]
+        .as_array()
+        .expect("sip")
+        .iter()
+        .map(|m| m["time"].as_str().unwrap_or("").to_string())
+        .collect()
+}
+
+#[test]
+fn logs_in_another_zone_across_midnight_compressed_or_zipped_keep_the_capture_times() {
+    let dir = temp_dir("clock");
+    let path = common::fixture("oauth-port-mismatch-tls12.pcap");
+    let keys = common::fixture("oauth-port-mismatch-tls12.keys");
+    let capture = analyze(&[&path, "--keylog", &keys]);
+    let times = sip_times(&capture);
+    assert_eq!(times.len(), 4);
+    // The capture is at 09:15:00 UTC; the client and CUCM at UTC-05:00 see 04:15. Moved back
+    // by 4 h 15 min and 50 ms, the messages straddle local midnight.
+    let shift_ns = -((4 * 3600 + 15 * 60) * 1_000_000_000 + 50_000_000);
+    let r = render(
+        &path,
+        Some(&keys),
+        Clock {
+            zone_minutes: -300,
+            shift_ns,
+        },
+    )
+    .expect("renders");
+    let shifted: Vec<String> = capture["sip"]
+        .as_array()
+        .expect("sip")
+        .iter()
+        .map(|m| {
+            let t = m["time"].as_str().unwrap_or("");
+            let secs: f64 = t[17..26].parse().unwrap_or(0.0);
+            let mins: i64 = t[14..16].parse().unwrap_or(0);
+            let hours: i64 = t[11..13].parse().unwrap_or(0);
+            let ns = ((hours * 3600 + mins * 60) as f64 + secs) * 1e9;
+            let ns = ns as i64 + shift_ns;
+            format!(
+                "{}{:02}:{:02}:{:09.6}Z",
+                &t[..11],
+                ns / 3_600_000_000_000,
+                ns / 60_000_000_000 % 60,
+                (ns % 60_000_000_000) as f64 / 1e9
+            )
+        })
+        .collect();
+    // SDL gzipped (RTMT collects .txt.gz), in a folder tree as RTMT writes it.
+    let (_, sdl) = &r.sdl[0];
+    let tree = dir.join("cucm1/cm/trace/ccm/sdl");
+    std::fs::create_dir_all(&tree).expect("tree");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(sdl.as_bytes()).expect("gzip");
+    std::fs::write(
+        tree.join("SDL001_100_000001.txt.gz"),
+        gz.finish().expect("gzip"),
+    )
+    .expect("write");
+    assert!(
+        sdl.lines().any(|l| l.contains("|23:59:59.")),
+        "the SDL crosses midnight"
+    );
+    assert!(
+        sdl.lines().any(|l| l.contains("|00:00:00.")),
+        "the SDL crosses midnight"
+    );
+    // The Jabber log inside a problem report zip, with other files.
+    let prt = dir.join("prt.zip");
+    let mut z = zip::ZipWriter::new(std::fs::File::create(&prt).expect("zip"));
+    let opts = zip::write::SimpleFileOptions::default();
+    z.start_file("Jabber/Logs/jabber.log", opts)
+        .expect("member");
+    z.write_all(r.jabber.as_deref().expect("a client's log").as_bytes())
+        .expect("write");
+    z.start_file("Jabber/Logs/PRTInfo.txt", opts)
+        .expect("member");
+    z.write_all(b"Problem report\n").expect("write");
+    z.finish().expect("zip");
+    let xway = dir.join("diagnostic_log.txt");
+    std::fs::write(&xway, &r.expressway).expect("write");
+    for input in [dir.join("cucm1"), prt.clone(), xway.clone()] {
+        let doc = analyze(&[&input.to_string_lossy()]);
+        assert_eq!(
+            by_id(&doc).get("oauth-port-mismatch"),
+            Some(&1),
+            "{}",
+            input.display()
+        );
+        let got = sip_times(&doc);
+        let want: Vec<String> = shifted.iter().map(|t| t[..23].to_string()).collect();
+        let got: Vec<String> = got.iter().map(|t| t[..23].to_string()).collect();
+        assert_eq!(got, want, "{}: times in UTC", input.display());
+        let notes = doc["notes"].to_string();
+        assert!(
+            notes.contains(" record(s), 4 SIP message(s); times are "),
+            "{notes}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_real_expressway_log_gives_its_six_messages_once_each() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/corpus/logs/expressway-e-mra-small.txt");
+    if !path.exists() {
+        eprintln!("skipped: {} is not here", path.display());
+        return;
+    }
+    let doc = analyze(&[&path.to_string_lossy()]);
+    assert_eq!(doc["summary"]["sip_messages"], 6, "{}", doc["notes"]);
+    assert_eq!(doc["captures"][0]["format"], "Expressway diagnostic log");
+    let notes = doc["notes"].to_string();
+    assert!(
+        notes.contains("6 SIP message(s) were logged twice"),
+        "{notes}"
+    );
+    assert!(
+        notes.contains("of other modules or products were skipped"),
+        "{notes}"
+    );
+    assert!(doc["findings"].as_array().expect("findings").is_empty());
+    // No registration: nothing can be said to succeed or fail.
+    assert_eq!(doc["verdict"], "inconclusive");
+    let text = std::fs::read_to_string(&path).expect("log");
+    let lines: Vec<&str> = text.lines().collect();
+    let mut starts = Vec::new();
+    for m in doc["sip"].as_array().expect("sip") {
+        let line = m["frame"].as_u64().expect("line") as usize;
+        assert_eq!(m["file"].as_str(), Some(path.to_string_lossy().as_ref()));
+        assert!(
+            lines[line - 1].contains("Module=\"network.sip\" Level=\"DEBUG\""),
+            "{}",
+            lines[line - 1]
+        );
+        assert_eq!(lines[line].trim(), "SIPMSG:");
+        starts.push(m["method"].as_str().unwrap_or("").to_string() + &m["status"].to_string());
+    }
+    starts.sort();
+    assert_eq!(
+        starts,
+        [
+            "INVITE100",
+            "INVITE100",
+            "INVITE100",
+            "INVITEnull",
+            "INVITEnull",
+            "INVITEnull"
+        ]
+    );
+}
+
+#[test]
+fn a_file_that_is_neither_capture_nor_log_says_so_and_junk_in_a_log_is_read_past() {
+    let dir = temp_dir("junk");
+    let other = dir.join("notes.txt");
+    std::fs::write(&other, "just some text\nnothing to see\n").expect("write");
+    let out = common::run(&["analyze", &other.to_string_lossy()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("notes.txt"), "{err}");
+    // Binary junk and another product's lines inside a Jabber log, and a record cut at the end.
+    let path = common::fixture("oauth-port-mismatch-tls12.pcap");
+    let keys = common::fixture("oauth-port-mismatch-tls12.keys");
+    let r = render(&path, Some(&keys), Clock::default()).expect("renders");
+    let j = r.jabber.expect("log");
+    let mut bytes = Vec::new();
+    bytes.extend_from_slice(b"\x00\x01\xff\xfe garbage \x00\n");
+    bytes.extend_from_slice(j.as_bytes());
+    bytes.extend_from_slice(b"\xff\xfe\x00junk between records\n");
+    let log = dir.join("jabber.log");
+    std::fs::write(&log, &bytes).expect("write");
+    let doc = analyze(&[&log.to_string_lossy()]);
+    assert_eq!(
+        by_id(&doc).get("oauth-port-mismatch"),
+        Some(&1),
+        "{}",
+        doc["notes"]
+    );
+    assert!(
+        doc["notes"].to_string().contains("not text"),
+        "{}",
+        doc["notes"]
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -330,3 +330,109 @@ fn a_file_that_is_neither_capture_nor_log_says_so_and_junk_in_a_log_is_read_past
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Renders `fixture`'s SIP (read with its key log) into `dir`.
+fn rendered(fixture: &str, dir: &Path, clock: Clock) -> siptriage_dev::logs::Rendered {
+    let path = common::fixture(&format!("{fixture}.pcap"));
+    let keys = common::fixture(&format!("{fixture}.keys"));
+    let r = render(&path, Some(&keys), clock).expect("renders");
+    std::fs::write(
+        dir.join("jabber.log"),
+        r.jabber.as_deref().expect("a client's log"),
+    )
+    .expect("write");
+    r
+}
+
+#[test]
+fn a_capture_without_keys_and_the_jabber_log_diagnose_as_the_capture_with_keys() {
+    let dir = temp_dir("timeline");
+    let log = dir.join("jabber.log");
+    let log = log.to_string_lossy().to_string();
+    for (fixture, verdict, id) in [
+        (
+            "oauth-port-mismatch-tls12",
+            "failure",
+            "oauth-port-mismatch",
+        ),
+        ("healthy-registration-tls12", "ok", "oauth-registration-ok"),
+    ] {
+        rendered(fixture, &dir, Clock::default());
+        let pcap = common::fixture(&format!("{fixture}.pcap"));
+        let keys = common::fixture(&format!("{fixture}.keys"));
+        let alone = analyze(&[&pcap]);
+        assert_eq!(alone["verdict"], "inconclusive", "{fixture} without keys");
+        let with_keys = analyze(&[&pcap, "--keylog", &keys]);
+        let both = analyze(&[&pcap, &log]);
+        assert_eq!(
+            both["verdict"], verdict,
+            "{fixture}: {}",
+            both["verdict_reasons"]
+        );
+        assert_eq!(by_id(&both), by_id(&with_keys), "{fixture}");
+        // The evidence cites the frame of the TLS handshake and the log's lines.
+        let f = both["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .find(|f| f["id"] == id)
+            .expect("finding");
+        let ev = f["evidence"].as_array().expect("evidence");
+        let hello = with_keys["connections"][0]["tls"]["client_hello"]["frame"].clone();
+        assert!(ev.iter().any(|e| e["frame"] == hello), "{fixture}: {ev:?}");
+        assert!(
+            ev.iter().any(|e| e["file"] == log.as_str()),
+            "{fixture}: {ev:?}"
+        );
+        let notes = both["notes"].to_string();
+        assert!(notes.contains("read through the logs"), "{notes}");
+        assert!(
+            !notes.contains("cannot be read without the session keys"),
+            "{notes}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_message_in_the_capture_and_in_the_log_is_one_message_with_two_places_and_the_offset_is_told() {
+    let dir = temp_dir("offset");
+    let log = dir.join("jabber.log").to_string_lossy().to_string();
+    // The client's clock runs 2.5 s fast, in UTC-05:00.
+    rendered(
+        "oauth-port-mismatch-tls12",
+        &dir,
+        Clock {
+            zone_minutes: -300,
+            shift_ns: 2_500_000_000,
+        },
+    );
+    let pcap = common::fixture("oauth-port-mismatch-tls12.pcap");
+    let keys = common::fixture("oauth-port-mismatch-tls12.keys");
+    let alone = analyze(&[&pcap, "--keylog", &keys]);
+    let both = analyze(&[&pcap, "--keylog", &keys, &log]);
+    // Listed once, from the capture, each with its line in the log.
+    let sip = both["sip"].as_array().expect("sip");
+    assert_eq!(sip.len(), alone["sip"].as_array().expect("sip").len());
+    for m in sip {
+        let also = m["also"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no log place: {m}"));
+        assert!(also.starts_with(&format!("{log}:")), "{also}");
+    }
+    // One finding, both places.
+    assert_eq!(by_id(&both), by_id(&alone));
+    let ev = both["findings"][0]["evidence"]
+        .as_array()
+        .expect("evidence");
+    assert!(ev.iter().any(|e| e["frame"].is_u64()));
+    assert!(ev.iter().any(|e| e["file"] == log.as_str()));
+    let notes = both["notes"].to_string();
+    assert!(
+        notes.contains("4 SIP message(s) are also in the capture")
+            && (notes.contains("its clock is 2.50") || notes.contains("its clock is 2.49"))
+            && notes.contains("ahead of the capture's"),
+        "{notes}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -70,6 +70,10 @@ pub struct SipEntry {
     /// Expressway): `frame` is then its line in that file. Absent for captures.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
+    /// The same message in a log given with the capture (`jabber.log:1234`): one message,
+    /// two places. Absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub also: Option<String>,
 }
 
 impl std::ops::Deref for SipEntry {

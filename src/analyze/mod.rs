@@ -14,6 +14,8 @@ use crate::report::{
 };
 use crate::session::{Analyzer, CaptureFacts, Connection};
 
+mod timeline;
+
 /// SIP messages listed per capture in a report.
 pub const MAX_SIP_IN_REPORT: usize = 2_000;
 
@@ -428,6 +430,7 @@ fn piece_of(label: &str, judged: Judged) -> Piece {
             credentials: m.credentials().collect(),
             message: m,
             file: None,
+            also: None,
         })
         .collect();
     let tally = tally_of(&facts, &notes);
@@ -673,9 +676,10 @@ impl Merger<'_> {
         let Merger {
             mut report,
             unreadable,
-            tally,
+            mut tally,
             ..
         } = self;
+        timeline::merge(&mut report, &mut tally);
         report
             .findings
             .sort_by(|a, b| a.severity.cmp(&b.severity).then(a.capture.cmp(&b.capture)));

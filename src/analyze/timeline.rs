@@ -1,0 +1,224 @@
+//! One timeline for captures and logs given together. A SIP message seen in a capture and in
+//! a log (same Call-ID, CSeq, method, status and direction) is one message with two places;
+//! each log's clock offset to the capture is estimated from such pairs (the median) and
+//! reported. SIP a log saw on a connection the capture holds encrypted is attached to that
+//! connection (its addresses and ports): the log's findings cite the capture's TLS handshake
+//! frame too, the same finding from both is told once with both places, and the connection no
+//! longer counts as SIP the run could not read.
+
+use std::collections::HashMap;
+
+use crate::diagnose::{Evidence, Place};
+use crate::net::Endpoint;
+use crate::report::{is_log, Report, Tally};
+
+/// What identifies a message across sources (not the addresses: a log may not give them).
+type Key = (String, u32, String, u16, bool);
+
+fn key(m: &crate::sip::SipMessage, sent_by_client: bool) -> Option<Key> {
+    Some((
+        m.call_id.clone()?,
+        m.cseq?,
+        m.method.clone(),
+        m.status.unwrap_or(0),
+        sent_by_client,
+    ))
+}
+
+/// Whether a message was sent by the client of its exchange (requests are).
+fn from_client(m: &crate::sip::SipMessage) -> bool {
+    m.status.is_none()
+}
+
+/// The unordered pair of endpoints of a message or connection.
+fn ends(a: Endpoint, b: Endpoint) -> (Endpoint, Endpoint) {
+    if (a.ip, a.port) <= (b.ip, b.port) {
+        (a, b)
+    } else {
+        (b, a)
+    }
+}
+
+/// Puts the captures and logs of `report` on one timeline (nothing to do unless both were
+/// given). `tally` loses the encrypted connections whose SIP a log gave.
+pub fn merge(report: &mut Report, tally: &mut Tally) {
+    let logs: Vec<usize> = (0..report.captures.len())
+        .filter(|&i| is_log(&report.captures[i]))
+        .collect();
+    let captures: Vec<usize> = (0..report.captures.len())
+        .filter(|&i| !is_log(&report.captures[i]))
+        .collect();
+    if logs.is_empty() || captures.is_empty() {
+        return;
+    }
+    // The capture's messages by key: (index in sip[], frame, time).
+    let mut in_capture: HashMap<Key, (usize, u64, crate::time::Ts)> = HashMap::new();
+    for (i, m) in report.sip.iter().enumerate() {
+        if captures.contains(&m.capture) {
+            if let Some(k) = key(m, from_client(m)) {
+                in_capture.entry(k).or_insert((i, m.frame, m.time));
+            }
+        }
+    }
+    let mut notes = Vec::new();
+    let mut drop_sip = Vec::new();
+    let mut covered: Vec<(Endpoint, Endpoint)> = Vec::new();
+    for &l in &logs {
+        let name = report.captures[l].path.clone();
+        let mut offsets = Vec::new();
+        let mut places = Vec::new();
+        for (i, m) in report.sip.iter().enumerate() {
+            if m.capture != l {
+                continue;
+            }
+            let unknown = m.src.port == 0 || m.dst.port == 0;
+            if !unknown {
+                let e = ends(m.src, m.dst);
+                if !covered.contains(&e) {
+                    covered.push(e);
+                }
+            }
+            let Some(k) = key(m, from_client(m)) else {
+                continue;
+            };
+            if let Some(&(ci, _, t)) = in_capture.get(&k) {
+                offsets.push(t.0 - m.time.0);
+                let place = format!("{}:{}", m.file.as_deref().unwrap_or(&name), m.frame);
+                places.push((ci, place));
+                drop_sip.push(i);
+            }
+        }
+        for (ci, place) in places {
+            report.sip[ci].also.get_or_insert(place);
+        }
+        if offsets.is_empty() {
+            continue;
+        }
+        offsets.sort_unstable();
+        let median = offsets[offsets.len() / 2];
+        notes.push(format!(
+            "{name}: {} SIP message(s) are also in the capture (listed once, with both places); its clock is {:.3} s {} the capture's (median of the pairs)",
+            offsets.len(),
+            (median as f64 / 1e9).abs(),
+            if median >= 0 { "behind" } else { "ahead of" }
+        ));
+    }
+    // One message, two places: the log's copy goes, the capture's names it.
+    drop_sip.sort_unstable();
+    for i in drop_sip.into_iter().rev() {
+        report.sip.remove(i);
+    }
+    // Encrypted connections whose SIP a log gave.
+    let mut read_through = Vec::new();
+    for e in &report.connections {
+        let c = &e.connection;
+        let Some(t) = &c.tls else { continue };
+        let opaque = t.decrypted_bytes == 0 && t.application_records.iter().sum::<u64>() > 0;
+        let pair = ends(
+            Endpoint {
+                ip: c.client.ip,
+                port: c.client.port,
+            },
+            Endpoint {
+                ip: c.server.ip,
+                port: c.server.port,
+            },
+        );
+        if opaque && covered.contains(&pair) {
+            read_through.push((
+                e.capture,
+                c.tcp_stream,
+                pair,
+                t.client_hello.as_ref().map_or(c.first_frame, |h| h.frame),
+                c.first_time,
+            ));
+        }
+    }
+    if !read_through.is_empty() {
+        tally.undecrypted = tally.undecrypted.saturating_sub(read_through.len() as u64);
+        // A capture's "SIP encrypted, no key" note goes when the logs read all its connections.
+        for &c in &captures {
+            let path = report.captures[c].path.clone();
+            let read = read_through.iter().filter(|r| r.0 == c).count();
+            report.notes.retain(|n| {
+                let n = n.strip_prefix(&format!("{path}: ")).unwrap_or(n);
+                let Some((count, rest)) = n.split_once(' ') else {
+                    return true;
+                };
+                !(rest.starts_with(
+                    "TLS connection(s) on SIP ports carried encrypted application data",
+                ) && count.parse::<usize>().is_ok_and(|k| k <= read))
+            });
+        }
+        notes.push(format!(
+            "{} TLS connection(s) the capture holds encrypted were read through the logs (their SIP, by addresses and ports): tcp.stream {}",
+            read_through.len(),
+            read_through
+                .iter()
+                .map(|r| r.1.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    // Findings: the same from a capture and a log is told once, with both places; a log's
+    // finding on a connection the capture holds encrypted cites its handshake.
+    let mut gone = Vec::new();
+    for li in 0..report.findings.len() {
+        if !logs.contains(&report.findings[li].capture) {
+            continue;
+        }
+        let (id, server) = (report.findings[li].id, report.findings[li].server.clone());
+        let twin = (0..report.findings.len()).find(|&ci| {
+            let c = &report.findings[ci];
+            captures.contains(&c.capture)
+                && c.id == id
+                && c.server.ip == server.ip
+                && (c.server.port == server.port || server.port == 0)
+        });
+        match twin {
+            Some(ci) => {
+                let extra: Vec<Evidence> = report.findings[li].evidence.clone();
+                let c = &mut report.findings[ci];
+                for e in extra {
+                    if !c.evidence.iter().any(|x| x.place == e.place) {
+                        c.evidence.push(e);
+                    }
+                }
+                gone.push(li);
+            }
+            None => {
+                let f = &mut report.findings[li];
+                let pair = ends(
+                    Endpoint {
+                        ip: f.client.ip,
+                        port: f.client.port,
+                    },
+                    Endpoint {
+                        ip: f.server.ip,
+                        port: f.server.port,
+                    },
+                );
+                if let Some(r) = read_through.iter().find(|r| r.2 == pair) {
+                    f.evidence.insert(
+                        0,
+                        Evidence {
+                            place: Place::Frame {
+                                number: r.3,
+                                tcp_stream: Some(r.1),
+                            },
+                            time: r.4,
+                            note: format!(
+                                "the TLS connection that carried this exchange, encrypted in {} (tcp.stream {})",
+                                report.captures[r.0].path, r.1
+                            ),
+                        },
+                    );
+                }
+            }
+        }
+    }
+    for i in gone.into_iter().rev() {
+        report.findings.remove(i);
+    }
+    report.notes.extend(notes);
+}

@@ -45,6 +45,8 @@ pub struct Input {
     pub source: Source,
     /// A log of this layout, not a capture.
     pub log: Option<crate::logs::LogKind>,
+    /// A log kept in several files (rotated): the files, oldest first. Empty for one file.
+    pub parts: Vec<Input>,
 }
 
 /// How standard input is named in reports and messages.
@@ -58,12 +60,14 @@ impl Input {
                 label: STDIN_LABEL.into(),
                 source: Source::Stdin,
                 log: None,
+                parts: Vec::new(),
             }
         } else {
             Input {
                 label: word.into(),
                 source: Source::File(word.into()),
                 log: None,
+                parts: Vec::new(),
             }
         }
     }
@@ -267,6 +271,85 @@ fn sniff(input: &Input) -> std::io::Result<(Content, Option<Compression>)> {
     Ok((content_of(&head), comp))
 }
 
+/// The first bytes of `input` after decompression.
+fn head_of(input: &Input) -> Vec<u8> {
+    let mut head = Vec::with_capacity(SNIFF);
+    if let Ok((inner, _)) = input.open().and_then(decompress) {
+        let _ = inner.take(SNIFF as u64).read_to_end(&mut head);
+    }
+    head
+}
+
+/// Logs of one layout in one folder (or one folder of an archive) are one log kept in several
+/// files, rotated: one input whose parts are read oldest first, whatever their names.
+fn group_logs(inputs: Vec<Input>) -> Vec<Input> {
+    let container = |i: &Input| -> Option<(crate::logs::LogKind, String)> {
+        let kind = i.log?;
+        let c = match &i.source {
+            Source::File(p) => p
+                .parent()
+                .map(|d| d.to_string_lossy().to_string())
+                .unwrap_or_default(),
+            Source::ZipMember { archive, name } => format!(
+                "{}/{}",
+                archive.display(),
+                Path::new(name)
+                    .parent()
+                    .map(|d| d.to_string_lossy().to_string())
+                    .unwrap_or_default()
+            ),
+            Source::Stdin => return None,
+        };
+        Some((kind, c))
+    };
+    let mut out: Vec<Input> = Vec::new();
+    let mut groups: Vec<((crate::logs::LogKind, String), usize)> = Vec::new();
+    for i in inputs {
+        let Some(k) = container(&i) else {
+            out.push(i);
+            continue;
+        };
+        match groups.iter().find(|(g, _)| *g == k) {
+            Some(&(_, at)) => {
+                let g = &mut out[at];
+                if g.parts.is_empty() {
+                    let first = g.clone();
+                    g.parts.push(first);
+                }
+                g.parts.push(i);
+            }
+            None => {
+                groups.push((k, out.len()));
+                out.push(i);
+            }
+        }
+    }
+    for g in out.iter_mut().filter(|g| !g.parts.is_empty()) {
+        let kind = g.log;
+        let mut parts: Vec<(Option<crate::time::Ts>, Input)> = std::mem::take(&mut g.parts)
+            .into_iter()
+            .map(|p| {
+                let t = kind.and_then(|k| crate::logs::first_time(k, &head_of(&p)));
+                (t, p)
+            })
+            .collect();
+        // Oldest first; a file whose time cannot be read goes last, by name.
+        parts.sort_by(|a, b| match (a.0, b.0) {
+            (Some(x), Some(y)) => x.cmp(&y).then(a.1.label.cmp(&b.1.label)),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => a.1.label.cmp(&b.1.label),
+        });
+        let parts: Vec<Input> = parts.into_iter().map(|p| p.1).collect();
+        if let Some(newest) = parts.last() {
+            g.label = format!("{} and {} earlier file(s)", newest.label, parts.len() - 1);
+            g.source = newest.source.clone();
+        }
+        g.parts = parts;
+    }
+    out
+}
+
 /// What the user named, sorted out.
 #[derive(Debug, Default)]
 pub struct Expanded {
@@ -296,7 +379,7 @@ pub fn expand(words: &[String]) -> Expanded {
             if out.captures.len() == before {
                 out.unusable.push((
                     word.clone(),
-                    "the folder holds no pcap or pcapng capture (searched recursively, \
+                    "the folder holds no pcap or pcapng capture and no log siptriage reads (searched recursively, \
                      compressed files and zip archives included)"
                         .into(),
                 ));
@@ -318,7 +401,7 @@ pub fn expand(words: &[String]) -> Expanded {
                 if out.captures.len() == before {
                     out.unusable.push((
                         word.clone(),
-                        "the zip archive holds no pcap or pcapng capture".into(),
+                        "the zip archive holds no pcap or pcapng capture and no log siptriage reads".into(),
                     ));
                 }
             }
@@ -330,6 +413,7 @@ pub fn expand(words: &[String]) -> Expanded {
             _ => out.captures.push(input),
         }
     }
+    out.captures = group_logs(std::mem::take(&mut out.captures));
     if !skipped.is_empty() {
         out.notices.push(format!(
             "skipped {} file(s) that hold no capture: {}",
@@ -382,6 +466,7 @@ fn walk(
             label: label.clone(),
             source: Source::File(p.clone()),
             log: None,
+            parts: Vec::new(),
         };
         match sniff(&input) {
             Ok((Content::Capture, _)) => out.captures.push(input),
@@ -427,6 +512,7 @@ fn zip_members(archive: &Path, out: &mut Expanded, skipped: &mut Vec<String>) {
                 name,
             },
             log: None,
+            parts: Vec::new(),
         };
         match sniff(&input) {
             Ok((Content::Capture, _)) => out.captures.push(input),
@@ -466,6 +552,7 @@ pub fn keylog_beside(capture: &Input) -> Option<PathBuf> {
                     label: String::new(),
                     source: Source::File(p.clone()),
                     log: None,
+                    parts: Vec::new(),
                 })
                 .is_ok_and(|(c, _)| c == Content::KeyLog)
         })

@@ -436,3 +436,73 @@ fn a_message_in_the_capture_and_in_the_log_is_one_message_with_two_places_and_th
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn rotated_jabber_logs_out_of_order_are_one_log_read_oldest_first() {
+    let dir = temp_dir("rotated");
+    let r = rendered("oauth-port-mismatch-tls12", &dir, Clock::default());
+    let whole = r.jabber.expect("log");
+    std::fs::remove_file(dir.join("jabber.log")).expect("rm");
+    // Cut at record starts into three files: the oldest is jabber.log.2, the newest jabber.log.
+    let lines: Vec<&str> = whole.lines().collect();
+    let starts: Vec<usize> = (0..lines.len())
+        .filter(|&i| lines[i].contains("sipio-"))
+        .collect();
+    let (a, b) = (starts[1], starts[3]);
+    let parts = [
+        ("jabber.log.2", &lines[..a]),
+        ("jabber.log.1", &lines[a..b]),
+        ("jabber.log", &lines[b..]),
+    ];
+    for (name, part) in &parts {
+        std::fs::write(dir.join(name), part.join("\n") + "\n").expect("write");
+    }
+    let folder = dir.to_string_lossy().to_string();
+    let named: Vec<String> = ["jabber.log", "jabber.log.2", "jabber.log.1"]
+        .iter()
+        .map(|n| dir.join(n).to_string_lossy().to_string())
+        .collect();
+    let named: Vec<&str> = named.iter().map(String::as_str).collect();
+    for args in [vec![folder.as_str()], named] {
+        let doc = analyze(&args);
+        assert_eq!(
+            doc["captures"].as_array().map(Vec::len),
+            Some(1),
+            "one log: {args:?}"
+        );
+        assert_eq!(by_id(&doc).get("oauth-port-mismatch"), Some(&1), "{args:?}");
+        let notes = doc["notes"].to_string();
+        assert!(notes.contains("3 files read oldest first"), "{notes}");
+        // The 403 is the last message: in the newest file; the REGISTER it answers in the
+        // middle one.
+        let ev = doc["findings"][0]["evidence"].as_array().expect("evidence");
+        let files: Vec<String> = ev
+            .iter()
+            .map(|e| {
+                e["file"]
+                    .as_str()
+                    .unwrap_or("")
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or("")
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(files, ["jabber.log.1", "jabber.log"], "{ev:?}");
+        for e in ev {
+            let text = std::fs::read_to_string(e["file"].as_str().expect("file")).expect("read");
+            let line = text
+                .lines()
+                .nth(e["line"].as_u64().expect("line") as usize - 1);
+            assert!(line.is_some_and(|l| l.contains("sipio-")), "{e}: {line:?}");
+        }
+        let sip: Vec<u64> = doc["sip"]
+            .as_array()
+            .expect("sip")
+            .iter()
+            .map(|m| m["time"].as_str().map_or(0, |t| t.len() as u64))
+            .collect();
+        assert_eq!(sip.len(), 4);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

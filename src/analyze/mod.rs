@@ -277,16 +277,34 @@ fn run_log(
     on_conn: &mut dyn FnMut(&Connection),
 ) -> Result<Piece, crate::capture::CaptureError> {
     let mut stats = crate::logs::LogStats::default();
-    let judged = judge(cfg, |a| read_log(input, kind, cfg, a, &mut stats), on_conn)?;
-    let mut piece = piece_of(&input.label, judged);
-    let files = crate::logs::LogFiles {
-        names: vec![input.label.clone()],
+    let files: Vec<&Input> = if input.parts.is_empty() {
+        vec![input]
+    } else {
+        input.parts.iter().collect()
     };
-    place_log_lines(&mut piece, &files);
+    let judged = judge(
+        cfg,
+        |a| read_log(input, &files, kind, cfg, a, &mut stats),
+        on_conn,
+    )?;
+    let mut piece = piece_of(&input.label, judged);
+    let names = crate::logs::LogFiles {
+        names: files.iter().map(|f| f.label.clone()).collect(),
+    };
+    place_log_lines(&mut piece, &names);
     let mut notes = vec![format!(
-        "{} ({}): {} record(s), {} SIP message(s); times are {}",
+        "{} ({}{}): {} record(s), {} SIP message(s); times are {}",
         input.label,
         kind.name(),
+        if files.len() > 1 {
+            format!(
+                ", {} files read oldest first: {}",
+                files.len(),
+                names.names.join(", ")
+            )
+        } else {
+            String::new()
+        },
         stats.records,
         stats.sip,
         stats.clock
@@ -308,9 +326,10 @@ fn run_log(
     Ok(piece)
 }
 
-/// Feeds the SIP messages of a log to the analyzer.
+/// Feeds the SIP messages of a log (its files oldest first) to the analyzer.
 fn read_log(
     input: &Input,
+    files: &[&Input],
     kind: crate::logs::LogKind,
     cfg: &Config,
     a: &mut Analyzer<'_>,
@@ -318,47 +337,61 @@ fn read_log(
 ) -> Result<CaptureInfo, crate::capture::CaptureError> {
     use crate::logs::{self, Direction, LogKind};
     use crate::net::{Endpoint, Transport};
-    let err = |e: std::io::Error| crate::capture::CaptureError::Io(input.label.clone(), e);
-    let open = || -> std::io::Result<Box<dyn std::io::BufRead + Send>> {
-        let (r, _) = crate::inputs::decompress(input.open()?)?;
-        Ok(Box::new(std::io::BufReader::with_capacity(256 * 1024, r)))
-    };
+    let open =
+        |f: &Input| -> Result<Box<dyn std::io::BufRead + Send>, crate::capture::CaptureError> {
+            let (r, _) = f
+                .open()
+                .and_then(crate::inputs::decompress)
+                .map_err(|e| crate::capture::CaptureError::Io(f.label.clone(), e))?;
+            Ok(Box::new(std::io::BufReader::with_capacity(256 * 1024, r)))
+        };
     let nowhere = Endpoint {
         ip: std::net::Ipv4Addr::UNSPECIFIED.into(),
         port: 0,
     };
-    let mut push = |m: logs::LogSip| {
-        let local = m.local.unwrap_or(nowhere);
-        let peer = m.peer.unwrap_or(nowhere);
-        let (src, dst) = match m.direction {
-            Direction::Sent => (local, peer),
-            Direction::Received => (peer, local),
-        };
-        let ctx = crate::sip::Context {
-            frame: logs::log_frame(0, m.line),
-            time: m.time,
-            transport: m
-                .transport
-                .or_else(|| logs::via_transport(&m.text))
-                .unwrap_or(Transport::Tcp),
-            tcp_stream: None,
-            src,
-            dst,
-            show_secrets: cfg.secrets.show,
-        };
-        if let Some(msg) = crate::sip::parse_datagram(&m.text, &ctx) {
-            a.log_sip(msg);
+    // A Jabber log's zone comes from the first Date header in any of its files.
+    let mut offset = None;
+    if kind == LogKind::Jabber {
+        for f in files {
+            offset = logs::jabber::offset(&mut *open(f)?)
+                .map_err(|e| crate::capture::CaptureError::Io(f.label.clone(), e))?;
+            if offset.is_some() {
+                break;
+            }
         }
-    };
-    match kind {
-        LogKind::Jabber => {
-            let offset = logs::jabber::offset(&mut *open().map_err(err)?).map_err(err)?;
-            logs::jabber::read(&mut *open().map_err(err)?, offset, stats, &mut push)
-        }
-        LogKind::Sdl => logs::sdl::read(&mut *open().map_err(err)?, stats, &mut push),
-        LogKind::Expressway => logs::expressway::read(&mut *open().map_err(err)?, stats, &mut push),
     }
-    .map_err(err)?;
+    for (i, f) in files.iter().enumerate() {
+        let mut push = |m: logs::LogSip| {
+            let local = m.local.unwrap_or(nowhere);
+            let peer = m.peer.unwrap_or(nowhere);
+            let (src, dst) = match m.direction {
+                Direction::Sent => (local, peer),
+                Direction::Received => (peer, local),
+            };
+            let ctx = crate::sip::Context {
+                frame: logs::log_frame(i, m.line),
+                time: m.time,
+                transport: m
+                    .transport
+                    .or_else(|| logs::via_transport(&m.text))
+                    .unwrap_or(Transport::Tcp),
+                tcp_stream: None,
+                src,
+                dst,
+                show_secrets: cfg.secrets.show,
+            };
+            if let Some(msg) = crate::sip::parse_datagram(&m.text, &ctx) {
+                a.log_sip(msg);
+            }
+        };
+        let mut r = open(f)?;
+        match kind {
+            LogKind::Jabber => logs::jabber::read(&mut *r, offset, stats, &mut push),
+            LogKind::Sdl => logs::sdl::read(&mut *r, stats, &mut push),
+            LogKind::Expressway => logs::expressway::read(&mut *r, stats, &mut push),
+        }
+        .map_err(|e| crate::capture::CaptureError::Io(f.label.clone(), e))?;
+    }
     Ok(CaptureInfo {
         path: input.label.clone(),
         format: kind.name().into(),

@@ -394,7 +394,7 @@ fn describe(head: &[u8]) -> String {
             });
             match text {
                 Some(t) => format!(
-                    "it is text, starting with \"{}\"",
+                    "it is text, starting with \"{}\", in none of the log layouts read (Jabber client log, CUCM SDL trace, Expressway diagnostic log)",
                     t.lines().next().unwrap_or("").trim()
                 ),
                 None => format!(

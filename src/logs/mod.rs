@@ -60,6 +60,36 @@ pub fn kind_of(head: &[u8]) -> Option<LogKind> {
     None
 }
 
+/// When a log starts (its first record's time, local for a Jabber log), from its first
+/// bytes: rotated files are read in this order whatever their names.
+pub fn first_time(kind: LogKind, head: &[u8]) -> Option<Ts> {
+    let text = String::from_utf8_lossy(head);
+    let text = text.trim_start_matches('\u{feff}');
+    match kind {
+        LogKind::Jabber => text.lines().find_map(|l| jabber::prefix(l).map(|p| p.0)),
+        LogKind::Expressway => text
+            .lines()
+            .filter(|l| expressway::is_record(l))
+            .find_map(|l| expressway::field(l, "UTCTime").and_then(parse_datetime)),
+        LogKind::Sdl => text.lines().find_map(|l| {
+            let (tod, kind, rest) = sdl::record(l)?;
+            if kind != "FileHead" {
+                return None;
+            }
+            let date = rest
+                .split(',')
+                .find_map(|p| p.trim().strip_prefix("Date:"))?;
+            let mut d = date.trim().split('/');
+            let (y, m, dd) = (
+                d.next()?.parse().ok()?,
+                d.next()?.parse().ok()?,
+                d.next()?.parse().ok()?,
+            );
+            Some(Ts(days_from_civil(y, m, dd) * 86_400_000_000_000 + tod))
+        }),
+    }
+}
+
 /// Log frame numbers start here (far above any capture's frame count).
 pub const LOG_BASE: u64 = 1 << 56;
 

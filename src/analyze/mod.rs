@@ -309,6 +309,12 @@ fn run_log(
         stats.sip,
         stats.clock
     )];
+    if stats.tls_failures > 0 {
+        notes.push(format!(
+            "{} TLS handshake(s) failed on a certificate, as the log says (judged as connections)",
+            stats.tls_failures
+        ));
+    }
     if stats.duplicates > 0 {
         notes.push(format!(
             "{} SIP message(s) were logged twice (summary and copy) and counted once",
@@ -385,12 +391,22 @@ fn read_log(
             }
         };
         let mut r = open(f)?;
+        // TLS failures are judged after the file's SIP (a few per file; bounded).
+        let mut failures = Vec::new();
+        let mut on_tls = |t: logs::TlsFailure| {
+            if failures.len() < MAX_LOG_TLS_FAILURES {
+                failures.push(t);
+            }
+        };
         match kind {
             LogKind::Jabber => logs::jabber::read(&mut *r, offset, stats, &mut push),
             LogKind::Sdl => logs::sdl::read(&mut *r, stats, &mut push),
-            LogKind::Expressway => logs::expressway::read(&mut *r, stats, &mut push),
+            LogKind::Expressway => logs::expressway::read(&mut *r, stats, &mut push, &mut on_tls),
         }
         .map_err(|e| crate::capture::CaptureError::Io(f.label.clone(), e))?;
+        for t in failures {
+            a.log_connection(failure_connection(&t, i, cfg));
+        }
     }
     Ok(CaptureInfo {
         path: input.label.clone(),
@@ -401,6 +417,82 @@ fn read_log(
         last_time: stats.last,
         stopped: None,
     })
+}
+
+/// TLS failures of one log file judged at most (past it they are counted in the log's note).
+const MAX_LOG_TLS_FAILURES: usize = 10_000;
+
+/// The connection a log's TLS failure stands for: a handshake between the two ends that ended
+/// with the alert the log's words name, at the log's line.
+fn failure_connection(t: &crate::logs::TlsFailure, file: usize, cfg: &Config) -> Connection {
+    use crate::net::{Dir, Side};
+    use crate::session::Party;
+    let at = crate::logs::log_frame(file, t.line);
+    let port_kind = cfg.ports.port_kind(t.server.port);
+    let (client_role, server_role) = port_kind.roles();
+    let sent_by = if t.alert_by_client {
+        Side::Client
+    } else {
+        Side::Server
+    };
+    let alerts = t
+        .alert
+        .map(|(code, name)| crate::tls::Alert {
+            frame: at,
+            time: t.time,
+            sent_by,
+            dir: if t.alert_by_client {
+                Dir::ToServer
+            } else {
+                Dir::ToClient
+            },
+            level: Some(2),
+            code: Some(crate::tls::AlertDescription(code)),
+            description: name.to_string(),
+            encrypted: false,
+            decrypted: false,
+            after_steps: 0,
+        })
+        .into_iter()
+        .collect();
+    Connection {
+        tcp_stream: at,
+        client: Party {
+            ip: t.client.ip,
+            port: t.client.port,
+            role: client_role,
+        },
+        server: Party {
+            ip: t.server.ip,
+            port: t.server.port,
+            role: server_role,
+        },
+        port_kind,
+        protocol: crate::session::Proto::Tls,
+        outcome: crate::flow::Outcome::Closed,
+        ended_by: Some(sent_by),
+        roles_from: "the log",
+        first_frame: at,
+        first_time: t.time,
+        last_frame: at,
+        last_time: t.time,
+        packets: 0,
+        bytes_to_server: 0,
+        bytes_to_client: 0,
+        syn_frames: Vec::new(),
+        synack_frame: None,
+        client_fin_frame: None,
+        server_fin_frame: None,
+        rst: None,
+        retransmissions: 0,
+        lost_bytes: 0,
+        tls: Some(crate::tls::TlsSummary {
+            alerts,
+            ..crate::tls::TlsSummary::default()
+        }),
+        sip_messages: 0,
+        sip_from_server: 0,
+    }
 }
 
 /// A log's findings, listing and registrations point at `file:line`, not at frame numbers.
@@ -434,6 +526,16 @@ fn place_log_lines(piece: &mut Piece, files: &crate::logs::LogFiles) {
     for r in &mut piece.registrations {
         for f in &mut r.registration.frames {
             *f = line_of(*f);
+        }
+    }
+    for c in &mut piece.connections {
+        c.tcp_stream = line_of(c.tcp_stream);
+        c.first_frame = line_of(c.first_frame);
+        c.last_frame = line_of(c.last_frame);
+        if let Some(t) = c.tls.as_mut() {
+            for a in &mut t.alerts {
+                a.frame = line_of(a.frame);
+            }
         }
     }
     for n in &mut piece.notes {

@@ -47,16 +47,52 @@ fn endpoint(line: &str, ip: &str, port: &str) -> Option<Endpoint> {
 /// Msg-Hash values remembered to count a message's second copy once.
 const RECENT_HASHES: usize = 4096;
 
-/// Reads an Expressway diagnostic log.
+/// A `TLS Negotiation Error` record as a failure, when it names a certificate problem.
+fn tls_failure(r: &Record) -> Option<super::TlsFailure> {
+    let head = &r.lines[0];
+    let event = field(head, "Event")?;
+    if !event.contains("TLS Negotiation Error") {
+        return None;
+    }
+    let outbound = event.starts_with("Outbound");
+    let detail = field(head, "Detail").unwrap_or("").to_string();
+    let (code, name, remote) = super::alert_of_detail(&detail)?;
+    let src = endpoint(head, "Src-ip", "Src-port")?;
+    let dst = endpoint(head, "Dst-ip", "Dst-port")?;
+    // Outbound: Expressway (Src) is the client. A remote alert came from the other side; a
+    // verification error was Expressway's own refusal.
+    let (client, server, by_client) = if outbound {
+        (src, dst, !remote)
+    } else {
+        (src, dst, remote)
+    };
+    Some(super::TlsFailure {
+        line: r.line,
+        time: field(head, "UTCTime").and_then(super::parse_datetime)?,
+        client,
+        server,
+        alert_by_client: by_client,
+        alert: Some((code, name)),
+        detail,
+    })
+}
+
+/// Reads an Expressway diagnostic log: its SIP to `on`, its TLS failures to `on_tls`.
 pub fn read(
     input: &mut dyn BufRead,
     stats: &mut LogStats,
     on: &mut dyn FnMut(LogSip),
+    on_tls: &mut dyn FnMut(super::TlsFailure),
 ) -> std::io::Result<()> {
     stats.clock = "UTCTime of each record".into();
     let mut seen: VecDeque<String> = VecDeque::new();
     let mut each = |r: Record, stats: &mut LogStats| {
         let head = &r.lines[0];
+        if let Some(t) = tls_failure(&r) {
+            stats.tls_failures += 1;
+            on_tls(t);
+            return;
+        }
         if field(head, "Module") != Some("network.sip") {
             stats.skipped += 1;
             return;

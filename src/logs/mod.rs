@@ -123,30 +123,35 @@ impl LogFiles {
 
     /// `text` with every `frame N` of a log frame number written as `file:line`.
     pub fn rewrite(&self, text: &str) -> String {
-        if !text.contains("frame") {
+        if !text.contains("frame") && !text.contains("tcp.stream") {
             return text.to_string();
         }
-        let mut out = String::with_capacity(text.len());
-        let mut rest = text;
-        while let Some(at) = rest.find("frame ") {
-            let digits: String = rest[at + 6..]
-                .chars()
-                .take_while(char::is_ascii_digit)
-                .collect();
-            let place = digits.parse::<u64>().ok().and_then(|n| self.place(n));
-            match place {
-                Some((file, line)) => {
-                    out.push_str(&rest[..at]);
-                    out.push_str(&format!("{file}:{line}"));
-                    rest = &rest[at + 6 + digits.len()..];
-                }
-                None => {
-                    out.push_str(&rest[..at + 6]);
-                    rest = &rest[at + 6..];
+        let mut out = text.to_string();
+        for word in ["frame ", "tcp.stream "] {
+            let mut done = String::with_capacity(out.len());
+            let mut rest = out.as_str();
+            while let Some(at) = rest.find(word) {
+                let after = at + word.len();
+                let digits: String = rest[after..]
+                    .chars()
+                    .take_while(char::is_ascii_digit)
+                    .collect();
+                let place = digits.parse::<u64>().ok().and_then(|n| self.place(n));
+                match place {
+                    Some((file, line)) => {
+                        done.push_str(&rest[..at]);
+                        done.push_str(&format!("{file}:{line}"));
+                        rest = &rest[after + digits.len()..];
+                    }
+                    None => {
+                        done.push_str(&rest[..after]);
+                        rest = &rest[after..];
+                    }
                 }
             }
+            done.push_str(rest);
+            out = done;
         }
-        out.push_str(rest);
         out
     }
 }
@@ -179,6 +184,49 @@ pub struct LogSip {
     pub text: Vec<u8>,
 }
 
+/// A TLS handshake a log says failed (Expressway's `TLS Negotiation Error`).
+#[derive(Clone, Debug)]
+pub struct TlsFailure {
+    /// Line of the record.
+    pub line: u64,
+    /// UTC time.
+    pub time: Ts,
+    /// The TLS client (for an outbound error, the logging Expressway).
+    pub client: Endpoint,
+    /// The TLS server.
+    pub server: Endpoint,
+    /// Who sent the alert that ended it: the client when the logging party rejected the
+    /// other's certificate (outbound: Expressway rejected CUCM's), the server when the log
+    /// says the remote alerted.
+    pub alert_by_client: bool,
+    /// The alert: `unknown_ca`, `bad_certificate`, `certificate_unknown`, …, when the
+    /// detail names one.
+    pub alert: Option<(u8, &'static str)>,
+    /// The log's detail, as written.
+    pub detail: String,
+}
+
+/// The TLS alert a failure detail (OpenSSL's words) stands for, and whether it was received
+/// from the peer (`… alert unknown ca`) rather than decided locally.
+pub fn alert_of_detail(detail: &str) -> Option<(u8, &'static str, bool)> {
+    let d = detail.to_ascii_lowercase();
+    let remote = d.contains("alert ");
+    let table: [(&str, u8, &'static str); 8] = [
+        ("unknown ca", 48, "unknown_ca"),
+        ("unable to get local issuer certificate", 48, "unknown_ca"),
+        ("unable to get issuer certificate", 48, "unknown_ca"),
+        ("self signed certificate", 48, "unknown_ca"),
+        ("self-signed certificate", 48, "unknown_ca"),
+        ("certificate unknown", 46, "certificate_unknown"),
+        ("bad certificate", 42, "bad_certificate"),
+        ("certificate has expired", 45, "certificate_expired"),
+    ];
+    table
+        .iter()
+        .find(|(w, _, _)| d.contains(w))
+        .map(|(_, code, name)| (*code, *name, remote))
+}
+
 /// What reading a log showed besides its SIP.
 #[derive(Clone, Debug, Default)]
 pub struct LogStats {
@@ -190,6 +238,8 @@ pub struct LogStats {
     pub sip: u64,
     /// The same message logged twice (Expressway's summary and copy), counted once.
     pub duplicates: u64,
+    /// TLS handshakes the log says failed on a certificate.
+    pub tls_failures: u64,
     /// How the times were made UTC.
     pub clock: String,
     /// Notes: a record cut at the end, binary junk, a time zone guessed.

@@ -252,6 +252,20 @@ impl<'c> Analyzer<'c> {
         }
     }
 
+    /// A connection a log describes (a TLS handshake it says failed): judged and listed as a
+    /// connection of the capture is.
+    pub fn log_connection(&mut self, conn: Connection) {
+        let keep = match self.judge.as_mut() {
+            Some(j) => j.settled(&conn),
+            None => self.settled.kept.len() < MAX_KEPT,
+        };
+        if keep && self.settled.kept.len() < 2 * MAX_KEPT {
+            self.settled.kept.push(conn);
+        } else {
+            self.settled.not_listed += 1;
+        }
+    }
+
     /// Connections in the table, and devices followed (a sensor's gauges).
     pub fn tracked(&self) -> (usize, usize) {
         (self.table.active(), self.flow.devices())

@@ -26,6 +26,8 @@ pub struct Rendered {
     pub expressway: String,
     /// The SIP messages rendered, in capture order.
     pub messages: usize,
+    /// Failed TLS handshakes to CUCM's MRA OAuth port written into the Expressway log.
+    pub tls_failures: usize,
 }
 
 /// How the logs' clocks differ from the capture's.
@@ -46,15 +48,30 @@ impl Default for Clock {
     }
 }
 
-/// The SIP of a capture, as siptriage reads it (`keys`: its key log).
-pub fn sip_of(capture: &str, keys: Option<&str>) -> Res<Vec<SipMessage>> {
+/// The SIP of a capture, as siptriage reads it (`keys`: its key log), and its connections.
+pub fn sip_of(
+    capture: &str,
+    keys: Option<&str>,
+) -> Res<(Vec<SipMessage>, Vec<siptriage::session::Connection>)> {
     let mut cfg = siptriage::config::Config::default();
     cfg.secrets.show = true;
     if let Some(k) = keys {
         cfg.secrets.keylog.add_text(k, &std::fs::read_to_string(k)?);
     }
     let facts = siptriage::analyze::facts_of(capture, &cfg)?;
-    Ok(facts.sip_listing.into_sorted())
+    Ok((facts.sip_listing.into_sorted(), facts.connections))
+}
+
+/// Expressway's words for a fatal certificate alert on its connection to CUCM's MRA OAuth
+/// port: what it decided itself (it is the TLS client) or what it received.
+fn negotiation_detail(code: u8, by_client: bool) -> Option<&'static str> {
+    Some(match (code, by_client) {
+        (48, true) => " unable to get local issuer certificate ",
+        (48, false) => " sslv3 alert unknown ca ",
+        (42, false) => " sslv3 alert bad certificate ",
+        (46, false) => " sslv3 alert certificate unknown ",
+        _ => return None,
+    })
 }
 
 /// The message as a client or CUCM prints it: start line, the headers siptriage kept and those
@@ -155,7 +172,7 @@ fn client(m: &SipMessage) -> Endpoint {
 
 /// Renders the SIP of `capture` into the three layouts.
 pub fn render(capture: &str, keys: Option<&str>, clock: Clock) -> Res<Rendered> {
-    let sip = sip_of(capture, keys)?;
+    let (sip, connections) = sip_of(capture, keys)?;
     let zone = clock.zone_minutes * 60_000_000_000;
     let local = |t: Ts| Ts(t.0 + clock.shift_ns + zone);
     let utc = |t: Ts| Ts(t.0 + clock.shift_ns);
@@ -278,6 +295,28 @@ pub fn render(capture: &str, keys: Option<&str>, clock: Clock) -> Res<Rendered> 
         let _ = writeln!(e, " ");
         let _ = writeln!(e, " |");
         let _ = writeln!(e);
+    }
+    // Expressway-C's failed handshakes to CUCM's MRA OAuth port, as TLS Negotiation Errors.
+    for c in &connections {
+        if c.server.port != 5091 {
+            continue;
+        }
+        let Some(t) = &c.tls else { continue };
+        for a in t.alerts.iter().filter(|a| a.level == Some(2)) {
+            let by_client = a.sent_by == siptriage::net::Side::Client;
+            let Some(detail) = a
+                .code
+                .and_then(|code| negotiation_detail(code.0, by_client))
+            else {
+                continue;
+            };
+            let (y, mo, d, h, mi, s, ms) = civil(local(a.time));
+            let (uy, umo, ud, uh, umi, us, ums) = civil(utc(a.time));
+            let sign = if clock.zone_minutes < 0 { '-' } else { '+' };
+            let z = clock.zone_minutes.abs();
+            let _ = writeln!(e, "{y}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{ms:03}{sign}{:02}:{:02} expc1 tvcs: Event=\" Outbound TLS Negotiation Error \" Service=\"SIP\" Src-ip=\"{}\" Src-port=\"{}\" Dst-ip=\"{}\" Dst-port=\" {} \" Detail=\"{detail}\" Protocol=\"TLS\" Common-name=\"cucm\" Level=\"1\" UTCTime=\"{uy}-{umo:02}-{ud:02} {uh:02}:{umi:02}:{us:02},{ums:03}\"", z / 60, z % 60, c.client.ip, c.client.port, c.server.ip, c.server.port);
+            out.tls_failures += 1;
+        }
     }
     out.expressway = e;
     Ok(out)

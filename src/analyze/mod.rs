@@ -398,14 +398,32 @@ fn read_log(
                 failures.push(t);
             }
         };
+        let mut configs = Vec::new();
+        let mut on_config = |c: logs::LogConfig| {
+            if configs.len() < MAX_LOG_TLS_FAILURES {
+                configs.push(c);
+            }
+        };
         match kind {
-            LogKind::Jabber => logs::jabber::read(&mut *r, offset, stats, &mut push),
+            LogKind::Jabber => {
+                logs::jabber::read(&mut *r, offset, stats, &mut push, &mut on_config)
+            }
             LogKind::Sdl => logs::sdl::read(&mut *r, stats, &mut push),
             LogKind::Expressway => logs::expressway::read(&mut *r, stats, &mut push, &mut on_tls),
         }
         .map_err(|e| crate::capture::CaptureError::Io(f.label.clone(), e))?;
         for t in failures {
             a.log_connection(failure_connection(&t, i, cfg));
+        }
+        for c in configs {
+            let device = c.device.clone().unwrap_or_default();
+            match crate::http::parse_config(&device, c.xml.as_bytes()) {
+                Ok(conf) => a.log_config(config_entry(&c, i, conf)),
+                Err(e) => stats.notes.push(format!(
+                    "line {}: the device configuration the log prints could not be read: {e}",
+                    c.line
+                )),
+            }
         }
     }
     Ok(CaptureInfo {
@@ -421,6 +439,38 @@ fn read_log(
 
 /// TLS failures of one log file judged at most (past it they are counted in the log's note).
 const MAX_LOG_TLS_FAILURES: usize = 10_000;
+
+/// A device configuration a log printed, as the HTTP exchange of a configuration file is kept.
+fn config_entry(
+    c: &crate::logs::LogConfig,
+    file: usize,
+    conf: crate::http::DeviceConfig,
+) -> crate::session::HttpEntry {
+    use crate::net::Role;
+    use crate::session::Party;
+    let at = crate::logs::log_frame(file, c.line);
+    let unknown: std::net::IpAddr = std::net::Ipv4Addr::UNSPECIFIED.into();
+    crate::session::HttpEntry {
+        frame: at,
+        time: c.time,
+        tcp_stream: at,
+        client: Party {
+            ip: c.client.unwrap_or(unknown),
+            port: 0,
+            role: Role::JabberOrWebex,
+        },
+        server: Party {
+            ip: unknown,
+            port: 0,
+            role: Role::Tftp,
+        },
+        method: "GET".into(),
+        path: format!("{}.cnf.xml (printed in the log)", conf.device),
+        status: Some(200),
+        config: Some(conf),
+        response_frame: None,
+    }
+}
 
 /// The connection a log's TLS failure stands for: a handshake between the two ends that ended
 /// with the alert the log's words name, at the log's line.

@@ -81,13 +81,17 @@ pub fn offset(input: &mut dyn BufRead) -> std::io::Result<Option<i64>> {
     Ok(found)
 }
 
-/// Reads a Jabber log; `offset_ns` (local minus UTC) from [`offset`], when one was found.
+/// Reads a Jabber log; `offset_ns` (local minus UTC) from [`offset`], when one was found. The
+/// device configuration it prints goes to `on_config`, with the device named by the next
+/// REGISTER the client sends.
 pub fn read(
     input: &mut dyn BufRead,
     offset_ns: Option<i64>,
     stats: &mut LogStats,
     on: &mut dyn FnMut(LogSip),
+    on_config: &mut dyn FnMut(super::LogConfig),
 ) -> std::io::Result<()> {
+    let mut pending: Option<super::LogConfig> = None;
     let off = offset_ns.unwrap_or(0);
     stats.clock = match offset_ns {
         Some(o) => format!(
@@ -110,6 +114,24 @@ pub fn read(
         let Some((local, _function, msg)) = prefix(&r.lines[0]) else {
             return;
         };
+        if let Some(at) = msg.find("Device Config:") {
+            let mut xml = msg[at + 14..].trim().to_string();
+            for l in &r.lines[1..] {
+                xml.push('\n');
+                xml.push_str(l.trim());
+            }
+            if let Some(p) = pending.take() {
+                on_config(p);
+            }
+            pending = Some(super::LogConfig {
+                line: r.line,
+                time: Ts(local.0 - off),
+                device: None,
+                client: conn.map(|c| c.0.ip),
+                xml: xml.trim().to_string(),
+            });
+            return;
+        }
         if let Some(at) = msg
             .find("create TLS connection ")
             .or_else(|| msg.find("create TCP connection "))
@@ -155,6 +177,18 @@ pub fn read(
         }
         let time = Ts(local.0 - off);
         stats.seen(time);
+        // The configuration printed before names the device of the first REGISTER after it.
+        if direction == Direction::Sent && start.starts_with("REGISTER ") {
+            if let Some(mut p) = pending.take() {
+                p.device = lines.iter().find_map(|l| {
+                    let at = l.find("+u.sip!devicename.ccm.cisco.com=\"")? + 33;
+                    let rest = &l[at..];
+                    Some(rest[..rest.find('"')?].to_string())
+                });
+                p.client = p.client.or(conn.map(|c| c.0.ip));
+                on_config(p);
+            }
+        }
         on(LogSip {
             line: r.line,
             time,
@@ -168,7 +202,11 @@ pub fn read(
     super::records(input, &|l| prefix(l).is_some(), stats, &mut |r, s| {
         each(r, s);
         true
-    })
+    })?;
+    if let Some(p) = pending.take() {
+        on_config(p);
+    }
+    Ok(())
 }
 
 fn looks_like_header(l: &str) -> bool {
@@ -208,7 +246,14 @@ Content-Length: 0
         assert_eq!(off, Some(2 * 3_600_000_000_000));
         let mut stats = LogStats::default();
         let mut got = Vec::new();
-        read(&mut LOG.as_bytes(), off, &mut stats, &mut |m| got.push(m)).expect("read");
+        read(
+            &mut LOG.as_bytes(),
+            off,
+            &mut stats,
+            &mut |m| got.push(m),
+            &mut |_| {},
+        )
+        .expect("read");
         assert_eq!(got.len(), 1);
         let m = &got[0];
         assert_eq!(m.line, 2);

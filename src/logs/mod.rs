@@ -184,6 +184,22 @@ pub struct LogSip {
     pub text: Vec<u8>,
 }
 
+/// A device configuration a log printed (Jabber's `Device Config:` XML, the same document as
+/// the device configuration file).
+#[derive(Clone, Debug)]
+pub struct LogConfig {
+    /// Line of the record.
+    pub line: u64,
+    /// UTC time.
+    pub time: Ts,
+    /// The device it configures, when the log names it (the next REGISTER's device name).
+    pub device: Option<String>,
+    /// The client's address, when known.
+    pub client: Option<std::net::IpAddr>,
+    /// The XML.
+    pub xml: String,
+}
+
 /// A TLS handshake a log says failed (Expressway's `TLS Negotiation Error`).
 #[derive(Clone, Debug)]
 pub struct TlsFailure {

@@ -266,6 +266,21 @@ impl<'c> Analyzer<'c> {
         }
     }
 
+    /// A device configuration a log printed (Jabber's `Device Config:`), as a configuration
+    /// file read over HTTP counts: its OAuth ports name roles, the rules compare it with the
+    /// REGISTERs.
+    pub fn log_config(&mut self, entry: HttpEntry) {
+        if let Some(conf) = &entry.config {
+            for n in &conf.nodes {
+                self.settled.oauth.extend(n.sip_oauth_port);
+                self.settled.mra.extend(n.sip_mra_oauth_port);
+            }
+        }
+        if self.settled.http.len() < MAX_KEPT {
+            self.settled.http.push(entry);
+        }
+    }
+
     /// Connections in the table, and devices followed (a sensor's gauges).
     pub fn tracked(&self) -> (usize, usize) {
         (self.table.active(), self.flow.devices())

@@ -48,18 +48,27 @@ impl Default for Clock {
     }
 }
 
-/// The SIP of a capture, as siptriage reads it (`keys`: its key log), and its connections.
-pub fn sip_of(
-    capture: &str,
-    keys: Option<&str>,
-) -> Res<(Vec<SipMessage>, Vec<siptriage::session::Connection>)> {
+/// What a capture holds that logs print: its SIP, its connections, its device configurations.
+type Held = (
+    Vec<SipMessage>,
+    Vec<siptriage::session::Connection>,
+    Vec<siptriage::session::HttpEntry>,
+);
+
+/// The SIP of a capture, as siptriage reads it (`keys`: its key log), its connections and the
+/// device configuration files it carried.
+pub fn sip_of(capture: &str, keys: Option<&str>) -> Res<Held> {
     let mut cfg = siptriage::config::Config::default();
     cfg.secrets.show = true;
     if let Some(k) = keys {
         cfg.secrets.keylog.add_text(k, &std::fs::read_to_string(k)?);
     }
     let facts = siptriage::analyze::facts_of(capture, &cfg)?;
-    Ok((facts.sip_listing.into_sorted(), facts.connections))
+    Ok((
+        facts.sip_listing.into_sorted(),
+        facts.connections,
+        facts.http,
+    ))
 }
 
 /// Expressway's words for a fatal certificate alert on its connection to CUCM's MRA OAuth
@@ -172,7 +181,7 @@ fn client(m: &SipMessage) -> Endpoint {
 
 /// Renders the SIP of `capture` into the three layouts.
 pub fn render(capture: &str, keys: Option<&str>, clock: Clock) -> Res<Rendered> {
-    let (sip, connections) = sip_of(capture, keys)?;
+    let (sip, connections, http) = sip_of(capture, keys)?;
     let zone = clock.zone_minutes * 60_000_000_000;
     let local = |t: Ts| Ts(t.0 + clock.shift_ns + zone);
     let utc = |t: Ts| Ts(t.0 + clock.shift_ns);
@@ -180,9 +189,38 @@ pub fn render(capture: &str, keys: Option<&str>, clock: Clock) -> Res<Rendered> 
         messages: sip.len(),
         ..Rendered::default()
     };
-    // Jabber: the client's view, over TCP or TLS.
+    // Jabber: the client's view, over TCP or TLS (the configuration files it fetched first).
     if !sip.is_empty() && sip.iter().all(|m| m.transport != Transport::Udp) {
         let mut j = String::new();
+        // The device configuration the client fetched, printed as Jabber prints it.
+        for h in &http {
+            let Some(conf) = &h.config else { continue };
+            let (y, mo, d, hh, mi, s, ms) = civil(local(h.time));
+            let _ = writeln!(j, "{y}-{mo:02}-{d:02} {hh:02}:{mi:02}:{s:02},{ms:03} DEBUG [0x00002968] [ig\\ServicesManager.cpp(512)] [csf.ecc] [csf::ecc::ServicesManager::fetchDeviceConfig] - Device Config:");
+            let _ = writeln!(
+                j,
+                "<?xml version=\"1.0\"?><device><devicePool><callManagerGroup><members>"
+            );
+            for (i, n) in conf.nodes.iter().enumerate() {
+                let port = |tag: &str, v: Option<u16>| {
+                    v.map_or(String::new(), |p| format!("<{tag}>{p}</{tag}>"))
+                };
+                let _ = writeln!(
+                    j,
+                    "<member priority=\"{i}\"><callManager><name>{}</name><ports>{}{}{}{}</ports></callManager></member>",
+                    n.name,
+                    port("sipPort", n.sip_port),
+                    port("securedSipPort", n.secured_sip_port),
+                    port("sipOAuthPort", n.sip_oauth_port),
+                    port("sipMRAOAuthPort", n.sip_mra_oauth_port)
+                );
+            }
+            let _ = writeln!(j, "</members></callManagerGroup></devicePool>");
+            if let Some(m) = conf.sip_oauth_mode {
+                let _ = writeln!(j, "<sipOAuthMode>{m}</sipOAuthMode>");
+            }
+            let _ = writeln!(j, "</device>");
+        }
         let mut conns: Vec<Option<u64>> = Vec::new();
         for m in &sip {
             let (y, mo, d, h, mi, s, ms) = civil(local(m.time));

@@ -519,3 +519,51 @@ fn rotated_jabber_logs_out_of_order_are_one_log_read_oldest_first() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn ports_the_client_prints_name_roles_and_a_record_cut_by_rotation_is_not_judged() {
+    let dir = temp_dir("ports");
+    let r = rendered("oauth-port-mismatch-tls12", &dir, Clock::default());
+    // The node's SIP Phone OAuth port is 15090: only the client's ccm properties line says so.
+    let moved = r.jabber.expect("log").replace(":5090", ":15090").replace(
+        "sip_oauth_port_0=5090 sip_oauth_port_1=5090 sip_oauth_port_2=5090",
+        "sip_oauth_port_0=15090 sip_oauth_port_1=15090 sip_oauth_port_2=15090",
+    );
+    // The log rotated in the middle of a REGISTER: its last record has no Content-Length.
+    let cut = "2026-03-02 11:15:01,000 DEBUG [0x00000e2c] [\\sipcc\\core\\sipstack\\ccsip_debug.c(1041)] [csf.sip-call-control] [platform_print_sip_msg] - sipio-sent---> REGISTER sip:10.10.10.11 SIP/2.0\nVia: SIP/2.0/TLS 10.10.20.51:52001;branch=z9hG4bKcut\nCSeq: 103 REGISTER\n";
+    let log = dir.join("jabber.log");
+    std::fs::write(&log, moved.clone() + cut).expect("write");
+    let doc = analyze(&[&log.to_string_lossy()]);
+    let f = &doc["findings"][0];
+    assert_eq!(f["id"], "oauth-port-mismatch");
+    let text = f["explanation"].as_str().unwrap_or("");
+    assert!(
+        text.contains("on port 15090 (SIP Phone OAuth port)"),
+        "{text}"
+    );
+    assert_eq!(
+        doc["summary"]["sip_messages"], 4,
+        "the cut REGISTER is not judged"
+    );
+    assert!(
+        doc["notes"]
+            .to_string()
+            .contains("is cut (the log rotated there)"),
+        "{}",
+        doc["notes"]
+    );
+    // Without the properties line the port is nobody's.
+    let bare: String = moved
+        .lines()
+        .filter(|l| !l.contains("config_process_ccm_properties"))
+        .map(|l| l.to_string() + "\n")
+        .collect();
+    std::fs::write(&log, bare).expect("write");
+    let doc = analyze(&[&log.to_string_lossy()]);
+    let text = doc["findings"][0]["explanation"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    assert!(!text.contains("(SIP Phone OAuth port)"), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

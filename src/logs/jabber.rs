@@ -92,6 +92,8 @@ pub fn read(
     on_config: &mut dyn FnMut(super::LogConfig),
 ) -> std::io::Result<()> {
     let mut pending: Option<super::LogConfig> = None;
+    let mut props: std::collections::BTreeMap<String, String> = Default::default();
+    let mut mode: Option<u8> = None;
     let off = offset_ns.unwrap_or(0);
     stats.clock = match offset_ns {
         Some(o) => format!(
@@ -114,6 +116,33 @@ pub fn read(
         let Some((local, _function, msg)) = prefix(&r.lines[0]) else {
             return;
         };
+        // `config_process_ccm_properties`: the nodes and their OAuth ports (note the spelling
+        // `sip_mar_oauth_port_N`), and `setSipOauthMode`: the mode.
+        if let Some(m) = msg.strip_prefix("sip OAuth Mode=") {
+            mode = m.trim().parse().ok();
+            return;
+        }
+        if msg.contains("sip_oauth_port_")
+            || msg.contains("sip_mar_oauth_port_")
+            || msg.starts_with("ccm0=")
+        {
+            for (k, v) in msg.split_whitespace().filter_map(|w| w.split_once('=')) {
+                if !v.is_empty() && props.len() < 64 {
+                    props.insert(k.to_string(), v.to_string());
+                }
+            }
+            if msg.contains("sip_mar_oauth_port_") {
+                let xml = properties_xml(&props, mode);
+                on_config(super::LogConfig {
+                    line: r.line,
+                    time: Ts(local.0 - off),
+                    device: None,
+                    client: conn.map(|c| c.0.ip),
+                    xml,
+                });
+            }
+            return;
+        }
         if let Some(at) = msg.find("Device Config:") {
             let mut xml = msg[at + 14..].trim().to_string();
             for l in &r.lines[1..] {
@@ -175,6 +204,13 @@ pub fn read(
             }
             lines.push(if body { l.as_str() } else { t });
         }
+        if r.last && !super::looks_whole(&lines) {
+            stats.notes.push(format!(
+                "line {}: the file's last record, a SIP message, is cut (the log rotated there); it was not judged",
+                r.line
+            ));
+            return;
+        }
         let time = Ts(local.0 - off);
         stats.seen(time);
         // The configuration printed before names the device of the first REGISTER after it.
@@ -207,6 +243,33 @@ pub fn read(
         on_config(p);
     }
     Ok(())
+}
+
+/// The nodes and OAuth ports `config_process_ccm_properties` printed, as the configuration
+/// file would say them.
+fn properties_xml(props: &std::collections::BTreeMap<String, String>, mode: Option<u8>) -> String {
+    let mut xml = String::from("<device><devicePool><callManagerGroup><members>");
+    for i in 0..8 {
+        let Some(name) = props.get(&format!("ccm{i}")) else {
+            continue;
+        };
+        let port = |tag: &str, key: String| {
+            props
+                .get(&key)
+                .map_or(String::new(), |p| format!("<{tag}>{p}</{tag}>"))
+        };
+        xml.push_str(&format!(
+            "<member priority=\"{i}\"><callManager><name>{name}</name><ports>{}{}</ports></callManager></member>",
+            port("sipOAuthPort", format!("sip_oauth_port_{i}")),
+            port("sipMRAOAuthPort", format!("sip_mar_oauth_port_{i}"))
+        ));
+    }
+    xml.push_str("</members></callManagerGroup></devicePool>");
+    if let Some(m) = mode {
+        xml.push_str(&format!("<sipOAuthMode>{m}</sipOAuthMode>"));
+    }
+    xml.push_str("</device>");
+    xml
 }
 
 fn looks_like_header(l: &str) -> bool {

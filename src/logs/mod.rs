@@ -281,6 +281,8 @@ pub(crate) struct Record {
     pub lines: Vec<String>,
     pub bytes: usize,
     pub cut: bool,
+    /// The file's last record (rotation may have cut it).
+    pub last: bool,
 }
 
 /// A record's bytes at most (a SIP message with a large body fits; past it, lines are dropped
@@ -331,6 +333,7 @@ pub(crate) fn records(
                 bytes: line.len(),
                 lines: vec![line],
                 cut: false,
+                last: false,
             });
         } else if let Some(r) = current.as_mut() {
             if r.bytes + line.len() <= MAX_RECORD {
@@ -344,8 +347,9 @@ pub(crate) fn records(
             stats.skipped += 1;
         }
     }
-    if let Some(r) = current.take() {
+    if let Some(mut r) = current.take() {
         stats.records += 1;
+        r.last = true;
         on(r, stats);
     }
     if junk > 0 {
@@ -354,6 +358,18 @@ pub(crate) fn records(
         ));
     }
     Ok(())
+}
+
+/// Whether a SIP message a record printed is whole: it has its Content-Length header (every
+/// message the clients and CUCM print ends its headers with one). The last record of a file
+/// without it was cut by rotation.
+pub(crate) fn looks_whole(lines: &[&str]) -> bool {
+    lines.iter().any(|l| {
+        l.split_once(':').is_some_and(|(n, _)| {
+            let n = n.trim();
+            n.eq_ignore_ascii_case("content-length") || n == "l"
+        })
+    })
 }
 
 /// The transport of a message from its top Via (`SIP/2.0/TLS host`).

@@ -152,6 +152,13 @@ pub fn read(
         if lines.is_empty() {
             return;
         }
+        if r.last && !super::looks_whole(&lines) {
+            stats.notes.push(format!(
+                "line {}: the file's last record, a SIP message, is cut (the trace rotated there); it was not judged",
+                r.line
+            ));
+            return;
+        }
         let Some(d) = day else {
             stats.notes.push(format!(
                 "line {}: a SIP message before any FileHead record (no date) was skipped",

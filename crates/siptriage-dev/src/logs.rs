@@ -221,6 +221,20 @@ pub fn render(capture: &str, keys: Option<&str>, clock: Clock) -> Res<Rendered> 
             }
             let _ = writeln!(j, "</device>");
         }
+        // The nodes and OAuth ports of the configuration, as the client prints them.
+        if let Some(first) = sip.first() {
+            let (y, mo, d, h, mi, s, ms) = civil(local(first.time));
+            let stamp = format!("{y}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02},{ms:03}");
+            let node = server(first).ip;
+            let oauth = http
+                .iter()
+                .filter_map(|h| h.config.as_ref())
+                .flat_map(|c| c.nodes.iter())
+                .find_map(|n| n.sip_oauth_port)
+                .unwrap_or(5090);
+            let _ = writeln!(j, "{stamp} INFO  [0x00002484] [\\core\\ccapp\\config\\config_parser.c(1491)] [csf.sip-call-control] [config_process_ccm_properties] - ccm0={node} ccm1=  ccm2= sip_oauth_port_0={oauth} sip_oauth_port_1={oauth} sip_oauth_port_2={oauth} length=0");
+            let _ = writeln!(j, "{stamp} INFO  [0x00002484] [\\core\\ccapp\\config\\config_parser.c(1494)] [csf.sip-call-control] [config_process_ccm_properties] - sip_mar_oauth_port_0=5091 sip_mar_oauth_port_1=5091 sip_mar_oauth_port_2=5091");
+        }
         let mut conns: Vec<Option<u64>> = Vec::new();
         for m in &sip {
             let (y, mo, d, h, mi, s, ms) = civil(local(m.time));
@@ -245,7 +259,6 @@ pub fn render(capture: &str, keys: Option<&str>, clock: Clock) -> Res<Rendered> 
             for l in &lines[1..] {
                 let _ = writeln!(j, "{l}");
             }
-            let _ = writeln!(j, "{stamp} INFO  [0x00002484] [\\core\\ccapp\\config\\config_parser.c(1491)] [csf.sip-call-control] [config_process_ccm_properties] - sip_mar_oauth_port_0=5091");
         }
         out.jabber = Some(j);
     }

@@ -567,3 +567,73 @@ fn ports_the_client_prints_name_roles_and_a_record_cut_by_rotation_is_not_judged
     assert!(!text.contains("(SIP Phone OAuth port)"), "{text}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A tar archive of `(name, bytes)`, gzipped, as Expressway's diagnostic logging downloads.
+fn tar_gz(members: &[(&str, Vec<u8>)]) -> Vec<u8> {
+    let mut tar = Vec::new();
+    for (name, data) in members {
+        let mut h = [0u8; 512];
+        h[..name.len()].copy_from_slice(name.as_bytes());
+        h[100..107].copy_from_slice(b"0000644");
+        h[124..135].copy_from_slice(format!("{:011o}", data.len()).as_bytes());
+        h[136..147].copy_from_slice(b"00000000000");
+        h[156] = b'0';
+        h[257..263].copy_from_slice(b"ustar\0");
+        h[263..265].copy_from_slice(b"00");
+        h[148..156].copy_from_slice(b"        ");
+        let sum: u32 = h.iter().map(|&b| u32::from(b)).sum();
+        h[148..155].copy_from_slice(format!("{sum:06o}\0").as_bytes());
+        tar.extend_from_slice(&h);
+        tar.extend_from_slice(data);
+        tar.resize(tar.len().div_ceil(512) * 512, 0);
+    }
+    tar.extend([0u8; 1024]);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&tar).expect("gzip");
+    gz.finish().expect("gzip")
+}
+
+#[test]
+fn an_expressway_diagnostic_download_is_opened_with_its_logs_and_captures() {
+    let dir = temp_dir("tar");
+    let r = render(
+        &common::fixture("mra-unknown-ca-from-expressway.pcap"),
+        None,
+        Clock::default(),
+    )
+    .expect("renders");
+    assert!(r.tls_failures > 0);
+    let pcap = std::fs::read(common::fixture("oauth-port-mismatch-clear-tcp.pcap")).expect("pcap");
+    let archive = dir.join("diagnostic_log_expc1_2026-03-02_09-15-00.tar.gz");
+    std::fs::write(
+        &archive,
+        tar_gz(&[
+            (
+                "loggingsnapshot_expc1_2026-03-02_09-15-00.txt",
+                r.expressway.into_bytes(),
+            ),
+            ("diagnostic_log_expc1_tcpdump.pcap", pcap),
+            ("README.txt", b"Expressway diagnostic log\n".to_vec()),
+        ]),
+    )
+    .expect("write");
+    let doc = analyze(&[&archive.to_string_lossy()]);
+    let formats: Vec<&str> = doc["captures"]
+        .as_array()
+        .expect("captures")
+        .iter()
+        .map(|c| c["format"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        formats,
+        ["pcap", "Expressway diagnostic log"],
+        "{}",
+        doc["notes"]
+    );
+    let ids = by_id(&doc);
+    assert_eq!(ids.get("oauth-port-mismatch"), Some(&1), "{ids:?}");
+    assert!(ids.contains_key("unknown-ca-from-expressway"), "{ids:?}");
+    let out = common::run(&["analyze", &archive.to_string_lossy()]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("README.txt"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -17,6 +17,8 @@ pub const MAX_DEPTH: usize = 16;
 /// Members of one zip archive looked at, at most.
 pub const MAX_ZIP_MEMBERS: usize = 10_000;
 
+pub mod tar;
+
 /// Bytes looked at to tell what a file holds.
 const SNIFF: usize = 16 * 1024;
 
@@ -29,6 +31,13 @@ pub enum Source {
     File(PathBuf),
     /// A member of a zip archive (stored or deflated).
     ZipMember {
+        /// The archive.
+        archive: PathBuf,
+        /// The member's name inside it.
+        name: String,
+    },
+    /// A member of a tar archive, plain or compressed (Expressway's diagnostic download).
+    TarMember {
         /// The archive.
         archive: PathBuf,
         /// The member's name inside it.
@@ -82,6 +91,7 @@ impl Input {
                 let m = zip.by_name(name).ok()?;
                 Some(m.compressed_size())
             }
+            Source::TarMember { .. } => None,
         }
     }
 
@@ -92,6 +102,10 @@ impl Input {
             Source::Stdin => Ok(Box::new(std::io::stdin())),
             Source::File(p) => Ok(Box::new(File::open(p)?)),
             Source::ZipMember { archive, name } => open_member(archive, name),
+            Source::TarMember { archive, name } => {
+                let (r, _) = decompress(Box::new(File::open(archive)?))?;
+                Ok(Box::new(tar::member(r, name)?))
+            }
         }
     }
 }
@@ -203,6 +217,8 @@ pub enum Content {
     KeyLog,
     /// A zip archive.
     Zip,
+    /// A tar archive.
+    Tar,
     /// A log whose layout is known (Jabber, CUCM SDL, Expressway).
     Log(crate::logs::LogKind),
     /// Nothing empty.
@@ -241,6 +257,9 @@ pub fn content_of(head: &[u8]) -> Content {
     }
     if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
         return Content::Zip;
+    }
+    if tar::is_tar(head) {
+        return Content::Tar;
     }
     if looks_like_keylog(head) {
         return Content::KeyLog;
@@ -290,7 +309,7 @@ fn group_logs(inputs: Vec<Input>) -> Vec<Input> {
                 .parent()
                 .map(|d| d.to_string_lossy().to_string())
                 .unwrap_or_default(),
-            Source::ZipMember { archive, name } => format!(
+            Source::ZipMember { archive, name } | Source::TarMember { archive, name } => format!(
                 "{}/{}",
                 archive.display(),
                 Path::new(name)
@@ -409,6 +428,17 @@ pub fn expand(words: &[String]) -> Expanded {
                 log: Some(kind),
                 ..input
             }),
+            Ok((Content::Tar, _)) => {
+                let before = out.captures.len();
+                tar_members(path, &mut out, &mut skipped);
+                if out.captures.len() == before {
+                    out.unusable.push((
+                        word.clone(),
+                        "the tar archive holds no pcap or pcapng capture and no log siptriage reads"
+                            .into(),
+                    ));
+                }
+            }
             // Anything else is read as a capture, and the reader says what it found instead.
             _ => out.captures.push(input),
         }
@@ -476,26 +506,42 @@ fn walk(
             }
             Ok((Content::KeyLog, _)) => out.keylogs.push(p),
             Ok((Content::Zip, None)) => zip_members(&p, out, skipped),
+            Ok((Content::Tar, _)) => tar_members(&p, out, skipped),
             Ok(_) => skipped.push(label),
             Err(e) => out.notices.push(format!("{label}: not read: {e}")),
         }
     }
 }
 
-fn zip_members(archive: &Path, out: &mut Expanded, skipped: &mut Vec<String>) {
+/// The captures and logs of a tar archive (plain or compressed), as members.
+fn tar_members(archive: &Path, out: &mut Expanded, skipped: &mut Vec<String>) {
+    let names = File::open(archive)
+        .and_then(|f| decompress(Box::new(f)))
+        .and_then(|(r, _)| tar::names(r))
+        .map_err(|e| format!("not a readable tar archive ({e})"));
+    archive_members(archive, names, out, skipped, |archive, name| {
+        Source::TarMember { archive, name }
+    });
+}
+
+/// The members of an archive named `names` (in name order, at most [`MAX_ZIP_MEMBERS`]), each
+/// looked at for a capture or a log; an archive that cannot be listed is unusable.
+fn archive_members(
+    archive: &Path,
+    names: Result<Vec<String>, String>,
+    out: &mut Expanded,
+    skipped: &mut Vec<String>,
+    source: fn(PathBuf, String) -> Source,
+) {
     let label = archive.to_string_lossy().to_string();
-    let names: Vec<String> = match File::open(archive)
-        .map_err(|e| e.to_string())
-        .and_then(|f| zip::ZipArchive::new(f).map_err(|e| e.to_string()))
-    {
-        Ok(zip) => zip.file_names().map(str::to_string).collect(),
+    let mut names = match names {
+        Ok(n) => n,
         Err(e) => {
-            out.unusable
-                .push((label, format!("not a readable zip archive ({e})")));
+            out.unusable.push((label, e));
             return;
         }
     };
-    let mut names: Vec<String> = names.into_iter().filter(|n| !n.ends_with('/')).collect();
+    names.retain(|n| !n.ends_with('/'));
     names.sort();
     if names.len() > MAX_ZIP_MEMBERS {
         out.notices.push(format!(
@@ -504,30 +550,47 @@ fn zip_members(archive: &Path, out: &mut Expanded, skipped: &mut Vec<String>) {
         ));
         names.truncate(MAX_ZIP_MEMBERS);
     }
-    for name in names {
-        let mut input = Input {
-            label: format!("{label}/{name}"),
-            source: Source::ZipMember {
-                archive: archive.to_path_buf(),
-                name,
-            },
-            log: None,
-            parts: Vec::new(),
-        };
+    let members = names.into_iter().map(|name| Input {
+        label: format!("{label}/{name}"),
+        source: source(archive.to_path_buf(), name),
+        log: None,
+        parts: Vec::new(),
+    });
+    add_members(members, out, skipped);
+}
+
+/// The captures and logs among an archive's members (an archive inside is not opened).
+fn add_members(
+    members: impl Iterator<Item = Input>,
+    out: &mut Expanded,
+    skipped: &mut Vec<String>,
+) {
+    for mut input in members {
         match sniff(&input) {
             Ok((Content::Capture, _)) => out.captures.push(input),
             Ok((Content::Log(kind), _)) => {
                 input.log = Some(kind);
                 out.captures.push(input);
             }
-            Ok((Content::Zip, _)) => out.notices.push(format!(
-                "{}: a zip inside a zip is not opened; extract it first",
+            Ok((Content::Zip | Content::Tar, _)) => out.notices.push(format!(
+                "{}: an archive inside an archive is not opened; extract it first",
                 input.label
             )),
             Ok(_) => skipped.push(input.label),
             Err(e) => out.notices.push(format!("{}: not read: {e}", input.label)),
         }
     }
+}
+
+fn zip_members(archive: &Path, out: &mut Expanded, skipped: &mut Vec<String>) {
+    let names = File::open(archive)
+        .map_err(|e| e.to_string())
+        .and_then(|f| zip::ZipArchive::new(f).map_err(|e| e.to_string()))
+        .map(|zip| zip.file_names().map(str::to_string).collect())
+        .map_err(|e| format!("not a readable zip archive ({e})"));
+    archive_members(archive, names, out, skipped, |archive, name| {
+        Source::ZipMember { archive, name }
+    });
 }
 
 /// The key log named like a capture file, if one sits beside it: `x.keys`, `x.keys.txt`,

@@ -403,6 +403,30 @@ fn a_capture_without_keys_and_the_jabber_log_diagnose_as_the_capture_with_keys()
             !notes.contains("cannot be read without the session keys"),
             "{notes}"
         );
+        // The ladder of the encrypted connection holds the log's SIP, in time order, at its
+        // lines; the HTML report draws them too.
+        let out = common::run(&["analyze", &pcap, &log, "--ladder"]);
+        let text = String::from_utf8_lossy(&out.stdout);
+        let ladder: Vec<&str> = text
+            .lines()
+            .skip_while(|l| !l.starts_with("tcp.stream 0"))
+            .take_while(|l| !l.is_empty())
+            .collect();
+        let at = |what: &str| ladder.iter().position(|l| l.contains(what));
+        let (hello, sip, fin) = (at("ClientHello"), at(".log:"), at("FIN"));
+        assert!(
+            hello.is_some() && hello < sip && sip < fin,
+            "{fixture}: {ladder:#?}"
+        );
+        assert!(ladder.iter().any(|l| l.contains("(log)")), "{ladder:#?}");
+        let html = dir.join("both.html");
+        let out = common::run(&["analyze", &pcap, &log, "-o", &html.to_string_lossy()]);
+        assert!(out.status.code().is_some_and(|c| c < 2));
+        let page = std::fs::read_to_string(&html).expect("html");
+        assert!(
+            page.contains(">jabber.log:"),
+            "{fixture}: the ladder cites the log"
+        );
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

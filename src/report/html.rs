@@ -80,10 +80,11 @@ fn svg(l: &Ladder, out: &mut dyn Write) -> std::io::Result<()> {
                 step + extra(lines.len())
             )?;
         }
+        let at = r.place.clone().unwrap_or_else(|| format!("#{}", r.frame));
         writeln!(
             out,
-            r##"<text x="8" y="{y}" class="muted">#{}</text>"##,
-            r.frame
+            r##"<text x="8" y="{y}" class="muted">{}</text>"##,
+            esc(at.rsplit('/').next().unwrap_or(&at))
         )?;
         writeln!(
             out,

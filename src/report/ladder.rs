@@ -21,6 +21,9 @@ pub struct Row {
     pub label: String,
     /// A finding cites this frame.
     pub failing: bool,
+    /// Where a log printed it (`jabber.log:25`), for a step a log gave: shown instead of the
+    /// frame.
+    pub place: Option<String>,
 }
 
 /// One diagram.
@@ -42,6 +45,34 @@ pub struct Ladder {
 pub const MAX_LADDERS: usize = 50;
 /// Arrows per diagram at most.
 pub const MAX_ROWS: usize = 80;
+
+/// The log lines findings cite (`file:line`).
+fn cited_lines(report: &Report) -> BTreeSet<String> {
+    report
+        .findings
+        .iter()
+        .flat_map(|f| f.evidence.iter())
+        .filter_map(|e| match &e.place {
+            crate::diagnose::Place::Line { file, line } => Some(format!("{file}:{line}")),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `jabber.log:25` for a message read from a log.
+fn log_place(m: &crate::report::SipEntry) -> Option<String> {
+    m.file.as_ref().map(|f| format!("{f}:{}", m.frame))
+}
+
+/// What a SIP arrow says.
+fn sip_label(m: &crate::report::SipEntry) -> String {
+    match m.status {
+        Some(code) => format!("SIP {code} {}", m.reason.as_deref().unwrap_or(""))
+            .trim()
+            .to_string(),
+        None => format!("SIP {}", m.method),
+    }
+}
 
 fn cited(report: &Report, capture: usize) -> BTreeSet<u64> {
     report
@@ -81,6 +112,7 @@ fn tcp_ladder(report: &Report, e: &crate::report::ConnectionEntry) -> Option<Lad
             to_right,
             label,
             failing: bad.contains(&frame),
+            place: None,
         });
     };
     if let Some(&syn) = c.syn_frames.first() {
@@ -121,11 +153,23 @@ fn tcp_ladder(report: &Report, e: &crate::report::ConnectionEntry) -> Option<Lad
         .filter(|m| m.capture == e.capture && m.tcp_stream == Some(c.tcp_stream))
     {
         let right = m.src.ip == c.client.ip && m.src.port == c.client.port;
-        let label = match m.status {
-            Some(code) => format!("SIP {code} {}", m.reason.as_deref().unwrap_or("")),
-            None => format!("SIP {}", m.method),
-        };
-        push(&mut rows, m.frame, m.time, right, label.trim().to_string());
+        push(&mut rows, m.frame, m.time, right, sip_label(m));
+    }
+    // SIP a log printed for this connection (the capture holds it encrypted): in time order
+    // with the frames, at its log line.
+    let lines = cited_lines(report);
+    let mut from_log = false;
+    for m in report.sip.iter().filter(|m| on_connection(m, c)) {
+        let place = log_place(m);
+        rows.push(Row {
+            frame: m.frame,
+            time: m.time,
+            to_right: m.src.ip == c.client.ip && m.src.port == c.client.port,
+            label: format!("{} (log)", sip_label(m)),
+            failing: place.as_ref().is_some_and(|p| lines.contains(p)),
+            place,
+        });
+        from_log = true;
     }
     if let Some(f) = c.client_fin_frame {
         push(&mut rows, f, c.last_time, true, "FIN".into());
@@ -142,7 +186,11 @@ fn tcp_ladder(report: &Report, e: &crate::report::ConnectionEntry) -> Option<Lad
             "RST".into(),
         );
     }
-    rows.sort_by_key(|r| r.frame);
+    if from_log {
+        rows.sort_by_key(|r| r.time);
+    } else {
+        rows.sort_by_key(|r| r.frame);
+    }
     rows.truncate(MAX_ROWS);
     Some(Ladder {
         capture: e.capture,
@@ -159,11 +207,30 @@ fn tcp_ladder(report: &Report, e: &crate::report::ConnectionEntry) -> Option<Lad
     })
 }
 
-/// UDP SIP, one diagram per pair of endpoints.
+/// Whether a log's message travelled on capture connection `c` (same two ends).
+fn on_connection(m: &crate::report::SipEntry, c: &crate::session::Connection) -> bool {
+    let (cl, sv) = ((c.client.ip, c.client.port), (c.server.ip, c.server.port));
+    let (a, b) = ((m.src.ip, m.src.port), (m.dst.ip, m.dst.port));
+    m.file.is_some() && ((a == cl && b == sv) || (a == sv && b == cl))
+}
+
+/// UDP SIP, and SIP a log printed on no connection of a capture: one diagram per pair of
+/// endpoints.
 fn udp_ladders(report: &Report) -> Vec<Ladder> {
     let mut out = Vec::new();
     let mut pairs: Vec<(usize, String, String)> = Vec::new();
-    for m in report.sip.iter().filter(|m| m.tcp_stream.is_none()) {
+    let lines = cited_lines(report);
+    let attached = |m: &crate::report::SipEntry| {
+        report
+            .connections
+            .iter()
+            .any(|e| on_connection(m, &e.connection))
+    };
+    for m in report
+        .sip
+        .iter()
+        .filter(|m| m.tcp_stream.is_none() && !attached(m))
+    {
         let (a, b) = (m.src.to_string(), m.dst.to_string());
         if !pairs
             .iter()
@@ -177,28 +244,34 @@ fn udp_ladders(report: &Report) -> Vec<Ladder> {
         let rows: Vec<Row> = report
             .sip
             .iter()
-            .filter(|m| m.capture == capture && m.tcp_stream.is_none())
+            .filter(|m| m.capture == capture && m.tcp_stream.is_none() && !attached(m))
             .filter(|m| {
                 let (a, b) = (m.src.to_string(), m.dst.to_string());
                 (a == left && b == right) || (a == right && b == left)
             })
             .take(MAX_ROWS)
-            .map(|m| Row {
-                frame: m.frame,
-                time: m.time,
-                to_right: m.src.to_string() == left,
-                label: match m.status {
-                    Some(code) => format!("SIP {code} {}", m.reason.as_deref().unwrap_or(""))
-                        .trim()
-                        .to_string(),
-                    None => format!("SIP {}", m.method),
-                },
-                failing: bad.contains(&m.frame),
+            .map(|m| {
+                let place = log_place(m);
+                Row {
+                    frame: m.frame,
+                    time: m.time,
+                    to_right: m.src.to_string() == left,
+                    label: sip_label(m),
+                    failing: match &place {
+                        Some(p) => lines.contains(p),
+                        None => bad.contains(&m.frame),
+                    },
+                    place,
+                }
             })
             .collect();
+        let title = match rows.first().and_then(|r| r.place.as_ref()) {
+            Some(p) => format!("log {}", p.rsplit_once(':').map_or(p.as_str(), |x| x.0)),
+            None => "UDP".into(),
+        };
         out.push(Ladder {
             capture,
-            title: "UDP".into(),
+            title,
             left: ("sip-client".into(), left),
             right: ("sip-server".into(), right),
             rows,
@@ -252,11 +325,11 @@ pub fn text(l: &Ladder, out: &mut dyn std::io::Write) -> std::io::Result<()> {
             format!("|<{}{}{}|", "-".repeat(a), label, "-".repeat(b))
         };
         let mark = if r.failing { "  <== finding" } else { "" };
-        let head = format!(
-            "  frame {:<6} +{:>9.6}s  ",
-            r.frame,
-            r.time.secs_since(t0).max(0.0)
-        );
+        let at = r
+            .place
+            .clone()
+            .unwrap_or_else(|| format!("frame {}", r.frame));
+        let head = format!("  {at:<14} +{:>9.6}s  ", r.time.secs_since(t0).max(0.0));
         writeln!(out, "{head}{arrow}{mark}")?;
         // The rest of a long label, whole, under its arrow.
         for more in lines.iter().skip(1) {

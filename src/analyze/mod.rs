@@ -328,6 +328,19 @@ fn run_log(
         ));
     }
     notes.extend(stats.notes);
+    for (f, line, what) in &stats.events {
+        let file = names
+            .names
+            .get(*f)
+            .map_or(input.label.as_str(), String::as_str);
+        notes.push(format!("{file}:{line}: {what}"));
+    }
+    if stats.more_events > 0 {
+        notes.push(format!(
+            "{} more connection event(s) of the log are not listed",
+            stats.more_events
+        ));
+    }
     piece.notes.splice(0..0, notes);
     Ok(piece)
 }
@@ -367,6 +380,7 @@ fn read_log(
         }
     }
     for (i, f) in files.iter().enumerate() {
+        stats.file = i;
         let mut push = |m: logs::LogSip| {
             let local = m.local.unwrap_or(nowhere);
             let peer = m.peer.unwrap_or(nowhere);

@@ -93,6 +93,21 @@ pub fn read(
             on_tls(t);
             return;
         }
+        if field(head, "Module") == Some("network.tcp") {
+            if let (Some(d), Some(reason)) = (field(head, "Detail"), field(head, "Reason")) {
+                stats.event(
+                    r.line,
+                    format!(
+                        "{d}: {}:{} -> {}:{}, reason: {reason}",
+                        field(head, "Src-ip").unwrap_or("?"),
+                        field(head, "Src-port").unwrap_or("?"),
+                        field(head, "Dst-ip").unwrap_or("?"),
+                        field(head, "Dst-port").unwrap_or("?")
+                    ),
+                );
+                return;
+            }
+        }
         if field(head, "Module") != Some("network.sip") {
             stats.skipped += 1;
             return;
@@ -197,6 +212,22 @@ fn remember(seen: &mut VecDeque<String>, h: String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_tcp_close_with_its_reason_is_an_event() {
+        let log = r#"2015-05-07T07:34:01-04:00 XXXXXXXX tvcs: UTCTime="2015-05-07 11:34:01,081" Module="network.tcp" Level="DEBUG": Src-ip="10.50.47.16" Src-port="45215" Dst-ip="10.50.47.51" Dst-port="5061" Detail="TCP Connection Closed" Reason="no certificate returned"
+"#;
+        let mut stats = LogStats::default();
+        read(&mut log.as_bytes(), &mut stats, &mut |_| {}, &mut |_| {}).expect("read");
+        assert_eq!(
+            stats.events,
+            [(
+                0,
+                1,
+                "TCP Connection Closed: 10.50.47.16:45215 -> 10.50.47.51:5061, reason: no certificate returned".to_string()
+            )]
+        );
+    }
 
     #[test]
     fn fields_are_read_trimmed_and_only_whole_keys_match() {

@@ -161,6 +161,27 @@ pub fn read(
             });
             return;
         }
+        if msg.contains("socket(") && msg.contains("error") {
+            stats.event(
+                r.line,
+                format!(
+                    "the client's SIP connection{} had a socket error ({})",
+                    conn.map_or(String::new(), |c| format!(" to {}", c.1)),
+                    msg.trim()
+                ),
+            );
+            return;
+        }
+        if let Some(reason) = msg.split("setting unreg reason to=").nth(1) {
+            stats.event(
+                r.line,
+                format!(
+                    "the client recorded why it unregistered: reason {} (Jabber's unregistration code)",
+                    reason.trim()
+                ),
+            );
+            return;
+        }
         if let Some(at) = msg
             .find("create TLS connection ")
             .or_else(|| msg.find("create TCP connection "))
@@ -297,6 +318,32 @@ Date: Mon, 30 Mar 2020 11:03:19 GMT
 Content-Length: 0
 2020-03-30 13:03:19,013 INFO  [0x00002484] [\\core\\ccapp\\config\\config_parser.c(1491)] [csf.sip-call-control] [config_process_ccm_properties] - ccm0=10.10.10.1
 ";
+
+    #[test]
+    fn a_socket_error_is_an_event_naming_the_connection() {
+        let log = format!(
+            "{}2020-03-30 13:05:00,000 ERROR [0x00000e2c] [sipstack\\sip_transport_connection.c(900)] [csf.sip-call-control] [sip_transport_connection_on_socket_error] - [SIP][CONN][] socket(3912) error:-1\n",
+            LOG.lines().next().map(|l| l.to_string() + "\n").unwrap_or_default()
+        );
+        let mut stats = LogStats::default();
+        read(
+            &mut log.as_bytes(),
+            None,
+            &mut stats,
+            &mut |_| {},
+            &mut |_| {},
+        )
+        .expect("read");
+        assert_eq!(stats.events.len(), 1);
+        assert_eq!(stats.events[0].1, 2);
+        assert!(
+            stats.events[0]
+                .2
+                .starts_with("the client's SIP connection to 10.10.10.1:5090 had a socket error"),
+            "{:?}",
+            stats.events
+        );
+    }
 
     #[test]
     fn the_prefix_and_a_sent_register_with_its_connection_and_zone() {

@@ -256,6 +256,13 @@ pub struct LogStats {
     pub duplicates: u64,
     /// TLS handshakes the log says failed on a certificate.
     pub tls_failures: u64,
+    /// The file being read (its index in the log's files, oldest first).
+    pub file: usize,
+    /// Connection and TLS events the log states that no rule judges (a socket error, a close
+    /// with its reason, a peer's certificate): (file, line, what), the first [`MAX_EVENTS`].
+    pub events: Vec<(usize, u64, String)>,
+    /// Events past [`MAX_EVENTS`].
+    pub more_events: u64,
     /// How the times were made UTC.
     pub clock: String,
     /// Notes: a record cut at the end, binary junk, a time zone guessed.
@@ -266,7 +273,19 @@ pub struct LogStats {
     pub last: Option<Ts>,
 }
 
+/// Connection events listed per log at most.
+pub const MAX_EVENTS: usize = 50;
+
 impl LogStats {
+    /// An event the log states at `line` of the current file.
+    pub fn event(&mut self, line: u64, what: String) {
+        if self.events.len() < MAX_EVENTS {
+            self.events.push((self.file, line, what));
+        } else {
+            self.more_events += 1;
+        }
+    }
+
     /// A SIP message at `time` was read.
     pub fn seen(&mut self, time: Ts) {
         self.sip += 1;

@@ -136,6 +136,35 @@ pub fn read(
             rollovers += 1;
         }
         last_tod = Some(tod);
+        // CUCM states the certificate a TLS peer presented (Expressway-C's on 5091).
+        if text.contains("SIPCertificateInd") {
+            let after = |w: &str| {
+                text.split(w).nth(1).map(|v| {
+                    v.trim()
+                        .split(" --")
+                        .next()
+                        .unwrap_or("")
+                        .trim()
+                        .to_string()
+                })
+            };
+            if let (Some(ip), Some(port), Some(subject)) = (
+                after("--remoteIP="),
+                after("--remotePort ="),
+                after("X509SubjectName"),
+            ) {
+                stats.event(
+                    r.line,
+                    format!(
+                        "CUCM accepted the certificate {ip}:{port} presented: {subject}{}",
+                        after("--SubjectAltname =")
+                            .filter(|s| !s.is_empty())
+                            .map_or(String::new(), |s| format!(" (SAN {s})"))
+                    ),
+                );
+            }
+            return;
+        }
         let Some((direction, peer, transport)) = sip_line(text) else {
             stats.skipped += 1;
             return;
@@ -202,6 +231,23 @@ Content-Length: 0
 SIP/2.0 100 Trying
 00802148.002 |00:00:01.297 |AppInfo  |//SIP/SIPUdp/wait_SdlDataInd: Incoming SIP UDP message size 539 from 10.106.97.143:[49193]:
 ";
+
+    #[test]
+    fn the_certificate_a_peer_presented_is_an_event() {
+        let sdl = "28131994.000 |21:53:46.259 |FileHead |UTC:-05:00,Date: 2024/08/12, HostIPAddress: 10.207.166.103, TraceVer: 3.0
+04530218.000 |19:59:21.323 |SdlSig   | SIPCertificateInd |wait |SIPHandler(1,100,72,1) |SIPTcp(1,100,64,1) |1,100,17,11.3^*^* |[T:N-H:0,N:1,L:0,V:0,Z:0,D:0] connIdx= 12 --remoteIP= 10.106.95.200 --remotePort = 5061 -- X509SubjectName /C=IN/ST=cisco/L=cisco/O=cisco/OU=cisco/CN=CUCM10 --Cipher AES128-SHA --SubjectAltname =
+";
+        let mut stats = LogStats::default();
+        read(&mut sdl.as_bytes(), &mut stats, &mut |_| {}).expect("read");
+        assert_eq!(
+            stats.events,
+            [(
+                0,
+                2,
+                "CUCM accepted the certificate 10.106.95.200:5061 presented: /C=IN/ST=cisco/L=cisco/O=cisco/OU=cisco/CN=CUCM10".to_string()
+            )]
+        );
+    }
 
     #[test]
     fn records_times_across_midnight_and_both_directions() {

@@ -133,6 +133,21 @@ fn every_recorded_scenario_rendered_into_each_log_layout_gives_its_sip_findings(
             for id in also {
                 assert_eq!(got.get(*id), want.get(*id), "{name} as {layout}: {id}");
             }
+            // The capture without its keys and the log together give what the capture with its
+            // keys gives: no finding twice, none lost.
+            {
+                let mut args = vec![path.clone()];
+                args.extend(files.iter().map(|f| f.to_string_lossy().to_string()));
+                let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                let both = by_id(&analyze(&args));
+                for id in EXACT.iter().chain(also) {
+                    assert_eq!(
+                        both.get(*id),
+                        want.get(*id),
+                        "{name} without keys, with its {layout} log: {id}: {both:?} vs {want:?}"
+                    );
+                }
+            }
             for (id, n) in &got {
                 let w = want.get(id).copied().unwrap_or(0);
                 assert!(

@@ -676,3 +676,42 @@ fn an_expressway_diagnostic_download_is_opened_with_its_logs_and_captures() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("README.txt"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn redaction_reaches_the_addresses_and_hosts_only_a_log_event_names() {
+    let dir = temp_dir("redact");
+    let sdl = dir.join("SDL001_100_000001.txt");
+    std::fs::write(&sdl, "28131994.000 |21:53:46.259 |FileHead |UTC:-05:00,Date: 2024/08/12, HostIPAddress: 10.207.166.103, TraceVer: 3.0
+04530218.000 |21:59:21.323 |SdlSig   | SIPCertificateInd |wait |SIPHandler(1,100,72,1) |SIPTcp(1,100,64,1) |1,100,17,11.3^*^* |[T:N-H:0,N:1,L:0,V:0,Z:0,D:0] connIdx= 12 --remoteIP= 10.106.95.200 --remotePort = 5061 -- X509SubjectName /C=IN/ST=cisco/L=cisco/O=cisco/OU=cisco/CN=expc1.example.com --Cipher AES128-SHA --SubjectAltname =
+").expect("write");
+    let r = rendered("oauth-port-mismatch-tls12", &dir, Clock::default());
+    assert!(r.messages > 0);
+    let jabber = dir.join("jabber.log").to_string_lossy().to_string();
+    for fmt in ["text", "json", "jsonl", "markdown", "html", "junit"] {
+        let out = common::run(&[
+            "analyze",
+            "--redact",
+            "all",
+            "--format",
+            fmt,
+            &sdl.to_string_lossy(),
+            &jabber,
+        ]);
+        let text = String::from_utf8_lossy(&out.stdout);
+        // (JUnit carries findings, not notes.)
+        assert!(
+            fmt == "junit" || text.contains("CUCM accepted the certificate"),
+            "{fmt}: {text}"
+        );
+        for secret in [
+            "10.106.95.200",
+            "expc1.example.com",
+            "10.10.20.51",
+            "CSFrado",
+            "10.10.10.11",
+        ] {
+            assert!(!text.contains(secret), "{fmt}: {secret} in {text}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -75,6 +75,10 @@ struct Map {
     counts: BTreeMap<&'static str, usize>,
     /// A value was added since `order` was built.
     stale: bool,
+    /// Addresses and host names only a free text showed, named after the structured ones
+    /// (so that a text never changes the pseudonyms the rest got).
+    pending_ips: Vec<IpAddr>,
+    pending_hosts: Vec<String>,
 }
 
 impl Map {
@@ -177,6 +181,32 @@ fn word(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '_' || c == '-'
 }
 
+/// The IP addresses written in a text (`10.1.1.1`, `10.1.1.1:5061`, `[2001:db8::1]:5061`).
+fn addresses_in(text: &str) -> Vec<IpAddr> {
+    let mut out = Vec::new();
+    for token in
+        text.split(|c: char| !(c.is_ascii_hexdigit() || matches!(c, '.' | ':' | '[' | ']')))
+    {
+        let t = token.trim_matches(|c| c == '.' || c == ':');
+        let bare = t.strip_prefix('[').and_then(|x| x.split(']').next());
+        let candidates = [
+            Some(t),
+            bare,
+            t.rsplit_once(':').map(|x| x.0).filter(|h| h.contains('.')),
+        ];
+        if let Some(ip) = candidates
+            .into_iter()
+            .flatten()
+            .find_map(|c| c.parse::<IpAddr>().ok())
+        {
+            if !out.contains(&ip) {
+                out.push(ip);
+            }
+        }
+    }
+    out
+}
+
 fn cn_and_dns(subject: &str) -> Vec<String> {
     subject
         .split(", ")
@@ -239,10 +269,34 @@ impl Redactor {
         }
     }
 
-    /// Names inside a text that only the text shows (a device's configuration file name).
+    /// Names inside a text that only the text shows: a device's configuration file name, and
+    /// the addresses and certificate host names (`CN=…`) a log's event names.
     pub fn learn_text(&mut self, text: &str) {
         for d in config_file_devices(text) {
             self.learn_device(&d);
+        }
+        if self.what.ips {
+            for ip in addresses_in(text) {
+                if !self.m.ips.contains_key(&ip) && !self.m.pending_ips.contains(&ip) {
+                    self.m.pending_ips.push(ip);
+                }
+            }
+        }
+        if self.what.hosts {
+            for h in text.split("CN=").skip(1) {
+                let h = h
+                    .split([',', '/', ' ', ')', '"', ';'])
+                    .next()
+                    .unwrap_or("")
+                    .trim_end_matches('.');
+                // Only what reads as a host name (dotted, no spaces): not a CA's words.
+                let host = h.contains('.')
+                    && h.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_');
+                if host && !self.m.pending_hosts.iter().any(|x| x == h) {
+                    self.m.pending_hosts.push(h.to_string());
+                }
+            }
         }
     }
 
@@ -284,6 +338,13 @@ impl Redactor {
     pub fn text(&mut self, s: &mut String) {
         if self.what.is_empty() {
             return;
+        }
+        // What only texts showed is named now, after everything else.
+        for ip in std::mem::take(&mut self.m.pending_ips) {
+            self.m.ip(ip);
+        }
+        for h in std::mem::take(&mut self.m.pending_hosts) {
+            self.m.name("host", &h);
         }
         // The replacement order is rebuilt only when a new value was learned.
         if self.m.stale {

@@ -52,6 +52,7 @@ fn run(t: &Transcript, with_keys: bool) -> u64 {
         log: if with_keys { &t.keys } else { &empty },
         certs: &Default::default(),
         hold_budget: None,
+        inject: None,
     };
     let mut stream = TlsStream::default();
     let mut plain = 0u64;

@@ -197,6 +197,7 @@ fn stage_tls_records(b: divan::Bencher) {
                 log: &log,
                 certs: &Default::default(),
                 hold_budget: None,
+                inject: None,
             };
             for (i, (flow, client, _, p)) in s.segs.iter().enumerate() {
                 if p.first().is_some_and(|b| (20..=23).contains(b)) || streams.contains_key(flow) {

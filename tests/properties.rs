@@ -127,6 +127,7 @@ fn run_tls(conv: &[(bool, Vec<u8>)], rng: Option<&mut Rng>) -> String {
         log: &log,
         certs: &Default::default(),
         hold_budget: None,
+        inject: None,
     };
     let mut t = TlsStream::default();
     let mut rng = rng;

@@ -49,6 +49,7 @@ fn every_rustls_suite_decrypts() {
             log: &log,
             certs: &Default::default(),
             hold_budget: None,
+            inject: None,
         };
         let mut t = TlsStream::default();
         let mut plain = Vec::new();
@@ -87,6 +88,7 @@ fn every_rustls_suite_decrypts() {
                     log: &wrong,
                     certs: &Default::default(),
                     hold_budget: None,
+                    inject: None,
                 },
                 &mut |_, p, _, _| leaked += p.len(),
             );

@@ -10,7 +10,7 @@ fuzz_target!(|data: &[u8]| {
     let mut log = KeyLog::default();
     // A key for the all-zero client random, so decryption paths run too.
     log.add_text("fuzz", &format!("CLIENT_RANDOM {} {}\nCLIENT_HANDSHAKE_TRAFFIC_SECRET {} {}\n", "00".repeat(32), "11".repeat(48), "00".repeat(32), "22".repeat(32)));
-    let keys = Keys { log: &log, certs: &Default::default(), hold_budget: None };
+    let keys = Keys { log: &log, certs: &Default::default(), hold_budget: None, inject: None };
     let mut t = TlsStream::default();
     let mut sink = |_: Dir, _: &[u8], _: u64, _: Ts| {};
     for (i, chunk) in data.split(|&b| b == 0xf0).enumerate() {

@@ -254,18 +254,61 @@ impl crate::session::Judge for Judging<'_, '_> {
     }
 }
 
-/// Reads and diagnoses one capture (or log) into its part of the report.
+/// Reads and diagnoses one capture (or log) into its part of the report; `logged`: the SIP
+/// the logs given with it printed, standing in for records no key opens.
 fn run_capture(
     input: &Input,
     cfg: &Config,
     progress: Option<&Arc<AtomicU64>>,
     on_conn: &mut dyn FnMut(&Connection),
+    logged: Option<&crate::tls::Injection>,
 ) -> Result<Piece, crate::capture::CaptureError> {
     if let Some(kind) = input.log {
         return run_log(input, kind, cfg, on_conn);
     }
-    let judged = judge(cfg, |a| read_input(input, a, progress.cloned()), on_conn)?;
+    let judged = judge(
+        cfg,
+        |a| {
+            if let Some(l) = logged {
+                a.inject(l.clone());
+            }
+            read_input(input, a, progress.cloned())
+        },
+        on_conn,
+    )?;
     Ok(piece_of(&input.label, judged))
+}
+
+/// The SIP the logs among `inputs` printed, by connection (client, server), for captures
+/// given with them: none when there are only captures or only logs.
+fn logged_sip(inputs: &[Input], cfg: &Config) -> Option<crate::tls::Injection> {
+    let logs: Vec<&Input> = inputs.iter().filter(|i| i.log.is_some()).collect();
+    if logs.is_empty() || logs.len() == inputs.len() {
+        return None;
+    }
+    let mut injection = crate::tls::Injection::default();
+    for input in logs {
+        let Some(kind) = input.log else { continue };
+        let files: Vec<&Input> = if input.parts.is_empty() {
+            vec![input]
+        } else {
+            input.parts.iter().collect()
+        };
+        let mut stats = crate::logs::LogStats::default();
+        let _ = each_log_sip(input, &files, kind, cfg, &mut stats, &mut |_, m, text| {
+            let unknown = |e: crate::net::Endpoint| e.ip.is_unspecified();
+            if unknown(m.src) || unknown(m.dst) || m.transport == crate::net::Transport::Udp {
+                return;
+            }
+            let (client, server, to_server) = if m.is_request() {
+                (m.src, m.dst, true)
+            } else {
+                (m.dst, m.src, false)
+            };
+            injection.add(client, server, to_server, m.time, text.to_vec());
+        });
+    }
+    Some(injection)
 }
 
 /// Reads a log's SIP into the same flow as a capture's and diagnoses it: the same rules, with
@@ -345,7 +388,8 @@ fn run_log(
     Ok(piece)
 }
 
-/// Feeds the SIP messages of a log (its files oldest first) to the analyzer.
+/// Feeds the SIP messages of a log (its files oldest first) to the analyzer, then its TLS
+/// failures and the configurations it printed.
 fn read_log(
     input: &Input,
     files: &[&Input],
@@ -354,6 +398,80 @@ fn read_log(
     a: &mut Analyzer<'_>,
     stats: &mut crate::logs::LogStats,
 ) -> Result<CaptureInfo, crate::capture::CaptureError> {
+    let mut failures = Vec::new();
+    let mut configs = Vec::new();
+    each_log_record(
+        files,
+        kind,
+        cfg,
+        stats,
+        &mut |_, m, _| a.log_sip(m),
+        &mut |i, t| {
+            if failures.len() < MAX_LOG_TLS_FAILURES {
+                failures.push((i, t));
+            }
+        },
+        &mut |i, c| {
+            if configs.len() < MAX_LOG_TLS_FAILURES {
+                configs.push((i, c));
+            }
+        },
+    )?;
+    for (i, t) in failures {
+        a.log_connection(failure_connection(&t, i, cfg));
+    }
+    for (i, c) in configs {
+        let device = c.device.clone().unwrap_or_default();
+        match crate::http::parse_config(&device, c.xml.as_bytes()) {
+            Ok(conf) => a.log_config(config_entry(&c, i, conf)),
+            Err(e) => stats.notes.push(format!(
+                "line {}: the device configuration the log prints could not be read: {e}",
+                c.line
+            )),
+        }
+    }
+    Ok(CaptureInfo {
+        path: input.label.clone(),
+        format: kind.name().into(),
+        link_types: Vec::new(),
+        frames: stats.records,
+        first_time: stats.first,
+        last_time: stats.last,
+        stopped: None,
+    })
+}
+
+/// The SIP messages of a log (its files oldest first), parsed, with the text the log printed.
+fn each_log_sip(
+    _input: &Input,
+    files: &[&Input],
+    kind: crate::logs::LogKind,
+    cfg: &Config,
+    stats: &mut crate::logs::LogStats,
+    on_sip: &mut dyn FnMut(usize, crate::sip::SipMessage, &[u8]),
+) -> Result<(), crate::capture::CaptureError> {
+    each_log_record(
+        files,
+        kind,
+        cfg,
+        stats,
+        on_sip,
+        &mut |_, _| {},
+        &mut |_, _| {},
+    )
+}
+
+/// Reads a log's files oldest first: each SIP message parsed (with the text the log printed,
+/// and the index of its file), each TLS failure, each configuration printed.
+fn each_log_record(
+    files: &[&Input],
+    kind: crate::logs::LogKind,
+    cfg: &Config,
+    stats: &mut crate::logs::LogStats,
+    on_sip: &mut dyn FnMut(usize, crate::sip::SipMessage, &[u8]),
+    on_tls: &mut dyn FnMut(usize, crate::logs::TlsFailure),
+    on_config: &mut dyn FnMut(usize, crate::logs::LogConfig),
+) -> Result<(), crate::capture::CaptureError> {
     use crate::logs::{self, Direction, LogKind};
     use crate::net::{Endpoint, Transport};
     let open =
@@ -401,54 +519,20 @@ fn read_log(
                 show_secrets: cfg.secrets.show,
             };
             if let Some(msg) = crate::sip::parse_datagram(&m.text, &ctx) {
-                a.log_sip(msg);
+                on_sip(i, msg, &m.text);
             }
         };
+        let mut tls = |t: logs::TlsFailure| on_tls(i, t);
+        let mut config = |c: logs::LogConfig| on_config(i, c);
         let mut r = open(f)?;
-        // TLS failures are judged after the file's SIP (a few per file; bounded).
-        let mut failures = Vec::new();
-        let mut on_tls = |t: logs::TlsFailure| {
-            if failures.len() < MAX_LOG_TLS_FAILURES {
-                failures.push(t);
-            }
-        };
-        let mut configs = Vec::new();
-        let mut on_config = |c: logs::LogConfig| {
-            if configs.len() < MAX_LOG_TLS_FAILURES {
-                configs.push(c);
-            }
-        };
         match kind {
-            LogKind::Jabber => {
-                logs::jabber::read(&mut *r, offset, stats, &mut push, &mut on_config)
-            }
+            LogKind::Jabber => logs::jabber::read(&mut *r, offset, stats, &mut push, &mut config),
             LogKind::Sdl => logs::sdl::read(&mut *r, stats, &mut push),
-            LogKind::Expressway => logs::expressway::read(&mut *r, stats, &mut push, &mut on_tls),
+            LogKind::Expressway => logs::expressway::read(&mut *r, stats, &mut push, &mut tls),
         }
         .map_err(|e| crate::capture::CaptureError::Io(f.label.clone(), e))?;
-        for t in failures {
-            a.log_connection(failure_connection(&t, i, cfg));
-        }
-        for c in configs {
-            let device = c.device.clone().unwrap_or_default();
-            match crate::http::parse_config(&device, c.xml.as_bytes()) {
-                Ok(conf) => a.log_config(config_entry(&c, i, conf)),
-                Err(e) => stats.notes.push(format!(
-                    "line {}: the device configuration the log prints could not be read: {e}",
-                    c.line
-                )),
-            }
-        }
     }
-    Ok(CaptureInfo {
-        path: input.label.clone(),
-        format: kind.name().into(),
-        link_types: Vec::new(),
-        frames: stats.records,
-        first_time: stats.first,
-        last_time: stats.last,
-        stopped: None,
-    })
+    Ok(())
 }
 
 /// TLS failures of one log file judged at most (past it they are counted in the log's note).
@@ -852,10 +936,13 @@ pub fn analyze_expanded(
         multi: paths.len() > 1,
         obs,
     };
+    // SIP the logs printed, for the connections the captures hold encrypted.
+    let logged = logged_sip(paths, cfg);
+    let logged = logged.as_ref();
     if threads <= 1 {
-        read_in_order(paths, cfg, progress, &mut merger);
+        read_in_order(paths, cfg, progress, &mut merger, logged);
     } else {
-        read_in_parallel(paths, threads, cfg, progress, &mut merger);
+        read_in_parallel(paths, threads, cfg, progress, &mut merger, logged);
     }
     merger.finish(FailOn::Error)
 }
@@ -909,17 +996,24 @@ fn read_in_order(
     cfg: &Config,
     progress: Option<&Arc<AtomicU64>>,
     merger: &mut Merger<'_>,
+    logged: Option<&crate::tls::Injection>,
 ) {
     for path in paths {
         let idx = merger.report.captures.len();
         merger.obs.capture_started(idx, &path.label);
         let obs = &mut *merger.obs;
-        let result = run_capture(path, cfg, progress, &mut |c| {
-            obs.connection(&ConnectionEntry {
-                capture: idx,
-                connection: c.clone(),
-            })
-        });
+        let result = run_capture(
+            path,
+            cfg,
+            progress,
+            &mut |c| {
+                obs.connection(&ConnectionEntry {
+                    capture: idx,
+                    connection: c.clone(),
+                })
+            },
+            logged,
+        );
         merger.add(&path.label, result);
     }
 }
@@ -931,6 +1025,7 @@ fn read_in_parallel(
     cfg: &Config,
     progress: Option<&Arc<AtomicU64>>,
     merger: &mut Merger<'_>,
+    logged: Option<&crate::tls::Injection>,
 ) {
     let next = std::sync::atomic::AtomicUsize::new(0);
     let (tx, rx) = std::sync::mpsc::channel();
@@ -941,7 +1036,7 @@ fn read_in_parallel(
             scope.spawn(move || loop {
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let Some(path) = paths.get(i) else { break };
-                let result = run_capture(path, cfg, progress, &mut |_| {});
+                let result = run_capture(path, cfg, progress, &mut |_| {}, logged);
                 if tx.send((i, result)).is_err() {
                     break;
                 }

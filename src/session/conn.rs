@@ -154,6 +154,13 @@ impl ConnApp {
             Event::Data(dir, bytes, frame, ts) => {
                 if self.proto == Proto::Unknown {
                     self.classify(bytes);
+                    // SIP a log printed for this connection stands in for what no key opens.
+                    if let (Some(t), Some(inj)) = (self.tls.as_mut(), keys.inject) {
+                        t.injected = inj
+                            .borrow_mut()
+                            .take(meta.client, meta.server)
+                            .map(Box::new);
+                    }
                 }
                 let chunk = Chunk {
                     dir,

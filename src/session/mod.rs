@@ -70,6 +70,8 @@ pub struct Analyzer<'c> {
     devices_looked: crate::time::Ts,
     /// Keys come from a key log that grows ([`Analyzer::hold_for_keys`]).
     follow_keys: bool,
+    /// SIP logs printed for connections this capture may hold encrypted.
+    inject: Option<std::cell::RefCell<crate::tls::Injection>>,
 }
 
 /// What judges the facts while the capture is still being read, so that memory does not grow
@@ -116,6 +118,7 @@ impl<'c> Analyzer<'c> {
             released_devices: 0,
             devices_looked: crate::time::Ts::default(),
             follow_keys: false,
+            inject: None,
         }
     }
 
@@ -281,6 +284,19 @@ impl<'c> Analyzer<'c> {
         }
     }
 
+    /// SIP that logs printed, by connection: where no key opens a record of such a
+    /// connection, the log's message in its place is read as its plaintext.
+    pub fn inject(&mut self, injection: crate::tls::Injection) {
+        if !injection.is_empty() {
+            self.inject = Some(std::cell::RefCell::new(injection));
+        }
+    }
+
+    /// What is left of the logs' SIP (not used by a connection of the capture).
+    pub fn take_injection(&mut self) -> Option<crate::tls::Injection> {
+        self.inject.take().map(std::cell::RefCell::into_inner)
+    }
+
     /// Connections in the table, and devices followed (a sensor's gauges).
     pub fn tracked(&self) -> (usize, usize) {
         (self.table.active(), self.flow.devices())
@@ -298,6 +314,7 @@ impl<'c> Analyzer<'c> {
             log: &self.keys,
             certs: &self.certs,
             hold_budget: Some(&self.hold_budget),
+            inject: self.inject.as_ref(),
         };
         self.table.for_each(&mut |meta, app| {
             let stale = app.tls.as_ref().is_some_and(|t| {
@@ -320,6 +337,7 @@ impl<'c> Analyzer<'c> {
             log: &self.keys,
             certs: &self.certs,
             hold_budget: Some(&self.hold_budget),
+            inject: self.inject.as_ref(),
         };
         self.table.for_each(&mut |meta, app| {
             let ready = app.tls.as_ref().is_some_and(|t| {
@@ -349,6 +367,7 @@ impl<'c> Analyzer<'c> {
             log: &self.keys,
             certs: &self.certs,
             hold_budget: may_hold.then_some(&self.hold_budget),
+            inject: self.inject.as_ref(),
         };
         let taken = self.table.take(stream, &mut |meta, app, ev| {
             app.event(meta, ev, &mut store, keys)
@@ -386,6 +405,7 @@ impl CaptureSink for Analyzer<'_> {
             log: &self.keys,
             certs: &self.certs,
             hold_budget: self.pcapng.then_some(&self.hold_budget),
+            inject: self.inject.as_ref(),
         };
         let http_seen = &mut self.http_seen;
         self.decoder

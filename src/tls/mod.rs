@@ -15,7 +15,7 @@ use std::cell::Cell;
 use tls_parser::{TlsMessage, TlsMessageHandshake};
 
 pub use crate::cert::CertInfo;
-use crate::net::Dir;
+use crate::net::{Dir, Endpoint};
 use crate::time::Ts;
 pub use keylog::KeyLog;
 pub use names::{AlertDescription, ContentType, HandshakeType};
@@ -76,6 +76,107 @@ pub struct Keys<'a> {
     /// records that need them are held back, within [`MAX_HELD_PER_CONN`] per connection and
     /// this many bytes across all connections (the cell counts what is left). `None`: never hold.
     pub hold_budget: Option<&'a Cell<usize>>,
+    /// SIP a log printed for connections the capture holds encrypted ([`Injection`]): what
+    /// stands in for the plaintext of records no key opens.
+    pub inject: Option<&'a std::cell::RefCell<Injection>>,
+}
+
+/// How far apart a log's time and a record's time may be for the log's message to stand for
+/// the record's plaintext (the two clocks are not the same).
+pub const INJECT_SLACK_NS: i64 = 10_000_000_000;
+
+/// The SIP messages a log printed on one connection, per direction (to the server first), in
+/// order, with the log's time.
+#[derive(Clone, Debug, Default)]
+pub struct Injected {
+    /// `[client to server, server to client]`.
+    pub texts: [std::collections::VecDeque<(Ts, Vec<u8>)>; 2],
+    /// Records read this way.
+    pub used: u64,
+    /// Of those, the client's.
+    pub from_client: u64,
+}
+
+impl Injected {
+    /// The message that stands for a record at `ts` in direction `i`, if the log has one then
+    /// (messages more than [`INJECT_SLACK_NS`] older are before the capture: dropped).
+    fn take(&mut self, i: usize, ts: Ts) -> Option<Vec<u8>> {
+        // The server answers what the client sent: its records before the client's first
+        // message are something else (TLS 1.3 session tickets).
+        if i == 1 && self.from_client == 0 {
+            return None;
+        }
+        let q = &mut self.texts[i];
+        while q
+            .front()
+            .is_some_and(|(t, _)| t.0 < ts.0.saturating_sub(INJECT_SLACK_NS))
+        {
+            q.pop_front();
+        }
+        if q.front()
+            .is_some_and(|(t, _)| t.0 <= ts.0.saturating_add(INJECT_SLACK_NS))
+        {
+            self.used += 1;
+            if i == 0 {
+                self.from_client += 1;
+            }
+            return q.pop_front().map(|m| m.1);
+        }
+        None
+    }
+}
+
+/// SIP messages logs printed, by the two ends of their connection (client, server); a log
+/// that does not give the server's port (an SDL trace) files them under port 0.
+#[derive(Clone, Debug, Default)]
+pub struct Injection {
+    by_ends: std::collections::HashMap<(Endpoint, Endpoint), Injected>,
+    /// Bytes held.
+    pub bytes: usize,
+    /// Messages not held: past [`MAX_INJECTED`].
+    pub dropped: u64,
+}
+
+/// Bytes of logged SIP held at most to stand for encrypted records.
+pub const MAX_INJECTED: usize = 64 << 20;
+
+impl Injection {
+    /// A message the client (`to_server`) or the server sent on the connection between
+    /// `client` and `server`.
+    pub fn add(
+        &mut self,
+        client: Endpoint,
+        server: Endpoint,
+        to_server: bool,
+        ts: Ts,
+        text: Vec<u8>,
+    ) {
+        if self.bytes + text.len() > MAX_INJECTED {
+            self.dropped += 1;
+            return;
+        }
+        self.bytes += text.len();
+        let e = self.by_ends.entry((client, server)).or_default();
+        e.texts[usize::from(!to_server)].push_back((ts, text));
+    }
+
+    /// Whether nothing is held.
+    pub fn is_empty(&self) -> bool {
+        self.by_ends.is_empty()
+    }
+
+    /// Takes what is held for the connection between `client` and `server`.
+    pub fn take(&mut self, client: Endpoint, server: Endpoint) -> Option<Injected> {
+        self.by_ends.remove(&(client, server)).or_else(|| {
+            self.by_ends.remove(&(
+                client,
+                Endpoint {
+                    ip: server.ip,
+                    port: 0,
+                },
+            ))
+        })
+    }
 }
 
 /// Encrypted bytes held back per connection while waiting for keys.
@@ -122,6 +223,8 @@ pub struct TlsStream {
     holding: bool,
     /// Held records had to be processed without keys because the hold-back limit was reached.
     pub hold_limit_hit: bool,
+    /// SIP a log printed for this connection, standing in for records no key opens.
+    pub injected: Option<Box<Injected>>,
     /// What was seen.
     pub summary: TlsSummary,
 }
@@ -263,6 +366,12 @@ impl TlsStream {
 
     /// Decryption status: `decrypted`, or why not; `None` when nothing was encrypted.
     pub fn decryption_status(&self, log: &KeyLog) -> Option<String> {
+        let from_log = self.injected.as_ref().map_or(0, |i| i.used);
+        if from_log > 0 && from_log == self.decrypted_records {
+            return Some(format!(
+                "read from a log: {from_log} record(s) stood for by the SIP a log printed on this connection (no key)"
+            ));
+        }
         if self.decrypted_records > 0 {
             let missing = self.missing_secrets();
             if !missing.is_empty() {
@@ -560,6 +669,21 @@ impl TlsStream {
                         self.step(dir, frame, ts, StepKind::EncryptedHandshake);
                         return;
                     }
+                }
+                // A log printed this record's SIP: read it from there.
+                if let Some(text) = self.injected.as_mut().and_then(|inj| inj.take(i, ts)) {
+                    self.decrypted_records += 1;
+                    self.decrypted_dir[i] += 1;
+                    self.plain(
+                        dir,
+                        ContentType::APPLICATION_DATA.0,
+                        &text,
+                        frame,
+                        ts,
+                        keys,
+                        app,
+                    );
+                    return;
                 }
                 let s = &mut self.summary;
                 s.application_records[i] += 1;
@@ -901,6 +1025,7 @@ mod tests {
             log: &log,
             certs: &Default::default(),
             hold_budget: None,
+            inject: None,
         };
         let mut app = |_: Dir, _: &[u8], _: u64, _: Ts| {};
         t.data(Dir::ToClient, &[21, 3, 3, 0], 1, Ts(0), k, &mut app);
@@ -934,6 +1059,7 @@ mod tests {
             log: &log,
             certs: &Default::default(),
             hold_budget: None,
+            inject: None,
         };
         let mut app = |_: Dir, _: &[u8], _: u64, _: Ts| {};
         // ServerHelloDone (type 14, empty) split into two records of 2 bytes each.

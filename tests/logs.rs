@@ -376,6 +376,30 @@ fn a_file_that_is_neither_capture_nor_log_says_so_and_junk_in_a_log_is_read_past
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("notes.txt"), "{err}");
+    // A log on standard input is named, and the way to give it said.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_siptriage"))
+        .args(["analyze", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let r = render(
+        &common::fixture("oauth-port-mismatch-clear-tcp.pcap"),
+        None,
+        Clock::default(),
+    )
+    .expect("renders");
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = stdin.write_all(r.jabber.expect("log").as_bytes());
+    }
+    let out = child.wait_with_output().expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("it is a Jabber log") && err.contains("give its path"),
+        "{err}"
+    );
     // Binary junk and another product's lines inside a Jabber log, and a record cut at the end.
     let path = common::fixture("oauth-port-mismatch-tls12.pcap");
     let keys = common::fixture("oauth-port-mismatch-tls12.keys");

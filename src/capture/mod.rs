@@ -381,6 +381,10 @@ fn describe(head: &[u8]) -> String {
     match content_of(head) {
         Content::Empty => "the file is empty".into(),
         Content::KeyLog => "it is a TLS key log: pass it with --keylog".into(),
+        Content::Log(kind) => format!(
+            "it is a {}, which siptriage reads from a file or an archive, not from standard input: give its path",
+            kind.name()
+        ),
         Content::Zip => {
             "it is a zip archive, which is opened when named as a file or found in a folder, \
              not on standard input"

@@ -79,7 +79,8 @@ enum SchemaKind {
 #[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
-    /// Analyze captures: pcap or pcapng (gzip, xz or zstd too), zip archives and folders of them.
+    /// Analyze captures (pcap or pcapng; gzip, xz or zstd too) and logs (Jabber, CUCM SDL,
+    /// Expressway), zip and tar archives and folders of them.
     ///
     /// Formats: `text` to read at a terminal; `markdown` to paste into a ticket; `html -o
     /// report.html` to attach (ladder diagrams, certificates); `json` for tools; `jsonl` for
@@ -148,8 +149,10 @@ enum ListFormat {
 /// The options of `siptriage analyze`.
 #[derive(clap::Args)]
 struct AnalyzeArgs {
-    /// Captures, folders (searched recursively) and zip archives of them; gzip, xz and zstd
-    /// files are recognized by content. `-` reads standard input.
+    /// Captures and logs (Jabber client logs, CUCM SDL traces, Expressway diagnostic logs),
+    /// folders (searched recursively), zip and tar archives of them; gzip, xz and zstd files
+    /// are recognized by content. Given together, captures and logs are one timeline. `-`
+    /// reads a capture on standard input.
     #[arg(required = true)]
     captures: Vec<String>,
     /// Output format (see above). Without it, the extension of -o chooses (.json, .jsonl,

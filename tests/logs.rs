@@ -503,9 +503,9 @@ fn a_capture_without_keys_and_the_jabber_log_diagnose_as_the_capture_with_keys()
             text.contains("|--------------- SIP REGISTER --------------->|"),
             "{text}"
         );
-        // A log whose clock is a minute off cannot stand for the records (its messages are
-        // not where the records are); the connection is still read through it by addresses
-        // and ports, its findings cite the TLS handshake, and the ladder draws the log's SIP.
+        // A log whose clock is a minute off still stands for the records: the capture saw the
+        // connection open, so its first client record is the first message the client logged
+        // on it, and that pair sets the offset.
         rendered(
             fixture,
             &dir,
@@ -515,33 +515,47 @@ fn a_capture_without_keys_and_the_jabber_log_diagnose_as_the_capture_with_keys()
             },
         );
         let both = analyze(&[&pcap, &log]);
+        assert_eq!(by_id(&both), by_id(&with_keys), "{fixture}, a minute off");
+        let status = both["connections"][0]["tls"]["decryption"]
+            .as_str()
+            .unwrap_or("");
+        assert!(status.starts_with("read from a log"), "{fixture}: {status}");
+        // A capture that starts after the handshake, with that log: the offset cannot be set,
+        // the records are not stood for; the connection is still read through the log by
+        // addresses and ports, its findings cite the connection's first frame, and the ladder
+        // draws the log's SIP.
+        let frames = siptriage_dev::live::frames_of(&pcap).expect("frames");
+        let mid: Vec<(i64, Vec<u8>)> = frames
+            .iter()
+            .skip(11)
+            .map(|(t, _, f)| (t / 1000, f.clone()))
+            .collect();
+        let mid_path = dir.join("mid.pcap");
+        std::fs::write(&mid_path, siptriage_dev::framer::pcap(1, &mid)).expect("write");
+        let mid_path = mid_path.to_string_lossy().to_string();
+        let both = analyze(&[&mid_path, &log]);
         assert_eq!(
             both["verdict"], verdict,
             "{fixture}: {}",
             both["verdict_reasons"]
         );
         let ev = cited(&both);
-        let hello = with_keys["connections"][0]["tls"]["client_hello"]["frame"].clone();
-        assert!(ev.iter().any(|e| e["frame"] == hello), "{fixture}: {ev:?}");
+        let first = both["connections"][0]["first_frame"].clone();
+        assert!(ev.iter().any(|e| e["frame"] == first), "{fixture}: {ev:?}");
         assert!(
             ev.iter().any(|e| e["file"] == log.as_str()),
             "{fixture}: {ev:?}"
         );
         let notes = both["notes"].to_string();
         assert!(notes.contains("read through the logs"), "{notes}");
-        let out = common::run(&["analyze", &pcap, &log, "--ladder"]);
+        let out = common::run(&["analyze", &mid_path, &log, "--ladder"]);
         let text = String::from_utf8_lossy(&out.stdout);
-        let ladder: Vec<&str> = text
-            .lines()
-            .skip_while(|l| !l.starts_with("tcp.stream 0"))
-            .take_while(|l| !l.is_empty())
-            .collect();
-        let at = |what: &str| ladder.iter().position(|l| l.contains(what));
-        let (hello, sip) = (at("ClientHello"), at(".log:"));
-        assert!(hello.is_some() && hello < sip, "{fixture}: {ladder:#?}");
-        assert!(ladder.iter().any(|l| l.contains("(log)")), "{ladder:#?}");
+        assert!(
+            text.contains("(log)") && text.contains("jabber.log:"),
+            "{fixture}: {text}"
+        );
         let html = dir.join("both.html");
-        let out = common::run(&["analyze", &pcap, &log, "-o", &html.to_string_lossy()]);
+        let out = common::run(&["analyze", &mid_path, &log, "-o", &html.to_string_lossy()]);
         assert!(out.status.code().is_some_and(|c| c < 2));
         let page = std::fs::read_to_string(&html).expect("html");
         assert!(

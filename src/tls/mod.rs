@@ -95,26 +95,34 @@ pub struct Injected {
     pub used: u64,
     /// Of those, the client's.
     pub from_client: u64,
+    /// The log's clock offset on this connection (capture minus log), once set.
+    pub shift: Option<i64>,
 }
 
 impl Injected {
     /// The message that stands for a record at `ts` in direction `i`, if the log has one then
-    /// (messages more than [`INJECT_SLACK_NS`] older are before the capture: dropped).
-    fn take(&mut self, i: usize, ts: Ts) -> Option<Vec<u8>> {
+    /// (messages more than [`INJECT_SLACK_NS`] older are before the capture: dropped). When the
+    /// capture saw the connection start (`opened`), its first client record is the first
+    /// message the client logged on it: that pair sets the log's clock offset for the rest.
+    fn take(&mut self, i: usize, ts: Ts, opened: bool) -> Option<Vec<u8>> {
         // The server answers what the client sent: its records before the client's first
         // message are something else (TLS 1.3 session tickets).
         if i == 1 && self.from_client == 0 {
             return None;
         }
+        if i == 0 && self.from_client == 0 && opened && self.shift.is_none() {
+            self.shift = self.texts[0].front().map(|(t, _)| ts.0 - t.0);
+        }
+        let shift = self.shift.unwrap_or(0);
         let q = &mut self.texts[i];
         while q
             .front()
-            .is_some_and(|(t, _)| t.0 < ts.0.saturating_sub(INJECT_SLACK_NS))
+            .is_some_and(|(t, _)| t.0 + shift < ts.0.saturating_sub(INJECT_SLACK_NS))
         {
             q.pop_front();
         }
         if q.front()
-            .is_some_and(|(t, _)| t.0 <= ts.0.saturating_add(INJECT_SLACK_NS))
+            .is_some_and(|(t, _)| t.0 + shift <= ts.0.saturating_add(INJECT_SLACK_NS))
         {
             self.used += 1;
             if i == 0 {
@@ -671,7 +679,12 @@ impl TlsStream {
                     }
                 }
                 // A log printed this record's SIP: read it from there.
-                if let Some(text) = self.injected.as_mut().and_then(|inj| inj.take(i, ts)) {
+                let opened = self.client_random.is_some();
+                if let Some(text) = self
+                    .injected
+                    .as_mut()
+                    .and_then(|inj| inj.take(i, ts, opened))
+                {
                     self.decrypted_records += 1;
                     self.decrypted_dir[i] += 1;
                     self.plain(

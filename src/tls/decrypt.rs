@@ -156,17 +156,50 @@ pub enum DecryptError {
 /// Protection of one direction.
 pub struct DirCipher {
     suite: Suite,
-    key: Vec<u8>,
-    iv: Vec<u8>,
-    mac_key: Vec<u8>,
+    /// The key, IV, MAC key and (TLS 1.3) traffic secret, one after the other in one
+    /// allocation (a cluster capture holds thousands of these at once).
+    material: Box<[u8]>,
+    /// Lengths of the key, the IV and the MAC key within `material` (the secret is the rest).
+    lens: [u8; 3],
     seq: u64,
     tls13: bool,
     etm: bool,
-    /// TLS 1.3: the current traffic secret, for KeyUpdate.
-    secret: Vec<u8>,
 }
 
 impl DirCipher {
+    fn new(suite: Suite, parts: [&[u8]; 4], tls13: bool, etm: bool) -> Self {
+        DirCipher {
+            suite,
+            material: parts.concat().into_boxed_slice(),
+            lens: [
+                parts[0].len() as u8,
+                parts[1].len() as u8,
+                parts[2].len() as u8,
+            ],
+            seq: 0,
+            tls13,
+            etm,
+        }
+    }
+
+    fn key(&self) -> &[u8] {
+        &self.material[..self.lens[0] as usize]
+    }
+
+    fn iv(&self) -> &[u8] {
+        let a = self.lens[0] as usize;
+        &self.material[a..a + self.lens[1] as usize]
+    }
+
+    fn mac_key(&self) -> &[u8] {
+        let a = (self.lens[0] + self.lens[1]) as usize;
+        &self.material[a..a + self.lens[2] as usize]
+    }
+
+    fn secret(&self) -> &[u8] {
+        &self.material[(self.lens[0] as usize + self.lens[1] as usize + self.lens[2] as usize)..]
+    }
+
     /// TLS 1.2 keys from the master secret, for the client's (`client == true`) or server's writes.
     pub fn tls12(
         suite: Suite,
@@ -189,7 +222,7 @@ impl DirCipher {
             &seed,
             2 * (mac_len + key_len + iv_len),
         );
-        let take = |at: usize, n: usize| block[at..at + n].to_vec();
+        let take = |at: usize, n: usize| &block[at..at + n];
         let (mac_key, key, iv) = if client {
             (
                 take(0, mac_len),
@@ -203,16 +236,7 @@ impl DirCipher {
                 take(2 * mac_len + 2 * key_len + iv_len, iv_len),
             )
         };
-        DirCipher {
-            suite,
-            key,
-            iv,
-            mac_key,
-            seq: 0,
-            tls13: false,
-            etm,
-            secret: Vec::new(),
-        }
+        DirCipher::new(suite, [key, iv, mac_key, &[]], false, etm)
     }
 
     /// TLS 1.3 keys from a traffic secret.
@@ -222,23 +246,16 @@ impl DirCipher {
             Bulk::ChaCha => 32,
             Bulk::AesCbc(..) => return None,
         };
-        Some(DirCipher {
-            suite,
-            key: expand_label(suite.prf, secret, "key", key_len)?,
-            iv: expand_label(suite.prf, secret, "iv", 12)?,
-            mac_key: Vec::new(),
-            seq: 0,
-            tls13: true,
-            etm: false,
-            secret: secret.to_vec(),
-        })
+        let key = expand_label(suite.prf, secret, "key", key_len)?;
+        let iv = expand_label(suite.prf, secret, "iv", 12)?;
+        Some(DirCipher::new(suite, [&key, &iv, &[], secret], true, false))
     }
 
     /// TLS 1.3 KeyUpdate: the next traffic secret.
     pub fn key_update(&self) -> Option<Self> {
         let next = expand_label(
             self.suite.prf,
-            &self.secret,
+            self.secret(),
             "traffic upd",
             self.suite.prf.len(),
         )?;
@@ -248,13 +265,13 @@ impl DirCipher {
     fn aead_open(&self, nonce: &[u8], aad: &[u8], ct: &[u8]) -> Result<Vec<u8>, DecryptError> {
         let payload = Payload { msg: ct, aad };
         let r = match self.suite.bulk {
-            Bulk::AesGcm(16) => Aes128Gcm::new_from_slice(&self.key)
+            Bulk::AesGcm(16) => Aes128Gcm::new_from_slice(self.key())
                 .map_err(|_| DecryptError::BadTag)?
                 .decrypt(nonce.into(), payload),
-            Bulk::AesGcm(_) => Aes256Gcm::new_from_slice(&self.key)
+            Bulk::AesGcm(_) => Aes256Gcm::new_from_slice(self.key())
                 .map_err(|_| DecryptError::BadTag)?
                 .decrypt(nonce.into(), payload),
-            Bulk::ChaCha => ChaCha20Poly1305::new_from_slice(&self.key)
+            Bulk::ChaCha => ChaCha20Poly1305::new_from_slice(self.key())
                 .map_err(|_| DecryptError::BadTag)?
                 .decrypt(nonce.into(), payload),
             Bulk::AesCbc(..) => return Err(DecryptError::BadTag),
@@ -266,7 +283,8 @@ impl DirCipher {
     /// runs on every record).
     fn seq_nonce(&self) -> [u8; 12] {
         let mut n = [0u8; 12];
-        let iv = &self.iv[self.iv.len().saturating_sub(12)..];
+        let iv = self.iv();
+        let iv = &iv[iv.len().saturating_sub(12)..];
         n[12 - iv.len()..].copy_from_slice(iv);
         for (i, b) in self.seq.to_be_bytes().iter().enumerate() {
             n[4 + i] ^= b;
@@ -307,11 +325,11 @@ impl DirCipher {
             };
             match self.suite.bulk {
                 Bulk::AesGcm(_) => {
-                    if body.len() < 24 || self.iv.len() < 4 {
+                    if body.len() < 24 || self.iv().len() < 4 {
                         return Err(DecryptError::Short);
                     }
                     let mut nonce = [0u8; 12];
-                    nonce[..4].copy_from_slice(&self.iv[..4]);
+                    nonce[..4].copy_from_slice(&self.iv()[..4]);
                     nonce[4..].copy_from_slice(&body[..8]);
                     (
                         ctype,
@@ -356,7 +374,7 @@ impl DirCipher {
                 return Err(DecryptError::Short);
             }
             let (enc, tag) = body.split_at(body.len() - m);
-            if !verify_mac(h, &self.mac_key, &[&hdr(enc.len()), enc], tag) {
+            if !verify_mac(h, self.mac_key(), &[&hdr(enc.len()), enc], tag) {
                 return Err(DecryptError::BadTag);
             }
             (enc, None)
@@ -369,11 +387,11 @@ impl DirCipher {
         let (iv, ct) = enc.split_at(16);
         let mut buf = ct.to_vec();
         let ok = match k {
-            16 => cbc::Decryptor::<aes::Aes128>::new_from_slices(&self.key, iv)
+            16 => cbc::Decryptor::<aes::Aes128>::new_from_slices(self.key(), iv)
                 .map_err(|_| DecryptError::BadTag)?
                 .decrypt_padded_mut::<aes::cipher::block_padding::NoPadding>(&mut buf)
                 .is_ok(),
-            _ => cbc::Decryptor::<aes::Aes256>::new_from_slices(&self.key, iv)
+            _ => cbc::Decryptor::<aes::Aes256>::new_from_slices(self.key(), iv)
                 .map_err(|_| DecryptError::BadTag)?
                 .decrypt_padded_mut::<aes::cipher::block_padding::NoPadding>(&mut buf)
                 .is_ok(),
@@ -395,7 +413,7 @@ impl DirCipher {
                 return Err(DecryptError::BadTag);
             }
             let (pt, mac) = buf.split_at(buf.len() - m);
-            if !verify_mac(h, &self.mac_key, &[&hdr(pt.len()), pt], mac) {
+            if !verify_mac(h, self.mac_key(), &[&hdr(pt.len()), pt], mac) {
                 return Err(DecryptError::BadTag);
             }
             let n = pt.len();

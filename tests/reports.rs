@@ -15,23 +15,16 @@ const DIR: &str = env!("CARGO_MANIFEST_DIR");
 /// Every fixture with its key log, as command-line arguments (relative paths, so outputs that
 /// name the file are stable).
 fn fixtures() -> Vec<Vec<String>> {
-    let mut names: Vec<String> = std::fs::read_dir(format!("{DIR}/fixtures"))
-        .expect("fixtures")
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().to_string())
-        .filter(|n| n.ends_with(".pcap") || n.ends_with(".pcapng"))
-        .collect();
-    names.sort();
-    names
+    common::fixture_captures()
         .into_iter()
-        .map(|n| {
-            let stem = n.rsplit_once('.').map_or(n.clone(), |x| x.0.to_string());
+        .map(|(name, path, keys)| {
             let mut args = Vec::new();
-            if Path::new(&format!("{DIR}/fixtures/{stem}.keys")).exists() && !n.contains("-dsb") {
+            // A pcapng that carries its keys is analyzed with them alone.
+            if let Some(k) = keys.filter(|_| !name.contains("-dsb")) {
                 args.push("--keylog".to_string());
-                args.push(format!("fixtures/{stem}.keys"));
+                args.push(k);
             }
-            args.push(format!("fixtures/{n}"));
+            args.push(path);
             args
         })
         .collect()

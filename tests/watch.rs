@@ -623,6 +623,14 @@ fn can_capture() -> bool {
     root
 }
 
+/// The address the sensor said it serves its metrics on (`--metrics 127.0.0.1:0`).
+fn metrics_address(seen: &[String]) -> String {
+    seen.iter()
+        .find_map(|l| l.split("http://").nth(1))
+        .map(|a| a.trim_end_matches("/metrics").to_string())
+        .expect("the metrics address is printed")
+}
+
 fn scrape(addr: &str) -> String {
     let mut s = std::net::TcpStream::connect(addr).expect("metrics endpoint");
     s.write_all(b"GET /metrics HTTP/1.1\r\nHost: t\r\n\r\n")
@@ -704,11 +712,7 @@ fn live_tls_on_loopback_unknown_ca_then_a_403_decrypted_with_a_key_log_that_grow
         &dir,
         "watching live:lo",
     );
-    let metrics = seen
-        .iter()
-        .find_map(|l| l.split("http://").nth(1))
-        .map(|a| a.trim_end_matches("/metrics").to_string())
-        .expect("the metrics address is printed");
+    let metrics = metrics_address(&seen);
     // Expressway-C (the client, on the MRA OAuth port) refuses CUCM's certificate.
     let ex = siptriage_dev::live::register_over_tls(
         "127.0.0.1:5091".parse().expect("addr"),
@@ -1093,11 +1097,7 @@ fn dropped_packets_are_said_when_they_happen_and_make_the_verdict_incomplete() {
         &dir,
         "watching live:lo",
     );
-    let metrics = seen
-        .iter()
-        .find_map(|l| l.split("http://").nth(1))
-        .map(|a| a.trim_end_matches("/metrics").to_string())
-        .expect("the metrics address is printed");
+    let metrics = metrics_address(&seen);
     signal(&child, "-STOP");
     let frames: Vec<Vec<u8>> = siptriage_dev::live::frames_of(&capture)
         .expect("frames")

@@ -261,7 +261,7 @@ fn run_capture(
     cfg: &Config,
     progress: Option<&Arc<AtomicU64>>,
     on_conn: &mut dyn FnMut(&Connection),
-    logged: Option<&crate::tls::Injection>,
+    logged: Option<&Arc<crate::tls::Injection>>,
 ) -> Result<Piece, crate::capture::CaptureError> {
     if let Some(kind) = input.log {
         return run_log(input, kind, cfg, on_conn);
@@ -270,7 +270,7 @@ fn run_capture(
         cfg,
         |a| {
             if let Some(l) = logged {
-                a.inject(l.clone());
+                a.inject(Arc::clone(l));
             }
             read_input(input, a, progress.cloned())
         },
@@ -281,7 +281,7 @@ fn run_capture(
 
 /// The SIP the logs among `inputs` printed, by connection (client, server), for captures
 /// given with them: none when there are only captures or only logs.
-fn logged_sip(inputs: &[Input], cfg: &Config) -> Option<crate::tls::Injection> {
+fn logged_sip(inputs: &[Input], cfg: &Config) -> Option<Arc<crate::tls::Injection>> {
     let logs: Vec<&Input> = inputs.iter().filter(|i| i.log.is_some()).collect();
     if logs.is_empty() || logs.len() == inputs.len() {
         return None;
@@ -295,7 +295,7 @@ fn logged_sip(inputs: &[Input], cfg: &Config) -> Option<crate::tls::Injection> {
             input.parts.iter().collect()
         };
         let mut stats = crate::logs::LogStats::default();
-        let _ = each_log_sip(input, &files, kind, cfg, &mut stats, &mut |_, m, text| {
+        let mut on_sip = |_, m: crate::sip::SipMessage, text: &[u8]| {
             let unknown = |e: crate::net::Endpoint| e.ip.is_unspecified();
             if unknown(m.src) || unknown(m.dst) || m.transport == crate::net::Transport::Udp {
                 return;
@@ -306,9 +306,19 @@ fn logged_sip(inputs: &[Input], cfg: &Config) -> Option<crate::tls::Injection> {
                 (m.dst, m.src, false)
             };
             injection.add(client, server, to_server, m.time, text.to_vec());
-        });
+        };
+        // A log that cannot be read is said when it is analyzed for itself.
+        let _ = each_log_record(
+            &files,
+            kind,
+            cfg,
+            &mut stats,
+            &mut on_sip,
+            &mut |_, _| {},
+            &mut |_, _| {},
+        );
     }
-    Some(injection)
+    Some(Arc::new(injection))
 }
 
 /// Reads a log's SIP into the same flow as a capture's and diagnoses it: the same rules, with
@@ -439,26 +449,6 @@ fn read_log(
         last_time: stats.last,
         stopped: None,
     })
-}
-
-/// The SIP messages of a log (its files oldest first), parsed, with the text the log printed.
-fn each_log_sip(
-    _input: &Input,
-    files: &[&Input],
-    kind: crate::logs::LogKind,
-    cfg: &Config,
-    stats: &mut crate::logs::LogStats,
-    on_sip: &mut dyn FnMut(usize, crate::sip::SipMessage, &[u8]),
-) -> Result<(), crate::capture::CaptureError> {
-    each_log_record(
-        files,
-        kind,
-        cfg,
-        stats,
-        on_sip,
-        &mut |_, _| {},
-        &mut |_, _| {},
-    )
 }
 
 /// Reads a log's files oldest first: each SIP message parsed (with the text the log printed,
@@ -996,7 +986,7 @@ fn read_in_order(
     cfg: &Config,
     progress: Option<&Arc<AtomicU64>>,
     merger: &mut Merger<'_>,
-    logged: Option<&crate::tls::Injection>,
+    logged: Option<&Arc<crate::tls::Injection>>,
 ) {
     for path in paths {
         let idx = merger.report.captures.len();
@@ -1025,7 +1015,7 @@ fn read_in_parallel(
     cfg: &Config,
     progress: Option<&Arc<AtomicU64>>,
     merger: &mut Merger<'_>,
-    logged: Option<&crate::tls::Injection>,
+    logged: Option<&Arc<crate::tls::Injection>>,
 ) {
     let next = std::sync::atomic::AtomicUsize::new(0);
     let (tx, rx) = std::sync::mpsc::channel();

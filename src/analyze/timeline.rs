@@ -13,21 +13,16 @@ use crate::net::Endpoint;
 use crate::report::{is_log, Report, Tally};
 
 /// What identifies a message across sources (not the addresses: a log may not give them).
-type Key = (String, u32, String, u16, bool);
+/// The status tells the direction too: a request (0) is the client's, an answer the server's.
+type Key = (String, u32, String, u16);
 
-fn key(m: &crate::sip::SipMessage, sent_by_client: bool) -> Option<Key> {
+fn key(m: &crate::sip::SipMessage) -> Option<Key> {
     Some((
         m.call_id.clone()?,
         m.cseq?,
         m.method.clone(),
         m.status.unwrap_or(0),
-        sent_by_client,
     ))
-}
-
-/// Whether a message was sent by the client of its exchange (requests are).
-fn from_client(m: &crate::sip::SipMessage) -> bool {
-    m.status.is_none()
 }
 
 /// The unordered pair of endpoints of a message or connection.
@@ -51,12 +46,12 @@ pub fn merge(report: &mut Report, tally: &mut Tally) {
     if logs.is_empty() || captures.is_empty() {
         return;
     }
-    // The capture's messages by key: (index in sip[], frame, time).
-    let mut in_capture: HashMap<Key, (usize, u64, crate::time::Ts)> = HashMap::new();
+    // The capture's messages by key: (index in sip[], time).
+    let mut in_capture: HashMap<Key, (usize, crate::time::Ts)> = HashMap::new();
     for (i, m) in report.sip.iter().enumerate() {
         if captures.contains(&m.capture) {
-            if let Some(k) = key(m, from_client(m)) {
-                in_capture.entry(k).or_insert((i, m.frame, m.time));
+            if let Some(k) = key(m) {
+                in_capture.entry(k).or_insert((i, m.time));
             }
         }
     }
@@ -78,10 +73,10 @@ pub fn merge(report: &mut Report, tally: &mut Tally) {
                     covered.push(e);
                 }
             }
-            let Some(k) = key(m, from_client(m)) else {
+            let Some(k) = key(m) else {
                 continue;
             };
-            if let Some(&(ci, _, t)) = in_capture.get(&k) {
+            if let Some(&(ci, t)) = in_capture.get(&k) {
                 offsets.push(t.0 - m.time.0);
                 let place = format!("{}:{}", m.file.as_deref().unwrap_or(&name), m.frame);
                 places.push((ci, place));

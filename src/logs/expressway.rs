@@ -121,24 +121,18 @@ pub fn read(
                 .collect();
             (!digits.is_empty()).then_some(digits)
         });
-        let sipmsg = r.lines.get(1).is_some_and(|l| l.trim() == "SIPMSG:");
-        if !sipmsg {
-            // The INFO summary of a message whose copy follows (or preceded).
-            if let Some(h) = hash {
-                if seen.contains(&h) {
-                    stats.duplicates += 1;
-                } else {
-                    remember(&mut seen, h);
-                }
-            }
-            return;
-        }
+        // The INFO summary and the DEBUG copy of one message share its hash: the second seen
+        // is a duplicate.
         if let Some(h) = hash {
             if seen.contains(&h) {
                 stats.duplicates += 1;
             } else {
                 remember(&mut seen, h);
             }
+        }
+        // Only the copy carries the message.
+        if r.lines.get(1).is_none_or(|l| l.trim() != "SIPMSG:") {
+            return;
         }
         let Some(time) = field(head, "UTCTime").and_then(super::parse_datetime) else {
             stats.notes.push(format!(

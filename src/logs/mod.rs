@@ -72,20 +72,9 @@ pub fn first_time(kind: LogKind, head: &[u8]) -> Option<Ts> {
             .filter(|l| expressway::is_record(l))
             .find_map(|l| expressway::field(l, "UTCTime").and_then(parse_datetime)),
         LogKind::Sdl => text.lines().find_map(|l| {
-            let (tod, kind, rest) = sdl::record(l)?;
-            if kind != "FileHead" {
-                return None;
-            }
-            let date = rest
-                .split(',')
-                .find_map(|p| p.trim().strip_prefix("Date:"))?;
-            let mut d = date.trim().split('/');
-            let (y, m, dd) = (
-                d.next()?.parse().ok()?,
-                d.next()?.parse().ok()?,
-                d.next()?.parse().ok()?,
-            );
-            Some(Ts(days_from_civil(y, m, dd) * 86_400_000_000_000 + tod))
+            let (tod, _, rest) = sdl::record(l).filter(|r| r.1 == "FileHead")?;
+            let (_, day, _) = sdl::file_head(rest);
+            Some(Ts(day? * 86_400_000_000_000 + tod))
         }),
     }
 }

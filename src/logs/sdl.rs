@@ -29,7 +29,7 @@ pub fn record(line: &str) -> Option<(i64, &str, &str)> {
 
 /// `UTC:-05:00,Date: 2024/08/12, …, HostIPAddress: 10.207.166.103, …`: (offset ns, day
 /// number, the node's address).
-fn file_head(text: &str) -> (Option<i64>, Option<i64>, Option<std::net::IpAddr>) {
+pub(crate) fn file_head(text: &str) -> (Option<i64>, Option<i64>, Option<std::net::IpAddr>) {
     let value = |key: &str| {
         text.split(',')
             .find_map(|p| p.trim().strip_prefix(key).map(|v| v.trim().to_string()))

@@ -156,10 +156,7 @@ impl ConnApp {
                     self.classify(bytes);
                     // SIP a log printed for this connection stands in for what no key opens.
                     if let (Some(t), Some(inj)) = (self.tls.as_mut(), keys.inject) {
-                        t.injected = inj
-                            .borrow_mut()
-                            .take(meta.client, meta.server)
-                            .map(Box::new);
+                        t.injected = inj.take(meta.client, meta.server).map(Box::new);
                     }
                 }
                 let chunk = Chunk {

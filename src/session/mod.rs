@@ -71,7 +71,7 @@ pub struct Analyzer<'c> {
     /// Keys come from a key log that grows ([`Analyzer::hold_for_keys`]).
     follow_keys: bool,
     /// SIP logs printed for connections this capture may hold encrypted.
-    inject: Option<std::cell::RefCell<crate::tls::Injection>>,
+    inject: Option<std::sync::Arc<crate::tls::Injection>>,
 }
 
 /// What judges the facts while the capture is still being read, so that memory does not grow
@@ -258,15 +258,7 @@ impl<'c> Analyzer<'c> {
     /// A connection a log describes (a TLS handshake it says failed): judged and listed as a
     /// connection of the capture is.
     pub fn log_connection(&mut self, conn: Connection) {
-        let keep = match self.judge.as_mut() {
-            Some(j) => j.settled(&conn),
-            None => self.settled.kept.len() < MAX_KEPT,
-        };
-        if keep && self.settled.kept.len() < 2 * MAX_KEPT {
-            self.settled.kept.push(conn);
-        } else {
-            self.settled.not_listed += 1;
-        }
+        self.settled.judge_and_keep(conn, &mut self.judge);
     }
 
     /// A device configuration a log printed (Jabber's `Device Config:`), as a configuration
@@ -286,15 +278,10 @@ impl<'c> Analyzer<'c> {
 
     /// SIP that logs printed, by connection: where no key opens a record of such a
     /// connection, the log's message in its place is read as its plaintext.
-    pub fn inject(&mut self, injection: crate::tls::Injection) {
+    pub fn inject(&mut self, injection: std::sync::Arc<crate::tls::Injection>) {
         if !injection.is_empty() {
-            self.inject = Some(std::cell::RefCell::new(injection));
+            self.inject = Some(injection);
         }
-    }
-
-    /// What is left of the logs' SIP (not used by a connection of the capture).
-    pub fn take_injection(&mut self) -> Option<crate::tls::Injection> {
-        self.inject.take().map(std::cell::RefCell::into_inner)
     }
 
     /// Connections in the table, and devices followed (a sensor's gauges).
@@ -306,29 +293,21 @@ impl<'c> Analyzer<'c> {
     /// waited [`HOLD_NS`] for their keys are read without them, so that connections whose
     /// client writes no key log are judged as they go (not held until a budget runs out).
     fn release_stale_holds(&mut self, now: crate::time::Ts) {
-        let mut store = SipStore {
-            flow: &mut self.flow,
-            show_secrets: self.cfg.secrets.show,
-        };
-        let keys = Keys {
-            log: &self.keys,
-            certs: &self.certs,
-            hold_budget: Some(&self.hold_budget),
-            inject: self.inject.as_ref(),
-        };
-        self.table.for_each(&mut |meta, app| {
-            let stale = app.tls.as_ref().is_some_and(|t| {
-                t.held_since()
-                    .is_some_and(|since| now.0.saturating_sub(since.0) >= HOLD_NS)
-            });
-            if stale {
-                app.release(meta, &mut store, keys);
-            }
+        self.release_where(&|t, _| {
+            t.held_since()
+                .is_some_and(|since| now.0.saturating_sub(since.0) >= HOLD_NS)
         });
     }
 
     /// Releases held TLS connections whose keys are now known.
     fn release_held(&mut self) {
+        self.release_where(&|t, log| {
+            t.is_holding() && t.client_random().is_some_and(|cr| log.get(&cr).is_some())
+        });
+    }
+
+    /// Processes what the TLS connections for which `release` is true held back for keys.
+    fn release_where(&mut self, release: &dyn Fn(&crate::tls::TlsStream, &KeyLog) -> bool) {
         let mut store = SipStore {
             flow: &mut self.flow,
             show_secrets: self.cfg.secrets.show,
@@ -337,15 +316,10 @@ impl<'c> Analyzer<'c> {
             log: &self.keys,
             certs: &self.certs,
             hold_budget: Some(&self.hold_budget),
-            inject: self.inject.as_ref(),
+            inject: self.inject.as_deref(),
         };
         self.table.for_each(&mut |meta, app| {
-            let ready = app.tls.as_ref().is_some_and(|t| {
-                t.is_holding()
-                    && t.client_random()
-                        .is_some_and(|cr| keys.log.get(&cr).is_some())
-            });
-            if ready {
+            if app.tls.as_ref().is_some_and(|t| release(t, keys.log)) {
                 app.release(meta, &mut store, keys);
             }
         });
@@ -367,7 +341,7 @@ impl<'c> Analyzer<'c> {
             log: &self.keys,
             certs: &self.certs,
             hold_budget: may_hold.then_some(&self.hold_budget),
-            inject: self.inject.as_ref(),
+            inject: self.inject.as_deref(),
         };
         let taken = self.table.take(stream, &mut |meta, app, ev| {
             app.event(meta, ev, &mut store, keys)
@@ -405,7 +379,7 @@ impl CaptureSink for Analyzer<'_> {
             log: &self.keys,
             certs: &self.certs,
             hold_budget: self.pcapng.then_some(&self.hold_budget),
-            inject: self.inject.as_ref(),
+            inject: self.inject.as_deref(),
         };
         let http_seen = &mut self.http_seen;
         self.decoder

@@ -149,18 +149,28 @@ pub(super) fn settle_one(
     }
     let conn = summarize(&c, cfg, keys.log, (&st.oauth, &st.mra));
     st.connection_facts(&conn, &c.app);
-    let keep = match judge.as_mut() {
-        Some(j) => j.settled(&conn),
-        None => st.kept.len() < MAX_KEPT,
-    };
-    if keep && st.kept.len() < 2 * MAX_KEPT {
-        st.kept.push(conn);
-    } else {
-        st.not_listed += 1;
-    }
+    st.judge_and_keep(conn, judge);
 }
 
 impl Settled {
+    /// Gives a settled connection to `judge`, and lists it when the judge (or, without one,
+    /// the listing limit) says so.
+    pub(super) fn judge_and_keep(
+        &mut self,
+        conn: Connection,
+        judge: &mut Option<Box<dyn Judge + '_>>,
+    ) {
+        let keep = match judge.as_mut() {
+            Some(j) => j.settled(&conn),
+            None => self.kept.len() < MAX_KEPT,
+        };
+        if keep && self.kept.len() < 2 * MAX_KEPT {
+            self.kept.push(conn);
+        } else {
+            self.not_listed += 1;
+        }
+    }
+
     /// The HTTP exchanges of a connection: device configuration files (and the OAuth ports
     /// they name), their 404s and read errors.
     fn http_exchanges(&mut self, meta: &crate::flow::ConnMeta, h: &crate::http::HttpStream) {

@@ -78,7 +78,7 @@ pub struct Keys<'a> {
     pub hold_budget: Option<&'a Cell<usize>>,
     /// SIP a log printed for connections the capture holds encrypted ([`Injection`]): what
     /// stands in for the plaintext of records no key opens.
-    pub inject: Option<&'a std::cell::RefCell<Injection>>,
+    pub inject: Option<&'a Injection>,
 }
 
 /// How far apart a log's time and a record's time may be for the log's message to stand for
@@ -91,10 +91,8 @@ pub const INJECT_SLACK_NS: i64 = 10_000_000_000;
 pub struct Injected {
     /// `[client to server, server to client]`.
     pub texts: [std::collections::VecDeque<(Ts, Vec<u8>)>; 2],
-    /// Records read this way.
-    pub used: u64,
-    /// Of those, the client's.
-    pub from_client: u64,
+    /// Records read this way, per direction (`[client's, server's]`).
+    pub used: [u64; 2],
     /// The log's clock offset on this connection (capture minus log), once set.
     pub shift: Option<i64>,
 }
@@ -107,10 +105,10 @@ impl Injected {
     fn take(&mut self, i: usize, ts: Ts, opened: bool) -> Option<Vec<u8>> {
         // The server answers what the client sent: its records before the client's first
         // message are something else (TLS 1.3 session tickets).
-        if i == 1 && self.from_client == 0 {
+        if i == 1 && self.used[0] == 0 {
             return None;
         }
-        if i == 0 && self.from_client == 0 && opened && self.shift.is_none() {
+        if i == 0 && self.used[0] == 0 && opened && self.shift.is_none() {
             self.shift = self.texts[0].front().map(|(t, _)| ts.0 - t.0);
         }
         let shift = self.shift.unwrap_or(0);
@@ -124,10 +122,7 @@ impl Injected {
         if q.front()
             .is_some_and(|(t, _)| t.0 + shift <= ts.0.saturating_add(INJECT_SLACK_NS))
         {
-            self.used += 1;
-            if i == 0 {
-                self.from_client += 1;
-            }
+            self.used[i] += 1;
             return q.pop_front().map(|m| m.1);
         }
         None
@@ -136,7 +131,7 @@ impl Injected {
 
 /// SIP messages logs printed, by the two ends of their connection (client, server); a log
 /// that does not give the server's port (an SDL trace) files them under port 0.
-#[derive(Clone, Debug, Default)]
+#[derive(Debug, Default)]
 pub struct Injection {
     by_ends: std::collections::HashMap<(Endpoint, Endpoint), Injected>,
     /// Bytes held.
@@ -173,17 +168,17 @@ impl Injection {
         self.by_ends.is_empty()
     }
 
-    /// Takes what is held for the connection between `client` and `server`.
-    pub fn take(&mut self, client: Endpoint, server: Endpoint) -> Option<Injected> {
-        self.by_ends.remove(&(client, server)).or_else(|| {
-            self.by_ends.remove(&(
-                client,
-                Endpoint {
-                    ip: server.ip,
-                    port: 0,
-                },
-            ))
-        })
+    /// What is held for the connection between `client` and `server` (each capture reading
+    /// the logs takes its own copy of a connection's messages).
+    pub fn take(&self, client: Endpoint, server: Endpoint) -> Option<Injected> {
+        let wildcard = Endpoint {
+            ip: server.ip,
+            port: 0,
+        };
+        self.by_ends
+            .get(&(client, server))
+            .or_else(|| self.by_ends.get(&(client, wildcard)))
+            .cloned()
     }
 }
 
@@ -374,7 +369,7 @@ impl TlsStream {
 
     /// Decryption status: `decrypted`, or why not; `None` when nothing was encrypted.
     pub fn decryption_status(&self, log: &KeyLog) -> Option<String> {
-        let from_log = self.injected.as_ref().map_or(0, |i| i.used);
+        let from_log = self.injected.as_ref().map_or(0, |i| i.used[0] + i.used[1]);
         if from_log > 0 && from_log == self.decrypted_records {
             return Some(format!(
                 "read from a log: {from_log} record(s) stood for by the SIP a log printed on this connection (no key)"

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::session::{CaptureFacts, Connection};
@@ -26,8 +27,6 @@ pub struct Drops {
 
 #[derive(Default)]
 struct Inner {
-    packets: u64,
-    bytes: u64,
     drops: Drops,
     /// `(node, port) -> [attempted, succeeded, failed]`.
     registrations: BTreeMap<(String, u16), [u64; 3]>,
@@ -39,22 +38,28 @@ struct Inner {
     tls: BTreeMap<&'static str, u64>,
     connections_tracked: u64,
     devices_tracked: u64,
-    last_packet: Option<Ts>,
 }
 
 /// What the sensor counted so far; shared between the capture thread and the HTTP server.
+/// The per-packet counters are atomics (no lock on the hot path); the rest changes when a
+/// connection or a window is judged.
 #[derive(Default)]
 pub struct Metrics {
+    packets: AtomicU64,
+    bytes: AtomicU64,
+    /// Capture time of the last packet, ns (0: none yet).
+    last_packet: AtomicI64,
     inner: Mutex<Inner>,
 }
 
-fn bump<K: Ord>(map: &mut BTreeMap<K, u64>, key: K, other: K, by: u64) {
+/// The series of `key` (or, past [`MAX_SERIES`] label sets, of `other`).
+fn series<K: Ord, V: Default>(map: &mut BTreeMap<K, V>, key: K, other: K) -> &mut V {
     let key = if map.len() < MAX_SERIES || map.contains_key(&key) {
         key
     } else {
         other
     };
-    *map.entry(key).or_default() += by;
+    map.entry(key).or_default()
 }
 
 /// A label value, escaped as the exposition format wants.
@@ -75,11 +80,9 @@ impl Metrics {
 
     /// A packet of `len` bytes read at `ts`.
     pub fn packet(&self, len: usize, ts: Ts) {
-        self.with(|m| {
-            m.packets += 1;
-            m.bytes += len as u64;
-            m.last_packet = Some(ts);
-        });
+        self.packets.fetch_add(1, Ordering::Relaxed);
+        self.bytes.fetch_add(len as u64, Ordering::Relaxed);
+        self.last_packet.store(ts.0, Ordering::Relaxed);
     }
 
     /// The capture library's counters, as they stand.
@@ -112,18 +115,17 @@ impl Metrics {
             "no_application_data"
         };
         self.with(|m| {
-            bump(&mut m.tls, state, "other", 1);
+            *series(&mut m.tls, state, "other") += 1;
             for a in &t.alerts {
                 let sender = match a.sent_by {
                     crate::net::Side::Client => "client",
                     crate::net::Side::Server => "server",
                 };
-                bump(
+                *series(
                     &mut m.alerts,
                     (a.description.clone(), sender),
                     ("other".into(), sender),
-                    1,
-                );
+                ) += 1;
             }
         });
     }
@@ -155,15 +157,9 @@ impl Metrics {
         }
         self.with(|m| {
             for (k, c) in counts {
-                let key = if m.registrations.len() < MAX_SERIES || m.registrations.contains_key(&k)
-                {
-                    k
-                } else {
-                    ("other".into(), 0)
-                };
-                let e = m.registrations.entry(key).or_default();
-                for i in 0..3 {
-                    e[i] += c[i];
+                let e = series(&mut m.registrations, k, ("other".into(), 0));
+                for (total, n) in e.iter_mut().zip(c) {
+                    *total += n;
                 }
             }
         });
@@ -182,9 +178,9 @@ impl Metrics {
                 let _ = writeln!(o, "# HELP {name} {help}\n# TYPE {name} {kind}");
             };
             head(&mut o, "siptriage_packets_total", "counter", "Packets read by the sensor.");
-            let _ = writeln!(o, "siptriage_packets_total {}", m.packets);
+            let _ = writeln!(o, "siptriage_packets_total {}", self.packets.load(Ordering::Relaxed));
             head(&mut o, "siptriage_bytes_total", "counter", "Bytes of the packets read (as captured).");
-            let _ = writeln!(o, "siptriage_bytes_total {}", m.bytes);
+            let _ = writeln!(o, "siptriage_bytes_total {}", self.bytes.load(Ordering::Relaxed));
             head(&mut o, "siptriage_capture_received_packets_total", "counter", "Packets the kernel handed to the capture (pcap_stats ps_recv).");
             let _ = writeln!(o, "siptriage_capture_received_packets_total {}", m.drops.received);
             head(&mut o, "siptriage_capture_dropped_packets_total", "counter", "Packets dropped before the sensor read them: where=buffer (the sensor fell behind, ps_drop) or interface (ps_ifdrop).");
@@ -194,7 +190,7 @@ impl Metrics {
             let _ = writeln!(
                 o,
                 "siptriage_last_packet_timestamp_seconds {}",
-                m.last_packet.map_or(0.0, |t| t.0 as f64 / 1e9)
+                self.last_packet.load(Ordering::Relaxed) as f64 / 1e9
             );
             for (i, (name, help)) in [
                 ("siptriage_registrations_attempted_total", "REGISTER transactions sent to a node and port."),

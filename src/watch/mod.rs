@@ -673,6 +673,17 @@ fn open_live(
     Ok(cap)
 }
 
+/// libpcap's counters, told to the feeder (drops become a note at once).
+fn read_drops(feeder: &mut Feeder<'_>, cap: &mut pcap::Capture<pcap::Active>) {
+    if let Ok(s) = cap.stats() {
+        feeder.drops(Drops {
+            received: u64::from(s.received),
+            dropped: u64::from(s.dropped),
+            if_dropped: u64::from(s.if_dropped),
+        });
+    }
+}
+
 fn read_live(
     feeder: &mut Feeder<'_>,
     a: &mut Analyzer<'_>,
@@ -713,22 +724,10 @@ fn read_live(
         }
         if last_stats.elapsed() >= Duration::from_secs(1) {
             last_stats = Instant::now();
-            if let Ok(s) = cap.stats() {
-                feeder.drops(Drops {
-                    received: u64::from(s.received),
-                    dropped: u64::from(s.dropped),
-                    if_dropped: u64::from(s.if_dropped),
-                });
-            }
+            read_drops(feeder, cap);
         }
     }
-    if let Ok(s) = cap.stats() {
-        feeder.drops(Drops {
-            received: u64::from(s.received),
-            dropped: u64::from(s.dropped),
-            if_dropped: u64::from(s.if_dropped),
-        });
-    }
+    read_drops(feeder, cap);
     if let Some(s) = &mut feeder.saver {
         use std::io::Write;
         if let Err(e) = s.out.flush() {

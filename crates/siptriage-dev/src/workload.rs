@@ -184,6 +184,27 @@ struct Flow {
 }
 
 impl Flow {
+    /// A TCP connection between two hosts that have nothing to do with SIP, opened (the
+    /// three-way handshake); `port` picks the server's port.
+    fn unrelated(rng: &mut Rng, port: impl FnOnce(&mut Rng) -> u16) -> Flow {
+        let v6 = rng.below(10) == 0;
+        let c = (addr(rng, v6, 30), 20000 + rng.below(40000) as u16);
+        let s_ip = addr(rng, v6, 40);
+        let mut f = Flow {
+            c,
+            s: (s_ip, port(rng)),
+            vlan: (rng.below(5) == 0).then(|| 200 + rng.below(100) as u16),
+            seq: [rng.next_u64() as u32, rng.next_u64() as u32],
+            steps: Default::default(),
+            sip: false,
+        };
+        f.steps.push_back((true, flags::SYN, Payload::None));
+        f.steps
+            .push_back((false, flags::SYN | flags::ACK, Payload::None));
+        f.steps.push_back((true, flags::ACK, Payload::None));
+        f
+    }
+
     /// `data` sent by one side, cut into segments of at most [`MSS`] bytes (PSH on each).
     fn send(&mut self, from_client: bool, data: Vec<u8>) {
         let data = std::rc::Rc::new(data);
@@ -336,19 +357,7 @@ fn bulk_tls(rng: &mut Rng, templates: &[Template], bulk: &[u8]) -> Option<Flow> 
         })
         .collect();
     let t = tls.get(rng.below(tls.len().max(1) as u64) as usize)?;
-    let v6 = rng.below(10) == 0;
-    let mut f = Flow {
-        c: (addr(rng, v6, 30), 20000 + rng.below(40000) as u16),
-        s: (addr(rng, v6, 40), 443),
-        vlan: (rng.below(5) == 0).then(|| 200 + rng.below(100) as u16),
-        seq: [rng.next_u64() as u32, rng.next_u64() as u32],
-        steps: Default::default(),
-        sip: false,
-    };
-    f.steps.push_back((true, flags::SYN, Payload::None));
-    f.steps
-        .push_back((false, flags::SYN | flags::ACK, Payload::None));
-    f.steps.push_back((true, flags::ACK, Payload::None));
+    let mut f = Flow::unrelated(rng, |_| 443);
     // The handshake, up to the first record that is neither handshake nor ChangeCipherSpec.
     for (from_client, m) in t
         .messages
@@ -374,23 +383,8 @@ fn bulk_tls(rng: &mut Rng, templates: &[Template], bulk: &[u8]) -> Option<Flow> 
 }
 
 fn bulk_tcp(rng: &mut Rng, bulk_len: usize) -> Flow {
-    let v6 = rng.below(10) == 0;
     let ports = [443u16, 445, 8080, 3306, 22, 6970, 8443];
-    let mut f = Flow {
-        c: (addr(rng, v6, 30), 20000 + rng.below(40000) as u16),
-        s: (
-            addr(rng, v6, 40),
-            ports[rng.below(ports.len() as u64) as usize],
-        ),
-        vlan: (rng.below(5) == 0).then(|| 200 + rng.below(100) as u16),
-        seq: [rng.next_u64() as u32, rng.next_u64() as u32],
-        steps: Default::default(),
-        sip: false,
-    };
-    f.steps.push_back((true, flags::SYN, Payload::None));
-    f.steps
-        .push_back((false, flags::SYN | flags::ACK, Payload::None));
-    f.steps.push_back((true, flags::ACK, Payload::None));
+    let mut f = Flow::unrelated(rng, |rng| ports[rng.below(ports.len() as u64) as usize]);
     let total = 16 * 1024 + rng.below(2 * 1024 * 1024) as usize;
     let mut sent = 0;
     let mut i = 0;

@@ -1038,3 +1038,5 @@ fn analyze(args: AnalyzeArgs) -> ExitCode {
         },
     )
 }
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;

@@ -170,3 +170,12 @@ impl std::fmt::Display for Role {
         f.write_str(self.as_str())
     }
 }
+
+/// A 128-bit digest of a value (two seeded hashes), for tables keyed by long names that
+/// should not keep a copy of each name: two different names share one by chance once in
+/// 2^64 pairs, far beyond any capture.
+pub fn key128<T: std::hash::Hash + ?Sized>(value: &T) -> (u64, u64) {
+    use std::hash::BuildHasher;
+    let hash = |seed: u64| foldhash::quality::FixedState::with_seed(seed).hash_one(value);
+    (hash(0x5157_7269_6167_6531), hash(0x0a07_4f41_7574_6821))
+}

@@ -379,5 +379,5 @@ pub fn close_evidence(c: &Connection) -> Option<Evidence> {
 
 /// The trust check of the chain `who` presented on `c`, when `--trust` was given.
 pub fn chain_trust(c: &Connection, who: Side) -> Option<crate::trust::TrustResult> {
-    c.tls.as_ref()?.chain_of(who)?.trust.clone()
+    c.tls.as_ref()?.chain_of(who)?.trust.as_deref().cloned()
 }

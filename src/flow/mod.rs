@@ -200,6 +200,12 @@ pub struct Table<A> {
     pub evicted_idle: u64,
     /// Connections tracked at once at most (default [`MAX_ACTIVE`]).
     pub max_active: usize,
+    /// Streams that ended (both FINs or a RST) and may still be tracked, each once.
+    ended: Vec<u64>,
+    /// Capture time before which no tracked connection can have been idle for [`IDLE_NS`]
+    /// (the oldest activity at the last scan, plus [`IDLE_NS`]): [`Table::due`] looks at every
+    /// connection only past it.
+    idle_scan_at: i64,
 }
 
 impl<A> Default for Table<A> {
@@ -211,6 +217,8 @@ impl<A> Default for Table<A> {
             evicted_full: 0,
             evicted_idle: 0,
             max_active: MAX_ACTIVE,
+            ended: Vec::new(),
+            idle_scan_at: i64::MIN,
         }
     }
 }
@@ -312,7 +320,11 @@ impl<A: Default> Table<A> {
             return stream;
         };
         let Conn { meta, halves, app } = &mut **conn;
+        let was_ended = meta.ended();
         meta.last = (frame, ts);
+        // A timestamp earlier than the last scan's oldest (captures are not always in time
+        // order) moves the next scan earlier.
+        self.idle_scan_at = self.idle_scan_at.min(ts.0.saturating_add(IDLE_NS));
         meta.packets += 1;
         let dir = meta.dir_of(&src);
         if seg.flags & flags::SYN != 0 {
@@ -353,6 +365,9 @@ impl<A: Default> Table<A> {
             meta.rst = Some((dir, frame, ts));
             on(meta, app, Event::Rst(dir, frame, ts));
         }
+        if !was_ended && meta.ended() {
+            self.ended.push(stream);
+        }
         stream
     }
 
@@ -372,16 +387,35 @@ impl<A: Default> Table<A> {
     /// idle (after [`IDLE_NS`]), and the longest idle ones past [`MAX_ACTIVE`]; in `tcp.stream`
     /// order. Hand each to [`Table::take`].
     pub fn due(&mut self, now: Ts) -> Vec<u64> {
+        let idle_of = |c: &Conn<A>| now.0.saturating_sub(c.meta.last.1 .0);
         let mut due: Vec<u64> = Vec::new();
-        for (s, c) in &self.active {
-            let idle = now.0.saturating_sub(c.meta.last.1 .0);
-            if (c.meta.ended() && idle >= LINGER_NS) || idle >= IDLE_NS {
-                if !c.meta.ended() {
-                    self.evicted_idle += 1;
-                }
+        let active = &self.active;
+        self.ended.retain(|s| match active.get(s) {
+            Some(c) if idle_of(c) >= LINGER_NS => {
                 due.push(*s);
+                false
             }
+            Some(_) => true,
+            None => false,
+        });
+        // Connections still open are looked at one by one only when one of them can have
+        // been idle long enough: a cluster's capture has tens of thousands open at once.
+        if now.0 >= self.idle_scan_at {
+            let mut oldest = now.0;
+            for (s, c) in &self.active {
+                if c.meta.ended() {
+                    continue;
+                }
+                if idle_of(c) >= IDLE_NS {
+                    self.evicted_idle += 1;
+                    due.push(*s);
+                } else {
+                    oldest = oldest.min(c.meta.last.1 .0);
+                }
+            }
+            self.idle_scan_at = oldest.saturating_add(IDLE_NS);
         }
+        due.sort_unstable();
         if self.active.len() - due.len() > self.max_active {
             let mut by_age: Vec<(Ts, u64)> = self
                 .active

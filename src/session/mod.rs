@@ -178,6 +178,7 @@ impl<'c> Analyzer<'c> {
         st.mra_clients = facts.mra_clients;
         st.lossy = facts.lossy_streams;
         st.kept = facts.connections;
+        self.flow.recycle(facts.sip);
     }
 
     /// Time goes on to `now` without a frame (a live sensor between packets): connections

@@ -62,7 +62,7 @@ pub(super) fn summarize(
                 } else {
                     crate::trust::Usage::Server
                 };
-                ch.trust = Some(store.check(&ch.der, usage, ch.time));
+                ch.trust = Some(Box::new(store.check(&ch.der, usage, ch.time)));
             }
         }
         s

@@ -22,7 +22,7 @@ use std::hash::{Hash, Hasher};
 // Lookups only (never iterated), so a seeded hash keeps the output deterministic.
 use foldhash::{HashMap, HashMapExt};
 
-use crate::net::{Endpoint, Transport};
+use crate::net::{key128, Endpoint, Transport};
 use crate::sip::SipMessage;
 use crate::time::Ts;
 
@@ -167,6 +167,64 @@ struct Device {
     last_seen: Ts,
 }
 
+/// Items in blocks of [`CHUNK`]: a table of tens of thousands of devices grows without
+/// moving them, and without the room a doubling vector leaves free (up to half of it).
+struct Chunked<T> {
+    chunks: Vec<Vec<T>>,
+}
+
+const CHUNK: usize = 1024;
+
+impl<T> Default for Chunked<T> {
+    fn default() -> Self {
+        Chunked { chunks: Vec::new() }
+    }
+}
+
+impl<T> Chunked<T> {
+    fn len(&self) -> usize {
+        self.chunks.iter().map(Vec::len).sum()
+    }
+
+    fn push(&mut self, item: T) {
+        match self.chunks.last_mut() {
+            Some(c) if c.len() < CHUNK => c.push(item),
+            _ => {
+                let mut c = Vec::with_capacity(CHUNK);
+                c.push(item);
+                self.chunks.push(c);
+            }
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &T> {
+        self.chunks.iter().flatten()
+    }
+}
+
+impl<T> IntoIterator for Chunked<T> {
+    type Item = T;
+    type IntoIter = std::iter::Flatten<std::vec::IntoIter<Vec<T>>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.chunks.into_iter().flatten()
+    }
+}
+
+impl<T> std::ops::Index<usize> for Chunked<T> {
+    type Output = T;
+
+    fn index(&self, i: usize) -> &T {
+        &self.chunks[i / CHUNK][i % CHUNK]
+    }
+}
+
+impl<T> std::ops::IndexMut<usize> for Chunked<T> {
+    fn index_mut(&mut self, i: usize) -> &mut T {
+        &mut self.chunks[i / CHUNK][i % CHUNK]
+    }
+}
+
 /// An open REGISTER transaction: its device and its place in the device's listing.
 struct Open {
     device: u32,
@@ -251,13 +309,19 @@ struct Waiting {
 
 /// The streaming SIP state of one capture.
 pub struct SipFlow {
-    devices: Vec<Device>,
-    by_name: HashMap<Box<str>, u32>,
-    by_call: HashMap<Box<str>, u32>,
+    devices: Chunked<Device>,
+    /// Devices by name, and by the Call-IDs of their REGISTERs ([`key128`] of each: the
+    /// names stay in the devices only).
+    by_name: HashMap<(u64, u64), u32>,
+    by_call: HashMap<(u64, u64), u32>,
     open: HashMap<TxKey, Open>,
     window: Vec<Waiting>,
     window_size: usize,
     windows: u64,
+    /// The last window's buffers, emptied, for the next one: a window's messages take a few
+    /// hundred kilobytes, and freeing and growing them again each time costs more than keeping
+    /// them.
+    spare: (Vec<Option<Waiting>>, Vec<SipMessage>),
     listing: SipListing,
     /// Every SIP message read.
     pub total: u64,
@@ -283,13 +347,14 @@ impl SipFlow {
     /// messages.
     pub fn new(max_devices: usize, window: usize) -> SipFlow {
         SipFlow {
-            devices: Vec::new(),
+            devices: Chunked::default(),
             by_name: HashMap::new(),
             by_call: HashMap::new(),
             open: HashMap::new(),
             window: Vec::new(),
             window_size: window.max(1),
             windows: 0,
+            spare: Default::default(),
             listing: SipListing::default(),
             total: 0,
             registered: 0,
@@ -324,15 +389,21 @@ impl SipFlow {
 
     fn device_of(&mut self, m: &SipMessage) -> Option<u32> {
         let call = m.call_id.as_deref().unwrap_or("");
-        let name: Box<str> = match (&m.device, self.by_call.get(call)) {
-            (Some(d), _) => d.as_str().into(),
-            (None, Some(&d)) => self.devices[d as usize].name.clone(),
-            (None, None) => match &m.to {
-                Some(to) => to.as_str().into(),
-                None => format!("call-id {call}").into(),
-            },
+        let call_key = key128(call);
+        let by_call = self.by_call.get(&call_key).copied();
+        let named = |name: &str| (key128(name), Box::<str>::from(name));
+        let (key, name) = match (&m.device, by_call) {
+            (Some(d), _) => (key128(d.as_str()), None),
+            (None, Some(d)) => (key128(&*self.devices[d as usize].name), None),
+            (None, None) => {
+                let (k, n) = match &m.to {
+                    Some(to) => named(to),
+                    None => named(&format!("call-id {call}")),
+                };
+                (k, Some(n))
+            }
         };
-        let d = match self.by_name.get(&name) {
+        let d = match self.by_name.get(&key) {
             Some(&d) => {
                 let dev = &mut self.devices[d as usize];
                 dev.last_seen = dev.last_seen.max(m.time);
@@ -340,8 +411,13 @@ impl SipFlow {
             }
             None if self.devices.len() >= self.max_devices => return None,
             None => {
+                let name = name.unwrap_or_else(|| match (&m.device, by_call) {
+                    (Some(d), _) => d.as_str().into(),
+                    (None, Some(d)) => self.devices[d as usize].name.clone(),
+                    (None, None) => Box::default(),
+                });
                 self.devices.push(Device {
-                    name: name.clone(),
+                    name,
                     pending: Vec::new(),
                     pending_txs: Vec::new(),
                     last_ok: None,
@@ -355,12 +431,12 @@ impl SipFlow {
                     last_seen: m.time,
                 });
                 let d = (self.devices.len() - 1) as u32;
-                self.by_name.insert(name, d);
+                self.by_name.insert(key, d);
                 d
             }
         };
-        if !self.by_call.contains_key(call) && self.by_call.len() < 4 * self.max_devices {
-            self.by_call.insert(call.into(), d);
+        if by_call.is_none() && self.by_call.len() < 4 * self.max_devices {
+            self.by_call.insert(call_key, d);
         }
         Some(d)
     }
@@ -429,7 +505,7 @@ impl SipFlow {
             let late = m
                 .call_id
                 .as_deref()
-                .and_then(|c| self.by_call.get(c))
+                .and_then(|c| self.by_call.get(&key128(c)))
                 .is_some_and(|&d| self.devices[d as usize].recent.contains(&digest(&k)));
             // A late copy of a transaction already judged is not judged again.
             if !late {
@@ -470,6 +546,8 @@ impl SipFlow {
                     self.pieces += 1;
                 }
                 if !dev.ok_at.iter().any(|(n, _)| *n == node) {
+                    // One node is the rule: no room for four until a second one comes.
+                    dev.ok_at.reserve_exact(1);
                     dev.ok_at.push((node, m.frame));
                 }
                 let last = req.map(|r| Box::new(LastOk::of(r, &m, self.windows)));
@@ -481,6 +559,7 @@ impl SipFlow {
             _ => {
                 dev.cut = false;
                 if status >= 400 && !dev.refused_at.iter().any(|(n, _)| *n == node) {
+                    dev.refused_at.reserve_exact(1);
                     dev.refused_at.push((node, m.frame));
                 }
                 dev.pending.push(m);
@@ -552,10 +631,8 @@ impl SipFlow {
     pub fn take_window(&mut self) -> Window {
         self.windows += 1;
         // Sorted by frame through a permutation: the messages are large, moving them is not free.
-        let mut waiting: Vec<Option<Waiting>> = std::mem::take(&mut self.window)
-            .into_iter()
-            .map(Some)
-            .collect();
+        let (mut waiting, mut sip) = std::mem::take(&mut self.spare);
+        waiting.extend(self.window.drain(..).map(Some));
         let mut order: Vec<(u64, u32)> = waiting
             .iter()
             .enumerate()
@@ -564,7 +641,7 @@ impl SipFlow {
         order.sort_unstable();
         let mut context = BTreeSet::new();
         let mut names = Vec::with_capacity(waiting.len());
-        let mut sip = Vec::with_capacity(waiting.len());
+        sip.reserve(waiting.len());
         for (i, w) in order
             .into_iter()
             .filter_map(|(_, j)| waiting[j as usize].take())
@@ -576,6 +653,8 @@ impl SipFlow {
             names.push(w.device);
             sip.push(w.m);
         }
+        waiting.clear();
+        self.spare.0 = waiting;
         let devices = &self.devices;
         let (transactions, registrations) = registration::build_named(&sip, &|i| {
             names
@@ -595,6 +674,15 @@ impl SipFlow {
             transactions,
             registrations,
             context,
+        }
+    }
+
+    /// Takes back a judged window's messages: they are dropped, and their buffer serves the
+    /// next window.
+    pub fn recycle(&mut self, mut sip: Vec<SipMessage>) {
+        sip.clear();
+        if sip.capacity() <= 2 * self.window_size {
+            self.spare.1 = sip;
         }
     }
 
@@ -688,7 +776,7 @@ impl SipFlow {
             return;
         }
         let mut new_index: Vec<Option<u32>> = Vec::with_capacity(self.devices.len());
-        let mut kept = Vec::with_capacity(self.devices.len() - gone.len());
+        let mut kept = Chunked::default();
         let mut g = gone.iter().peekable();
         for (i, d) in std::mem::take(&mut self.devices).into_iter().enumerate() {
             if g.peek() == Some(&&i) {

@@ -331,7 +331,33 @@ pub fn jwt_header(token: &str) -> Option<String> {
     Some(shown.join("; "))
 }
 
+/// Auth headers already read, by a digest of name and value ([`crate::net::key128`]): a device sends the same
+/// token in every REGISTER until it is refreshed, and CUCM the same challenge, so the token is
+/// decoded once, not per message. Per thread, cleared past [`AUTH_SEEN`] entries.
+type AuthSeen = foldhash::HashMap<(u64, u64), (Auth, String)>;
+
+const AUTH_SEEN: usize = 4096;
+
+thread_local! {
+    static SEEN: std::cell::RefCell<AuthSeen> = std::cell::RefCell::default();
+}
+
 fn auth(header: &str, v: &str) -> (Auth, String) {
+    let key = crate::net::key128(&(header, v));
+    if let Some(seen) = SEEN.with_borrow(|m| m.get(&key).cloned()) {
+        return seen;
+    }
+    let read = read_auth(header, v);
+    SEEN.with_borrow_mut(|m| {
+        if m.len() >= AUTH_SEEN {
+            m.clear();
+        }
+        m.insert(key, read.clone());
+    });
+    read
+}
+
+fn read_auth(header: &str, v: &str) -> (Auth, String) {
     let v = v.trim();
     let (scheme, rest) = v.split_once([' ', '\t']).unwrap_or((v, ""));
     let params = parse::auth_params(rest);

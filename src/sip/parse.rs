@@ -49,7 +49,7 @@ fn status_line(i: &[u8]) -> IResult<&[u8], StartLine> {
         ),
         |(_, _, code, _, reason): (_, _, u16, _, &[u8])| StartLine::Response {
             code,
-            reason: String::from_utf8_lossy(reason).trim().to_string(),
+            reason: text(reason).trim().to_string(),
         },
     )
     .parse(i)
@@ -68,8 +68,8 @@ fn request_line(i: &[u8]) -> IResult<&[u8], StartLine> {
     Ok((
         i,
         StartLine::Request {
-            method: String::from_utf8_lossy(method).into_owned(),
-            uri: String::from_utf8_lossy(uri).into_owned(),
+            method: text(method).into_owned(),
+            uri: text(uri).into_owned(),
         },
     ))
 }
@@ -128,43 +128,62 @@ const NAMES: &[(&str, &str, &str)] = &[
     ("", "server", "Server"),
 ];
 
-/// Expands compact header names and canonicalizes the case of the common ones (without
-/// allocating for those).
-pub fn canonical_name(raw: &str) -> Cow<'static, str> {
+/// The canonical name of a header rules read (compact forms expanded, any case), or `None`
+/// for the others, which nothing reads.
+pub fn canonical_name(raw: &[u8]) -> Option<&'static str> {
+    let first = raw.first()?.to_ascii_lowercase();
     NAMES
         .iter()
         .find(|(short, long, _)| {
-            (!short.is_empty() && raw.eq_ignore_ascii_case(short)) || raw.eq_ignore_ascii_case(long)
+            let is = |n: &str| {
+                n.len() == raw.len()
+                    && n.as_bytes()[0] == first
+                    && n.as_bytes().eq_ignore_ascii_case(raw)
+            };
+            (!short.is_empty() && is(short)) || is(long)
         })
-        .map_or_else(
-            || Cow::Owned(raw.to_string()),
-            |(_, _, full)| Cow::Borrowed(*full),
-        )
+        .map(|(_, _, full)| *full)
 }
 
-/// Splits a header block (start line excluded) into `(name, value)` pairs, joining folded lines.
+/// Bytes as text: borrowed when they are UTF-8 (nearly always), with replacement characters
+/// otherwise.
+fn text(b: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(b) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(b),
+    }
+}
+
+/// Splits a header block (start line excluded) into `(name, value)` pairs of the headers that
+/// are read ([`canonical_name`]), joining folded lines.
 pub fn headers(block: &[u8]) -> Vec<Header<'_>> {
     let mut out: Vec<Header<'_>> = Vec::with_capacity(16);
+    // Whether the last header line was kept (a folded line continues it).
+    let mut kept = false;
     for line in block.split(|&c| c == b'\n') {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if line.is_empty() {
             continue;
         }
         if line[0] == b' ' || line[0] == b'\t' {
-            if let Some(last) = out.last_mut() {
+            if let Some(last) = out.last_mut().filter(|_| kept) {
                 let v = last.1.to_mut();
                 v.push(' ');
-                v.push_str(String::from_utf8_lossy(line).trim());
+                v.push_str(text(line).trim());
             }
             continue;
         }
+        kept = false;
         if let Ok((_, (name, value))) = header_line(line) {
-            let name = canonical_name(&String::from_utf8_lossy(name));
-            let value = match String::from_utf8_lossy(value) {
+            let Some(name) = canonical_name(name) else {
+                continue;
+            };
+            let value = match text(value) {
                 Cow::Borrowed(v) => Cow::Borrowed(v.trim()),
                 Cow::Owned(v) => Cow::Owned(v.trim().to_string()),
             };
-            out.push((name, value));
+            out.push((Cow::Borrowed(name), value));
+            kept = true;
         }
     }
     out
@@ -226,7 +245,7 @@ mod tests {
 
     #[test]
     fn headers_keep_order_repeats_compact_forms_and_folding() {
-        let h = headers(b"v: SIP/2.0/TCP a;branch=z9hG4bK1\nVia: SIP/2.0/TCP b\r\ni: abc\r\nSubject: one\r\n  two\r\nl:0\r\n");
+        let h = headers(b"v: SIP/2.0/TCP a;branch=z9hG4bK1\nVia: SIP/2.0/TCP b\r\ni: abc\r\nX-Unread: a\r\n  b\r\nSubject: one\r\n  two\r\nl:0\r\n");
         let names: Vec<&str> = h.iter().map(|(n, _)| n.as_ref()).collect();
         assert_eq!(
             names,

@@ -4,9 +4,6 @@
 //! garbage. No primitive is written here; they come from RustCrypto.
 
 use aes::cipher::{BlockDecryptMut, KeyIvInit};
-use aes_gcm::aead::{Aead, KeyInit, Payload};
-use aes_gcm::{Aes128Gcm, Aes256Gcm};
-use chacha20poly1305::ChaCha20Poly1305;
 use hmac::{Hmac, Mac};
 use sha1::Sha1;
 use sha2::{Sha256, Sha384};
@@ -262,21 +259,26 @@ impl DirCipher {
         Self::tls13(self.suite, &next)
     }
 
+    /// Opens an AEAD record (ring: its AES-GCM is several times faster than a portable one,
+    /// and every SIP message of a cluster's capture passes here).
     fn aead_open(&self, nonce: &[u8], aad: &[u8], ct: &[u8]) -> Result<Vec<u8>, DecryptError> {
-        let payload = Payload { msg: ct, aad };
-        let r = match self.suite.bulk {
-            Bulk::AesGcm(16) => Aes128Gcm::new_from_slice(self.key())
-                .map_err(|_| DecryptError::BadTag)?
-                .decrypt(nonce.into(), payload),
-            Bulk::AesGcm(_) => Aes256Gcm::new_from_slice(self.key())
-                .map_err(|_| DecryptError::BadTag)?
-                .decrypt(nonce.into(), payload),
-            Bulk::ChaCha => ChaCha20Poly1305::new_from_slice(self.key())
-                .map_err(|_| DecryptError::BadTag)?
-                .decrypt(nonce.into(), payload),
+        use ring::aead;
+        let alg = match self.suite.bulk {
+            Bulk::AesGcm(16) => &aead::AES_128_GCM,
+            Bulk::AesGcm(_) => &aead::AES_256_GCM,
+            Bulk::ChaCha => &aead::CHACHA20_POLY1305,
             Bulk::AesCbc(..) => return Err(DecryptError::BadTag),
         };
-        r.map_err(|_| DecryptError::BadTag)
+        let key = aead::UnboundKey::new(alg, self.key()).map_err(|_| DecryptError::BadTag)?;
+        let nonce =
+            aead::Nonce::try_assume_unique_for_key(nonce).map_err(|_| DecryptError::BadTag)?;
+        let mut buf = ct.to_vec();
+        let n = aead::LessSafeKey::new(key)
+            .open_in_place(nonce, aead::Aad::from(aad), &mut buf)
+            .map_err(|_| DecryptError::BadTag)?
+            .len();
+        buf.truncate(n);
+        Ok(buf)
     }
 
     /// The per-record nonce: the 12-byte IV XOR the sequence number (no allocation: this
@@ -459,7 +461,9 @@ mod tests {
         let inner = b"REGISTER\x17".to_vec();
         let len = inner.len() + 16;
         let aad = [23u8, 3, 3, (len >> 8) as u8, len as u8];
-        let ct = Aes128Gcm::new_from_slice(&key)
+        // Sealed by another implementation (RustCrypto) than the one that opens it (ring).
+        use aes_gcm::aead::{Aead, KeyInit, Payload};
+        let ct = aes_gcm::Aes128Gcm::new_from_slice(&key)
             .expect("key")
             .encrypt(
                 iv.as_slice().into(),

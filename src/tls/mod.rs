@@ -459,17 +459,19 @@ impl TlsStream {
     /// The secret `dir` needs now: `None` when the key log does not hold the session at all,
     /// `Some(None)` when it holds the session but not this secret.
     fn secret_for(&self, dir: Dir, log: &KeyLog) -> Option<Option<Vec<u8>>> {
+        use keylog::Label;
         let s = log.get(&self.client_random?)?;
-        Some(if self.tls13 {
+        let label = if self.tls13 {
             match (dir, self.phase13[dir.idx()]) {
-                (Dir::ToServer, 0) => s.client_hs.clone(),
-                (Dir::ToClient, 0) => s.server_hs.clone(),
-                (Dir::ToServer, _) => s.client_app.clone(),
-                (Dir::ToClient, _) => s.server_app.clone(),
+                (Dir::ToServer, 0) => Label::ClientHs,
+                (Dir::ToClient, 0) => Label::ServerHs,
+                (Dir::ToServer, _) => Label::ClientApp,
+                (Dir::ToClient, _) => Label::ServerApp,
             }
         } else {
-            s.master.clone()
-        })
+            Label::Master
+        };
+        Some(s.secret(label).map(<[u8]>::to_vec))
     }
 
     /// Some records were decrypted and some could not be, for lack of a secret.

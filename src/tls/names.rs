@@ -1,5 +1,7 @@
 //! Names of TLS wire values. Unknown values are data: they still get a printable name.
 
+use std::borrow::Cow;
+
 /// A TLS alert description (RFC 8446 section 6): a wire value with named constants, so that an
 /// unknown value is still data (`unassigned_153`), never an error. JSON writes the number.
 #[derive(
@@ -97,24 +99,24 @@ pub fn alert_level(level: u8) -> String {
 }
 
 /// `TLS1.2` and friends; unknown versions print in hex.
-pub fn version(v: u16) -> String {
-    match v {
-        0x0002 => "SSLv2".into(),
-        0x0300 => "SSLv3".into(),
-        0x0301 => "TLS1.0".into(),
-        0x0302 => "TLS1.1".into(),
-        0x0303 => "TLS1.2".into(),
-        0x0304 => "TLS1.3".into(),
-        v if v >> 8 == 0x7f => format!("TLS1.3-draft{}", v & 0xff),
-        v => format!("0x{v:04x}"),
-    }
+pub fn version(v: u16) -> Cow<'static, str> {
+    Cow::Borrowed(match v {
+        0x0002 => "SSLv2",
+        0x0300 => "SSLv3",
+        0x0301 => "TLS1.0",
+        0x0302 => "TLS1.1",
+        0x0303 => "TLS1.2",
+        0x0304 => "TLS1.3",
+        v if v >> 8 == 0x7f => return Cow::Owned(format!("TLS1.3-draft{}", v & 0xff)),
+        v => return Cow::Owned(format!("0x{v:04x}")),
+    })
 }
 
 /// IANA name of a cipher suite (tls-parser's table), or its hex code.
-pub fn cipher_suite(id: u16) -> String {
+pub fn cipher_suite(id: u16) -> Cow<'static, str> {
     tls_parser::TlsCipherSuite::from_id(id)
-        .map(|c| c.name.to_string())
-        .unwrap_or_else(|| format!("0x{id:04x}"))
+        .map(|c| Cow::Borrowed(c.name))
+        .unwrap_or_else(|| Cow::Owned(format!("0x{id:04x}")))
 }
 
 /// Name of a handshake message type.

@@ -16,7 +16,7 @@ pub struct ClientHello {
     /// Server name indication.
     pub sni: Option<String>,
     /// Versions offered (supported_versions, or the legacy version).
-    pub offered_versions: Vec<String>,
+    pub offered_versions: Vec<std::borrow::Cow<'static, str>>,
     /// Number of cipher suites offered.
     pub cipher_suites_offered: usize,
 }
@@ -27,9 +27,9 @@ pub struct ServerHello {
     /// Frame.
     pub frame: u64,
     /// Negotiated version (supported_versions for TLS 1.3).
-    pub version: String,
+    pub version: std::borrow::Cow<'static, str>,
     /// Negotiated cipher suite.
-    pub cipher_suite: String,
+    pub cipher_suite: std::borrow::Cow<'static, str>,
     /// This was a HelloRetryRequest.
     pub hello_retry_request: bool,
 }
@@ -46,7 +46,7 @@ pub struct Chain {
     /// Leaf first.
     pub certificates: Vec<std::sync::Arc<CertInfo>>,
     /// The offline trust check of this chain (`--trust`), when a bundle was given.
-    pub trust: Option<crate::trust::TrustResult>,
+    pub trust: Option<Box<crate::trust::TrustResult>>,
     /// The certificates as sent (DER), for the trust check.
     #[serde(skip)]
     #[schemars(skip)]
@@ -219,7 +219,7 @@ pub const SHORT_RECORD: usize = 40;
 impl TlsSummary {
     /// Negotiated version code, if a ServerHello was seen.
     pub fn version(&self) -> Option<&str> {
-        self.server_hello.as_ref().map(|s| s.version.as_str())
+        self.server_hello.as_ref().map(|s| &*s.version)
     }
 
     /// Whether the handshake finished (both sides moved on to encrypted traffic or app data).

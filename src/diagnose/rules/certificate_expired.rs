@@ -118,7 +118,7 @@ impl ConnectionRule for CertificateExpired {
                     ),
                 );
                 out.push(Occurrence {
-                    trust: chain.trust.clone(),
+                    trust: chain.trust.as_deref().cloned(),
                     ..conn_occurrence(
                         c,
                         explanation,

@@ -86,28 +86,46 @@ pub struct ConnMeta {
     pub syn_frames: Vec<u64>,
     /// Frame of the SYN/ACK.
     pub synack: Option<u64>,
-    /// First FIN per direction.
-    pub fin: [Option<(u64, Ts)>; 2],
-    /// First RST and its direction.
-    pub rst: Option<(Dir, u64, Ts)>,
+    /// How it ended, once a FIN or RST came (boxed: tens of thousands of connections stay
+    /// open for hours).
+    pub ends: Option<Box<Ends>>,
     /// Payload bytes per direction.
     pub bytes: [u64; 2],
     /// Frames in this connection.
     pub packets: u64,
 }
 
+/// The FINs and RST of a connection.
+#[derive(Debug, Clone, Default)]
+pub struct Ends {
+    /// First FIN per direction.
+    pub fin: [Option<(u64, Ts)>; 2],
+    /// First RST and its direction.
+    pub rst: Option<(Dir, u64, Ts)>,
+}
+
 impl ConnMeta {
+    /// First FIN per direction.
+    pub fn fin(&self) -> [Option<(u64, Ts)>; 2] {
+        self.ends.as_ref().map_or([None, None], |e| e.fin)
+    }
+
+    /// First RST and its direction.
+    pub fn rst(&self) -> Option<(Dir, u64, Ts)> {
+        self.ends.as_ref().and_then(|e| e.rst)
+    }
+
     /// The connection's outcome at the end of the capture.
     pub fn outcome(&self) -> Outcome {
         if self.syns > 0 && self.synack.is_none() && self.bytes[1] == 0 {
-            return match self.rst {
+            return match self.rst() {
                 Some((Dir::ToClient, _, _)) => Outcome::Refused,
                 _ => Outcome::UnansweredSyn,
             };
         }
-        if self.rst.is_some() {
+        if self.rst().is_some() {
             Outcome::Reset
-        } else if self.fin.iter().any(Option::is_some) {
+        } else if self.fin().iter().any(Option::is_some) {
             Outcome::Closed
         } else if self.syns > 0 {
             Outcome::Established
@@ -119,13 +137,14 @@ impl ConnMeta {
     /// Who ended the connection (`client`/`server`), by the first FIN or RST.
     pub fn ended_by(&self) -> Option<Dir> {
         let mut ends: Vec<(u64, Dir)> = Vec::new();
-        if let Some((d, f, _)) = self.rst {
+        let fin = self.fin();
+        if let Some((d, f, _)) = self.rst() {
             ends.push((f, d));
         }
-        if let Some((f, _)) = self.fin[0] {
+        if let Some((f, _)) = fin[0] {
             ends.push((f, Dir::ToServer));
         }
-        if let Some((f, _)) = self.fin[1] {
+        if let Some((f, _)) = fin[1] {
             ends.push((f, Dir::ToClient));
         }
         ends.into_iter().min_by_key(|e| e.0).map(|e| e.1)
@@ -141,7 +160,8 @@ impl ConnMeta {
 
     /// Both FINs or a RST seen.
     pub fn ended(&self) -> bool {
-        self.rst.is_some() || (self.fin[0].is_some() && self.fin[1].is_some())
+        let fin = self.fin();
+        self.rst().is_some() || (fin[0].is_some() && fin[1].is_some())
     }
 }
 
@@ -275,8 +295,7 @@ impl<A: Default> Table<A> {
                     syns: 0,
                     syn_frames: Vec::new(),
                     synack: None,
-                    fin: [None, None],
-                    rst: None,
+                    ends: None,
                     bytes: [0, 0],
                     packets: 0,
                 },
@@ -331,6 +350,8 @@ impl<A: Default> Table<A> {
             if seg.flags & flags::ACK == 0 {
                 meta.syns += 1;
                 if meta.syn_frames.len() < 8 {
+                    // One SYN is the rule: no room for four until a second one comes.
+                    meta.syn_frames.reserve_exact(1);
                     meta.syn_frames.push(frame);
                 }
             } else if meta.synack.is_none() {
@@ -357,12 +378,12 @@ impl<A: Default> Table<A> {
                 },
             );
         }
-        if seg.flags & flags::FIN != 0 && meta.fin[dir.idx()].is_none() {
-            meta.fin[dir.idx()] = Some((frame, ts));
+        if seg.flags & flags::FIN != 0 && meta.fin()[dir.idx()].is_none() {
+            meta.ends.get_or_insert_default().fin[dir.idx()] = Some((frame, ts));
             on(meta, app, Event::Fin(dir, frame, ts));
         }
-        if seg.flags & flags::RST != 0 && meta.rst.is_none() {
-            meta.rst = Some((dir, frame, ts));
+        if seg.flags & flags::RST != 0 && meta.rst().is_none() {
+            meta.ends.get_or_insert_default().rst = Some((dir, frame, ts));
             on(meta, app, Event::Rst(dir, frame, ts));
         }
         if !was_ended && meta.ended() {

@@ -52,7 +52,7 @@ pub(super) fn summarize(
     let (client_role, server_role) = kind.roles();
     let (retransmissions, lost_bytes) = c.loss();
     let tls = c.app.tls.as_ref().map(|t| {
-        let mut s = t.summary.clone();
+        let mut s = t.summary();
         s.decryption = t.decryption_status(keys);
         s.partly_decrypted = t.partly_decrypted();
         if let Some(store) = &cfg.trust {
@@ -93,9 +93,9 @@ pub(super) fn summarize(
         bytes_to_client: m.bytes[1],
         syn_frames: m.syn_frames.clone(),
         synack_frame: m.synack,
-        client_fin_frame: m.fin[0].map(|f| f.0),
-        server_fin_frame: m.fin[1].map(|f| f.0),
-        rst: m.rst.map(|(d, f, _)| Reset {
+        client_fin_frame: m.fin()[0].map(|f| f.0),
+        server_fin_frame: m.fin()[1].map(|f| f.0),
+        rst: m.rst().map(|(d, f, _)| Reset {
             frame: f,
             sent_by: d.sender(),
         }),

@@ -85,9 +85,10 @@ struct LastOk {
     cseq: Option<u32>,
     status: u16,
     expires: Option<u32>,
-    call_id: Option<Box<str>>,
-    branch: Option<Box<str>>,
-    reason: Option<Box<str>>,
+    /// Call-ID, branch and reason phrase end to end, in one allocation ([`LastOk::text`]).
+    text: Box<str>,
+    /// Their lengths in `text` (`u32::MAX`: absent).
+    lens: [u32; 3],
     /// The window it went to.
     window: u64,
 }
@@ -102,11 +103,30 @@ impl LastOk {
             cseq: req.cseq,
             status: ok.status.unwrap_or(200),
             expires: ok.expires,
-            call_id: req.call_id.as_deref().map(Box::from),
-            branch: req.branch.as_deref().map(Box::from),
-            reason: ok.reason.as_deref().map(Box::from),
+            text: [&req.call_id, &req.branch, &ok.reason]
+                .iter()
+                .filter_map(|t| t.as_deref())
+                .collect::<String>()
+                .into(),
+            lens: [&req.call_id, &req.branch, &ok.reason].map(|t| {
+                t.as_deref()
+                    .map_or(u32::MAX, |t| u32::try_from(t.len()).unwrap_or(0))
+            }),
             window,
         }
+    }
+
+    /// Call-ID (0), branch (1) or reason phrase (2).
+    fn text(&self, which: usize) -> Option<String> {
+        let mut at = 0;
+        for (i, &len) in self.lens.iter().enumerate() {
+            let len = (len != u32::MAX).then_some(len as usize);
+            if i == which {
+                return len.and_then(|len| self.text.get(at..at + len).map(String::from));
+            }
+            at += len.unwrap_or(0);
+        }
+        None
     }
 
     /// The two messages again, with what the rules read of them (no other header).
@@ -120,17 +140,13 @@ impl LastOk {
             dst: at.4,
             method: "REGISTER".into(),
             status: (!request).then_some(self.status),
-            reason: if request {
-                None
-            } else {
-                self.reason.as_deref().map(String::from)
-            },
+            reason: if request { None } else { self.text(2) },
             uri: None,
             headers: Vec::new(),
             body_len: 0,
             cseq: self.cseq,
-            call_id: self.call_id.as_deref().map(String::from),
-            branch: self.branch.as_deref().map(String::from),
+            call_id: self.text(0),
+            branch: self.text(1),
             device: request.then(|| device.to_string()),
             to: None,
             warnings: Vec::new(),
@@ -154,8 +170,9 @@ struct Device {
     last_ok: Option<Box<LastOk>>,
     /// Digests of the transactions last moved to a window (late copies are recognized).
     recent: Vec<u64>,
-    /// The first REGISTER transactions: request frame, final status (0: none).
-    listed: Vec<(u64, u16)>,
+    /// The first REGISTER transactions: request frame, final status (0: none), packed in 10
+    /// bytes each ([`Listed`]; 100 bytes a device instead of 160).
+    listed: Vec<Listed>,
     attempts: u64,
     first_frame: u64,
     /// Per node, the first frame of a 2xx and of a refusal.
@@ -222,6 +239,32 @@ impl<T> std::ops::Index<usize> for Chunked<T> {
 impl<T> std::ops::IndexMut<usize> for Chunked<T> {
     fn index_mut(&mut self, i: usize) -> &mut T {
         &mut self.chunks[i / CHUNK][i % CHUNK]
+    }
+}
+
+/// A listed REGISTER transaction: its request's frame and its final status, packed.
+#[derive(Clone, Copy)]
+struct Listed([u8; 10]);
+
+impl Listed {
+    fn new(frame: u64) -> Listed {
+        let mut b = [0u8; 10];
+        b[..8].copy_from_slice(&frame.to_le_bytes());
+        Listed(b)
+    }
+
+    fn frame(self) -> u64 {
+        let mut f = [0u8; 8];
+        f.copy_from_slice(&self.0[..8]);
+        u64::from_le_bytes(f)
+    }
+
+    fn status(self) -> u16 {
+        u16::from_le_bytes([self.0[8], self.0[9]])
+    }
+
+    fn set_status(&mut self, status: u16) {
+        self.0[8..].copy_from_slice(&status.to_le_bytes());
     }
 }
 
@@ -472,7 +515,7 @@ impl SipFlow {
             if dev.listed.is_empty() {
                 dev.listed.reserve_exact(LISTED_PER_DEVICE);
             }
-            dev.listed.push((m.frame, 0));
+            dev.listed.push(Listed::new(m.frame));
             (dev.listed.len() - 1) as u8
         });
         if dev.attempts == LISTED_PER_DEVICE as u64 + 1 {
@@ -527,8 +570,8 @@ impl SipFlow {
         let dev = &mut self.devices[d as usize];
         if let Some(i) = listed {
             let l = &mut dev.listed[i as usize];
-            if l.1 == 0 {
-                l.1 = status;
+            if l.status() == 0 {
+                l.set_status(status);
             }
         }
         let req = dev.pending.iter().find(|p| p.is_request() && is_of(p, &k));
@@ -704,7 +747,8 @@ impl SipFlow {
         order
             .into_iter()
             .map(|d| {
-                let mut listed = d.listed.clone();
+                let mut listed: Vec<(u64, u16)> =
+                    d.listed.iter().map(|l| (l.frame(), l.status())).collect();
                 listed.sort_by_key(|l| l.0);
                 DeviceRegistrations {
                     device: d.name.to_string(),

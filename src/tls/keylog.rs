@@ -17,16 +17,23 @@ pub enum Label {
     ServerApp,
 }
 
+/// Each label's name in a key log.
+const NAMES: [(Label, &str); 5] = [
+    (Label::Master, "CLIENT_RANDOM"),
+    (Label::ClientHs, "CLIENT_HANDSHAKE_TRAFFIC_SECRET"),
+    (Label::ServerHs, "SERVER_HANDSHAKE_TRAFFIC_SECRET"),
+    (Label::ClientApp, "CLIENT_TRAFFIC_SECRET_0"),
+    (Label::ServerApp, "SERVER_TRAFFIC_SECRET_0"),
+];
+
 impl Label {
     fn of(name: &str) -> Option<Label> {
-        Some(match name {
-            "CLIENT_RANDOM" => Label::Master,
-            "CLIENT_HANDSHAKE_TRAFFIC_SECRET" => Label::ClientHs,
-            "SERVER_HANDSHAKE_TRAFFIC_SECRET" => Label::ServerHs,
-            "CLIENT_TRAFFIC_SECRET_0" => Label::ClientApp,
-            "SERVER_TRAFFIC_SECRET_0" => Label::ServerApp,
-            _ => return None,
-        })
+        NAMES.iter().find(|(_, n)| *n == name).map(|(l, _)| *l)
+    }
+
+    /// Its name in a key log (`CLIENT_RANDOM`, ...).
+    pub fn name(self) -> &'static str {
+        NAMES[self as usize].1
     }
 }
 
@@ -180,6 +187,9 @@ mod tests {
         assert_eq!(s.secret(Label::Master).map(<[u8]>::len), Some(48));
         assert_eq!(s.secret(Label::ClientHs), Some(&[1u8, 2][..]));
         assert_eq!(s.secret(Label::ServerHs), None);
+        for (label, _) in NAMES {
+            assert_eq!(Label::of(label.name()), Some(label));
+        }
         assert_eq!(k.malformed.len(), 3);
         assert!(k.malformed[0].starts_with("keys.txt:4:"));
         assert!(k.malformed[1].starts_with("keys.txt:5:"));

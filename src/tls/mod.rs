@@ -7,6 +7,7 @@
 pub mod cert;
 pub mod decrypt;
 pub mod keylog;
+mod ladder;
 pub mod names;
 mod summary;
 
@@ -215,11 +216,10 @@ pub struct TlsStream {
     cipher: [Option<decrypt::DirCipher>; 2],
     phase13: [u32; 2],
     failed: [Option<u64>; 2],
-    decrypted_records: u64,
     /// Records decrypted per direction `[from client, from server]`.
     decrypted_dir: [u64; 2],
-    /// Records per direction that needed a secret the key log lacks, and that secret's label.
-    missing: [Option<(u64, &'static str)>; 2],
+    /// Per direction, the label of a secret the key log lacks that records needed.
+    missing: [Option<keylog::Label>; 2],
     encrypted_records: u64,
     held: Vec<Held>,
     held_bytes: usize,
@@ -228,11 +228,35 @@ pub struct TlsStream {
     pub hold_limit_hit: bool,
     /// SIP a log printed for this connection, standing in for records no key opens.
     pub injected: Option<Box<Injected>>,
-    /// What was seen.
-    pub summary: TlsSummary,
+    /// What was seen (the steps are in `ladder`; [`TlsStream::summary`] gives them back).
+    summary: Seen,
+    /// The handshake ladder, packed.
+    ladder: ladder::Ladder,
 }
 
 impl TlsStream {
+    /// What was seen so far, with the handshake ladder whole.
+    pub fn summary(&self) -> TlsSummary {
+        let s = &self.summary;
+        TlsSummary {
+            client_hello: s.client_hello.clone(),
+            server_hello: s.server_hello.clone(),
+            chains: s.chains.clone(),
+            certificate_request: s.certificate_request.clone(),
+            alerts: s.alerts.clone(),
+            steps: self.ladder.steps(),
+            application_records: s.application_records,
+            application_bytes: s.application_bytes,
+            first_application_frame: s.first_application_frame,
+            resyncs: s.resyncs,
+            malformed: s.malformed.clone(),
+            decryption: None,
+            decrypted_bytes: s.decrypted_bytes,
+            partly_decrypted: false,
+            encrypted_records: s.encrypted_records.clone(),
+        }
+    }
+
     /// Stream bytes in direction `dir`, from `frame`. Decrypted application data goes to `app`.
     pub fn data(
         &mut self,
@@ -284,7 +308,7 @@ impl TlsStream {
                 break;
             }
             if !plausible_header(buf) {
-                if buf[0] & 0x80 != 0 && self.summary.steps.is_empty() {
+                if buf[0] & 0x80 != 0 && self.ladder.len() == 0 {
                     self.summary.malformed = Some("SSLv2 record format (not decoded)".into());
                     self.dirs[i].dead = true;
                     at = all.len();
@@ -367,15 +391,20 @@ impl TlsStream {
         }
     }
 
+    /// Records decrypted (or read from a log), both directions.
+    fn decrypted_records(&self) -> u64 {
+        self.decrypted_dir[0] + self.decrypted_dir[1]
+    }
+
     /// Decryption status: `decrypted`, or why not; `None` when nothing was encrypted.
     pub fn decryption_status(&self, log: &KeyLog) -> Option<String> {
         let from_log = self.injected.as_ref().map_or(0, |i| i.used[0] + i.used[1]);
-        if from_log > 0 && from_log == self.decrypted_records {
+        if from_log > 0 && from_log == self.decrypted_records() {
             return Some(format!(
                 "read from a log: {from_log} record(s) stood for by the SIP a log printed on this connection (no key)"
             ));
         }
-        if self.decrypted_records > 0 {
+        if self.decrypted_records() > 0 {
             let missing = self.missing_secrets();
             if !missing.is_empty() {
                 let only = match self.decrypted_dir {
@@ -435,8 +464,8 @@ impl TlsStream {
     }
 
     fn step(&mut self, dir: Dir, frame: u64, ts: Ts, message: StepKind) {
-        if self.summary.steps.len() < MAX_STEPS {
-            self.summary.steps.push(Step {
+        if self.ladder.len() < MAX_STEPS {
+            self.ladder.push(&Step {
                 frame,
                 time: ts,
                 from: dir.sender(),
@@ -459,36 +488,26 @@ impl TlsStream {
     /// The secret `dir` needs now: `None` when the key log does not hold the session at all,
     /// `Some(None)` when it holds the session but not this secret.
     fn secret_for(&self, dir: Dir, log: &KeyLog) -> Option<Option<Vec<u8>>> {
-        use keylog::Label;
         let s = log.get(&self.client_random?)?;
-        let label = if self.tls13 {
-            match (dir, self.phase13[dir.idx()]) {
-                (Dir::ToServer, 0) => Label::ClientHs,
-                (Dir::ToClient, 0) => Label::ServerHs,
-                (Dir::ToServer, _) => Label::ClientApp,
-                (Dir::ToClient, _) => Label::ServerApp,
-            }
-        } else {
-            Label::Master
-        };
-        Some(s.secret(label).map(<[u8]>::to_vec))
+        Some(s.secret(self.secret_label(dir)).map(<[u8]>::to_vec))
     }
 
     /// Some records were decrypted and some could not be, for lack of a secret.
     pub fn partly_decrypted(&self) -> bool {
-        self.decrypted_records > 0 && self.missing.iter().any(Option::is_some)
+        self.decrypted_records() > 0 && self.missing.iter().any(Option::is_some)
     }
 
     /// The NSS key log label of the secret `dir` needs now.
-    fn secret_label(&self, dir: Dir) -> &'static str {
+    fn secret_label(&self, dir: Dir) -> keylog::Label {
+        use keylog::Label;
         if !self.tls13 {
-            return "CLIENT_RANDOM";
+            return Label::Master;
         }
         match (dir, self.phase13[dir.idx()]) {
-            (Dir::ToServer, 0) => "CLIENT_HANDSHAKE_TRAFFIC_SECRET",
-            (Dir::ToClient, 0) => "SERVER_HANDSHAKE_TRAFFIC_SECRET",
-            (Dir::ToServer, _) => "CLIENT_TRAFFIC_SECRET_0",
-            (Dir::ToClient, _) => "SERVER_TRAFFIC_SECRET_0",
+            (Dir::ToServer, 0) => Label::ClientHs,
+            (Dir::ToClient, 0) => Label::ServerHs,
+            (Dir::ToServer, _) => Label::ClientApp,
+            (Dir::ToClient, _) => Label::ServerApp,
         }
     }
 
@@ -502,7 +521,7 @@ impl TlsStream {
         self.missing
             .iter()
             .flatten()
-            .map(|(_, label)| format!("{label} for client random {random}…"))
+            .map(|label| format!("{} for client random {random}…", label.name()))
             .collect()
     }
 
@@ -602,13 +621,11 @@ impl TlsStream {
             if self.ensure_cipher(dir, keys.log) {
                 // The session is in the key log, but not this direction's secret.
                 let label = self.secret_label(dir);
-                let m = self.missing[i].get_or_insert((0, label));
-                m.0 += 1;
+                self.missing[i].get_or_insert(label);
             }
             if let Some(c) = self.cipher[i].as_mut() {
                 match c.open(ctype, version, body) {
                     Ok((real, plain)) => {
-                        self.decrypted_records += 1;
                         self.decrypted_dir[i] += 1;
                         self.plain(dir, real, &plain, frame, ts, keys, app);
                         return;
@@ -682,7 +699,6 @@ impl TlsStream {
                     .as_mut()
                     .and_then(|inj| inj.take(i, ts, opened))
                 {
-                    self.decrypted_records += 1;
                     self.decrypted_dir[i] += 1;
                     self.plain(
                         dir,
@@ -698,7 +714,7 @@ impl TlsStream {
                 let s = &mut self.summary;
                 s.application_records[i] += 1;
                 s.application_bytes[i] += body.len() as u64;
-                first_application(s, i, frame);
+                first_application(s, &mut self.ladder, i, frame);
             }
             _ => {}
         }
@@ -746,7 +762,7 @@ impl TlsStream {
                 let s = &mut self.summary;
                 s.application_records[i] += 1;
                 s.application_bytes[i] += plain.len() as u64;
-                first_application(s, i, frame);
+                first_application(s, &mut self.ladder, i, frame);
                 s.decrypted_bytes += plain.len() as u64;
                 app(dir, plain, frame, ts);
             }
@@ -817,7 +833,7 @@ impl TlsStream {
         };
         self.step(dir, frame, ts, StepKind::Alert(code));
         if self.summary.alerts.len() < MAX_ALERTS {
-            let after_steps = self.summary.steps.len().saturating_sub(1);
+            let after_steps = self.ladder.len().saturating_sub(1);
             self.summary.alerts.push(Alert {
                 frame,
                 time: ts,
@@ -844,11 +860,11 @@ impl TlsStream {
             HandshakeType::CERTIFICATE_REQUEST => {
                 let ca_names =
                     cert::certificate_request_cas(body, self.version).unwrap_or_default();
-                self.summary.certificate_request = Some(CertRequest {
+                self.summary.certificate_request = Some(Box::new(CertRequest {
                     frame,
                     time: ts,
                     ca_names,
-                });
+                }));
             }
             _ => {}
         }
@@ -884,6 +900,8 @@ impl TlsStream {
                     self.resumed = ch.session_id.is_some_and(|s| !s.is_empty());
                 }
                 if self.summary.client_hello.is_none() {
+                    // Kept as long as the connection: no spare room.
+                    offered.shrink_to_fit();
                     self.summary.client_hello = Some(ClientHello {
                         frame,
                         sni,
@@ -956,7 +974,10 @@ impl TlsStream {
                 if parsed.len() < ders.len() {
                     self.note_malformed(frame, "a certificate does not parse");
                 }
-                let (der, certificates) = parsed.into_iter().unzip();
+                let (mut der, mut certificates): (Vec<_>, Vec<_>) = parsed.into_iter().unzip();
+                // Kept as long as the connection: no spare room.
+                der.shrink_to_fit();
+                certificates.shrink_to_fit();
                 // Most connections see one chain: no room for more until a second comes.
                 self.summary.chains.reserve_exact(1);
                 self.summary.chains.push(Chain {
@@ -973,12 +994,31 @@ impl TlsStream {
     }
 }
 
+/// What a stream has seen so far: the fields of [`TlsSummary`] that are filled as records
+/// are read (its steps are packed in a [`ladder::Ladder`]; the decryption status is told when
+/// the connection is settled). Tens of thousands of connections stay open at once.
+#[derive(Debug, Default)]
+struct Seen {
+    client_hello: Option<ClientHello>,
+    server_hello: Option<ServerHello>,
+    chains: Vec<Chain>,
+    certificate_request: Option<Box<CertRequest>>,
+    alerts: Vec<Alert>,
+    application_records: [u64; 2],
+    application_bytes: [u64; 2],
+    first_application_frame: [Option<u64>; 2],
+    resyncs: u32,
+    malformed: Option<String>,
+    decrypted_bytes: u64,
+    encrypted_records: Vec<(crate::net::Side, u64, usize)>,
+}
+
 /// Notes the first application data in direction `i`; the handshake is over by then, so its
 /// steps take no more room than they need (thousands of connections stay open for hours).
-fn first_application(s: &mut TlsSummary, i: usize, frame: u64) {
+fn first_application(s: &mut Seen, ladder: &mut ladder::Ladder, i: usize, frame: u64) {
     if s.first_application_frame[i].is_none() {
         s.first_application_frame[i] = Some(frame);
-        s.steps.shrink_to_fit();
+        ladder.shrink_to_fit();
     }
 }
 
@@ -1081,7 +1121,7 @@ mod tests {
             k,
             &mut app,
         );
-        assert!(t.summary.steps.is_empty());
+        assert!(t.summary().steps.is_empty());
         t.data(
             Dir::ToClient,
             &[22, 3, 3, 0, 2, 0, 0],
@@ -1090,7 +1130,7 @@ mod tests {
             k,
             &mut app,
         );
-        assert_eq!(t.summary.steps[0].message.label(), "ServerHelloDone");
-        assert_eq!(t.summary.steps[0].frame, 6);
+        assert_eq!(t.summary().steps[0].message.label(), "ServerHelloDone");
+        assert_eq!(t.summary().steps[0].frame, 6);
     }
 }

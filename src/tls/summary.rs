@@ -183,7 +183,7 @@ pub struct TlsSummary {
     /// Certificate chains presented (server's and, in mutual TLS, client's).
     pub chains: Vec<Chain>,
     /// CertificateRequest from the server.
-    pub certificate_request: Option<CertRequest>,
+    pub certificate_request: Option<Box<CertRequest>>,
     /// Alerts in order.
     pub alerts: Vec<Alert>,
     /// Handshake steps in order (at most 64).

@@ -11,6 +11,11 @@ use siptriage::analyze::analyze_bytes;
 use siptriage::config::Config;
 use siptriage_dev::cluster::{generate, Cluster};
 
+/// The binary's allocator, so that the figures are the binary's.
+#[cfg(feature = "jemalloc")]
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() {
     divan::main();
 }

@@ -3,8 +3,6 @@
 
 pub mod reassembly;
 
-use std::collections::HashMap;
-
 use serde::Serialize;
 
 use crate::decode::{flags, TcpSegment};
@@ -210,7 +208,8 @@ pub const IDLE_NS: i64 = 600_000_000_000;
 
 /// The TCP connections of a capture being tracked.
 pub struct Table<A> {
-    map: HashMap<Key, u64>,
+    /// Lookups only (never iterated): a fast seeded hash keeps the output deterministic.
+    map: foldhash::HashMap<Key, u64>,
     /// Boxed: a B-tree node holds eleven entries, and connections are large.
     active: std::collections::BTreeMap<u64, Box<Conn<A>>>,
     next_stream: u64,
@@ -231,7 +230,7 @@ pub struct Table<A> {
 impl<A> Default for Table<A> {
     fn default() -> Self {
         Table {
-            map: HashMap::new(),
+            map: foldhash::HashMap::default(),
             active: Default::default(),
             next_stream: 0,
             evicted_full: 0,

@@ -17,7 +17,6 @@
 //! the rest.
 
 use std::collections::{BTreeSet, HashSet};
-use std::hash::{Hash, Hasher};
 
 // Lookups only (never iterated), so a seeded hash keeps the output deterministic.
 use foldhash::{HashMap, HashMapExt};
@@ -51,29 +50,27 @@ pub const LISTED_FIRST: usize = 2000;
 /// Messages cited as evidence kept for the listing, past the first ones.
 pub const LISTED_CITED: usize = 2000;
 
-type TxKey = (String, u32, String);
+/// A transaction (Call-ID, CSeq number, top Via branch) as a digest ([`key128`]): the table
+/// of open transactions keeps no copy of the strings, and nothing is allocated per message.
+type TxKey = (u64, u64);
 
 fn key(m: &SipMessage) -> Option<TxKey> {
-    Some((
-        m.call_id.clone()?,
+    Some(key128(&(
+        m.call_id.as_deref()?,
         m.cseq?,
-        m.branch.clone().unwrap_or_default(),
-    ))
+        m.branch.as_deref().unwrap_or(""),
+    )))
 }
 
-/// Whether `m` belongs to transaction `k` (without allocating).
+/// Whether `m` belongs to transaction `k`.
 fn is_of(m: &SipMessage, k: &TxKey) -> bool {
-    m.cseq == Some(k.1)
-        && m.call_id.as_deref() == Some(k.0.as_str())
-        && m.branch.as_deref().unwrap_or("") == k.2
+    key(m) == Some(*k)
 }
 
-/// A transaction key as a number, to recognize late copies of transactions already judged (a
-/// collision only lets one late copy through, where it is judged as an answer not seen).
+/// A transaction key as one number, to recognize late copies of transactions already judged
+/// (a collision only lets one late copy through, where it is judged as an answer not seen).
 fn digest(k: &TxKey) -> u64 {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    k.hash(&mut h);
-    h.finish()
+    k.0
 }
 
 /// A device's last 200 OK and its REGISTER, as much as the rules read of them when they
@@ -527,7 +524,7 @@ impl SipFlow {
             self.pieces += 1;
         }
         dev.pending.push(m);
-        dev.pending_txs.push(k.clone());
+        dev.pending_txs.push(k);
         let steps = dev.pending_txs.len();
         self.open.insert(
             k,

@@ -7,9 +7,9 @@ use std::borrow::Cow;
 
 use nom::branch::alt;
 use nom::bytes::complete::{tag, take_till, take_while1, take_while_m_n};
-use nom::character::complete::{char, space0, space1};
+use nom::character::complete::{space0, space1};
 use nom::combinator::{map, map_res, rest};
-use nom::sequence::{preceded, terminated};
+use nom::sequence::terminated;
 use nom::{IResult, Parser};
 
 /// The first line of a SIP message.
@@ -32,7 +32,21 @@ pub enum StartLine {
 }
 
 fn is_token(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || b"-.!%*_+`'~".contains(&c)
+    const TOKEN: [bool; 256] = {
+        let mut t = [false; 256];
+        let mut c = 0;
+        while c < 256 {
+            let b = c as u8;
+            t[c] = b.is_ascii_alphanumeric()
+                || matches!(
+                    b,
+                    b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~'
+                );
+            c += 1;
+        }
+        t
+    };
+    TOKEN[c as usize]
 }
 
 fn status_line(i: &[u8]) -> IResult<&[u8], StartLine> {
@@ -87,14 +101,6 @@ pub fn is_start_line(line: &[u8]) -> bool {
     start_line(line).is_some()
 }
 
-fn header_line(i: &[u8]) -> IResult<&[u8], (&[u8], &[u8])> {
-    (
-        terminated(take_while1(is_token), space0),
-        preceded((char(':'), space0), rest),
-    )
-        .parse(i)
-}
-
 /// A header as read: its canonical name and its value, borrowed from the bytes read unless
 /// it had to be changed (folded lines, bytes that are not UTF-8, redacted credentials).
 pub type Header<'a> = (Cow<'static, str>, Cow<'a, str>);
@@ -131,18 +137,26 @@ const NAMES: &[(&str, &str, &str)] = &[
 /// The canonical name of a header rules read (compact forms expanded, any case), or `None`
 /// for the others, which nothing reads.
 pub fn canonical_name(raw: &[u8]) -> Option<&'static str> {
-    let first = raw.first()?.to_ascii_lowercase();
-    NAMES
+    // Candidates by length (a header block has a dozen lines, a cluster's capture millions).
+    static BY_LEN: std::sync::OnceLock<Vec<Vec<(&'static str, &'static str)>>> =
+        std::sync::OnceLock::new();
+    let by_len = BY_LEN.get_or_init(|| {
+        let mut t: Vec<Vec<(&str, &str)>> = Vec::new();
+        for &(short, long, full) in NAMES {
+            for n in [short, long].into_iter().filter(|n| !n.is_empty()) {
+                if t.len() <= n.len() {
+                    t.resize(n.len() + 1, Vec::new());
+                }
+                t[n.len()].push((n, full));
+            }
+        }
+        t
+    });
+    by_len
+        .get(raw.len())?
         .iter()
-        .find(|(short, long, _)| {
-            let is = |n: &str| {
-                n.len() == raw.len()
-                    && n.as_bytes()[0] == first
-                    && n.as_bytes().eq_ignore_ascii_case(raw)
-            };
-            (!short.is_empty() && is(short)) || is(long)
-        })
-        .map(|(_, _, full)| *full)
+        .find(|(n, _)| n.as_bytes().eq_ignore_ascii_case(raw))
+        .map(|(_, full)| *full)
 }
 
 /// Bytes as text: borrowed when they are UTF-8 (nearly always), with replacement characters
@@ -174,17 +188,29 @@ pub fn headers(block: &[u8]) -> Vec<Header<'_>> {
             continue;
         }
         kept = false;
-        if let Ok((_, (name, value))) = header_line(line) {
-            let Some(name) = canonical_name(name) else {
-                continue;
-            };
-            let value = match text(value) {
-                Cow::Borrowed(v) => Cow::Borrowed(v.trim()),
-                Cow::Owned(v) => Cow::Owned(v.trim().to_string()),
-            };
-            out.push((Cow::Borrowed(name), value));
-            kept = true;
+        // `name: value`, the name a token, maybe spaces before the colon.
+        let Some(colon) = memchr::memchr(b':', line) else {
+            continue;
+        };
+        let name = &line[..colon];
+        let name = &name[..name.len()
+            - name
+                .iter()
+                .rev()
+                .take_while(|&&c| c == b' ' || c == b'\t')
+                .count()];
+        if name.is_empty() || !name.iter().all(|&c| is_token(c)) {
+            continue;
         }
+        let Some(name) = canonical_name(name) else {
+            continue;
+        };
+        let value = match text(&line[colon + 1..]) {
+            Cow::Borrowed(v) => Cow::Borrowed(v.trim()),
+            Cow::Owned(v) => Cow::Owned(v.trim().to_string()),
+        };
+        out.push((Cow::Borrowed(name), value));
+        kept = true;
     }
     out
 }
@@ -253,6 +279,30 @@ mod tests {
         );
         assert_eq!(h[3].1, "one two");
         assert_eq!(h[4].1, "0");
+    }
+
+    #[test]
+    fn a_header_line_is_a_token_a_colon_and_a_value() {
+        let h = headers(
+            b"Via \t: SIP/2.0/TLS a\r\nCall ID: x\r\nTo\r\n: y\r\nCSEQ:1 REGISTER\r\nwarning:399 a \"b\"\r\nL : 0\r\n",
+        );
+        let got: Vec<(&str, &str)> = h.iter().map(|(n, v)| (n.as_ref(), v.as_ref())).collect();
+        assert_eq!(
+            got,
+            [
+                ("Via", "SIP/2.0/TLS a"),
+                ("CSeq", "1 REGISTER"),
+                ("Warning", "399 a \"b\""),
+                ("Content-Length", "0"),
+            ]
+        );
+        assert_eq!(
+            canonical_name(b"PROXY-AUTHORIZATION"),
+            Some("Proxy-Authorization")
+        );
+        assert_eq!(canonical_name(b"x"), Some("Session-Expires"));
+        assert_eq!(canonical_name(b"q"), None);
+        assert_eq!(canonical_name(b""), None);
     }
 
     #[test]

@@ -70,23 +70,6 @@ pub fn suite(id: u16) -> Option<Suite> {
     }
 }
 
-fn hmac(alg: HashAlg, key: &[u8], parts: &[&[u8]]) -> Vec<u8> {
-    macro_rules! run {
-        ($h:ty) => {{
-            let mut m = <Hmac<$h> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
-            for p in parts {
-                m.update(p);
-            }
-            m.finalize().into_bytes().to_vec()
-        }};
-    }
-    match alg {
-        HashAlg::Sha1 => run!(Sha1),
-        HashAlg::Sha256 => run!(Sha256),
-        HashAlg::Sha384 => run!(Sha384),
-    }
-}
-
 fn verify_mac(alg: HashAlg, key: &[u8], parts: &[&[u8]], tag: &[u8]) -> bool {
     macro_rules! run {
         ($h:ty) => {{
@@ -108,14 +91,33 @@ fn verify_mac(alg: HashAlg, key: &[u8], parts: &[&[u8]], tag: &[u8]) -> bool {
 
 /// TLS 1.2 PRF (RFC 5246 section 5).
 pub fn prf12(alg: HashAlg, secret: &[u8], label: &[u8], seed: &[u8], len: usize) -> Vec<u8> {
-    let mut out = Vec::with_capacity(len);
-    let mut a = hmac(alg, secret, &[label, seed]);
-    while out.len() < len {
-        out.extend(hmac(alg, secret, &[&a, label, seed]));
-        a = hmac(alg, secret, &[&a]);
+    // The secret is keyed into the MAC once; each step starts from a copy of that state.
+    macro_rules! run {
+        ($h:ty) => {{
+            let keyed =
+                <Hmac<$h> as Mac>::new_from_slice(secret).expect("HMAC takes any key length");
+            let mac = |parts: &[&[u8]]| {
+                let mut m = keyed.clone();
+                for p in parts {
+                    m.update(p);
+                }
+                m.finalize().into_bytes()
+            };
+            let mut out = Vec::with_capacity(len);
+            let mut a = mac(&[label, seed]);
+            while out.len() < len {
+                out.extend_from_slice(&mac(&[&a, label, seed]));
+                a = mac(&[&a]);
+            }
+            out.truncate(len);
+            out
+        }};
     }
-    out.truncate(len);
-    out
+    match alg {
+        HashAlg::Sha1 => run!(Sha1),
+        HashAlg::Sha256 => run!(Sha256),
+        HashAlg::Sha384 => run!(Sha384),
+    }
 }
 
 /// TLS 1.3 HKDF-Expand-Label (RFC 8446 section 7.1) with an empty context.

@@ -485,7 +485,91 @@ impl<A: Default> Table<A> {
 
 #[cfg(test)]
 mod tests {
-    use super::read_in_place;
+    use super::*;
+
+    struct NoHint;
+
+    impl RoleHint for NoHint {
+        fn sender_is_client(&self, _: &Endpoint, _: &Endpoint, _: &[u8]) -> Option<bool> {
+            None
+        }
+    }
+
+    /// A segment from client port `port` to 5090 (or back, with `back`) at second `at`.
+    fn feed(t: &mut Table<()>, port: u16, back: bool, flags: u8, at: f64, frame: u64) {
+        let c = Endpoint {
+            ip: [10, 0, 0, 1].into(),
+            port,
+        };
+        let s = Endpoint {
+            ip: [10, 0, 0, 2].into(),
+            port: 5090,
+        };
+        let (src, dst) = if back { (s, c) } else { (c, s) };
+        let seg = TcpSegment {
+            sport: src.port,
+            dport: dst.port,
+            seq: 1,
+            ack: 1,
+            flags,
+            payload: &[],
+        };
+        let ts = Ts((at * 1e9) as i64);
+        t.segment(src, dst, &seg, 0, frame, ts, &NoHint, &mut |_, _, _| {});
+    }
+
+    #[test]
+    fn ended_connections_leave_after_the_linger_and_idle_ones_after_ten_minutes() {
+        let mut t: Table<()> = Table::default();
+        feed(&mut t, 1000, false, flags::SYN, 0.0, 1); // stream 0: stays busy
+        feed(&mut t, 1001, false, flags::SYN, 0.0, 2); // stream 1: goes quiet
+        feed(&mut t, 1002, false, flags::SYN, 0.0, 3); // stream 2: reset
+        assert!(settle(&mut t, Ts(0)).is_empty());
+        feed(&mut t, 1002, true, flags::RST, 1.0, 4);
+        assert!(
+            settle(&mut t, Ts(1_100_000_000)).is_empty(),
+            "lingers 250 ms"
+        );
+        assert_eq!(settle(&mut t, Ts(1_300_000_000)), [2]);
+        for minute in 1..=9u32 {
+            feed(
+                &mut t,
+                1000,
+                false,
+                flags::ACK,
+                f64::from(minute) * 60.0,
+                4 + u64::from(minute),
+            );
+            assert!(settle(&mut t, Ts(i64::from(minute) * 60_000_000_000)).is_empty());
+        }
+        // Stream 1 was last heard at 0 s: due at 600 s, not before, though no look at every
+        // connection happened in between.
+        assert!(settle(&mut t, Ts(599_000_000_000)).is_empty());
+        assert_eq!(settle(&mut t, Ts(600_000_000_000)), [1]);
+        assert_eq!(t.evicted_idle, 1);
+        // A frame stamped earlier than the oldest activity seen (captures are not always in
+        // time order) makes its connection due that much earlier.
+        feed(&mut t, 1003, false, flags::SYN, 100.0, 20);
+        assert_eq!(settle(&mut t, Ts(700_000_000_000)), [3]);
+        assert_eq!(t.all(), [0]);
+        take_all(&mut t);
+    }
+
+    /// What is due at `now`, taken out of the table as the analyzer does.
+    fn settle(t: &mut Table<()>, now: Ts) -> Vec<u64> {
+        let due = t.due(now);
+        for &s in &due {
+            assert!(t.take(s, &mut |_, _, _| {}).is_some());
+        }
+        due
+    }
+
+    fn take_all(t: &mut Table<()>) {
+        for s in t.all() {
+            assert!(t.take(s, &mut |_, _, _| {}).is_some());
+        }
+        assert_eq!(t.active(), 0);
+    }
 
     /// Reads whole 4-byte units; returns the bytes used.
     fn units(seen: &mut Vec<Vec<u8>>) -> impl FnMut(&[u8]) -> usize + '_ {

@@ -929,4 +929,33 @@ Call-ID: c1\r\nCSeq: {cseq} REGISTER\r\nExpires: 120\r\nContent-Length: 0\r\n\r\
         assert_eq!(last.context.len(), 2);
         assert_eq!(f.registered, 2);
     }
+
+    #[test]
+    fn blocks_of_devices_index_iterate_and_give_back_in_order() {
+        let mut c: Chunked<u32> = Chunked::default();
+        for i in 0..(2 * CHUNK as u32 + 7) {
+            c.push(i);
+        }
+        assert_eq!(c.len(), 2 * CHUNK + 7);
+        assert_eq!(c.chunks.len(), 3);
+        assert_eq!(
+            (c[0], c[CHUNK - 1], c[CHUNK], c[2 * CHUNK + 6]),
+            (0, 1023, 1024, 2054)
+        );
+        c[CHUNK] = 99;
+        assert!(c
+            .iter()
+            .copied()
+            .eq((0..2 * CHUNK as u32 + 7).map(|i| if i == 1024 { 99 } else { i })));
+        assert_eq!(c.into_iter().filter(|&i| i == 99).count(), 2);
+    }
+
+    #[test]
+    fn a_listed_transaction_keeps_a_log_frame_and_its_answer() {
+        let frame = crate::logs::log_frame(3, 123_456);
+        let mut l = Listed::new(frame);
+        assert_eq!((l.frame(), l.status()), (frame, 0));
+        l.set_status(407);
+        assert_eq!((l.frame(), l.status()), (frame, 407));
+    }
 }

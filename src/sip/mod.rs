@@ -538,6 +538,38 @@ mod tests {
     }
 
     #[test]
+    fn a_token_read_again_gives_its_own_summary_not_another_ones() {
+        let token = |exp: i64| {
+            format!(
+                "{}.{}.c2ln",
+                b64(r#"{"alg":"RS256","typ":"JWT"}"#),
+                b64(&format!(r#"{{"exp":{exp}}}"#))
+            )
+        };
+        let (a, b) = (token(1_777_626_000), token(1_777_629_600));
+        let read = |t: &str| auth("Authorization", &format!("Bearer token=\"{t}\""));
+        let first = read(&a);
+        assert!(
+            first.1.contains("expires 2026-05-01T09:00:00.000000Z"),
+            "{}",
+            first.1
+        );
+        let other = read(&b);
+        assert!(
+            other.1.contains("expires 2026-05-01T10:00:00.000000Z"),
+            "{}",
+            other.1
+        );
+        assert_eq!(read(&a), first, "the same token, the same summary");
+        // A full table is emptied, not grown.
+        for i in 0..AUTH_SEEN + 10 {
+            read(&token(i as i64));
+        }
+        assert!(SEEN.with_borrow(|m| m.len()) <= AUTH_SEEN);
+        assert_eq!(read(&b), other);
+    }
+
+    #[test]
     fn jwt_summary_shows_header_and_readable_times_never_the_rest() {
         // A refresh token: exp and iat in clear.
         let refresh = format!(

@@ -171,9 +171,10 @@ impl std::fmt::Display for Role {
     }
 }
 
-/// A 128-bit digest of a value (two seeded hashes), for tables keyed by long names that
-/// should not keep a copy of each name: two different names share one by chance once in
-/// 2^64 pairs, far beyond any capture.
+/// A 128-bit digest of a value (two hashes with fixed seeds), for tables keyed by long names
+/// that should not keep a copy of each name. Two different names share a digest by chance
+/// once in 2^128 pairs; the hash is fast, not cryptographic, so input crafted to collide
+/// could merge two devices' or transactions' records, nothing more.
 pub fn key128<T: std::hash::Hash + ?Sized>(value: &T) -> (u64, u64) {
     use std::hash::BuildHasher;
     let hash = |seed: u64| foldhash::quality::FixedState::with_seed(seed).hash_one(value);

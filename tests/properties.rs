@@ -155,7 +155,7 @@ fn run_tls(conv: &[(bool, Vec<u8>)], rng: Option<&mut Rng>) -> String {
             at = end;
         }
     }
-    let s = &t.summary();
+    let s = &t.summary(&log);
     format!(
         "{:?}|{:?}|{:?}|{:?}",
         s.steps

@@ -52,9 +52,7 @@ pub(super) fn summarize(
     let (client_role, server_role) = kind.roles();
     let (retransmissions, lost_bytes) = c.loss();
     let tls = c.app.tls.as_ref().map(|t| {
-        let mut s = t.summary();
-        s.decryption = t.decryption_status(keys);
-        s.partly_decrypted = t.partly_decrypted();
+        let mut s = t.summary(keys);
         if let Some(store) = &cfg.trust {
             for ch in &mut s.chains {
                 let usage = if ch.presented_by == Side::Client {

@@ -431,18 +431,21 @@ impl SipFlow {
         let call = m.call_id.as_deref().unwrap_or("");
         let call_key = key128(call);
         let by_call = self.by_call.get(&call_key).copied();
-        let named = |name: &str| (key128(name), Box::<str>::from(name));
-        let (key, name) = match (&m.device, by_call) {
-            (Some(d), _) => (key128(d.as_str()), None),
-            (None, Some(d)) => (key128(&*self.devices[d as usize].name), None),
+        let owned: String;
+        let name: &str = match (&m.device, by_call) {
+            (Some(d), _) => d,
+            // A message without the device's name, in a call the device's REGISTER opened.
+            (None, Some(d)) => {
+                let dev = &mut self.devices[d as usize];
+                dev.last_seen = dev.last_seen.max(m.time);
+                return Some(d);
+            }
             (None, None) => {
-                let (k, n) = match &m.to {
-                    Some(to) => named(to),
-                    None => named(&format!("call-id {call}")),
-                };
-                (k, Some(n))
+                owned = m.to.clone().unwrap_or_else(|| format!("call-id {call}"));
+                &owned
             }
         };
+        let key = key128(name);
         let d = match self.by_name.get(&key) {
             Some(&d) => {
                 let dev = &mut self.devices[d as usize];
@@ -451,13 +454,8 @@ impl SipFlow {
             }
             None if self.devices.len() >= self.max_devices => return None,
             None => {
-                let name = name.unwrap_or_else(|| match (&m.device, by_call) {
-                    (Some(d), _) => d.as_str().into(),
-                    (None, Some(d)) => self.devices[d as usize].name.clone(),
-                    (None, None) => Box::default(),
-                });
                 self.devices.push(Device {
-                    name,
+                    name: name.into(),
                     pending: Vec::new(),
                     pending_txs: Vec::new(),
                     last_ok: None,

@@ -331,9 +331,10 @@ pub fn jwt_header(token: &str) -> Option<String> {
     Some(shown.join("; "))
 }
 
-/// Auth headers already read, by a digest of name and value ([`crate::net::key128`]): a device sends the same
-/// token in every REGISTER until it is refreshed, and CUCM the same challenge, so the token is
-/// decoded once, not per message. Per thread, cleared past [`AUTH_SEEN`] entries.
+/// Auth headers already read, by a digest of name and value ([`crate::net::key128`]): a
+/// device sends the same token in every REGISTER until it is refreshed, and CUCM the same
+/// challenge, so a token is decoded once, not per message. Per thread, emptied past
+/// [`AUTH_SEEN`] entries.
 type AuthSeen = foldhash::HashMap<(u64, u64), (Auth, String)>;
 
 const AUTH_SEEN: usize = 4096;

@@ -145,7 +145,7 @@ impl KeyLog {
                 self.spans[i][label as usize] = (at, len);
             }
         }
-        self.sessions.shrink_to_fit();
+        // Kept for the whole run: no spare room (the table's own growth is by powers of two).
         self.spans.shrink_to_fit();
         self.bytes.shrink_to_fit();
     }

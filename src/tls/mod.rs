@@ -235,8 +235,9 @@ pub struct TlsStream {
 }
 
 impl TlsStream {
-    /// What was seen so far, with the handshake ladder whole.
-    pub fn summary(&self) -> TlsSummary {
+    /// What was seen so far, with the handshake ladder whole and the decryption status as
+    /// `log` stands.
+    pub fn summary(&self, log: &KeyLog) -> TlsSummary {
         let s = &self.summary;
         TlsSummary {
             client_hello: s.client_hello.clone(),
@@ -250,9 +251,9 @@ impl TlsStream {
             first_application_frame: s.first_application_frame,
             resyncs: s.resyncs,
             malformed: s.malformed.clone(),
-            decryption: None,
+            decryption: self.decryption_status(log),
             decrypted_bytes: s.decrypted_bytes,
-            partly_decrypted: false,
+            partly_decrypted: self.partly_decrypted(),
             encrypted_records: s.encrypted_records.clone(),
         }
     }
@@ -1121,7 +1122,7 @@ mod tests {
             k,
             &mut app,
         );
-        assert!(t.summary().steps.is_empty());
+        assert!(t.summary(&log).steps.is_empty());
         t.data(
             Dir::ToClient,
             &[22, 3, 3, 0, 2, 0, 0],
@@ -1130,7 +1131,7 @@ mod tests {
             k,
             &mut app,
         );
-        assert_eq!(t.summary().steps[0].message.label(), "ServerHelloDone");
-        assert_eq!(t.summary().steps[0].frame, 6);
+        assert_eq!(t.summary(&log).steps[0].message.label(), "ServerHelloDone");
+        assert_eq!(t.summary(&log).steps[0].frame, 6);
     }
 }

@@ -80,10 +80,10 @@ pub struct ConnMeta {
     pub last: (u64, Ts),
     /// SYNs sent by the client (retransmissions included).
     pub syns: u32,
-    /// Frames of the first SYNs (at most 8).
-    pub syn_frames: Vec<u64>,
-    /// Frame of the SYN/ACK.
-    pub synack: Option<u64>,
+    /// Frames of the first SYNs (at most 8; one is the rule, so no spare room).
+    pub syn_frames: Box<[u64]>,
+    /// Frame of the SYN/ACK, plus one ([`ConnMeta::synack`]).
+    synack: Option<std::num::NonZeroU64>,
     /// How it ended, once a FIN or RST came (boxed: tens of thousands of connections stay
     /// open for hours).
     pub ends: Option<Box<Ends>>,
@@ -103,6 +103,11 @@ pub struct Ends {
 }
 
 impl ConnMeta {
+    /// Frame of the SYN/ACK.
+    pub fn synack(&self) -> Option<u64> {
+        self.synack.map(|f| f.get() - 1)
+    }
+
     /// First FIN per direction.
     pub fn fin(&self) -> [Option<(u64, Ts)>; 2] {
         self.ends.as_ref().map_or([None, None], |e| e.fin)
@@ -292,7 +297,7 @@ impl<A: Default> Table<A> {
                     first: (frame, ts),
                     last: (frame, ts),
                     syns: 0,
-                    syn_frames: Vec::new(),
+                    syn_frames: Box::default(),
                     synack: None,
                     ends: None,
                     bytes: [0, 0],
@@ -349,12 +354,12 @@ impl<A: Default> Table<A> {
             if seg.flags & flags::ACK == 0 {
                 meta.syns += 1;
                 if meta.syn_frames.len() < 8 {
-                    // One SYN is the rule: no room for four until a second one comes.
-                    meta.syn_frames.reserve_exact(1);
-                    meta.syn_frames.push(frame);
+                    let mut f = std::mem::take(&mut meta.syn_frames).into_vec();
+                    f.push(frame);
+                    meta.syn_frames = f.into_boxed_slice();
                 }
             } else if meta.synack.is_none() {
-                meta.synack = Some(frame);
+                meta.synack = std::num::NonZeroU64::new(frame.wrapping_add(1));
             }
             halves[dir.idx()].syn(seg.seq);
         }

@@ -28,8 +28,6 @@ pub struct Half {
     pub retransmissions: u64,
     /// Bytes declared lost.
     pub lost_bytes: u64,
-    /// Times a hole was declared lost.
-    pub gaps: u64,
     /// Bytes delivered in order.
     pub delivered: u64,
 }
@@ -94,7 +92,6 @@ impl Half {
         let end = seq.wrapping_add(present as u32);
         if dist(end, next) == 0 && missing > 0 {
             out(Chunk::Gap(missing, frame));
-            self.gaps += 1;
             self.lost_bytes += missing as u64;
             self.next = Some(end.wrapping_add(missing));
             self.drain(out);
@@ -136,7 +133,6 @@ impl Half {
         let hole = dist(first.0, next) as u32;
         let frame = first.2;
         out(Chunk::Gap(hole, frame));
-        self.gaps += 1;
         self.lost_bytes += hole as u64;
         self.next = Some(first.0);
         self.drain(out);

@@ -89,8 +89,8 @@ pub(super) fn summarize(
         packets: m.packets,
         bytes_to_server: m.bytes[0],
         bytes_to_client: m.bytes[1],
-        syn_frames: m.syn_frames.clone(),
-        synack_frame: m.synack,
+        syn_frames: m.syn_frames.to_vec(),
+        synack_frame: m.synack(),
         client_fin_frame: m.fin()[0].map(|f| f.0),
         server_fin_frame: m.fin()[1].map(|f| f.0),
         rst: m.rst().map(|(d, f, _)| Reset {

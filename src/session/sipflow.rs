@@ -73,12 +73,15 @@ fn digest(k: &TxKey) -> u64 {
     k.0
 }
 
+/// Where a message was: frame, time, `tcp.stream` plus one (none: UDP), sender, receiver.
+type At = (u64, Ts, Option<std::num::NonZeroU64>, Endpoint, Endpoint);
+
 /// A device's last 200 OK and its REGISTER, as much as the rules read of them when they
 /// compare the next REGISTER with them.
 struct LastOk {
     transport: Transport,
-    req: (u64, Ts, Option<u64>, Endpoint, Endpoint),
-    ok: (u64, Ts, Option<u64>, Endpoint, Endpoint),
+    req: At,
+    ok: At,
     cseq: Option<u32>,
     status: u16,
     expires: Option<u32>,
@@ -92,7 +95,12 @@ struct LastOk {
 
 impl LastOk {
     fn of(req: &SipMessage, ok: &SipMessage, window: u64) -> LastOk {
-        let at = |m: &SipMessage| (m.frame, m.time, m.tcp_stream, m.src, m.dst);
+        let at = |m: &SipMessage| {
+            let stream = m
+                .tcp_stream
+                .and_then(|t| std::num::NonZeroU64::new(t.wrapping_add(1)));
+            (m.frame, m.time, stream, m.src, m.dst)
+        };
         LastOk {
             transport: req.transport,
             req: at(req),
@@ -128,11 +136,11 @@ impl LastOk {
 
     /// The two messages again, with what the rules read of them (no other header).
     fn messages(&self, device: &str) -> [SipMessage; 2] {
-        let message = |at: (u64, Ts, Option<u64>, Endpoint, Endpoint), request: bool| SipMessage {
+        let message = |at: At, request: bool| SipMessage {
             frame: at.0,
             time: at.1,
             transport: self.transport,
-            tcp_stream: at.2,
+            tcp_stream: at.2.map(|t| t.get() - 1),
             src: at.3,
             dst: at.4,
             method: "REGISTER".into(),

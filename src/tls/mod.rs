@@ -12,6 +12,7 @@ pub mod names;
 mod summary;
 
 use std::cell::Cell;
+use std::num::NonZeroU64;
 
 use tls_parser::{TlsMessage, TlsMessageHandshake};
 
@@ -214,8 +215,11 @@ pub struct TlsStream {
     etm: bool,
     resumed: bool,
     cipher: [Option<decrypt::DirCipher>; 2],
-    phase13: [u32; 2],
-    failed: [Option<u64>; 2],
+    /// TLS 1.3 key phase per direction: 0 handshake, 1 application, more after each
+    /// KeyUpdate (counted up to 255; only 0 or not matters).
+    phase13: [u8; 2],
+    /// Per direction, the frame (plus one) of a record that failed authentication.
+    failed: [Option<NonZeroU64>; 2],
     /// Records decrypted per direction `[from client, from server]`.
     decrypted_dir: [u64; 2],
     /// Per direction, the label of a secret the key log lacks that records needed.
@@ -240,17 +244,29 @@ impl TlsStream {
     pub fn summary(&self, log: &KeyLog) -> TlsSummary {
         let s = &self.summary;
         TlsSummary {
-            client_hello: s.client_hello.clone(),
-            server_hello: s.server_hello.clone(),
+            client_hello: s.client_hello.as_ref().map(|c| ClientHello {
+                frame: c.frame,
+                sni: c.sni.as_deref().map(String::from),
+                offered_versions: c.offered.iter().map(|&v| names::version(v)).collect(),
+                cipher_suites_offered: c.suites as usize,
+            }),
+            server_hello: s.server_hello.as_ref().map(|h| ServerHello {
+                frame: h.frame,
+                version: names::version(h.version),
+                cipher_suite: h
+                    .suite
+                    .map_or_else(|| "unknown".into(), names::cipher_suite),
+                hello_retry_request: h.hrr,
+            }),
             chains: s.chains.clone(),
             certificate_request: s.certificate_request.clone(),
             alerts: s.alerts.clone(),
             steps: self.ladder.steps(),
             application_records: s.application_records,
             application_bytes: s.application_bytes,
-            first_application_frame: s.first_application_frame,
+            first_application_frame: s.first_application_frame.map(|f| f.map(|f| f.get() - 1)),
             resyncs: s.resyncs,
-            malformed: s.malformed.clone(),
+            malformed: s.malformed.as_deref().map(String::from),
             decryption: self.decryption_status(log),
             decrypted_bytes: s.decrypted_bytes,
             partly_decrypted: self.partly_decrypted(),
@@ -392,6 +408,11 @@ impl TlsStream {
         }
     }
 
+    /// The first frame where a record failed authentication.
+    fn failed_at(&self) -> Option<u64> {
+        self.failed.iter().flatten().map(|f| f.get() - 1).min()
+    }
+
     /// Records decrypted (or read from a log), both directions.
     fn decrypted_records(&self) -> u64 {
         self.decrypted_dir[0] + self.decrypted_dir[1]
@@ -418,12 +439,12 @@ impl TlsStream {
                     missing.join(" and ")
                 ));
             }
-            return Some(match self.failed.iter().flatten().min() {
+            return Some(match self.failed_at() {
                 Some(f) => format!("decrypted, until a record failed authentication at frame {f}"),
                 None => "decrypted".into(),
             });
         }
-        if let Some(f) = self.failed.iter().flatten().min() {
+        if let Some(f) = self.failed_at() {
             return Some(format!(
                 "not decrypted: wrong key (the record at frame {f} failed authentication)"
             ));
@@ -457,9 +478,9 @@ impl TlsStream {
     fn note_malformed(&mut self, frame: u64, what: &str) {
         if self.summary.malformed.is_none() {
             self.summary.malformed = Some(if frame > 0 {
-                format!("frame {frame}: {what}")
+                format!("frame {frame}: {what}").into()
             } else {
-                what.to_string()
+                what.into()
             });
         }
     }
@@ -633,7 +654,7 @@ impl TlsStream {
                     }
                     Err(_) => {
                         self.cipher[i] = None;
-                        self.failed[i] = Some(frame);
+                        self.failed[i] = plus_one(frame);
                     }
                 }
             }
@@ -754,7 +775,7 @@ impl TlsStream {
                         } else {
                             self.cipher[i].as_ref().and_then(|c| c.key_update())
                         };
-                        self.phase13[i] += 1;
+                        self.phase13[i] = self.phase13[i].saturating_add(1);
                         self.cipher[i] = next;
                     }
                 }
@@ -885,7 +906,7 @@ impl TlsStream {
                                 for v in rest[..(n as usize).min(rest.len())].chunks_exact(2) {
                                     let v = u16::from_be_bytes([v[0], v[1]]);
                                     if v & 0x0f0f != 0x0a0a {
-                                        offered.push(names::version(v));
+                                        offered.push(v);
                                     }
                                 }
                             }
@@ -894,20 +915,18 @@ impl TlsStream {
                     }
                 }
                 if offered.is_empty() {
-                    offered.push(names::version(ch.version.0));
+                    offered.push(ch.version.0);
                 }
                 if self.client_random.is_none() {
                     self.client_random = <[u8; 32]>::try_from(ch.random).ok();
                     self.resumed = ch.session_id.is_some_and(|s| !s.is_empty());
                 }
                 if self.summary.client_hello.is_none() {
-                    // Kept as long as the connection: no spare room.
-                    offered.shrink_to_fit();
-                    self.summary.client_hello = Some(ClientHello {
+                    self.summary.client_hello = Some(SeenClientHello {
                         frame,
-                        sni,
-                        offered_versions: offered,
-                        cipher_suites_offered: ch.ciphers.len(),
+                        sni: sni.map(String::into_boxed_str),
+                        offered: offered.into_boxed_slice(),
+                        suites: u32::try_from(ch.ciphers.len()).unwrap_or(u32::MAX),
                     });
                 }
             }
@@ -941,11 +960,11 @@ impl TlsStream {
                     self.dirs[Dir::ToClient.idx()].encrypted = true;
                     self.dirs[Dir::ToServer.idx()].encrypted = true;
                 }
-                self.summary.server_hello = Some(ServerHello {
+                self.summary.server_hello = Some(SeenServerHello {
                     frame,
-                    version: names::version(version),
-                    cipher_suite: names::cipher_suite(sh.cipher.0),
-                    hello_retry_request: hrr,
+                    version,
+                    suite: Some(sh.cipher.0),
+                    hrr,
                 });
             }
             _ => {
@@ -953,11 +972,11 @@ impl TlsStream {
                 if body.len() >= 2 {
                     let v = u16::from_be_bytes([body[0], body[1]]);
                     self.version = v;
-                    self.summary.server_hello = Some(ServerHello {
+                    self.summary.server_hello = Some(SeenServerHello {
                         frame,
-                        version: names::version(v),
-                        cipher_suite: "unknown".into(),
-                        hello_retry_request: false,
+                        version: v,
+                        suite: None,
+                        hrr: false,
                     });
                 }
             }
@@ -1000,25 +1019,51 @@ impl TlsStream {
 /// the connection is settled). Tens of thousands of connections stay open at once.
 #[derive(Debug, Default)]
 struct Seen {
-    client_hello: Option<ClientHello>,
-    server_hello: Option<ServerHello>,
+    client_hello: Option<SeenClientHello>,
+    server_hello: Option<SeenServerHello>,
     chains: Vec<Chain>,
     certificate_request: Option<Box<CertRequest>>,
     alerts: Vec<Alert>,
     application_records: [u64; 2],
     application_bytes: [u64; 2],
-    first_application_frame: [Option<u64>; 2],
+    /// Frame plus one.
+    first_application_frame: [Option<NonZeroU64>; 2],
     resyncs: u32,
-    malformed: Option<String>,
+    malformed: Option<Box<str>>,
     decrypted_bytes: u64,
     encrypted_records: Vec<(crate::net::Side, u64, usize)>,
+}
+
+/// A ClientHello as [`ClientHello`] tells it, in numbers (names are looked up when the
+/// summary is made).
+#[derive(Debug)]
+struct SeenClientHello {
+    frame: u64,
+    sni: Option<Box<str>>,
+    offered: Box<[u16]>,
+    suites: u32,
+}
+
+/// A ServerHello as [`ServerHello`] tells it, in numbers (`suite` is `None` when the message
+/// did not parse past its version).
+#[derive(Debug)]
+struct SeenServerHello {
+    frame: u64,
+    version: u16,
+    suite: Option<u16>,
+    hrr: bool,
+}
+
+/// A frame number plus one, so that "none" takes no room.
+fn plus_one(frame: u64) -> Option<NonZeroU64> {
+    NonZeroU64::new(frame.wrapping_add(1))
 }
 
 /// Notes the first application data in direction `i`; the handshake is over by then, so its
 /// steps take no more room than they need (thousands of connections stay open for hours).
 fn first_application(s: &mut Seen, ladder: &mut ladder::Ladder, i: usize, frame: u64) {
     if s.first_application_frame[i].is_none() {
-        s.first_application_frame[i] = Some(frame);
+        s.first_application_frame[i] = plus_one(frame);
         ladder.shrink_to_fit();
     }
 }

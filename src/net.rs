@@ -180,3 +180,36 @@ pub fn key128<T: std::hash::Hash + ?Sized>(value: &T) -> (u64, u64) {
     let hash = |seed: u64| foldhash::quality::FixedState::with_seed(seed).hash_one(value);
     (hash(0x5157_7269_6167_6531), hash(0x0a07_4f41_7574_6821))
 }
+
+/// A number that is never `u64::MAX` (a frame, a `tcp.stream`) kept plus one, so that "none"
+/// takes no room: `Option<NonZeroU64>` is 8 bytes where `Option<u64>` is 16, and records kept
+/// per connection or device add up.
+pub fn plus_one(n: u64) -> Option<std::num::NonZeroU64> {
+    std::num::NonZeroU64::new(n.wrapping_add(1))
+}
+
+/// The number [`plus_one`] kept.
+pub fn minus_one(n: std::num::NonZeroU64) -> u64 {
+    n.get() - 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_kept_plus_one_come_back_and_digests_tell_names_apart() {
+        // Log lines are numbered from 2^56 up.
+        for n in [0, 1, 4_096, (1 << 56) + 7, u64::MAX - 1] {
+            assert_eq!(plus_one(n).map(minus_one), Some(n));
+        }
+        assert_eq!(
+            std::mem::size_of::<Option<std::num::NonZeroU64>>(),
+            std::mem::size_of::<u64>()
+        );
+        assert_eq!(key128("CSF00001"), key128("CSF00001"));
+        assert_ne!(key128("CSF00001"), key128("CSF00002"));
+        // Parts are told apart, not run together.
+        assert_ne!(key128(&("ab", 1u32, "c")), key128(&("a", 1u32, "bc")));
+    }
+}

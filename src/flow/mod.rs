@@ -105,7 +105,7 @@ pub struct Ends {
 impl ConnMeta {
     /// Frame of the SYN/ACK.
     pub fn synack(&self) -> Option<u64> {
-        self.synack.map(|f| f.get() - 1)
+        self.synack.map(crate::net::minus_one)
     }
 
     /// First FIN per direction.
@@ -359,7 +359,7 @@ impl<A: Default> Table<A> {
                     meta.syn_frames = f.into_boxed_slice();
                 }
             } else if meta.synack.is_none() {
-                meta.synack = std::num::NonZeroU64::new(frame.wrapping_add(1));
+                meta.synack = crate::net::plus_one(frame);
             }
             halves[dir.idx()].syn(seg.seq);
         }

@@ -21,7 +21,7 @@ use std::collections::{BTreeSet, HashSet};
 // Lookups only (never iterated), so a seeded hash keeps the output deterministic.
 use foldhash::{HashMap, HashMapExt};
 
-use crate::net::{key128, Endpoint, Transport};
+use crate::net::{key128, minus_one, plus_one, Endpoint, Transport};
 use crate::sip::SipMessage;
 use crate::time::Ts;
 
@@ -96,10 +96,13 @@ struct LastOk {
 impl LastOk {
     fn of(req: &SipMessage, ok: &SipMessage, window: u64) -> LastOk {
         let at = |m: &SipMessage| {
-            let stream = m
-                .tcp_stream
-                .and_then(|t| std::num::NonZeroU64::new(t.wrapping_add(1)));
-            (m.frame, m.time, stream, m.src, m.dst)
+            (
+                m.frame,
+                m.time,
+                m.tcp_stream.and_then(plus_one),
+                m.src,
+                m.dst,
+            )
         };
         LastOk {
             transport: req.transport,
@@ -140,7 +143,7 @@ impl LastOk {
             frame: at.0,
             time: at.1,
             transport: self.transport,
-            tcp_stream: at.2.map(|t| t.get() - 1),
+            tcp_stream: at.2.map(minus_one),
             src: at.3,
             dst: at.4,
             method: "REGISTER".into(),

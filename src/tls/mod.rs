@@ -17,7 +17,7 @@ use std::num::NonZeroU64;
 use tls_parser::{TlsMessage, TlsMessageHandshake};
 
 pub use crate::cert::CertInfo;
-use crate::net::{Dir, Endpoint};
+use crate::net::{minus_one, plus_one, Dir, Endpoint};
 use crate::time::Ts;
 pub use keylog::KeyLog;
 pub use names::{AlertDescription, ContentType, HandshakeType};
@@ -264,7 +264,7 @@ impl TlsStream {
             steps: self.ladder.steps(),
             application_records: s.application_records,
             application_bytes: s.application_bytes,
-            first_application_frame: s.first_application_frame.map(|f| f.map(|f| f.get() - 1)),
+            first_application_frame: s.first_application_frame.map(|f| f.map(minus_one)),
             resyncs: s.resyncs,
             malformed: s.malformed.as_deref().map(String::from),
             decryption: self.decryption_status(log),
@@ -410,7 +410,7 @@ impl TlsStream {
 
     /// The first frame where a record failed authentication.
     fn failed_at(&self) -> Option<u64> {
-        self.failed.iter().flatten().map(|f| f.get() - 1).min()
+        self.failed.iter().flatten().copied().map(minus_one).min()
     }
 
     /// Records decrypted (or read from a log), both directions.
@@ -1052,11 +1052,6 @@ struct SeenServerHello {
     version: u16,
     suite: Option<u16>,
     hrr: bool,
-}
-
-/// A frame number plus one, so that "none" takes no room.
-fn plus_one(frame: u64) -> Option<NonZeroU64> {
-    NonZeroU64::new(frame.wrapping_add(1))
 }
 
 /// Notes the first application data in direction `i`; the handshake is over by then, so its

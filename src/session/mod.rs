@@ -623,3 +623,19 @@ pub(crate) fn test_sip(frame: u64, time: crate::time::Ts, text: &str) -> sip::Si
     };
     sip::parse_datagram(text.as_bytes(), &ctx).expect("parses")
 }
+
+/// What an open connection costs, held to the allocator size classes it was cut to
+/// (docs/performance.md): a field added to one of these records should be weighed against
+/// tens of thousands of them open at once.
+#[cfg(all(test, target_pointer_width = "64"))]
+mod sizes {
+    #[test]
+    fn an_open_connection_stays_within_its_size_classes() {
+        use std::mem::size_of;
+        assert!(size_of::<crate::tls::TlsStream>() <= 640, "TLS stream");
+        assert!(
+            size_of::<crate::flow::Conn<super::conn::ConnApp>>() <= 320,
+            "TCP connection"
+        );
+    }
+}

@@ -967,4 +967,12 @@ Call-ID: c1\r\nCSeq: {cseq} REGISTER\r\nExpires: 120\r\nContent-Length: 0\r\n\r\
         l.set_status(407);
         assert_eq!((l.frame(), l.status()), (frame, 407));
     }
+
+    #[cfg(target_pointer_width = "64")]
+    #[test]
+    fn a_device_record_stays_within_its_size_classes() {
+        // Held per device for the whole run (docs/performance.md).
+        assert!(std::mem::size_of::<LastOk>() <= 192, "last 200 OK");
+        assert_eq!(std::mem::size_of::<Listed>(), 10);
+    }
 }

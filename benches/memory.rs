@@ -7,14 +7,13 @@
 //! in docs/performance.md states; the whole process adds the program and the allocator's
 //! own pages (measured there with the binary).
 //!
-//! Run: `cargo bench --bench memory`. `SIPTRIAGE_BENCH_DEVICES` (default 2,000) and
-//! `SIPTRIAGE_BENCH_SECONDS` (default 600) set the size.
-
-use std::sync::OnceLock;
+//! Run: `cargo bench --bench memory`; the size as `benches/common` says
+//! (`SIPTRIAGE_BENCH_DEVICES`, `SIPTRIAGE_BENCH_SECONDS`).
 
 use siptriage::analyze::analyze_bytes;
-use siptriage::config::Config;
-use siptriage_dev::cluster::{generate, Cluster};
+
+mod common;
+use common::{clear, tls, Capture};
 
 #[cfg(feature = "jemalloc")]
 #[global_allocator]
@@ -29,50 +28,8 @@ fn main() {
     divan::main();
 }
 
-struct Capture {
-    bytes: Vec<u8>,
-    keylog: String,
-    devices: u32,
-}
-
-fn env(name: &str, default: u32) -> u32 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn make(tls: bool) -> Capture {
-    let spec = Cluster {
-        devices: env("SIPTRIAGE_BENCH_DEVICES", 2000),
-        seconds: env("SIPTRIAGE_BENCH_SECONDS", 600),
-        tls,
-        ..Cluster::default()
-    };
-    let mut bytes = Vec::new();
-    let stats = generate(&spec, &mut bytes).expect("generates");
-    Capture {
-        bytes,
-        keylog: stats.keylog,
-        devices: spec.devices,
-    }
-}
-
-fn clear() -> &'static Capture {
-    static C: OnceLock<Capture> = OnceLock::new();
-    C.get_or_init(|| make(false))
-}
-
-fn tls() -> &'static Capture {
-    static C: OnceLock<Capture> = OnceLock::new();
-    C.get_or_init(|| make(true))
-}
-
 fn judge(b: divan::Bencher, c: &Capture, keys: bool) {
-    let mut cfg = Config::default();
-    if keys {
-        cfg.secrets.keylog.add_text("bench.keys", &c.keylog);
-    }
+    let cfg = c.config(keys);
     b.counter(divan::counter::ItemsCount::new(c.devices))
         .bench(|| {
             let (facts, findings) = analyze_bytes(&c.bytes, &cfg).expect("reads");

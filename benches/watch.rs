@@ -15,7 +15,8 @@ use siptriage::analyze::FailOn;
 use siptriage::config::Config;
 use siptriage::report::redact::Redaction;
 use siptriage::watch::{self, metrics::Metrics, rotate, Options, Source};
-use siptriage_dev::cluster::{generate, Cluster};
+
+mod common;
 
 fn main() {
     divan::main();
@@ -26,27 +27,14 @@ fn main() {
 
 static CAPTURE: OnceLock<(std::path::PathBuf, usize, u64)> = OnceLock::new();
 
-fn env(name: &str, default: u32) -> u32 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 /// The capture on disk (the replay reads a file, as the command does), its size and frames.
 fn capture() -> &'static (std::path::PathBuf, usize, u64) {
     CAPTURE.get_or_init(|| {
-        let spec = Cluster {
-            devices: env("SIPTRIAGE_BENCH_DEVICES", 2000),
-            seconds: env("SIPTRIAGE_BENCH_SECONDS", 600),
-            ..Cluster::default()
-        };
-        let mut bytes = Vec::new();
-        let stats = generate(&spec, &mut bytes).expect("generates");
+        let c = common::clear();
         let path =
             std::env::temp_dir().join(format!("siptriage-bench-watch-{}.pcap", std::process::id()));
-        std::fs::write(&path, &bytes).expect("writes the capture");
-        (path, bytes.len(), stats.frames)
+        std::fs::write(&path, &c.bytes).expect("writes the capture");
+        (path, c.bytes.len(), c.frames)
     })
 }
 

@@ -184,12 +184,7 @@ fn folders_are_searched_recursively_with_archives_and_compression_by_content() {
         "{}",
         stderr(&out)
     );
-    let formats: Vec<&str> = doc["captures"]
-        .as_array()
-        .expect("captures")
-        .iter()
-        .map(|c| c["format"].as_str().unwrap_or(""))
-        .collect();
+    let formats = common::capture_formats(&doc);
     assert_eq!(
         formats,
         [

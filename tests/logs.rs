@@ -774,12 +774,7 @@ fn an_expressway_diagnostic_download_is_opened_with_its_logs_and_captures() {
     )
     .expect("write");
     let doc = analyze(&[&archive.to_string_lossy()]);
-    let formats: Vec<&str> = doc["captures"]
-        .as_array()
-        .expect("captures")
-        .iter()
-        .map(|c| c["format"].as_str().unwrap_or(""))
-        .collect();
+    let formats = common::capture_formats(&doc);
     assert_eq!(
         formats,
         ["pcap", "Expressway diagnostic log"],

@@ -52,12 +52,9 @@ pub struct Analyzer<'c> {
     table: Table<ConnApp>,
     flow: sipflow::SipFlow,
     udp_sip: u64,
-    /// The key log given, copied only when the capture brings secrets of its own.
-    keys: std::borrow::Cow<'c, KeyLog>,
+    tls: TlsInputs<'c>,
     pcapng: bool,
     secrets_blocks: u32,
-    hold_budget: std::cell::Cell<usize>,
-    certs: std::cell::RefCell<crate::cert::CertCache>,
     judge: Option<Box<dyn Judge + 'c>>,
     frames: u64,
     /// A connection has carried HTTP (device configuration files may be on open ones).
@@ -70,8 +67,30 @@ pub struct Analyzer<'c> {
     devices_looked: crate::time::Ts,
     /// Keys come from a key log that grows ([`Analyzer::hold_for_keys`]).
     follow_keys: bool,
+}
+
+/// What TLS streams read besides their bytes.
+struct TlsInputs<'c> {
+    /// The key log given, copied only when the capture brings secrets of its own.
+    log: std::borrow::Cow<'c, KeyLog>,
+    /// Certificates parsed once per capture.
+    certs: std::cell::RefCell<crate::cert::CertCache>,
+    /// Bytes that records waiting for their keys may still take, across all connections.
+    hold_budget: std::cell::Cell<usize>,
     /// SIP logs printed for connections this capture may hold encrypted.
     inject: Option<std::sync::Arc<crate::tls::Injection>>,
+}
+
+impl TlsInputs<'_> {
+    /// The view a TLS stream reads; records wait for their keys only when `may_hold`.
+    fn keys(&self, may_hold: bool) -> Keys<'_> {
+        Keys {
+            log: &self.log,
+            certs: &self.certs,
+            hold_budget: may_hold.then_some(&self.hold_budget),
+            inject: self.inject.as_deref(),
+        }
+    }
 }
 
 /// What judges the facts while the capture is still being read, so that memory does not grow
@@ -105,11 +124,14 @@ impl<'c> Analyzer<'c> {
             table: Table::with_max_active(cfg.limits.max_connections),
             flow: sipflow::SipFlow::new(cfg.limits.max_devices, cfg.limits.sip_window),
             udp_sip: 0,
-            keys: std::borrow::Cow::Borrowed(&cfg.secrets.keylog),
+            tls: TlsInputs {
+                log: std::borrow::Cow::Borrowed(&cfg.secrets.keylog),
+                certs: Default::default(),
+                hold_budget: std::cell::Cell::new(cfg.limits.hold_back_bytes),
+                inject: None,
+            },
             pcapng: false,
             secrets_blocks: 0,
-            hold_budget: std::cell::Cell::new(cfg.limits.hold_back_bytes),
-            certs: Default::default(),
             judge: None,
             frames: 0,
             http_seen: false,
@@ -118,7 +140,6 @@ impl<'c> Analyzer<'c> {
             released_devices: 0,
             devices_looked: crate::time::Ts::default(),
             follow_keys: false,
-            inject: None,
         }
     }
 
@@ -237,7 +258,7 @@ impl<'c> Analyzer<'c> {
     /// TLS keys learned while the capture is read (a key log that grew, `source` naming it):
     /// connections waiting for them are decrypted from where they are held.
     pub fn add_keys(&mut self, source: &str, text: &str) {
-        self.keys.to_mut().add_text(source, text);
+        self.tls.log.to_mut().add_text(source, text);
         self.release_held();
     }
 
@@ -281,7 +302,7 @@ impl<'c> Analyzer<'c> {
     /// connection, the log's message in its place is read as its plaintext.
     pub fn inject(&mut self, injection: std::sync::Arc<crate::tls::Injection>) {
         if !injection.is_empty() {
-            self.inject = Some(injection);
+            self.tls.inject = Some(injection);
         }
     }
 
@@ -313,12 +334,7 @@ impl<'c> Analyzer<'c> {
             flow: &mut self.flow,
             show_secrets: self.cfg.secrets.show,
         };
-        let keys = Keys {
-            log: &self.keys,
-            certs: &self.certs,
-            hold_budget: Some(&self.hold_budget),
-            inject: self.inject.as_deref(),
-        };
+        let keys = self.tls.keys(true);
         self.table.for_each(&mut |meta, app| {
             if app.tls.as_ref().is_some_and(|t| release(t, keys.log)) {
                 app.release(meta, &mut store, keys);
@@ -338,12 +354,7 @@ impl<'c> Analyzer<'c> {
             flow: &mut self.flow,
             show_secrets: self.cfg.secrets.show,
         };
-        let keys = Keys {
-            log: &self.keys,
-            certs: &self.certs,
-            hold_budget: may_hold.then_some(&self.hold_budget),
-            inject: self.inject.as_deref(),
-        };
+        let keys = self.tls.keys(may_hold);
         let taken = self.table.take(stream, &mut |meta, app, ev| {
             app.event(meta, ev, &mut store, keys)
         });
@@ -376,12 +387,7 @@ impl CaptureSink for Analyzer<'_> {
             show_secrets: cfg.secrets.show,
         };
         let udp_sip = &mut self.udp_sip;
-        let keys = Keys {
-            log: &self.keys,
-            certs: &self.certs,
-            hold_budget: self.pcapng.then_some(&self.hold_budget),
-            inject: self.inject.as_deref(),
-        };
+        let keys = self.tls.keys(self.pcapng);
         let http_seen = &mut self.http_seen;
         self.decoder
             .decode(frame, &mut |p: &Packet<'_>| match p.transport {
@@ -489,7 +495,7 @@ impl Analyzer<'_> {
                 self.cfg.limits.hold_back_bytes / 1024
             ));
         }
-        for m in &self.keys.malformed {
+        for m in &self.tls.log.malformed {
             notes.push(format!("key log: {m} (line skipped)"));
         }
         if let Some(stop) = &info.stopped {

@@ -448,7 +448,7 @@ pub fn build(
     let (method, status, reason, uri) = match start {
         StartLine::Request { method, uri } => (method, None, None, Some(uri)),
         StartLine::Response { code, reason } => (
-            cseq_method.clone().unwrap_or_default(),
+            cseq_method.unwrap_or_default(),
             Some(code),
             Some(reason),
             None,

@@ -59,8 +59,17 @@ impl Ladder {
         self.walk().0
     }
 
-    pub(super) fn push(&mut self, s: &Step) {
-        let (_, frame, time) = self.walk();
+    /// Whether no step was read.
+    pub(super) fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+
+    /// Adds a step, unless the ladder holds `max` already.
+    pub(super) fn push(&mut self, s: &Step, max: usize) {
+        let (n, frame, time) = self.walk();
+        if n >= max {
+            return;
+        }
         put(&mut self.bytes, s.frame.wrapping_sub(frame) as i64);
         put(&mut self.bytes, s.time.0.wrapping_sub(time));
         let from = u8::from(s.from == Side::Server);
@@ -161,9 +170,12 @@ mod tests {
             .collect();
         let mut l = Ladder::default();
         for s in &want {
-            l.push(s);
+            l.push(s, usize::MAX);
         }
         assert_eq!(l.len(), want.len());
+        assert_eq!(l.steps(), want);
+        // Full: a step past the cap is not kept.
+        l.push(&want[0], want.len());
         assert_eq!(l.steps(), want);
     }
 
@@ -171,12 +183,15 @@ mod tests {
     fn a_step_of_a_handshake_in_progress_takes_a_few_bytes() {
         let mut l = Ladder::default();
         for i in 0..12u64 {
-            l.push(&Step {
-                frame: 1_000_000 + i,
-                time: Ts(1_772_442_000_000_000_000 + i as i64 * 250_000),
-                from: Side::Client,
-                message: StepKind::Handshake(HandshakeType(11)),
-            });
+            l.push(
+                &Step {
+                    frame: 1_000_000 + i,
+                    time: Ts(1_772_442_000_000_000_000 + i as i64 * 250_000),
+                    from: Side::Client,
+                    message: StepKind::Handshake(HandshakeType(11)),
+                },
+                usize::MAX,
+            );
         }
         // The first step carries the whole frame and time; the next ones their differences.
         assert!(l.bytes.len() <= 16 + 11 * 6, "{} bytes", l.bytes.len());

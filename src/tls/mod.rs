@@ -325,7 +325,7 @@ impl TlsStream {
                 break;
             }
             if !plausible_header(buf) {
-                if buf[0] & 0x80 != 0 && self.ladder.len() == 0 {
+                if buf[0] & 0x80 != 0 && self.ladder.is_empty() {
                     self.summary.malformed = Some("SSLv2 record format (not decoded)".into());
                     self.dirs[i].dead = true;
                     at = all.len();
@@ -486,14 +486,13 @@ impl TlsStream {
     }
 
     fn step(&mut self, dir: Dir, frame: u64, ts: Ts, message: StepKind) {
-        if self.ladder.len() < MAX_STEPS {
-            self.ladder.push(&Step {
-                frame,
-                time: ts,
-                from: dir.sender(),
-                message,
-            });
-        }
+        let step = Step {
+            frame,
+            time: ts,
+            from: dir.sender(),
+            message,
+        };
+        self.ladder.push(&step, MAX_STEPS);
     }
 
     fn needs_keys(&self, dir: Dir, ctype: u8, len: usize) -> bool {

@@ -502,7 +502,7 @@ pub fn run(
     });
     let mut hooks = Sensor {
         emitter: emitter.clone(),
-        metrics: metrics.clone(),
+        metrics,
     };
     let read = |a: &mut Analyzer<'_>| -> Result<CaptureInfo, CaptureError> {
         feeder.poll_keys(a);

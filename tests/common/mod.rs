@@ -28,6 +28,16 @@ pub fn json(paths: &[&str]) -> (serde_json::Value, i32) {
     (v, out.status.code().unwrap_or(-1))
 }
 
+/// The format of each input a report read (`pcap`, `pcapng`, `Jabber log`, ...), in order.
+pub fn capture_formats(doc: &serde_json::Value) -> Vec<String> {
+    doc["captures"]
+        .as_array()
+        .expect("captures")
+        .iter()
+        .map(|c| c["format"].as_str().unwrap_or("").to_string())
+        .collect()
+}
+
 /// Fixture path.
 pub fn fixture(name: &str) -> String {
     format!("fixtures/{name}")

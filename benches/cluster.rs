@@ -10,7 +10,7 @@ mod common;
 use common::{clear, tls, Capture};
 
 /// The binary's allocator, so that the figures are the binary's.
-#[cfg(feature = "jemalloc")]
+#[cfg(all(feature = "jemalloc", not(windows)))]
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 

@@ -15,12 +15,12 @@ use siptriage::analyze::analyze_bytes;
 mod common;
 use common::{clear, tls, Capture};
 
-#[cfg(feature = "jemalloc")]
+#[cfg(all(feature = "jemalloc", not(windows)))]
 #[global_allocator]
 static ALLOC: divan::AllocProfiler<tikv_jemallocator::Jemalloc> =
     divan::AllocProfiler::new(tikv_jemallocator::Jemalloc);
 
-#[cfg(not(feature = "jemalloc"))]
+#[cfg(not(all(feature = "jemalloc", not(windows))))]
 #[global_allocator]
 static ALLOC: divan::AllocProfiler = divan::AllocProfiler::system();
 

@@ -16,6 +16,7 @@ pub mod diagnose;
 pub mod flow;
 pub mod http;
 pub mod inputs;
+pub mod live;
 pub mod logs;
 pub mod net;
 pub mod report;

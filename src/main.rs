@@ -541,9 +541,7 @@ fn run_analyze(inputs: Expanded, cfg: Config, s: Settings) -> ExitCode {
     }
     let mut report = outcome.report;
     redact::apply(&mut report, s.redaction);
-    let color = s.output.is_none()
-        && std::io::stdout().is_terminal()
-        && std::env::var_os("NO_COLOR").is_none();
+    let color = s.output.is_none() && std::io::stdout().is_terminal() && terminal_colours();
     let w = &mut *out.writer;
     let result = match s.format {
         Format::Jsonl => stream_error.map_or(Ok(()), Err),
@@ -898,13 +896,8 @@ fn watch(args: WatchArgs) -> ExitCode {
         tell: args.output.is_some() && !args.quiet,
     };
     let stop = Arc::new(AtomicBool::new(false));
-    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        // A second signal while the first is being handled ends the process at once.
-        let registered = signal_hook::flag::register_conditional_shutdown(sig, 1, stop.clone())
-            .and_then(|_| signal_hook::flag::register(sig, stop.clone()));
-        if let Err(e) = registered {
-            return fail(&format!("cannot handle signal {sig}: {e}"));
-        }
+    if let Err(e) = stop_on_signals(&stop) {
+        return fail(&e);
     }
     let out: Box<dyn rotate::LineSink> = match &args.output {
         None => Box::new(rotate::Plain(std::io::stdout())),
@@ -938,7 +931,14 @@ fn watch(args: WatchArgs) -> ExitCode {
     let quiet = args.quiet;
     let mut on_ready = |label: &str| {
         if !quiet {
-            eprintln!("siptriage: watching {label}; stop with Ctrl-C (SIGINT) or SIGTERM");
+            eprintln!(
+                "siptriage: watching {label}; stop with {}",
+                if cfg!(windows) {
+                    "Ctrl-C"
+                } else {
+                    "Ctrl-C (SIGINT) or SIGTERM"
+                }
+            );
         }
     };
     let watched = match watch::run(&opts, &cfg, redaction, out, metrics, &stop, &mut on_ready) {
@@ -1039,9 +1039,49 @@ fn analyze(args: AnalyzeArgs) -> ExitCode {
     )
 }
 
+/// Sets `stop` on SIGINT or SIGTERM (Ctrl-C or Ctrl-Break, or the console closing, on
+/// Windows); a second signal while the first is being handled ends the process at once.
+#[cfg(unix)]
+fn stop_on_signals(stop: &Arc<AtomicBool>) -> Result<(), String> {
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        let registered = signal_hook::flag::register_conditional_shutdown(sig, 1, stop.clone())
+            .and_then(|_| signal_hook::flag::register(sig, stop.clone()));
+        if let Err(e) = registered {
+            return Err(format!("cannot handle signal {sig}: {e}"));
+        }
+    }
+    Ok(())
+}
+
+/// Windows has no SIGTERM; the console's control handler hears Ctrl-C (the C runtime's
+/// `signal` emulation is not used: under Wine it crashed on the first Ctrl-C).
+#[cfg(windows)]
+fn stop_on_signals(stop: &Arc<AtomicBool>) -> Result<(), String> {
+    let stop = stop.clone();
+    ctrlc::set_handler(move || {
+        if stop.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+    })
+    .map_err(|e| format!("cannot handle Ctrl-C: {e}"))
+}
+
+/// Whether a terminal shows the severity tags' colours: never with `NO_COLOR`; on Windows only
+/// once the console's virtual terminal mode is on (a legacy console would print the escape
+/// codes).
+fn terminal_colours() -> bool {
+    if std::env::var_os("NO_COLOR").is_some() {
+        return false;
+    }
+    if cfg!(windows) {
+        return anstyle_query::windows::enable_ansi_colors() == Some(true);
+    }
+    true
+}
+
 /// jemalloc: on a cluster's capture (millions of short-lived SIP strings among tens of
 /// thousands of long-lived connections) it takes a fifth less CPU than glibc's allocator, in
 /// no more memory (docs/performance.md). `--no-default-features` builds with the system's.
-#[cfg(feature = "jemalloc")]
+#[cfg(all(feature = "jemalloc", not(windows)))]
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;

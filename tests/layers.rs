@@ -14,6 +14,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("logs", 1),
     ("inputs", 2),
     ("capture", 3),
+    ("live", 3),
     ("decode", 4),
     ("flow", 5),
     ("cert", 6),

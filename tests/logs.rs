@@ -827,3 +827,42 @@ fn redaction_reaches_the_addresses_and_hosts_only_a_log_event_names() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Logs written on Windows (Jabber's problem reports) end their lines with CRLF: each layout
+/// read with CRLF gives what it gives with LF, the same findings, devices and cited lines.
+#[test]
+fn crlf_logs_from_windows_read_as_lf_ones() {
+    let dir = temp_dir("crlf");
+    let path = common::fixture("oauth-port-mismatch-tls12.pcap");
+    let keys = common::fixture("oauth-port-mismatch-tls12.keys");
+    let r = render(&path, Some(&keys), Clock::default()).expect("renders");
+    let (_, sdl) = r.sdl.first().expect("a CUCM node's trace");
+    let layouts = [
+        ("jabber.log", r.jabber.as_deref().expect("a client's log")),
+        ("SDL001_100_10.10.10.11.txt", sdl.as_str()),
+        ("expressway.txt", r.expressway.as_str()),
+    ];
+    for (name, text) in layouts {
+        let lf = dir.join(format!("lf-{name}"));
+        let crlf = dir.join(format!("crlf-{name}"));
+        std::fs::write(&lf, text).expect("write");
+        std::fs::write(&crlf, text.replace('\n', "\r\n")).expect("write");
+        let a = analyze(&[&lf.to_string_lossy()]);
+        let b = analyze(&[&crlf.to_string_lossy()]);
+        assert!(!by_id(&a).is_empty(), "{name}: the LF log gives findings");
+        assert_eq!(by_id(&a), by_id(&b), "{name}");
+        assert_eq!(a["verdict"], b["verdict"], "{name}");
+        let lines = |doc: &Value| -> String {
+            doc["findings"]
+                .to_string()
+                .replace("crlf-", "")
+                .replace("lf-", "")
+        };
+        assert_eq!(
+            lines(&a),
+            lines(&b),
+            "{name}: the same findings, lines and words"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -619,8 +619,46 @@ fn can_capture() -> bool {
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
     if !root {
         eprintln!("skipped: capturing on lo needs root (CI runs as root)");
+        return false;
     }
-    root
+    // libpcap is loaded at run time: without it the live tests cannot run (the message test
+    // below covers that case).
+    if let Err(e) = siptriage::live::library() {
+        eprintln!("skipped: {e}");
+        return false;
+    }
+    true
+}
+
+/// Without libpcap, `watch -i` exits 2 saying what to install, and a replay needs no library.
+#[test]
+fn live_capture_without_libpcap_says_what_to_install() {
+    let out = Command::new(env!("CARGO_BIN_EXE_siptriage"))
+        .args(["watch", "-i", "lo", "--duration", "1"])
+        .env(siptriage::live::LIBRARY_VAR, "/nonexistent/libpcap.so.1")
+        .output()
+        .expect("runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("live capture needs libpcap"), "{err}");
+    assert!(err.contains(siptriage::live::install_hint()), "{err}");
+    assert!(err.contains("tried /nonexistent/libpcap.so.1"), "{err}");
+    assert!(out.stdout.is_empty(), "no events without a capture");
+
+    let replay = Command::new(env!("CARGO_BIN_EXE_siptriage"))
+        .args([
+            "watch",
+            "--replay",
+            "fixtures/oauth-port-mismatch-clear-tcp.pcap",
+        ])
+        .env(siptriage::live::LIBRARY_VAR, "/nonexistent/libpcap.so.1")
+        .output()
+        .expect("runs");
+    let events = String::from_utf8_lossy(&replay.stdout);
+    assert!(
+        events.contains("\"id\":\"oauth-port-mismatch\""),
+        "a replay reads without libpcap: {events}"
+    );
 }
 
 /// The address the sensor said it serves its metrics on (`--metrics 127.0.0.1:0`).

@@ -24,6 +24,7 @@ use crate::analyze::{analyze_source, FailOn, Hooks, Outcome};
 use crate::capture::{CaptureError, CaptureInfo, CaptureSink, Frame};
 use crate::config::{Config, PortMap};
 use crate::diagnose::Aggregator;
+use crate::live::Live;
 use crate::report::jsonl::{Event, Summary};
 use crate::report::{Observer, Report};
 use crate::session::{Analyzer, CaptureFacts, Connection};
@@ -512,7 +513,7 @@ pub fn run(
                     a.hold_for_keys();
                 }
                 if let Some((path, limit)) = &opts.save {
-                    let linktype = cap.get_datalink().0;
+                    let linktype = cap.datalink();
                     let saver = Saver::create(path, *limit, linktype, *snaplen)
                         .map_err(|e| CaptureError::Io(path.display().to_string(), e))?;
                     feeder.emitter.borrow_mut().note(&format!(
@@ -626,38 +627,37 @@ fn open_live(
     promiscuous: bool,
     snaplen: i32,
     buffer: i32,
-) -> Result<pcap::Capture<pcap::Active>, StartError> {
-    let fail = |what: &str, e: pcap::Error| {
-        StartError(format!(
-            "cannot {what} {interface}: {e}{}",
-            if matches!(e, pcap::Error::PcapError(ref m) if m.contains("ermission")) {
+) -> Result<Live, StartError> {
+    let fail = |e: crate::live::Error| match e {
+        crate::live::Error::Load(_) => StartError(e.to_string()),
+        _ => StartError(format!(
+            "cannot capture on {interface}: {e}{}",
+            if e.is_permission() {
                 " (capturing needs root or the CAP_NET_RAW and CAP_NET_ADMIN capabilities)"
             } else {
                 ""
             }
-        ))
+        )),
     };
-    let mut cap = pcap::Capture::from_device(interface)
-        .map_err(|e| fail("use", e))?
-        .promisc(promiscuous)
-        .snaplen(snaplen)
-        .buffer_size(buffer)
+    let settings = crate::live::Settings {
+        snaplen,
+        promiscuous,
+        buffer,
         // Packets are handed over in blocks at least every 100 ms (TPACKET_V3 on Linux): a
         // block holds many packets, so the buffer absorbs bursts that per-packet slots would
         // not.
-        .timeout(100)
-        .immediate_mode(false)
-        .open()
-        .map_err(|e| fail("capture on", e))?
+        timeout_ms: 100,
+        immediate: false,
         // Non-blocking: a quiet interface must not keep the sensor from ticking or hearing a
         // stop.
-        .setnonblock()
-        .map_err(|e| fail("capture on", e))?;
+        nonblocking: true,
+    };
+    let mut cap = Live::open(interface, &settings).map_err(fail)?;
     let wanted = filter.map(str::to_string);
     let program = wanted.clone().unwrap_or_else(|| default_filter(&cfg.ports));
-    if let Err(e) = cap.filter(&program, true) {
+    if let Err(e) = cap.set_filter(&program) {
         match wanted {
-            Some(_) => return Err(fail(&format!("apply the filter {program:?} on"), e)),
+            Some(_) => return Err(fail(e)),
             // Some link types (the `any` interface's cooked headers) know no VLAN tags.
             None => {
                 let plain = program
@@ -665,8 +665,7 @@ fn open_live(
                     .next()
                     .unwrap_or(&program)
                     .to_string();
-                cap.filter(&plain, true)
-                    .map_err(|e| fail("apply the default filter on", e))?;
+                cap.set_filter(&plain).map_err(fail)?;
             }
         }
     }
@@ -674,7 +673,7 @@ fn open_live(
 }
 
 /// libpcap's counters, told to the feeder (drops become a note at once).
-fn read_drops(feeder: &mut Feeder<'_>, cap: &mut pcap::Capture<pcap::Active>) {
+fn read_drops(feeder: &mut Feeder<'_>, cap: &mut Live) {
     if let Ok(s) = cap.stats() {
         feeder.drops(Drops {
             received: u64::from(s.received),
@@ -687,26 +686,29 @@ fn read_drops(feeder: &mut Feeder<'_>, cap: &mut pcap::Capture<pcap::Active>) {
 fn read_live(
     feeder: &mut Feeder<'_>,
     a: &mut Analyzer<'_>,
-    cap: &mut pcap::Capture<pcap::Active>,
+    cap: &mut Live,
     label: &str,
 ) -> CaptureInfo {
-    let linktype = cap.get_datalink().0;
+    let linktype = cap.datalink();
     let mut stopped = None;
     let mut last_stats = Instant::now();
     while !feeder.should_stop() {
         match cap.next_packet() {
-            Ok(p) => {
-                let ts = Ts(p.header.ts.tv_sec * 1_000_000_000 + p.header.ts.tv_usec * 1_000);
+            Ok(Some(p)) => {
+                let ts = Ts(p
+                    .ts_sec
+                    .saturating_mul(1_000_000_000)
+                    .saturating_add(p.ts_usec.saturating_mul(1_000)));
                 let frame = Frame {
                     number: feeder.frames + 1,
                     ts,
                     linktype,
                     data: p.data,
-                    orig_len: p.header.len,
+                    orig_len: p.len,
                 };
                 feeder.frame(a, &frame);
             }
-            Err(pcap::Error::TimeoutExpired | pcap::Error::NoMorePackets) => {
+            Ok(None) => {
                 std::thread::sleep(IDLE_SLEEP);
             }
             Err(e) => {

@@ -75,10 +75,10 @@ pub fn to_loopback(frame: &[u8], linktype: i32, ttl: u8) -> Option<Vec<u8>> {
 
 /// Sends frames out of `interface` (as root), `gap` apart; returns how many were sent.
 pub fn inject(interface: &str, frames: &[Vec<u8>], gap: Duration) -> Res<u64> {
-    let mut cap = pcap::Capture::from_device(interface)?.open()?;
+    let mut cap = siptriage::live::Live::open_for_sending(interface)?;
     let mut sent = 0;
     for f in frames {
-        cap.sendpacket(f.as_slice())?;
+        cap.send(f.as_slice())?;
         sent += 1;
         if !gap.is_zero() {
             std::thread::sleep(gap);

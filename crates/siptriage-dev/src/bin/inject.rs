@@ -34,7 +34,7 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let mut cap = match pcap::Capture::from_device(iface.as_str()).and_then(|c| c.open()) {
+    let mut cap = match siptriage::live::Live::open_for_sending(iface.as_str()) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("cannot open {iface}: {e}");
@@ -52,7 +52,7 @@ fn main() {
                 std::thread::sleep(due - now);
             }
         }
-        if let Err(e) = cap.sendpacket(f.as_slice()) {
+        if let Err(e) = cap.send(f.as_slice()) {
             eprintln!("send failed after {sent} frames: {e}");
             std::process::exit(1);
         }

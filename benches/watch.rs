@@ -55,6 +55,7 @@ fn replay_through_the_live_path(b: divan::Bencher) {
         wall_time: true,
         save: None,
         tell: false,
+        closing_note: None,
     };
     b.counter(divan::counter::ItemsCount::new(*frames as usize))
         .counter(divan::counter::BytesCount::new(*size))

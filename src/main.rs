@@ -190,9 +190,15 @@ struct AnalyzeArgs {
 /// The options of the analysis itself, the same for `analyze` and `watch`.
 #[derive(clap::Args)]
 struct Analysis {
-    /// Replace these with consistent pseudonyms in every output: ips, users, hosts, all.
+    /// Replace these with consistent pseudonyms in every output: ips (IP and MAC addresses),
+    /// users (devices, user IDs, e-mail addresses, display names), hosts (host names,
+    /// domains), orgs (certificate subject and issuer names), all.
     #[arg(long, value_name = "WHAT", value_delimiter = ',')]
     redact: Vec<String>,
+    /// With --redact: write the pseudonyms and the values they stand for to FILE (JSON), for
+    /// the customer to keep; the report only says that a map was written.
+    #[arg(long, value_name = "FILE")]
+    redact_map: Option<std::path::PathBuf>,
     /// Another SIP Phone OAuth port (besides 5090), for nodes configured differently. Repeatable.
     #[arg(long = "oauth-port", value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
     oauth_ports: Vec<u16>,
@@ -232,8 +238,15 @@ struct Analysis {
 
 impl Analysis {
     /// The validated configuration (without key logs) and what to redact.
-    fn config(self) -> Result<(Config, Redaction), String> {
+    fn config(self) -> Result<(Config, Redacting), String> {
         let redaction = Redaction::parse(&self.redact).map_err(|e| e.to_string())?;
+        if self.redact_map.is_some() && redaction.is_empty() {
+            return Err("--redact-map needs --redact (which names to replace)".to_string());
+        }
+        let redacting = Redacting {
+            what: redaction,
+            map: self.redact_map,
+        };
         let mut cfg = Config::default().with_ports(&self.oauth_ports, &self.mra_oauth_ports);
         cfg.max_evidence = self.max_evidence as usize;
         cfg.secrets.show = self.show_secrets;
@@ -252,7 +265,37 @@ impl Analysis {
                 .map_err(|e| format!("cannot use the trust bundle: {e}"))?;
             cfg.trust = Some(Arc::new(store));
         }
-        Ok((cfg, redaction))
+        Ok((cfg, redacting))
+    }
+}
+
+/// What to redact, and where to write the pseudonyms' map.
+struct Redacting {
+    what: Redaction,
+    map: Option<std::path::PathBuf>,
+}
+
+impl Redacting {
+    /// The note a report carries when its map was written (never the map's path, which may
+    /// name the customer).
+    const NOTE: &'static str = "names are pseudonyms: the map from each pseudonym to the value it stands for was written to a separate file, which is not part of this report";
+
+    /// Writes the map (JSON: class, pseudonym, original), or says why it could not.
+    fn write_map(&self, entries: &[redact::MapEntry], quiet: bool) -> Result<(), String> {
+        let Some(path) = &self.map else {
+            return Ok(());
+        };
+        let text = serde_json::to_string_pretty(entries).unwrap_or_default() + "\n";
+        std::fs::write(path, text)
+            .map_err(|e| format!("cannot write the redaction map {}: {e}", path.display()))?;
+        if !quiet {
+            eprintln!(
+                "siptriage: {} pseudonym(s) and their originals written to {} (keep it with the customer)",
+                entries.len(),
+                path.display()
+            );
+        }
+        Ok(())
     }
 }
 
@@ -350,7 +393,7 @@ struct Settings {
     fail_on: FailOn,
     quiet: bool,
     ladder: bool,
-    redaction: Redaction,
+    redaction: Redacting,
 }
 
 /// Sets the verdict and the summary under the chosen policy; returns the exit code.
@@ -500,11 +543,18 @@ fn run_analyze(inputs: Expanded, cfg: Config, s: Settings) -> ExitCode {
     struct Nothing;
     impl Observer for Nothing {}
     let (outcome, stream_error) = if s.format == Format::Jsonl {
-        let mut lines = JsonLines::new(&mut *out.writer).redacting(s.redaction);
+        let mut lines = JsonLines::new(&mut *out.writer).redacting(s.redaction.what);
         let mut outcome = analyze_expanded(&inputs, &cfg, &mut lines, counter);
         conclude(&mut outcome, s.fail_on);
         let mut report = outcome.report.clone();
-        redact::apply(&mut report, s.redaction);
+        redact::apply_with(&mut report, lines.redactor());
+        if s.redaction.map.is_some() {
+            if let Err(e) = s.redaction.write_map(&lines.redactor().map(), s.quiet) {
+                eprintln!("siptriage: {e}");
+                return ExitCode::from(2);
+            }
+            lines.note(Redacting::NOTE);
+        }
         lines.summary(&report);
         let err = lines.error.take();
         (outcome, err)
@@ -540,7 +590,17 @@ fn run_analyze(inputs: Expanded, cfg: Config, s: Settings) -> ExitCode {
         return ExitCode::from(2);
     }
     let mut report = outcome.report;
-    redact::apply(&mut report, s.redaction);
+    if s.format != Format::Jsonl {
+        let redactor = redact::apply(&mut report, s.redaction.what);
+        if s.redaction.map.is_some() {
+            if let Err(e) = s.redaction.write_map(&redactor.map(), s.quiet) {
+                out.discard();
+                eprintln!("siptriage: {e}");
+                return ExitCode::from(2);
+            }
+            report.notes.push(Redacting::NOTE.to_string());
+        }
+    }
     let color = s.output.is_none() && std::io::stdout().is_terminal() && terminal_colours();
     let w = &mut *out.writer;
     let result = match s.format {
@@ -837,7 +897,7 @@ fn watch(args: WatchArgs) -> ExitCode {
         eprintln!("siptriage: {e}");
         ExitCode::from(2)
     };
-    let (cfg, redaction) = match args.analysis.config() {
+    let (cfg, redacting) = match args.analysis.config() {
         Ok(c) => c,
         Err(e) => return fail(&e),
     };
@@ -894,6 +954,7 @@ fn watch(args: WatchArgs) -> ExitCode {
         wall_time: !args.no_wall_time,
         save: args.save.map(|p| (p, args.save_limit << 20)),
         tell: args.output.is_some() && !args.quiet,
+        closing_note: redacting.map.as_ref().map(|_| Redacting::NOTE.to_string()),
     };
     let stop = Arc::new(AtomicBool::new(false));
     if let Err(e) = stop_on_signals(&stop) {
@@ -941,10 +1002,21 @@ fn watch(args: WatchArgs) -> ExitCode {
             );
         }
     };
-    let watched = match watch::run(&opts, &cfg, redaction, out, metrics, &stop, &mut on_ready) {
+    let watched = match watch::run(
+        &opts,
+        &cfg,
+        redacting.what,
+        out,
+        metrics,
+        &stop,
+        &mut on_ready,
+    ) {
         Ok(w) => w,
         Err(e) => return fail(&e),
     };
+    if let Err(e) = redacting.write_map(&watched.redact_map, args.quiet) {
+        return fail(&e);
+    }
     let report = watched.outcome.report;
     if !quiet {
         eprintln!(

@@ -98,6 +98,7 @@ fn replay_with(path: &str, setup: Setup<'_>) -> (Vec<Value>, watch::Watched) {
         wall_time: false,
         save: None,
         tell: false,
+        closing_note: None,
     };
     let stop = AtomicBool::new(false);
     let w = watch::run(

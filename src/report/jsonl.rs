@@ -156,6 +156,17 @@ impl<'w> JsonLines<'w> {
         }
     }
 
+    /// The redactor the events were redacted with (its pseudonyms, for the report and the
+    /// map).
+    pub fn redactor(&mut self) -> &mut Redactor {
+        &mut self.redactor
+    }
+
+    /// A note of the run's own (unredacted: it must name no customer value).
+    pub fn note(&mut self, text: &str) {
+        self.emit(&Event::Note { capture: 0, text });
+    }
+
     /// The closing `summary` line: the report's summary (set by `analyze::conclude`), with the
     /// reasons of its verdict.
     pub fn summary(&mut self, report: &Report) {
@@ -169,7 +180,14 @@ impl Observer for JsonLines<'_> {
     }
 
     fn capture_started(&mut self, index: usize, path: &str) {
-        self.emit(&Event::Capture { index, path });
+        if self.redactor.is_empty() {
+            self.emit(&Event::Capture { index, path });
+        } else {
+            let mut path = path.to_string();
+            self.redactor.learn_text(&path);
+            self.redactor.text(&mut path);
+            self.emit(&Event::Capture { index, path: &path });
+        }
     }
 
     fn connection(&mut self, entry: &ConnectionEntry) {
@@ -218,14 +236,39 @@ impl Observer for JsonLines<'_> {
                 text: &text,
             });
         }
-        self.emit(&Event::CaptureDone {
-            index,
-            capture: info,
-        });
+        if self.redactor.is_empty() {
+            self.emit(&Event::CaptureDone {
+                index,
+                capture: info,
+            });
+        } else {
+            let mut info = info.clone();
+            self.redactor.text(&mut info.path);
+            if let Some(s) = &mut info.stopped {
+                self.redactor.text(s);
+            }
+            self.emit(&Event::CaptureDone {
+                index,
+                capture: &info,
+            });
+        }
     }
 
     fn unreadable(&mut self, path: &str, why: &str) {
-        self.emit(&Event::Unreadable { path, reason: why });
+        if self.redactor.is_empty() {
+            self.emit(&Event::Unreadable { path, reason: why });
+        } else {
+            let (mut path, mut why) = (path.to_string(), why.to_string());
+            for t in [&path, &why] {
+                self.redactor.learn_text(t);
+            }
+            self.redactor.text(&mut path);
+            self.redactor.text(&mut why);
+            self.emit(&Event::Unreadable {
+                path: &path,
+                reason: &why,
+            });
+        }
     }
 }
 

@@ -1,7 +1,20 @@
-//! `--redact ips,users,hosts`: replaces addresses, user and device names, and host names with
-//! pseudonyms, consistently within a report (the same value always gets the same pseudonym), so
-//! a report can leave the customer. Addresses stay addresses (198.18.0.0/15 and 2001:db8::/32,
-//! ranges reserved for tests and documentation); names become `device-N`, `user-N`, `host-N`.
+//! `--redact ips,users,hosts,orgs`: replaces every name of the chosen classes with a
+//! pseudonym, consistently within a run (the same value always gets the same pseudonym, in
+//! every format, event and metric), so a report can leave the customer:
+//! - **addresses** (`ips`): IPv4 and IPv6 addresses stay addresses (198.18.0.0/15 and
+//!   2001:db8::/32, ranges reserved for tests and documentation); MAC addresses become MACs of
+//!   the documentation range 00:00:5e:00:53:00/40, in whatever form they were written (inside
+//!   `SEP<MAC>` names and `+sip.instance` UUIDs too);
+//! - **users**: device names (`device-N`), user IDs, SIP URIs' user parts, e-mail addresses'
+//!   local parts and display names (`user-N`);
+//! - **hosts**: host names, domains, SNI, SAN DNS names, URI hosts, realms (`host-N`);
+//! - **orgs**: every value of a certificate subject or issuer but the country: organisations
+//!   and units (`org-N`), localities and states (`place-N`), e-mail addresses (`email-N`), CA
+//!   and other common names (`ca-N`, `name-N`; a common name that is a host name is `host-N`).
+//!
+//! A value any class covers is replaced wherever it stands as a whole token in any text, so
+//! free text (explanations, notes, a log's words) never shows what a field hides. The
+//! pseudonyms and their originals can be written apart ([`Redactor::map`]) for the customer.
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -13,12 +26,14 @@ use crate::session::Connection;
 /// What to redact.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Redaction {
-    /// IP addresses.
+    /// IP and MAC addresses.
     pub ips: bool,
-    /// User and device names.
+    /// User and device names, user IDs, e-mail addresses, display names.
     pub users: bool,
-    /// Host names (certificate names, SNI, Warning agents).
+    /// Host names and domains (certificate CN/SAN, SNI, URIs, realms, Warning agents).
     pub hosts: bool,
+    /// Certificate subject and issuer names (O, OU, L, ST, emailAddress, CN, CA names).
+    pub orgs: bool,
 }
 
 /// A `--redact` word that names no class.
@@ -29,7 +44,7 @@ impl std::fmt::Display for UnknownClass {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "unknown --redact item \"{}\": the classes are ips, users, hosts and all",
+            "unknown --redact item \"{}\": the classes are ips, users, hosts, orgs and all",
             self.0
         )
     }
@@ -38,21 +53,26 @@ impl std::fmt::Display for UnknownClass {
 impl std::error::Error for UnknownClass {}
 
 impl Redaction {
-    /// Parses `ips,users,hosts` (any subset; `all` for everything).
+    /// Every class.
+    pub const ALL: Redaction = Redaction {
+        ips: true,
+        users: true,
+        hosts: true,
+        orgs: true,
+    };
+
+    /// Parses `ips,users,hosts,orgs` (any subset; `all` for everything).
     pub fn parse(list: &[String]) -> Result<Self, UnknownClass> {
         let mut r = Redaction::default();
-        for item in list {
+        for item in list.iter().flat_map(|i| i.split(',')) {
             match item.trim() {
-                "ips" | "ip" => r.ips = true,
+                "ips" | "ip" | "addresses" | "macs" => r.ips = true,
                 "users" | "user" => r.users = true,
                 "hosts" | "host" => r.hosts = true,
-                "all" => {
-                    r = Redaction {
-                        ips: true,
-                        users: true,
-                        hosts: true,
-                    }
+                "orgs" | "org" | "organisations" | "organizations" | "certificates" => {
+                    r.orgs = true
                 }
+                "all" => r = Redaction::ALL,
                 other => return Err(UnknownClass(other.to_string())),
             }
         }
@@ -61,24 +81,107 @@ impl Redaction {
 
     /// Nothing to do.
     pub fn is_empty(&self) -> bool {
-        !(self.ips || self.users || self.hosts)
+        !(self.ips || self.users || self.hosts || self.orgs)
     }
+}
+
+/// A name class, as the pseudonym map names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Class {
+    /// IP and MAC addresses.
+    Addresses,
+    /// Users and devices.
+    Users,
+    /// Hosts and domains.
+    Hosts,
+    /// Certificate names.
+    Orgs,
+}
+
+/// One pseudonym and what it stands for (`--redact-map`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct MapEntry {
+    /// The class the value was redacted as.
+    pub class: Class,
+    /// What the report prints.
+    pub pseudonym: String,
+    /// The customer's value.
+    pub original: String,
+}
+
+/// The kinds of names, each with its pseudonym's stem and class.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Kind {
+    Device,
+    User,
+    Host,
+    Org,
+    Place,
+    Email,
+    Ca,
+    Name,
+}
+
+impl Kind {
+    fn stem(self) -> &'static str {
+        match self {
+            Kind::Device => "device",
+            Kind::User => "user",
+            Kind::Host => "host",
+            Kind::Org => "org",
+            Kind::Place => "place",
+            Kind::Email => "email",
+            Kind::Ca => "ca",
+            Kind::Name => "name",
+        }
+    }
+
+    fn class(self) -> Class {
+        match self {
+            Kind::Device | Kind::User => Class::Users,
+            Kind::Host => Class::Hosts,
+            Kind::Org | Kind::Place | Kind::Email | Kind::Ca | Kind::Name => Class::Orgs,
+        }
+    }
+}
+
+/// A value and its pseudonym; `listed` when the map shows it (not a derived spelling).
+struct Named {
+    pseudonym: String,
+    class: Class,
+    listed: bool,
 }
 
 #[derive(Default)]
 struct Map {
     ips: BTreeMap<IpAddr, IpAddr>,
+    macs: BTreeMap<[u8; 6], [u8; 6]>,
     /// Every value with its pseudonym, and one automaton that finds them all in one pass.
     order: Vec<(String, String)>,
     finder: Option<aho_corasick::AhoCorasick>,
-    names: BTreeMap<String, String>,
-    counts: BTreeMap<&'static str, usize>,
+    names: BTreeMap<String, Named>,
+    counts: BTreeMap<Kind, usize>,
     /// A value was added since `order` was built.
     stale: bool,
-    /// Addresses and host names only a free text showed, named after the structured ones
-    /// (so that a text never changes the pseudonyms the rest got).
+    /// Values only a free text showed, named after the structured ones (so that a text never
+    /// changes the pseudonyms the rest got).
     pending_ips: Vec<IpAddr>,
-    pending_hosts: Vec<String>,
+    pending: Vec<(Kind, String)>,
+    pending_macs: Vec<[u8; 6]>,
+}
+
+fn hex(b: &[u8], upper: bool, sep: &str) -> String {
+    b.iter()
+        .map(|x| {
+            if upper {
+                format!("{x:02X}")
+            } else {
+                format!("{x:02x}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(sep)
 }
 
 impl Map {
@@ -98,22 +201,83 @@ impl Map {
         p
     }
 
-    fn name(&mut self, kind: &'static str, value: &str) {
+    fn insert(&mut self, value: String, pseudonym: String, class: Class, listed: bool) {
+        self.names.entry(value).or_insert(Named {
+            pseudonym,
+            class,
+            listed,
+        });
+    }
+
+    /// A MAC address, in every spelling it may take: colons or dashes, either case, bare
+    /// (as in `SEP<MAC>` names and UUIDs), and Cisco's dotted form.
+    fn mac(&mut self, mac: [u8; 6]) {
+        if self.macs.contains_key(&mac) {
+            return;
+        }
+        let n = self.macs.len() + 1;
+        // The documentation range (RFC 7042) first, then locally administered addresses.
+        let p = if n <= 0xff {
+            [0, 0, 0x5e, 0, 0x53, n as u8]
+        } else {
+            [0x02, 0, 0x5e, (n >> 16) as u8, (n >> 8) as u8, n as u8]
+        };
+        self.macs.insert(mac, p);
+        let c = Class::Addresses;
+        for upper in [false, true] {
+            for sep in [":", "-", ""] {
+                let listed = !upper && sep == ":";
+                self.insert(hex(&mac, upper, sep), hex(&p, upper, sep), c, listed);
+            }
+            for prefix in ["SEP", "ATA"] {
+                let (v, q) = (hex(&mac, upper, ""), hex(&p, upper, ""));
+                self.insert(format!("{prefix}{v}"), format!("{prefix}{q}"), c, upper);
+                for ext in [".cnf.xml", ".cnf.xml.enc.sgn"] {
+                    self.insert(
+                        format!("{prefix}{v}{ext}"),
+                        format!("{prefix}{q}{ext}"),
+                        c,
+                        false,
+                    );
+                }
+            }
+        }
+        let dotted = |m: &[u8; 6]| {
+            let h = hex(m, false, "");
+            format!("{}.{}.{}", &h[..4], &h[4..8], &h[8..])
+        };
+        self.insert(dotted(&mac), dotted(&p), c, false);
+        // A Cisco `+sip.instance`: the MAC at the end of an otherwise zero UUID.
+        let zero = "00000000-0000-0000-0000-";
+        self.insert(
+            format!("{zero}{}", hex(&mac, false, "")),
+            format!("{zero}{}", hex(&p, false, "")),
+            c,
+            false,
+        );
+        self.stale = true;
+    }
+
+    fn name(&mut self, kind: Kind, value: &str) {
         let v = value.trim();
         if v.len() < 2 || self.names.contains_key(v) {
             return;
         }
         let n = self.counts.entry(kind).or_insert(0);
         *n += 1;
-        let pseudonym = format!("{kind}-{n}");
-        if kind == "device" {
+        let pseudonym = format!("{}-{n}", kind.stem());
+        if kind == Kind::Device {
             // Its configuration file names it too, glued to the extension.
             for ext in [".cnf.xml", ".cnf.xml.enc.sgn"] {
-                self.names
-                    .insert(format!("{v}{ext}"), format!("{pseudonym}{ext}"));
+                self.insert(
+                    format!("{v}{ext}"),
+                    format!("{pseudonym}{ext}"),
+                    kind.class(),
+                    false,
+                );
             }
         }
-        self.names.insert(v.to_string(), pseudonym);
+        self.insert(v.to_string(), pseudonym, kind.class(), true);
         self.stale = true;
     }
 
@@ -123,7 +287,11 @@ impl Map {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        all.extend(self.names.iter().map(|(k, v)| (k.clone(), v.clone())));
+        all.extend(
+            self.names
+                .iter()
+                .map(|(k, v)| (k.clone(), v.pseudonym.clone())),
+        );
         all.retain(|(k, _)| !k.is_empty());
         all.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.0.cmp(&b.0)));
         self.finder = aho_corasick::AhoCorasick::new(all.iter().map(|(k, _)| k)).ok();
@@ -166,6 +334,24 @@ impl Map {
 /// Whether `s[a..b]` stands as a whole token: not part of a longer name or address.
 fn standalone(s: &str, a: usize, b: usize) -> bool {
     let key = &s[a..b];
+    if let Ok(IpAddr::V6(_)) = key.parse::<IpAddr>() {
+        // An IPv6 address is glued only to what could continue it.
+        let glue = |c: Option<char>| c.is_some_and(|c| c.is_ascii_hexdigit() || c == ':');
+        return !(glue(s[..a].chars().next_back()) || glue(s[b..].chars().next()));
+    }
+    if key.bytes().all(|c| c.is_ascii_digit() || c == b'.') {
+        // An IPv4 address is glued only to digits (`10.1.1.1` in `10.1.1.11`), not to a
+        // word: `SDL_10.1.1.1.txt` names it.
+        let before = s[..a].chars().next_back();
+        let before2 = s[..a].chars().rev().nth(1);
+        let mut after = s[b..].chars();
+        let (next, next2) = (after.next(), after.next());
+        let digit = |c: Option<char>| c.is_some_and(|c| c.is_ascii_digit());
+        return !(digit(before)
+            || (before == Some('.') && digit(before2))
+            || digit(next)
+            || (next == Some('.') && digit(next2)));
+    }
     let before = s[..a].chars().next_back();
     let mut after = s[b..].chars();
     let (next, next2) = (after.next(), after.next());
@@ -175,6 +361,16 @@ fn standalone(s: &str, a: usize, b: usize) -> bool {
     let glued_after = next.is_some_and(word)
         || (next == Some('.') && next2.is_some_and(|c| c.is_ascii_alphanumeric()));
     !glued_before && !glued_after
+}
+
+/// A pseudonym's order in the map: `host-2` before `host-10`.
+fn natural(p: &str) -> (String, u64, String) {
+    match p.rsplit_once('-') {
+        Some((stem, n)) if n.parse::<u64>().is_ok() => {
+            (stem.to_string(), n.parse().unwrap_or(0), String::new())
+        }
+        _ => (String::new(), 0, p.to_string()),
+    }
 }
 
 fn word(c: char) -> bool {
@@ -207,14 +403,6 @@ fn addresses_in(text: &str) -> Vec<IpAddr> {
     out
 }
 
-fn cn_and_dns(subject: &str) -> Vec<String> {
-    subject
-        .split(", ")
-        .filter_map(|p| p.strip_prefix("CN="))
-        .map(str::to_string)
-        .collect()
-}
-
 /// Device names that only a file name shows: `CSFrado.cnf.xml`, `SEP00505600AB77.cnf.xml.enc.sgn`.
 fn config_file_devices(text: &str) -> Vec<String> {
     let mut out = Vec::new();
@@ -228,6 +416,253 @@ fn config_file_devices(text: &str) -> Vec<String> {
             out.push(name.to_string());
         }
         rest = &rest[p + ".cnf.xml".len()..];
+    }
+    out
+}
+
+/// The attribute keys of a distinguished name this module reads (as x509 and OpenSSL print
+/// them). `C`, the country, delimits the others and stays.
+const DN_KEYS: [&str; 13] = [
+    "emailAddress",
+    "serialNumber",
+    "CN",
+    "OU",
+    "ST",
+    "DC",
+    "GN",
+    "SN",
+    "UID",
+    "O",
+    "L",
+    "E",
+    "C",
+];
+
+fn dn_key_at(s: &str, at: usize) -> Option<&'static str> {
+    let rest = &s[at..];
+    let before = s[..at].chars().next_back();
+    if before.is_some_and(|c| !matches!(c, ' ' | '"' | ',' | '/' | '(' | '\'' | '+' | '[')) {
+        return None;
+    }
+    DN_KEYS
+        .iter()
+        .copied()
+        .find(|k| rest.starts_with(k) && rest[k.len()..].starts_with('='))
+}
+
+/// The attribute values of the distinguished names written in a text: a whole DN
+/// (`CN=Lab CA, O=Lab Example`), one quoted in a sentence, or OpenSSL's `/O=…/CN=…`. A value
+/// ends at the next attribute, a quote, or the end of the text.
+fn dn_parts(text: &str) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    let mut starts: Vec<(usize, &'static str)> = Vec::new();
+    for (i, _) in text.char_indices() {
+        if let Some(k) = dn_key_at(text, i) {
+            starts.push((i, k));
+        }
+    }
+    for (n, &(i, k)) in starts.iter().enumerate() {
+        let from = i + k.len() + 1;
+        let limit = starts.get(n + 1).map_or(text.len(), |x| x.0);
+        let mut value = &text[from..limit.max(from)];
+        if let Some(q) = value.find(['"', '\n', ']']) {
+            value = &value[..q];
+        }
+        // In a sentence, a comma not followed by another attribute ends the name.
+        let mut cut = value.len();
+        for (c, _) in value.match_indices([',', ';']) {
+            let after = from + c + 1;
+            let next = text[after..].trim_start();
+            let at = text.len() - next.len();
+            if dn_key_at(text, at).is_none() && !next.starts_with("C=") {
+                cut = c;
+                break;
+            }
+        }
+        value = &value[..cut];
+        let value = value
+            .trim_end_matches([',', '/', ' ', '+', ')', ';'])
+            .trim_end_matches(", ")
+            .trim();
+        if !value.is_empty() && k != "C" {
+            out.push((k, value.to_string()));
+        }
+    }
+    out
+}
+
+fn hex_byte(s: &str) -> Option<u8> {
+    u8::from_str_radix(s, 16).ok()
+}
+
+fn mac_of_12(h: &str) -> Option<[u8; 6]> {
+    if h.len() != 12 || !h.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let mut m = [0u8; 6];
+    for (i, x) in m.iter_mut().enumerate() {
+        *x = hex_byte(&h[2 * i..2 * i + 2])?;
+    }
+    Some(m)
+}
+
+/// The MAC addresses written in a text: `00:50:56:ab:cd:ef`, `00-50-…`, `SEP0050560ABCDE`,
+/// `ATA…`, and the MAC at the end of a Cisco `+sip.instance` UUID
+/// (`00000000-0000-0000-0000-00505600abcd`).
+fn macs_in(text: &str) -> Vec<[u8; 6]> {
+    let mut out = Vec::new();
+    for token in text.split(|c: char| !(c.is_ascii_alphanumeric() || c == ':' || c == '-')) {
+        let t = token.trim_matches([':', '-']);
+        let groups: Vec<&str> = t.split([':', '-']).collect();
+        let mac = if groups.len() == 6 && groups.iter().all(|g| g.len() == 2) {
+            let mut m = [0u8; 6];
+            let mut ok = true;
+            for (x, g) in m.iter_mut().zip(&groups) {
+                match hex_byte(g) {
+                    Some(b) => *x = b,
+                    None => ok = false,
+                }
+            }
+            ok.then_some(m)
+        } else if let Some(h) = t.strip_prefix("SEP").or_else(|| t.strip_prefix("ATA")) {
+            mac_of_12(h)
+        } else if groups.len() == 5
+            && groups[..4].iter().all(|g| g.bytes().all(|b| b == b'0'))
+            && [8, 4, 4, 4].iter().zip(&groups).all(|(n, g)| g.len() == *n)
+        {
+            mac_of_12(groups[4])
+        } else {
+            None
+        };
+        if let Some(m) = mac.filter(|m| *m != [0; 6] && !out.contains(m)) {
+            out.push(m);
+        }
+    }
+    out
+}
+
+fn host_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_'
+}
+
+/// Reads as a host name: letters, digits, dots and dashes, with a letter somewhere, and not
+/// an address.
+fn is_host(h: &str) -> bool {
+    !h.is_empty()
+        && h.chars().all(host_char)
+        && h.chars().any(|c| c.is_ascii_alphabetic())
+        && h.parse::<IpAddr>().is_err()
+}
+
+/// The value of `key="…"` (or `key=…` up to a comma or space) wherever it stands in a text.
+fn params<'t>(text: &'t str, key: &str) -> Vec<&'t str> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(p) = rest.find(key) {
+        let glued = rest[..p].chars().next_back().is_some_and(word);
+        let after = &rest[p + key.len()..];
+        rest = after;
+        if glued {
+            continue;
+        }
+        let v = match after.strip_prefix('"') {
+            Some(q) => q.split('"').next().unwrap_or(""),
+            None => after.split([',', ' ', ';', '>']).next().unwrap_or(""),
+        };
+        let v = v.trim();
+        if !v.is_empty() {
+            out.push(v);
+        }
+    }
+    out
+}
+
+/// The user parts and hosts of the SIP URIs and e-mail addresses in a text
+/// (`sip:4085550100@cucm1.example.com`, `jdoe@example.com`).
+fn users_and_hosts(text: &str) -> (Vec<String>, Vec<String>) {
+    let (mut users, mut hosts) = (Vec::new(), Vec::new());
+    for (i, _) in text.match_indices('@') {
+        let user_start = text[..i]
+            .rfind(|c: char| !(word(c) || matches!(c, '.' | '+' | '%' | '!' | '~')))
+            .map_or(0, |x| x + 1);
+        let user = &text[user_start..i];
+        let host_end = text[i + 1..]
+            .find(|c: char| !host_char(c))
+            .map_or(text.len(), |x| x + i + 1);
+        let host = text[i + 1..host_end].trim_end_matches(['.', '-']);
+        let in_uri = text[..user_start].ends_with("sip:") || text[..user_start].ends_with("sips:");
+        // A Call-ID (`hex@address`) is neither: only a URI's user or a mailbox at a host name.
+        if in_uri || (is_host(host) && host.contains('.')) {
+            let user = user.trim_matches('.');
+            if !user.is_empty() && !users.iter().any(|u| u == user) {
+                users.push(user.to_string());
+            }
+        }
+        if is_host(host) && !hosts.iter().any(|h| h == host) {
+            hosts.push(host.to_string());
+        }
+    }
+    // A URI without a user part: `sip:cucm1.example.com`.
+    for p in ["sip:", "sips:"] {
+        for (i, _) in text.match_indices(p) {
+            let rest = &text[i + p.len()..];
+            let end = rest.find(|c: char| !host_char(c)).unwrap_or(rest.len());
+            if rest[end..].starts_with('@') {
+                continue;
+            }
+            let host = rest[..end].trim_end_matches(['.', '-']);
+            if is_host(host) && !hosts.iter().any(|h| h == host) {
+                hosts.push(host.to_string());
+            }
+        }
+    }
+    (users, hosts)
+}
+
+/// Display names before a SIP URI: `"Rado Jablonski" <sip:…`.
+fn display_names(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for (i, _) in text.match_indices("\" <sip") {
+        if let Some(open) = text[..i].rfind('"') {
+            let name = text[open + 1..i].trim();
+            if !name.is_empty() && !out.iter().any(|n| n == name) {
+                out.push(name.to_string());
+            }
+        }
+    }
+    out
+}
+
+/// File extensions that make a dotted word a file name, not a host.
+const NOT_TLDS: [&str; 16] = [
+    "log", "txt", "xml", "pcap", "pcapng", "gz", "zip", "keys", "json", "html", "md", "sgn", "enc",
+    "tar", "xz", "zst",
+];
+
+/// The host names a free text that came from outside (a log's words, a Warning, a header)
+/// holds without a marker: dotted words of three labels or more, or of two whose last is a
+/// common top-level domain.
+fn bare_hosts(text: &str) -> Vec<String> {
+    const TLDS: [&str; 14] = [
+        "com", "net", "org", "local", "lan", "corp", "internal", "example", "test", "int", "edu",
+        "gov", "io", "de",
+    ];
+    let mut out = Vec::new();
+    for token in text.split(|c: char| !host_char(c)) {
+        let t = token.trim_matches(['.', '-', '_']);
+        let labels: Vec<&str> = t.split('.').collect();
+        let Some(last) = labels.last() else { continue };
+        let alpha_tld = last.len() >= 2 && last.chars().all(|c| c.is_ascii_alphabetic());
+        let enough = labels.len() >= 3 || (labels.len() == 2 && TLDS.contains(last));
+        if alpha_tld
+            && enough
+            && !NOT_TLDS.contains(last)
+            && labels.iter().all(|l| !l.is_empty())
+            && is_host(t)
+            && !out.iter().any(|h| h == t)
+        {
+            out.push(t.to_string());
+        }
     }
     out
 }
@@ -255,23 +690,110 @@ impl Redactor {
         self.what.is_empty()
     }
 
-    /// A user or device name to replace wherever it appears.
+    /// A user or device name to replace wherever it appears; a `SEP<MAC>` name's MAC is an
+    /// address.
     pub fn learn_device(&mut self, name: &str) {
         if self.what.users {
-            self.m.name("device", name);
+            self.m.name(Kind::Device, name);
+        }
+        if self.what.ips {
+            for mac in macs_in(name) {
+                self.m.mac(mac);
+            }
+        }
+    }
+
+    /// A user ID, a URI's user part or a display name.
+    pub fn learn_user(&mut self, name: &str) {
+        if self.what.users {
+            self.m.name(Kind::User, name);
         }
     }
 
     /// A host name to replace wherever it appears.
     pub fn learn_host(&mut self, name: &str) {
         if self.what.hosts {
-            self.m.name("host", name);
+            self.m.name(Kind::Host, name);
         }
     }
 
-    /// Names inside a text that only the text shows: a device's configuration file name, and
-    /// the addresses and certificate host names (`CN=…`) a log's event names.
+    /// Every value of a certificate's subject or issuer (or a CA name a server listed).
+    pub fn learn_dn(&mut self, dn: &str) {
+        for (key, value) in dn_parts(dn) {
+            self.dn_value(key, &value, false);
+        }
+    }
+
+    fn dn_value(&mut self, key: &str, value: &str, later: bool) {
+        let kind = match key {
+            "CN" if is_host(value.trim_start_matches("*.")) && value.contains('.') => Kind::Host,
+            "DC" => Kind::Host,
+            "CN" if value
+                .split_whitespace()
+                .any(|w| w.eq_ignore_ascii_case("CA") || w.eq_ignore_ascii_case("root"))
+                || value.ends_with("-CA") =>
+            {
+                Kind::Ca
+            }
+            "CN" | "GN" | "SN" | "UID" | "serialNumber" => Kind::Name,
+            "L" | "ST" => Kind::Place,
+            "emailAddress" | "E" => Kind::Email,
+            _ => Kind::Org,
+        };
+        // A host name in a certificate is a host wherever it stands; a certificate's other
+        // names are the organisation's.
+        let on = self.what.orgs || (kind == Kind::Host && self.what.hosts);
+        if !on {
+            return;
+        }
+        if later {
+            self.m.pending.push((kind, value.to_string()));
+        } else {
+            self.m.name(kind, value);
+        }
+        // An e-mail address's parts stand alone elsewhere too.
+        if kind == Kind::Email {
+            let (users, hosts) = users_and_hosts(value);
+            for u in users {
+                self.queue(Kind::User, u, later);
+            }
+            for h in hosts {
+                self.queue(Kind::Host, h, later);
+            }
+        }
+    }
+
+    fn queue(&mut self, kind: Kind, value: String, later: bool) {
+        let on = match kind.class() {
+            Class::Users => self.what.users,
+            Class::Hosts => self.what.hosts,
+            Class::Orgs => self.what.orgs,
+            Class::Addresses => self.what.ips,
+        };
+        if !on
+            || self
+                .m
+                .pending
+                .iter()
+                .any(|(k, v)| *k == kind && *v == value)
+        {
+            return;
+        }
+        if later {
+            self.m.pending.push((kind, value));
+        } else {
+            self.m.name(kind, &value);
+        }
+    }
+
+    /// Names inside a text that only the text shows: a device's configuration file name,
+    /// addresses (IP and MAC), certificate names, URIs' users and hosts, e-mail addresses,
+    /// display names, and the parameters that carry names (`username=`, `realm=`,
+    /// `Common-name=`). They get their pseudonyms after every structured value.
     pub fn learn_text(&mut self, text: &str) {
+        if self.what.is_empty() {
+            return;
+        }
         for d in config_file_devices(text) {
             self.learn_device(&d);
         }
@@ -281,26 +803,65 @@ impl Redactor {
                     self.m.pending_ips.push(ip);
                 }
             }
+            for mac in macs_in(text) {
+                if !self.m.macs.contains_key(&mac) && !self.m.pending_macs.contains(&mac) {
+                    self.m.pending_macs.push(mac);
+                }
+            }
         }
-        if self.what.hosts {
-            for h in text.split("CN=").skip(1) {
-                let h = h
-                    .split([',', '/', ' ', ')', '"', ';'])
-                    .next()
-                    .unwrap_or("")
-                    .trim_end_matches('.');
-                // Only what reads as a host name (dotted, no spaces): not a CA's words.
-                let host = h.contains('.')
-                    && h.chars()
-                        .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_');
-                if host && !self.m.pending_hosts.iter().any(|x| x == h) {
-                    self.m.pending_hosts.push(h.to_string());
+        for (key, value) in dn_parts(text) {
+            self.dn_value(key, &value, true);
+        }
+        let (users, hosts) = users_and_hosts(text);
+        for u in users {
+            self.queue(Kind::User, u, true);
+        }
+        for h in hosts {
+            self.queue(Kind::Host, h, true);
+        }
+        for n in display_names(text) {
+            self.queue(Kind::User, n, true);
+        }
+        for u in params(text, "username=") {
+            self.queue(Kind::User, u.to_string(), true);
+        }
+        // Names the report's own sentences quote or mark: `"cucm1.example.com" (SNI)`,
+        // `DNS:cucm1.example.com`.
+        for (i, q) in text.split('"').enumerate() {
+            if i % 2 == 1 {
+                for h in bare_hosts(q).into_iter().filter(|h| h == q) {
+                    self.queue(Kind::Host, h, true);
+                }
+            }
+        }
+        for h in params(text, "DNS:") {
+            let h = h.trim_end_matches(['.', ')']);
+            if is_host(h.trim_start_matches("*.")) {
+                self.queue(Kind::Host, h.to_string(), true);
+            }
+        }
+        for key in ["realm=", "Common-name=", "Common-Name=", "commonName="] {
+            for h in params(text, key) {
+                if is_host(h) && (h.contains('.') || key != "realm=") {
+                    self.queue(Kind::Host, h.to_string(), true);
                 }
             }
         }
     }
 
-    /// The host names a connection shows: SNI, certificate CN and DNS names.
+    /// A text that came from outside (a log's words, a header, a Warning): what
+    /// [`learn_text`](Self::learn_text) finds, and host names written without a marker.
+    pub fn learn_external(&mut self, text: &str) {
+        self.learn_text(text);
+        if self.what.hosts {
+            for h in bare_hosts(text) {
+                self.queue(Kind::Host, h, true);
+            }
+        }
+    }
+
+    /// The host names a connection shows (SNI, certificate CN and DNS names) and, with
+    /// `orgs`, every part of its certificates' names and of the CA names its server listed.
     pub fn learn_connection(&mut self, c: &Connection) {
         let Some(t) = &c.tls else { return };
         if let Some(sni) = t.client_hello.as_ref().and_then(|h| h.sni.as_ref()) {
@@ -308,16 +869,62 @@ impl Redactor {
         }
         for ch in &t.chains {
             for c in &ch.certificates {
-                for n in cn_and_dns(&c.subject).into_iter().chain(
-                    c.san
-                        .iter()
-                        .filter_map(|s| s.strip_prefix("DNS:"))
-                        .map(str::to_string),
-                ) {
-                    self.learn_host(&n);
+                self.learn_dn(&c.subject);
+                for n in c.san.iter().filter_map(|s| s.strip_prefix("DNS:")) {
+                    self.learn_host(n);
                 }
             }
         }
+        for ch in &t.chains {
+            for c in &ch.certificates {
+                self.learn_dn(&c.issuer);
+                for e in c.san.iter().filter_map(|s| s.strip_prefix("email:")) {
+                    self.dn_value("emailAddress", e, false);
+                }
+            }
+            if let Some(m) = ch.trust.as_ref().and_then(|t| t.missing_ca.as_ref()) {
+                self.learn_dn(m);
+            }
+        }
+        if let Some(req) = &t.certificate_request {
+            for n in &req.ca_names {
+                self.learn_dn(n);
+            }
+        }
+    }
+
+    /// The pseudonyms given so far and what they stand for, by class (`--redact-map`).
+    pub fn map(&self) -> Vec<MapEntry> {
+        let mut out: Vec<MapEntry> = self
+            .m
+            .ips
+            .iter()
+            .map(|(o, p)| MapEntry {
+                class: Class::Addresses,
+                pseudonym: p.to_string(),
+                original: o.to_string(),
+            })
+            .collect();
+        out.extend(
+            self.m
+                .names
+                .iter()
+                .filter(|(_, n)| n.listed)
+                .map(|(o, n)| MapEntry {
+                    class: n.class,
+                    pseudonym: n.pseudonym.clone(),
+                    original: o.clone(),
+                }),
+        );
+        out.sort_by(|a, b| {
+            a.class.cmp(&b.class).then_with(|| {
+                match (a.pseudonym.parse::<IpAddr>(), b.pseudonym.parse::<IpAddr>()) {
+                    (Ok(x), Ok(y)) => x.cmp(&y),
+                    _ => natural(&a.pseudonym).cmp(&natural(&b.pseudonym)),
+                }
+            })
+        });
+        out
     }
 
     /// The Warning agent of a SIP Warning text (`399 agent "text"`).
@@ -343,8 +950,11 @@ impl Redactor {
         for ip in std::mem::take(&mut self.m.pending_ips) {
             self.m.ip(ip);
         }
-        for h in std::mem::take(&mut self.m.pending_hosts) {
-            self.m.name("host", &h);
+        for mac in std::mem::take(&mut self.m.pending_macs) {
+            self.m.mac(mac);
+        }
+        for (kind, v) in std::mem::take(&mut self.m.pending) {
+            self.m.name(kind, &v);
         }
         // The replacement order is rebuilt only when a new value was learned.
         if self.m.stale {
@@ -362,10 +972,7 @@ impl Redactor {
     /// A whole finding: its endpoints and every text in it, learning the names only its texts
     /// show first (for streams).
     pub fn finding(&mut self, f: &mut Finding) {
-        self.learn_text(&f.explanation);
-        for e in &f.evidence {
-            self.learn_text(&e.note);
-        }
+        self.learn_finding(f);
         for a in &f.affected {
             if let Some(d) = &a.device {
                 self.learn_device(d);
@@ -373,6 +980,26 @@ impl Redactor {
         }
         self.finding_ips(f);
         self.finding_texts(f);
+    }
+
+    /// The names a finding's texts show (before its addresses and texts are redacted).
+    pub fn learn_finding(&mut self, f: &Finding) {
+        if let Some(tr) = &f.trust {
+            if let Some(m) = &tr.missing_ca {
+                self.learn_dn(m);
+            }
+        }
+        if let Some(w) = f.sip.as_ref().and_then(|s| s.warning.as_ref()) {
+            self.learn_warning(w);
+            self.learn_external(w);
+        }
+        self.learn_text(&f.explanation);
+        for e in &f.evidence {
+            self.learn_text(&e.note);
+        }
+        for x in &f.fix {
+            self.learn_text(x);
+        }
     }
 
     /// The addresses of a finding: its parties and every client it affects.
@@ -388,8 +1015,18 @@ impl Redactor {
     pub fn finding_texts(&mut self, f: &mut Finding) {
         for a in &mut f.affected {
             self.opt(&mut a.device);
+            self.opt(&mut a.file);
         }
+        for e in &mut f.evidence {
+            if let crate::diagnose::Place::Line { file, .. } = &mut e.place {
+                self.text(file);
+            }
+        }
+        self.text(&mut f.title);
         self.text(&mut f.explanation);
+        for x in &mut f.fix {
+            self.text(x);
+        }
         self.text(&mut f.wireshark_filter);
         for e in &mut f.evidence {
             self.text(&mut e.note);
@@ -400,6 +1037,7 @@ impl Redactor {
         if let Some(tr) = &mut f.trust {
             self.opt(&mut tr.missing_ca);
             self.opt(&mut tr.reason);
+            self.text(&mut tr.bundle);
         }
     }
 
@@ -426,6 +1064,7 @@ impl Redactor {
             }
             if let Some(tr) = &mut ch.trust {
                 self.opt(&mut tr.missing_ca);
+                self.opt(&mut tr.reason);
             }
         }
         if let Some(req) = &mut tls.certificate_request {
@@ -444,9 +1083,11 @@ impl Redactor {
     }
 }
 
-/// Applies `what` to `report` in place.
-pub fn apply(report: &mut Report, what: Redaction) {
-    apply_with(report, &mut Redactor::new(what));
+/// Applies `what` to `report` in place; the redactor gives the pseudonyms' map.
+pub fn apply(report: &mut Report, what: Redaction) -> Redactor {
+    let mut r = Redactor::new(what);
+    apply_with(report, &mut r);
+    r
 }
 
 /// Applies `r` to `report` in place, with the pseudonyms `r` already gave (a sensor's report
@@ -465,22 +1106,38 @@ pub fn apply_with(report: &mut Report, r: &mut Redactor) {
             r.learn_device(d);
         }
     }
-    for f in &report.findings {
-        r.learn_text(&f.explanation);
-        for e in &f.evidence {
-            r.learn_text(&e.note);
-        }
-    }
-    for n in &report.notes {
-        r.learn_text(n);
-    }
     for e in &report.connections {
         r.learn_connection(&e.connection);
     }
     for s in &report.sip {
-        if let Some(w) = s.warnings.first() {
+        for w in &s.warnings {
             r.learn_host(&w.agent);
         }
+    }
+    for f in &report.findings {
+        r.learn_finding(f);
+    }
+    for n in &report.notes {
+        r.learn_text(n);
+    }
+    // What a capture or log printed: headers, Warning texts, Call-IDs.
+    for s in &report.sip {
+        for w in &s.warnings {
+            r.learn_external(&w.text);
+        }
+        for c in &s.credentials {
+            r.learn_external(c);
+        }
+        if let Some(c) = &s.call_id {
+            r.learn_text(c);
+        }
+    }
+    for u in &report.unreadable {
+        r.learn_text(&u.error);
+        r.learn_text(&u.input);
+    }
+    for c in &report.captures {
+        r.learn_text(&c.path);
     }
     for f in &report.findings {
         for a in &f.affected {
@@ -529,8 +1186,21 @@ pub fn apply_with(report: &mut Report, r: &mut Redactor) {
     for n in &mut report.notes {
         r.text(n);
     }
+    // A name inside a file's name (a log named after its node) is replaced too.
     for u in &mut report.unreadable {
         r.text(&mut u.error);
+        r.text(&mut u.input);
+    }
+    for c in &mut report.captures {
+        r.text(&mut c.path);
+        if let Some(s) = &mut c.stopped {
+            r.text(s);
+        }
+    }
+    for s in &mut report.sip {
+        for x in [&mut s.file, &mut s.also].into_iter().flatten() {
+            r.text(x);
+        }
     }
 }
 
@@ -542,8 +1212,8 @@ mod tests {
     fn replaces_whole_tokens_only() {
         let mut m = Map::default();
         m.ip("10.10.10.1".parse().expect("ip"));
-        m.name("device", "CSFrado");
-        m.name("host", "cucm1.lab.example");
+        m.name(Kind::Device, "CSFrado");
+        m.name(Kind::Host, "cucm1.lab.example");
         m.finish();
         assert_eq!(
             m.text("10.10.10.1 and 10.10.10.11:5090"),
@@ -563,12 +1233,129 @@ mod tests {
     #[test]
     fn a_pseudonym_written_is_never_replaced_again() {
         let mut m = Map::default();
-        m.name("host", "cucm1.lab.example");
-        m.name("device", "host-1");
+        m.name(Kind::Host, "cucm1.lab.example");
+        m.name(Kind::Device, "host-1");
         m.finish();
         assert_eq!(
             m.text("cucm1.lab.example registered host-1"),
             "host-1 registered device-1"
         );
+    }
+
+    #[test]
+    fn distinguished_names_are_read_whole_quoted_or_in_openssl_form() {
+        let parts =
+            dn_parts("CN=Lab CUCM Root CA, OU=Voice, O=Example Corp, L=Zürich, ST=ZH, C=CH");
+        assert_eq!(
+            parts,
+            vec![
+                ("CN", "Lab CUCM Root CA".to_string()),
+                ("OU", "Voice".to_string()),
+                ("O", "Example Corp".to_string()),
+                ("L", "Zürich".to_string()),
+                ("ST", "ZH".to_string()),
+            ]
+        );
+        // Quoted in a sentence, the name ends at the quote; unquoted, at a comma that no
+        // attribute follows.
+        let text =
+            "its issuer \"CN=Acme CA, O=Acme\" is not listed; subject CN=cucm1.acme.com, valid";
+        assert_eq!(
+            dn_parts(text),
+            vec![
+                ("CN", "Acme CA".to_string()),
+                ("O", "Acme".to_string()),
+                ("CN", "cucm1.acme.com".to_string()),
+            ]
+        );
+        assert_eq!(
+            dn_parts("/C=US/O=Acme Inc/emailAddress=pki@acme.com"),
+            vec![
+                ("O", "Acme Inc".to_string()),
+                ("emailAddress", "pki@acme.com".to_string()),
+            ]
+        );
+        // Words that only end like an attribute are not one.
+        assert!(dn_parts("URL=x SCO=y").is_empty());
+    }
+
+    #[test]
+    fn macs_are_found_in_every_spelling_and_replaced_in_the_same_one() {
+        let text = "SEP00505600AB77 from 00:50:56:00:ab:77 (+sip.instance=\"<urn:uuid:00000000-0000-0000-0000-00505600ab77>\") and 00-50-56-00-AB-77";
+        assert_eq!(macs_in(text), vec![[0x00, 0x50, 0x56, 0x00, 0xab, 0x77]]);
+        let mut r = Redactor::new(Redaction {
+            ips: true,
+            ..Default::default()
+        });
+        r.learn_text(text);
+        let mut t = text.to_string();
+        r.text(&mut t);
+        assert_eq!(
+            t,
+            "SEP00005E005301 from 00:00:5e:00:53:01 (+sip.instance=\"<urn:uuid:00000000-0000-0000-0000-00005e005301>\") and 00-00-5E-00-53-01"
+        );
+        // Times and IPv6 addresses are not MACs.
+        assert!(macs_in("09:15:00 fe80::1:2:3:4 2001:db8::5").is_empty());
+    }
+
+    #[test]
+    fn users_hosts_and_mailboxes_in_headers_are_learned_by_class() {
+        let header = r#"Proxy-Authorization: Digest username="rweas", realm="vcse1.acme.com", uri="sip:cucm1.acme.com", From: "Rado Jablonski" <sip:1003@cucm1.acme.com>; mail jdoe@acme.com"#;
+        let mut r = Redactor::new(Redaction::ALL);
+        r.learn_external(header);
+        let mut t = header.to_string();
+        r.text(&mut t);
+        for original in [
+            "rweas",
+            "vcse1.acme.com",
+            "cucm1.acme.com",
+            "Rado Jablonski",
+            "1003",
+            "jdoe",
+            "acme.com",
+        ] {
+            assert!(!t.contains(original), "{original} in {t}");
+        }
+        assert!(t.contains("Digest username=\"user-"), "{t}");
+        // A Call-ID's hex before an address is neither a user nor a host.
+        let (users, hosts) = users_and_hosts("00505600-00010002@10.10.20.51");
+        assert!(users.is_empty() && hosts.is_empty());
+        // Only the classes asked for are learned.
+        let mut hosts_only = Redactor::new(Redaction {
+            hosts: true,
+            ..Default::default()
+        });
+        hosts_only.learn_external(header);
+        let mut t = header.to_string();
+        hosts_only.text(&mut t);
+        assert!(t.contains("rweas") && t.contains("1003@host-"), "{t}");
+    }
+
+    #[test]
+    fn the_map_lists_each_pseudonym_once_with_its_class_and_original() {
+        let mut r = Redactor::new(Redaction::ALL);
+        r.learn_device("SEP00505600AB77");
+        r.learn_dn("CN=Acme Root CA, O=Acme, L=Berlin");
+        let mut ip: IpAddr = "10.1.1.1".parse().expect("ip");
+        r.ip(&mut ip);
+        let mut t = String::new();
+        r.text(&mut t);
+        let map: Vec<(Class, String, String)> = r
+            .map()
+            .into_iter()
+            .map(|e| (e.class, e.pseudonym, e.original))
+            .collect();
+        assert!(map.contains(&(Class::Addresses, "198.18.0.1".into(), "10.1.1.1".into())));
+        assert!(map.contains(&(
+            Class::Addresses,
+            "00:00:5e:00:53:01".into(),
+            "00:50:56:00:ab:77".into()
+        )));
+        assert!(map.contains(&(Class::Users, "device-1".into(), "SEP00505600AB77".into())));
+        assert!(map.contains(&(Class::Orgs, "ca-1".into(), "Acme Root CA".into())));
+        assert!(map.contains(&(Class::Orgs, "org-1".into(), "Acme".into())));
+        assert!(map.contains(&(Class::Orgs, "place-1".into(), "Berlin".into())));
+        let pseudonyms: std::collections::BTreeSet<&String> = map.iter().map(|e| &e.1).collect();
+        assert_eq!(pseudonyms.len(), map.len(), "each pseudonym once: {map:?}");
     }
 }

@@ -100,6 +100,9 @@ pub struct Options {
     /// Save the packets read into this pcap file (live sources), at most `.1` bytes: the
     /// frame numbers of the events are its frame numbers.
     pub save: Option<(std::path::PathBuf, u64)>,
+    /// A note the report and the events carry at the stop, unredacted (the CLI's word that
+    /// the pseudonyms' map was written).
+    pub closing_note: Option<String>,
 }
 
 /// The packets a live sensor read, written as a pcap file so that the evidence frames of its
@@ -194,6 +197,8 @@ pub struct Watched {
     pub drops: Drops,
     /// The event stream's first write error.
     pub write_error: Option<std::io::Error>,
+    /// The pseudonyms the events and the report used, with their originals.
+    pub redact_map: Vec<crate::report::redact::MapEntry>,
 }
 
 /// Why a sensor could not start.
@@ -252,6 +257,11 @@ impl Hooks for Sensor {
     fn connection(&mut self, c: &Connection) {
         if let Some(m) = &self.metrics {
             m.connection(c);
+        }
+        // Its names get their pseudonyms before a finding's text can show them.
+        let mut e = self.emitter.borrow_mut();
+        if !e.redactor().is_empty() {
+            e.redactor().learn_connection(c);
         }
     }
 
@@ -497,10 +507,19 @@ pub fn run(
         last: None,
         saver: None,
     };
-    emitter.borrow_mut().emit(Event::Capture {
-        index: 0,
-        path: &label,
-    });
+    {
+        // A name in the file's name is a name too.
+        let mut e = emitter.borrow_mut();
+        let mut shown = label.clone();
+        if !e.redactor().is_empty() {
+            e.redactor().learn_text(&shown);
+            e.redactor().text(&mut shown);
+        }
+        e.emit(Event::Capture {
+            index: 0,
+            path: &shown,
+        });
+    }
     let mut hooks = Sensor {
         emitter: emitter.clone(),
         metrics,
@@ -583,13 +602,18 @@ pub fn run(
     e.updates(true);
     // The report takes the pseudonyms the events gave, and any new ones after them.
     crate::report::redact::apply_with(&mut outcome.report, e.redactor());
+    if let Some(n) = &opts.closing_note {
+        outcome.report.notes.push(n.clone());
+    }
     close(&mut e, &outcome.report);
     let write_error = e.error.take();
+    let redact_map = e.redactor().map();
     drop(e);
     Ok(Watched {
         outcome,
         drops,
         write_error,
+        redact_map,
     })
 }
 

@@ -62,7 +62,16 @@ pub fn exit_code(report: &Report, fail_on: FailOn) -> u8 {
 /// Sets the verdict, its reasons and the summary (with the exit code under `fail_on`).
 pub fn conclude(report: &mut Report, tally: &Tally, fail_on: FailOn) {
     let (e, w, i) = crate::report::counts(report);
-    let (verdict, reasons) = tally.verdict(e);
+    let (mut verdict, mut reasons) = tally.verdict(e);
+    // What was not read was not judged: "ok" needs every input read to its end. A failure
+    // stays a failure, and says what it could not see.
+    let unread = unread_reasons(report);
+    if !unread.is_empty() {
+        if verdict == crate::report::Verdict::Ok {
+            verdict = crate::report::Verdict::Inconclusive;
+        }
+        reasons.splice(0..0, unread);
+    }
     report.verdict = verdict;
     report.verdict_reasons = reasons;
     report.summary = Summary {
@@ -76,6 +85,26 @@ pub fn conclude(report: &mut Report, tally: &Tally, fail_on: FailOn) {
         sip_messages: tally.sip_messages,
     };
     report.summary.exit_code = exit_code(report, fail_on);
+}
+
+/// The inputs a run could not read, or read only in part, as verdict reasons.
+fn unread_reasons(report: &Report) -> Vec<String> {
+    let mut out: Vec<String> = report
+        .unreadable
+        .iter()
+        .map(|u| {
+            format!(
+                "an input could not be read, so what it holds was not judged: {}",
+                u.error
+            )
+        })
+        .collect();
+    out.extend(report.captures.iter().filter_map(|c| {
+        c.stopped.as_ref().map(|why| {
+            format!("reading stopped before the end of an input, so what followed was not judged: {why}")
+        })
+    }));
+    out
 }
 
 /// Analyzes one capture file (or `-`) into its facts, by the same path as [`analyze`].
@@ -956,9 +985,7 @@ impl Merger<'_> {
             ..
         } = self;
         timeline::merge(&mut report, &mut tally);
-        report
-            .findings
-            .sort_by(|a, b| a.severity.cmp(&b.severity).then(a.capture.cmp(&b.capture)));
+        crate::report::order_by_impact(&mut report.findings);
         conclude(&mut report, &tally, fail_on);
         Outcome {
             report,

@@ -153,7 +153,6 @@ impl Reporter for Html {
 
 /// The page head, the verdict, the counts and the captures read.
 fn head(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
-    let (e, w, i) = super::counts(r);
     writeln!(out, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>siptriage report</title>")?;
     writeln!(out, "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><style>{CSS}</style></head><body>")?;
     writeln!(
@@ -173,10 +172,7 @@ fn head(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         "<div class=\"verdict {class}\" id=\"verdict\">{}</div>",
         esc(&verdict)
     )?;
-    writeln!(
-        out,
-        "<p>Findings: {e} error(s), {w} warning(s), {i} info.</p>"
-    )?;
+    writeln!(out, "<p>Findings: {}.</p>", esc(&super::findings_phrase(r)))?;
     writeln!(out, "<table><tr><th>Capture</th><th>Format</th><th>Link types</th><th>Frames</th><th>From</th><th>To</th></tr>")?;
     for c in &r.captures {
         writeln!(

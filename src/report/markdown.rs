@@ -65,15 +65,16 @@ impl Reporter for Markdown {
 
 /// The title, the verdict, the counts and the captures read.
 fn head(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
-    let (e, w, i) = super::counts(r);
     writeln!(out, "# Verdict: {} (siptriage report)", r.verdict.as_str())?;
     writeln!(out)?;
     writeln!(out, "**Verdict: {}**", md(&super::verdict_line(r)))?;
     writeln!(out)?;
     writeln!(
         out,
-        "Findings: {e} error(s), {w} warning(s), {i} info. Tool: {} {}.",
-        r.tool.name, r.tool.version
+        "Findings: {}. Tool: {} {}.",
+        super::findings_phrase(r),
+        r.tool.name,
+        r.tool.version
     )?;
     writeln!(out)?;
     writeln!(out, "| Capture | Format | Frames | From | To |")?;

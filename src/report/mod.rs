@@ -74,7 +74,7 @@ pub fn evidence_cells(e: &crate::diagnose::Evidence) -> (String, String) {
 /// The verdict in one line, as every format opens with it: `failure: 1 error(s), first:
 /// unknown-ca-from-ucm (…)`, `ok: …` or `inconclusive: <reasons>`.
 pub fn verdict_line(r: &Report) -> String {
-    let (e, w, _) = counts(r);
+    let (_, w, _) = counts(r);
     match r.verdict {
         Verdict::Failure => {
             let first = r
@@ -88,11 +88,15 @@ pub fn verdict_line(r: &Report) -> String {
             } else {
                 format!(" ({})", r.verdict_reasons.join("; "))
             };
-            format!("failure: {e} error(s){first}{incomplete}")
+            let errors = count_phrase(r, crate::diagnose::Severity::Error, "error");
+            format!("failure: {errors}{first}{incomplete}")
         }
         Verdict::Ok => {
             let warn = if w > 0 {
-                format!(", {w} warning(s)")
+                format!(
+                    ", {}",
+                    count_phrase(r, crate::diagnose::Severity::Warning, "warning")
+                )
             } else {
                 String::new()
             };
@@ -109,7 +113,7 @@ pub struct SummaryRow {
     pub id: &'static str,
     /// Its severity.
     pub severity: crate::diagnose::Severity,
-    /// Clients or devices affected, added up over its nodes.
+    /// Clients or devices affected, each once over its nodes and captures.
     pub devices: u64,
     /// Events.
     pub occurrences: u64,
@@ -178,6 +182,9 @@ pub fn summary_rows(r: &Report) -> Vec<SummaryRow> {
                 nodes.push(vec![node]);
             }
         }
+    }
+    for row in &mut rows {
+        row.devices = distinct_devices(r.findings.iter().filter(|f| f.id == row.id));
     }
     rows
 }
@@ -257,6 +264,127 @@ pub fn counts(r: &Report) -> (usize, usize, usize) {
     use crate::diagnose::Severity;
     let n = |s: Severity| r.findings.iter().filter(|f| f.severity == s).count();
     (n(Severity::Error), n(Severity::Warning), n(Severity::Info))
+}
+
+/// `9 error findings of 4 kinds, 0 warnings, 3 info`: each severity's findings, with their
+/// kinds when kinds repeat over nodes or captures.
+pub fn findings_phrase(r: &Report) -> String {
+    use crate::diagnose::Severity;
+    format!(
+        "{}, {}, {}",
+        count_phrase(r, Severity::Error, "error"),
+        count_phrase(r, Severity::Warning, "warning"),
+        count_phrase(r, Severity::Info, "info")
+    )
+}
+
+/// Findings of one severity, and how many kinds (ids) they are: a finding is one id on one
+/// node of one capture, so a kind seen by three nodes is three findings.
+pub fn kinds(r: &Report, severity: crate::diagnose::Severity) -> (usize, usize) {
+    let of: Vec<&crate::diagnose::Finding> = r
+        .findings
+        .iter()
+        .filter(|f| f.severity == severity)
+        .collect();
+    let mut ids: Vec<&str> = of.iter().map(|f| f.id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    (of.len(), ids.len())
+}
+
+/// `3 errors`, or `9 error findings of 4 kinds` when kinds repeat over nodes or captures.
+pub fn count_phrase(r: &Report, severity: crate::diagnose::Severity, word: &str) -> String {
+    let (n, k) = kinds(r, severity);
+    let plural = |n: usize, w: &str| {
+        if n == 1 {
+            format!("{n} {w}")
+        } else if w.ends_with("info") {
+            format!("{n} {w}")
+        } else {
+            format!("{n} {w}s")
+        }
+    };
+    if n == k {
+        plural(n, word)
+    } else {
+        format!(
+            "{} of {}",
+            plural(n, &format!("{word} finding")),
+            plural(k, "kind")
+        )
+    }
+}
+
+/// The clients or devices a set of findings affects, each counted once (a device two nodes
+/// saw is one device): by name when the finding names it, else by address. Findings that
+/// list nobody count what they say.
+pub fn distinct_devices<'a>(findings: impl Iterator<Item = &'a crate::diagnose::Finding>) -> u64 {
+    let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let mut unlisted = 0;
+    for f in findings {
+        if f.affected.is_empty() {
+            unlisted += f.devices;
+            continue;
+        }
+        for a in &f.affected {
+            seen.insert(match &a.device {
+                Some(d) => format!("d:{d}"),
+                None => format!("a:{}", a.address),
+            });
+        }
+    }
+    seen.len() as u64 + unlisted
+}
+
+/// Orders findings by impact, the order of the summary table and of the verdict's headline:
+/// by kind (id), errors before warnings before information, certain before likely, then the
+/// kind's devices (each once), then its occurrences, then where it was first seen; within a
+/// kind, the finding with the most devices and occurrences first.
+pub fn order_by_impact(findings: &mut [crate::diagnose::Finding]) {
+    use crate::diagnose::Confidence;
+    use std::cmp::Reverse;
+    let mut ids: Vec<&'static str> = findings.iter().map(|f| f.id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let first = |f: &crate::diagnose::Finding| {
+        (
+            f.capture,
+            f.evidence
+                .iter()
+                .filter_map(|e| e.place.frame())
+                .min()
+                .unwrap_or(u64::MAX),
+        )
+    };
+    let rank: std::collections::HashMap<&'static str, _> = ids
+        .into_iter()
+        .map(|id| {
+            let of = || findings.iter().filter(move |f| f.id == id);
+            let severity = of().map(|f| f.severity).min();
+            let certain = of().any(|f| f.confidence == Confidence::Certain);
+            let devices = distinct_devices(of());
+            let occurrences: u64 = of().map(|f| f.occurrences).sum();
+            let place = of().map(first).min();
+            (
+                id,
+                (
+                    severity,
+                    !certain,
+                    Reverse(devices),
+                    Reverse(occurrences),
+                    place,
+                    id,
+                ),
+            )
+        })
+        .collect();
+    findings.sort_by(|a, b| {
+        rank[a.id]
+            .cmp(&rank[b.id])
+            .then(Reverse(a.devices).cmp(&Reverse(b.devices)))
+            .then(Reverse(a.occurrences).cmp(&Reverse(b.occurrences)))
+            .then(first(a).cmp(&first(b)))
+    });
 }
 
 /// `unknown_ca (48), fatal, sent by the server`.

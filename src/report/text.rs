@@ -47,9 +47,8 @@ impl Reporter for Text {
         for (i, c) in r.captures.iter().enumerate() {
             self.capture(r, i, c, out)?;
         }
-        let (e, w, i) = super::counts(r);
         writeln!(out)?;
-        writeln!(out, "Findings: {e} error(s), {w} warning(s), {i} info")?;
+        writeln!(out, "Findings: {}", super::findings_phrase(r))?;
         summary_table(r, out)?;
         for (i, f) in r.findings.iter().enumerate() {
             match super::repeats(r, i) {

@@ -19,7 +19,7 @@ static META: Meta = Meta {
     meaning: "CallManager reads the Tomcat certificate when it starts; after the Tomcat certificate is renewed it keeps presenting the old one on 5090/5091 until restarted (CUCM 12.5).",
     severity: Severity::Error,
     confidence: Confidence::Likely,
-    signature: "the same node's certificate on a SIP OAuth port differs from its certificate on Tomcat HTTPS (8443 or 443) in the same capture",
+    signature: "the same node's certificate on a SIP OAuth port differs from its certificate on Tomcat HTTPS (8443 or 443) in the same capture, both naming the same host (subject CN or SAN)",
     fix: &[
         "Restart Cisco CallManager on that node (Cisco Unified Serviceability > Tools > Control Center - Feature Services) so it loads the current Tomcat certificate; from CUCM 14 this is not needed.",
         "Then check that every client and Expressway-C trusts the new certificate's CA.",
@@ -34,6 +34,22 @@ fn leaf_of(c: &Connection) -> Option<&CertInfo> {
         .certificates
         .first()
         .map(|a| &**a)
+}
+
+/// The host names a certificate is for: its subject's CN and its SAN DNS names, lower case.
+fn names(c: &CertInfo) -> Vec<String> {
+    c.subject
+        .split(", ")
+        .filter_map(|p| p.strip_prefix("CN="))
+        .chain(c.san.iter().filter_map(|s| s.strip_prefix("DNS:")))
+        .map(str::to_ascii_lowercase)
+        .collect()
+}
+
+/// Two certificates name the same host (a CN or SAN of one is a CN or SAN of the other).
+fn same_identity(a: &CertInfo, b: &CertInfo) -> bool {
+    let theirs = names(b);
+    names(a).iter().any(|n| theirs.contains(n))
 }
 
 impl CaptureRule for StaleTomcatCertificate {
@@ -61,15 +77,25 @@ impl CaptureRule for StaleTomcatCertificate {
         }
         let mut out = Vec::new();
         for (_, (oauth, tomcat)) in by_node {
-            let (Some(o), Some(h)) = (oauth.first(), tomcat.first()) else {
+            let Some(o) = oauth.first() else {
                 continue;
             };
-            let (Some(oc), Some(hc)) = (leaf_of(o), leaf_of(h)) else {
+            let Some(oc) = leaf_of(o) else {
                 continue;
             };
-            if oc.sha256 == hc.sha256 {
+            // Only a certificate for the same host is CUCM's Tomcat: another name on the same
+            // address (an intranet site on 8443) is another service.
+            let same: Vec<(&Connection, &CertInfo)> = tomcat
+                .iter()
+                .filter_map(|h| leaf_of(h).map(|hc| (*h, hc)))
+                .filter(|(_, hc)| same_identity(oc, hc))
+                .collect();
+            if same.iter().any(|(_, hc)| hc.sha256 == oc.sha256) {
                 continue;
             }
+            let Some(&(h, hc)) = same.first() else {
+                continue;
+            };
             let older = if oc.not_before < hc.not_before {
                 " The one on the OAuth port is the older of the two."
             } else {

@@ -33,6 +33,9 @@ struct Pki {
     expc_server_only: (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>),
     /// The node's renewed Tomcat certificate, presented on 8443 while 5091 still has the old one.
     cucm_renewed: (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>),
+    /// Another web service on the node's address (an intranet site on 8443): same CA, another
+    /// name.
+    intranet: (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>),
     /// A Tomcat certificate issued for client authentication only (no serverAuth).
     cucm_client_only: (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>),
     /// CRL of the CUCM CA revoking `cucm`; CRL of the Expressway CA revoking `expc`.
@@ -151,6 +154,14 @@ fn pki() -> Res<Pki> {
             "cucm1.lab.example",
             &["cucm1.lab.example"],
             vec![ServerAuth, ClientAuth],
+            (2026, 2036),
+        )?,
+        intranet: leaf(
+            &cucm_issuer,
+            &cucm_ca,
+            "intranet.lab.example",
+            &["intranet.lab.example"],
+            vec![ServerAuth],
             (2026, 2036),
         )?,
         cucm_client_only: leaf(
@@ -332,6 +343,8 @@ struct TlsCase {
     sni: &'static str,
     expc_server_only: bool,
     renewed_server: bool,
+    /// The server is another web service on CUCM's address (its own name, the same CA).
+    intranet_server: bool,
     /// The server presents the client-auth-only Tomcat certificate.
     client_only_server: bool,
     /// The client checks CUCM's certificate against a CRL that revokes it.
@@ -358,6 +371,7 @@ impl TlsCase {
             sni: "cucm1.lab.example",
             expc_server_only: false,
             renewed_server: false,
+            intranet_server: false,
             client_only_server: false,
             client_checks_crl: false,
             server_checks_crl: false,
@@ -409,6 +423,8 @@ fn tls_pair(p: &Pki, case: TlsCase, log: &Arc<KeyLog>) -> Res<Tls> {
         &p.cucm_expired
     } else if case.renewed_server {
         &p.cucm_renewed
+    } else if case.intranet_server {
+        &p.intranet
     } else if case.client_only_server {
         &p.cucm_client_only
     } else {
@@ -1601,6 +1617,45 @@ fn main() -> Res<()> {
         &log,
     )?;
     write(&dir, "stale-tomcat-certificate.pcap", &w.pcap())?;
+
+    // web-server-beside-cucm: an intranet site on CUCM's address (8443, its own name, the same
+    // CA) and a healthy MRA registration on 5091: two services, nothing stale.
+    let log = Arc::new(KeyLog::default());
+    let mut w = Wire::new(Link::Ethernet);
+    tls_script(
+        &mut w,
+        &p,
+        TlsCase {
+            intranet_server: true,
+            sni: "intranet.lab.example",
+            ..TlsCase::ok(false)
+        },
+        JABBER,
+        53212,
+        CUCM,
+        8443,
+        vec![],
+        &log,
+    )?;
+    let s = Sip::new(ip(EXPC), 43212, ip(CUCM), "TLS");
+    let steps = s
+        .flow(Sip::ok)
+        .into_iter()
+        .map(|(d, m)| if d == 0 { Step::C(m) } else { Step::S(m) })
+        .collect();
+    tls_script(
+        &mut w,
+        &p,
+        TlsCase::ok(true),
+        EXPC,
+        43212,
+        CUCM,
+        5091,
+        steps,
+        &log,
+    )?;
+    write(&dir, "web-server-beside-cucm.pcap", &w.pcap())?;
+    keylog(&dir, "web-server-beside-cucm.keys", &log)?;
 
     // certificate-rejected-by-client: CUCM's Tomcat certificate lacks the serverAuth usage;
     // the client answers unsupported_certificate.

@@ -1,0 +1,230 @@
+//! Traps: the inputs a careful reviewer builds to break a verdict, each a recorded case that
+//! failed before its fix (issue "Verdicts an engineer can stake a ticket on"). A false "ok"
+//! and a false headline are the worst defects there are.
+
+mod common;
+
+use std::path::PathBuf;
+
+use common::{fixture, json, run};
+use serde_json::Value;
+
+fn temp_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("siptriage-traps-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("dir");
+    d
+}
+
+fn reasons(doc: &Value) -> String {
+    doc["verdict_reasons"].to_string()
+}
+
+fn ids(doc: &Value) -> Vec<String> {
+    common::finding_ids(doc)
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect()
+}
+
+/// A capture cut inside its last packet (the registration complete before the cut), a file
+/// that is not there, and a text file: nothing failed, but not everything was read, so the
+/// verdict is not "ok" and its reasons name each input and where reading stopped.
+#[test]
+fn inputs_left_unread_make_the_verdict_inconclusive_not_ok() {
+    let dir = temp_dir("unread");
+    let whole = std::fs::read(fixture("healthy-registration-tls12.pcap")).expect("fixture");
+    let cut = dir.join("cut.pcap");
+    std::fs::write(&cut, &whole[..whole.len() - 90]).expect("write");
+    let notes = dir.join("notes.txt");
+    std::fs::write(&notes, "call the customer back on Monday\n").expect("write");
+    let missing = dir.join("missing.pcap");
+    let keys = fixture("healthy-registration-tls12.keys");
+    let (cut, notes, missing) = (
+        cut.to_string_lossy().to_string(),
+        notes.to_string_lossy().to_string(),
+        missing.to_string_lossy().to_string(),
+    );
+
+    // The cut capture alone: its registration succeeded, yet its end was not read.
+    let (alone, code) = json(&["--keylog", &keys, &cut]);
+    assert_eq!(alone["verdict"], "inconclusive", "{}", reasons(&alone));
+    assert!(
+        ids(&alone).contains(&"oauth-registration-ok".to_string()),
+        "the registration before the cut is still told"
+    );
+    assert!(
+        reasons(&alone).contains("reading stopped"),
+        "{}",
+        reasons(&alone)
+    );
+    assert!(
+        reasons(&alone).contains("after frame"),
+        "where: {}",
+        reasons(&alone)
+    );
+    assert_eq!(
+        code, 0,
+        "inconclusive fails only with --fail-on inconclusive"
+    );
+
+    let (all, _) = json(&["--keylog", &keys, &cut, &missing, &notes]);
+    assert_eq!(all["verdict"], "inconclusive", "{}", reasons(&all));
+    for input in [&cut, &missing, &notes] {
+        assert!(
+            reasons(&all).contains(input.as_str()),
+            "{input}: {}",
+            reasons(&all)
+        );
+    }
+    let text = String::from_utf8_lossy(
+        &run(&["analyze", "--keylog", &keys, &cut, &missing, &notes]).stdout,
+    )
+    .to_string();
+    assert!(
+        text.starts_with("Verdict: inconclusive: an input could not be read"),
+        "{text}"
+    );
+    let strict = run(&[
+        "analyze",
+        "--fail-on",
+        "inconclusive",
+        "--keylog",
+        &keys,
+        &cut,
+        &missing,
+    ]);
+    assert_eq!(strict.status.code(), Some(1));
+
+    // A failure stays a failure, and says what it could not read.
+    let (failed, _) = json(&[&fixture("oauth-port-closed.pcap"), &missing]);
+    assert_eq!(failed["verdict"], "failure");
+    assert!(
+        reasons(&failed).contains("missing.pcap"),
+        "{}",
+        reasons(&failed)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A cluster where a few devices hit a closed port early and many more are refused with the
+/// port mismatch later: the headline is the widest failure, not the earliest frame, and the
+/// summary table, the findings and the headline agree.
+#[test]
+fn the_headline_is_the_failure_with_the_most_devices_not_the_earliest() {
+    use siptriage_dev::cluster::{generate, Cluster, Fate};
+    let dir = temp_dir("headline");
+    let path = dir.join("cluster.pcap");
+    let first_frame = |f: &Value| {
+        f["evidence"]
+            .as_array()
+            .and_then(|e| e.iter().filter_map(|x| x["frame"].as_u64()).min())
+            .unwrap_or(u64::MAX)
+    };
+    // The first seed whose capture holds the trap: the earliest error is a closed port, and
+    // the port mismatch has more than twice its devices.
+    let mut found = None;
+    for seed in 1..60 {
+        let spec = Cluster {
+            devices: 400,
+            seconds: 120,
+            shares: vec![(Fate::PortMismatch, 0.3), (Fate::PortClosed, 0.03)],
+            seed,
+            ..Cluster::default()
+        };
+        let mut bytes = Vec::new();
+        generate(&spec, &mut bytes).expect("generate");
+        std::fs::write(&path, bytes).expect("write");
+        let (doc, _) = json(&[&path.to_string_lossy()]);
+        let errors: Vec<Value> = doc["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter(|f| f["severity"] == "error")
+            .cloned()
+            .collect();
+        let devices_of = |id: &str| -> u64 {
+            errors
+                .iter()
+                .filter(|f| f["id"] == id)
+                .map(|f| f["devices"].as_u64().unwrap_or(0))
+                .sum()
+        };
+        let earliest = errors.iter().min_by_key(|f| first_frame(f)).cloned();
+        if earliest.is_some_and(|e| e["id"] == "oauth-port-closed")
+            && devices_of("oauth-port-mismatch") > 2 * devices_of("oauth-port-closed")
+        {
+            found = Some((doc, errors));
+            break;
+        }
+    }
+    let (doc, errors) = found.expect("a seed that holds the trap");
+    // The headline, the first finding and the first row of the table are the widest.
+    let text =
+        String::from_utf8_lossy(&run(&["analyze", &path.to_string_lossy()]).stdout).to_string();
+    let verdict = text.lines().next().unwrap_or("");
+    assert!(verdict.ends_with("(oauth-port-mismatch)"), "{verdict}");
+    assert_eq!(errors[0]["id"], "oauth-port-mismatch");
+    let table: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.trim_start().starts_with("id "))
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    let mut order: Vec<String> = Vec::new();
+    for id in ids(&doc) {
+        if !order.contains(&id) {
+            order.push(id);
+        }
+    }
+    assert_eq!(table, order, "the table and the findings agree:\n{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// An intranet site on CUCM's address, with its own name but the same issuer, is another
+/// service: no stale Tomcat certificate. The same name with another certificate still is one.
+#[test]
+fn a_web_server_beside_cucm_is_not_a_stale_tomcat_certificate() {
+    let (beside, code) = json(&[
+        "--keylog",
+        &fixture("web-server-beside-cucm.keys"),
+        &fixture("web-server-beside-cucm.pcap"),
+    ]);
+    assert!(
+        !ids(&beside).contains(&"stale-tomcat-certificate".to_string()),
+        "{:?}",
+        ids(&beside)
+    );
+    assert_eq!(beside["verdict"], "ok", "{}", reasons(&beside));
+    assert_eq!(code, 0);
+    let (stale, _) = json(&[&fixture("stale-tomcat-certificate.pcap")]);
+    assert_eq!(ids(&stale), vec!["stale-tomcat-certificate".to_string()]);
+}
+
+/// The same failure in two captures (one Expressway-C, the same node): two findings of one
+/// kind, one device; the words say so.
+#[test]
+fn counts_say_findings_and_kinds_and_devices_are_counted_once() {
+    let a = fixture("mra-unknown-ca-from-ucm.pcap");
+    let b = fixture("mra-unknown-ca-from-ucm.pcapng");
+    let text = String::from_utf8_lossy(&run(&["analyze", &a, &b]).stdout).to_string();
+    assert!(
+        text.starts_with("Verdict: failure: 2 error findings of 1 kind; first:"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Findings: 2 error findings of 1 kind, 0 warnings, 0 info"),
+        "{text}"
+    );
+    let row = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("unknown-ca-from-ucm "))
+        .expect("a row");
+    let cells: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(
+        cells[2], "1",
+        "one Expressway-C, however many captures: {row}"
+    );
+    assert_eq!(cells[3], "2", "two occurrences: {row}");
+}

@@ -296,9 +296,7 @@ pub fn kinds(r: &Report, severity: crate::diagnose::Severity) -> (usize, usize) 
 pub fn count_phrase(r: &Report, severity: crate::diagnose::Severity, word: &str) -> String {
     let (n, k) = kinds(r, severity);
     let plural = |n: usize, w: &str| {
-        if n == 1 {
-            format!("{n} {w}")
-        } else if w.ends_with("info") {
+        if n == 1 || w.ends_with("info") {
             format!("{n} {w}")
         } else {
             format!("{n} {w}s")

@@ -878,6 +878,47 @@ fn clear_sip_tcp(
     t
 }
 
+/// A client's TLS session to the node's 8443 (`tomcat`, from `client_port`), then Expressway-C
+/// registering a device over mutual TLS on 5091 (from `expc_port`).
+fn tomcat_and_mra(
+    p: &Pki,
+    tomcat: TlsCase,
+    client_port: u16,
+    expc_port: u16,
+) -> Res<(Wire, Arc<KeyLog>)> {
+    let log = Arc::new(KeyLog::default());
+    let mut w = Wire::new(Link::Ethernet);
+    tls_script(
+        &mut w,
+        p,
+        tomcat,
+        JABBER,
+        client_port,
+        CUCM,
+        8443,
+        vec![],
+        &log,
+    )?;
+    let s = Sip::new(ip(EXPC), expc_port, ip(CUCM), "TLS");
+    let steps = s
+        .flow(Sip::ok)
+        .into_iter()
+        .map(|(d, m)| if d == 0 { Step::C(m) } else { Step::S(m) })
+        .collect();
+    tls_script(
+        &mut w,
+        p,
+        TlsCase::ok(true),
+        EXPC,
+        expc_port,
+        CUCM,
+        5091,
+        steps,
+        &log,
+    )?;
+    Ok((w, log))
+}
+
 fn main() -> Res<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let only = siptriage_dev::flag_value(&args, "--only");
@@ -1583,77 +1624,21 @@ fn main() -> Res<()> {
 
     // stale-tomcat-certificate: the node presents its renewed certificate on 8443 and the old
     // one on 5091.
-    let log = Arc::new(KeyLog::default());
-    let mut w = Wire::new(Link::Ethernet);
-    tls_script(
-        &mut w,
-        &p,
-        TlsCase {
-            renewed_server: true,
-            ..TlsCase::ok(false)
-        },
-        JABBER,
-        53210,
-        CUCM,
-        8443,
-        vec![],
-        &log,
-    )?;
-    let s = Sip::new(ip(EXPC), 43210, ip(CUCM), "TLS");
-    let steps = s
-        .flow(Sip::ok)
-        .into_iter()
-        .map(|(d, m)| if d == 0 { Step::C(m) } else { Step::S(m) })
-        .collect();
-    tls_script(
-        &mut w,
-        &p,
-        TlsCase::ok(true),
-        EXPC,
-        43210,
-        CUCM,
-        5091,
-        steps,
-        &log,
-    )?;
+    let renewed = TlsCase {
+        renewed_server: true,
+        ..TlsCase::ok(false)
+    };
+    let (w, _) = tomcat_and_mra(&p, renewed, 53210, 43210)?;
     write(&dir, "stale-tomcat-certificate.pcap", &w.pcap())?;
 
     // web-server-beside-cucm: an intranet site on CUCM's address (8443, its own name, the same
     // CA) and a healthy MRA registration on 5091: two services, nothing stale.
-    let log = Arc::new(KeyLog::default());
-    let mut w = Wire::new(Link::Ethernet);
-    tls_script(
-        &mut w,
-        &p,
-        TlsCase {
-            intranet_server: true,
-            sni: "intranet.lab.example",
-            ..TlsCase::ok(false)
-        },
-        JABBER,
-        53212,
-        CUCM,
-        8443,
-        vec![],
-        &log,
-    )?;
-    let s = Sip::new(ip(EXPC), 43212, ip(CUCM), "TLS");
-    let steps = s
-        .flow(Sip::ok)
-        .into_iter()
-        .map(|(d, m)| if d == 0 { Step::C(m) } else { Step::S(m) })
-        .collect();
-    tls_script(
-        &mut w,
-        &p,
-        TlsCase::ok(true),
-        EXPC,
-        43212,
-        CUCM,
-        5091,
-        steps,
-        &log,
-    )?;
+    let intranet = TlsCase {
+        intranet_server: true,
+        sni: "intranet.lab.example",
+        ..TlsCase::ok(false)
+    };
+    let (w, log) = tomcat_and_mra(&p, intranet, 53212, 43212)?;
     write(&dir, "web-server-beside-cucm.pcap", &w.pcap())?;
     keylog(&dir, "web-server-beside-cucm.keys", &log)?;
 

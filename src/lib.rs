@@ -25,5 +25,6 @@ pub mod sip;
 pub mod time;
 pub mod tls;
 pub mod trust;
+pub mod verdict;
 pub mod watch;
 pub mod words;

@@ -11,6 +11,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("time", 0),
     ("words", 0),
     ("net", 0),
+    ("verdict", 0),
     ("logs", 1),
     ("inputs", 2),
     ("capture", 3),

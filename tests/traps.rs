@@ -228,3 +228,55 @@ fn counts_say_findings_and_kinds_and_devices_are_counted_once() {
     );
     assert_eq!(cells[3], "2", "two occurrences: {row}");
 }
+
+/// Three captures, three verdicts: each input's own verdict in JSON and in its JUnit suite,
+/// and the run's over all of them; the healthy capture's suite is not marked a failure.
+#[test]
+fn each_capture_has_its_own_verdict_and_the_run_one_over_all() {
+    let dir = temp_dir("per-capture");
+    let whole = std::fs::read(fixture("healthy-registration-udp-sll2.pcap")).expect("fixture");
+    let cut = dir.join("cut.pcap");
+    std::fs::write(&cut, &whole[..whole.len() - 20]).expect("write");
+    let cut = cut.to_string_lossy().to_string();
+    let closed = fixture("oauth-port-closed.pcap");
+    let healthy = fixture("healthy-registration-udp-sll2.pcap");
+    let (doc, _) = json(&[&closed, &healthy, &cut]);
+    assert_eq!(doc["verdict"], "failure");
+    let verdicts: Vec<&str> = doc["captures"]
+        .as_array()
+        .expect("captures")
+        .iter()
+        .map(|c| c["verdict"].as_str().unwrap_or("none"))
+        .collect();
+    assert_eq!(verdicts, ["failure", "ok", "inconclusive"]);
+    assert!(
+        doc["captures"][2]["verdict_reasons"]
+            .to_string()
+            .contains("reading stopped"),
+        "{}",
+        doc["captures"][2]
+    );
+    assert!(doc["captures"][1].get("verdict_reasons").is_none());
+    let junit = String::from_utf8_lossy(
+        &run(&["analyze", "--format", "junit", &closed, &healthy, &cut]).stdout,
+    )
+    .to_string();
+    let suite = |path: &str| -> String {
+        let start = junit
+            .find(&format!("<testsuite name=\"{path}\""))
+            .expect("suite");
+        let end = junit[start..].find("</testsuite>").expect("end") + start;
+        junit[start..end].to_string()
+    };
+    assert!(suite(&healthy).contains(r#"name="siptriage.verdict" value="ok""#));
+    assert!(suite(&healthy).contains(r#"name="siptriage.run_verdict" value="failure""#));
+    assert!(suite(&closed).contains(r#"name="siptriage.verdict" value="failure""#));
+    assert!(
+        suite(&cut).contains("verdict inconclusive"),
+        "{}",
+        suite(&cut)
+    );
+    let text = String::from_utf8_lossy(&run(&["analyze", &closed, &healthy]).stdout).to_string();
+    assert!(text.contains("Verdict of this input: ok"), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

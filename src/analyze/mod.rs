@@ -74,6 +74,31 @@ pub fn conclude(report: &mut Report, tally: &Tally, fail_on: FailOn) {
     }
     report.verdict = verdict;
     report.verdict_reasons = reasons;
+    // Each input's own verdict, from what it showed and what was found in it.
+    for i in 0..report.captures.len() {
+        let Some(t) = report.tallies.get(i) else {
+            continue;
+        };
+        let errors = report
+            .findings
+            .iter()
+            .filter(|f| f.capture == i && f.severity == crate::diagnose::Severity::Error)
+            .count();
+        let (mut v, mut why) = t.verdict(errors);
+        if let Some(stopped) = &report.captures[i].stopped {
+            if v == crate::report::Verdict::Ok {
+                v = crate::report::Verdict::Inconclusive;
+            }
+            why.insert(
+                0,
+                format!(
+                    "reading stopped before the end, so what followed was not judged: {stopped}"
+                ),
+            );
+        }
+        report.captures[i].verdict = Some(v);
+        report.captures[i].verdict_reasons = why;
+    }
     report.summary = Summary {
         captures: report.captures.len(),
         errors: e,
@@ -477,6 +502,8 @@ fn read_log(
         first_time: stats.first,
         last_time: stats.last,
         stopped: None,
+        verdict: None,
+        verdict_reasons: Vec::new(),
     })
 }
 
@@ -746,6 +773,8 @@ fn piece_of(label: &str, judged: Judged) -> Piece {
             first_time: None,
             last_time: None,
             stopped: None,
+            verdict: None,
+            verdict_reasons: Vec::new(),
         }),
         findings,
         connections: facts.connections,
@@ -798,6 +827,7 @@ fn empty_report(notes: Vec<String>) -> Report {
         verdict_reasons: Vec::new(),
         summary: Summary::default(),
         connections_analyzed: Vec::new(),
+        tallies: Vec::new(),
     }
 }
 
@@ -848,6 +878,7 @@ fn merge(
     };
     tally.add(&piece.tally);
     report.connections_analyzed.push(piece.tally.connections);
+    report.tallies.push(piece.tally.clone());
     let idx = report.captures.len();
     let first = report.findings.len();
     let (first_registration, first_sip) = (report.registrations.len(), report.sip.len());

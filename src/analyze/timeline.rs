@@ -135,6 +135,9 @@ pub fn merge(report: &mut Report, tally: &mut Tally) {
         for &c in &captures {
             let path = report.captures[c].path.clone();
             let read = read_through.iter().filter(|r| r.0 == c).count();
+            if let Some(t) = report.tallies.get_mut(c) {
+                t.undecrypted = t.undecrypted.saturating_sub(read as u64);
+            }
             report.notes.retain(|n| {
                 let n = n.strip_prefix(&format!("{path}: ")).unwrap_or(n);
                 let Some((count, rest)) = n.split_once(' ') else {

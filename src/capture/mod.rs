@@ -69,6 +69,14 @@ pub struct CaptureInfo {
     pub last_time: Option<Ts>,
     /// Where and why reading stopped early, if it did.
     pub stopped: Option<String>,
+    /// The verdict on this input alone (a capture, or a log with its rotated files), set when
+    /// the run concludes; the run's verdict is over all of them. Absent in the events written
+    /// while reading.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<crate::verdict::Verdict>,
+    /// Why this input's verdict is `inconclusive` (or what a failure could not judge).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub verdict_reasons: Vec<String>,
 }
 
 /// Why a capture could not be read at all.
@@ -223,6 +231,8 @@ fn read_stream<'r>(
         first_time: None,
         last_time: None,
         stopped: None,
+        verdict: None,
+        verdict_reasons: Vec::new(),
     };
     read_legacy(path, reader.as_mut(), sink, &mut info);
     if let Some(c) = comp {
@@ -479,6 +489,8 @@ fn read_pcapng(
         first_time: None,
         last_time: None,
         stopped: None,
+        verdict: None,
+        verdict_reasons: Vec::new(),
     };
     let mut interfaces: Vec<Interface> = Vec::new();
     let mut big_endian = false;

@@ -175,11 +175,18 @@ fn head(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(out, "<p>Findings: {}.</p>", esc(&super::findings_phrase(r)))?;
     writeln!(out, "<table><tr><th>Capture</th><th>Format</th><th>Link types</th><th>Frames</th><th>From</th><th>To</th></tr>")?;
     for c in &r.captures {
+        let stopped = c
+            .stopped
+            .as_ref()
+            .map(|s| format!("<br><b>stopped:</b> {}", esc(s)))
+            .unwrap_or_default();
+        let verdict = super::capture_verdict(r, c)
+            .map(|v| format!("<br><b>verdict of this input:</b> {}", esc(&v)))
+            .unwrap_or_default();
         writeln!(
             out,
-            "<tr><td><code>{}</code>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td><code>{}</code>{stopped}{verdict}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             esc(&c.path),
-            c.stopped.as_ref().map(|s| format!("<br><b>stopped:</b> {}", esc(s))).unwrap_or_default(),
             esc(&c.format),
             esc(&c.link_types.join(", ")),
             c.frames,

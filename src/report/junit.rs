@@ -34,38 +34,61 @@ pub fn xml(s: &str) -> String {
     out
 }
 
-/// The run's verdict as test suite properties (`siptriage.verdict`, and its reasons).
-fn properties(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+/// A suite's verdict as test suite properties: the capture's own (`siptriage.verdict`, and
+/// its reasons) and the run's over every input (`siptriage.run_verdict`).
+fn properties(
+    r: &Report,
+    c: &crate::capture::CaptureInfo,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
     writeln!(out, "    <properties>")?;
+    let (verdict, reasons) = match c.verdict {
+        Some(v) => (v, &c.verdict_reasons),
+        None => (r.verdict, &r.verdict_reasons),
+    };
     writeln!(
         out,
         r#"      <property name="siptriage.verdict" value="{}"/>"#,
-        r.verdict.as_str()
+        verdict.as_str()
     )?;
-    if !r.verdict_reasons.is_empty() {
+    if !reasons.is_empty() {
         writeln!(
             out,
             r#"      <property name="siptriage.verdict_reasons" value="{}"/>"#,
-            xml(&r.verdict_reasons.join("; "))
+            xml(&reasons.join("; "))
         )?;
     }
+    writeln!(
+        out,
+        r#"      <property name="siptriage.run_verdict" value="{}"/>"#,
+        r.verdict.as_str()
+    )?;
     writeln!(out, "    </properties>")
+}
+
+/// An input's own verdict, or the run's when the input has none.
+fn verdict_of(r: &Report, i: usize) -> (crate::report::Verdict, Vec<String>) {
+    match r.captures.get(i).and_then(|c| c.verdict) {
+        Some(v) => (v, r.captures[i].verdict_reasons.clone()),
+        None => (r.verdict, r.verdict_reasons.clone()),
+    }
 }
 
 impl Reporter for Junit {
     fn render(&self, r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         let fails = |s: Severity| self.fail_at.is_some_and(|at| s <= at);
-        let total_cases: usize = (0..r.captures.len())
-            .map(|i| r.findings.iter().filter(|f| f.capture == i).count().max(1))
-            .sum::<usize>()
-            + r.unreadable.len();
-        let errors = r.unreadable.len();
-        // A capture without findings in an inconclusive run fails under --fail-on inconclusive.
-        let inconclusive_fails = |i: usize| {
-            self.fail_inconclusive
-                && r.verdict == crate::report::Verdict::Inconclusive
-                && !r.findings.iter().any(|f| f.capture == i)
+        let inconclusive = |i: usize| verdict_of(r, i).0 == crate::report::Verdict::Inconclusive;
+        // A suite has a case per finding, one for an inconclusive verdict, and one passing
+        // case when it has neither.
+        let cases = |i: usize| {
+            (r.findings.iter().filter(|f| f.capture == i).count() + usize::from(inconclusive(i)))
+                .max(1)
         };
+        let total_cases: usize =
+            (0..r.captures.len()).map(cases).sum::<usize>() + r.unreadable.len();
+        let errors = r.unreadable.len();
+        // An inconclusive capture fails under --fail-on inconclusive.
+        let inconclusive_fails = |i: usize| self.fail_inconclusive && inconclusive(i);
         let total_fail = r.findings.iter().filter(|f| fails(f.severity)).count()
             + (0..r.captures.len())
                 .filter(|&i| inconclusive_fails(i))
@@ -102,13 +125,13 @@ impl Reporter for Junit {
                 out,
                 r#"  <testsuite name="{}" tests="{}" failures="{failures}" errors="0" timestamp="{}">"#,
                 xml(&c.path),
-                findings.len().max(1),
+                cases(i),
                 xml(&stamp)
             )?;
-            properties(r, out)?;
-            if findings.is_empty() && r.verdict == crate::report::Verdict::Inconclusive {
+            properties(r, c, out)?;
+            if inconclusive(i) {
                 // Not judged is not passed: skipped, or failed under --fail-on inconclusive.
-                let why = xml(&r.verdict_reasons.join("; "));
+                let why = xml(&verdict_of(r, i).1.join("; "));
                 let tag = if self.fail_inconclusive {
                     "failure type=\"inconclusive\""
                 } else {

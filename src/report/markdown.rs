@@ -92,6 +92,9 @@ fn head(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         if let Some(s) = &c.stopped {
             writeln!(out, "| | | | **stopped:** {} | |", md(s))?;
         }
+        if let Some(v) = super::capture_verdict(r, c) {
+            writeln!(out, "| | | | **verdict of this input:** {} | |", md(&v))?;
+        }
     }
     Ok(())
 }

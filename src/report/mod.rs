@@ -266,6 +266,22 @@ pub fn counts(r: &Report) -> (usize, usize, usize) {
     (n(Severity::Error), n(Severity::Warning), n(Severity::Info))
 }
 
+/// An input's own verdict in a phrase, when the run read more than one input:
+/// `ok`, `failure`, `inconclusive: <reasons>`.
+pub fn capture_verdict(r: &Report, c: &crate::capture::CaptureInfo) -> Option<String> {
+    if r.captures.len() < 2 {
+        return None;
+    }
+    let v = c.verdict?;
+    Some(
+        if c.verdict_reasons.is_empty() || v != Verdict::Inconclusive {
+            v.as_str().to_string()
+        } else {
+            format!("{}: {}", v.as_str(), c.verdict_reasons.join("; "))
+        },
+    )
+}
+
 /// `9 error findings of 4 kinds, 0 warnings, 3 info`: each severity's findings, with their
 /// kinds when kinds repeat over nodes or captures.
 pub fn findings_phrase(r: &Report) -> String {

@@ -123,32 +123,13 @@ pub struct Report {
     #[serde(skip)]
     #[schemars(skip)]
     pub connections_analyzed: Vec<u64>,
+    /// Per capture (by index): what it showed that its own verdict needs.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub tallies: Vec<Tally>,
 }
 
-/// What a run concludes.
-#[derive(Clone, Copy, Debug, Default, Serialize, PartialEq, Eq, schemars::JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Verdict {
-    /// A finding of severity error.
-    Failure,
-    /// Registrations toward CUCM or Expressway-C were seen to succeed, nothing failed, and
-    /// nothing was left unjudged.
-    Ok,
-    /// Nothing failed, but what was needed to say `ok` was not seen: the reasons say what.
-    #[default]
-    Inconclusive,
-}
-
-impl Verdict {
-    /// `failure`, `ok` or `inconclusive`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::Failure => "failure",
-            Verdict::Ok => "ok",
-            Verdict::Inconclusive => "inconclusive",
-        }
-    }
-}
+pub use crate::verdict::Verdict;
 
 /// Totals of a run, its verdict and the exit code that follows.
 #[derive(Clone, Debug, Default, Serialize, PartialEq, schemars::JsonSchema)]

@@ -1196,6 +1196,12 @@ pub fn apply_with(report: &mut Report, r: &mut Redactor) {
         if let Some(s) = &mut c.stopped {
             r.text(s);
         }
+        for x in &mut c.verdict_reasons {
+            r.text(x);
+        }
+    }
+    for x in &mut report.verdict_reasons {
+        r.text(x);
     }
     for s in &mut report.sip {
         for x in [&mut s.file, &mut s.also].into_iter().flatten() {

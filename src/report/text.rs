@@ -173,6 +173,9 @@ impl Text {
         if let Some(s) = &c.stopped {
             writeln!(out, "  ! {s}")?;
         }
+        if let Some(v) = super::capture_verdict(r, c) {
+            writeln!(out, "  Verdict of this input: {v}")?;
+        }
         let conns: Vec<_> = r
             .connections
             .iter()

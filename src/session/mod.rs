@@ -237,6 +237,8 @@ impl<'c> Analyzer<'c> {
                 first_time: None,
                 last_time: Some(now),
                 stopped: None,
+                verdict: None,
+                verdict_reasons: Vec::new(),
             };
             self.judge_window(None, Some(&info));
             self.flow.release(&idle);

@@ -390,6 +390,8 @@ impl Feeder<'_> {
             first_time: self.first,
             last_time: self.last,
             stopped,
+            verdict: None,
+            verdict_reasons: Vec::new(),
         }
     }
 }

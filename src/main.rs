@@ -442,7 +442,19 @@ fn choose_format(explicit: Option<Format>, output: Option<&str>) -> Result<Forma
             format_name(i)
         )),
         (Some(f), _) | (None, Some(f)) => Ok(f),
-        (None, None) => Ok(Format::Text),
+        (None, None) => match output
+            .and_then(|p| std::path::Path::new(p).extension())
+            .map(|e| e.to_string_lossy())
+        {
+            // `-o report.pdf` would silently be text: say so instead.
+            Some(ext) => Err(format!(
+                "cannot tell the report's format from the extension .{ext} of {}: give --format \
+                 (text, json, jsonl, markdown, html, junit) or name the file .txt, .json, .jsonl, \
+                 .md, .html or .xml",
+                output.unwrap_or_default()
+            )),
+            None => Ok(Format::Text),
+        },
     }
 }
 
@@ -622,6 +634,11 @@ fn run_analyze(inputs: Expanded, cfg: Config, s: Settings) -> ExitCode {
             );
             return ExitCode::from(2);
         }
+    } else if let (Some(path), false) = (&s.output, s.quiet) {
+        eprintln!(
+            "siptriage: {} report written to {path}",
+            format_name(s.format)
+        );
     }
     ExitCode::from(code)
 }

@@ -7,6 +7,22 @@ use serde::{Serialize, Serializer};
 pub struct Ts(pub i64);
 
 impl Ts {
+    /// The time `days` after the epoch, `secs` into that day and `nanos` more, or `None` past
+    /// what nanoseconds since the epoch can hold (the years 1678 to 2261): a log line dated
+    /// after 2262 is refused, never wrapped to another time.
+    pub fn checked_from(days: i64, secs: i64, nanos: i64) -> Option<Ts> {
+        days.checked_mul(86_400)?
+            .checked_add(secs)?
+            .checked_mul(1_000_000_000)?
+            .checked_add(nanos)
+            .map(Ts)
+    }
+
+    /// This time moved back by `ns` nanoseconds (a zone offset), or `None` out of range.
+    pub fn checked_sub_ns(self, ns: i64) -> Option<Ts> {
+        self.0.checked_sub(ns).map(Ts)
+    }
+
     /// Seconds between two timestamps (may be negative).
     pub fn secs_since(self, earlier: Ts) -> f64 {
         (self.0.saturating_sub(earlier.0)) as f64 / 1e9
@@ -82,5 +98,15 @@ mod tests {
             "1970-01-01T00:00:01.000000001Z"
         );
         assert_eq!(Ts(-1_000_000_000).rfc3339(), "1969-12-31T23:59:59.000000Z");
+    }
+
+    #[test]
+    fn times_past_the_range_are_refused_not_wrapped() {
+        let day_2262 = 106_751; // 2262-04-11, the last whole day i64 nanoseconds hold
+        assert!(Ts::checked_from(day_2262, 0, 0).is_some());
+        assert_eq!(Ts::checked_from(day_2262 + 1, 0, 0), None);
+        assert_eq!(Ts::checked_from(i64::MAX / 86_400, 0, 0), None);
+        assert_eq!(Ts(i64::MIN + 5).checked_sub_ns(10), None);
+        assert_eq!(Ts(20).checked_sub_ns(5), Some(Ts(15)));
     }
 }

@@ -280,3 +280,44 @@ fn each_capture_has_its_own_verdict_and_the_run_one_over_all() {
     assert!(text.contains("Verdict of this input: ok"), "{text}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Regression: a Jabber log line dated after 2262 overflowed the nanosecond clock (found by
+/// fuzzing; debug builds panicked, release builds wrapped to a wrong time). Such lines are
+/// refused, and the log's other records are read.
+#[test]
+fn a_log_dated_past_2262_is_refused_not_wrapped() {
+    let dir = temp_dir("y2262");
+    let mut r = siptriage_dev::logs::render(
+        &fixture("oauth-port-mismatch-tls12.pcap"),
+        Some(&fixture("oauth-port-mismatch-tls12.keys")),
+        siptriage_dev::logs::Clock::default(),
+    )
+    .expect("renders");
+    let log = r.jabber.take().expect("a client's log");
+    let far = format!(
+        "9999-12-31 23:59:59,999 DEBUG [0x1] [x] [y] [z] - a line from the far future\n{log}"
+    );
+    let path = dir.join("jabber.log");
+    std::fs::write(&path, far).expect("write");
+    let out = run(&["analyze", "--format", "json", &path.to_string_lossy()]);
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("panicked"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert!(
+        ids(&doc).contains(&"oauth-port-mismatch".to_string()),
+        "{doc}"
+    );
+    for t in doc["sip"].as_array().expect("sip") {
+        assert!(t["time"].as_str().unwrap_or("").starts_with("2026-"), "{t}");
+    }
+    // An SDL trace whose FileHead is dated past the range: its messages are skipped, said.
+    let sdl = "00000001.000 |09:15:00.000 |SdlSig    |FileHead |\n00000001.000 |09:15:00.000 |AppInfo  |FileHead UTC:+00:00,Date: 99999999999/12/31, HostIPAddress: 10.10.10.11\n";
+    let path = dir.join("SDL001_100_000001.txt");
+    std::fs::write(&path, sdl).expect("write");
+    let out = run(&["analyze", "--format", "json", &path.to_string_lossy()]);
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -777,6 +777,30 @@ mod tests {
         }
     }
 
+    /// Regression: the "modified" pcap of old Red Hat tcpdump builds (magic a1b2cd34, 8 more
+    /// bytes per record header: interface index, protocol, packet type) was refused as "not a
+    /// pcap" once the content sniffer stopped knowing its magic; pcap-parser reads it.
+    #[test]
+    fn the_modified_pcap_format_is_read() {
+        // Little endian, as those builds wrote it on x86 (pcap-parser knows no other).
+        let mut bytes = pcap(0xa1b2_cd34, false, &[]);
+        for (sec, usec, data) in [(10u32, 5u32, &b"abc"[..]), (11, 7, b"de")] {
+            bytes.extend_from_slice(&sec.to_le_bytes());
+            bytes.extend_from_slice(&usec.to_le_bytes());
+            bytes.extend_from_slice(&(data.len() as u32).to_le_bytes());
+            bytes.extend_from_slice(&(data.len() as u32).to_le_bytes());
+            bytes.extend_from_slice(&2u32.to_le_bytes()); // interface index
+            bytes.extend_from_slice(&[0x08, 0x00, 0, 0]); // protocol, packet type, padding
+            bytes.extend_from_slice(data);
+        }
+        let (info, c) = read(&bytes);
+        assert_eq!(info.format, "pcap");
+        assert_eq!(c.frames.len(), 2);
+        assert_eq!(c.frames[0].1, 10_000_005_000);
+        assert_eq!(c.frames[1].1, 11_000_007_000);
+        assert!(info.stopped.is_none(), "{:?}", info.stopped);
+    }
+
     #[test]
     fn not_a_capture_is_an_error_naming_the_file() {
         let mut c = Collect::default();

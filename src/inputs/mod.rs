@@ -242,11 +242,14 @@ pub const KEYLOG_LABELS: &[&str] = &[
 
 /// What `head` (the first bytes of a decompressed file) holds.
 pub fn content_of(head: &[u8]) -> Content {
-    const PCAP: [[u8; 4]; 5] = [
+    // Microsecond and nanosecond pcap in either byte order, the "modified" pcap of old
+    // Red Hat tcpdump builds (a1b2cd34, little endian as pcap-parser reads it), and pcapng.
+    const PCAP: [[u8; 4]; 6] = [
         [0xd4, 0xc3, 0xb2, 0xa1],
         [0xa1, 0xb2, 0xc3, 0xd4],
         [0x4d, 0x3c, 0xb2, 0xa1],
         [0xa1, 0xb2, 0x3c, 0x4d],
+        [0x34, 0xcd, 0xb2, 0xa1],
         [0x0a, 0x0d, 0x0d, 0x0a],
     ];
     if head.is_empty() {

@@ -136,7 +136,7 @@ pub fn read(
         }
         let Some(time) = field(head, "UTCTime").and_then(super::parse_datetime) else {
             stats.notes.push(format!(
-                "line {}: a SIP record without UTCTime was skipped",
+                "line {}: a SIP record without a UTCTime (or one outside the years 1678 to 2261) was skipped",
                 r.line
             ));
             return;

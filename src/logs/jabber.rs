@@ -72,9 +72,16 @@ pub fn offset(input: &mut dyn BufRead) -> std::io::Result<Option<i64>> {
         });
         if let Some(utc) = date.and_then(http_date) {
             const QUARTER: i64 = 900_000_000_000;
-            let off = local.0 - utc.0;
-            found = Some(((off as f64 / QUARTER as f64).round() as i64) * QUARTER);
-            return false;
+            const FOURTEEN_HOURS: i64 = 14 * 3_600_000_000_000;
+            // A zone is at most 14 hours from UTC; a Date header further off is no zone.
+            if let Some(off) = local
+                .0
+                .checked_sub(utc.0)
+                .filter(|o| o.abs() <= FOURTEEN_HOURS)
+            {
+                found = Some(((off as f64 / QUARTER as f64).round() as i64) * QUARTER);
+                return false;
+            }
         }
         true
     })?;
@@ -135,7 +142,7 @@ pub fn read(
                 let xml = properties_xml(&props, mode);
                 on_config(super::LogConfig {
                     line: r.line,
-                    time: Ts(local.0 - off),
+                    time: local.checked_sub_ns(off).unwrap_or(local),
                     device: None,
                     client: conn.map(|c| c.0.ip),
                     xml,
@@ -232,7 +239,9 @@ pub fn read(
             ));
             return;
         }
-        let time = Ts(local.0 - off);
+        let Some(time) = local.checked_sub_ns(off) else {
+            return;
+        };
         stats.seen(time);
         // The configuration printed before names the device of the first REGISTER after it.
         if direction == Direction::Sent && start.starts_with("REGISTER ") {

@@ -74,7 +74,7 @@ pub fn first_time(kind: LogKind, head: &[u8]) -> Option<Ts> {
         LogKind::Sdl => text.lines().find_map(|l| {
             let (tod, _, rest) = sdl::record(l).filter(|r| r.1 == "FileHead")?;
             let (_, day, _) = sdl::file_head(rest);
-            Some(Ts(day? * 86_400_000_000_000 + tod))
+            Ts::checked_from(day?, 0, tod)
         }),
     }
 }
@@ -449,9 +449,7 @@ pub(crate) fn parse_datetime(s: &str) -> Option<Ts> {
         _ => 0,
     };
     let days = days_from_civil(y, mo as u32, d as u32);
-    Some(Ts(((days * 86_400 + h * 3600 + mi * 60 + se)
-        * 1_000_000_000)
-        + frac))
+    Ts::checked_from(days, h * 3600 + mi * 60 + se, frac)
 }
 
 /// `10.1.1.1:5090` (or `[v6]:port`) as an endpoint.

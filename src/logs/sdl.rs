@@ -38,17 +38,24 @@ pub(crate) fn file_head(text: &str) -> (Option<i64>, Option<i64>, Option<std::ne
         let neg = v.starts_with('-');
         let v = v.trim_start_matches(['-', '+']);
         let (h, m) = v.split_once(':')?;
-        let ns = (h.parse::<i64>().ok()? * 60 + m.parse::<i64>().ok()?) * 60_000_000_000;
+        let (h, m) = (h.parse::<i64>().ok()?, m.parse::<i64>().ok()?);
+        // A zone is at most 14 hours from UTC: anything else is not an offset.
+        if !(0..=14).contains(&h) || !(0..60).contains(&m) {
+            return None;
+        }
+        let ns = (h * 60 + m) * 60_000_000_000;
         Some(if neg { -ns } else { ns })
     });
     let day = value("Date:").and_then(|d| {
         let mut p = d.split('/');
-        let (y, m, dd) = (
+        let (y, m, dd): (i64, u32, u32) = (
             p.next()?.parse().ok()?,
             p.next()?.parse().ok()?,
             p.next()?.parse().ok()?,
         );
-        Some(super::days_from_civil(y, m, dd))
+        // A calendar date, or none (a year of 20 digits would overflow the day count).
+        let valid = (1..=9999).contains(&y) && (1..=12).contains(&m) && (1..=31).contains(&dd);
+        valid.then(|| super::days_from_civil(y, m, dd))
     });
     let host = value("HostIPAddress:").and_then(|h| h.parse().ok());
     (offset, day, host)
@@ -195,8 +202,17 @@ pub fn read(
             ));
             return;
         };
-        let local_ns = (d + rollovers) * 86_400_000_000_000 + tod;
-        let time = Ts(local_ns - offset.unwrap_or(0));
+        let Some(time) = d
+            .checked_add(rollovers)
+            .and_then(|day| Ts::checked_from(day, 0, tod))
+            .and_then(|local| local.checked_sub_ns(offset.unwrap_or(0)))
+        else {
+            stats.notes.push(format!(
+                "line {}: a SIP message dated outside the years 1678 to 2261 was skipped",
+                r.line
+            ));
+            return;
+        };
         stats.seen(time);
         on(LogSip {
             line: r.line,

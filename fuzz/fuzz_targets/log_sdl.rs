@@ -1,0 +1,12 @@
+//! A CUCM SDL trace: FileHead dates and zones, AppInfo lines and the SIP they print.
+//! Times past what nanoseconds hold (a line dated after 2262) must be refused, not wrapped.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+use siptriage::logs::LogStats;
+
+fuzz_target!(|data: &[u8]| {
+    let mut input = data;
+    let mut stats = LogStats::default();
+    let _ = siptriage::logs::sdl::read(&mut input, &mut stats, &mut |_| {});
+    let _ = siptriage::logs::first_time(siptriage::logs::LogKind::Sdl, data);
+});

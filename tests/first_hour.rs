@@ -88,21 +88,6 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
     w.finish().expect("gzip end")
 }
 
-fn zip(members: &[(&str, &[u8], bool)]) -> Vec<u8> {
-    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    for (name, bytes, deflate) in members {
-        let method = if *deflate {
-            zip::CompressionMethod::Deflated
-        } else {
-            zip::CompressionMethod::Stored
-        };
-        let opts = zip::write::SimpleFileOptions::default().compression_method(method);
-        w.start_file(*name, opts).expect("member");
-        w.write_all(bytes).expect("member bytes");
-    }
-    w.finish().expect("zip end").into_inner()
-}
-
 /// Text that only Rust's debug formatting writes, never a message for people.
 fn assert_words(what: &str, text: &str) {
     for tell in [
@@ -144,7 +129,7 @@ fn folders_are_searched_recursively_with_archives_and_compression_by_content() {
     );
     d.write(
         "case/prt.zip",
-        &zip(&[
+        &common::zip(&[
             ("logs/readme.txt", b"not a capture", true),
             ("capture/tls.pcap", &read("tls-version-mismatch.pcap"), true),
             (
@@ -222,7 +207,7 @@ fn a_named_zip_or_compressed_file_is_read_by_content() {
     let d = Scratch::new("named");
     let z = d.write(
         "bundle.zip",
-        &zip(&[(
+        &common::zip(&[(
             "x/oauth-port-closed.pcap",
             &read("oauth-port-closed.pcap"),
             true,
@@ -240,7 +225,7 @@ fn a_named_zip_or_compressed_file_is_read_by_content() {
 fn an_empty_folder_or_a_zip_without_capture_is_named_with_the_reason() {
     let d = Scratch::new("empty");
     std::fs::create_dir_all(d.path("nothing/here")).expect("folder");
-    let z = d.write("docs.zip", &zip(&[("a.txt", b"text", true)]));
+    let z = d.write("docs.zip", &common::zip(&[("a.txt", b"text", true)]));
     let out = run(&["analyze", &d.s("nothing")]);
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);

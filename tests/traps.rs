@@ -321,3 +321,148 @@ fn a_log_dated_past_2262_is_refused_not_wrapped() {
     assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Renders a fixture's Jabber log, its times moved by `shift_s` seconds, with CRLF line ends as
+/// Jabber writes them on Windows.
+fn jabber_log(fixture_name: &str, shift_s: i64) -> String {
+    let r = siptriage_dev::logs::render(
+        &fixture(&format!("{fixture_name}.pcap")),
+        Some(&fixture(&format!("{fixture_name}.keys"))),
+        siptriage_dev::logs::Clock {
+            shift_ns: shift_s * 1_000_000_000,
+            ..siptriage_dev::logs::Clock::default()
+        },
+    )
+    .expect("renders");
+    r.jabber.expect("a client's log").replace('\n', "\r\n")
+}
+
+/// A zipped problem report whose older file holds a healthy registration and whose newer
+/// file, `hours` later, a 403 port mismatch, both with the same Call-ID, From tag, CSeq numbers
+/// and Via branches (a client that keeps its Call-ID and restarts its branch counter).
+fn problem_report(dir: &std::path::Path, hours: i64) -> String {
+    let old = jabber_log("healthy-registration-tls12", 0);
+    let new = jabber_log("oauth-port-mismatch-tls12", hours * 3600);
+    let path = dir.join(format!("PRT-{hours}h.zip"));
+    let bytes = common::zip(&[
+        ("jabber.log", new.as_bytes(), true),
+        ("jabber.log.1", old.as_bytes(), true),
+    ]);
+    std::fs::write(&path, bytes).expect("write");
+    path.to_string_lossy().to_string()
+}
+
+/// The false "ok": a rotated problem report reusing its Call-ID, CSeq numbers and branches two
+/// hours (and two days) apart. The newer 403 is a new transaction, not a copy of the older 200:
+/// the verdict is failure, the registration list holds every answer once, and the lapse
+/// between the files is told as such.
+#[test]
+fn a_rotated_problem_report_reusing_call_id_and_branches_is_not_ok() {
+    let dir = temp_dir("reuse");
+    for hours in [2, 48] {
+        let zip = problem_report(&dir, hours);
+        let (doc, code) = json(&[&zip]);
+        assert_eq!(doc["verdict"], "failure", "{hours} h: {}", reasons(&doc));
+        assert_eq!(code, 1);
+        assert!(
+            ids(&doc).contains(&"oauth-port-mismatch".to_string()),
+            "{:?}",
+            ids(&doc)
+        );
+        let answers = doc["registrations"][0]["answers"].to_string();
+        assert_eq!(answers, "[407,200,407,200,407,403]", "{hours} h");
+        let lost = doc["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .find(|f| f["id"] == "registration-lost")
+            .map(|f| f["explanation"].to_string())
+            .unwrap_or_default();
+        assert!(!lost.contains("no refresh followed"), "{lost}");
+        assert!(lost.contains("the next REGISTER came"), "{lost}");
+        // The newer file alone gives the same refusal.
+        let text = String::from_utf8_lossy(&run(&["analyze", &zip]).stdout).to_string();
+        assert!(
+            text.starts_with("Verdict: failure: 1 error; first: CUCM rejected the REGISTER"),
+            "{text}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Rotated files that overlap (the newer repeats the older's last records): the registration
+/// and the findings are those of the whole log, each transaction once.
+#[test]
+fn rotated_logs_that_overlap_judge_each_transaction_once() {
+    let dir = temp_dir("overlap");
+    let whole = jabber_log("healthy-registration-tls12", 0);
+    let lines: Vec<&str> = whole.split_inclusive('\n').collect();
+    let (cut_old, cut_new) = (lines.len() * 2 / 3, lines.len() / 3);
+    let split = dir.join("split");
+    std::fs::create_dir_all(&split).expect("dir");
+    std::fs::write(split.join("jabber.log.1"), lines[..cut_old].concat()).expect("write");
+    std::fs::write(split.join("jabber.log"), lines[cut_new..].concat()).expect("write");
+    let one = dir.join("jabber.log");
+    std::fs::write(&one, &whole).expect("write");
+    let (a, _) = json(&[&one.to_string_lossy()]);
+    let (b, _) = json(&[&split.to_string_lossy()]);
+    assert_eq!(a["verdict"], "ok");
+    assert_eq!(b["verdict"], a["verdict"], "{}", reasons(&b));
+    assert_eq!(common::finding_ids(&a), common::finding_ids(&b));
+    let answers = |doc: &Value| {
+        doc["registrations"]
+            .as_array()
+            .expect("registrations")
+            .iter()
+            .map(|r| {
+                (
+                    r["device"].to_string(),
+                    r["attempts"].clone(),
+                    r["answers"].to_string(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(answers(&a), answers(&b));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// One message seen in a capture and in two logs (the client's and CUCM's): each transaction
+/// is judged once, with the capture's findings.
+#[test]
+fn one_message_in_a_capture_and_two_logs_is_judged_once() {
+    let dir = temp_dir("three-places");
+    let r = siptriage_dev::logs::render(
+        &fixture("oauth-port-mismatch-tls12.pcap"),
+        Some(&fixture("oauth-port-mismatch-tls12.keys")),
+        siptriage_dev::logs::Clock::default(),
+    )
+    .expect("renders");
+    std::fs::write(
+        dir.join("jabber.log"),
+        r.jabber.as_deref().expect("client log"),
+    )
+    .expect("write");
+    let (_, sdl) = r.sdl.first().expect("a node's trace");
+    std::fs::write(dir.join("SDL001_100_000001.txt"), sdl).expect("write");
+    let cap = fixture("oauth-port-mismatch-tls12.pcap");
+    let keys = fixture("oauth-port-mismatch-tls12.keys");
+    let (alone, _) = json(&["--keylog", &keys, &cap]);
+    let (all, _) = json(&["--keylog", &keys, &cap, &dir.to_string_lossy()]);
+    assert_eq!(all["verdict"], "failure");
+    let count = |doc: &Value, id: &str| -> u64 {
+        common::finding_ids(doc)
+            .into_iter()
+            .filter(|(i, _)| i == id)
+            .map(|(_, n)| n)
+            .sum()
+    };
+    assert_eq!(count(&alone, "oauth-port-mismatch"), 1);
+    assert_eq!(
+        count(&all, "oauth-port-mismatch"),
+        count(&alone, "oauth-port-mismatch"),
+        "one refusal, however many places show it: {:?}",
+        common::finding_ids(&all)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -37,16 +37,34 @@ pub struct Registration {
     pub transactions: Vec<usize>,
 }
 
-type TxKey<'a> = (&'a str, u32, &'a str, &'a str);
+/// A transaction as a digest ([`crate::net::key128`]): its top Via branch, Call-ID, CSeq
+/// number and method, on one connection (RFC 3261 17.1.3 and 17.2.3: the branch on the
+/// connection or UDP 5-tuple it came by; both ends in either order, so that an answer matches
+/// its request). The same Call-ID and branch on another connection is another transaction: a
+/// client that keeps its registration Call-ID and restarts its branch counter.
+pub(crate) type TxKey = (u64, u64);
 
-fn key(m: &SipMessage) -> Option<TxKey<'_>> {
-    Some((
+/// The transaction `m` belongs to (`None` without a Call-ID or CSeq).
+pub(crate) fn key(m: &SipMessage) -> Option<TxKey> {
+    let (a, b) = if m.src <= m.dst {
+        (m.src, m.dst)
+    } else {
+        (m.dst, m.src)
+    };
+    Some(crate::net::key128(&(
         m.call_id.as_deref()?,
         m.cseq?,
-        m.method.as_str(),
         m.branch.as_deref().unwrap_or(""),
-    ))
+        m.method.as_str(),
+        (m.transport, m.tcp_stream, a, b),
+    )))
 }
+
+/// How long after a transaction's last message a copy of it is a copy (a retransmission, or
+/// the same message logged twice): 64·T1, twice Timer F and Timer J (RFC 3261 17.1.2.2,
+/// 17.2.2). Past it, the same key is a new transaction: a client that reuses its Call-ID,
+/// CSeq numbers and branches after a restart, hours later, as rotated logs show.
+pub(crate) const COPY_WINDOW_NS: i64 = 64 * 500_000_000;
 
 /// Pairs requests and responses and groups REGISTERs by device.
 pub fn build(sip: &[SipMessage]) -> (Vec<Transaction>, Vec<Registration>) {
@@ -60,17 +78,21 @@ pub fn build_named<'n>(
     named: &dyn Fn(usize) -> Option<&'n str>,
 ) -> (Vec<Transaction>, Vec<Registration>) {
     let mut txs: Vec<Transaction> = Vec::new();
-    let mut open: HashMap<TxKey<'_>, usize> = HashMap::new();
+    // Each open transaction with the time of its last message.
+    let mut open: HashMap<TxKey, (usize, crate::time::Ts)> = HashMap::new();
     for (i, m) in sip.iter().enumerate() {
         let Some(k) = key(m) else { continue };
         if m.is_request() {
             if m.method == "ACK" {
                 continue;
             }
-            match open.get(&k) {
-                Some(&t) => txs[t].retransmissions.push(i),
-                None => {
-                    open.insert(k, txs.len());
+            match open.get_mut(&k) {
+                Some((t, last)) if m.time.0.saturating_sub(last.0) <= COPY_WINDOW_NS => {
+                    txs[*t].retransmissions.push(i);
+                    *last = (*last).max(m.time);
+                }
+                _ => {
+                    open.insert(k, (txs.len(), m.time));
                     txs.push(Transaction {
                         request: i,
                         retransmissions: Vec::new(),
@@ -78,8 +100,9 @@ pub fn build_named<'n>(
                     });
                 }
             }
-        } else if let Some(&t) = open.get(&k) {
-            txs[t].responses.push(i);
+        } else if let Some((t, last)) = open.get_mut(&k) {
+            txs[*t].responses.push(i);
+            *last = (*last).max(m.time);
         }
     }
     let mut regs: Vec<Registration> = Vec::new();

@@ -50,17 +50,10 @@ pub const LISTED_FIRST: usize = 2000;
 /// Messages cited as evidence kept for the listing, past the first ones.
 pub const LISTED_CITED: usize = 2000;
 
-/// A transaction (Call-ID, CSeq number, top Via branch) as a digest ([`key128`]): the table
-/// of open transactions keeps no copy of the strings, and nothing is allocated per message.
-type TxKey = (u64, u64);
-
-fn key(m: &SipMessage) -> Option<TxKey> {
-    Some(key128(&(
-        m.call_id.as_deref()?,
-        m.cseq?,
-        m.branch.as_deref().unwrap_or(""),
-    )))
-}
+/// A transaction as a digest: the table of open transactions keeps no copy of the strings,
+/// and nothing is allocated per message ([`super::registration::key`] says what it holds).
+type TxKey = super::registration::TxKey;
+use super::registration::{key, COPY_WINDOW_NS};
 
 /// Whether `m` belongs to transaction `k`.
 fn is_of(m: &SipMessage, k: &TxKey) -> bool {
@@ -438,7 +431,8 @@ impl SipFlow {
         self.window.len() >= self.window_size
     }
 
-    fn device_of(&mut self, m: &SipMessage) -> Option<u32> {
+    /// The device a REGISTER is of, with when it was last seen before this message.
+    fn device_of(&mut self, m: &SipMessage) -> Option<(u32, Ts)> {
         let call = m.call_id.as_deref().unwrap_or("");
         let call_key = key128(call);
         let by_call = self.by_call.get(&call_key).copied();
@@ -448,8 +442,9 @@ impl SipFlow {
             // A message without the device's name, in a call the device's REGISTER opened.
             (None, Some(d)) => {
                 let dev = &mut self.devices[d as usize];
+                let before = dev.last_seen;
                 dev.last_seen = dev.last_seen.max(m.time);
-                return Some(d);
+                return Some((d, before));
             }
             (None, None) => {
                 owned = m.to.clone().unwrap_or_else(|| format!("call-id {call}"));
@@ -457,9 +452,11 @@ impl SipFlow {
             }
         };
         let key = key128(name);
+        let mut before = m.time;
         let d = match self.by_name.get(&key) {
             Some(&d) => {
                 let dev = &mut self.devices[d as usize];
+                before = dev.last_seen;
                 dev.last_seen = dev.last_seen.max(m.time);
                 d
             }
@@ -487,7 +484,7 @@ impl SipFlow {
         if by_call.is_none() && self.by_call.len() < 4 * self.max_devices {
             self.by_call.insert(call_key, d);
         }
-        Some(d)
+        Some((d, before))
     }
 
     /// Keeps a copy in a device's open attempt, or counts it when the attempt is full.
@@ -503,16 +500,25 @@ impl SipFlow {
     fn request(&mut self, m: SipMessage, k: TxKey) {
         if let Some(o) = self.open.get(&k) {
             let d = o.device;
-            self.keep_copy(d, m);
-            return;
+            if m.time
+                .0
+                .saturating_sub(self.devices[d as usize].last_seen.0)
+                <= COPY_WINDOW_NS
+            {
+                self.keep_copy(d, m);
+                return;
+            }
+            // The same key long after: the old attempt is judged as it stands, and this
+            // REGISTER opens a new one.
+            self.flush(d, false);
         }
-        let Some(d) = self.device_of(&m) else {
+        let Some((d, before)) = self.device_of(&m) else {
             self.past_device_limit += 1;
             self.wait(m, false, None);
             return;
         };
         let dev = &mut self.devices[d as usize];
-        if dev.recent.contains(&digest(&k)) {
+        if dev.recent.contains(&digest(&k)) && m.time.0.saturating_sub(before.0) <= COPY_WINDOW_NS {
             // A late copy of a transaction already judged (a retransmission after the answer).
             return;
         }
@@ -555,7 +561,11 @@ impl SipFlow {
                 .call_id
                 .as_deref()
                 .and_then(|c| self.by_call.get(&key128(c)))
-                .is_some_and(|&d| self.devices[d as usize].recent.contains(&digest(&k)));
+                .is_some_and(|&d| {
+                    let dev = &self.devices[d as usize];
+                    dev.recent.contains(&digest(&k))
+                        && m.time.0.saturating_sub(dev.last_seen.0) <= COPY_WINDOW_NS
+                });
             // A late copy of a transaction already judged is not judged again.
             if !late {
                 self.wait(m, false, None);

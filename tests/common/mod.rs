@@ -132,3 +132,19 @@ pub fn fixture_captures() -> Vec<(String, String, Option<String>)> {
         })
         .collect()
 }
+
+/// A zip archive of `members` (name, bytes, deflated or stored).
+pub fn zip(members: &[(&str, &[u8], bool)]) -> Vec<u8> {
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, bytes, deflate) in members {
+        let method = if *deflate {
+            zip::CompressionMethod::Deflated
+        } else {
+            zip::CompressionMethod::Stored
+        };
+        let opts = zip::write::SimpleFileOptions::default().compression_method(method);
+        w.start_file(*name, opts).expect("member");
+        std::io::Write::write_all(&mut w, bytes).expect("member bytes");
+    }
+    w.finish().expect("zip end").into_inner()
+}

@@ -466,3 +466,92 @@ fn one_message_in_a_capture_and_two_logs_is_judged_once() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A cluster past the report's listing (1,000 connections and those with a finding): the
+/// roles and TLS versions are counted over every connection, the total said apart from what
+/// is listed; the registrations are at a glance per node, failing devices first.
+#[test]
+fn counts_are_over_every_connection_and_registrations_are_at_a_glance() {
+    use siptriage_dev::cluster::{generate, Cluster, Fate};
+    let dir = temp_dir("glance");
+    let spec = Cluster {
+        devices: 900,
+        seconds: 300,
+        shares: vec![(Fate::PortMismatch, 0.1), (Fate::PortClosed, 0.05)],
+        seed: 3,
+        tls: true,
+        ..Cluster::default()
+    };
+    let path = dir.join("cluster.pcap");
+    let mut bytes = Vec::new();
+    let stats = generate(&spec, &mut bytes).expect("generate");
+    std::fs::write(&path, bytes).expect("write");
+    std::fs::write(dir.join("cluster.keys"), &stats.keylog).expect("keys");
+    let p = path.to_string_lossy().to_string();
+    let text =
+        String::from_utf8_lossy(&run(&["analyze", "--keylog", "auto", &p]).stdout).to_string();
+    let line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("TCP connections:"))
+        .expect("connections line");
+    let total: u64 = line
+        .split_whitespace()
+        .nth(2)
+        .and_then(|n| n.parse().ok())
+        .expect("a total");
+    assert!(line.contains("listed"), "the trap's premise: {line}");
+    let roles: u64 = text
+        .lines()
+        .take_while(|l| !l.trim_start().starts_with("TLS versions"))
+        .filter_map(|l| l.trim_start().split_once(" x "))
+        .filter_map(|(n, _)| n.trim().parse::<u64>().ok())
+        .sum();
+    assert_eq!(roles, total, "role lines add up to the total:\n{text}");
+    let versions: u64 = text
+        .lines()
+        .find_map(|l| l.trim_start().strip_prefix("TLS versions: "))
+        .expect("versions")
+        .split(", ")
+        .filter_map(|v| v.rsplit_once(" x").and_then(|(_, n)| n.parse::<u64>().ok()))
+        .sum();
+    // Every connection that was not refused is TLS: the versions count them all, listed or
+    // not.
+    let (doc, _) = json(&["--keylog", "auto", &p]);
+    let refused: u64 = common::finding_ids(&doc)
+        .into_iter()
+        .filter(|(id, _)| id == "oauth-port-closed")
+        .map(|(_, n)| n)
+        .sum();
+    assert_eq!(
+        versions,
+        total - refused,
+        "TLS versions over every connection:\n{text}"
+    );
+    let glance = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("Registrations: "))
+        .expect("a glance");
+    assert!(glance.contains("900 device(s)"), "{glance}");
+    assert!(glance.contains("failing (oauth-port-mismatch"), "{glance}");
+    assert!(text.contains("    node 10.10.10.11:"), "per node:\n{text}");
+    // The first device listed is a failing one, with its ids.
+    let first = text
+        .lines()
+        .skip_while(|l| !l.trim_start().starts_with("Registrations: "))
+        .find(|l| l.contains(" REGISTER, answers"))
+        .expect("a device");
+    assert!(
+        first.ends_with("oauth-port-mismatch") || first.contains("): "),
+        "{first}"
+    );
+    let md = String::from_utf8_lossy(
+        &run(&["analyze", "--format", "markdown", "--keylog", "auto", &p]).stdout,
+    )
+    .to_string();
+    assert!(
+        md.contains("| Node | Devices | Registered | Failing, by id |"),
+        "{md}"
+    );
+    assert!(md.contains("Failing devices: "), "{md}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -148,6 +148,7 @@ pub fn analyze(paths: &[String], cfg: &Config) -> Outcome {
 /// What one capture contributes to a report (capture indices are set when it is merged).
 struct Piece {
     info: CaptureInfo,
+    counts: crate::session::Counts,
     findings: Vec<Finding>,
     connections: Vec<Connection>,
     registrations: Vec<RegistrationEntry>,
@@ -765,6 +766,7 @@ fn piece_of(label: &str, judged: Judged) -> Piece {
     let tally = tally_of(&facts, &notes);
     Piece {
         tally,
+        counts: std::mem::take(&mut facts.counts),
         info: facts.info.clone().unwrap_or_else(|| CaptureInfo {
             path: label.to_string(),
             format: "unknown".into(),
@@ -828,6 +830,7 @@ fn empty_report(notes: Vec<String>) -> Report {
         summary: Summary::default(),
         connections_analyzed: Vec::new(),
         tallies: Vec::new(),
+        counts: Vec::new(),
     }
 }
 
@@ -879,6 +882,7 @@ fn merge(
     tally.add(&piece.tally);
     report.connections_analyzed.push(piece.tally.connections);
     report.tallies.push(piece.tally.clone());
+    report.counts.push(piece.counts);
     let idx = report.captures.len();
     let first = report.findings.len();
     let (first_registration, first_sip) = (report.registrations.len(), report.sip.len());

@@ -195,6 +195,60 @@ fn head(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         )?;
     }
     writeln!(out, "</table>")?;
+    for i in 0..r.captures.len() {
+        glance(r, i, out)?;
+    }
+    Ok(())
+}
+
+/// A capture's registrations at a glance: per node, devices, registered, failing by id; then
+/// every failing device with its ids.
+fn glance(r: &Report, i: usize, out: &mut dyn Write) -> std::io::Result<()> {
+    let g = super::glance(r, i);
+    if g.devices == 0 {
+        return Ok(());
+    }
+    let of = if r.captures.len() > 1 {
+        format!(" (input {})", i + 1)
+    } else {
+        String::new()
+    };
+    writeln!(
+        out,
+        "<h3>Registrations{of}</h3><p>{} device(s), {} registered, {} failing.</p>",
+        g.devices, g.registered, g.failing
+    )?;
+    if g.devices < 2 {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "<table><tr><th>Node</th><th>Devices</th><th>Registered</th><th>Failing, by id</th></tr>"
+    )?;
+    for n in &g.nodes {
+        writeln!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            n.node,
+            n.devices,
+            n.registered,
+            esc(&super::failing_phrase(&n.failing))
+        )?;
+    }
+    writeln!(out, "</table>")?;
+    if !g.failing_devices.is_empty() {
+        writeln!(
+            out,
+            "<details><summary>{} failing device(s)</summary><p>",
+            g.failing_devices.len()
+        )?;
+        let all: Vec<String> = g
+            .failing_devices
+            .iter()
+            .map(|(d, ids)| format!("<code>{}</code> ({})", esc(d), esc(&ids.join(", "))))
+            .collect();
+        writeln!(out, "{}</p></details>", all.join(", "))?;
+    }
     Ok(())
 }
 

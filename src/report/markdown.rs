@@ -96,6 +96,66 @@ fn head(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
             writeln!(out, "| | | | **verdict of this input:** {} | |", md(&v))?;
         }
     }
+    for i in 0..r.captures.len() {
+        glance(r, i, out)?;
+    }
+    Ok(())
+}
+
+/// Failing devices named at most in a glance.
+const GLANCE_DEVICES: usize = 10;
+
+/// A capture's registrations at a glance: per node, devices, registered, failing by id; then
+/// the failing devices.
+fn glance(r: &Report, i: usize, out: &mut dyn Write) -> std::io::Result<()> {
+    let g = super::glance(r, i);
+    if g.devices == 0 {
+        return Ok(());
+    }
+    writeln!(out)?;
+    let of = if r.captures.len() > 1 {
+        format!(" (input {})", i + 1)
+    } else {
+        String::new()
+    };
+    writeln!(
+        out,
+        "**Registrations{of}:** {} device(s), {} registered, {} failing.",
+        g.devices, g.registered, g.failing
+    )?;
+    // One device needs no table.
+    if g.devices < 2 {
+        return Ok(());
+    }
+    writeln!(out)?;
+    writeln!(out, "| Node | Devices | Registered | Failing, by id |")?;
+    writeln!(out, "|---|---|---|---|")?;
+    for n in &g.nodes {
+        writeln!(
+            out,
+            "| {} | {} | {} | {} |",
+            n.node,
+            n.devices,
+            n.registered,
+            md(&super::failing_phrase(&n.failing))
+        )?;
+    }
+    if !g.failing_devices.is_empty() {
+        let shown: Vec<String> = g
+            .failing_devices
+            .iter()
+            .take(GLANCE_DEVICES)
+            .map(|(d, ids)| format!("`{}` ({})", md(d), ids.join(", ")))
+            .collect();
+        let more = g.failing_devices.len().saturating_sub(GLANCE_DEVICES);
+        let more = if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        };
+        writeln!(out)?;
+        writeln!(out, "Failing devices: {}{more}.", shown.join(", "))?;
+    }
     Ok(())
 }
 

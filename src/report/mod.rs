@@ -552,3 +552,119 @@ pub fn note_groups(r: &Report) -> Vec<NoteGroup> {
         })
         .collect()
 }
+
+/// One node's registrations at a glance.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeGlance {
+    /// The node (CUCM, or Expressway-C toward it).
+    pub node: std::net::IpAddr,
+    /// Devices (or clients, by address) its findings name.
+    pub devices: u64,
+    /// Of those, devices seen registered there.
+    pub registered: u64,
+    /// Failing devices by finding id (errors and warnings), the widest first.
+    pub failing: Vec<(&'static str, u64)>,
+}
+
+/// A capture's registrations at a glance: how many devices, how many registered, how many
+/// failing and why, per node; the failing devices first.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Glance {
+    /// Devices seen (registrations and the clients findings name, each once).
+    pub devices: u64,
+    /// Devices seen registered.
+    pub registered: u64,
+    /// Devices with a failing finding (error or warning).
+    pub failing: u64,
+    /// Failing devices by finding id, the widest first.
+    pub by_id: Vec<(&'static str, u64)>,
+    /// Per node.
+    pub nodes: Vec<NodeGlance>,
+    /// Each failing device with its finding ids, in report order.
+    pub failing_devices: Vec<(String, Vec<&'static str>)>,
+}
+
+/// Registrations at a glance for capture `i` (from its findings' affected devices and its
+/// registrations; JSON holds every device whole).
+pub fn glance(r: &Report, i: usize) -> Glance {
+    use crate::diagnose::Severity;
+    use std::collections::{BTreeMap, BTreeSet};
+    let name = |a: &crate::diagnose::Affected| match &a.device {
+        Some(d) => d.clone(),
+        None => a.address.to_string(),
+    };
+    let mut seen: BTreeSet<String> = r
+        .registrations
+        .iter()
+        .filter(|e| e.capture == i)
+        .map(|e| e.device.clone())
+        .collect();
+    let mut registered: BTreeSet<String> = BTreeSet::new();
+    let mut failing: Vec<(String, Vec<&'static str>)> = Vec::new();
+    let mut failing_at: BTreeMap<String, usize> = BTreeMap::new();
+    type PerNode = (
+        BTreeSet<String>,
+        BTreeSet<String>,
+        BTreeMap<&'static str, BTreeSet<String>>,
+    );
+    let mut nodes: BTreeMap<std::net::IpAddr, PerNode> = BTreeMap::new();
+    let mut by_id: BTreeMap<&'static str, BTreeSet<String>> = BTreeMap::new();
+    for f in r.findings.iter().filter(|f| f.capture == i) {
+        let node = nodes.entry(f.server.ip).or_default();
+        for a in &f.affected {
+            let d = name(a);
+            seen.insert(d.clone());
+            node.0.insert(d.clone());
+            if f.id == "oauth-registration-ok" {
+                registered.insert(d.clone());
+                node.1.insert(d);
+            } else if f.severity != Severity::Info {
+                node.2.entry(f.id).or_default().insert(d.clone());
+                by_id.entry(f.id).or_default().insert(d.clone());
+                match failing_at.get(&d) {
+                    Some(&k) => {
+                        if !failing[k].1.contains(&f.id) {
+                            failing[k].1.push(f.id);
+                        }
+                    }
+                    None => {
+                        failing_at.insert(d.clone(), failing.len());
+                        failing.push((d, vec![f.id]));
+                    }
+                }
+            }
+        }
+    }
+    let widest = |m: BTreeMap<&'static str, BTreeSet<String>>| {
+        let mut v: Vec<(&'static str, u64)> =
+            m.into_iter().map(|(k, s)| (k, s.len() as u64)).collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        v
+    };
+    Glance {
+        devices: seen.len() as u64,
+        registered: registered.len() as u64,
+        failing: failing.len() as u64,
+        by_id: widest(by_id),
+        nodes: nodes
+            .into_iter()
+            .filter(|(_, n)| !n.0.is_empty())
+            .map(|(node, (devices, registered, failing))| NodeGlance {
+                node,
+                devices: devices.len() as u64,
+                registered: registered.len() as u64,
+                failing: widest(failing),
+            })
+            .collect(),
+        failing_devices: failing,
+    }
+}
+
+/// `oauth-port-mismatch 306, oauth-port-closed 150`.
+pub fn failing_phrase(by_id: &[(&'static str, u64)]) -> String {
+    by_id
+        .iter()
+        .map(|(id, n)| format!("{id} {n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

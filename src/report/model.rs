@@ -127,6 +127,11 @@ pub struct Report {
     #[serde(skip)]
     #[schemars(skip)]
     pub tallies: Vec<Tally>,
+    /// Per capture (by index): connections by role and TLS version and SIP messages by
+    /// transport, over everything read, listed or not.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub counts: Vec<crate::session::Counts>,
 }
 
 pub use crate::verdict::Verdict;

@@ -1,7 +1,6 @@
 //! The report for people: what the capture holds, then findings by severity with evidence and
 //! fix, then what could not be seen.
 
-use std::collections::BTreeMap;
 use std::io::Write;
 
 use super::Reporter;
@@ -182,47 +181,99 @@ impl Text {
             .filter(|e| e.capture == i)
             .map(|e| &e.connection)
             .collect();
-        let mut by_role: BTreeMap<String, usize> = BTreeMap::new();
-        let mut versions: BTreeMap<String, usize> = BTreeMap::new();
-        for c in &conns {
-            *by_role
-                .entry(format!(
-                    "{} -> {} ({} {})",
-                    c.client.role,
-                    c.server.role,
-                    c.port_kind.label(),
-                    c.server.port
-                ))
-                .or_default() += 1;
-            if let Some(v) = c.tls.as_ref().and_then(|t| t.version()) {
-                *versions.entry(v.to_string()).or_default() += 1;
+        // Roles and versions over every connection judged, not only the listed ones.
+        let counts = r.counts.get(i).cloned().unwrap_or_else(|| {
+            let mut c = crate::session::Counts::default();
+            for conn in &conns {
+                c.connection(conn);
             }
-        }
-        match r.connections_analyzed.get(i).copied() {
-            _ if log && conns.is_empty() => {}
-            Some(all) if all > conns.len() as u64 => writeln!(
-                out,
-                "  TCP connections: {all} ({} listed: the first ones and every one with a finding)",
-                conns.len()
-            )?,
-            _ => writeln!(out, "  TCP connections: {}", conns.len())?,
-        }
-        for (k, n) in &by_role {
-            writeln!(out, "    {n:>4} x {k}")?;
-        }
-        if !versions.is_empty() {
-            let v: Vec<String> = versions.iter().map(|(k, n)| format!("{k} x{n}")).collect();
-            writeln!(out, "  TLS versions: {}", v.join(", "))?;
-        }
-        let regs: Vec<_> = r.registrations.iter().filter(|e| e.capture == i).collect();
-        if !regs.is_empty() {
-            writeln!(out, "  Registrations:")?;
-            let more = regs.len().saturating_sub(REGISTRATIONS_SHOWN);
-            for reg in regs.iter().take(REGISTRATIONS_SHOWN) {
-                let answers: Vec<String> = reg.answers.iter().map(|a| a.to_string()).collect();
+            c
+        });
+        let all: u64 = counts.roles.values().sum();
+        let all = r
+            .connections_analyzed
+            .get(i)
+            .copied()
+            .unwrap_or(all)
+            .max(conns.len() as u64);
+        if !(log && conns.is_empty()) {
+            if all > conns.len() as u64 {
                 writeln!(
                     out,
-                    "    {}: {} REGISTER, answers [{}] (first {} {})",
+                    "  TCP connections: {all} ({} listed: the first ones and every one with a finding; the counts below are over all {all})",
+                    conns.len()
+                )?;
+            } else {
+                writeln!(out, "  TCP connections: {all}")?;
+            }
+        }
+        for (k, n) in &counts.roles {
+            writeln!(out, "    {n:>4} x {k}")?;
+        }
+        if !counts.tls_versions.is_empty() {
+            let v: Vec<String> = counts
+                .tls_versions
+                .iter()
+                .map(|(k, n)| format!("{k} x{n}"))
+                .collect();
+            writeln!(out, "  TLS versions: {}", v.join(", "))?;
+        }
+        if counts.sip_transports.len() > 1 {
+            let t: Vec<String> = counts
+                .sip_transports
+                .iter()
+                .map(|(k, n)| format!("{k} x{n}"))
+                .collect();
+            writeln!(out, "  SIP messages by transport: {}", t.join(", "))?;
+        }
+        let regs: Vec<_> = r.registrations.iter().filter(|e| e.capture == i).collect();
+        let g = super::glance(r, i);
+        if !regs.is_empty() || g.devices > 0 {
+            let failing = if g.failing > 0 {
+                format!(
+                    ", {} failing ({})",
+                    g.failing,
+                    super::failing_phrase(&g.by_id)
+                )
+            } else {
+                String::new()
+            };
+            writeln!(
+                out,
+                "  Registrations: {} device(s), {} registered{failing}",
+                g.devices, g.registered
+            )?;
+            if g.nodes.len() > 1 {
+                for n in &g.nodes {
+                    let failing = if n.failing.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; failing: {}", super::failing_phrase(&n.failing))
+                    };
+                    writeln!(
+                        out,
+                        "    node {}: {} device(s), {} registered{failing}",
+                        n.node, n.devices, n.registered
+                    )?;
+                }
+            }
+            // Failing devices first, then the others, each with its REGISTERs.
+            let failing: std::collections::HashMap<&str, &Vec<&'static str>> = g
+                .failing_devices
+                .iter()
+                .map(|(d, ids)| (d.as_str(), ids))
+                .collect();
+            let mut order: Vec<&&super::RegistrationEntry> = regs.iter().collect();
+            order.sort_by_key(|e| !failing.contains_key(e.device.as_str()));
+            for reg in order.iter().take(REGISTRATIONS_SHOWN) {
+                let answers: Vec<String> = reg.answers.iter().map(|a| a.to_string()).collect();
+                let ids = failing
+                    .get(reg.device.as_str())
+                    .map(|ids| format!(": {}", ids.join(", ")))
+                    .unwrap_or_default();
+                writeln!(
+                    out,
+                    "    {}: {} REGISTER, answers [{}] (first {} {}){ids}",
                     reg.device,
                     reg.attempts,
                     answers.join(" "),
@@ -230,6 +281,7 @@ impl Text {
                     reg.frames.first().copied().unwrap_or(0)
                 )?;
             }
+            let more = regs.len().saturating_sub(REGISTRATIONS_SHOWN);
             if more > 0 {
                 writeln!(
                     out,

@@ -187,6 +187,62 @@ pub struct CaptureFacts {
     pub undecrypted_sip_connections: u64,
     /// Of those, TLS connections decrypted only in part (a secret missing from the key log).
     pub partly_decrypted_sip_connections: u64,
+    /// Every connection judged and every SIP message read, counted by kind, listed or not.
+    pub counts: Counts,
+}
+
+/// What a capture held, counted over everything read (the report lists only some of it).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Connections by `client role -> server role (port kind port)`.
+    pub roles: std::collections::BTreeMap<String, u64>,
+    /// TLS connections by negotiated version.
+    pub tls_versions: std::collections::BTreeMap<String, u64>,
+    /// SIP messages by transport (`udp`, `tcp`, `tls`).
+    pub sip_transports: std::collections::BTreeMap<&'static str, u64>,
+}
+
+/// Distinct role lines counted at most: past it, further kinds add to `other kinds`.
+const MAX_KINDS: usize = 256;
+
+impl Counts {
+    /// The role line of a connection, as the reports print it.
+    pub fn role_of(c: &Connection) -> String {
+        format!(
+            "{} -> {} ({} {})",
+            c.client.role,
+            c.server.role,
+            c.port_kind.label(),
+            c.server.port
+        )
+    }
+
+    /// Counts one settled connection.
+    pub fn connection(&mut self, c: &Connection) {
+        let role = Self::role_of(c);
+        let key = if self.roles.len() < MAX_KINDS || self.roles.contains_key(&role) {
+            role
+        } else {
+            "other kinds".to_string()
+        };
+        *self.roles.entry(key).or_default() += 1;
+        if let Some(v) = c.tls.as_ref().and_then(|t| t.version()) {
+            *self.tls_versions.entry(v.to_string()).or_default() += 1;
+        }
+    }
+
+    /// Adds another capture's counts (a log and the capture it stands for).
+    pub fn add(&mut self, o: &Counts) {
+        for (k, n) in &o.roles {
+            *self.roles.entry(k.clone()).or_default() += n;
+        }
+        for (k, n) in &o.tls_versions {
+            *self.tls_versions.entry(k.clone()).or_default() += n;
+        }
+        for (k, n) in &o.sip_transports {
+            *self.sip_transports.entry(k).or_default() += n;
+        }
+    }
 }
 
 /// An HTTP exchange with the connection it travelled on.

@@ -19,7 +19,7 @@ use crate::sip;
 use crate::tls::{self, KeyLog, Keys};
 use conn::{push_sip, ConnApp, SipStore};
 pub use facts::{
-    CaptureFacts, Connection, HttpEntry, Notes, Party, Proto, Reset, MAX_KEPT, MAX_NOTES,
+    CaptureFacts, Connection, Counts, HttpEntry, Notes, Party, Proto, Reset, MAX_KEPT, MAX_NOTES,
 };
 pub use registration::{Registration, Transaction};
 use settle::{settle_one, Settled};
@@ -608,6 +608,10 @@ impl Analyzer<'_> {
             sip_port_connections: st.sip_port,
             undecrypted_sip_connections: undecrypted_oauth,
             partly_decrypted_sip_connections: st.partly,
+            counts: facts::Counts {
+                sip_transports: flow.transports.clone(),
+                ..st.counts.clone()
+            },
         }
     }
 }

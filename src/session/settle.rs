@@ -124,6 +124,7 @@ pub(super) struct Settled {
     pub(super) lossy: std::collections::BTreeSet<u64>,
     pub(super) mra_clients: std::collections::BTreeSet<std::net::IpAddr>,
     pub(super) probes: Vec<Connection>,
+    pub(super) counts: super::facts::Counts,
 }
 
 /// Releases what a connection held back, summarizes it, and records what the capture-level
@@ -197,6 +198,7 @@ impl Settled {
 
     /// What the capture-level rules and the notes need of a settled connection.
     fn connection_facts(&mut self, conn: &Connection, app: &ConnApp) {
+        self.counts.connection(conn);
         let kind = conn.port_kind;
         if kind.is_sip() {
             self.sip_port += 1;

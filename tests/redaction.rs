@@ -68,9 +68,21 @@ fn originals(doc: &Value) -> Originals {
     let mut o = Originals::new();
     let mut all = Vec::new();
     strings(doc, "", &mut all);
+    // The report's own words for roles are not a customer's (a log's `Common-name="cucm"`).
+    const VOCABULARY: [&str; 9] = [
+        "cucm",
+        "expressway-c",
+        "jabber-or-webex",
+        "sip-client",
+        "sip-server",
+        "tftp",
+        "client",
+        "server",
+        "device",
+    ];
     let mut add = |class: &'static str, v: &str| {
         let v = v.trim();
-        if v.len() > 2 {
+        if v.len() > 2 && !VOCABULARY.contains(&v) {
             o.entry(class).or_default().insert(v.to_string());
         }
     };
@@ -99,6 +111,11 @@ fn originals(doc: &Value) -> Originals {
                 }
             }
             "agent" => add("hosts", s),
+            "logged" => {
+                for h in param(s, "Common-name=") {
+                    add("hosts", h);
+                }
+            }
             "credentials" | "warning" | "text" => {
                 for u in param(s, "username=") {
                     add("users", u);

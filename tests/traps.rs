@@ -555,3 +555,63 @@ fn counts_are_over_every_connection_and_registrations_are_at_a_glance() {
     assert!(md.contains("Failing devices: "), "{md}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Logs say what they hold and no more: a CUCM SDL trace gives no port for CUCM itself (never
+/// "port 0"), and is CUCM's own, so the registrar is CUCM; an Expressway log's evidence quotes
+/// the line's own words beside the reading; a trust check says whose trust it judges, and why
+/// "the chain verifies" and "CUCM has no CA for it" both hold.
+#[test]
+fn logs_say_what_they_hold_and_trust_checks_whose_trust() {
+    let dir = temp_dir("log-words");
+    let r = siptriage_dev::logs::render(
+        &fixture("oauth-port-mismatch-tls12.pcap"),
+        Some(&fixture("oauth-port-mismatch-tls12.keys")),
+        siptriage_dev::logs::Clock::default(),
+    )
+    .expect("renders");
+    let (_, sdl) = r.sdl.first().expect("a node's trace");
+    let path = dir.join("SDL001_100_000001.txt");
+    std::fs::write(&path, sdl).expect("write");
+    let text =
+        String::from_utf8_lossy(&run(&["analyze", &path.to_string_lossy()]).stdout).to_string();
+    assert!(!text.contains(":0 ") && !text.contains("port 0"), "{text}");
+    assert!(
+        text.contains("-> cucm 10.10.10.11 (port not in the log)"),
+        "{text}"
+    );
+    assert!(text.contains("on a port the log does not give"), "{text}");
+
+    let r = siptriage_dev::logs::render(
+        &fixture("mra-unknown-ca-from-ucm.pcap"),
+        None,
+        siptriage_dev::logs::Clock::default(),
+    )
+    .expect("renders");
+    let path = dir.join("expressway.txt");
+    std::fs::write(&path, &r.expressway).expect("write");
+    let text =
+        String::from_utf8_lossy(&run(&["analyze", &path.to_string_lossy()]).stdout).to_string();
+    assert!(text.contains("(the log: Detail=\""), "{text}");
+    assert!(text.contains("Common-name=\""), "{text}");
+
+    let text = String::from_utf8_lossy(
+        &run(&[
+            "analyze",
+            "--trust",
+            &fixture("trust/both-cas.pem"),
+            &fixture("mra-unknown-ca-from-ucm.pcap"),
+        ])
+        .stdout,
+    )
+    .to_string();
+    let line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("Trust check:"))
+        .expect("a trust check");
+    assert!(
+        line.contains("Expressway-C's certificate checked against the bundle given"),
+        "{line}"
+    );
+    assert!(line.contains("Both hold"), "{line}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

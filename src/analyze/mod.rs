@@ -647,6 +647,14 @@ fn failure_connection(t: &crate::logs::TlsFailure, file: usize, cfg: &Config) ->
             encrypted: false,
             decrypted: false,
             after_steps: 0,
+            logged: Some(format!(
+                "Detail=\"{}\"{}",
+                t.detail.trim(),
+                t.common_name
+                    .as_ref()
+                    .map(|c| format!(" Common-name=\"{c}\""))
+                    .unwrap_or_default()
+            )),
         })
         .into_iter()
         .collect();

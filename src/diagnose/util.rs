@@ -77,10 +77,14 @@ pub fn alert_evidence(c: &Connection, a: &Alert, rejected_chain_of: Option<Side>
         a.time,
         Some(c.tcp_stream),
         format!(
-            "fatal TLS alert {} ({}) sent by the {}",
+            "fatal TLS alert {} ({}) sent by the {}{}",
             a.description,
             a.code.map_or(0, |c| c.0),
-            a.sent_by
+            a.sent_by,
+            a.logged
+                .as_ref()
+                .map(|w| format!(" (the log: {w})"))
+                .unwrap_or_default()
         ),
     )];
     if let (Some(who), Some(t)) = (rejected_chain_of, &c.tls) {
@@ -155,7 +159,13 @@ pub fn conn_occurrence(
 /// Client and server of a SIP request.
 pub fn sip_parties(cx: &Cx<'_>, req: &SipMessage) -> (Party, Party) {
     let kind = cx.port_kind(req.dst.port);
-    let (cr, sr) = kind.roles();
+    let (cr, mut sr) = kind.roles();
+    // A log that does not give the server's port is the server's own (a CUCM SDL trace): the
+    // registrar is CUCM. Its client stays a client: a device or an Expressway-C, the trace
+    // does not say which.
+    if req.dst.port == 0 && req.method == "REGISTER" {
+        sr = crate::net::Role::Cucm;
+    }
     (
         Party {
             ip: req.src.ip,
@@ -380,4 +390,13 @@ pub fn close_evidence(c: &Connection) -> Option<Evidence> {
 /// The trust check of the chain `who` presented on `c`, when `--trust` was given.
 pub fn chain_trust(c: &Connection, who: Side) -> Option<crate::trust::TrustResult> {
     c.tls.as_ref()?.chain_of(who)?.trust.as_deref().cloned()
+}
+
+/// `on port 5090 (SIP Phone OAuth port)`, or `on a port the log does not give` (port 0).
+pub fn on_port(cx: &Cx<'_>, port: u16) -> String {
+    if port == 0 {
+        "on a port the log does not give".to_string()
+    } else {
+        format!("on port {port} ({})", cx.port_kind(port).label())
+    }
 }

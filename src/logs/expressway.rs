@@ -74,6 +74,10 @@ fn tls_failure(r: &Record) -> Option<super::TlsFailure> {
         alert_by_client: by_client,
         alert: Some((code, name)),
         detail,
+        common_name: field(head, "Common-name")
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(str::to_string),
     })
 }
 

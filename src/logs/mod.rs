@@ -209,6 +209,8 @@ pub struct TlsFailure {
     pub alert: Option<(u8, &'static str)>,
     /// The log's detail, as written.
     pub detail: String,
+    /// The certificate name the log gives (`Common-name=`), as written.
+    pub common_name: Option<String>,
 }
 
 /// The TLS alert a failure detail (OpenSSL's words) stands for, and whether it was received

@@ -281,13 +281,11 @@ fn finding(f: &Finding, out: &mut dyn Write) -> std::io::Result<()> {
     }
     writeln!(
         out,
-        "<p class=\"muted\">{} {}:{} &rarr; {} {}:{}</p>",
+        "<p class=\"muted\">{} {} &rarr; {} {}</p>",
         esc(f.client.role.as_str()),
-        f.client.ip,
-        f.client.port,
+        esc(&f.client.address()),
         esc(f.server.role.as_str()),
-        f.server.ip,
-        f.server.port
+        esc(&f.server.address())
     )?;
     if let Some(a) = &f.tls_alert {
         writeln!(
@@ -314,9 +312,8 @@ fn finding(f: &Finding, out: &mut dyn Write) -> std::io::Result<()> {
     if let Some(t) = &f.trust {
         writeln!(
             out,
-            "<p>Trust check (<code>{}</code>): {}</p>",
-            esc(&t.bundle),
-            esc(&super::trust_line(t))
+            "<p>Trust check: {}</p>",
+            esc(&super::trust_sentence(f, t))
         )?;
     }
     writeln!(out, "<p>{}</p>", esc(&f.explanation))?;

@@ -221,13 +221,11 @@ fn finding(r: &Report, n: usize, f: &Finding, out: &mut dyn Write) -> std::io::R
     }
     writeln!(
         out,
-        "- **Between:** {} `{}:{}` -> {} `{}:{}` (occurrences: {})",
+        "- **Between:** {} `{}` -> {} `{}` (occurrences: {})",
         f.client.role,
-        f.client.ip,
-        f.client.port,
+        f.client.address(),
         f.server.role,
-        f.server.ip,
-        f.server.port,
+        f.server.address(),
         f.occurrences
     )?;
     if f.devices > 1 {
@@ -252,9 +250,8 @@ fn finding(r: &Report, n: usize, f: &Finding, out: &mut dyn Write) -> std::io::R
     if let Some(t) = &f.trust {
         writeln!(
             out,
-            "- **Trust check** (`{}`): {}",
-            md(&t.bundle),
-            md(&super::trust_line(t))
+            "- **Trust check:** {}",
+            md(&super::trust_sentence(f, t))
         )?;
     }
     writeln!(out)?;

@@ -423,6 +423,43 @@ pub fn trust_line(t: &crate::trust::TrustResult) -> String {
     }
 }
 
+/// What a finding's trust check judges, in a sentence: whose certificate was checked, against
+/// the bundle given (the trust of whoever exported it, not necessarily of the party that
+/// refused), and, when the two disagree, why both hold.
+pub fn trust_sentence(f: &crate::diagnose::Finding, t: &crate::trust::TrustResult) -> String {
+    use crate::net::{Role, Side};
+    let name = |r: &Role| match r {
+        Role::Cucm => "CUCM".to_string(),
+        Role::ExpresswayC => "Expressway-C".to_string(),
+        Role::JabberOrWebex => "the Jabber/Webex client".to_string(),
+        other => format!("the {other}"),
+    };
+    let refused_by = f.tls_alert.as_ref().map(|a| match a.sent_by {
+        Side::Client => (name(&f.client.role), name(&f.server.role)),
+        Side::Server => (name(&f.server.role), name(&f.client.role)),
+    });
+    let whose = refused_by.as_ref().map_or_else(
+        || "the certificate".to_string(),
+        |(_, other)| format!("{other}'s certificate"),
+    );
+    let mut s = format!(
+        "{whose} checked against the bundle given ({}, the trust of whoever exported it): {}",
+        t.bundle,
+        trust_line(t)
+    );
+    let unknown_ca = f
+        .tls_alert
+        .as_ref()
+        .is_some_and(|a| a.description == "unknown_ca");
+    if let (true, true, Some((refuser, _))) = (t.verified, unknown_ca, refused_by) {
+        s.push_str(&format!(
+            ". Both hold: the bundle has the CA, but {refuser} does not trust it, so {refuser}'s \
+             own trust store is not this bundle (or lacks the CA it has)"
+        ));
+    }
+    s
+}
+
 /// A fix step that is a remark, not an action (`Note: ...`): shown without a number or a
 /// checkbox. Returns the remark's text.
 pub fn remark(step: &str) -> Option<&str> {

@@ -153,6 +153,19 @@ struct Named {
     listed: bool,
 }
 
+/// Words of the report's own vocabulary (roles), never taken for a customer's name.
+const VOCABULARY: [&str; 9] = [
+    "cucm",
+    "expressway-c",
+    "jabber-or-webex",
+    "sip-client",
+    "sip-server",
+    "tftp",
+    "client",
+    "server",
+    "device",
+];
+
 #[derive(Default)]
 struct Map {
     ips: BTreeMap<IpAddr, IpAddr>,
@@ -260,7 +273,8 @@ impl Map {
 
     fn name(&mut self, kind: Kind, value: &str) {
         let v = value.trim();
-        if v.len() < 2 || self.names.contains_key(v) {
+        // The report's own words for roles name nobody (a log's `Common-name="cucm"`).
+        if v.len() < 2 || self.names.contains_key(v) || VOCABULARY.contains(&v) {
             return;
         }
         let n = self.counts.entry(kind).or_insert(0);

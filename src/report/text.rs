@@ -312,13 +312,11 @@ impl Text {
         }
         writeln!(
             out,
-            "  Between: {} {}:{} -> {} {}:{}  (occurrences: {})",
+            "  Between: {} {} -> {} {}  (occurrences: {})",
             f.client.role,
-            f.client.ip,
-            f.client.port,
+            f.client.address(),
             f.server.role,
-            f.server.ip,
-            f.server.port,
+            f.server.address(),
             f.occurrences
         )?;
         if f.devices > 1 {
@@ -342,12 +340,7 @@ impl Text {
             writeln!(out, "  SIP: {} {}{w}", s.status, s.reason)?;
         }
         if let Some(t) = &f.trust {
-            writeln!(
-                out,
-                "  Trust check ({}): {}",
-                t.bundle,
-                super::trust_line(t)
-            )?;
+            writeln!(out, "  Trust check: {}", super::trust_sentence(f, t))?;
         }
         writeln!(out, "  What happened:")?;
         wrap(out, "    ", &f.explanation, 96)?;

@@ -43,6 +43,22 @@ pub struct Party {
     pub role: Role,
 }
 
+impl Party {
+    /// `10.1.1.1:5090`, or `10.1.1.1 (port not in the log)` when a log gave no port (port 0;
+    /// a CUCM SDL trace does not print CUCM's own).
+    pub fn address(&self) -> String {
+        if self.port == 0 {
+            format!("{} (port not in the log)", self.ip)
+        } else {
+            crate::net::Endpoint {
+                ip: self.ip,
+                port: self.port,
+            }
+            .to_string()
+        }
+    }
+}
+
 /// A RST that ended a connection.
 #[derive(Clone, Debug, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct Reset {

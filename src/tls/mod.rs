@@ -866,6 +866,7 @@ impl TlsStream {
                 encrypted: code.is_none(),
                 decrypted,
                 after_steps,
+                logged: None,
             });
         }
     }

@@ -89,6 +89,10 @@ pub struct Alert {
     /// Handshake steps that preceded it in the connection.
     #[serde(skip)]
     pub after_steps: usize,
+    /// For an alert a log told (Expressway's `TLS Negotiation Error`), the log's own words:
+    /// `Detail="…" Common-name="…"`. Absent for a captured alert.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logged: Option<String>,
 }
 
 impl Alert {

@@ -56,11 +56,10 @@ impl CaptureRule for OauthPortMismatch {
                 device: req.device.clone(),
 trust: None,
                 explanation: format!(
-                    "{device}sent REGISTER (frame {}) to {} on port {} ({}); CUCM answered 403 Forbidden with Warning {} (frame {}).{retry} CUCM does not accept this registration on this port: either SIP OAuth is off for the cluster or the device's security profile, or the client used the wrong OAuth port.",
+                    "{device}sent REGISTER (frame {}) to {} {}; CUCM answered 403 Forbidden with Warning {} (frame {}).{retry} CUCM does not accept this registration on this port: either SIP OAuth is off for the cluster or the device's security profile, or the client used the wrong OAuth port.",
                     req.frame,
                     req.dst.ip,
-                    req.dst.port,
-                    cx.port_kind(req.dst.port).label(),
+                    crate::diagnose::util::on_port(cx, req.dst.port),
                     warning_text(resp).unwrap_or_default(),
                     resp.frame
                 ),

@@ -69,20 +69,61 @@ fn events_schema_is_committed_and_every_jsonl_line_validates() {
             out.status.code().map(i64::from),
             "{args:?}"
         );
-        // Connections come before the capture's findings (they are written as they end).
-        let first_finding = lines
+        // A finding is written as soon as the analysis holds it, within its capture: after
+        // the connection it judged, before the capture is done; an update only follows it.
+        let done = lines
             .iter()
-            .position(|l| l["type"] == "finding")
+            .position(|l| l["type"] == "capture_done")
             .unwrap_or(usize::MAX);
-        let last_conn = lines
-            .iter()
-            .rposition(|l| l["type"] == "connection")
-            .unwrap_or(0);
-        assert!(
-            first_finding == usize::MAX || last_conn < first_finding,
-            "{args:?}"
-        );
+        for (i, l) in lines.iter().enumerate() {
+            if l["type"] == "finding" {
+                assert!(i < done, "{args:?}: a finding after capture_done");
+                let stream = l["data"]["evidence"][0]["tcp_stream"].as_u64();
+                let conn = lines.iter().position(|c| {
+                    c["type"] == "connection" && c["data"]["tcp_stream"].as_u64() == stream
+                });
+                if let (Some(_), Some(c)) = (stream, conn) {
+                    assert!(c < i, "{args:?}: a finding before the connection it judged");
+                }
+            }
+            if l["type"] == "finding_update" {
+                assert!(
+                    lines[..i].iter().any(|f| f["type"] == "finding"),
+                    "{args:?}: an update of a finding never told"
+                );
+            }
+        }
     }
+}
+
+/// `analyze --format jsonl` tells each finding as soon as it is certain, not at the end: on a
+/// capture of three refused connections the first finding comes before the last connection.
+#[test]
+fn jsonl_tells_a_finding_as_soon_as_it_is_certain() {
+    let out = analyze(
+        "jsonl",
+        &[format!(
+            "{DIR}/fixtures/mra-unknown-ca-from-expressway.pcap"
+        )],
+    );
+    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    let first_finding = lines
+        .iter()
+        .position(|l| l["type"] == "finding")
+        .expect("a finding");
+    let last_conn = lines
+        .iter()
+        .rposition(|l| l["type"] == "connection")
+        .expect("connections");
+    assert!(first_finding < last_conn, "streamed: {lines:?}");
+    let update = lines
+        .iter()
+        .find(|l| l["type"] == "finding_update")
+        .expect("the retries are an update");
+    assert_eq!(update["data"]["occurrences"], 3, "{update}");
 }
 
 #[test]

@@ -315,13 +315,13 @@ fn run_capture(
     input: &Input,
     cfg: &Config,
     progress: Option<&Arc<AtomicU64>>,
-    on_conn: &mut dyn FnMut(&Connection),
+    hooks: &mut dyn Hooks,
     logged: Option<&Arc<crate::tls::Injection>>,
 ) -> Result<Piece, crate::capture::CaptureError> {
     if let Some(kind) = input.log {
-        return run_log(input, kind, cfg, on_conn);
+        return run_log(input, kind, cfg, hooks);
     }
-    let judged = judge(
+    let judged = judge_with(
         cfg,
         |a| {
             if let Some(l) = logged {
@@ -329,7 +329,7 @@ fn run_capture(
             }
             read_input(input, a, progress.cloned())
         },
-        on_conn,
+        hooks,
     )?;
     Ok(piece_of(&input.label, judged))
 }
@@ -382,7 +382,7 @@ fn run_log(
     input: &Input,
     kind: crate::logs::LogKind,
     cfg: &Config,
-    on_conn: &mut dyn FnMut(&Connection),
+    hooks: &mut dyn Hooks,
 ) -> Result<Piece, crate::capture::CaptureError> {
     let mut stats = crate::logs::LogStats::default();
     let files: Vec<&Input> = if input.parts.is_empty() {
@@ -390,10 +390,10 @@ fn run_log(
     } else {
         input.parts.iter().collect()
     };
-    let judged = judge(
+    let judged = judge_with(
         cfg,
         |a| read_log(input, &files, kind, cfg, a, &mut stats),
-        on_conn,
+        hooks,
     )?;
     let mut piece = piece_of(&input.label, judged);
     let names = crate::logs::LogFiles {
@@ -1061,20 +1061,31 @@ fn read_in_order(
     for path in paths {
         let idx = merger.report.captures.len();
         merger.obs.capture_started(idx, &path.label);
-        let obs = &mut *merger.obs;
-        let result = run_capture(
-            path,
-            cfg,
-            progress,
-            &mut |c| {
-                obs.connection(&ConnectionEntry {
-                    capture: idx,
-                    connection: c.clone(),
-                })
-            },
-            logged,
-        );
+        let mut hooks = Told {
+            obs: &mut *merger.obs,
+            index: idx,
+        };
+        let result = run_capture(path, cfg, progress, &mut hooks, logged);
         merger.add(&path.label, result);
+    }
+}
+
+/// [`Hooks`] that tell the observer each connection and what is judged, for capture `index`.
+struct Told<'o, 'p> {
+    obs: &'o mut (dyn Observer + 'p),
+    index: usize,
+}
+
+impl Hooks for Told<'_, '_> {
+    fn connection(&mut self, c: &Connection) {
+        self.obs.connection(&ConnectionEntry {
+            capture: self.index,
+            connection: c.clone(),
+        });
+    }
+
+    fn judged(&mut self, findings: &Aggregator, now: crate::time::Ts) {
+        self.obs.judged(self.index, findings, now);
     }
 }
 
@@ -1096,7 +1107,7 @@ fn read_in_parallel(
             scope.spawn(move || loop {
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let Some(path) = paths.get(i) else { break };
-                let result = run_capture(path, cfg, progress, &mut |_| {}, logged);
+                let result = run_capture(path, cfg, progress, &mut OnConn(&mut |_| {}), logged);
                 if tx.send((i, result)).is_err() {
                     break;
                 }

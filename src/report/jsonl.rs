@@ -119,10 +119,17 @@ impl Summary {
     }
 }
 
-/// Writes events to `out` as they happen, redacted as they are written.
+/// Writes events to `out` as they happen, redacted as they are written: each finding as soon as
+/// the analysis holds it (the sensor's way), and at the end of its capture an update for each
+/// finding that happened again since.
 pub struct JsonLines<'w> {
     out: &'w mut dyn Write,
     redactor: Redactor,
+    /// The findings of the capture being read told so far: how each stood when told, and
+    /// how it stands now.
+    told: Vec<(crate::diagnose::Standing, crate::diagnose::Standing)>,
+    /// The aggregator's count of occurrences when last looked at.
+    added: u64,
     /// The first write error, if any (the analysis goes on; the caller reports it).
     pub error: Option<std::io::Error>,
 }
@@ -133,6 +140,8 @@ impl<'w> JsonLines<'w> {
         JsonLines {
             out,
             redactor: Redactor::default(),
+            told: Vec::new(),
+            added: 0,
             error: None,
         }
     }
@@ -179,7 +188,33 @@ impl Observer for JsonLines<'_> {
         true
     }
 
+    fn judged(&mut self, index: usize, agg: &crate::diagnose::Aggregator, _now: crate::time::Ts) {
+        if agg.added() == self.added && agg.len() == self.told.len() {
+            return;
+        }
+        self.added = agg.added();
+        for i in 0..agg.len() {
+            let Some(now) = agg.standing(i) else {
+                continue;
+            };
+            match self.told.get_mut(i) {
+                Some(t) => t.1 = now,
+                None => {
+                    if let Some(mut f) = agg.finding_at(i, index) {
+                        if !self.redactor.is_empty() {
+                            self.redactor.finding(&mut f);
+                        }
+                        self.emit(&Event::Finding(&f));
+                    }
+                    self.told.push((now.clone(), now));
+                }
+            }
+        }
+    }
+
     fn capture_started(&mut self, index: usize, path: &str) {
+        self.told.clear();
+        self.added = 0;
         if self.redactor.is_empty() {
             self.emit(&Event::Capture { index, path });
         } else {
@@ -219,7 +254,23 @@ impl Observer for JsonLines<'_> {
         for n in notes {
             self.redactor.learn_text(n);
         }
+        // What happened again since it was told, once per finding.
+        let told = std::mem::take(&mut self.told);
+        for (then, now) in &told {
+            if then != now {
+                let mut now = now.clone();
+                self.redactor.ip(&mut now.server.ip);
+                self.emit(&Event::FindingUpdate(&now));
+            }
+        }
+        // A finding the stream has not told (none, as every one passes through the analysis).
         for f in findings {
+            let known = told.iter().any(|(t, _)| {
+                t.id == f.id && t.server.ip == f.server.ip && t.server.port == f.server.port
+            });
+            if known {
+                continue;
+            }
             if self.redactor.is_empty() {
                 self.emit(&Event::Finding(f));
             } else {

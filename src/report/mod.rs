@@ -51,6 +51,15 @@ pub trait Observer {
     fn names_seen(&mut self, _devices: &[&str], _warnings: &[&str]) {}
     /// An input could not be read at all.
     fn unreadable(&mut self, _path: &str, _why: &str) {}
+    /// The findings of capture `index` as they stand at capture time `now`, each time the
+    /// analysis judged more (a stream tells each one as soon as it is certain).
+    fn judged(
+        &mut self,
+        _index: usize,
+        _findings: &crate::diagnose::Aggregator,
+        _now: crate::time::Ts,
+    ) {
+    }
     /// Whether it needs each connection as it ends (then several captures are read one after
     /// another, so that events stay in order; otherwise each gets a thread).
     fn wants_connections(&self) -> bool {

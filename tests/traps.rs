@@ -615,3 +615,62 @@ fn logs_say_what_they_hold_and_trust_checks_whose_trust() {
     assert!(line.contains("Both hold"), "{line}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Replaces every `from` with `to` (same length) in `bytes`.
+fn replace_all(bytes: &mut [u8], from: &[u8], to: &[u8]) {
+    let mut i = 0;
+    while i + from.len() <= bytes.len() {
+        if &bytes[i..i + from.len()] == from {
+            bytes[i..i + from.len()].copy_from_slice(to);
+            i += from.len();
+        } else {
+            i += 1;
+        }
+    }
+}
+
+/// A device that registers, then a minute later (within its expiry) registers again from a
+/// new address (a laptop that moved to another network): one device, registered twice, no
+/// failure and no duplicate.
+#[test]
+fn a_device_re_registering_from_a_new_address_is_one_healthy_device() {
+    let dir = temp_dir("moved");
+    let pcap = std::fs::read(fixture("healthy-registration-udp-sll2.pcap")).expect("fixture");
+    let (head, records) = pcap.split_at(24);
+    let mut moved = records.to_vec();
+    replace_all(&mut moved, &[10, 10, 20, 51], &[10, 10, 20, 99]);
+    replace_all(&mut moved, b"10.10.20.51", b"10.10.20.99");
+    // The same records a minute later, within the registration's expiry.
+    let mut at = 0;
+    while at + 16 <= moved.len() {
+        let secs = u32::from_le_bytes(moved[at..at + 4].try_into().expect("4 bytes")) + 60;
+        moved[at..at + 4].copy_from_slice(&secs.to_le_bytes());
+        let len = u32::from_le_bytes(moved[at + 8..at + 12].try_into().expect("4 bytes")) as usize;
+        at += 16 + len;
+    }
+    let mut both = head.to_vec();
+    both.extend_from_slice(records);
+    both.extend_from_slice(&moved);
+    let path = dir.join("moved.pcap");
+    std::fs::write(&path, &both).expect("write");
+    let (doc, code) = json(&[&path.to_string_lossy()]);
+    assert_eq!(doc["verdict"], "ok", "{}", reasons(&doc));
+    assert_eq!(code, 0);
+    let regs = doc["registrations"].as_array().expect("registrations");
+    assert_eq!(regs.len(), 1, "one device: {regs:?}");
+    assert_eq!(regs[0]["answers"].to_string(), "[407,200,407,200]");
+    let errors = doc["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["severity"] != "info")
+        .count();
+    assert_eq!(errors, 0, "{:?}", ids(&doc));
+    let text =
+        String::from_utf8_lossy(&run(&["analyze", &path.to_string_lossy()]).stdout).to_string();
+    assert!(
+        text.contains("Registrations: 1 device(s), 1 registered"),
+        "{text}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

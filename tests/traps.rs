@@ -674,3 +674,34 @@ fn a_device_re_registering_from_a_new_address_is_one_healthy_device() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `-o report.pdf` silently wrote text: an extension that names no format is an error unless
+/// `--format` says which; without `-q`, stderr says where the report went.
+#[test]
+fn an_output_name_that_names_no_format_is_refused_and_a_written_report_is_said() {
+    let dir = temp_dir("output");
+    let pdf = dir.join("report.pdf").to_string_lossy().to_string();
+    let cap = fixture("oauth-port-closed.pcap");
+    let out = run(&["analyze", "-o", &pdf, &cap]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("cannot tell the report's format from the extension .pdf"),
+        "{err}"
+    );
+    assert!(!std::path::Path::new(&pdf).exists(), "nothing written");
+    let out = run(&["analyze", "--format", "markdown", "-o", &pdf, &cap]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("markdown report written to {pdf}")),
+        "{err}"
+    );
+    let quiet = run(&["analyze", "-q", "--format", "markdown", "-o", &pdf, &cap]);
+    assert!(
+        quiet.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&quiet.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

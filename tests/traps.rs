@@ -424,6 +424,15 @@ fn rotated_logs_that_overlap_judge_each_transaction_once() {
             .collect::<Vec<_>>()
     };
     assert_eq!(answers(&a), answers(&b));
+    // The repeated records are read once, and said.
+    assert_eq!(a["summary"]["sip_messages"], b["summary"]["sip_messages"]);
+    assert!(
+        b["notes"]
+            .to_string()
+            .contains("repeated from the file before"),
+        "{}",
+        b["notes"]
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -508,6 +508,9 @@ fn read_log(
     })
 }
 
+/// SIP messages of a file remembered to recognize the next file's repeats of them.
+const MAX_OVERLAP: usize = 4096;
+
 /// Reads a log's files oldest first: each SIP message parsed (with the text the log printed,
 /// and the index of its file), each TLS failure, each configuration printed.
 fn each_log_record(
@@ -544,9 +547,30 @@ fn each_log_record(
             }
         }
     }
+    // Rotated files that overlap (the newer repeats the older's last records): a message the
+    // file before printed, at the same time with the same text, is read once.
+    let mut before: std::collections::HashSet<(i64, (u64, u64))> = Default::default();
+    let mut before_last = crate::time::Ts(i64::MIN);
+    let mut current: std::collections::VecDeque<(i64, (u64, u64))> = Default::default();
+    let mut current_last = crate::time::Ts(i64::MIN);
+    let mut repeated = 0u64;
     for (i, f) in files.iter().enumerate() {
         stats.file = i;
+        if i > 0 {
+            before = current.drain(..).collect();
+            before_last = current_last;
+        }
         let mut push = |m: logs::LogSip| {
+            let key = (m.time.0, crate::net::key128(&m.text[..]));
+            if m.time <= before_last && before.contains(&key) {
+                repeated += 1;
+                return;
+            }
+            if current.len() >= MAX_OVERLAP {
+                current.pop_front();
+            }
+            current.push_back(key);
+            current_last = current_last.max(m.time);
             let local = m.local.unwrap_or(nowhere);
             let peer = m.peer.unwrap_or(nowhere);
             let (src, dst) = match m.direction {
@@ -578,6 +602,12 @@ fn each_log_record(
             LogKind::Expressway => logs::expressway::read(&mut *r, stats, &mut push, &mut tls),
         }
         .map_err(|e| crate::capture::CaptureError::Io(f.label.clone(), e))?;
+    }
+    if repeated > 0 {
+        stats.sip = stats.sip.saturating_sub(repeated);
+        stats.notes.push(format!(
+            "{repeated} SIP message(s) that a rotated file repeated from the file before (the files overlap) were read once"
+        ));
     }
     Ok(())
 }

@@ -109,7 +109,7 @@ impl fmt::Display for LoadError {
             write!(
                 f,
                 ": this siptriage is a statically linked build, which cannot load libraries; \
-                 use a dynamically linked build for `watch -i`"
+                 use a dynamically linked build for live capture"
             )?;
         } else {
             write!(f, "; {}", install_hint())?;
@@ -119,7 +119,7 @@ impl fmt::Display for LoadError {
         }
         write!(
             f,
-            "\nReading captures and logs (analyze, watch --replay) needs no library."
+            "\nReading captures and logs (and replaying them) needs no library."
         )
     }
 }

@@ -69,17 +69,7 @@ fn originals(doc: &Value) -> Originals {
     let mut all = Vec::new();
     strings(doc, "", &mut all);
     // The report's own words for roles are not a customer's (a log's `Common-name="cucm"`).
-    const VOCABULARY: [&str; 9] = [
-        "cucm",
-        "expressway-c",
-        "jabber-or-webex",
-        "sip-client",
-        "sip-server",
-        "tftp",
-        "client",
-        "server",
-        "device",
-    ];
+    use siptriage::report::redact::VOCABULARY;
     let mut add = |class: &'static str, v: &str| {
         let v = v.trim();
         if v.len() > 2 && !VOCABULARY.contains(&v) {

@@ -208,16 +208,8 @@ fn glance(r: &Report, i: usize, out: &mut dyn Write) -> std::io::Result<()> {
     if g.devices == 0 {
         return Ok(());
     }
-    let of = if r.captures.len() > 1 {
-        format!(" (input {})", i + 1)
-    } else {
-        String::new()
-    };
-    writeln!(
-        out,
-        "<h3>Registrations{of}</h3><p>{} device(s), {} registered, {} failing.</p>",
-        g.devices, g.registered, g.failing
-    )?;
+    let (title, counts) = super::glance_heading(r, i, &g);
+    writeln!(out, "<h3>{title}</h3><p>{counts}.</p>")?;
     if g.devices < 2 {
         return Ok(());
     }

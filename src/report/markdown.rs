@@ -113,16 +113,8 @@ fn glance(r: &Report, i: usize, out: &mut dyn Write) -> std::io::Result<()> {
         return Ok(());
     }
     writeln!(out)?;
-    let of = if r.captures.len() > 1 {
-        format!(" (input {})", i + 1)
-    } else {
-        String::new()
-    };
-    writeln!(
-        out,
-        "**Registrations{of}:** {} device(s), {} registered, {} failing.",
-        g.devices, g.registered, g.failing
-    )?;
+    let (title, counts) = super::glance_heading(r, i, &g);
+    writeln!(out, "**{title}:** {counts}.")?;
     // One device needs no table.
     if g.devices < 2 {
         return Ok(());

@@ -706,6 +706,23 @@ pub fn glance(r: &Report, i: usize) -> Glance {
     }
 }
 
+/// The glance's heading and counts: `Registrations (input 2)` (the input named only when a
+/// run read several) and `3000 device(s), 2401 registered, 599 failing`.
+pub fn glance_heading(r: &Report, i: usize, g: &Glance) -> (String, String) {
+    let of = if r.captures.len() > 1 {
+        format!(" (input {})", i + 1)
+    } else {
+        String::new()
+    };
+    (
+        format!("Registrations{of}"),
+        format!(
+            "{} device(s), {} registered, {} failing",
+            g.devices, g.registered, g.failing
+        ),
+    )
+}
+
 /// `oauth-port-mismatch 306, oauth-port-closed 150`.
 pub fn failing_phrase(by_id: &[(&'static str, u64)]) -> String {
     by_id

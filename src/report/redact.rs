@@ -154,7 +154,7 @@ struct Named {
 }
 
 /// Words of the report's own vocabulary (roles), never taken for a customer's name.
-const VOCABULARY: [&str; 9] = [
+pub const VOCABULARY: [&str; 9] = [
     "cucm",
     "expressway-c",
     "jabber-or-webex",

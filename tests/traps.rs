@@ -107,6 +107,40 @@ fn inputs_left_unread_make_the_verdict_inconclusive_not_ok() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Regression of the fix above: `analyze --keylog auto case/*` names the key log as an input
+/// too. It holds no capture to judge, so it leaves nothing unjudged: the verdict stays ok.
+/// Named without `--keylog`, the capture's TLS is what stays unjudged, and says so.
+#[test]
+fn a_key_log_named_as_an_input_leaves_nothing_unjudged() {
+    let dir = temp_dir("keys-named");
+    for ext in ["pcap", "keys"] {
+        std::fs::copy(
+            fixture(&format!("healthy-registration-tls12.{ext}")),
+            dir.join(format!("case.{ext}")),
+        )
+        .expect("copy");
+    }
+    let cap = dir.join("case.pcap").to_string_lossy().to_string();
+    let keys = dir.join("case.keys").to_string_lossy().to_string();
+    let (doc, code) = json(&["--keylog", "auto", &cap, &keys]);
+    assert_eq!(doc["verdict"], "ok", "{}", reasons(&doc));
+    assert_eq!(code, 0);
+    assert_eq!(doc["unreadable"][0]["input"], keys.as_str(), "still said");
+    let (bare, _) = json(&[&cap, &keys]);
+    assert_eq!(bare["verdict"], "inconclusive");
+    assert!(
+        reasons(&bare).contains("could not be decrypted"),
+        "{}",
+        reasons(&bare)
+    );
+    assert!(
+        !reasons(&bare).contains("could not be read"),
+        "{}",
+        reasons(&bare)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// A cluster where a few devices hit a closed port early and many more are refused with the
 /// port mismatch later: the headline is the widest failure, not the earliest frame, and the
 /// summary table, the findings and the headline agree.

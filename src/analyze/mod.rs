@@ -65,13 +65,19 @@ pub fn conclude(report: &mut Report, tally: &Tally, fail_on: FailOn) {
     let (mut verdict, mut reasons) = tally.verdict(e);
     // What was not read was not judged: "ok" needs every input read to its end. A failure
     // stays a failure, and says what it could not see.
-    let unread = unread_reasons(report);
-    if !unread.is_empty() {
-        if verdict == crate::report::Verdict::Ok {
-            verdict = crate::report::Verdict::Inconclusive;
-        }
-        reasons.splice(0..0, unread);
-    }
+    let unread: Vec<String> = report
+        .unreadable
+        .iter()
+        .filter(|u| u.holds_evidence)
+        .map(|u| {
+            format!(
+                "an input could not be read, so what it holds was not judged: {}",
+                u.error
+            )
+        })
+        .chain(report.captures.iter().filter_map(cut_short))
+        .collect();
+    not_read_through(&mut verdict, &mut reasons, unread);
     report.verdict = verdict;
     report.verdict_reasons = reasons;
     // Each input's own verdict, from what it showed and what was found in it.
@@ -85,17 +91,8 @@ pub fn conclude(report: &mut Report, tally: &Tally, fail_on: FailOn) {
             .filter(|f| f.capture == i && f.severity == crate::diagnose::Severity::Error)
             .count();
         let (mut v, mut why) = t.verdict(errors);
-        if let Some(stopped) = &report.captures[i].stopped {
-            if v == crate::report::Verdict::Ok {
-                v = crate::report::Verdict::Inconclusive;
-            }
-            why.insert(
-                0,
-                format!(
-                    "reading stopped before the end, so what followed was not judged: {stopped}"
-                ),
-            );
-        }
+        let cut = cut_short(&report.captures[i]).into_iter().collect();
+        not_read_through(&mut v, &mut why, cut);
         report.captures[i].verdict = Some(v);
         report.captures[i].verdict_reasons = why;
     }
@@ -112,24 +109,29 @@ pub fn conclude(report: &mut Report, tally: &Tally, fail_on: FailOn) {
     report.summary.exit_code = exit_code(report, fail_on);
 }
 
-/// The inputs a run could not read, or read only in part, as verdict reasons.
-fn unread_reasons(report: &Report) -> Vec<String> {
-    let mut out: Vec<String> = report
-        .unreadable
-        .iter()
-        .map(|u| {
-            format!(
-                "an input could not be read, so what it holds was not judged: {}",
-                u.error
-            )
-        })
-        .collect();
-    out.extend(report.captures.iter().filter_map(|c| {
-        c.stopped.as_ref().map(|why| {
-            format!("reading stopped before the end of an input, so what followed was not judged: {why}")
-        })
-    }));
-    out
+/// Why an input read only in part leaves its end unjudged (a capture cut short, damaged).
+fn cut_short(c: &CaptureInfo) -> Option<String> {
+    c.stopped.as_ref().map(|why| {
+        format!(
+            "reading stopped before the end of an input, so what followed was not judged: {why}"
+        )
+    })
+}
+
+/// An "ok" becomes inconclusive when something was not read through; the reasons say what,
+/// first.
+fn not_read_through(
+    verdict: &mut crate::report::Verdict,
+    reasons: &mut Vec<String>,
+    unread: Vec<String>,
+) {
+    if unread.is_empty() {
+        return;
+    }
+    if *verdict == crate::report::Verdict::Ok {
+        *verdict = crate::report::Verdict::Inconclusive;
+    }
+    reasons.splice(0..0, unread);
 }
 
 /// Analyzes one capture file (or `-`) into its facts, by the same path as [`analyze`].
@@ -912,6 +914,7 @@ fn merge(
             report.unreadable.push(Unreadable {
                 input: path.to_string(),
                 error: e.to_string(),
+                holds_evidence: true,
             });
             unreadable.push(e.to_string());
             return;
@@ -1011,6 +1014,7 @@ pub fn analyze_expanded(
         report.unreadable.push(Unreadable {
             input: label.clone(),
             error: e.clone(),
+            holds_evidence: !inputs.keylogs_named.contains(label),
         });
         unreadable.push(e);
     }

@@ -46,8 +46,13 @@ pub fn fatal_alerts<'a>(cx: &ConnCx<'a>) -> impl Iterator<Item = (&'a Connection
 
 /// Display name of a party: `Expressway-C 10.0.0.5`.
 pub fn who(p: &Party) -> String {
+    format!("{} {}", role_name(p.role), p.ip)
+}
+
+/// A role as sentences name it: `CUCM`, `Expressway-C`, `the Jabber/Webex client`.
+pub fn role_name(role: crate::net::Role) -> &'static str {
     use crate::net::Role;
-    let role = match p.role {
+    match role {
         Role::Cucm => "CUCM",
         Role::ExpresswayC => "Expressway-C",
         Role::JabberOrWebex => "the Jabber/Webex client",
@@ -55,8 +60,7 @@ pub fn who(p: &Party) -> String {
         Role::SipServer => "the SIP server",
         Role::Client => "the client",
         Role::Server | Role::Tftp => "the server",
-    };
-    format!("{role} {}", p.ip)
+    }
 }
 
 /// `subject "CN=x", issued by "CN=y", valid until ...`.

@@ -383,6 +383,10 @@ pub struct Expanded {
     pub notices: Vec<String>,
     /// Inputs that cannot be read as captures: `(label, why)`.
     pub unusable: Vec<(String, String)>,
+    /// Of those, the key logs named as inputs: they hold no capture or log to judge, so they
+    /// leave nothing unjudged (what their keys would open is judged as undecrypted, or they
+    /// are given with `--keylog` too).
+    pub keylogs_named: Vec<String>,
 }
 
 /// Sorts out what the user named: files as given, folders searched recursively (at most
@@ -413,10 +417,13 @@ pub fn expand(words: &[String]) -> Expanded {
             continue;
         }
         match sniff(&input) {
-            Ok((Content::KeyLog, _)) => out.unusable.push((
-                word.clone(),
-                format!("this is a TLS key log, not a capture: pass it with --keylog {word}"),
-            )),
+            Ok((Content::KeyLog, _)) => {
+                out.keylogs_named.push(word.clone());
+                out.unusable.push((
+                    word.clone(),
+                    format!("this is a TLS key log, not a capture: pass it with --keylog {word}"),
+                ));
+            }
             Ok((Content::Zip, None)) => {
                 let before = out.captures.len();
                 zip_members(path, &mut out, &mut skipped);

@@ -436,16 +436,11 @@ pub fn trust_line(t: &crate::trust::TrustResult) -> String {
 /// the bundle given (the trust of whoever exported it, not necessarily of the party that
 /// refused), and, when the two disagree, why both hold.
 pub fn trust_sentence(f: &crate::diagnose::Finding, t: &crate::trust::TrustResult) -> String {
-    use crate::net::{Role, Side};
-    let name = |r: &Role| match r {
-        Role::Cucm => "CUCM".to_string(),
-        Role::ExpresswayC => "Expressway-C".to_string(),
-        Role::JabberOrWebex => "the Jabber/Webex client".to_string(),
-        other => format!("the {other}"),
-    };
+    use crate::diagnose::util::role_name;
+    use crate::net::Side;
     let refused_by = f.tls_alert.as_ref().map(|a| match a.sent_by {
-        Side::Client => (name(&f.client.role), name(&f.server.role)),
-        Side::Server => (name(&f.server.role), name(&f.client.role)),
+        Side::Client => (role_name(f.client.role), role_name(f.server.role)),
+        Side::Server => (role_name(f.server.role), role_name(f.client.role)),
     });
     let whose = refused_by.as_ref().map_or_else(
         || "the certificate".to_string(),

@@ -256,6 +256,11 @@ pub struct Unreadable {
     pub input: String,
     /// Why, in words (names the input).
     pub error: String,
+    /// It could have held evidence (a capture or a log): not read, it leaves the run
+    /// unjudged. A key log named as an input holds none.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub holds_evidence: bool,
 }
 
 impl Report {

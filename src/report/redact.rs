@@ -153,6 +153,37 @@ struct Named {
     listed: bool,
 }
 
+/// Values waiting for their pseudonyms, in the order first seen, each once (a set beside the
+/// list: a report's texts name the same thousands of devices over and over).
+struct Pending<T> {
+    order: Vec<T>,
+    seen: std::collections::HashSet<String>,
+}
+
+impl<T> Default for Pending<T> {
+    fn default() -> Self {
+        Pending {
+            order: Vec::new(),
+            seen: Default::default(),
+        }
+    }
+}
+
+impl<T> Pending<T> {
+    /// Queues `item` under `key` unless a value of that key waits already.
+    fn push(&mut self, key: String, item: T) {
+        if self.seen.insert(key) {
+            self.order.push(item);
+        }
+    }
+
+    /// What waits, in order; the queue is empty after.
+    fn take(&mut self) -> Vec<T> {
+        self.seen.clear();
+        std::mem::take(&mut self.order)
+    }
+}
+
 /// Words of the report's own vocabulary (roles), never taken for a customer's name.
 pub const VOCABULARY: [&str; 9] = [
     "cucm",
@@ -179,9 +210,9 @@ struct Map {
     stale: bool,
     /// Values only a free text showed, named after the structured ones (so that a text never
     /// changes the pseudonyms the rest got).
-    pending_ips: Vec<IpAddr>,
-    pending: Vec<(Kind, String)>,
-    pending_macs: Vec<[u8; 6]>,
+    pending_ips: Pending<IpAddr>,
+    pending: Pending<(Kind, String)>,
+    pending_macs: Pending<[u8; 6]>,
 }
 
 fn hex(b: &[u8], upper: bool, sep: &str) -> String {
@@ -761,7 +792,11 @@ impl Redactor {
             return;
         }
         if later {
-            self.m.pending.push((kind, value.to_string()));
+            if !self.m.names.contains_key(value) {
+                self.m
+                    .pending
+                    .push(value.to_string(), (kind, value.to_string()));
+            }
         } else {
             self.m.name(kind, value);
         }
@@ -784,17 +819,11 @@ impl Redactor {
             Class::Orgs => self.what.orgs,
             Class::Addresses => self.what.ips,
         };
-        if !on
-            || self
-                .m
-                .pending
-                .iter()
-                .any(|(k, v)| *k == kind && *v == value)
-        {
+        if !on || self.m.names.contains_key(&value) {
             return;
         }
         if later {
-            self.m.pending.push((kind, value));
+            self.m.pending.push(value.clone(), (kind, value));
         } else {
             self.m.name(kind, &value);
         }
@@ -813,13 +842,13 @@ impl Redactor {
         }
         if self.what.ips {
             for ip in addresses_in(text) {
-                if !self.m.ips.contains_key(&ip) && !self.m.pending_ips.contains(&ip) {
-                    self.m.pending_ips.push(ip);
+                if !self.m.ips.contains_key(&ip) {
+                    self.m.pending_ips.push(ip.to_string(), ip);
                 }
             }
             for mac in macs_in(text) {
-                if !self.m.macs.contains_key(&mac) && !self.m.pending_macs.contains(&mac) {
-                    self.m.pending_macs.push(mac);
+                if !self.m.macs.contains_key(&mac) {
+                    self.m.pending_macs.push(hex(&mac, false, ":"), mac);
                 }
             }
         }
@@ -961,13 +990,13 @@ impl Redactor {
             return;
         }
         // What only texts showed is named now, after everything else.
-        for ip in std::mem::take(&mut self.m.pending_ips) {
+        for ip in self.m.pending_ips.take() {
             self.m.ip(ip);
         }
-        for mac in std::mem::take(&mut self.m.pending_macs) {
+        for mac in self.m.pending_macs.take() {
             self.m.mac(mac);
         }
-        for (kind, v) in std::mem::take(&mut self.m.pending) {
+        for (kind, v) in self.m.pending.take() {
             self.m.name(kind, &v);
         }
         // The replacement order is rebuilt only when a new value was learned.

@@ -182,13 +182,19 @@ impl Text {
             .map(|e| &e.connection)
             .collect();
         // Roles and versions over every connection judged, not only the listed ones.
-        let counts = r.counts.get(i).cloned().unwrap_or_else(|| {
-            let mut c = crate::session::Counts::default();
-            for conn in &conns {
-                c.connection(conn);
+        // A report made without the analysis's counts (a library caller's) counts what it lists.
+        let listed;
+        let counts = match r.counts.get(i) {
+            Some(c) => c,
+            None => {
+                let mut c = crate::session::Counts::default();
+                for conn in &conns {
+                    c.connection(conn);
+                }
+                listed = c;
+                &listed
             }
-            c
-        });
+        };
         let all: u64 = counts.roles.values().sum();
         let all = r
             .connections_analyzed
@@ -207,7 +213,13 @@ impl Text {
                 writeln!(out, "  TCP connections: {all}")?;
             }
         }
-        for (k, n) in &counts.roles {
+        // In the order of the lines' words, as a reader scans them.
+        let lines: std::collections::BTreeMap<String, u64> = counts
+            .roles
+            .iter()
+            .map(|(k, n)| (crate::session::Counts::line(k), *n))
+            .collect();
+        for (k, n) in &lines {
             writeln!(out, "    {n:>4} x {k}")?;
         }
         if !counts.tls_versions.is_empty() {

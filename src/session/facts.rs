@@ -210,55 +210,62 @@ pub struct CaptureFacts {
 /// What a capture held, counted over everything read (the report lists only some of it).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Counts {
-    /// Connections by `client role -> server role (port kind port)`.
-    pub roles: std::collections::BTreeMap<String, u64>,
+    /// Connections by client role, server role, port kind and server port.
+    pub roles: std::collections::BTreeMap<RoleKey, u64>,
     /// TLS connections by negotiated version.
     pub tls_versions: std::collections::BTreeMap<String, u64>,
     /// SIP messages by transport (`udp`, `tcp`, `tls`).
     pub sip_transports: std::collections::BTreeMap<&'static str, u64>,
 }
 
-/// Distinct role lines counted at most: past it, further kinds add to `other kinds`.
+/// A kind of connection: client role, server role, port kind (its label) and server port.
+pub type RoleKey = (Role, Role, &'static str, u16);
+
+/// Distinct kinds of connection counted at most: past it, further kinds are counted apart
+/// ([`Counts::other_kinds`]).
 const MAX_KINDS: usize = 256;
 
 impl Counts {
-    /// The role line of a connection, as the reports print it.
-    pub fn role_of(c: &Connection) -> String {
-        format!(
-            "{} -> {} ({} {})",
+    /// The kind of a connection.
+    pub fn kind_of(c: &Connection) -> RoleKey {
+        (
             c.client.role,
             c.server.role,
             c.port_kind.label(),
-            c.server.port
+            c.server.port,
         )
     }
 
-    /// Counts one settled connection.
+    /// A kind of connection as the reports print it: `client -> cucm (SIP Phone OAuth port
+    /// 5090)`.
+    pub fn line(k: &RoleKey) -> String {
+        if *k == Self::OTHER {
+            return "other kinds".to_string();
+        }
+        format!("{} -> {} ({} {})", k.0, k.1, k.2, k.3)
+    }
+
+    /// Counts one settled connection (no allocation once its kind and version were seen).
     pub fn connection(&mut self, c: &Connection) {
-        let role = Self::role_of(c);
-        let key = if self.roles.len() < MAX_KINDS || self.roles.contains_key(&role) {
-            role
+        let kind = Self::kind_of(c);
+        let key = if self.roles.len() < MAX_KINDS || self.roles.contains_key(&kind) {
+            kind
         } else {
-            "other kinds".to_string()
+            Self::OTHER
         };
         *self.roles.entry(key).or_default() += 1;
         if let Some(v) = c.tls.as_ref().and_then(|t| t.version()) {
-            *self.tls_versions.entry(v.to_string()).or_default() += 1;
+            match self.tls_versions.get_mut(v) {
+                Some(n) => *n += 1,
+                None => {
+                    self.tls_versions.insert(v.to_string(), 1);
+                }
+            }
         }
     }
 
-    /// Adds another capture's counts (a log and the capture it stands for).
-    pub fn add(&mut self, o: &Counts) {
-        for (k, n) in &o.roles {
-            *self.roles.entry(k.clone()).or_default() += n;
-        }
-        for (k, n) in &o.tls_versions {
-            *self.tls_versions.entry(k.clone()).or_default() += n;
-        }
-        for (k, n) in &o.sip_transports {
-            *self.sip_transports.entry(k).or_default() += n;
-        }
-    }
+    /// Where kinds past [`MAX_KINDS`] are counted.
+    pub const OTHER: RoleKey = (Role::Client, Role::Server, "other kinds", 0);
 }
 
 /// An HTTP exchange with the connection it travelled on.

@@ -609,7 +609,11 @@ impl Analyzer<'_> {
             undecrypted_sip_connections: undecrypted_oauth,
             partly_decrypted_sip_connections: st.partly,
             counts: facts::Counts {
-                sip_transports: flow.transports.clone(),
+                sip_transports: [Transport::Udp, Transport::Tcp, Transport::Tls]
+                    .into_iter()
+                    .map(|t| (t.as_str(), flow.transports[t as usize]))
+                    .filter(|(_, n)| *n > 0)
+                    .collect(),
                 ..st.counts.clone()
             },
         }

@@ -369,8 +369,8 @@ pub struct SipFlow {
     listing: SipListing,
     /// Every SIP message read.
     pub total: u64,
-    /// Every SIP message read, by transport.
-    pub transports: std::collections::BTreeMap<&'static str, u64>,
+    /// Every SIP message read, by transport (UDP, TCP, TLS).
+    pub transports: [u64; 3],
     /// REGISTERs answered 2xx.
     pub registered: u64,
     /// Attempts judged in pieces (past [`MAX_OPEN_STEPS`]) that later carried credentials or
@@ -393,7 +393,7 @@ impl SipFlow {
     /// messages.
     pub fn new(max_devices: usize, window: usize) -> SipFlow {
         SipFlow {
-            transports: Default::default(),
+            transports: [0; 3],
             devices: Chunked::default(),
             by_name: HashMap::new(),
             by_call: HashMap::new(),
@@ -416,7 +416,7 @@ impl SipFlow {
     /// Takes one SIP message as it is read.
     pub fn push(&mut self, m: SipMessage) {
         self.total += 1;
-        *self.transports.entry(m.transport.as_str()).or_default() += 1;
+        self.transports[m.transport as usize] += 1;
         self.listing.first(&m);
         let is_register = m.method == "REGISTER";
         match (is_register, key(&m)) {

@@ -634,6 +634,14 @@ impl Sip {
     }
 
     /// The four messages of an OAuth registration ending in `last`.
+    /// [`Sip::flow`] as the steps of a TLS script: the client's messages and the server's.
+    fn steps(&self, last: fn(&Sip, u32) -> Vec<u8>) -> Vec<Step> {
+        self.flow(last)
+            .into_iter()
+            .map(|(d, m)| if d == 0 { Step::C(m) } else { Step::S(m) })
+            .collect()
+    }
+
     fn flow(&self, last: fn(&Sip, u32) -> Vec<u8>) -> Vec<(usize, Vec<u8>)> {
         vec![
             (0, self.register(101, false)),
@@ -900,11 +908,7 @@ fn tomcat_and_mra(
         &log,
     )?;
     let s = Sip::new(ip(EXPC), expc_port, ip(CUCM), "TLS");
-    let steps = s
-        .flow(Sip::ok)
-        .into_iter()
-        .map(|(d, m)| if d == 0 { Step::C(m) } else { Step::S(m) })
-        .collect();
+    let steps = s.steps(Sip::ok);
     tls_script(
         &mut w,
         p,
@@ -1251,11 +1255,7 @@ fn main() -> Res<()> {
     let s = Sip::new(ip(JABBER), 53100, ip(CUCM), "TLS");
     let log = Arc::new(KeyLog::default());
     let mut w = Wire::new(Link::Ethernet);
-    let steps = s
-        .flow(Sip::duplicate)
-        .into_iter()
-        .map(|(d, m)| if d == 0 { Step::C(m) } else { Step::S(m) })
-        .collect();
+    let steps = s.steps(Sip::duplicate);
     tls_script(
         &mut w,
         &p,
@@ -1274,11 +1274,7 @@ fn main() -> Res<()> {
     let s = Sip::new(ip(JABBER), 53110, ip(CUCM), "TLS");
     let log = Arc::new(KeyLog::default());
     let mut w = Wire::new(Link::Ethernet);
-    let steps = s
-        .flow(Sip::token_rejected)
-        .into_iter()
-        .map(|(d, m)| if d == 0 { Step::C(m) } else { Step::S(m) })
-        .collect();
+    let steps = s.steps(Sip::token_rejected);
     tls_script(
         &mut w,
         &p,
@@ -1427,11 +1423,7 @@ fn main() -> Res<()> {
     let log = Arc::new(KeyLog::default());
     let mut w = Wire::new(Link::Ethernet);
     let s = Sip::new(ip(JABBER), 53140, ip(CUCM), "TLS");
-    let steps = s
-        .flow(Sip::ok)
-        .into_iter()
-        .map(|(d, m)| if d == 0 { Step::C(m) } else { Step::S(m) })
-        .collect();
+    let steps = s.steps(Sip::ok);
     tls_script(
         &mut w,
         &p,

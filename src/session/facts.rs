@@ -222,7 +222,7 @@ pub struct Counts {
 pub type RoleKey = (Role, Role, &'static str, u16);
 
 /// Distinct kinds of connection counted at most: past it, further kinds are counted apart
-/// ([`Counts::other_kinds`]).
+/// ([`Counts::OTHER`]).
 const MAX_KINDS: usize = 256;
 
 impl Counts {
@@ -264,7 +264,7 @@ impl Counts {
         }
     }
 
-    /// Where kinds past [`MAX_KINDS`] are counted.
+    /// Where kinds past the first 256 are counted.
     pub const OTHER: RoleKey = (Role::Client, Role::Server, "other kinds", 0);
 }
 

@@ -92,6 +92,14 @@ compare() {
   local a b
   a=0; "$host" "$@" >"$work/host/$name.json" 2>"$work/host/$name.err" || a=$?
   b=0; other "$@" >"$work/other/$name.json" 2>"$work/other/$name.err" || b=$?
+  # siptriage never ends without a word (a report, or a message on stderr): a run that says
+  # nothing failed to start (Wine, rarely, under load) and is run again, at most twice.
+  for _ in 1 2; do
+    if [ "$b" != 0 ] && [ ! -s "$work/other/$name.json" ] && [ ! -s "$work/other/$name.err" ]; then
+      echo "retried: $name (the run ended with exit $b and no word)"
+      b=0; other "$@" >"$work/other/$name.json" 2>"$work/other/$name.err" || b=$?
+    fi
+  done
   n=$((n + 1))
   # Nothing on stdout only when nothing could be read (exit 2): the comparison is of reports.
   if [ ! -s "$work/host/$name.json" ] && [ "$a" != 2 ]; then

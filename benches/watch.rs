@@ -9,12 +9,10 @@
 
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
 
-use siptriage::analyze::FailOn;
 use siptriage::config::Config;
 use siptriage::report::redact::Redaction;
-use siptriage::watch::{self, metrics::Metrics, rotate, Options, Source};
+use siptriage::watch::{self, metrics::Metrics, rotate, Options};
 
 mod common;
 
@@ -43,19 +41,8 @@ fn replay_through_the_live_path(b: divan::Bencher) {
     let (path, size, frames) = capture();
     let cfg = Config::default();
     let opts = Options {
-        source: Source::Replay {
-            path: path.to_string_lossy().to_string(),
-            speed: None,
-        },
-        keylogs: Vec::new(),
-        update_every: Duration::from_secs(10),
-        duration: None,
-        max_packets: None,
-        fail_on: FailOn::Error,
         wall_time: true,
-        save: None,
-        tell: false,
-        closing_note: None,
+        ..Options::replay(&path.to_string_lossy())
     };
     b.counter(divan::counter::ItemsCount::new(*frames as usize))
         .counter(divan::counter::BytesCount::new(*size))

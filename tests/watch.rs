@@ -6,6 +6,8 @@
 
 mod common;
 
+use common::events::{analyzed, final_standing, lines};
+
 use std::collections::BTreeMap;
 use std::io::{BufRead, Read, Write};
 use std::process::{Child, Command, Stdio};
@@ -14,10 +16,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use siptriage::analyze::FailOn;
 use siptriage::config::Config;
 use siptriage::report::redact::Redaction;
-use siptriage::watch::{self, rotate, Options, Source};
+use siptriage::watch::{self, rotate, Options};
 
 /// A writer the test can read back.
 #[derive(Clone, Default)]
@@ -31,12 +32,6 @@ impl Write for Shared {
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
-}
-
-fn lines(text: &str) -> Vec<Value> {
-    text.lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
-        .collect()
 }
 
 /// Replays `path` through the live path as fast as it goes; returns the events and the
@@ -86,19 +81,9 @@ fn replay_with(path: &str, setup: Setup<'_>) -> (Vec<Value>, watch::Watched) {
     }
     let buf = Shared::default();
     let opts = Options {
-        source: Source::Replay {
-            path: path.to_string(),
-            speed: None,
-        },
         keylogs: follow,
         update_every: every,
-        duration: None,
-        max_packets: None,
-        fail_on: FailOn::Error,
-        wall_time: false,
-        save: None,
-        tell: false,
-        closing_note: None,
+        ..Options::replay(path)
     };
     let stop = AtomicBool::new(false);
     let w = watch::run(
@@ -113,56 +98,6 @@ fn replay_with(path: &str, setup: Setup<'_>) -> (Vec<Value>, watch::Watched) {
     .expect("the replay starts");
     let text = String::from_utf8(buf.0.lock().expect("lock").clone()).expect("UTF-8");
     (lines(&text), w)
-}
-
-/// Per finding told (in order): id, server, and where it stood last (occurrences, devices).
-fn final_standing(events: &[Value]) -> Vec<(String, String, u64, u64)> {
-    let mut told: Vec<(String, String, u64, u64)> = Vec::new();
-    for e in events {
-        let d = &e["data"];
-        match e["type"].as_str() {
-            Some("finding") => told.push((
-                d["id"].as_str().unwrap_or("").into(),
-                format!("{}:{}", d["server"]["ip"], d["server"]["port"]),
-                d["occurrences"].as_u64().unwrap_or(0),
-                d["devices"].as_u64().unwrap_or(0),
-            )),
-            Some("finding_update") => {
-                let i = d["finding"].as_u64().expect("finding index") as usize;
-                let t = told.get_mut(i).expect("an update of a finding told before");
-                assert_eq!(t.0, d["id"].as_str().unwrap_or(""), "{e}");
-                t.2 = d["occurrences"].as_u64().unwrap_or(0);
-                t.3 = d["devices"].as_u64().unwrap_or(0);
-            }
-            _ => {}
-        }
-    }
-    told.sort();
-    told
-}
-
-fn analyzed(path: &str, keys: Option<&str>) -> (Value, Vec<(String, String, u64, u64)>) {
-    let mut args = vec!["analyze", "--format", "json", "--fail-on", "never", path];
-    if let Some(k) = keys {
-        args.extend(["--keylog", k]);
-    }
-    let out = common::run(&args);
-    let doc: Value = serde_json::from_slice(&out.stdout).expect("analyze gives JSON");
-    let mut f: Vec<(String, String, u64, u64)> = doc["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .map(|d| {
-            (
-                d["id"].as_str().unwrap_or("").into(),
-                format!("{}:{}", d["server"]["ip"], d["server"]["port"]),
-                d["occurrences"].as_u64().unwrap_or(0),
-                d["devices"].as_u64().unwrap_or(0),
-            )
-        })
-        .collect();
-    f.sort();
-    (doc, f)
 }
 
 #[test]
@@ -614,11 +549,7 @@ fn sigterm_stops_a_replay_cleanly_with_its_summary_and_report() {
 static LOOPBACK: Mutex<()> = Mutex::new(());
 
 fn can_capture() -> bool {
-    let root = Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
-    if !root {
+    if !common::netns::is_root() {
         eprintln!("skipped: capturing on lo needs root (CI runs as root)");
         return false;
     }

@@ -182,6 +182,9 @@ pub trait Hooks {
     /// The findings may have changed (a connection or a window was judged, or time went on),
     /// at capture time `now`.
     fn judged(&mut self, _findings: &Aggregator, _now: crate::time::Ts) {}
+    /// Something the rules could not decide about a connection or a window just judged (the
+    /// report lists it among its notes at the end).
+    fn note(&mut self, _text: &str) {}
 }
 
 /// [`Hooks`] that only watch connections.
@@ -283,6 +286,7 @@ impl crate::session::Judge for Judging<'_, '_> {
         let mut here = Vec::new();
         let found = connection_occurrences(c, self.cfg, self.agg, &mut here);
         for n in here {
+            self.hooks.note(&n);
             self.undecided.push(n);
         }
         if found {
@@ -295,6 +299,7 @@ impl crate::session::Judge for Judging<'_, '_> {
         let mut here = Vec::new();
         let cited = capture_occurrences(facts, self.cfg, self.agg, &mut here);
         for n in here {
+            self.hooks.note(&n);
             self.undecided.push(n);
         }
         self.hooks.window(facts);

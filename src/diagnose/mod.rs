@@ -572,6 +572,15 @@ impl Aggregator {
         })
     }
 
+    /// The clients finding `i` names so far: each address with the device name, when the
+    /// evidence gave one.
+    pub fn affected(&self, i: usize) -> impl Iterator<Item = (std::net::IpAddr, Option<&str>)> {
+        self.groups
+            .get(i)
+            .into_iter()
+            .flat_map(|g| g.affected.keys().map(|(ip, d)| (*ip, d.as_deref())))
+    }
+
     /// Finding `i` as it stands (in the order findings first appeared), for `capture`.
     pub fn finding_at(&self, i: usize, capture: usize) -> Option<Finding> {
         self.groups.get(i).map(|g| finding(g.clone(), capture))

@@ -103,7 +103,17 @@ pub struct Ends {
 }
 
 impl ConnMeta {
-    /// Frame of the SYN/ACK.
+    /// Whether the connection holds only the client's SYNs, unanswered.
+    pub fn syns_only(&self) -> bool {
+        self.syns > 0 && u64::from(self.syns) == self.packets && self.synack.is_none()
+    }
+
+    /// Whether this is a connection of unanswered SYNs silent for [`SYN_GIVEN_UP_NS`] at `now`.
+    pub fn syns_given_up(&self, now: Ts) -> bool {
+        self.syns_only() && now.0.saturating_sub(self.last.1 .0) >= SYN_GIVEN_UP_NS
+    }
+
+    /// The frame of the SYN/ACK, when one was seen.
     pub fn synack(&self) -> Option<u64> {
         self.synack.map(crate::net::minus_one)
     }
@@ -210,6 +220,11 @@ pub const MAX_ACTIVE: usize = 20_000;
 pub const LINGER_NS: i64 = 250_000_000;
 /// A connection idle this long (capture time) leaves the table.
 pub const IDLE_NS: i64 = 600_000_000_000;
+/// A connection of the client's SYNs only, with no answer, is given up after this much
+/// silence (capture time): it leaves the table (a filtered port is told within seconds of the
+/// last SYN, not at the end), and a later SYN on its addresses opens a new `tcp.stream`. The
+/// retransmission gaps clients use before they give up (1, 2, 4, 8 s on Linux) are shorter.
+pub const SYN_GIVEN_UP_NS: i64 = 9_000_000_000;
 
 /// The TCP connections of a capture being tracked.
 pub struct Table<A> {
@@ -226,6 +241,8 @@ pub struct Table<A> {
     pub max_active: usize,
     /// Streams that ended (both FINs or a RST) and may still be tracked, each once.
     ended: Vec<u64>,
+    /// Streams opened by a SYN that may still hold nothing else ([`SYN_GIVEN_UP_NS`]).
+    syn_only: Vec<u64>,
     /// Capture time before which no tracked connection can have been idle for [`IDLE_NS`]
     /// (the oldest activity at the last scan, plus [`IDLE_NS`]): [`Table::due`] looks at every
     /// connection only past it.
@@ -242,6 +259,7 @@ impl<A> Default for Table<A> {
             evicted_idle: 0,
             max_active: MAX_ACTIVE,
             ended: Vec::new(),
+            syn_only: Vec::new(),
             idle_scan_at: i64::MIN,
         }
     }
@@ -286,6 +304,9 @@ impl<A: Default> Table<A> {
         };
         let stream = self.next_stream;
         self.next_stream += 1;
+        if pure_syn {
+            self.syn_only.push(stream);
+        }
         self.active.insert(
             stream,
             Box::new(Conn {
@@ -331,8 +352,15 @@ impl<A: Default> Table<A> {
             .copied()
             .filter(|s| self.active.contains_key(s));
         let reuse = match existing {
-            // A fresh SYN on a finished connection starts a new tcp.stream, as in Wireshark.
-            Some(s) => !(pure_syn && self.active.get(&s).is_some_and(|c| c.meta.ended())),
+            // A fresh SYN on a finished connection starts a new tcp.stream, as in Wireshark;
+            // so does one on SYNs given up.
+            Some(s) => {
+                !(pure_syn
+                    && self
+                        .active
+                        .get(&s)
+                        .is_some_and(|c| c.meta.ended() || c.meta.syns_given_up(ts)))
+            }
             None => false,
         };
         let stream = match (existing, reuse) {
@@ -421,6 +449,16 @@ impl<A: Default> Table<A> {
                 false
             }
             Some(_) => true,
+            None => false,
+        });
+        self.syn_only.retain(|s| match active.get(s) {
+            Some(c) if c.meta.syns_given_up(now) => {
+                if !due.contains(s) {
+                    due.push(*s);
+                }
+                false
+            }
+            Some(c) => c.meta.syns_only(),
             None => false,
         });
         // Connections still open are looked at one by one only when one of them can have
@@ -529,6 +567,8 @@ mod tests {
         feed(&mut t, 1000, false, flags::SYN, 0.0, 1); // stream 0: stays busy
         feed(&mut t, 1001, false, flags::SYN, 0.0, 2); // stream 1: goes quiet
         feed(&mut t, 1002, false, flags::SYN, 0.0, 3); // stream 2: reset
+        feed(&mut t, 1000, true, flags::SYN | flags::ACK, 0.0, 1);
+        feed(&mut t, 1001, true, flags::SYN | flags::ACK, 0.0, 2);
         assert!(settle(&mut t, Ts(0)).is_empty());
         feed(&mut t, 1002, true, flags::RST, 1.0, 4);
         assert!(
@@ -555,8 +595,34 @@ mod tests {
         // A frame stamped earlier than the oldest activity seen (captures are not always in
         // time order) makes its connection due that much earlier.
         feed(&mut t, 1003, false, flags::SYN, 100.0, 20);
+        feed(&mut t, 1003, true, flags::SYN | flags::ACK, 100.0, 21);
         assert_eq!(settle(&mut t, Ts(700_000_000_000)), [3]);
         assert_eq!(t.all(), [0]);
+        take_all(&mut t);
+    }
+
+    #[test]
+    fn unanswered_syns_are_given_up_after_9_s_of_silence_and_a_later_syn_is_a_new_stream() {
+        let mut t: Table<()> = Table::default();
+        // Linux's retransmissions: 0, 1, 3, 7 s; then 15 s, 8 s after the last (kept), then
+        // 31 s, 16 s after it (a new stream).
+        for (i, at) in [0.0, 1.0, 3.0, 7.0, 15.0].into_iter().enumerate() {
+            feed(&mut t, 1000, false, flags::SYN, at, i as u64 + 1);
+            assert!(settle(&mut t, Ts((at * 1e9) as i64)).is_empty(), "{at}");
+        }
+        assert!(settle(&mut t, Ts(23_900_000_000)).is_empty());
+        assert_eq!(
+            settle(&mut t, Ts(24_000_000_000)),
+            [0],
+            "9 s after the last SYN"
+        );
+        feed(&mut t, 1000, false, flags::SYN, 31.0, 6);
+        assert_eq!(t.all(), [1]);
+        // An answered connection is never given up for its silence before 10 minutes.
+        feed(&mut t, 1001, false, flags::SYN, 40.0, 7);
+        feed(&mut t, 1001, true, flags::SYN | flags::ACK, 40.0, 8);
+        assert_eq!(settle(&mut t, Ts(100_000_000_000)), [1]);
+        assert_eq!(t.all(), [2]);
         take_all(&mut t);
     }
 

@@ -35,8 +35,16 @@ pub enum Event<'a> {
     Note {
         /// Capture index.
         capture: usize,
-        /// The note.
+        /// The note (`siptriage watch`: the latest of its kind).
         text: &'a str,
+        /// `siptriage watch`: notes of this kind so far (notes that differ only in their
+        /// numbers, addresses and quoted names are of one kind); told when the first comes,
+        /// then at most once per `--update-interval` while more come.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        count: Option<u64>,
+        /// `siptriage watch`: the first few notes of this kind (three at most).
+        #[serde(default, skip_serializing_if = "<[_]>::is_empty")]
+        examples: &'a [String],
     },
     /// A capture was read to its end (or to where it is damaged).
     CaptureDone {
@@ -173,7 +181,12 @@ impl<'w> JsonLines<'w> {
 
     /// A note of the run's own (unredacted: it must name no customer value).
     pub fn note(&mut self, text: &str) {
-        self.emit(&Event::Note { capture: 0, text });
+        self.emit(&Event::Note {
+            capture: 0,
+            text,
+            count: None,
+            examples: &[],
+        });
     }
 
     /// The closing `summary` line: the report's summary (set by `analyze::conclude`), with the
@@ -285,6 +298,8 @@ impl Observer for JsonLines<'_> {
             self.emit(&Event::Note {
                 capture: index,
                 text: &text,
+                count: None,
+                examples: &[],
             });
         }
         if self.redactor.is_empty() {

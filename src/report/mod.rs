@@ -718,6 +718,20 @@ pub fn glance_heading(r: &Report, i: usize, g: &Glance) -> (String, String) {
     )
 }
 
+/// Whether a note only describes the report's own listing (what `connections[]`,
+/// `registrations[]` or the notes leave out), which a sensor's events have no use for.
+pub fn is_listing_note(text: &str) -> bool {
+    [
+        "not listed in connections[]",
+        "not listed in registrations[]",
+        "more note(s) like the ones above are not listed",
+        "connection event(s) of the log are not listed",
+        "the report lists ",
+    ]
+    .iter()
+    .any(|p| text.contains(p))
+}
+
 /// `oauth-port-mismatch 306, oauth-port-closed 150`.
 pub fn failing_phrase(by_id: &[(&'static str, u64)]) -> String {
     by_id

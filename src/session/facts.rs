@@ -163,6 +163,9 @@ pub struct CaptureFacts {
     /// Indices into `sip` of context: a device's 200 OK and its REGISTER judged in an earlier
     /// window, given again only so that the next REGISTER can be compared with it.
     pub sip_context: std::collections::BTreeSet<usize>,
+    /// Devices whose lapsed registration a live sensor told at its expiry, with their next
+    /// REGISTER in this window: its Reason is not told again.
+    pub lapse_told: Vec<String>,
     /// `Some(time)` when `sip` is a window judged while the capture is read: SIP goes on
     /// after `time`, so what is not in the window is not absent. `None` for the last window.
     pub sip_window: Option<Ts>,

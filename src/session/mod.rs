@@ -65,6 +65,8 @@ pub struct Analyzer<'c> {
     released_devices: u64,
     /// When the devices were last looked over for those to let go.
     devices_looked: crate::time::Ts,
+    /// Capture time of the last look for lapsed registrations (a live sensor's ticks).
+    lapses_looked: crate::time::Ts,
     /// Keys come from a key log that grows ([`Analyzer::hold_for_keys`]).
     follow_keys: bool,
 }
@@ -111,6 +113,10 @@ pub trait Judge {
 /// grows ([`Analyzer::hold_for_keys`]).
 pub const HOLD_NS: i64 = 5_000_000_000;
 
+/// How long past the Expires it was granted a live sensor waits for a device's refresh before
+/// it judges the registration lost (the rule's own margin is 5 s).
+pub const LAPSE_GRACE_NS: i64 = 6_000_000_000;
+
 /// How long a live sensor keeps a device silent past the Expires it was granted (or past
 /// its last message) before judging it as at the end of a capture and forgetting it.
 pub const DEVICE_IDLE_NS: i64 = 600_000_000_000;
@@ -139,6 +145,7 @@ impl<'c> Analyzer<'c> {
             settled: Settled::default(),
             released_devices: 0,
             devices_looked: crate::time::Ts::default(),
+            lapses_looked: crate::time::Ts::default(),
             follow_keys: false,
         }
     }
@@ -182,6 +189,7 @@ impl<'c> Analyzer<'c> {
             transactions: w.transactions,
             registrations: w.registrations,
             sip_context: w.context,
+            lapse_told: w.lapse_told,
             sip_window: now,
             sip_more: true,
             info: info.cloned(),
@@ -212,9 +220,22 @@ impl<'c> Analyzer<'c> {
         if self.follow_keys {
             self.release_stale_holds(now);
         }
+        self.flow.expire(now);
         self.settle_due(now);
         if self.flow.waiting() > 0 {
             self.judge_window(Some(now), None);
+        }
+        // Registrations that lapsed are judged at their expiry (looked for every second).
+        if now.0.saturating_sub(self.lapses_looked.0) >= 1_000_000_000 {
+            self.lapses_looked = now;
+            let lapsed = self.flow.lapsed(now, LAPSE_GRACE_NS);
+            if !lapsed.is_empty() {
+                for &d in &lapsed {
+                    self.flow.lapse_told(d);
+                }
+                let info = self.end_info(now);
+                self.judge_window(None, Some(&info));
+            }
         }
         // Devices are looked over every 10 s of capture time (a sensor's lapse is told within
         // seconds of the 10 minutes it waits).
@@ -229,23 +250,28 @@ impl<'c> Analyzer<'c> {
                 self.flow.end_device(d);
             }
             // Judged as the end of the capture is for those devices (a lapse is seen).
-            let info = CaptureInfo {
-                path: String::new(),
-                format: String::new(),
-                link_types: Vec::new(),
-                frames: self.frames,
-                first_time: None,
-                last_time: Some(now),
-                stopped: None,
-                verdict: None,
-                verdict_reasons: Vec::new(),
-            };
+            let info = self.end_info(now);
             self.judge_window(None, Some(&info));
             self.flow.release(&idle);
             self.released_devices += idle.len() as u64;
         }
         if let Some(j) = self.judge.as_mut() {
             j.tick(now);
+        }
+    }
+
+    /// What judging a window as at the end of the capture is told, at `now`.
+    fn end_info(&self, now: crate::time::Ts) -> CaptureInfo {
+        CaptureInfo {
+            path: String::new(),
+            format: String::new(),
+            link_types: Vec::new(),
+            frames: self.frames,
+            first_time: None,
+            last_time: Some(now),
+            stopped: None,
+            verdict: None,
+            verdict_reasons: Vec::new(),
         }
     }
 
@@ -382,6 +408,8 @@ impl CaptureSink for Analyzer<'_> {
     }
 
     fn frame(&mut self, frame: &Frame<'_>) {
+        // Attempts past Timer F end before this packet is read (an answer in it comes late).
+        self.flow.expire(frame.ts);
         let cfg = self.cfg;
         let table = &mut self.table;
         let mut store = SipStore {
@@ -590,6 +618,7 @@ impl Analyzer<'_> {
             transactions: w.transactions,
             registrations: w.registrations,
             sip_context: w.context,
+            lapse_told: w.lapse_told,
             sip_window: None,
             sip_more: false,
             sip_listing: flow.take_listing(),

@@ -31,6 +31,12 @@ use super::registration::{self, Registration, Transaction};
 /// capture holds).
 pub const WINDOW: usize = crate::config::SIP_WINDOW;
 
+/// SIP's Timer F (64 x T1 = 32 s): a REGISTER transaction that has no final answer this long
+/// after its request is over, on UDP as on TCP or TLS. An open attempt whose last REGISTER is
+/// this old (unanswered, or challenged and never followed) is judged then ([`SipFlow::expire`]),
+/// not when the device next speaks.
+pub const TIMER_F_NS: i64 = 32_000_000_000;
+
 /// REGISTER transactions kept per device for the report's `registrations[]`; all are analyzed
 /// and counted.
 pub const LISTED_PER_DEVICE: usize = 10;
@@ -183,6 +189,8 @@ struct Device {
     cut: bool,
     /// Time of its last REGISTER or answer (a live sensor releases devices idle past expiry).
     last_seen: Ts,
+    /// A live sensor judged its registration lost at its expiry; its next REGISTER is noted.
+    lapse_told: bool,
 }
 
 /// Items in blocks of [`CHUNK`]: a table of tens of thousands of devices grows without
@@ -329,6 +337,10 @@ pub struct Window {
     /// Indices into `sip` of context messages (a device's 200 OK and its REGISTER, judged in
     /// an earlier window).
     pub context: BTreeSet<usize>,
+    /// Devices whose registration a live sensor judged lost at its expiry
+    /// ([`SipFlow::lapse_told`]) and whose next REGISTER is in this window: what that
+    /// REGISTER's Reason says about the end of the last one was told with the lapse.
+    pub lapse_told: Vec<String>,
 }
 
 /// A device's registrations, as `registrations[]` lists them.
@@ -359,6 +371,11 @@ pub struct SipFlow {
     by_name: HashMap<(u64, u64), u32>,
     by_call: HashMap<(u64, u64), u32>,
     open: HashMap<TxKey, Open>,
+    /// Devices of [`Window::lapse_told`] for the next window.
+    lapse_followed: Vec<String>,
+    /// When each open attempt's last REGISTER reaches Timer F, earliest first, by device (an
+    /// entry whose attempt moved on since is skipped).
+    deadlines: std::collections::BinaryHeap<std::cmp::Reverse<(i64, u32)>>,
     window: Vec<Waiting>,
     window_size: usize,
     windows: u64,
@@ -398,6 +415,8 @@ impl SipFlow {
             by_name: HashMap::new(),
             by_call: HashMap::new(),
             open: HashMap::new(),
+            lapse_followed: Vec::new(),
+            deadlines: Default::default(),
             window: Vec::new(),
             window_size: window.max(1),
             windows: 0,
@@ -479,6 +498,7 @@ impl SipFlow {
                     refused_at: Vec::new(),
                     cut: false,
                     last_seen: m.time,
+                    lapse_told: false,
                 });
                 let d = (self.devices.len() - 1) as u32;
                 self.by_name.insert(key, d);
@@ -527,6 +547,10 @@ impl SipFlow {
             return;
         }
         dev.attempts += 1;
+        if std::mem::take(&mut dev.lapse_told) {
+            self.lapse_followed.push(dev.name.to_string());
+        }
+        let dev = &mut self.devices[d as usize];
         let listed = (dev.listed.len() < LISTED_PER_DEVICE).then(|| {
             if dev.listed.is_empty() {
                 dev.listed.reserve_exact(LISTED_PER_DEVICE);
@@ -542,6 +566,8 @@ impl SipFlow {
             dev.cut = false;
             self.pieces += 1;
         }
+        self.deadlines
+            .push(std::cmp::Reverse((m.time.0.saturating_add(TIMER_F_NS), d)));
         dev.pending.push(m);
         dev.pending_txs.push(k);
         let steps = dev.pending_txs.len();
@@ -565,12 +591,11 @@ impl SipFlow {
                 .call_id
                 .as_deref()
                 .and_then(|c| self.by_call.get(&key128(c)))
-                .is_some_and(|&d| {
-                    let dev = &self.devices[d as usize];
-                    dev.recent.contains(&digest(&k))
-                        && m.time.0.saturating_sub(dev.last_seen.0) <= COPY_WINDOW_NS
-                });
-            // A late copy of a transaction already judged is not judged again.
+                .is_some_and(|&d| self.devices[d as usize].recent.contains(&digest(&k)));
+            // An answer to a transaction already over (a late copy after its answer, or an
+            // answer after Timer F ended it) is not judged again: the client's transaction
+            // is over too (RFC 3261 17.1.2.2). However late it comes, the same is decided,
+            // whether the attempt's window was judged before it or not.
             if !late {
                 self.wait(m, false, None);
             }
@@ -690,6 +715,65 @@ impl SipFlow {
         }
     }
 
+    /// Capture time went on to `now`: each open attempt whose last REGISTER transaction
+    /// began [`TIMER_F_NS`] or more before it goes to the window (its transactions are over: an
+    /// answer after it is an answer to nothing open). Called with each packet's time before
+    /// the packet is read, and on a sensor's ticks, so that the outcome depends on the
+    /// packets' times only. Returns how many attempts went.
+    pub fn expire(&mut self, now: Ts) -> usize {
+        let mut gone = 0;
+        while let Some(&std::cmp::Reverse((due, d))) = self.deadlines.peek() {
+            if due > now.0 {
+                break;
+            }
+            self.deadlines.pop();
+            if d as usize >= self.devices.len() {
+                continue;
+            }
+            let dev = &self.devices[d as usize];
+            let Some(last) = dev.pending_txs.last() else {
+                continue;
+            };
+            let began = dev
+                .pending
+                .iter()
+                .find(|m| m.is_request() && is_of(m, last))
+                .map(|m| m.time);
+            if began.is_some_and(|t| now.0.saturating_sub(t.0) >= TIMER_F_NS) {
+                self.flush(d, false);
+                gone += 1;
+            }
+        }
+        gone
+    }
+
+    /// Devices whose registration lapsed by `now`: their last 200 OK granted an Expires that
+    /// ran out `grace_ns` ago or more, and no REGISTER followed. A live sensor judges them then
+    /// ([`SipFlow::end_device`]), at the registration's expiry, not at its stop.
+    pub fn lapsed(&self, now: Ts, grace_ns: i64) -> Vec<usize> {
+        self.devices
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| {
+                d.pending.is_empty()
+                    && d.last_ok.as_ref().is_some_and(|l| {
+                        let granted = i64::from(l.expires.unwrap_or(0)) * 1_000_000_000;
+                        granted > 0
+                            && now.0.saturating_sub(l.ok.1 .0) > granted.saturating_add(grace_ns)
+                    })
+            })
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    /// A live sensor judges device `d`'s lapsed registration now ([`SipFlow::lapsed`]): its
+    /// last 200 OK goes to the window ([`SipFlow::end_device`]), and its next REGISTER is
+    /// marked so that the lapse is not told twice.
+    pub fn lapse_told(&mut self, d: usize) {
+        self.end_device(d);
+        self.devices[d].lapse_told = true;
+    }
+
     /// The window to judge now, and empties it.
     pub fn take_window(&mut self) -> Window {
         self.windows += 1;
@@ -737,6 +821,7 @@ impl SipFlow {
             transactions,
             registrations,
             context,
+            lapse_told: std::mem::take(&mut self.lapse_followed),
         }
     }
 
@@ -862,6 +947,12 @@ impl SipFlow {
         self.by_name.retain(|_, d| map(d));
         self.by_call.retain(|_, d| map(d));
         self.open.retain(|_, o| map(&mut o.device));
+        self.deadlines = std::mem::take(&mut self.deadlines)
+            .into_iter()
+            .filter_map(|std::cmp::Reverse((t, mut d))| {
+                map(&mut d).then_some(std::cmp::Reverse((t, d)))
+            })
+            .collect();
         for w in &mut self.window {
             if let Some(d) = &mut w.device {
                 if !map(d) {
@@ -951,6 +1042,52 @@ Call-ID: c1\r\nCSeq: {cseq} REGISTER\r\nExpires: 120\r\nContent-Length: 0\r\n\r\
         let last = f.take_window();
         assert_eq!(last.context.len(), 2);
         assert_eq!(f.registered, 2);
+    }
+
+    #[test]
+    fn an_attempt_ends_at_timer_f_by_packet_time_and_a_later_answer_is_to_nothing_open() {
+        let mut f = SipFlow::new(10, 1_000_000);
+        f.push(register(1, 1));
+        f.push(answer(2, 1, "407 Proxy Authentication Required"));
+        f.push(register(3, 2));
+        // Its last REGISTER (3 ms) is 31.998 s old: the attempt is still open.
+        assert_eq!(f.expire(Ts(32_000_000_000)), 0);
+        assert_eq!(f.waiting(), 0);
+        assert_eq!(
+            f.expire(Ts(32_003_000_000)),
+            1,
+            "32 s after the last REGISTER"
+        );
+        assert_eq!(f.waiting(), 3);
+        assert_eq!(f.expire(Ts(40_000_000_000)), 0, "each attempt once");
+        // The answer that comes after Timer F is no answer to the attempt.
+        f.push(answer(33_000, 2, "200 OK"));
+        let w = f.take_window();
+        assert_eq!(w.transactions.len(), 2);
+        assert!(
+            w.transactions[1].responses.is_empty(),
+            "{:?}",
+            w.transactions
+        );
+        assert_eq!(f.registered, 0);
+    }
+
+    #[test]
+    fn a_registration_lapses_past_its_expiry_and_grace_and_is_told_once() {
+        let mut f = SipFlow::new(10, 1_000_000);
+        f.push(register(1, 1));
+        f.push(answer(2, 1, "200 OK"));
+        let _ = f.take_window();
+        // Expires 120 s from the 200 OK at 2 ms, plus 6 s.
+        assert!(f.lapsed(Ts(126_002_000_000), 6_000_000_000).is_empty());
+        assert_eq!(f.lapsed(Ts(126_003_000_000), 6_000_000_000), [0]);
+        f.lapse_told(0);
+        assert_eq!(f.take_window().context.len(), 2);
+        assert!(f.lapsed(Ts(200_000_000_000), 6_000_000_000).is_empty());
+        // The next REGISTER is marked: its Reason was told with the lapse.
+        f.push(register(300_000, 2));
+        f.push(answer(300_001, 2, "200 OK"));
+        assert_eq!(f.take_window().lapse_told, ["CSFa"]);
     }
 
     #[test]

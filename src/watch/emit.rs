@@ -21,8 +21,56 @@ struct Told {
     pending: bool,
 }
 
+/// Notes of one kind: how many, the first few and the latest, and what was told.
+struct NoteKind {
+    count: u64,
+    told: u64,
+    /// Capture time of the last line about them.
+    at: Ts,
+    examples: Vec<String>,
+    latest: String,
+}
+
+/// Examples a note event carries at most.
+const NOTE_EXAMPLES: usize = 3;
+
+/// A note's kind: its text with what varies from one to the next (numbers, addresses, quoted
+/// names) taken out, so that "tcp.stream 7: ..." and "tcp.stream 9: ..." are one kind.
+pub fn note_kind(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut quoted = false;
+    let mut last_digit = false;
+    for c in text.chars() {
+        if c == '"' {
+            quoted = !quoted;
+            if quoted {
+                out.push_str("\"…\"");
+            }
+            continue;
+        }
+        if quoted {
+            continue;
+        }
+        if c.is_ascii_hexdigit() && (c.is_ascii_digit() || last_digit)
+            || (last_digit && matches!(c, '.' | ':'))
+        {
+            if !last_digit {
+                out.push('#');
+            }
+            last_digit = true;
+            continue;
+        }
+        last_digit = false;
+        out.push(c);
+    }
+    out
+}
+
 /// Writes a sensor's events.
 pub struct Emitter {
+    /// Notes by kind, in the order kinds first came.
+    kinds: Vec<NoteKind>,
+    note_index: std::collections::HashMap<String, usize>,
     out: Box<dyn LineSink>,
     redactor: Redactor,
     told: Vec<Told>,
@@ -86,6 +134,8 @@ impl Emitter {
         metrics: Option<Arc<Metrics>>,
     ) -> Emitter {
         Emitter {
+            kinds: Vec::new(),
+            note_index: std::collections::HashMap::new(),
             out,
             redactor: Redactor::new(redaction),
             told: Vec::new(),
@@ -129,14 +179,66 @@ impl Emitter {
         self.now = Some(self.now.map_or(now, |n| n.max(now)));
     }
 
-    /// A note (a text, redacted as the rest).
+    /// A note (a text, redacted as the rest), told by kind ([`note_kind`]): the first of a
+    /// kind at once, then the count and the latest at most once per update interval. Notes
+    /// that only describe the report's own listing are not told.
     pub fn note(&mut self, text: &str) {
+        if crate::report::is_listing_note(text) {
+            return;
+        }
         let mut text = text.to_string();
         self.redactor.learn_text(&text);
         self.redactor.text(&mut text);
+        let kind = note_kind(&text);
+        let now = self.now.unwrap_or_default();
+        match self.note_index.get(&kind) {
+            Some(&i) => {
+                let k = &mut self.kinds[i];
+                k.count += 1;
+                if k.examples.len() < NOTE_EXAMPLES {
+                    k.examples.push(text.clone());
+                }
+                k.latest = text;
+            }
+            None => {
+                self.note_index.insert(kind, self.kinds.len());
+                self.kinds.push(NoteKind {
+                    count: 1,
+                    told: 0,
+                    at: now,
+                    examples: vec![text.clone()],
+                    latest: text,
+                });
+                let i = self.kinds.len() - 1;
+                self.tell_note(i, now);
+            }
+        }
+    }
+
+    /// Whether a note of `text`'s kind was told already.
+    pub fn note_known(&mut self, text: &str) -> bool {
+        let mut text = text.to_string();
+        self.redactor.learn_text(&text);
+        self.redactor.text(&mut text);
+        self.note_index.contains_key(&note_kind(&text))
+    }
+
+    fn tell_note(&mut self, i: usize, now: Ts) {
+        let k = &mut self.kinds[i];
+        k.told = k.count;
+        k.at = now;
+        let (latest, count) = (k.latest.clone(), k.count);
+        // One note is its own example.
+        let examples = if count > 1 {
+            k.examples.clone()
+        } else {
+            Vec::new()
+        };
         self.emit(Event::Note {
             capture: 0,
-            text: &text,
+            text: &latest,
+            count: Some(count),
+            examples: &examples,
         });
     }
 
@@ -200,6 +302,12 @@ impl Emitter {
     /// end of the run).
     pub fn updates(&mut self, all: bool) {
         let now = self.now.unwrap_or_default();
+        for i in 0..self.kinds.len() {
+            let k = &self.kinds[i];
+            if k.count > k.told && (all || now.0.saturating_sub(k.at.0) >= self.every_ns) {
+                self.tell_note(i, now);
+            }
+        }
         let due: Vec<usize> = self
             .told
             .iter()

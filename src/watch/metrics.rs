@@ -38,6 +38,29 @@ struct Inner {
     tls: BTreeMap<&'static str, u64>,
     connections_tracked: u64,
     devices_tracked: u64,
+    /// Device -> (node, port, client address, capture time its registration expires, ns).
+    registered: std::collections::HashMap<String, ((String, u16), std::net::IpAddr, i64)>,
+    /// `(node, port, finding id)` -> the devices (or, without a name, addresses) it names.
+    failing: BTreeMap<(String, u16, &'static str), std::collections::BTreeSet<Who>>,
+}
+
+/// A device as findings name it: by its name, or by its address when they give none.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Who {
+    /// The device's name.
+    Device(String),
+    /// The client's address.
+    Address(std::net::IpAddr),
+}
+
+impl Inner {
+    /// Whether `who` is registered at capture time `now` (on any node).
+    fn is_registered(&self, who: &Who, now: i64) -> bool {
+        match who {
+            Who::Device(d) => self.registered.get(d).is_some_and(|r| r.2 > now),
+            Who::Address(ip) => self.registered.values().any(|r| r.1 == *ip && r.2 > now),
+        }
+    }
 }
 
 /// What the sensor counted so far; shared between the capture thread and the HTTP server.
@@ -130,38 +153,98 @@ impl Metrics {
         });
     }
 
-    /// The REGISTER transactions of a judged window (not its context), per node and port:
-    /// each is attempted; a 2xx succeeded; a final answer of 300 or more that is not a
-    /// challenge (401, 407) failed. `node` gives the node's address as reports show it.
+    /// The registration attempts of a judged window (not its context), per node and port. An
+    /// attempt is a device's try from its first REGISTER to the final answer after any
+    /// challenge: it succeeded when that answer is a 2xx; it failed when it is a refusal (a
+    /// final answer of 300 or more that is not a challenge to a REGISTER without a token),
+    /// or when no such answer came (unanswered past Timer F, a challenge never followed). A
+    /// de-registration (Expires 0) is no attempt: it ends the device's registration. Each 2xx
+    /// registers the device until its Expires runs out. `node` gives the node's address as
+    /// reports show it.
     pub fn window(&self, facts: &CaptureFacts, node: &mut dyn FnMut(std::net::IpAddr) -> String) {
-        let mut counts: Vec<((String, u16), [u64; 3])> = Vec::new();
-        for t in &facts.transactions {
-            if facts.sip_context.contains(&t.request) {
-                continue;
-            }
-            let Some(req) = facts.sip.get(t.request) else {
-                continue;
-            };
-            if req.method != "REGISTER" {
-                continue;
-            }
-            let status = t.final_response(&facts.sip).and_then(|r| r.status);
-            let mut c = [1, 0, 0];
-            match status {
-                Some(200..=299) => c[1] = 1,
-                Some(401 | 407) | None => {}
-                Some(s) if s >= 300 => c[2] = 1,
-                Some(_) => {}
-            }
-            counts.push(((node(req.dst.ip), req.dst.port), c));
-        }
-        self.with(|m| {
-            for (k, c) in counts {
-                let e = series(&mut m.registrations, k, ("other".into(), 0));
-                for (total, n) in e.iter_mut().zip(c) {
-                    *total += n;
+        type Key = (String, u16);
+        let mut ended: Vec<(Key, bool)> = Vec::new();
+        let mut granted: Vec<(String, Key, std::net::IpAddr, i64)> = Vec::new();
+        for reg in &facts.registrations {
+            let mut open: Option<Key> = None;
+            for &t in &reg.transactions {
+                if facts.is_context(t) {
+                    continue;
+                }
+                let Some(tx) = facts.transactions.get(t) else {
+                    continue;
+                };
+                let Some(req) = facts.sip.get(tx.request) else {
+                    continue;
+                };
+                if req.method != "REGISTER" {
+                    continue;
+                }
+                let answer = tx.final_response(&facts.sip);
+                let key = (node(req.dst.ip), req.dst.port);
+                let device = req.device.clone().unwrap_or_else(|| reg.device.clone());
+                if req.expires == Some(0) || answer.is_some_and(|a| a.expires == Some(0)) {
+                    // A de-registration: the device is no longer registered.
+                    if answer.is_some_and(|a| a.status.is_some_and(|s| (200..300).contains(&s))) {
+                        granted.push((device, key, req.src.ip, i64::MIN));
+                    }
+                    continue;
+                }
+                let bearer = req.auth.iter().any(|a| {
+                    a.header.ends_with("ization") && a.scheme.eq_ignore_ascii_case("bearer")
+                });
+                match answer.and_then(|a| a.status.map(|s| (a, s))) {
+                    Some((a, 200..=299)) => {
+                        let secs = a.expires.or(req.expires).unwrap_or(3600);
+                        let until = a.time.0.saturating_add(i64::from(secs) * 1_000_000_000);
+                        granted.push((device, key.clone(), req.src.ip, until));
+                        ended.push((key, true));
+                        open = None;
+                    }
+                    Some((_, 401 | 407)) if !bearer => open = Some(key),
+                    Some((_, s)) if s >= 300 => {
+                        ended.push((key, false));
+                        open = None;
+                    }
+                    _ => open = Some(key),
                 }
             }
+            if let Some(key) = open {
+                // The attempt ended without a final answer that settles it.
+                ended.push((key, false));
+            }
+        }
+        let now = facts.sip_window.map_or(i64::MIN, |t| t.0);
+        self.with(|m| {
+            for (k, ok) in ended {
+                let e = series(&mut m.registrations, k, ("other".into(), 0));
+                e[0] += 1;
+                e[if ok { 1 } else { 2 }] += 1;
+            }
+            for (device, key, ip, until) in granted {
+                if until == i64::MIN {
+                    m.registered.remove(&device);
+                } else {
+                    m.registered.insert(device, (key, ip, until));
+                }
+            }
+            // Registrations that ran out are forgotten (memory grows with devices only).
+            if now != i64::MIN && m.registered.len() > 1024 {
+                m.registered.retain(|_, r| r.2 > now);
+            }
+        });
+    }
+
+    /// The devices each finding names so far, by node and port (`node`: the node's address as
+    /// reports show it): failing devices are those among them not registered now.
+    pub fn failing(&self, id: &'static str, node: (String, u16), who: impl Iterator<Item = Who>) {
+        self.with(|m| {
+            let set = series(
+                &mut m.failing,
+                (node.0, node.1, id),
+                ("other".into(), 0, id),
+            );
+            set.extend(who);
         });
     }
 
@@ -193,9 +276,9 @@ impl Metrics {
                 self.last_packet.load(Ordering::Relaxed) as f64 / 1e9
             );
             for (i, (name, help)) in [
-                ("siptriage_registrations_attempted_total", "REGISTER transactions sent to a node and port."),
-                ("siptriage_registrations_succeeded_total", "REGISTER transactions answered 2xx."),
-                ("siptriage_registrations_failed_total", "REGISTER transactions refused: a final answer of 300 or more that is not a 401/407 challenge."),
+                ("siptriage_registrations_attempted_total", "Registration attempts to a node and port that ended: a device's try from its first REGISTER to the final answer after any challenge."),
+                ("siptriage_registrations_succeeded_total", "Registration attempts that ended registered (2xx)."),
+                ("siptriage_registrations_failed_total", "Registration attempts that ended without registering: refused, unanswered past Timer F, or a challenge never followed."),
             ]
             .into_iter()
             .enumerate()
@@ -204,6 +287,22 @@ impl Metrics {
                 for ((node, port), c) in &m.registrations {
                     let _ = writeln!(o, "{name}{{node=\"{}\",port=\"{port}\"}} {}", label(node), c[i]);
                 }
+            }
+            let now = self.last_packet.load(Ordering::Relaxed);
+            head(&mut o, "siptriage_devices_registered", "gauge", "Devices registered now, by node and port: from each 200 OK until its Expires runs out or the device de-registers (capture time).");
+            let mut per_node: BTreeMap<&(String, u16), u64> = BTreeMap::new();
+            for (key, _, until) in m.registered.values() {
+                if *until > now {
+                    *per_node.entry(key).or_default() += 1;
+                }
+            }
+            for ((node, port), n) in &per_node {
+                let _ = writeln!(o, "siptriage_devices_registered{{node=\"{}\",port=\"{port}\"}} {n}", label(node));
+            }
+            head(&mut o, "siptriage_devices_failing", "gauge", "Devices (or clients, by address) a warning or error finding names, by node, port and finding id, that are not registered now.");
+            for ((node, port, id), who) in &m.failing {
+                let n = who.iter().filter(|w| !m.is_registered(w, now)).count();
+                let _ = writeln!(o, "siptriage_devices_failing{{node=\"{}\",port=\"{port}\",id=\"{id}\"}} {n}", label(node));
             }
             head(&mut o, "siptriage_findings_total", "counter", "Occurrences of each finding id (siptriage scenarios lists them).");
             for ((id, sev), n) in &m.findings {

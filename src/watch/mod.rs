@@ -41,6 +41,11 @@ pub const SNAPLEN: i32 = 65_600;
 /// and how often (wall time) a quiet interface wakes it.
 pub const TICK: Duration = Duration::from_millis(200);
 
+/// How far behind the clock a quiet interface's capture time is kept: packets the kernel has
+/// not handed over yet (it hands them over in blocks at least every 100 ms) are never judged by
+/// a time later than theirs.
+const QUIET_LAG_NS: i64 = 1_000_000_000;
+
 /// How long a sensor waits when no packet is ready (it reads without blocking).
 const IDLE_SLEEP: Duration = Duration::from_millis(2);
 
@@ -103,6 +108,29 @@ pub struct Options {
     /// A note the report and the events carry at the stop, unredacted (the CLI's word that
     /// the pseudonyms' map was written).
     pub closing_note: Option<String>,
+}
+
+impl Options {
+    /// A replay of `path` as fast as it goes, findings updated every 10 s of capture time,
+    /// events without wall-clock times (the same lines every time), exit code 1 on an error
+    /// finding: what a test or a benchmark starts from.
+    pub fn replay(path: &str) -> Options {
+        Options {
+            source: Source::Replay {
+                path: path.to_string(),
+                speed: None,
+            },
+            keylogs: Vec::new(),
+            update_every: Duration::from_secs(10),
+            duration: None,
+            max_packets: None,
+            fail_on: FailOn::Error,
+            wall_time: false,
+            save: None,
+            tell: false,
+            closing_note: None,
+        }
+    }
 }
 
 /// The packets a live sensor read, written as a pcap file so that the evidence frames of its
@@ -251,6 +279,8 @@ pub fn default_filter(ports: &PortMap) -> String {
 struct Sensor {
     emitter: Rc<RefCell<Emitter>>,
     metrics: Option<Arc<Metrics>>,
+    /// Occurrences of each finding when the failing devices were last looked at.
+    seen: Vec<u64>,
 }
 
 impl Hooks for Sensor {
@@ -273,7 +303,39 @@ impl Hooks for Sensor {
     }
 
     fn judged(&mut self, findings: &Aggregator, now: Ts) {
-        self.emitter.borrow_mut().judged(findings, now);
+        let mut e = self.emitter.borrow_mut();
+        e.judged(findings, now);
+        // The devices of each warning or error finding that grew, for the failing gauge.
+        let Some(m) = &self.metrics else { return };
+        for i in 0..findings.len() {
+            let Some(s) = findings.standing(i) else {
+                continue;
+            };
+            let seen = self.seen.get(i).copied().unwrap_or(0);
+            if s.occurrences == seen {
+                continue;
+            }
+            if i >= self.seen.len() {
+                self.seen.resize(i + 1, 0);
+            }
+            self.seen[i] = s.occurrences;
+            if s.severity == crate::diagnose::Severity::Info {
+                continue;
+            }
+            let node = (e.address(s.server.ip), s.server.port);
+            m.failing(
+                s.id,
+                node,
+                findings.affected(i).map(|(ip, d)| match d {
+                    Some(d) => metrics::Who::Device(d.to_string()),
+                    None => metrics::Who::Address(ip),
+                }),
+            );
+        }
+    }
+
+    fn note(&mut self, text: &str) {
+        self.emitter.borrow_mut().note(text);
     }
 }
 
@@ -339,9 +401,12 @@ impl Feeder<'_> {
     fn tick(&mut self, a: &mut Analyzer<'_>, now: Ts) {
         self.last_tick = now;
         self.emitter.borrow_mut().advance(now);
+        // The key logs are looked at on every tick of capture time, before held records are
+        // released for want of keys: a sensor that fell behind reads keys written long ago,
+        // never releases records whose keys were there to read.
+        self.poll_keys(a);
         if self.last_wake.elapsed() >= TICK {
             self.last_wake = Instant::now();
-            self.poll_keys(a);
             if let Some(s) = &mut self.saver {
                 use std::io::Write;
                 let _ = s.out.flush();
@@ -525,6 +590,7 @@ pub fn run(
     let mut hooks = Sensor {
         emitter: emitter.clone(),
         metrics,
+        seen: Vec::new(),
     };
     let read = |a: &mut Analyzer<'_>| -> Result<CaptureInfo, CaptureError> {
         feeder.poll_keys(a);
@@ -624,12 +690,13 @@ fn close(e: &mut Emitter, report: &Report) {
     if let Some(last) = report.captures.first().and_then(|c| c.last_time) {
         e.advance(last);
     }
+    // The notes told as they came carry their counts; the others are told now, by kind.
     for n in &report.notes {
-        e.emit(Event::Note {
-            capture: 0,
-            text: n,
-        });
+        if !e.note_known(n) {
+            e.note(n);
+        }
     }
+    e.updates(true);
     if let Some(info) = report.captures.first() {
         e.emit(Event::CaptureDone {
             index: 0,
@@ -735,6 +802,18 @@ fn read_live(
                 feeder.frame(a, &frame);
             }
             Ok(None) => {
+                if feeder.last_wake.elapsed() >= TICK {
+                    // A quiet interface, every packet read: capture time goes on with the
+                    // clock libpcap stamps with, less what the kernel may still be handing
+                    // over. (Never while packets wait: a sensor that fell behind would judge
+                    // them by a time later than theirs.)
+                    let now = Ts(emit::wall_now().0.saturating_sub(QUIET_LAG_NS));
+                    if now > feeder.last_tick {
+                        feeder.tick(a, now);
+                    } else {
+                        feeder.last_wake = Instant::now();
+                    }
+                }
                 std::thread::sleep(IDLE_SLEEP);
             }
             Err(e) => {
@@ -744,11 +823,6 @@ fn read_live(
                 ));
                 break;
             }
-        }
-        if feeder.last_wake.elapsed() >= TICK {
-            // A quiet interface: capture time goes on with the clock libpcap stamps with.
-            let now = feeder.last_tick.max(emit::wall_now());
-            feeder.tick(a, now);
         }
         if last_stats.elapsed() >= Duration::from_secs(1) {
             last_stats = Instant::now();

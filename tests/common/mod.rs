@@ -1,6 +1,9 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod events;
+pub mod netns;
+
 use std::process::{Command, Output, Stdio};
 
 /// Runs the siptriage binary with `args`.

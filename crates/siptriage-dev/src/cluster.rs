@@ -32,6 +32,19 @@ pub enum Fate {
     /// REGISTER, 407 Bearer, and the token never comes (`bearer-not-sent`): a direct device
     /// closes its connection; through Expressway-C nothing follows. It tries again later.
     Abandons,
+    /// Nothing answers its SYNs: four SYNs over 7 s (Linux's retransmission times), then a new
+    /// try a retry later (`oauth-port-filtered`). Direct devices only.
+    Filtered,
+    /// REGISTER, 407, REGISTER with the token, and CUCM never answers
+    /// (`registration-unanswered`); the device tries again on the same connection a retry later.
+    Unanswered,
+    /// With TLS, the device does not trust CUCM's certificate: it ends the handshake with an
+    /// unknown_ca alert and closes (`client-rejects-ucm-certificate`); in clear, healthy.
+    /// Direct devices only.
+    Untrusting,
+    /// Registers once, then falls silent (its connection stays open): the registration lapses
+    /// at its expiry (`registration-lost`).
+    Lost,
 }
 
 /// What to generate.
@@ -82,14 +95,20 @@ impl Default for Cluster {
     }
 }
 
-/// The five fates, in the order stats list them.
-const FATES: [Fate; 5] = [
-    Fate::Healthy,
+/// The failing fates, in the order stats list them (and `--shares` takes them).
+pub const FAILING: [Fate; 8] = [
     Fate::PortMismatch,
     Fate::TokenRejected,
     Fate::PortClosed,
     Fate::Abandons,
+    Fate::Filtered,
+    Fate::Unanswered,
+    Fate::Untrusting,
+    Fate::Lost,
 ];
+
+/// When a filtered device's SYNs are sent again after its first, in seconds (Linux's).
+const SYN_RETRIES: [i64; 3] = [1, 3, 7];
 
 /// What was generated: the exact counts a diagnosis must find.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -106,6 +125,9 @@ pub struct ClusterStats {
     pub frames: u64,
     /// The key log of every TLS session (SSLKEYLOGFILE format), when `tls`.
     pub keylog: String,
+    /// Each line of `keylog` with the capture time (microseconds) of its session's
+    /// ClientHello: a test can write the key log as a client would, in pace with a replay.
+    pub key_times: Vec<(i64, String)>,
 }
 
 /// A TLS session between a device and CUCM, both ends in memory.
@@ -117,6 +139,8 @@ struct Session {
 /// The two ends' settings: a lab CA, CUCM's certificate under it, and a shared key log.
 struct Pki {
     client: Arc<ClientConfig>,
+    /// A client whose trust store holds another CA: it rejects CUCM's certificate.
+    untrusting: Arc<ClientConfig>,
     server: Arc<ServerConfig>,
     log: Arc<KeyLog>,
 }
@@ -161,7 +185,20 @@ impl Pki {
         let leaf_der = leaf.signed_by(&key, &issuer)?.der().clone();
         let mut roots = RootCertStore::empty();
         roots.add(ca_der)?;
+        let other_key = KeyPair::generate()?;
+        let mut other = CertificateParams::new(Vec::<String>::new())?;
+        other.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        other
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "Another Lab CA");
+        let mut other_roots = RootCertStore::empty();
+        other_roots.add(other.self_signed(&other_key)?.der().clone())?;
         let log = Arc::new(KeyLog::default());
+        let mut untrusting = ClientConfig::builder_with_provider(provider())
+            .with_protocol_versions(&[&rustls::version::TLS12])?
+            .with_root_certificates(other_roots)
+            .with_no_client_auth();
+        untrusting.key_log = log.clone();
         let mut client = ClientConfig::builder_with_provider(provider())
             .with_protocol_versions(&[&rustls::version::TLS12])?
             .with_root_certificates(roots)
@@ -178,15 +215,21 @@ impl Pki {
             )?;
         Ok(Pki {
             client: Arc::new(client),
+            untrusting: Arc::new(untrusting),
             server: Arc::new(server),
             log,
         })
     }
 
-    fn session(&self) -> Res<Session> {
+    fn session(&self, trusting: bool) -> Res<Session> {
         let name = rustls::pki_types::ServerName::try_from("cucm1.lab.example")?.to_owned();
+        let client = if trusting {
+            &self.client
+        } else {
+            &self.untrusting
+        };
         Ok(Session {
-            client: ClientConnection::new(self.client.clone(), name)?,
+            client: ClientConnection::new(client.clone(), name)?,
             server: ServerConnection::new(self.server.clone())?,
         })
     }
@@ -305,7 +348,10 @@ impl Out<'_> {
         let Some(pki) = &self.pki else {
             return Ok(());
         };
-        let mut s = pki.session().map_err(std::io::Error::other)?;
+        let mut s = pki.session(true).map_err(std::io::Error::other)?;
+        let log = pki.log.clone();
+        let logged = log.0.lock().map_or(0, |l| l.len());
+        let hello = *t + 800;
         loop {
             let up = drain(&mut s.client, &mut s.server)?;
             let down = drain(&mut s.server, &mut s.client)?;
@@ -318,6 +364,47 @@ impl Out<'_> {
             self.stream(*t, d, false, &down)?;
         }
         d.tls = Some(Box::new(s));
+        if let Ok(l) = log.0.lock() {
+            for line in l.get(logged..).unwrap_or("").lines() {
+                self.stats.key_times.push((hello, line.to_string()));
+            }
+        }
+        Ok(())
+    }
+
+    /// A handshake the client ends: it rejects CUCM's certificate with an alert (unknown_ca,
+    /// as rustls words an issuer it does not know).
+    fn rejected_handshake(&mut self, t: &mut i64, d: &mut Wire) -> std::io::Result<()> {
+        let Some(pki) = &self.pki else {
+            return Ok(());
+        };
+        let mut s = pki.session(false).map_err(std::io::Error::other)?;
+        for _ in 0..4 {
+            let up = drain(&mut s.client, &mut s.server)?;
+            *t += 800;
+            self.stream(*t, d, true, &up)?;
+            let mut down = Vec::new();
+            while s.server.wants_write() {
+                s.server.write_tls(&mut down)?;
+            }
+            *t += 1_200;
+            self.stream(*t, d, false, &down)?;
+            let mut rd = &down[..];
+            let mut failed = false;
+            while !rd.is_empty() && !failed {
+                s.client.read_tls(&mut rd)?;
+                failed = s.client.process_new_packets().is_err();
+            }
+            if failed {
+                let mut alert = Vec::new();
+                while s.client.wants_write() {
+                    s.client.write_tls(&mut alert)?;
+                }
+                *t += 300;
+                self.stream(*t, d, true, &alert)?;
+                return Ok(());
+            }
+        }
         Ok(())
     }
 
@@ -413,7 +500,10 @@ pub fn generate(spec: &Cluster, out: &mut dyn Write) -> std::io::Result<ClusterS
                 break;
             }
         }
-        if mra > 0 && fate == Fate::PortClosed {
+        if mra > 0 && matches!(fate, Fate::PortClosed | Fate::Filtered | Fate::Untrusting) {
+            fate = Fate::Healthy;
+        }
+        if !spec.tls && fate == Fate::Untrusting {
             fate = Fate::Healthy;
         }
         let ip = IpAddr::V4(Ipv4Addr::from(0x0a14_0000 + i + 1));
@@ -444,7 +534,7 @@ pub fn generate(spec: &Cluster, out: &mut dyn Write) -> std::io::Result<ClusterS
         });
     }
     let mut stats = ClusterStats::default();
-    for fate in FATES {
+    for fate in std::iter::once(Fate::Healthy).chain(FAILING) {
         stats.devices.push((fate, 0));
         if fate != Fate::Healthy {
             stats.failures.push((fate, 0));
@@ -458,20 +548,34 @@ pub fn generate(spec: &Cluster, out: &mut dyn Write) -> std::io::Result<ClusterS
     let mut w = Out { out, stats, pki };
     // Each device's next attempt, earliest first (ties by device, so the output is stable).
     let end = T0 + i64::from(spec.seconds) * 1_000_000;
-    let mut queue: BinaryHeap<Reverse<(i64, usize)>> = (0..devices.len())
+    // (time, device, step): step 0 is an attempt, 1.. a filtered device's SYN sent again.
+    let mut queue: BinaryHeap<Reverse<(i64, usize, usize)>> = (0..devices.len())
         .map(|i| {
             Reverse((
                 T0 + rng.below(u64::from(spec.retry.max(1)) * 1_000_000) as i64,
                 i,
+                0,
             ))
         })
         .collect();
-    while let Some(Reverse((t, i))) = queue.pop() {
-        // No attempt starts in the last 10 s: how each one ends is in the capture.
-        if t >= end - 10_000_000 {
+    while let Some(Reverse((t, i, step))) = queue.pop() {
+        let d = &mut devices[i];
+        if step > 0 {
+            // The same SYN again (its sequence number), after the first went unanswered.
+            let wire = &mut wires[d.wire];
+            wire.seq[0] = wire.seq[0].wrapping_sub(1);
+            w.tcp(t, wire, true, f::SYN, b"")?;
+            if step == SYN_RETRIES.len() {
+                wire.client.1 = wire.client.1.wrapping_add(1).max(1024);
+            }
             continue;
         }
-        let d = &mut devices[i];
+        // No attempt starts in the last 10 s (40 s for those whose failure takes time to
+        // show: a filtered port, an unanswered REGISTER): how each one ends is in the capture.
+        let slow = matches!(d.fate, Fate::Filtered | Fate::Unanswered);
+        if t >= end - if slow { 40_000_000 } else { 10_000_000 } {
+            continue;
+        }
         if !std::mem::replace(&mut d.attempted, true) {
             if let Some(x) = w.stats.devices.iter_mut().find(|(k, _)| *k == d.fate) {
                 x.1 += 1;
@@ -485,13 +589,22 @@ pub fn generate(spec: &Cluster, out: &mut dyn Write) -> std::io::Result<ClusterS
         } else {
             w.stats.registered += 1;
         }
+        if d.fate == Fate::Filtered {
+            for (k, after) in SYN_RETRIES.iter().enumerate() {
+                queue.push(Reverse((t + 1_000 + after * 1_000_000, i, k + 1)));
+            }
+        }
+        if d.fate == Fate::Lost && !failed {
+            // Silent from now on.
+            continue;
+        }
         // A healthy device refreshes at three quarters of its Expires, as clients do.
         let wait = if failed {
             i64::from(spec.retry.max(1)) * 1_000_000
         } else {
             i64::from(spec.expires.max(1)) * 750_000
         };
-        queue.push(Reverse((t + wait, i)));
+        queue.push(Reverse((t + wait, i, 0)));
     }
     // Expressway-C closes its connections (as when it restarts).
     let mut t = end;
@@ -522,6 +635,10 @@ fn attempt(
     };
     if !wire.open {
         w.tcp(step(&mut t), wire, true, f::SYN, b"")?;
+        if d.fate == Fate::Filtered {
+            // The SYN is sent again later ([`SYN_RETRIES`]), never answered.
+            return Ok(true);
+        }
         if d.fate == Fate::PortClosed {
             w.tcp(step(&mut t), wire, false, f::RST | f::ACK, b"")?;
             // The next attempt is a new connection from the next port.
@@ -531,6 +648,11 @@ fn attempt(
         w.tcp(step(&mut t), wire, false, f::SYN | f::ACK, b"")?;
         w.tcp(step(&mut t), wire, true, f::ACK, b"")?;
         wire.open = true;
+        if d.fate == Fate::Untrusting {
+            w.rejected_handshake(&mut t, wire)?;
+            w.close(&mut t, wire)?;
+            return Ok(true);
+        }
         w.handshake(&mut t, wire)?;
     }
     let (c1, c2) = (d.cseq, d.cseq + 1);
@@ -551,8 +673,12 @@ fn attempt(
     }
     let m = d.register(c2, true);
     w.sip(&mut t, wire, true, &m)?;
+    if d.fate == Fate::Unanswered {
+        w.tcp(step(&mut t), wire, false, f::ACK, b"")?;
+        return Ok(true);
+    }
     let (answer, failed) = match d.fate {
-        Fate::Healthy => (
+        Fate::Healthy | Fate::Lost | Fate::Untrusting => (
             d.msg("SIP/2.0 200 OK", c2, &format!("Expires: {expires}\r\n")),
             false,
         ),

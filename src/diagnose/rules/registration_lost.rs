@@ -131,8 +131,11 @@ trust: None,
                     server,
                 });
             }
+            // A live sensor told this device's lapse at its expiry: the Reason of the REGISTER
+            // that followed is about that lapse.
+            let lapse_told = f.lapse_told.contains(&reg.device);
             for (t, req, _) in &steps {
-                if f.is_context(*t) {
+                if f.is_context(*t) || lapse_told {
                     continue;
                 }
                 let Some((n, last)) = req.reason_header.as_deref().and_then(alarm) else {

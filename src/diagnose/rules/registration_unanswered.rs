@@ -50,14 +50,14 @@ impl CaptureRule for RegistrationUnanswered {
                 device: req.device.clone(),
 trust: None,
                 explanation: format!(
-                    "{} sent REGISTER to {}:{} over {} (frame {}){} and got no answer at all in the {:.0} s the capture went on.",
+                    "{} sent REGISTER to {}:{} over {} (frame {}){} and got no answer {}.",
                     req.device.as_deref().unwrap_or("The client"),
                     req.dst.ip,
                     req.dst.port,
                     req.transport.as_str().to_uppercase(),
                     req.frame,
                     if tx.retransmissions.is_empty() { String::new() } else { format!(", retransmitted {} time(s)", tx.retransmissions.len()) },
-                    waited
+                    if waited >= TIMER_F_SECS { "within SIP's transaction timeout (Timer F, 32 s)".to_string() } else { format!("at all in the {waited:.0} s the capture went on") }
                 ),
                 evidence: vec![sip_evidence(req, format!("REGISTER, {} retransmission(s), no answer", tx.retransmissions.len()))],
                 filter: call_filter(req),

@@ -1,12 +1,13 @@
 //! Writes a cluster capture: `cargo run --release -p siptriage-dev --bin cluster -- --devices
 //! 3000 --seconds 60 --nodes 3 --seed 1 -o cluster.pcap` (10 % port mismatch, 5 % rejected
-//! token, 5 % closed port unless `--shares M,T,C,A` says otherwise; A: challenged and never
-//! sending the token). `--mra N` sends every device through Expressway-C, multiplexed on N
+//! token, 5 % closed port unless `--shares M,T,C,A,F,U,X,L` says otherwise; A: challenged and never
+//! sending the token; F: filtered port; U: REGISTER never answered; X: the client rejects
+//! CUCM's certificate (with `--tls`); L: registers once, then falls silent). `--mra N` sends every device through Expressway-C, multiplexed on N
 //! connections to CUCM's 5091. `--tls` puts the SIP in TLS
 //! 1.2 and writes the key log beside the capture (`cluster.keys` for `cluster.pcap`, as
 //! `--keylog auto` looks for it).
 
-use siptriage_dev::cluster::{generate, Cluster, Fate};
+use siptriage_dev::cluster::{generate, Cluster, FAILING};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -14,15 +15,10 @@ fn main() {
     let num = |flag: &str, default: u64| get(flag).and_then(|s| s.parse().ok()).unwrap_or(default);
     let d = Cluster::default();
     let shares = match get("--shares") {
-        Some(list) => [
-            Fate::PortMismatch,
-            Fate::TokenRejected,
-            Fate::PortClosed,
-            Fate::Abandons,
-        ]
-        .into_iter()
-        .zip(list.split(',').map(|x| x.parse().unwrap_or(0.0)))
-        .collect(),
+        Some(list) => FAILING
+            .into_iter()
+            .zip(list.split(',').map(|x| x.parse().unwrap_or(0.0)))
+            .collect(),
         None => d.shares,
     };
     let spec = Cluster {

@@ -9,7 +9,7 @@
 # closed port, the rest healthy; SIP in TLS 1.2 with its key log given to the sensor, so every
 # record is decrypted), DEVICES devices (default 24000) for SECONDS (default 900). For each rate
 # a fresh release sensor captures on the inner end (`watch -i … --promiscuous --keylog …`,
-# default --buffer) while tcpreplay sends the whole capture into the outer end at that rate;
+# --buffer $BUFFER MiB, default 64) while tcpreplay sends the whole capture into the outer end at that rate;
 # then the sensor is stopped and its report read. Prints, per rate: the rate tcpreplay reached,
 # packets sent, read and dropped (libpcap's counters), the sensor's CPU seconds and peak RSS.
 set -euo pipefail
@@ -52,7 +52,8 @@ for rate in "${rates[@]}"; do
   report=$work/report-$rate.json
   rm -f "$report"
   ip netns exec "$ns" target/release/siptriage watch -i "$inner" --promiscuous -q \
-    --keylog "$keys" --max-connections 50000 --fail-on never -o /dev/null --summary "$report" &
+    --keylog "$keys" --max-connections 50000 --buffer "${BUFFER:-64}" --fail-on never \
+    -o /dev/null --summary "$report" &
   pid=$!
   sleep 2
   out=$(tcpreplay -i "$outer" --pps="$rate" "$pcap" 2>&1)

@@ -25,6 +25,32 @@ fn temp_dir(name: &str) -> std::path::PathBuf {
     d
 }
 
+/// Replays `path` through the live path as fast as it goes (events into `dir`); returns the
+/// events and what the run gave.
+fn replay(
+    path: &str,
+    cfg: &Config,
+    metrics: Option<Arc<Metrics>>,
+    dir: &std::path::Path,
+) -> (Vec<serde_json::Value>, watch::Watched) {
+    let events = dir.join("events.jsonl");
+    let stop = AtomicBool::new(false);
+    let watched = watch::run(
+        &Options::replay(path),
+        cfg,
+        Redaction::default(),
+        Box::new(rotate::Plain(
+            std::fs::File::create(&events).expect("events"),
+        )),
+        metrics,
+        &stop,
+        &mut |_| {},
+    )
+    .expect("the replay starts");
+    let ev = lines(&std::fs::read_to_string(&events).expect("events"));
+    (ev, watched)
+}
+
 /// Every failure the mix capture holds, as findings.
 const KINDS: [&str; 8] = [
     "oauth-port-mismatch",
@@ -64,22 +90,8 @@ fn every_finding_is_told_within_its_timer_by_packet_time_and_the_metrics_count_a
     cfg.secrets
         .keylog
         .add_text(&keys, &std::fs::read_to_string(&keys).expect("keys"));
-    let out = dir.join("events.jsonl");
     let metrics = Arc::new(Metrics::default());
-    let opts = Options::replay(&path);
-    let sink = rotate::Plain(std::fs::File::create(&out).expect("events"));
-    let stop = AtomicBool::new(false);
-    let watched = watch::run(
-        &opts,
-        &cfg,
-        Redaction::default(),
-        Box::new(sink),
-        Some(metrics.clone()),
-        &stop,
-        &mut |_| {},
-    )
-    .expect("the replay starts");
-    let events = lines(&std::fs::read_to_string(&out).expect("events"));
+    let (events, watched) = replay(&path, &cfg, Some(metrics.clone()), &dir);
     let worst = within_bounds(&events);
     for id in KINDS {
         assert!(
@@ -271,5 +283,152 @@ fn on_a_veth_pair_the_mix_replayed_at_its_pace_gives_analyzes_findings_within_th
     let summary = ev.last().expect("events");
     assert_eq!(summary["type"], "summary");
     drop(veth);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The frames of a classic pcap file: its header, then each record (header and data).
+fn pcap_records(bytes: &[u8]) -> (&[u8], Vec<&[u8]>) {
+    let (head, mut rest) = bytes.split_at(24);
+    let mut out = Vec::new();
+    while rest.len() >= 16 {
+        let len = u32::from_le_bytes(rest[8..12].try_into().expect("4 bytes")) as usize;
+        let (rec, tail) = rest.split_at(16 + len);
+        out.push(rec);
+        rest = tail;
+    }
+    (head, out)
+}
+
+/// A record again, `secs` later.
+fn later(rec: &[u8], secs: u32) -> Vec<u8> {
+    let mut r = rec.to_vec();
+    let t = u32::from_le_bytes(r[0..4].try_into().expect("4 bytes")) + secs;
+    r[0..4].copy_from_slice(&t.to_le_bytes());
+    r
+}
+
+#[test]
+fn a_stale_tomcat_certificate_is_told_when_the_second_certificate_is_seen_not_at_the_end() {
+    // CUCM's Tomcat certificate on 8443 (frames 1-16), then another on 5091 while Expressway-C's
+    // connection stays open (to frame 37); the capture goes on for two more minutes.
+    let bytes = std::fs::read(common::fixture("stale-tomcat-certificate.pcap")).expect("fixture");
+    let (head, recs) = pcap_records(&bytes);
+    assert!(recs.len() > 40, "{}", recs.len());
+    let mut out = head.to_vec();
+    for r in &recs[..37] {
+        out.extend_from_slice(r);
+    }
+    out.extend(later(recs[36], 1));
+    out.extend(later(recs[36], 120));
+    let dir = temp_dir("stale");
+    let path = dir.join("stale-open.pcap");
+    std::fs::write(&path, &out).expect("write");
+    let (ev, _) = replay(&path.to_string_lossy(), &Config::default(), None, &dir);
+    let times = finding_times(&ev);
+    let stale = times
+        .iter()
+        .find(|t| t.0 == "stale-tomcat-certificate")
+        .unwrap_or_else(|| panic!("not told: {times:?}"));
+    // Its evidence: the OAuth port's certificate (frame 22, 60 ms in), then Tomcat's.
+    assert!(
+        stale.1 - stale.2 < 1.5,
+        "told {:.1} s after the second certificate",
+        stale.1 - stale.2
+    );
+    let told = ev
+        .iter()
+        .filter(|e| e["type"] == "finding" && e["data"]["id"] == "stale-tomcat-certificate")
+        .count();
+    assert_eq!(told, 1);
+    let (_, want) = analyzed(&path.to_string_lossy(), None);
+    assert_same_findings(&final_standing(&ev), &want, "stale certificate");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Whether a record holds an IPv4 TCP segment with payload (Ethernet framing).
+fn carries_data(rec: &[u8]) -> bool {
+    let f = &rec[16..];
+    if f.len() < 34 || f[12..14] != [8, 0] || f[23] != 6 {
+        return false;
+    }
+    let ihl = usize::from(f[14] & 0x0f) * 4;
+    let total = usize::from(u16::from_be_bytes([f[16], f[17]]));
+    let tcp = 14 + ihl;
+    f.len() > tcp + 12 && total > ihl + usize::from(f[tcp + 12] >> 4) * 4
+}
+
+#[test]
+fn notes_are_told_by_kind_when_they_come_counted_at_most_once_per_interval() {
+    // The mix capture with one segment of data in 40 lost: many connections with a gap, each a
+    // note of one kind.
+    let dir = temp_dir("notes");
+    let (path, keys, _) = mix_capture(&dir);
+    let bytes = std::fs::read(&path).expect("capture");
+    let (head, recs) = pcap_records(&bytes);
+    let mut out = head.to_vec();
+    let mut data = 0;
+    for r in recs {
+        if carries_data(r) {
+            data += 1;
+            if data % 40 == 0 {
+                continue;
+            }
+        }
+        out.extend_from_slice(r);
+    }
+    let lossy = dir.join("lossy.pcap");
+    std::fs::write(&lossy, &out).expect("write");
+    let mut cfg = Config::default();
+    cfg.secrets
+        .keylog
+        .add_text(&keys, &std::fs::read_to_string(&keys).expect("keys"));
+    let (ev, _) = replay(&lossy.to_string_lossy(), &cfg, None, &dir);
+    let end = ev
+        .iter()
+        .find(|e| e["type"] == "capture_done")
+        .and_then(|e| e["capture_time"].as_str())
+        .map(common::events::seconds)
+        .expect("capture_done");
+    let gaps: Vec<(f64, u64, usize)> = ev
+        .iter()
+        .filter(|e| e["type"] == "note")
+        .filter(|e| {
+            e["data"]["text"]
+                .as_str()
+                .is_some_and(|t| t.contains("byte(s) missing from the capture"))
+        })
+        .map(|e| {
+            (
+                common::events::seconds(e["capture_time"].as_str().expect("time")),
+                e["data"]["count"].as_u64().expect("count"),
+                e["data"]["examples"].as_array().map_or(0, Vec::len),
+            )
+        })
+        .collect();
+    assert!(gaps.len() >= 2, "{gaps:?}");
+    // The first is told when it comes (a connection that ended during the capture), alone.
+    assert_eq!(gaps[0].1, 1);
+    assert!(gaps[0].0 < end - 60.0, "{gaps:?}");
+    // Then counts that grow, at most once per 10 s of capture time (and once at the stop),
+    // with three examples at most.
+    for w in gaps.windows(2) {
+        assert!(w[1].1 > w[0].1, "{gaps:?}");
+        assert!(w[1].0 - w[0].0 >= 10.0 || w[1].0 == end, "{gaps:?}");
+    }
+    assert!(gaps.iter().all(|g| g.2 <= 3));
+    // Every connection with a gap is counted: as many as the report's notes say.
+    let (doc, _) = analyzed(&lossy.to_string_lossy(), Some(&keys));
+    let listed = doc["notes"]
+        .as_array()
+        .expect("notes")
+        .iter()
+        .filter(|n| {
+            n.as_str()
+                .is_some_and(|t| t.contains("byte(s) missing from the capture"))
+        })
+        .count() as u64;
+    let last = gaps.last().expect("a note").1;
+    assert!(listed > 20, "{listed}");
+    assert!(last >= listed, "{last} told, {listed} in the report");
     let _ = std::fs::remove_dir_all(&dir);
 }

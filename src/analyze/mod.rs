@@ -314,6 +314,10 @@ impl crate::session::Judge for Judging<'_, '_> {
     fn tick(&mut self, now: crate::time::Ts) {
         self.hooks.judged(self.agg, now);
     }
+
+    fn note(&mut self, text: &str) {
+        self.hooks.note(text);
+    }
 }
 
 /// Reads and diagnoses one capture (or log) into its part of the report; `logged`: the SIP

@@ -359,6 +359,12 @@ pub trait CaptureRule: Send + Sync {
     fn meta(&self) -> &'static Meta;
     /// Events of the capture that this rule explains.
     fn check(&self, cx: &Cx<'_>, claimed: &mut Claimed) -> Vec<Occurrence>;
+    /// For a rule over facts every window sees again (settled connections, HTTP requests):
+    /// what makes an occurrence the same one, so that it is told once however often it is
+    /// found (`None`: each occurrence counts).
+    fn once(&self, _o: &Occurrence) -> Option<String> {
+        None
+    }
 }
 
 /// A catalogue rule, of one of the two kinds. `rules::all` lists them in claiming order.
@@ -445,6 +451,8 @@ pub struct Aggregator {
     groups: Vec<Group>,
     index: foldhash::HashMap<String, usize>,
     added: u64,
+    /// Occurrences told once ([`CaptureRule::once`]), by rule id and key.
+    once: std::collections::HashSet<(&'static str, String)>,
 }
 
 /// Where a finding stands while the capture is still read (a live sensor's update).
@@ -541,6 +549,12 @@ impl Aggregator {
                 kept
             }
         }
+    }
+
+    /// Whether the occurrence of `id` known by `key` comes for the first time (and notes that
+    /// it came).
+    pub fn first_time(&mut self, id: &'static str, key: String) -> bool {
+        self.once.insert((id, key))
     }
 
     /// Whether nothing was added.
@@ -705,6 +719,11 @@ pub fn capture_occurrences(
             continue;
         };
         for o in rule.check(&cx, &mut claimed) {
+            if let Some(key) = rule.once(&o) {
+                if !agg.first_time(rule.meta().id, key) {
+                    continue;
+                }
+            }
             cited.extend(agg.add(rule.meta(), o, cfg.max_evidence));
         }
     }

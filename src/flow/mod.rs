@@ -429,6 +429,14 @@ impl<A: Default> Table<A> {
         self.active.len()
     }
 
+    /// Visits every tracked connection whose server is at `server`, whole, in `tcp.stream`
+    /// order.
+    pub fn for_each_to(&self, server: std::net::IpAddr, f: &mut dyn FnMut(&Conn<A>)) {
+        for c in self.active.values().filter(|c| c.meta.server.ip == server) {
+            f(c);
+        }
+    }
+
     /// Visits every tracked connection's application state, in `tcp.stream` order.
     pub fn for_each(&mut self, f: &mut dyn FnMut(&ConnMeta, &mut A)) {
         for c in self.active.values_mut() {

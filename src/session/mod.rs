@@ -67,6 +67,8 @@ pub struct Analyzer<'c> {
     devices_looked: crate::time::Ts,
     /// Capture time of the last look for lapsed registrations (a live sensor's ticks).
     lapses_looked: crate::time::Ts,
+    /// Capture time of the last look at open connections for a node's OAuth certificate.
+    probed_at: crate::time::Ts,
     /// Keys come from a key log that grows ([`Analyzer::hold_for_keys`]).
     follow_keys: bool,
 }
@@ -107,6 +109,8 @@ pub trait Judge {
     fn sip_window(&mut self, facts: &CaptureFacts) -> Vec<u64>;
     /// Time went on to `now` (a live sensor's tick, [`Analyzer::tick`]), whatever was judged.
     fn tick(&mut self, _now: crate::time::Ts) {}
+    /// A note about a connection just settled (the report lists it at the end).
+    fn note(&mut self, _text: &str) {}
 }
 
 /// How long a live sensor holds TLS records back waiting for their keys in a key log that
@@ -146,6 +150,7 @@ impl<'c> Analyzer<'c> {
             released_devices: 0,
             devices_looked: crate::time::Ts::default(),
             lapses_looked: crate::time::Ts::default(),
+            probed_at: crate::time::Ts(i64::MIN),
             follow_keys: false,
         }
     }
@@ -162,9 +167,9 @@ impl<'c> Analyzer<'c> {
     /// (`now`), or once it is read (`info`), when more windows follow.
     fn judge_window(&mut self, now: Option<crate::time::Ts>, info: Option<&CaptureInfo>) {
         let w = self.flow.take_window();
-        let Some(judge) = self.judge.as_mut() else {
+        if self.judge.is_none() {
             return;
-        };
+        }
         let st = &mut self.settled;
         // Device configuration files read on connections still open count already.
         let mut http = std::mem::take(&mut st.http);
@@ -184,7 +189,10 @@ impl<'c> Analyzer<'c> {
                 }
             });
         }
+        self.probe_open_certificates();
+        let st = &mut self.settled;
         let facts = CaptureFacts {
+            probes: std::mem::take(&mut st.probes),
             sip: w.sip,
             transactions: w.transactions,
             registrations: w.registrations,
@@ -200,14 +208,60 @@ impl<'c> Analyzer<'c> {
             connections: std::mem::take(&mut st.kept),
             ..CaptureFacts::default()
         };
-        let cited = judge.sip_window(&facts);
+        let cited = match self.judge.as_mut() {
+            Some(judge) => judge.sip_window(&facts),
+            None => Vec::new(),
+        };
         self.flow.keep_cited(&facts.sip, &facts.sip_context, &cited);
+        let st = &mut self.settled;
+        st.probes = facts.probes;
         st.http = facts.http;
         st.http.truncate(settled_http);
         st.mra_clients = facts.mra_clients;
         st.lossy = facts.lossy_streams;
         st.kept = facts.connections;
         self.flow.recycle(facts.sip);
+    }
+
+    /// A node whose Tomcat certificate was seen (on a settled connection, 8443 or 443) while
+    /// its certificate on the SIP OAuth ports was not: the connections still open to it are
+    /// looked at for that one, so that the two are compared when both are seen, not when the
+    /// long-lived OAuth connection ends.
+    fn probe_open_certificates(&mut self) {
+        let wanted = self.unmatched_tomcat();
+        // Looked for at most once a second of capture time.
+        if wanted.is_empty() || self.now.0.saturating_sub(self.probed_at.0) < 1_000_000_000 {
+            return;
+        }
+        self.probed_at = self.now;
+        let st = &self.settled;
+        let keys = self.tls.keys(false);
+        let mut found = Vec::new();
+        for ip in wanted {
+            let mut first = None;
+            self.table.for_each_to(ip, &mut |c| {
+                let chain = c.app.tls.as_ref().is_some_and(|t| t.has_server_chain());
+                if first.is_none() && chain {
+                    let conn = settle::summarize(c, self.cfg, keys.log, (&st.oauth, &st.mra));
+                    if conn.is_oauth() {
+                        first = Some(conn);
+                    }
+                }
+            });
+            found.extend(first);
+        }
+        self.settled.probes.extend(found);
+    }
+
+    /// Nodes whose Tomcat certificate was seen and whose SIP OAuth one was not.
+    fn unmatched_tomcat(&self) -> Vec<std::net::IpAddr> {
+        let probes = &self.settled.probes;
+        probes
+            .iter()
+            .filter(|p| !p.is_oauth())
+            .map(|p| p.server.ip)
+            .filter(|ip| !probes.iter().any(|q| q.is_oauth() && q.server.ip == *ip))
+            .collect()
     }
 
     /// Time goes on to `now` without a frame (a live sensor between packets): connections
@@ -222,7 +276,11 @@ impl<'c> Analyzer<'c> {
         }
         self.flow.expire(now);
         self.settle_due(now);
-        if self.flow.waiting() > 0 {
+        // A window is judged when SIP waits, when a certificate to compare came, or (once a
+        // second) when a node's Tomcat certificate waits for its OAuth one.
+        let probe_due = now.0.saturating_sub(self.probed_at.0) >= 1_000_000_000
+            && !self.unmatched_tomcat().is_empty();
+        if self.flow.waiting() > 0 || std::mem::take(&mut self.settled.probes_added) || probe_due {
             self.judge_window(Some(now), None);
         }
         // Registrations that lapsed are judged at their expiry (looked for every second).

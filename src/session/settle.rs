@@ -124,6 +124,10 @@ pub(super) struct Settled {
     pub(super) lossy: std::collections::BTreeSet<u64>,
     pub(super) mra_clients: std::collections::BTreeSet<std::net::IpAddr>,
     pub(super) probes: Vec<Connection>,
+    /// A probe came since the last window was judged.
+    pub(super) probes_added: bool,
+    /// Notes of the connection being settled, for the judge to hear at once.
+    fresh: Vec<String>,
     pub(super) counts: super::facts::Counts,
 }
 
@@ -148,10 +152,21 @@ pub(super) fn settle_one(
     }
     let conn = summarize(&c, cfg, keys.log, (&st.oauth, &st.mra));
     st.connection_facts(&conn, &c.app);
+    for n in std::mem::take(&mut st.fresh) {
+        if let Some(j) = judge.as_mut() {
+            j.note(&n);
+        }
+    }
     st.judge_and_keep(conn, judge);
 }
 
 impl Settled {
+    /// A note of the connection being settled: kept for the report, and heard by the judge.
+    fn note(&mut self, n: String) {
+        self.fresh.push(n.clone());
+        self.notes.push(n);
+    }
+
     /// Gives a settled connection to `judge`, and lists it when the judge (or, without one,
     /// the listing limit) says so.
     pub(super) fn judge_and_keep(
@@ -182,13 +197,13 @@ impl Settled {
             }
             self.http.push(http_entry(meta, ex));
             if let Some(e) = &ex.config_error {
-                self.notes.push(format!(
+                self.note(format!(
                     "frame {}: the configuration file {} could not be read: {e}",
                     ex.frame, ex.path
                 ));
             }
             if ex.path.contains(".cnf.xml") && ex.status == Some(404) {
-                self.notes.push(format!(
+                self.note(format!(
                     "frame {}: the TFTP server answered 404 for {}: no such device is configured (or the name is wrong), so the client has no configuration to register with",
                     ex.frame, ex.path
                 ));
@@ -220,14 +235,14 @@ impl Settled {
         }
         let oversized = app.sip.oversized();
         if oversized > 0 {
-            self.notes.push(format!(
+            self.note(format!(
                 "limit: tcp.stream {}: {oversized} SIP message(s) declared a body over {} KiB; their headers were read and the body skipped by its length",
                 conn.tcp_stream,
                 crate::sip::MAX_BODY / 1024
             ));
         }
         if app.gaps > 0 && kind != PortKind::Other {
-            self.notes.push(format!(
+            self.note(format!(
                 "tcp.stream {}: {} byte(s) missing from the capture; decoding resumed after each gap",
                 conn.tcp_stream, conn.lost_bytes
             ));
@@ -248,6 +263,7 @@ impl Settled {
                 |p: &Connection| p.server.ip == conn.server.ip && p.is_oauth() == conn.is_oauth();
             if !self.probes.iter().any(same) && self.probes.len() < 2 * MAX_KEPT {
                 self.probes.push(conn.clone());
+                self.probes_added = true;
             }
         }
     }

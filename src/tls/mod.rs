@@ -239,6 +239,14 @@ pub struct TlsStream {
 }
 
 impl TlsStream {
+    /// Whether the server's certificate chain was seen.
+    pub fn has_server_chain(&self) -> bool {
+        self.summary
+            .chains
+            .iter()
+            .any(|c| c.presented_by == crate::net::Side::Server)
+    }
+
     /// What was seen so far, with the handshake ladder whole and the decryption status as
     /// `log` stands.
     pub fn summary(&self, log: &KeyLog) -> TlsSummary {

@@ -24,6 +24,14 @@ static META: Meta = Meta {
 };
 
 impl CaptureRule for DigestWithOauth {
+    /// A request for the encrypted configuration file is told once (every window sees the
+    /// requests read so far); each Digest challenge counts.
+    fn once(&self, o: &Occurrence) -> Option<String> {
+        o.sip
+            .is_none()
+            .then(|| o.evidence.first().map(|e| e.place.cite()).unwrap_or_default())
+    }
+
     fn meta(&self) -> &'static Meta {
         &META
     }
@@ -64,8 +72,8 @@ trust: None,
                 server,
             });
         }
-        // HTTP is judged once, with the last window of SIP.
-        for h in f.http.iter().filter(|_| !f.sip_more) {
+        // Every window sees the HTTP requests read so far: each is told once ([`Self::once`]).
+        for h in &f.http {
             if !h.path.ends_with(".cnf.xml.enc.sgn") {
                 continue;
             }

@@ -57,11 +57,13 @@ impl CaptureRule for StaleTomcatCertificate {
         &META
     }
 
+    /// One per node: told when both certificates are seen (a window while the capture is
+    /// read, with the OAuth connection still open), not again at the end.
+    fn once(&self, o: &Occurrence) -> Option<String> {
+        Some(o.server.ip.to_string())
+    }
+
     fn check(&self, cx: &Cx<'_>, _claimed: &mut Claimed) -> Vec<Occurrence> {
-        // Connections are compared once, when the capture is read.
-        if cx.facts.sip_more {
-            return Vec::new();
-        }
         let mut by_node: BTreeMap<std::net::IpAddr, (Vec<&Connection>, Vec<&Connection>)> =
             BTreeMap::new();
         for c in cx.facts.connections.iter().chain(cx.facts.probes.iter()) {

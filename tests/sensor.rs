@@ -134,7 +134,6 @@ fn every_finding_is_told_within_its_timer_by_packet_time_and_the_metrics_count_a
         .failures
         .iter()
         .filter(|(f, _)| {
-            use siptriage_dev::cluster::Fate;
             matches!(
                 f,
                 Fate::PortMismatch | Fate::TokenRejected | Fate::Abandons | Fate::Unanswered
@@ -144,6 +143,40 @@ fn every_finding_is_told_within_its_timer_by_packet_time_and_the_metrics_count_a
         .sum();
     assert_eq!(failed as u64, rejected, "{text}");
     assert!(succeeded / attempted > 0.8, "{succeeded} of {attempted}");
+    // Registered now (at the capture's end): every healthy device; the lost ones lapsed.
+    use siptriage_dev::cluster::Fate;
+    let devices = |fate: Fate| {
+        stats
+            .devices
+            .iter()
+            .find(|d| d.0 == fate)
+            .map_or(0, |d| u64::from(d.1))
+    };
+    assert_eq!(
+        sum("siptriage_devices_registered") as u64,
+        devices(Fate::Healthy),
+        "{text}"
+    );
+    // Failing now, by finding id: each failing device once, none of them registered.
+    for (id, fate) in [
+        ("oauth-port-mismatch", Fate::PortMismatch),
+        ("bearer-token-rejected", Fate::TokenRejected),
+        ("oauth-port-closed", Fate::PortClosed),
+        ("bearer-not-sent", Fate::Abandons),
+        ("oauth-port-filtered", Fate::Filtered),
+        ("registration-unanswered", Fate::Unanswered),
+        ("client-rejects-ucm-certificate", Fate::Untrusting),
+        ("registration-lost", Fate::Lost),
+    ] {
+        let failing: f64 = text
+            .lines()
+            .filter(|l| {
+                l.starts_with("siptriage_devices_failing{") && l.contains(&format!("id=\"{id}\""))
+            })
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum();
+        assert_eq!(failing as u64, devices(fate), "{id}: {text}");
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -184,7 +217,9 @@ fn starved_of_cpu_with_a_key_log_that_grows_the_sensor_gives_what_analyze_gives(
             .open(&path_keys)
             .expect("key log");
         for (t, line) in key_times {
-            let due = Duration::from_secs_f64((t - first) as f64 / 1e6 / speed);
+            // 1 s of capture time ahead (0.1 s here): a test machine busy with other tests
+            // may run this thread late, which is not what is tested.
+            let due = Duration::from_secs_f64(((t - first) as f64 / 1e6 - 1.0).max(0.0) / speed);
             if let Some(wait) = due.checked_sub(started.elapsed()) {
                 std::thread::sleep(wait);
             }
@@ -223,7 +258,10 @@ fn starved_of_cpu_with_a_key_log_that_grows_the_sensor_gives_what_analyze_gives(
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// 150 s at the capture's pace, on little CPU: `.ci/run` runs it beside the cross-builds
+/// (`cargo test --test sensor -- --ignored`).
 #[test]
+#[ignore = "150 s at the capture's pace: cargo test --test sensor -- --ignored (as root)"]
 fn on_a_veth_pair_the_mix_replayed_at_its_pace_gives_analyzes_findings_within_their_timers() {
     if !common::netns::can_replay_onto_veth() {
         return;

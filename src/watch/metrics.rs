@@ -40,6 +40,9 @@ struct Inner {
     devices_tracked: u64,
     /// Device -> (node, port, client address, capture time its registration expires, ns).
     registered: std::collections::HashMap<String, ((String, u16), std::net::IpAddr, i64)>,
+    /// Client address -> when its latest registration expires (findings without a device name
+    /// name the address).
+    registered_at: std::collections::HashMap<std::net::IpAddr, i64>,
     /// `(node, port, finding id)` -> the devices (or, without a name, addresses) it names.
     failing: BTreeMap<(String, u16, &'static str), std::collections::BTreeSet<Who>>,
 }
@@ -58,7 +61,7 @@ impl Inner {
     fn is_registered(&self, who: &Who, now: i64) -> bool {
         match who {
             Who::Device(d) => self.registered.get(d).is_some_and(|r| r.2 > now),
-            Who::Address(ip) => self.registered.values().any(|r| r.1 == *ip && r.2 > now),
+            Who::Address(ip) => self.registered_at.get(ip).is_some_and(|&until| until > now),
         }
     }
 }
@@ -224,13 +227,16 @@ impl Metrics {
             for (device, key, ip, until) in granted {
                 if until == i64::MIN {
                     m.registered.remove(&device);
+                    m.registered_at.remove(&ip);
                 } else {
                     m.registered.insert(device, (key, ip, until));
+                    m.registered_at.insert(ip, until);
                 }
             }
             // Registrations that ran out are forgotten (memory grows with devices only).
             if now != i64::MIN && m.registered.len() > 1024 {
                 m.registered.retain(|_, r| r.2 > now);
+                m.registered_at.retain(|_, until| *until > now);
             }
         });
     }

@@ -84,20 +84,8 @@ fn exact_counts_per_finding_on_a_cluster_capture() {
             .map(|f| f[field].as_u64().unwrap_or(0))
             .sum()
     };
-    let devices = |fate: Fate| {
-        stats
-            .devices
-            .iter()
-            .find(|d| d.0 == fate)
-            .map_or(0, |d| u64::from(d.1))
-    };
-    let failures = |fate: Fate| {
-        stats
-            .failures
-            .iter()
-            .find(|d| d.0 == fate)
-            .map_or(0, |d| d.1)
-    };
+    let devices = |fate: Fate| stats.devices_of(fate);
+    let failures = |fate: Fate| stats.failures_of(fate);
     assert!(devices(Fate::PortMismatch) > 10 && devices(Fate::PortClosed) > 5);
     for (id, fate) in [
         ("oauth-port-mismatch", Fate::PortMismatch),

@@ -145,13 +145,7 @@ fn every_finding_is_told_within_its_timer_by_packet_time_and_the_metrics_count_a
     assert!(succeeded / attempted > 0.8, "{succeeded} of {attempted}");
     // Registered now (at the capture's end): every healthy device; the lost ones lapsed.
     use siptriage_dev::cluster::Fate;
-    let devices = |fate: Fate| {
-        stats
-            .devices
-            .iter()
-            .find(|d| d.0 == fate)
-            .map_or(0, |d| u64::from(d.1))
-    };
+    let devices = |fate: Fate| stats.devices_of(fate);
     assert_eq!(
         sum("siptriage_devices_registered") as u64,
         devices(Fate::Healthy),

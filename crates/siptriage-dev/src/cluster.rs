@@ -130,6 +130,24 @@ pub struct ClusterStats {
     pub key_times: Vec<(i64, String)>,
 }
 
+impl ClusterStats {
+    /// Devices of `fate` (those that made at least one attempt).
+    pub fn devices_of(&self, fate: Fate) -> u64 {
+        self.devices
+            .iter()
+            .find(|d| d.0 == fate)
+            .map_or(0, |d| u64::from(d.1))
+    }
+
+    /// Failed attempts of `fate`.
+    pub fn failures_of(&self, fate: Fate) -> u64 {
+        self.failures
+            .iter()
+            .find(|d| d.0 == fate)
+            .map_or(0, |d| d.1)
+    }
+}
+
 /// A TLS session between a device and CUCM, both ends in memory.
 struct Session {
     client: ClientConnection,

@@ -43,6 +43,8 @@ struct Inner {
     /// Client address -> when its latest registration expires (findings without a device name
     /// name the address).
     registered_at: std::collections::HashMap<std::net::IpAddr, i64>,
+    /// Capture time registrations that ran out were last forgotten.
+    pruned: i64,
     /// `(node, port, finding id)` -> the devices (or, without a name, addresses) it names.
     failing: BTreeMap<(String, u16, &'static str), std::collections::BTreeSet<Who>>,
 }
@@ -233,8 +235,10 @@ impl Metrics {
                     m.registered_at.insert(ip, until);
                 }
             }
-            // Registrations that ran out are forgotten (memory grows with devices only).
-            if now != i64::MIN && m.registered.len() > 1024 {
+            // Registrations that ran out are forgotten (memory grows with devices only), looked
+            // for once a minute of capture time.
+            if now != i64::MIN && now.saturating_sub(m.pruned) >= 60_000_000_000 {
+                m.pruned = now;
                 m.registered.retain(|_, r| r.2 > now);
                 m.registered_at.retain(|_, until| *until > now);
             }
@@ -250,7 +254,11 @@ impl Metrics {
                 (node.0, node.1, id),
                 ("other".into(), 0, id),
             );
-            set.extend(who);
+            for w in who {
+                if !set.contains(&w) {
+                    set.insert(w);
+                }
+            }
         });
     }
 

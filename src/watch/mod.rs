@@ -279,7 +279,7 @@ pub fn default_filter(ports: &PortMap) -> String {
 struct Sensor {
     emitter: Rc<RefCell<Emitter>>,
     metrics: Option<Arc<Metrics>>,
-    /// Occurrences of each finding when the failing devices were last looked at.
+    /// Devices of each finding when the failing devices were last looked at.
     seen: Vec<u64>,
 }
 
@@ -311,14 +311,16 @@ impl Hooks for Sensor {
             let Some(s) = findings.standing(i) else {
                 continue;
             };
+            // Only when the finding names more devices than last time (a device failing
+            // again is named already).
             let seen = self.seen.get(i).copied().unwrap_or(0);
-            if s.occurrences == seen {
+            if s.devices == seen {
                 continue;
             }
             if i >= self.seen.len() {
                 self.seen.resize(i + 1, 0);
             }
-            self.seen[i] = s.occurrences;
+            self.seen[i] = s.devices;
             if s.severity == crate::diagnose::Severity::Info {
                 continue;
             }

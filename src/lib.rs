@@ -22,6 +22,7 @@ pub mod net;
 pub mod report;
 pub mod session;
 pub mod sip;
+pub mod source;
 pub mod time;
 pub mod tls;
 pub mod trust;

@@ -26,9 +26,11 @@ const LAYERS: &[(&str, u32)] = &[
     ("config", 9),
     ("session", 10),
     ("diagnose", 11),
+    ("source", 11),
     ("report", 12),
     ("analyze", 13),
     ("watch", 14),
+    ("cli", 15),
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {

@@ -77,10 +77,8 @@ fn devices_past_the_limit_are_still_analyzed_and_the_limit_is_reported() {
     assert_eq!(facts.registered, all.registered);
     assert_eq!(facts.device_registrations.len(), 2);
     assert!(
-        facts
-            .notes
-            .iter()
-            .any(|n| n.starts_with("limit: more than 2 devices registered (--max-devices)")),
+        facts.notes.iter().any(|n| n
+            .starts_with("limit: more than 2 devices registered (the limit of devices followed)")),
         "{:?}",
         facts.notes
     );

@@ -390,7 +390,7 @@ fn use_block(
 fn describe(head: &[u8]) -> String {
     match content_of(head) {
         Content::Empty => "the file is empty".into(),
-        Content::KeyLog => "it is a TLS key log: pass it with --keylog".into(),
+        Content::KeyLog => "it is a TLS key log, not a capture".into(),
         Content::Log(kind) => format!(
             "it is a {}, which siptriage reads from a file or an archive, not from standard input: give its path",
             kind.name()

@@ -421,7 +421,7 @@ pub fn expand(words: &[String]) -> Expanded {
                 out.keylogs_named.push(word.clone());
                 out.unusable.push((
                     word.clone(),
-                    format!("this is a TLS key log, not a capture: pass it with --keylog {word}"),
+                    "this is a TLS key log, not a capture".to_string(),
                 ));
             }
             Ok((Content::Zip, None)) => {
@@ -669,10 +669,7 @@ impl std::fmt::Display for KeyLogError {
             KeyLogError::NotAKeyLog {
                 path,
                 found: Content::Capture,
-            } => write!(
-                f,
-                "{path}: a capture; give it as an input, not with --keylog"
-            ),
+            } => write!(f, "{path}: a capture, not a key log; give it as an input"),
             KeyLogError::NotAKeyLog {
                 path,
                 found: Content::Empty,

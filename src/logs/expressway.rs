@@ -8,6 +8,7 @@ use std::io::BufRead;
 
 use super::{Direction, LogSip, LogStats, Record};
 use crate::net::Endpoint;
+use crate::time::Ts;
 
 /// Whether `line` starts a record: an ISO 8601 time, a host, `tvcs:`.
 pub fn is_record(line: &str) -> bool {
@@ -205,6 +206,35 @@ fn remember(seen: &mut VecDeque<String>, h: String) {
         seen.pop_front();
     }
     seen.push_back(h);
+}
+
+/// The Expressway (or VCS) diagnostic log's layout.
+pub struct Expressway;
+
+impl super::Layout for Expressway {
+    fn name(&self) -> &'static str {
+        "Expressway diagnostic log"
+    }
+    fn recognizes(&self, line: &str) -> bool {
+        is_record(line)
+    }
+    fn first_time(&self, text: &str) -> Option<Ts> {
+        text.lines()
+            .filter(|l| is_record(l))
+            .find_map(|l| field(l, "UTCTime").and_then(super::parse_datetime))
+    }
+    fn read(
+        &self,
+        input: &mut dyn BufRead,
+        _clock: Option<i64>,
+        stats: &mut LogStats,
+        out: &mut dyn super::LogSink,
+    ) -> std::io::Result<()> {
+        let out = std::cell::RefCell::new(out);
+        read(input, stats, &mut |m| out.borrow_mut().sip(m), &mut |t| {
+            out.borrow_mut().tls_failure(t)
+        })
+    }
 }
 
 #[cfg(test)]

@@ -314,6 +314,43 @@ fn looks_like_header(l: &str) -> bool {
     }
 }
 
+/// The Jabber / Webex client log's layout.
+pub struct Jabber;
+
+impl super::Layout for Jabber {
+    fn name(&self) -> &'static str {
+        "Jabber log"
+    }
+    fn recognizes(&self, line: &str) -> bool {
+        prefix(line).is_some()
+    }
+    fn first_time(&self, text: &str) -> Option<Ts> {
+        text.lines().find_map(|l| prefix(l).map(|p| p.0))
+    }
+    fn dates_by_content(&self) -> bool {
+        true
+    }
+    fn clock(&self, input: &mut dyn BufRead) -> std::io::Result<Option<i64>> {
+        offset(input)
+    }
+    fn read(
+        &self,
+        input: &mut dyn BufRead,
+        clock: Option<i64>,
+        stats: &mut LogStats,
+        out: &mut dyn super::LogSink,
+    ) -> std::io::Result<()> {
+        let out = std::cell::RefCell::new(out);
+        read(
+            input,
+            clock,
+            stats,
+            &mut |m| out.borrow_mut().sip(m),
+            &mut |c| out.borrow_mut().config(c),
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,25 +18,88 @@ use std::io::BufRead;
 use crate::net::{Endpoint, Transport};
 use crate::time::Ts;
 
-/// The log layouts recognized.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum LogKind {
+/// What a log's records print, as a layout reads them: each SIP message, each TLS handshake
+/// the log says failed, each device configuration it printed.
+pub trait LogSink {
+    /// A SIP message the log printed.
+    fn sip(&mut self, m: LogSip);
+    /// A TLS handshake the log says failed.
+    fn tls_failure(&mut self, _t: TlsFailure) {}
+    /// A device configuration the log printed.
+    fn config(&mut self, _c: LogConfig) {}
+}
+
+/// Reads and forgets (the fuzz targets, and the checks of a layout alone).
+impl LogSink for () {
+    fn sip(&mut self, _m: LogSip) {}
+}
+
+/// A log layout: how its records are recognized, dated and read. Each layout is a file of
+/// this module implementing it, listed once in [`layouts!`]'s invocation below.
+pub trait Layout: Sync {
+    /// How reports name the layout.
+    fn name(&self) -> &'static str;
+    /// Whether `line` is a record of this layout (the first lines of a file decide).
+    fn recognizes(&self, line: &str) -> bool;
+    /// The time of the first record in `text`, a file's first bytes (local for a log kept in
+    /// local time): rotated files are read in this order whatever their names.
+    fn first_time(&self, text: &str) -> Option<Ts>;
+    /// Whether the log's clock offset to UTC is found only by looking through its files
+    /// ([`Layout::clock`]) before they are read.
+    fn dates_by_content(&self) -> bool {
+        false
+    }
+    /// The offset of the log's clock to UTC, when only a look through a file tells it (looked
+    /// for in each file, oldest first, before any is read).
+    fn clock(&self, _input: &mut dyn BufRead) -> std::io::Result<Option<i64>> {
+        Ok(None)
+    }
+    /// Reads one file of the log, its records in order, into `out`.
+    fn read(
+        &self,
+        input: &mut dyn BufRead,
+        clock: Option<i64>,
+        stats: &mut LogStats,
+        out: &mut dyn LogSink,
+    ) -> std::io::Result<()>;
+}
+
+/// Declares [`LogKind`], one variant per layout, in the order that recognizes them.
+macro_rules! layouts {
+    ($($(#[$doc:meta])* $kind:ident => $layout:expr,)*) => {
+        /// The log layouts recognized.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum LogKind {
+            $($(#[$doc])* $kind,)*
+        }
+
+        impl LogKind {
+            /// Every layout, in the order their records are looked for.
+            pub const ALL: &'static [LogKind] = &[$(LogKind::$kind,)*];
+
+            /// How the layout is read.
+            pub fn layout(self) -> &'static dyn Layout {
+                match self {
+                    $(LogKind::$kind => &$layout,)*
+                }
+            }
+        }
+    };
+}
+
+layouts! {
     /// Jabber / Webex client log (`jabber.log`, rotated `jabber.log.1` …).
-    Jabber,
+    Jabber => jabber::Jabber,
     /// CUCM CallManager SDL trace (`SDL001_100_000123.txt[.gz]`).
-    Sdl,
+    Sdl => sdl::Sdl,
     /// Expressway (or VCS) diagnostic log.
-    Expressway,
+    Expressway => expressway::Expressway,
 }
 
 impl LogKind {
     /// How reports name the layout.
     pub fn name(self) -> &'static str {
-        match self {
-            LogKind::Jabber => "Jabber log",
-            LogKind::Sdl => "CUCM SDL trace",
-            LogKind::Expressway => "Expressway diagnostic log",
-        }
+        self.layout().name()
     }
 }
 
@@ -47,14 +110,8 @@ pub fn kind_of(head: &[u8]) -> Option<LogKind> {
     // The first lines that are not blank decide (a log cut by rotation may start inside a
     // record: several lines are looked at).
     for line in text.lines().filter(|l| !l.trim().is_empty()).take(40) {
-        if jabber::prefix(line).is_some() {
-            return Some(LogKind::Jabber);
-        }
-        if sdl::record(line).is_some() {
-            return Some(LogKind::Sdl);
-        }
-        if expressway::is_record(line) {
-            return Some(LogKind::Expressway);
+        if let Some(k) = LogKind::ALL.iter().find(|k| k.layout().recognizes(line)) {
+            return Some(*k);
         }
     }
     None
@@ -64,19 +121,8 @@ pub fn kind_of(head: &[u8]) -> Option<LogKind> {
 /// bytes: rotated files are read in this order whatever their names.
 pub fn first_time(kind: LogKind, head: &[u8]) -> Option<Ts> {
     let text = String::from_utf8_lossy(head);
-    let text = text.trim_start_matches('\u{feff}');
-    match kind {
-        LogKind::Jabber => text.lines().find_map(|l| jabber::prefix(l).map(|p| p.0)),
-        LogKind::Expressway => text
-            .lines()
-            .filter(|l| expressway::is_record(l))
-            .find_map(|l| expressway::field(l, "UTCTime").and_then(parse_datetime)),
-        LogKind::Sdl => text.lines().find_map(|l| {
-            let (tod, _, rest) = sdl::record(l).filter(|r| r.1 == "FileHead")?;
-            let (_, day, _) = sdl::file_head(rest);
-            Ts::checked_from(day?, 0, tod)
-        }),
-    }
+    kind.layout()
+        .first_time(text.trim_start_matches('\u{feff}'))
 }
 
 /// Log frame numbers start here (far above any capture's frame count).

@@ -230,6 +230,34 @@ pub fn read(
     })
 }
 
+/// The CUCM CallManager SDL trace's layout.
+pub struct Sdl;
+
+impl super::Layout for Sdl {
+    fn name(&self) -> &'static str {
+        "CUCM SDL trace"
+    }
+    fn recognizes(&self, line: &str) -> bool {
+        record(line).is_some()
+    }
+    fn first_time(&self, text: &str) -> Option<Ts> {
+        text.lines().find_map(|l| {
+            let (tod, _, rest) = record(l).filter(|r| r.1 == "FileHead")?;
+            let (_, day, _) = file_head(rest);
+            Ts::checked_from(day?, 0, tod)
+        })
+    }
+    fn read(
+        &self,
+        input: &mut dyn BufRead,
+        _clock: Option<i64>,
+        stats: &mut LogStats,
+        out: &mut dyn super::LogSink,
+    ) -> std::io::Result<()> {
+        read(input, stats, &mut |m| out.sip(m))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

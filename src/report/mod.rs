@@ -148,9 +148,7 @@ impl SummaryRow {
 /// Whether a capture entry is a log read as one (Jabber, CUCM SDL, Expressway).
 pub fn is_log(c: &crate::capture::CaptureInfo) -> bool {
     use crate::logs::LogKind;
-    [LogKind::Jabber, LogKind::Sdl, LogKind::Expressway]
-        .iter()
-        .any(|k| k.name() == c.format)
+    LogKind::ALL.iter().any(|k| k.name() == c.format)
 }
 
 /// The summary table: one row per finding id, in report order.

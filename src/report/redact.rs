@@ -44,7 +44,7 @@ impl std::fmt::Display for UnknownClass {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "unknown --redact item \"{}\": the classes are ips, users, hosts, orgs and all",
+            "unknown redaction class \"{}\": the classes are ips, users, hosts, orgs and all",
             self.0
         )
     }

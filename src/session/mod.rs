@@ -614,7 +614,7 @@ impl Analyzer<'_> {
             notes.push(format!(
                 "{undecrypted_oauth} TLS connection(s) on SIP ports carried encrypted application data: the SIP inside \
                  (REGISTER, 401/403/407 answers, Warning texts) cannot be read without the session keys. \
-                 Capture a key log on a lab client (SSLKEYLOGFILE) and pass it with --keylog, or embed it in the capture with \
+                 Capture a key log on a lab client (SSLKEYLOGFILE) and give it as the key log, or embed it in the capture with \
                  `editcap --inject-secrets tls,keys.txt`."
             ));
         }
@@ -635,7 +635,7 @@ impl Analyzer<'_> {
         }
         if flow.past_device_limit > 0 {
             notes.push(format!(
-                "limit: more than {} devices registered (--max-devices); {} REGISTER message(s) of later devices were judged one window of SIP at a time, so a lapse between their registrations or a challenge answered in a later window may be missed",
+                "limit: more than {} devices registered (the limit of devices followed); {} REGISTER message(s) of later devices were judged one window of SIP at a time, so a lapse between their registrations or a challenge answered in a later window may be missed",
                 flow.max_devices, flow.past_device_limit
             ));
         }

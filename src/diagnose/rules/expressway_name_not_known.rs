@@ -86,10 +86,10 @@ fn closed_after_handshake(cx: &ConnCx<'_>, claimed: &mut Claimed, out: &mut Vec<
                     .any(|n| crate::diagnose::util::cert_names(l, n))
             });
             if known {
-                " The certificate's names ARE in the --expressway-names list given, so look elsewhere (CUCM logs).".to_string()
+                " The certificate's names ARE among the Expressway-C names given, so look elsewhere (CUCM logs).".to_string()
             } else {
                 format!(
-                    " None of them is in the --expressway-names list given ({}).",
+                    " None of them is among the Expressway-C names given ({}).",
                     cx.cfg.expressway_names.join(", ")
                 )
             }

@@ -22,7 +22,7 @@ static META: Meta = Meta {
     confidence: Confidence::Likely,
     signature: "TLS 1.3 without keys: right after the other side's flight, one side sends a single short encrypted record (an alert) and the connection closes",
     fix: &[
-        "Supply the session keys to read the alert: a key log from a lab client (SSLKEYLOGFILE) with --keylog, or embedded with `editcap --inject-secrets tls,keys.txt`.",
+        "Supply the session keys to read the alert: a key log from a lab client (SSLKEYLOGFILE) given as the key log, or embedded with `editcap --inject-secrets tls,keys.txt`.",
         "Meanwhile treat it by who aborted: on the MRA OAuth port, Expressway-C aborting after CUCM's flight is the unknown-CA-from-Expressway case (add CUCM's Tomcat CAs to Expressway-C's trusted CA list); CUCM aborting after Expressway-C's flight is the unknown-CA-from-UCM case (upload Expressway-C's CAs to tomcat-trust).",
         "On the SIP Phone OAuth port, a client aborting after CUCM's flight does not accept CUCM's Tomcat certificate.",
     ],

@@ -1,0 +1,302 @@
+//! What each input contributes to the report (its piece), and the report they are merged
+//! into, in input order.
+
+use crate::capture::CaptureInfo;
+use crate::diagnose::Finding;
+use crate::report::{
+    ConnectionEntry, Observer, RegistrationEntry, Report, SipEntry, Summary, Tally, Tool,
+    Unreadable, Verdict, SCHEMA_VERSION,
+};
+use crate::session::{CaptureFacts, Connection};
+
+use super::judge::Judged;
+use super::{FailOn, Outcome};
+
+/// What one capture contributes to a report (capture indices are set when it is merged).
+pub(super) struct Piece {
+    pub(super) info: CaptureInfo,
+    pub(super) counts: crate::session::Counts,
+    pub(super) findings: Vec<Finding>,
+    pub(super) connections: Vec<Connection>,
+    pub(super) registrations: Vec<RegistrationEntry>,
+    pub(super) sip: Vec<SipEntry>,
+    pub(super) sip_total: usize,
+    pub(super) notes: Vec<String>,
+    pub(super) tally: Tally,
+}
+
+/// A log's findings, listing and registrations point at `file:line`, not at frame numbers.
+pub(super) fn place_log_lines(piece: &mut Piece, files: &crate::logs::LogFiles) {
+    use crate::diagnose::Place;
+    let line_of = |frame: u64| crate::logs::log_line(frame).map_or(frame, |(_, l)| l);
+    for f in &mut piece.findings {
+        f.explanation = files.rewrite(&f.explanation);
+        for e in &mut f.evidence {
+            if let Place::Frame { number, .. } = e.place {
+                if let Some((file, line)) = files.place(number) {
+                    e.place = Place::Line { file, line };
+                }
+            }
+            e.note = files.rewrite(&e.note);
+        }
+        for a in &mut f.affected {
+            a.file = files.place(a.first_frame).map(|p| p.0);
+            a.first_frame = line_of(a.first_frame);
+            a.last_frame = line_of(a.last_frame);
+        }
+        // No Wireshark filter finds a log line.
+        f.wireshark_filter.clear();
+    }
+    for m in &mut piece.sip {
+        if let Some((file, line)) = files.place(m.message.frame) {
+            m.message.frame = line;
+            m.file = Some(file);
+        }
+    }
+    for r in &mut piece.registrations {
+        for f in &mut r.registration.frames {
+            *f = line_of(*f);
+        }
+    }
+    for c in &mut piece.connections {
+        c.tcp_stream = line_of(c.tcp_stream);
+        c.first_frame = line_of(c.first_frame);
+        c.last_frame = line_of(c.last_frame);
+        if let Some(t) = c.tls.as_mut() {
+            for a in &mut t.alerts {
+                a.frame = line_of(a.frame);
+            }
+        }
+    }
+    for n in &mut piece.notes {
+        *n = files.rewrite(n);
+    }
+}
+
+/// What a judged capture contributes to the report.
+pub(super) fn piece_of(label: &str, judged: Judged) -> Piece {
+    let Judged {
+        mut facts,
+        findings,
+        notes,
+    } = judged;
+    let registrations = std::mem::take(&mut facts.device_registrations)
+        .into_iter()
+        .map(|registration| RegistrationEntry {
+            capture: 0,
+            registration,
+        })
+        .collect();
+    let sip = std::mem::take(&mut facts.sip_listing)
+        .into_sorted()
+        .into_iter()
+        .map(|m| SipEntry {
+            capture: 0,
+            credentials: m.credentials().collect(),
+            message: m,
+            file: None,
+            also: None,
+        })
+        .collect();
+    let tally = tally_of(&facts, &notes);
+    Piece {
+        tally,
+        counts: std::mem::take(&mut facts.counts),
+        info: facts.info.clone().unwrap_or_else(|| CaptureInfo {
+            path: label.to_string(),
+            format: "unknown".into(),
+            link_types: Vec::new(),
+            frames: 0,
+            first_time: None,
+            last_time: None,
+            stopped: None,
+            verdict: None,
+            verdict_reasons: Vec::new(),
+        }),
+        findings,
+        connections: facts.connections,
+        registrations,
+        sip,
+        sip_total: facts.sip_total as usize,
+        notes,
+    }
+}
+
+/// A report with nothing in it yet but `notes`.
+pub(super) fn empty_report(notes: Vec<String>) -> Report {
+    Report {
+        schema_version: SCHEMA_VERSION,
+        tool: Tool {
+            name: env!("CARGO_PKG_NAME"),
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        captures: Vec::new(),
+        findings: Vec::new(),
+        connections: Vec::new(),
+        registrations: Vec::new(),
+        sip: Vec::new(),
+        notes,
+        unreadable: Vec::new(),
+        verdict: Verdict::Inconclusive,
+        verdict_reasons: Vec::new(),
+        summary: Summary::default(),
+        connections_analyzed: Vec::new(),
+        tallies: Vec::new(),
+        counts: Vec::new(),
+    }
+}
+
+/// What one capture contributes to the verdict.
+pub(super) fn tally_of(facts: &CaptureFacts, notes: &[String]) -> Tally {
+    let registered = facts.registered;
+    Tally {
+        frames: facts.info.as_ref().map_or(0, |i| i.frames),
+        connections: facts.connections.len() as u64 + facts.connections_not_listed,
+        sip_port_connections: facts.sip_port_connections,
+        sip_messages: facts.sip_total,
+        undecrypted: facts.undecrypted_sip_connections,
+        partly_decrypted: facts.partly_decrypted_sip_connections,
+        registered,
+        // Limits of the analysis, not of the listing (a listing limit changes no verdict).
+        limits: notes
+            .iter()
+            .filter_map(|n| n.strip_prefix("limit: "))
+            .filter(|n| !n.contains("not listed"))
+            .take(3)
+            .map(str::to_string)
+            .collect(),
+    }
+}
+
+/// Adds one capture's piece to the report, telling `obs`.
+pub(super) fn merge(
+    report: &mut Report,
+    unreadable: &mut Vec<String>,
+    tally: &mut Tally,
+    path: &str,
+    result: Result<Piece, crate::capture::CaptureError>,
+    multi: bool,
+    obs: &mut dyn Observer,
+) {
+    let piece = match result {
+        Ok(p) => p,
+        Err(e) => {
+            obs.unreadable(path, &e.to_string());
+            report.notes.push(e.to_string());
+            report.unreadable.push(Unreadable {
+                input: path.to_string(),
+                error: e.to_string(),
+                holds_evidence: true,
+            });
+            unreadable.push(e.to_string());
+            return;
+        }
+    };
+    tally.add(&piece.tally);
+    report.connections_analyzed.push(piece.tally.connections);
+    report.tallies.push(piece.tally.clone());
+    report.counts.push(piece.counts);
+    let idx = report.captures.len();
+    let first = report.findings.len();
+    let (first_registration, first_sip) = (report.registrations.len(), report.sip.len());
+    report
+        .findings
+        .extend(piece.findings.into_iter().map(|mut f| {
+            f.capture = idx;
+            f
+        }));
+    report
+        .connections
+        .extend(piece.connections.into_iter().map(|c| ConnectionEntry {
+            capture: idx,
+            connection: c,
+        }));
+    report
+        .registrations
+        .extend(piece.registrations.into_iter().map(|mut r| {
+            r.capture = idx;
+            r
+        }));
+    report.sip.extend(piece.sip.into_iter().map(|mut m| {
+        m.capture = idx;
+        m
+    }));
+    let prefix = if multi {
+        format!("{path}: ")
+    } else {
+        String::new()
+    };
+    let listed = report.sip.len() - first_sip;
+    if piece.sip_total > listed {
+        report.notes.push(format!(
+            "{prefix}the report lists {listed} of {} SIP messages (the first {} and those cited as evidence); all were analyzed",
+            piece.sip_total,
+            crate::session::sipflow::LISTED_FIRST
+        ));
+    }
+    report.notes.extend(piece.notes.iter().map(|n| {
+        if n.starts_with(path) {
+            n.clone()
+        } else {
+            format!("{prefix}{n}")
+        }
+    }));
+    let devices: Vec<&str> = report.registrations[first_registration..]
+        .iter()
+        .map(|r| r.device.as_str())
+        .chain(
+            report.sip[first_sip..]
+                .iter()
+                .filter_map(|m| m.device.as_deref()),
+        )
+        .collect();
+    let warnings: Vec<String> = report.sip[first_sip..]
+        .iter()
+        .filter_map(|m| m.warnings.first().map(|w| w.to_string()))
+        .collect();
+    let warnings: Vec<&str> = warnings.iter().map(String::as_str).collect();
+    obs.names_seen(&devices, &warnings);
+    obs.capture_finished(idx, &piece.info, &report.findings[first..], &piece.notes);
+    report.captures.push(piece.info);
+}
+
+/// Adds each capture's piece to the report in input order, telling the observer.
+pub(super) struct Merger<'o> {
+    pub(super) report: Report,
+    pub(super) unreadable: Vec<String>,
+    pub(super) tally: Tally,
+    pub(super) multi: bool,
+    pub(super) obs: &'o mut dyn Observer,
+}
+
+impl Merger<'_> {
+    /// The report in order, with its verdict and summary under `fail_on`.
+    pub(super) fn finish(self, fail_on: FailOn) -> Outcome {
+        let Merger {
+            mut report,
+            unreadable,
+            mut tally,
+            ..
+        } = self;
+        super::timeline::merge(&mut report, &mut tally);
+        crate::report::order_by_impact(&mut report.findings);
+        super::conclude(&mut report, &tally, fail_on);
+        Outcome {
+            report,
+            unreadable,
+            tally,
+        }
+    }
+
+    pub(super) fn add(&mut self, path: &str, result: Result<Piece, crate::capture::CaptureError>) {
+        merge(
+            &mut self.report,
+            &mut self.unreadable,
+            &mut self.tally,
+            path,
+            result,
+            self.multi,
+            self.obs,
+        );
+    }
+}

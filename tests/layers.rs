@@ -3,6 +3,9 @@
 //! layer here. `.ci/run` runs this test first, so a violation fails the build with the file and
 //! the import named.
 
+mod common;
+
+use common::rust_files;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -32,20 +35,6 @@ const LAYERS: &[(&str, u32)] = &[
     ("watch", 14),
     ("cli", 15),
 ];
-
-fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in rd.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            rust_files(&p, out);
-        } else if p.extension().is_some_and(|x| x == "rs") {
-            out.push(p);
-        }
-    }
-}
 
 /// `crate::name` references in code (comments skipped).
 fn imports(text: &str) -> Vec<(usize, String)> {

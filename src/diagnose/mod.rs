@@ -7,6 +7,7 @@
 
 pub mod catalogue;
 mod cert_alerts;
+pub mod rule;
 pub mod rules;
 
 use std::collections::{BTreeMap, HashSet};
@@ -20,6 +21,10 @@ use crate::sip::SipMessage;
 use crate::time::Ts;
 use crate::tls::{Alert, StepKind};
 pub use catalogue::Meta;
+pub use rule::{
+    AlertFound, Anchored, AnswerFound, CaptureRule, ConnFound, ConnectionRule, JudgesCaptures,
+    JudgesConnections, On, RequestFound,
+};
 
 /// How bad a finding is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
@@ -344,35 +349,12 @@ pub struct ConnCx<'a> {
     pub cfg: &'a Config,
 }
 
-/// A rule that judges one connection at a time, as each connection is settled while the
-/// capture is still being read.
-pub trait ConnectionRule: Send + Sync {
-    /// The catalogue entry.
-    fn meta(&self) -> &'static Meta;
-    /// Events of this connection that this rule explains.
-    fn check(&self, cx: &ConnCx<'_>, claimed: &mut Claimed) -> Vec<Occurrence>;
-}
-
-/// A rule that judges the whole capture once it is read (SIP, HTTP, across connections).
-pub trait CaptureRule: Send + Sync {
-    /// The catalogue entry.
-    fn meta(&self) -> &'static Meta;
-    /// Events of the capture that this rule explains.
-    fn check(&self, cx: &Cx<'_>, claimed: &mut Claimed) -> Vec<Occurrence>;
-    /// For a rule over facts every window sees again (settled connections, HTTP requests):
-    /// what makes an occurrence the same one, so that it is told once however often it is
-    /// found (`None`: each occurrence counts).
-    fn once(&self, _o: &Occurrence) -> Option<String> {
-        None
-    }
-}
-
 /// A catalogue rule, of one of the two kinds. `rules::all` lists them in claiming order.
 pub enum Rule {
     /// Judges each connection.
-    Connection(Box<dyn ConnectionRule>),
+    Connection(Box<dyn JudgesConnections>),
     /// Judges the capture.
-    Capture(Box<dyn CaptureRule>),
+    Capture(Box<dyn JudgesCaptures>),
 }
 
 impl Rule {
@@ -686,7 +668,7 @@ pub fn connection_occurrences(
         let Rule::Connection(rule) = rule else {
             continue;
         };
-        for o in rule.check(&cx, &mut claimed) {
+        for o in rule.judge(&cx, &mut claimed) {
             agg.add(rule.meta(), o, cfg.max_evidence);
             any = true;
         }
@@ -718,8 +700,8 @@ pub fn capture_occurrences(
         let Rule::Capture(rule) = rule else {
             continue;
         };
-        for o in rule.check(&cx, &mut claimed) {
-            if let Some(key) = rule.once(&o) {
+        for (once, o) in rule.judge(&cx, &mut claimed) {
+            if let Some(key) = once {
                 if !agg.first_time(rule.meta().id, key) {
                     continue;
                 }

@@ -34,14 +34,12 @@ pub fn alert_ref(a: &Alert) -> AlertRef {
     }
 }
 
-/// Fatal alerts read in clear (or decrypted) on the connection, with the connection.
-pub fn fatal_alerts<'a>(cx: &ConnCx<'a>) -> impl Iterator<Item = (&'a Connection, &'a Alert)> + 'a {
-    let c = cx.conn;
-    c.tls
-        .iter()
-        .flat_map(|t| t.alerts.iter())
-        .filter(|a| a.is_fatal() && a.code.is_some())
-        .map(move |a| (c, a))
+/// The party on `side` of the connection.
+pub fn party(c: &Connection, side: Side) -> &Party {
+    match side {
+        Side::Client => &c.client,
+        Side::Server => &c.server,
+    }
 }
 
 /// Display name of a party: `Expressway-C 10.0.0.5`.
@@ -60,6 +58,21 @@ pub fn role_name(role: crate::net::Role) -> &'static str {
         Role::SipServer => "the SIP server",
         Role::Client => "the client",
         Role::Server | Role::Tftp => "the server",
+    }
+}
+
+/// `{lead}subject "CN=x", issuer "CN=y", valid ... to ....`, or nothing without a certificate.
+pub fn cert_note(lead: &str, cert: Option<&CertInfo>) -> String {
+    cert.map(|l| format!("{lead}{}.", describe_cert(l)))
+        .unwrap_or_default()
+}
+
+/// The names a certificate is for: its SAN entries, else its subject.
+pub fn named(cert: &CertInfo) -> String {
+    if cert.san.is_empty() {
+        cert.subject.clone()
+    } else {
+        cert.san.join(", ")
     }
 }
 
@@ -117,47 +130,13 @@ pub fn alert_filter(c: &Connection, code: u8) -> String {
     )
 }
 
-/// An occurrence proved by the fatal alert `a` on `c`: the alert, the Wireshark filter for
-/// it, and `evidence` (usually [`alert_evidence`]).
-pub fn alert_occurrence(
-    c: &Connection,
-    a: &Alert,
-    evidence: Vec<Evidence>,
-    trust: Option<crate::trust::TrustResult>,
-    explanation: String,
-) -> Occurrence {
-    Occurrence {
-        device: None,
-        client: c.client.clone(),
-        server: c.server.clone(),
-        alert: Some(alert_ref(a)),
-        sip: None,
-        evidence,
-        explanation,
-        filter: alert_filter(c, a.code.map_or(0, |x| x.0)),
-        trust,
-    }
-}
-
-/// An occurrence on connection `c` that no TLS alert or SIP answer proves (a refused or
-/// unanswered SYN, a handshake cut short, a certificate read from the handshake).
-pub fn conn_occurrence(
-    c: &Connection,
-    explanation: String,
-    evidence: Vec<Evidence>,
-    filter: String,
-) -> Occurrence {
-    Occurrence {
-        device: None,
-        client: c.client.clone(),
-        server: c.server.clone(),
-        alert: None,
-        sip: None,
-        evidence,
-        explanation,
-        filter,
-        trust: None,
-    }
+/// `ip.addr == <server> && tcp.port == <port> && tcp.flags.<flag> == 1`: the connection
+/// attempts to the server's port with that TCP flag.
+pub fn port_filter(c: &Connection, flag: &str) -> String {
+    format!(
+        "ip.addr == {} && tcp.port == {} && tcp.flags.{flag} == 1",
+        c.server.ip, c.server.port
+    )
 }
 
 /// Client and server of a SIP request.
@@ -204,6 +183,12 @@ pub fn sip_evidence(m: &SipMessage, note: String) -> Evidence {
     Evidence::frame(m.frame, m.time, m.tcp_stream, note)
 }
 
+/// A 403's evidence, with its Warning: `403 Forbidden, Warning: 399 ucm "text"`.
+pub fn warning_evidence(resp: &SipMessage) -> Evidence {
+    let warning = warning_text(resp).unwrap_or_default();
+    sip_evidence(resp, format!("403 Forbidden, Warning: {warning}"))
+}
+
 /// `399 UCM2-PUB "text"`.
 pub fn warning_text(m: &SipMessage) -> Option<String> {
     m.warnings
@@ -233,7 +218,7 @@ pub fn bearer_to_legacy_port(cx: &Cx<'_>, m: &SipMessage) -> bool {
 
 /// REGISTER transactions of one registration (device), each with its final answer.
 pub fn register_steps<'a>(
-    cx: &'a Cx<'_>,
+    cx: &Cx<'a>,
     reg: &crate::session::Registration,
 ) -> Vec<(usize, &'a SipMessage, Option<&'a SipMessage>)> {
     let f = cx.facts;
@@ -277,10 +262,32 @@ pub fn sip_end(cx: &Cx<'_>) -> Option<Ts> {
         .or_else(|| cx.facts.info.as_ref().and_then(|i| i.last_time))
 }
 
+/// How a connection was ended: by which side, with a FIN or a RST, at which frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Closing {
+    /// Who ended it.
+    pub side: Side,
+    /// `FIN` or `RST`.
+    pub how: &'static str,
+    /// The frame.
+    pub frame: u64,
+}
+
+impl std::fmt::Display for Closing {
+    /// `the client closed the connection (FIN, frame 12)`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the {} closed the connection ({}, frame {})",
+            self.side, self.how, self.frame
+        )
+    }
+}
+
 /// How the client ended the connection after the answer `resp` to its request `req`, when
 /// that end says something about this client: not when Expressway-C relayed the request (its
 /// connection to CUCM carries many clients, and its end is not this client giving up).
-pub fn client_closing(cx: &Cx<'_>, req: &SipMessage, resp: &SipMessage) -> Option<String> {
+pub fn client_closing(cx: &Cx<'_>, req: &SipMessage, resp: &SipMessage) -> Option<Closing> {
     let relayed =
         via_count(req) > 1 || cx.port_kind(req.dst.port) == crate::config::PortKind::SipMraOAuth;
     if relayed {
@@ -289,15 +296,15 @@ pub fn client_closing(cx: &Cx<'_>, req: &SipMessage, resp: &SipMessage) -> Optio
     closing(cx, resp.tcp_stream, resp.frame)
 }
 
-/// `the client closed the connection (FIN, frame 12)`: the first FIN or RST that ended the TCP
-/// connection `stream` after `frame`, so the capture did not merely end first.
-fn closing(cx: &Cx<'_>, stream: Option<u64>, frame: u64) -> Option<String> {
+/// The first FIN or RST that ended the TCP connection `stream` after `frame`, so the capture
+/// did not merely end first.
+fn closing(cx: &Cx<'_>, stream: Option<u64>, frame: u64) -> Option<Closing> {
     let c = cx
         .facts
         .connections
         .iter()
         .find(|c| Some(c.tcp_stream) == stream)?;
-    let (f, side, how) = [
+    [
         // RST first: a frame carrying both flags is reported as the reset it is.
         c.rst.as_ref().map(|r| (r.frame, r.sent_by, "RST")),
         c.client_fin_frame.map(|f| (f, Side::Client, "FIN")),
@@ -306,10 +313,8 @@ fn closing(cx: &Cx<'_>, stream: Option<u64>, frame: u64) -> Option<String> {
     .into_iter()
     .flatten()
     .filter(|(f, _, _)| *f > frame)
-    .min_by_key(|&(f, side, _)| (f, side))?;
-    Some(format!(
-        "the {side} closed the connection ({how}, frame {f})"
-    ))
+    .min_by_key(|&(f, side, _)| (f, side))
+    .map(|(frame, side, how)| Closing { side, how, frame })
 }
 
 /// Bytes of this TCP connection are missing from the capture (what was lost may decide).

@@ -151,3 +151,18 @@ pub fn zip(members: &[(&str, &[u8], bool)]) -> Vec<u8> {
     }
     w.finish().expect("zip end").into_inner()
 }
+
+/// Every `.rs` file below `dir`.
+pub fn rust_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in rd.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            rust_files(&p, out);
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p);
+        }
+    }
+}

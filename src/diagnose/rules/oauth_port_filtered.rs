@@ -1,9 +1,12 @@
 //! `oauth-port-filtered`: SYNs to an OAuth port retransmitted with no answer at all.
 
-use crate::diagnose::util::conn_occurrence;
+use crate::config::Config;
+use crate::diagnose::util::{port_filter, who};
 use crate::diagnose::{
-    Claimed, Confidence, ConnCx, ConnectionRule, Evidence, Meta, Occurrence, Severity,
+    Claimed, Confidence, ConnCx, ConnFound, ConnectionRule, Evidence, Meta, Severity,
 };
+use crate::flow::Outcome;
+use crate::session::Connection;
 
 /// The rule.
 pub struct OauthPortFiltered;
@@ -16,47 +19,55 @@ static META: Meta = Meta {
     confidence: Confidence::Likely,
     signature: "SYN to a SIP OAuth port retransmitted with no SYN/ACK or RST",
     fix: &[
-        "Open TCP 5090 from the clients to every CUCM node and TCP 5091 from Expressway-C to every CUCM node (or the ports configured under System > Cisco Unified CM) on every firewall between them.",
+        "Open TCP 5090 from the clients to every CUCM node and TCP 5091 from Expressway-C to \
+         every CUCM node (or the ports configured under System > Cisco Unified CM) on every \
+         firewall between them.",
         "Disable SIP or TLS inspection (ALG) for these ports on firewalls in the path.",
-        "If the capture was taken on CUCM itself, the SYNs reached the node: check the node's own firewall rate limits (`show network ip_conntrack`, `utils firewall ipv4 list`).",
+        "If the capture was taken on CUCM itself, the SYNs reached the node: check the node's own \
+         firewall rate limits (`show network ip_conntrack`, `utils firewall ipv4 list`).",
     ],
     source: "CUCM Security Guide, SIP OAuth port requirements (inferred)",
 };
 
 impl ConnectionRule for OauthPortFiltered {
-    fn meta(&self) -> &'static Meta {
-        &META
+    type Found<'a> = ConnFound<'a>;
+    const META: &'static Meta = &META;
+
+    fn check<'a>(&self, cx: &ConnCx<'a>, claimed: &mut Claimed) -> Vec<ConnFound<'a>> {
+        // One SYN unanswered may be the capture's end; its retransmission is not.
+        let retried = |c: &Connection| c.syn_frames.len() >= 2;
+        cx.claim_oauth(claimed, |c| {
+            c.outcome == Outcome::UnansweredSyn && retried(c)
+        })
     }
 
-    fn check(&self, cx: &ConnCx<'_>, claimed: &mut Claimed) -> Vec<Occurrence> {
-        let mut out = Vec::new();
-        for c in std::iter::once(cx.conn) {
-            if !c.is_oauth()
-                || c.outcome != crate::flow::Outcome::UnansweredSyn
-                || c.syn_frames.len() < 2
-            {
-                continue;
-            }
-            if !claimed.connection(c.tcp_stream) {
-                continue;
-            }
-            let syn = c.syn_frames[0];
-            out.push(conn_occurrence(
- c,
- format!(
-                    "{} sent {} SYNs to {}:{} ({}) over {:.1} s (tcp.stream {}) and got neither a SYN/ACK nor a RST: something between them drops the traffic.",
-                    crate::diagnose::util::who(&c.client),
-                    c.syn_frames.len(),
-                    c.server.ip,
-                    c.server.port,
-                    c.port_kind.label(),
-                    c.last_time.secs_since(c.first_time),
-                    c.tcp_stream
-                ),
- vec![Evidence::frame(syn, c.first_time, Some(c.tcp_stream), format!("first of {} unanswered SYNs", c.syn_frames.len()))],
- format!("ip.addr == {} && tcp.port == {} && tcp.flags.syn == 1", c.server.ip, c.server.port),
- ));
-        }
-        out
+    fn explain(&self, f: &ConnFound<'_>, _cfg: &Config) -> String {
+        let c = f.0;
+        format!(
+            "{} sent {} SYNs to {}:{} ({}) over {:.1} s (tcp.stream {}) and got neither a SYN/ACK \
+             nor a RST: something between them drops the traffic.",
+            who(&c.client),
+            c.syn_frames.len(),
+            c.server.ip,
+            c.server.port,
+            c.port_kind.label(),
+            c.last_time.secs_since(c.first_time),
+            c.tcp_stream
+        )
+    }
+
+    fn evidence(&self, f: &ConnFound<'_>) -> Vec<Evidence> {
+        let (c, first) = (f.0, f.0.syn_frames[0]);
+        let note = format!("first of {} unanswered SYNs", c.syn_frames.len());
+        vec![Evidence::frame(
+            first,
+            c.first_time,
+            Some(c.tcp_stream),
+            note,
+        )]
+    }
+
+    fn filter(&self, f: &ConnFound<'_>) -> String {
+        port_filter(f.0, "syn")
     }
 }

@@ -1,8 +1,12 @@
 //! `oauth-registration-ok` (info): REGISTER, 407 Bearer challenge, REGISTER with the Bearer
 //! token, 200 OK.
 
-use crate::diagnose::util::{sip_evidence, sip_parties};
-use crate::diagnose::{CaptureRule, Claimed, Confidence, Cx, Meta, Occurrence, Severity, SipRef};
+use crate::diagnose::util::sip_evidence;
+use crate::diagnose::{
+    Anchored, CaptureRule, Claimed, Confidence, Cx, Evidence, Meta, On, Severity, SipRef,
+};
+use crate::session::Registration;
+use crate::sip::SipMessage;
 
 /// The rule.
 pub struct OauthRegistrationOk;
@@ -13,22 +17,39 @@ static META: Meta = Meta {
     meaning: "The device registered with its OAuth token; this is the healthy flow.",
     severity: Severity::Info,
     confidence: Confidence::Certain,
-    signature: "REGISTER -> 407 with Proxy-Authenticate: Bearer -> REGISTER with Proxy-Authorization: Bearer -> 200 OK",
+    signature: "REGISTER -> 407 with Proxy-Authenticate: Bearer -> REGISTER with \
+                Proxy-Authorization: Bearer -> 200 OK",
     fix: &["Note: nothing to fix."],
     source: "Cisco TAC 215572 (healthy flow)",
 };
 
-impl CaptureRule for OauthRegistrationOk {
-    fn meta(&self) -> &'static Meta {
-        &META
-    }
+/// A REGISTER with a Bearer token answered 200 OK, after the Bearer challenge when one came.
+pub struct Registered<'a> {
+    reg: &'a Registration,
+    req: &'a SipMessage,
+    ok: &'a SipMessage,
+    /// The frame of the Bearer challenge before it, if one came.
+    challenge: Option<u64>,
+}
 
-    fn check(&self, cx: &Cx<'_>, _claimed: &mut Claimed) -> Vec<Occurrence> {
+impl Anchored for Registered<'_> {
+    fn on(&self) -> On<'_> {
+        On::Sip {
+            req: self.req,
+            resp: Some(self.ok),
+        }
+    }
+}
+
+impl CaptureRule for OauthRegistrationOk {
+    type Found<'a> = Registered<'a>;
+    const META: &'static Meta = &META;
+
+    fn check<'a>(&self, cx: &Cx<'a>, _claimed: &mut Claimed) -> Vec<Registered<'a>> {
         let f = cx.facts;
         let mut out = Vec::new();
         for reg in &f.registrations {
-            let mut challenged = false;
-            let mut challenge_frame = None;
+            let mut challenge = None;
             for &t in &reg.transactions {
                 if f.is_context(t) {
                     continue;
@@ -39,42 +60,59 @@ impl CaptureRule for OauthRegistrationOk {
                     continue;
                 };
                 if resp.status == Some(407) && resp.has_auth("Proxy-Authenticate", "Bearer") {
-                    challenged = true;
-                    challenge_frame = Some(resp.frame);
+                    challenge = Some(resp.frame);
                 }
                 let bearer = req.has_auth("Proxy-Authorization", "Bearer")
                     || req.has_auth("Authorization", "Bearer");
                 if resp.status == Some(200) && bearer {
-                    let (client, server) = sip_parties(cx, req);
-                    let how = if challenged {
-                        format!(
-                            " after the Bearer challenge (407, frame {})",
-                            challenge_frame.unwrap_or(0)
-                        )
-                    } else {
-                        " (a refresh carrying the Bearer token)".to_string()
-                    };
-                    let granted = resp
-                        .expires
-                        .map(|e| format!(" CUCM granted Expires {e} s."))
-                        .unwrap_or_default();
-                    out.push(Occurrence {
-                device: Some(reg.device.clone()),
-trust: None,
-                        explanation: format!(
-                            "Device {} registered with its OAuth Bearer token{how}: REGISTER (frame {}) answered 200 OK (frame {}) by {}:{}.{granted}",
-                            reg.device, req.frame, resp.frame, req.dst.ip, req.dst.port
-                        ),
-                        evidence: vec![sip_evidence(resp, "200 OK to REGISTER with Bearer token".into())],
-                        filter: "sip.Method == \"REGISTER\" || sip.CSeq.method == \"REGISTER\"".into(),
-                        alert: None,
-                        sip: Some(SipRef { status: 200, reason: resp.reason.clone().unwrap_or_default(), warning: None }),
-                        client,
-                        server,
+                    out.push(Registered {
+                        reg,
+                        req,
+                        ok: resp,
+                        challenge,
                     });
                 }
             }
         }
         out
+    }
+
+    fn explain(&self, f: &Registered<'_>, _cx: &Cx<'_>) -> String {
+        let how = match f.challenge {
+            Some(frame) => format!(" after the Bearer challenge (407, frame {frame})"),
+            None => " (a refresh carrying the Bearer token)".to_string(),
+        };
+        let granted =
+            f.ok.expires
+                .map(|e| format!(" CUCM granted Expires {e} s."))
+                .unwrap_or_default();
+        format!(
+            "Device {} registered with its OAuth Bearer token{how}: REGISTER (frame {}) answered \
+             200 OK (frame {}) by {}:{}.{granted}",
+            f.reg.device, f.req.frame, f.ok.frame, f.req.dst.ip, f.req.dst.port
+        )
+    }
+
+    fn evidence(&self, f: &Registered<'_>) -> Vec<Evidence> {
+        vec![sip_evidence(
+            f.ok,
+            "200 OK to REGISTER with Bearer token".into(),
+        )]
+    }
+
+    fn filter(&self, _f: &Registered<'_>) -> String {
+        "sip.Method == \"REGISTER\" || sip.CSeq.method == \"REGISTER\"".into()
+    }
+
+    fn device(&self, f: &Registered<'_>) -> Option<String> {
+        Some(f.reg.device.clone())
+    }
+
+    fn sip(&self, f: &Registered<'_>) -> Option<SipRef> {
+        Some(SipRef {
+            status: 200,
+            reason: f.ok.reason.clone().unwrap_or_default(),
+            warning: None,
+        })
     }
 }

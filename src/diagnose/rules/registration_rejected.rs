@@ -2,12 +2,15 @@
 //! it. A 401/407 challenge counts only when it was not met: the client never came back with
 //! credentials, or the credentials it came back with were challenged again.
 
-use crate::diagnose::util::{client_closing, register_of, stream_lossy};
 use crate::diagnose::util::{
-    call_filter, has_credentials, register_steps, sip_evidence, sip_parties, sip_ref, time_left,
-    warning_text, CHALLENGE_GRACE_SECS,
+    client_closing, has_credentials, register_of, register_steps, sip_evidence, stream_lossy,
+    time_left, warning_text, Closing, CHALLENGE_GRACE_SECS,
 };
-use crate::diagnose::{CaptureRule, Claimed, Confidence, Cx, Meta, Occurrence, Severity};
+use crate::diagnose::{
+    Anchored, CaptureRule, Claimed, Confidence, Cx, Evidence, Meta, On, Severity,
+};
+use crate::session::Registration;
+use crate::sip::SipMessage;
 
 /// The rule.
 pub struct RegistrationRejected;
@@ -15,29 +18,51 @@ pub struct RegistrationRejected;
 static META: Meta = Meta {
     id: "registration-rejected",
     title: "A registration was rejected",
-    meaning: "The registrar refused a REGISTER for a reason none of the specific rules covers; the status, reason phrase and Warning text say why.",
+    meaning: "The registrar refused a REGISTER for a reason none of the specific rules covers; \
+              the status, reason phrase and Warning text say why.",
     severity: Severity::Error,
     confidence: Confidence::Certain,
-    signature: "a REGISTER's final answer is 4xx-6xx (not a 401/407 challenge that the client then met)",
+    signature: "a REGISTER's final answer is 4xx-6xx (not a 401/407 challenge that the client \
+                then met)",
     fix: &[
-        "Read the status, reason phrase and Warning text in the explanation: CUCM's Warning 399 text usually names the cause.",
-        "404: the directory number or device is not configured; 401/407 repeated after credentials: the credentials are wrong; 503: the node is not accepting registrations (check the Cisco CallManager service).",
+        "Read the status, reason phrase and Warning text in the explanation: CUCM's Warning 399 \
+         text usually names the cause.",
+        "404: the directory number or device is not configured; 401/407 repeated after \
+         credentials: the credentials are wrong; 503: the node is not accepting registrations \
+         (check the Cisco CallManager service).",
     ],
     source: "RFC 3261 section 10.3 (registrar behaviour)",
 };
 
-impl CaptureRule for RegistrationRejected {
-    fn meta(&self) -> &'static Meta {
-        &META
-    }
+/// A REGISTER refused, or challenged and the challenge not met.
+pub struct Refused<'a> {
+    reg: &'a Registration,
+    req: &'a SipMessage,
+    resp: &'a SipMessage,
+    /// How the client ended its connection after a challenge, if it did.
+    closed: Option<Closing>,
+}
 
-    fn check(&self, cx: &Cx<'_>, claimed: &mut Claimed) -> Vec<Occurrence> {
+impl Anchored for Refused<'_> {
+    fn on(&self) -> On<'_> {
+        On::Sip {
+            req: self.req,
+            resp: Some(self.resp),
+        }
+    }
+}
+
+impl CaptureRule for RegistrationRejected {
+    type Found<'a> = Refused<'a>;
+    const META: &'static Meta = &META;
+
+    fn check<'a>(&self, cx: &Cx<'a>, claimed: &mut Claimed) -> Vec<Refused<'a>> {
         let mut out = Vec::new();
         for reg in &cx.facts.registrations {
             let steps = register_steps(cx, reg);
-            for (i, (t, req, resp)) in steps.iter().enumerate() {
+            for (i, &(t, req, resp)) in steps.iter().enumerate() {
                 let Some(resp) = resp else { continue };
-                if claimed.has_transaction(*t) {
+                if claimed.has_transaction(t) {
                     continue;
                 }
                 let status = resp.status.unwrap_or(0);
@@ -60,66 +85,82 @@ impl CaptureRule for RegistrationRejected {
                 if challenge && passed {
                     continue;
                 }
-                let closed = client_closing(cx, req, resp)
-                    .filter(|_| !stream_lossy(cx, resp.tcp_stream));
+                let closed =
+                    client_closing(cx, req, resp).filter(|_| !stream_lossy(cx, resp.tcp_stream));
                 if challenge
                     && !has_credentials(req)
                     && closed.is_none()
                     && time_left(cx, resp.time) < CHALLENGE_GRACE_SECS
                 {
+                    let then = if cx.facts.sip_window.is_some() {
+                        "the attempt's later REGISTERs were judged apart (it went past 16 \
+                         REGISTER transactions)"
+                    } else {
+                        "the capture ends"
+                    };
                     claimed.undecided.push(format!(
-                        "frame {}: {} was challenged ({status}) and {} before the client could answer",
-                        resp.frame, register_of(&reg.device), if cx.facts.sip_window.is_some() { "the attempt's later REGISTERs were judged apart (it went past 16 REGISTER transactions)" } else { "the capture ends" }
+                        "frame {}: {} was challenged ({status}) and {then} before the client \
+                         could answer",
+                        resp.frame,
+                        register_of(&reg.device),
                     ));
                     continue;
                 }
-                if !claimed.transaction(*t) {
+                if !claimed.transaction(t) {
                     continue;
                 }
-                let (client, server) = sip_parties(cx, req);
-                let why = if challenge && has_credentials(req) {
-                    " The REGISTER already carried credentials, so they were refused.".to_string()
-                } else if challenge {
-                    match &closed {
-                        Some(how) => format!(
-                            " The challenge was not answered: {how} without sending credentials."
-                        ),
-                        None => " The client never came back with credentials.".to_string(),
-                    }
-                } else {
-                    String::new()
-                };
-                let warn = warning_text(resp)
-                    .map(|w| format!(", Warning {w}"))
-                    .unwrap_or_default();
-                out.push(Occurrence {
-                    device: Some(reg.device.clone()),
-trust: None,
-                    explanation: format!(
-                        "{} (frame {}) to {}:{} was answered {} {}{warn} (frame {}).{why}",
-                        register_of(&reg.device),
-                        req.frame,
-                        req.dst.ip,
-                        req.dst.port,
-                        status,
-                        resp.reason.as_deref().unwrap_or(""),
-                        resp.frame
-                    ),
-                    evidence: vec![sip_evidence(
-                        resp,
-                        format!(
-                            "{status} {} to REGISTER",
-                            resp.reason.as_deref().unwrap_or("")
-                        ),
-                    )],
-                    filter: call_filter(req),
-                    sip: Some(sip_ref(resp)),
-                    alert: None,
-                    client,
-                    server,
+                out.push(Refused {
+                    reg,
+                    req,
+                    resp,
+                    closed,
                 });
             }
         }
         out
+    }
+
+    fn explain(&self, f: &Refused<'_>, _cx: &Cx<'_>) -> String {
+        let (req, resp) = (f.req, f.resp);
+        let status = resp.status.unwrap_or(0);
+        let challenge = status == 401 || status == 407;
+        let why = if challenge && has_credentials(req) {
+            " The REGISTER already carried credentials, so they were refused.".to_string()
+        } else if challenge {
+            match &f.closed {
+                Some(how) => {
+                    format!(" The challenge was not answered: {how} without sending credentials.")
+                }
+                None => " The client never came back with credentials.".to_string(),
+            }
+        } else {
+            String::new()
+        };
+        let warn = warning_text(resp)
+            .map(|w| format!(", Warning {w}"))
+            .unwrap_or_default();
+        format!(
+            "{} (frame {}) to {}:{} was answered {} {}{warn} (frame {}).{why}",
+            register_of(&f.reg.device),
+            req.frame,
+            req.dst.ip,
+            req.dst.port,
+            status,
+            resp.reason.as_deref().unwrap_or(""),
+            resp.frame
+        )
+    }
+
+    fn evidence(&self, f: &Refused<'_>) -> Vec<Evidence> {
+        let note = format!(
+            "{} {} to REGISTER",
+            f.resp.status.unwrap_or(0),
+            f.resp.reason.as_deref().unwrap_or("")
+        );
+        vec![sip_evidence(f.resp, note)]
+    }
+
+    fn device(&self, f: &Refused<'_>) -> Option<String> {
+        Some(f.reg.device.clone())
     }
 }

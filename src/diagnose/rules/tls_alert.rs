@@ -1,8 +1,8 @@
 //! `tls-alert`: any other fatal alert, named, with who sent it.
 
-use crate::diagnose::util::{alert_evidence, alert_occurrence, chain_trust, fatal_alerts, who};
-use crate::diagnose::{Claimed, Confidence, ConnCx, ConnectionRule, Meta, Occurrence, Severity};
-use crate::net::Side;
+use crate::config::Config;
+use crate::diagnose::util::{party, who};
+use crate::diagnose::{AlertFound, Claimed, Confidence, ConnCx, ConnectionRule, Meta, Severity};
 
 /// The rule.
 pub struct TlsAlert;
@@ -10,13 +10,16 @@ pub struct TlsAlert;
 static META: Meta = Meta {
     id: "tls-alert",
     title: "A TLS connection ended with a fatal alert",
-    meaning: "A TLS connection ended with a fatal alert that none of the specific rules explains; the alert's name says what the sender objected to.",
+    meaning: "A TLS connection ended with a fatal alert that none of the specific rules explains; \
+              the alert's name says what the sender objected to.",
     severity: Severity::Error,
     confidence: Confidence::Certain,
     signature: "any fatal TLS alert that no more specific rule explains",
     fix: &[
-        "The alert's name says what the sender objected to (see the explanation); look at the sender's logs for the same time.",
-        "For certificate alerts, check the trust stores on the side that sent it; for decode or record errors, look for TLS inspection devices in the path.",
+        "The alert's name says what the sender objected to (see the explanation); look at the \
+         sender's logs for the same time.",
+        "For certificate alerts, check the trust stores on the side that sent it; for decode or \
+         record errors, look for TLS inspection devices in the path.",
     ],
     source: "RFC 5246 section 7.2, RFC 8446 section 6",
 };
@@ -45,39 +48,32 @@ fn meaning(desc: &str) -> &'static str {
 }
 
 impl ConnectionRule for TlsAlert {
-    fn meta(&self) -> &'static Meta {
-        &META
+    type Found<'a> = AlertFound<'a>;
+    const META: &'static Meta = &META;
+
+    fn check<'a>(&self, cx: &ConnCx<'a>, claimed: &mut Claimed) -> Vec<AlertFound<'a>> {
+        let c = cx.conn;
+        cx.fatal_alerts()
+            .filter(|a| claimed.alert(c, a))
+            .map(|alert| AlertFound {
+                conn: c,
+                alert,
+                chain: Some(alert.sent_by.other()),
+            })
+            .collect()
     }
 
-    fn check(&self, cx: &ConnCx<'_>, claimed: &mut Claimed) -> Vec<Occurrence> {
-        let mut out = Vec::new();
-        for (c, a) in fatal_alerts(cx) {
-            if !claimed.alert(c, a) {
-                continue;
-            }
-            let sender = if a.sent_by == Side::Client {
-                &c.client
-            } else {
-                &c.server
-            };
-            let rejected = a.sent_by.other();
-            out.push(alert_occurrence(
-                c,
-                a,
-                alert_evidence(c, a, Some(rejected)),
-                chain_trust(c, rejected),
-                format!(
-                    "{} sent a fatal {} alert ({}) on port {} (frame {}, tcp.stream {}): {}.",
-                    who(sender),
-                    a.description,
-                    a.code.map_or(0, |c| c.0),
-                    c.server.port,
-                    a.frame,
-                    c.tcp_stream,
-                    meaning(&a.description)
-                ),
-            ));
-        }
-        out
+    fn explain(&self, f: &AlertFound<'_>, _cfg: &Config) -> String {
+        let (c, a) = (f.conn, f.alert);
+        format!(
+            "{} sent a fatal {} alert ({}) on port {} (frame {}, tcp.stream {}): {}.",
+            who(party(c, a.sent_by)),
+            a.description,
+            a.code.map_or(0, |c| c.0),
+            c.server.port,
+            a.frame,
+            c.tcp_stream,
+            meaning(&a.description)
+        )
     }
 }

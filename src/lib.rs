@@ -19,6 +19,7 @@ pub mod inputs;
 pub mod live;
 pub mod logs;
 pub mod net;
+pub mod note;
 pub mod report;
 pub mod session;
 pub mod sip;

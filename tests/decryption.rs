@@ -243,7 +243,10 @@ fn hold_back_while_waiting_for_late_keys_is_bounded_and_reported() {
     // With almost no room to wait, the records were analyzed before the keys arrived.
     assert!(facts.sip.is_empty());
     assert!(
-        facts.notes.iter().any(|n| n.contains("hold-back limit")),
+        facts
+            .notes
+            .iter()
+            .any(|n| matches!(n, siptriage::note::Note::HoldBackLimit { .. })),
         "{:?}",
         facts.notes
     );

@@ -15,6 +15,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("words", 0),
     ("net", 0),
     ("verdict", 0),
+    ("note", 0),
     ("logs", 1),
     ("inputs", 2),
     ("capture", 3),

@@ -3,6 +3,7 @@
 
 use siptriage::analyze::analyze_bytes;
 use siptriage::config::Config;
+use siptriage::note::Note;
 use siptriage_dev::workload::{generate, templates_from, Hostile, Spec};
 
 fn capture(hostile: Option<Hostile>, mb: u64, share: f64) -> Vec<u8> {
@@ -28,12 +29,26 @@ fn connection_flood_is_capped_and_reported() {
     let mut cfg = Config::default();
     cfg.limits.max_connections = 200;
     let (facts, _) = analyze_bytes(&bytes, &cfg).expect("reads");
-    let notes = facts.notes.join("\n");
+    let notes = &facts.notes;
     assert!(
-        notes.contains("limit: more than 200 connections were open at once"),
-        "{notes}"
+        notes
+            .iter()
+            .any(|n| matches!(n, Note::TooManyOpen { max: 200, .. })),
+        "{notes:?}"
     );
-    assert!(notes.contains("without findings are not listed"), "{notes}");
+    let words: Vec<String> = notes.iter().map(Note::to_string).collect();
+    assert!(
+        words
+            .iter()
+            .any(|n| n.starts_with("limit: more than 200 connections were open at once")),
+        "{words:?}"
+    );
+    assert!(
+        notes
+            .iter()
+            .any(|n| matches!(n, Note::ConnectionsNotListed { .. })),
+        "{notes:?}"
+    );
     assert!(facts.connections.len() <= 2 * siptriage::session::MAX_KEPT);
     assert!(facts.info.is_some_and(|i| i.frames > 40_000));
 }
@@ -45,10 +60,9 @@ fn fragment_flood_is_capped_and_reported() {
     cfg.limits.max_fragments = 16;
     let (facts, _) = analyze_bytes(&bytes, &cfg).expect("reads");
     assert!(facts.decode.fragments_dropped > 1000, "{:?}", facts.decode);
-    assert!(facts
-        .notes
-        .iter()
-        .any(|n| n.contains("fragmented datagram(s) were dropped")));
+    assert!(facts.notes.iter().any(|n| n
+        .to_string()
+        .contains("fragmented datagram(s) were dropped")));
 }
 
 #[test]
@@ -67,7 +81,10 @@ fn devices_past_the_limit_are_still_analyzed_and_the_limit_is_reported() {
     generate(&spec, &mut bytes).expect("generates");
     let (all, _) = analyze_bytes(&bytes, &Config::default()).expect("reads");
     assert_eq!(all.device_registrations.len(), 20);
-    assert!(!all.notes.iter().any(|n| n.contains("devices registered")));
+    assert!(!all
+        .notes
+        .iter()
+        .any(|n| matches!(n, Note::DeviceLimit { .. })));
     let mut cfg = Config::default();
     cfg.limits.max_devices = 2;
     let (facts, _) = analyze_bytes(&bytes, &cfg).expect("reads");
@@ -78,6 +95,7 @@ fn devices_past_the_limit_are_still_analyzed_and_the_limit_is_reported() {
     assert_eq!(facts.device_registrations.len(), 2);
     assert!(
         facts.notes.iter().any(|n| n
+            .to_string()
             .starts_with("limit: more than 2 devices registered (the limit of devices followed)")),
         "{:?}",
         facts.notes

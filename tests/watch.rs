@@ -233,7 +233,12 @@ fn a_followed_key_log_decrypts_and_records_without_keys_are_not_held_past_5_s() 
     let (doc, without) = analyzed(&p, None);
     assert_eq!(final_standing(&events), without);
     let notes = &watched.outcome.report.notes;
-    assert!(!notes.iter().any(|n| n.contains("hold-back")), "{notes:?}");
+    assert!(
+        !notes
+            .iter()
+            .any(|n| matches!(n, siptriage::note::Note::HoldBackLimit { .. })),
+        "{notes:?}"
+    );
     assert_eq!(
         serde_json::to_value(watched.outcome.report.verdict).expect("v"),
         doc["verdict"]
@@ -421,7 +426,9 @@ fn devices_silent_past_their_expiry_are_judged_and_released() {
         .contains("SEPA"));
     let notes = &watched.outcome.report.notes;
     assert!(
-        notes.iter().any(|n| n.starts_with("1 device(s) silent")),
+        notes
+            .iter()
+            .any(|n| n.to_string().starts_with("1 device(s) silent")),
         "{notes:?}"
     );
     let listed: Vec<&str> = watched

@@ -4,6 +4,7 @@
 use crate::capture::CaptureInfo;
 use crate::config::Config;
 use crate::diagnose::{capture_occurrences, connection_occurrences, Aggregator, Finding};
+use crate::note::Note;
 use crate::session::{Analyzer, CaptureFacts, Connection};
 
 /// One capture read and judged: what it showed, what the rules found, and the notes (what
@@ -14,7 +15,7 @@ pub struct Judged {
     /// The findings, in report order.
     pub findings: Vec<Finding>,
     /// The capture's notes followed by what the rules could not decide (bounded).
-    pub notes: Vec<String>,
+    pub notes: Vec<Note>,
 }
 
 /// What a caller sees while a capture is judged, besides the report at the end (a live
@@ -30,7 +31,7 @@ pub trait Hooks {
     fn judged(&mut self, _findings: &Aggregator, _now: crate::time::Ts) {}
     /// Something the rules could not decide about a connection or a window just judged (the
     /// report lists it among its notes at the end).
-    fn note(&mut self, _text: &str) {}
+    fn note(&mut self, _note: &Note) {}
 }
 
 /// [`Hooks`] that only watch connections.
@@ -90,18 +91,16 @@ pub fn judge_with(
     for n in capture_notes {
         undecided.push(n);
     }
-    let mut notes: Vec<String> = facts
+    let mut notes: Vec<Note> = facts
         .notes
         .iter()
         .cloned()
         .chain(undecided.into_vec())
         .collect();
     if notes.len() > crate::session::MAX_NOTES {
-        let more = notes.len() - crate::session::MAX_NOTES;
+        let more = (notes.len() - crate::session::MAX_NOTES) as u64;
         notes.truncate(crate::session::MAX_NOTES);
-        notes.push(format!(
-            "limit: {more} more note(s) like the ones above are not listed"
-        ));
+        notes.push(Note::NotesNotListed { more });
     }
     Ok(Judged {
         findings: agg.into_findings(0),
@@ -161,7 +160,7 @@ impl crate::session::Judge for Judging<'_, '_> {
         self.hooks.judged(self.agg, now);
     }
 
-    fn note(&mut self, text: &str) {
-        self.hooks.note(text);
+    fn note(&mut self, note: &Note) {
+        self.hooks.note(note);
     }
 }

@@ -3,6 +3,7 @@
 
 use crate::capture::CaptureInfo;
 use crate::diagnose::Finding;
+use crate::note::Note;
 use crate::report::{
     ConnectionEntry, Observer, RegistrationEntry, Report, SipEntry, Summary, Tally, Tool,
     Unreadable, Verdict, SCHEMA_VERSION,
@@ -21,7 +22,7 @@ pub(super) struct Piece {
     pub(super) registrations: Vec<RegistrationEntry>,
     pub(super) sip: Vec<SipEntry>,
     pub(super) sip_total: usize,
-    pub(super) notes: Vec<String>,
+    pub(super) notes: Vec<Note>,
     pub(super) tally: Tally,
 }
 
@@ -69,7 +70,11 @@ pub(super) fn place_log_lines(piece: &mut Piece, files: &crate::logs::LogFiles) 
         }
     }
     for n in &mut piece.notes {
-        *n = files.rewrite(n);
+        let text = n.to_string();
+        let placed = files.rewrite(&text);
+        if placed != text {
+            *n = n.worded(placed);
+        }
     }
 }
 
@@ -123,7 +128,7 @@ pub(super) fn piece_of(label: &str, judged: Judged) -> Piece {
 }
 
 /// A report with nothing in it yet but `notes`.
-pub(super) fn empty_report(notes: Vec<String>) -> Report {
+pub(super) fn empty_report(notes: Vec<Note>) -> Report {
     Report {
         schema_version: SCHEMA_VERSION,
         tool: Tool {
@@ -147,7 +152,7 @@ pub(super) fn empty_report(notes: Vec<String>) -> Report {
 }
 
 /// What one capture contributes to the verdict.
-pub(super) fn tally_of(facts: &CaptureFacts, notes: &[String]) -> Tally {
+pub(super) fn tally_of(facts: &CaptureFacts, notes: &[Note]) -> Tally {
     let registered = facts.registered;
     Tally {
         frames: facts.info.as_ref().map_or(0, |i| i.frames),
@@ -158,13 +163,7 @@ pub(super) fn tally_of(facts: &CaptureFacts, notes: &[String]) -> Tally {
         partly_decrypted: facts.partly_decrypted_sip_connections,
         registered,
         // Limits of the analysis, not of the listing (a listing limit changes no verdict).
-        limits: notes
-            .iter()
-            .filter_map(|n| n.strip_prefix("limit: "))
-            .filter(|n| !n.contains("not listed"))
-            .take(3)
-            .map(str::to_string)
-            .collect(),
+        limits: notes.iter().filter_map(Note::limit).take(3).collect(),
     }
 }
 
@@ -182,7 +181,9 @@ pub(super) fn merge(
         Ok(p) => p,
         Err(e) => {
             obs.unreadable(path, &e.to_string());
-            report.notes.push(e.to_string());
+            report.notes.push(Note::Unreadable {
+                error: e.to_string(),
+            });
             report.unreadable.push(Unreadable {
                 input: path.to_string(),
                 error: e.to_string(),
@@ -221,26 +222,19 @@ pub(super) fn merge(
         m.capture = idx;
         m
     }));
-    let prefix = if multi {
-        format!("{path}: ")
-    } else {
-        String::new()
-    };
+    // Among several inputs, each note says which it is of.
+    let of = |n: Note| if multi { n.of(path) } else { n };
     let listed = report.sip.len() - first_sip;
     if piece.sip_total > listed {
-        report.notes.push(format!(
-            "{prefix}the report lists {listed} of {} SIP messages (the first {} and those cited as evidence); all were analyzed",
-            piece.sip_total,
-            crate::session::sipflow::LISTED_FIRST
-        ));
+        report.notes.push(of(Note::SipListed {
+            listed,
+            total: piece.sip_total,
+            first: crate::session::sipflow::LISTED_FIRST,
+        }));
     }
-    report.notes.extend(piece.notes.iter().map(|n| {
-        if n.starts_with(path) {
-            n.clone()
-        } else {
-            format!("{prefix}{n}")
-        }
-    }));
+    report
+        .notes
+        .extend(piece.notes.iter().map(|n| of(n.clone())));
     let devices: Vec<&str> = report.registrations[first_registration..]
         .iter()
         .map(|r| r.device.as_str())

@@ -101,7 +101,10 @@ pub fn analyze_expanded(
     for (label, why) in &inputs.unusable {
         let e = format!("{label}: {why}");
         obs.unreadable(label, &e);
-        report.notes.push(e.clone());
+        report.notes.push(crate::note::Note::Unusable {
+            input: label.clone(),
+            why: why.clone(),
+        });
         report.unreadable.push(Unreadable {
             input: label.clone(),
             error: e.clone(),

@@ -6,6 +6,7 @@
 //! frame too, the same finding from both is told once with both places, and the connection no
 //! longer counts as SIP the run could not read.
 
+use crate::note::Note;
 use std::collections::HashMap;
 
 use crate::diagnose::{Evidence, Place};
@@ -91,12 +92,12 @@ pub fn merge(report: &mut Report, tally: &mut Tally) {
         }
         offsets.sort_unstable();
         let median = offsets[offsets.len() / 2];
-        notes.push(format!(
-            "{name}: {} SIP message(s) are also in the capture (listed once, with both places); its clock is {:.3} s {} the capture's (median of the pairs)",
-            offsets.len(),
-            (median as f64 / 1e9).abs(),
-            if median >= 0 { "behind" } else { "ahead of" }
-        ));
+        notes.push(Note::AlsoInCapture {
+            log: name,
+            messages: offsets.len(),
+            seconds: (median as f64 / 1e9).abs(),
+            behind: median >= 0,
+        });
     }
     // One message, two places: the log's copy goes, the capture's names it.
     drop_sip.sort_unstable();
@@ -139,24 +140,14 @@ pub fn merge(report: &mut Report, tally: &mut Tally) {
                 t.undecrypted = t.undecrypted.saturating_sub(read as u64);
             }
             report.notes.retain(|n| {
-                let n = n.strip_prefix(&format!("{path}: ")).unwrap_or(n);
-                let Some((count, rest)) = n.split_once(' ') else {
-                    return true;
-                };
-                !(rest.starts_with(
-                    "TLS connection(s) on SIP ports carried encrypted application data",
-                ) && count.parse::<usize>().is_ok_and(|k| k <= read))
+                let of_this = n.input().is_none_or(|i| i == path);
+                let gone = matches!(n.inner(), Note::Undecrypted { connections } if *connections as usize <= read);
+                !(of_this && gone)
             });
         }
-        notes.push(format!(
-            "{} TLS connection(s) the capture holds encrypted were read through the logs (their SIP, by addresses and ports): tcp.stream {}",
-            read_through.len(),
-            read_through
-                .iter()
-                .map(|r| r.1.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
+        notes.push(Note::ReadThroughLogs {
+            streams: read_through.iter().map(|r| r.1).collect(),
+        });
     }
     // Findings: the same from a capture and a log is told once, with both places; a log's
     // finding on a connection the capture holds encrypted cites its handshake.

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use siptriage::analyze::{analyze_expanded, Outcome};
 use siptriage::config::Config;
 use siptriage::inputs::{self, Expanded};
+use siptriage::note::Note;
 use siptriage::report::jsonl::JsonLines;
 use siptriage::report::redact;
 use siptriage::report::Observer;
@@ -126,7 +127,7 @@ pub fn run_analyze(inputs: Expanded, cfg: Config, s: Settings) -> ExitCode {
                 eprintln!("siptriage: {e}");
                 return ExitCode::from(2);
             }
-            lines.note(Redacting::NOTE);
+            lines.note(&Note::PseudonymMap);
         }
         lines.summary(&report);
         let err = lines.error.take();
@@ -175,7 +176,7 @@ pub fn run_analyze(inputs: Expanded, cfg: Config, s: Settings) -> ExitCode {
                 eprintln!("siptriage: {e}");
                 return ExitCode::from(2);
             }
-            report.notes.push(Redacting::NOTE.to_string());
+            report.notes.push(Note::PseudonymMap);
         }
     }
     let color = s.output.is_none() && std::io::stdout().is_terminal() && terminal_colours();

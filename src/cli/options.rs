@@ -142,10 +142,6 @@ pub struct Redacting {
 }
 
 impl Redacting {
-    /// The note a report carries when its map was written (never the map's path, which may
-    /// name the customer).
-    pub const NOTE: &'static str = "names are pseudonyms: the map from each pseudonym to the value it stands for was written to a separate file, which is not part of this report";
-
     /// Writes the map (JSON: class, pseudonym, original), or says why it could not.
     pub fn write_map(&self, entries: &[redact::MapEntry], quiet: bool) -> Result<(), String> {
         let Some(path) = &self.map else {

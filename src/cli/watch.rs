@@ -6,7 +6,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use super::options::{seconds, Analysis, FailOn, Format, Redacting};
+use super::options::{seconds, Analysis, FailOn, Format};
 use super::output::{choose_format, render, Output};
 
 /// The options of `siptriage watch`.
@@ -161,7 +161,10 @@ pub fn watch(args: WatchArgs) -> ExitCode {
         wall_time: !args.no_wall_time,
         save: args.save.map(|p| (p, args.save_limit << 20)),
         tell: args.output.is_some() && !args.quiet,
-        closing_note: redacting.map.as_ref().map(|_| Redacting::NOTE.to_string()),
+        closing_note: redacting
+            .map
+            .as_ref()
+            .map(|_| siptriage::note::Note::PseudonymMap),
     };
     let stop = Arc::new(AtomicBool::new(false));
     if let Err(e) = stop_on_signals(&stop) {

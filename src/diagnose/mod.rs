@@ -16,6 +16,7 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::net::Side;
+use crate::note::Note;
 use crate::session::{CaptureFacts, Connection, Party};
 use crate::sip::SipMessage;
 use crate::time::Ts;
@@ -313,7 +314,7 @@ impl Cx<'_> {
 #[derive(Default)]
 pub struct Claimed {
     /// Notes from rules that stayed silent because the capture lacks the deciding evidence.
-    pub undecided: Vec<String>,
+    pub undecided: Vec<Note>,
     alerts: HashSet<(u64, u64)>,
     transactions: HashSet<usize>,
     connections: HashSet<u64>,
@@ -644,12 +645,12 @@ impl OutOfScope {
     }
 
     /// The one line that says what was left out, if anything was.
-    pub fn note(&self) -> Option<String> {
+    pub fn note(&self) -> Option<Note> {
         let example = self.example.as_ref()?;
-        Some(format!(
-            "{} TLS connection(s) failed between hosts outside SIP OAuth (not CUCM, Expressway-C or their clients' ports), not judged: for example {example}",
-            self.failed
-        ))
+        Some(Note::OutsideScope {
+            failed: self.failed,
+            example: example.clone(),
+        })
     }
 }
 
@@ -659,7 +660,7 @@ pub fn connection_occurrences(
     c: &Connection,
     cfg: &Config,
     agg: &mut Aggregator,
-    undecided: &mut Vec<String>,
+    undecided: &mut Vec<Note>,
 ) -> bool {
     let cx = ConnCx { conn: c, cfg };
     let mut claimed = Claimed::default();
@@ -685,7 +686,7 @@ pub fn capture_occurrences(
     facts: &CaptureFacts,
     cfg: &Config,
     agg: &mut Aggregator,
-    undecided: &mut Vec<String>,
+    undecided: &mut Vec<Note>,
 ) -> Vec<u64> {
     let cx = Cx { facts, cfg };
     let mut claimed = Claimed::default();
@@ -717,20 +718,19 @@ pub fn capture_occurrences(
 }
 
 /// The CertificateRequest's CA list against the issuer of the client certificate that followed.
-fn certificate_request_check(c: &Connection) -> Option<String> {
+fn certificate_request_check(c: &Connection) -> Option<Note> {
     let t = c.tls.as_ref()?;
     let req = t.certificate_request.as_ref()?;
     let leaf = t
         .chain_of(Side::Client)
         .and_then(|ch| ch.certificates.first())?;
     (!req.ca_names.is_empty() && !req.ca_names.contains(&leaf.issuer)).then(|| {
-        format!(
-            "tcp.stream {}: the client certificate's issuer \"{}\" is not among the {} CA name(s) the server listed in its CertificateRequest (frame {})",
-            c.tcp_stream,
-            leaf.issuer,
-            req.ca_names.len(),
-            req.frame
-        )
+        Note::IssuerNotRequested {
+            stream: c.tcp_stream,
+            issuer: leaf.issuer.clone(),
+            names: req.ca_names.len(),
+            frame: req.frame,
+        }
     })
 }
 

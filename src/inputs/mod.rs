@@ -6,6 +6,7 @@
 //! found beside them, and notices about what was skipped. [`Input::open`] gives the bytes of a
 //! capture, decompressed, whatever it is wrapped in.
 
+use crate::note::Note;
 use std::collections::HashSet;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
@@ -380,7 +381,7 @@ pub struct Expanded {
     /// Key logs found in the folders given (by content), for `--keylog auto` and hints.
     pub keylogs: Vec<PathBuf>,
     /// What was passed over, and hints (one line each).
-    pub notices: Vec<String>,
+    pub notices: Vec<crate::note::Note>,
     /// Inputs that cannot be read as captures: `(label, why)`.
     pub unusable: Vec<(String, String)>,
     /// Of those, the key logs named as inputs: they hold no capture or log to judge, so they
@@ -455,11 +456,10 @@ pub fn expand(words: &[String]) -> Expanded {
     }
     out.captures = group_logs(std::mem::take(&mut out.captures));
     if !skipped.is_empty() {
-        out.notices.push(format!(
-            "skipped {} file(s) that hold no capture: {}",
-            skipped.len(),
-            crate::words::some_of(&skipped, 3)
-        ));
+        out.notices.push(Note::SkippedFiles {
+            count: skipped.len(),
+            names: skipped,
+        });
     }
     out
 }
@@ -478,17 +478,19 @@ fn walk(
         return; // a link back to a folder already searched
     }
     if depth >= MAX_DEPTH {
-        out.notices.push(format!(
-            "{}: not searched, deeper than {MAX_DEPTH} folder levels",
-            dir.display()
-        ));
+        out.notices.push(Note::TooDeep {
+            dir: dir.display().to_string(),
+            max: MAX_DEPTH,
+        });
         return;
     }
     let mut entries: Vec<PathBuf> = match std::fs::read_dir(dir) {
         Ok(rd) => rd.flatten().map(|e| e.path()).collect(),
         Err(e) => {
-            out.notices
-                .push(format!("{}: folder not searched: {e}", dir.display()));
+            out.notices.push(Note::FolderNotSearched {
+                dir: dir.display().to_string(),
+                error: e.to_string(),
+            });
             return;
         }
     };
@@ -518,7 +520,10 @@ fn walk(
             Ok((Content::Zip, None)) => zip_members(&p, out, skipped),
             Ok((Content::Tar, _)) => tar_members(&p, out, skipped),
             Ok(_) => skipped.push(label),
-            Err(e) => out.notices.push(format!("{label}: not read: {e}")),
+            Err(e) => out.notices.push(Note::NotRead {
+                input: label,
+                error: e.to_string(),
+            }),
         }
     }
 }
@@ -554,10 +559,11 @@ fn archive_members(
     names.retain(|n| !n.ends_with('/'));
     names.sort();
     if names.len() > MAX_ZIP_MEMBERS {
-        out.notices.push(format!(
-            "{label}: only the first {MAX_ZIP_MEMBERS} of {} members were looked at",
-            names.len()
-        ));
+        out.notices.push(Note::ZipTruncated {
+            input: label.clone(),
+            max: MAX_ZIP_MEMBERS,
+            members: names.len(),
+        });
         names.truncate(MAX_ZIP_MEMBERS);
     }
     let members = names.into_iter().map(|name| Input {
@@ -582,12 +588,14 @@ fn add_members(
                 input.log = Some(kind);
                 out.captures.push(input);
             }
-            Ok((Content::Zip | Content::Tar, _)) => out.notices.push(format!(
-                "{}: an archive inside an archive is not opened; extract it first",
-                input.label
-            )),
+            Ok((Content::Zip | Content::Tar, _)) => {
+                out.notices.push(Note::NestedArchive { input: input.label })
+            }
             Ok(_) => skipped.push(input.label),
-            Err(e) => out.notices.push(format!("{}: not read: {e}", input.label)),
+            Err(e) => out.notices.push(Note::NotRead {
+                input: input.label,
+                error: e.to_string(),
+            }),
         }
     }
 }

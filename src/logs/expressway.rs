@@ -8,6 +8,7 @@ use std::io::BufRead;
 
 use super::{Direction, LogSip, LogStats, Record};
 use crate::net::Endpoint;
+use crate::note::Note;
 use crate::time::Ts;
 
 /// Whether `line` starts a record: an ISO 8601 time, a host, `tvcs:`.
@@ -140,10 +141,7 @@ pub fn read(
             return;
         }
         let Some(time) = field(head, "UTCTime").and_then(super::parse_datetime) else {
-            stats.notes.push(format!(
-                "line {}: a SIP record without a UTCTime (or one outside the years 1678 to 2261) was skipped",
-                r.line
-            ));
+            stats.notes.push(Note::LogNoUtcTime { line: r.line });
             return;
         };
         let mut lines: Vec<&str> = Vec::new();
@@ -167,10 +165,7 @@ pub fn read(
             return;
         }
         if !closed {
-            stats.notes.push(format!(
-                "line {}: a SIP message was cut before its end (the log ends or rotates there); read as far as it goes",
-                r.line
-            ));
+            stats.notes.push(Note::LogMessageUnclosed { line: r.line });
         }
         let action = field(head, "Action");
         let received = match action {

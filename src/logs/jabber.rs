@@ -8,6 +8,7 @@ use std::io::BufRead;
 
 use super::{Direction, LogSip, LogStats, Record};
 use crate::net::{Endpoint, Transport};
+use crate::note::Note;
 use crate::time::Ts;
 
 /// The time (local, read as if UTC), function and message of a record's first line.
@@ -110,10 +111,7 @@ pub fn read(
             o.unsigned_abs() / 60_000_000_000 % 60
         ),
         None => {
-            stats.notes.push(
-                "no SIP message in the Jabber log carries a Date header: its local times were taken as UTC"
-                    .into(),
-            );
+            stats.notes.push(Note::LogNoDate);
             "local time of the client, taken as UTC (no Date header to tell the zone)".into()
         }
     };
@@ -213,10 +211,7 @@ pub fn read(
             return;
         };
         if r.cut {
-            stats.notes.push(format!(
-                "line {}: a SIP message longer than the record limit was cut",
-                r.line
-            ));
+            stats.notes.push(Note::LogMessageCut { line: r.line });
         }
         let mut lines: Vec<&str> = vec![start.trim()];
         let mut body = false;
@@ -233,10 +228,10 @@ pub fn read(
             lines.push(if body { l.as_str() } else { t });
         }
         if r.last && !super::looks_whole(&lines) {
-            stats.notes.push(format!(
-                "line {}: the file's last record, a SIP message, is cut (the log rotated there); it was not judged",
-                r.line
-            ));
+            stats.notes.push(Note::LogLastRecordCut {
+                line: r.line,
+                what: "log",
+            });
             return;
         }
         let Some(time) = local.checked_sub_ns(off) else {

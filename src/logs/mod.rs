@@ -303,7 +303,7 @@ pub struct LogStats {
     /// How the times were made UTC.
     pub clock: String,
     /// Notes: a record cut at the end, binary junk, a time zone guessed.
-    pub notes: Vec<String>,
+    pub notes: Vec<crate::note::Note>,
     /// First and last time.
     pub first: Option<Ts>,
     /// Last time.
@@ -409,9 +409,9 @@ pub(crate) fn records(
         on(r, stats);
     }
     if junk > 0 {
-        stats.notes.push(format!(
-            "{junk} line(s) held bytes that are not text; they were read as far as they make sense"
-        ));
+        stats
+            .notes
+            .push(crate::note::Note::LogNotText { lines: junk });
     }
     Ok(())
 }

@@ -8,6 +8,7 @@ use std::io::BufRead;
 
 use super::{Direction, LogSip, LogStats, Record};
 use crate::net::{Endpoint, Transport};
+use crate::note::Note;
 use crate::time::Ts;
 
 /// The counter, time of day (ns since midnight), type and text of a record's first line.
@@ -189,17 +190,14 @@ pub fn read(
             return;
         }
         if r.last && !super::looks_whole(&lines) {
-            stats.notes.push(format!(
-                "line {}: the file's last record, a SIP message, is cut (the trace rotated there); it was not judged",
-                r.line
-            ));
+            stats.notes.push(Note::LogLastRecordCut {
+                line: r.line,
+                what: "trace",
+            });
             return;
         }
         let Some(d) = day else {
-            stats.notes.push(format!(
-                "line {}: a SIP message before any FileHead record (no date) was skipped",
-                r.line
-            ));
+            stats.notes.push(Note::LogNoFileHead { line: r.line });
             return;
         };
         let Some(time) = d
@@ -207,10 +205,7 @@ pub fn read(
             .and_then(|day| Ts::checked_from(day, 0, tod))
             .and_then(|local| local.checked_sub_ns(offset.unwrap_or(0)))
         else {
-            stats.notes.push(format!(
-                "line {}: a SIP message dated outside the years 1678 to 2261 was skipped",
-                r.line
-            ));
+            stats.notes.push(Note::LogOutOfRange { line: r.line });
             return;
         };
         stats.seen(time);

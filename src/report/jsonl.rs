@@ -180,10 +180,10 @@ impl<'w> JsonLines<'w> {
     }
 
     /// A note of the run's own (unredacted: it must name no customer value).
-    pub fn note(&mut self, text: &str) {
+    pub fn note(&mut self, note: &crate::note::Note) {
         self.emit(&Event::Note {
             capture: 0,
-            text,
+            text: &note.to_string(),
             count: None,
             examples: &[],
         });
@@ -262,10 +262,10 @@ impl Observer for JsonLines<'_> {
         index: usize,
         info: &CaptureInfo,
         findings: &[Finding],
-        notes: &[String],
+        notes: &[crate::note::Note],
     ) {
         for n in notes {
-            self.redactor.learn_text(n);
+            self.redactor.learn_text(&n.to_string());
         }
         // What happened again since it was told, once per finding.
         let told = std::mem::take(&mut self.told);
@@ -293,7 +293,7 @@ impl Observer for JsonLines<'_> {
             }
         }
         for n in notes {
-            let mut text = n.clone();
+            let mut text = n.to_string();
             self.redactor.text(&mut text);
             self.emit(&Event::Note {
                 capture: index,

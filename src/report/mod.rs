@@ -8,6 +8,7 @@ mod junit;
 pub mod ladder;
 mod markdown;
 pub mod model;
+pub mod notes;
 pub mod redact;
 mod text;
 
@@ -43,7 +44,7 @@ pub trait Observer {
         _index: usize,
         _info: &CaptureInfo,
         _findings: &[Finding],
-        _notes: &[String],
+        _notes: &[crate::note::Note],
     ) {
     }
     /// The device names and SIP Warning texts a capture showed, told just before
@@ -479,22 +480,6 @@ pub struct NoteGroup {
     pub observed: bool,
 }
 
-/// Notes that report what was seen (a 404 for a config file, a device refused by one node but
-/// registered on another, an exchange the capture cut short), as opposed to what could not be
-/// seen or decoded.
-fn is_observation(body: &str) -> bool {
-    [
-        "the TFTP server answered",
-        " was refused by ",
-        " was challenged (",
-        "is not followed by a REGISTER in the capture",
-        " is not among the ",
-        " failed between hosts outside SIP OAuth ",
-    ]
-    .iter()
-    .any(|p| body.contains(p))
-}
-
 /// The notes of `r` in the sections every report shows, each with its heading: what was also
 /// observed, then what could not be seen or decoded (and limits). Empty sections are left out.
 pub fn note_sections(r: &Report) -> Vec<(&'static str, Vec<String>)> {
@@ -522,28 +507,25 @@ pub fn note_groups(r: &Report) -> Vec<NoteGroup> {
     struct Seen {
         body: String,
         original: String,
+        observed: bool,
         captures: Vec<String>,
         streams: Vec<String>,
         count: usize,
     }
     let mut groups: Vec<Seen> = Vec::new();
     for note in &r.notes {
-        let (capture, rest) = r
-            .captures
-            .iter()
-            .find_map(|c| {
-                note.strip_prefix(c.path.as_str())
-                    .and_then(|x| x.strip_prefix(": "))
-                    .map(|x| (Some(c.path.clone()), x))
-            })
-            .unwrap_or((None, note.as_str()));
-        let (stream, body) = match rest
-            .strip_prefix("tcp.stream ")
-            .and_then(|x| x.split_once(": "))
-        {
-            Some((n, b)) if n.chars().all(|c| c.is_ascii_digit()) => (Some(n.to_string()), b),
-            _ => (None, rest),
-        };
+        let text = note.inner().to_string();
+        // Of one input among several, unless its words start with the input's name.
+        let capture = note
+            .input()
+            .filter(|i| !text.starts_with(i))
+            .map(str::to_string);
+        let stream = note.stream();
+        let body = stream
+            .and_then(|s| text.strip_prefix(&format!("tcp.stream {s}: ")))
+            .unwrap_or(&text);
+        let stream = stream.map(|s| s.to_string());
+        let observed = note.class() == crate::note::Class::Observed;
         match groups.iter_mut().find(|g| g.body == body) {
             Some(g) => {
                 g.count += 1;
@@ -553,7 +535,8 @@ pub fn note_groups(r: &Report) -> Vec<NoteGroup> {
             }
             None => groups.push(Seen {
                 body: body.to_string(),
-                original: note.clone(),
+                original: note.to_string(),
+                observed,
                 captures: capture.into_iter().collect(),
                 streams: stream.into_iter().collect(),
                 count: 1,
@@ -585,7 +568,7 @@ pub fn note_groups(r: &Report) -> Vec<NoteGroup> {
                 format!("{} ({} times{places})", g.body, g.count)
             };
             NoteGroup {
-                observed: is_observation(&g.body),
+                observed: g.observed,
                 text,
             }
         })
@@ -714,20 +697,6 @@ pub fn glance_heading(r: &Report, i: usize, g: &Glance) -> (String, String) {
             g.devices, g.registered, g.failing
         ),
     )
-}
-
-/// Whether a note only describes the report's own listing (what `connections[]`,
-/// `registrations[]` or the notes leave out), which a sensor's events have no use for.
-pub fn is_listing_note(text: &str) -> bool {
-    [
-        "not listed in connections[]",
-        "not listed in registrations[]",
-        "more note(s) like the ones above are not listed",
-        "connection event(s) of the log are not listed",
-        "the report lists ",
-    ]
-    .iter()
-    .any(|p| text.contains(p))
 }
 
 /// `oauth-port-mismatch 306, oauth-port-closed 150`.

@@ -112,7 +112,7 @@ pub struct Report {
     /// SIP message is analyzed; `summary.sip_messages` counts them).
     pub sip: Vec<SipEntry>,
     /// What could not be decoded or seen; limits hit.
-    pub notes: Vec<String>,
+    pub notes: Vec<crate::note::Note>,
     /// Inputs that could not be read at all (absent when every input was read).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unreadable: Vec<Unreadable>,

@@ -1161,7 +1161,7 @@ pub fn apply_with(report: &mut Report, r: &mut Redactor) {
         r.learn_finding(f);
     }
     for n in &report.notes {
-        r.learn_text(n);
+        r.learn_text(&n.to_string());
     }
     // What a capture or log printed: headers, Warning texts, Call-IDs.
     for s in &report.sip {
@@ -1227,7 +1227,12 @@ pub fn apply_with(report: &mut Report, r: &mut Redactor) {
         }
     }
     for n in &mut report.notes {
-        r.text(n);
+        let words = n.to_string();
+        let mut text = words.clone();
+        r.text(&mut text);
+        if text != words {
+            *n = n.worded(text);
+        }
     }
     // A name inside a file's name (a log named after its node) is replaced too.
     for u in &mut report.unreadable {

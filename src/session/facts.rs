@@ -2,6 +2,7 @@
 //! messages, transactions and registrations, HTTP exchanges, and the notes on what could not be
 //! seen. Built by the [`super::Analyzer`], judged by the rules, listed by the reports.
 
+use crate::note::Note;
 use serde::Serialize;
 
 use crate::capture::CaptureInfo;
@@ -181,9 +182,9 @@ pub struct CaptureFacts {
     /// Each device's REGISTER transactions (counted all, listed the first ones).
     pub device_registrations: Vec<super::sipflow::DeviceRegistrations>,
     /// Devices refused by one node and registered on another.
-    pub per_node_notes: Vec<String>,
+    pub per_node_notes: Vec<Note>,
     /// What could not be decoded or seen, limits hit.
-    pub notes: Vec<String>,
+    pub notes: Vec<Note>,
     /// Decoder counters.
     pub decode: DecodeStats,
     /// HTTP requests seen (device configuration files among them).
@@ -305,13 +306,13 @@ pub const MAX_NOTES: usize = 200;
 /// A bounded list of notes.
 #[derive(Default)]
 pub struct Notes {
-    list: Vec<String>,
+    list: Vec<Note>,
     more: u64,
 }
 
 impl Notes {
     /// Adds a note, or counts it when the list is full.
-    pub fn push(&mut self, n: String) {
+    pub fn push(&mut self, n: Note) {
         if self.list.len() < MAX_NOTES {
             self.list.push(n);
         } else {
@@ -320,13 +321,10 @@ impl Notes {
     }
 
     /// The notes, with a last line counting those left out.
-    pub fn into_vec(self) -> Vec<String> {
+    pub fn into_vec(self) -> Vec<Note> {
         let mut v = self.list;
         if self.more > 0 {
-            v.push(format!(
-                "limit: {} more note(s) like the ones above are not listed",
-                self.more
-            ));
+            v.push(Note::NotesNotListed { more: self.more });
         }
         v
     }

@@ -15,6 +15,7 @@ use crate::config::{Config, PortKind};
 use crate::decode::{Decoder, Packet, Transport as Layer4};
 use crate::flow::{RoleHint, Table};
 use crate::net::{Endpoint, Transport};
+use crate::note::Note;
 use crate::sip;
 use crate::tls::{self, KeyLog, Keys};
 use conn::{push_sip, ConnApp, SipStore};
@@ -110,7 +111,7 @@ pub trait Judge {
     /// Time went on to `now` (a live sensor's tick, [`Analyzer::tick`]), whatever was judged.
     fn tick(&mut self, _now: crate::time::Ts) {}
     /// A note about a connection just settled (the report lists it at the end).
-    fn note(&mut self, _text: &str) {}
+    fn note(&mut self, _note: &Note) {}
 }
 
 /// How long a live sensor holds TLS records back waiting for their keys in a key log that
@@ -569,41 +570,36 @@ impl Analyzer<'_> {
         let st = std::mem::take(&mut self.settled);
         let mut notes = Vec::new();
         if self.released_devices > 0 {
-            notes.push(format!(
-                "{} device(s) silent for {} min past their registration's expiry were judged then and let go (registrations[] lists the devices still followed at the end)",
-                self.released_devices,
-                DEVICE_IDLE_NS / 60_000_000_000
-            ));
+            notes.push(Note::DevicesReleased {
+                devices: self.released_devices,
+                idle_min: DEVICE_IDLE_NS / 60_000_000_000,
+            });
         }
         if st.hold_limit > 0 {
-            notes.push(format!(
-                "limit: {} TLS connection(s) reached the hold-back limit ({} KiB per connection, {} KiB in all) while waiting for keys that might come later in the file; their records were analyzed without keys",
-                st.hold_limit,
-                tls::MAX_HELD_PER_CONN / 1024,
-                self.cfg.limits.hold_back_bytes / 1024
-            ));
+            notes.push(Note::HoldBackLimit {
+                connections: st.hold_limit,
+                per_connection_kib: tls::MAX_HELD_PER_CONN / 1024,
+                total_kib: self.cfg.limits.hold_back_bytes / 1024,
+            });
         }
         for m in &self.tls.log.malformed {
-            notes.push(format!("key log: {m} (line skipped)"));
+            notes.push(Note::KeyLogLineSkipped { what: m.clone() });
         }
         if let Some(stop) = &info.stopped {
-            notes.push(format!(
-                "{stop}; findings cover the frames before that point"
-            ));
+            notes.push(Note::CutShort { why: stop.clone() });
         }
         notes.extend(st.notes.into_vec());
         if self.table.evicted_full > 0 {
-            notes.push(format!(
-                "limit: more than {} connections were open at once; the {} longest idle were settled early (their later packets start new tcp.streams)",
-                self.table.max_active,
-                self.table.evicted_full
-            ));
+            notes.push(Note::TooManyOpen {
+                max: self.table.max_active,
+                evicted: self.table.evicted_full,
+            });
         }
         if st.not_listed > 0 {
-            notes.push(format!(
-                "limit: {} connection(s) without findings are not listed in connections[] (the first {MAX_KEPT} and every one with a finding are); all were analyzed",
-                st.not_listed
-            ));
+            notes.push(Note::ConnectionsNotListed {
+                count: st.not_listed,
+                kept: MAX_KEPT,
+            });
         }
         let mut http = st.http;
         http.sort_by_key(|h| h.frame);
@@ -611,62 +607,54 @@ impl Analyzer<'_> {
         let connections = st.kept;
         let undecrypted_oauth = st.undecrypted;
         if undecrypted_oauth > 0 {
-            notes.push(format!(
-                "{undecrypted_oauth} TLS connection(s) on SIP ports carried encrypted application data: the SIP inside \
-                 (REGISTER, 401/403/407 answers, Warning texts) cannot be read without the session keys. \
-                 Capture a key log on a lab client (SSLKEYLOGFILE) and give it as the key log, or embed it in the capture with \
-                 `editcap --inject-secrets tls,keys.txt`."
-            ));
+            notes.push(Note::Undecrypted {
+                connections: undecrypted_oauth,
+            });
         }
         let flow = &mut self.flow;
         if flow.pieces > 0 {
-            notes.push(format!(
-                "limit: {} registration attempt(s) went past {} REGISTER transactions before they carried credentials or registered; their earlier challenges were judged without knowing that",
-                flow.pieces,
-                sipflow::MAX_OPEN_STEPS
-            ));
+            notes.push(Note::AttemptsInPieces {
+                attempts: flow.pieces,
+                steps: sipflow::MAX_OPEN_STEPS,
+            });
         }
         if flow.over_pending > 0 {
-            notes.push(format!(
-                "limit: {} copies of messages of open registration attempts (retransmissions, provisional answers, repeated challenges past {} per attempt) were counted, not judged",
-                flow.over_pending,
-                sipflow::MAX_PENDING
-            ));
+            notes.push(Note::CopiesCounted {
+                copies: flow.over_pending,
+                per_attempt: sipflow::MAX_PENDING,
+            });
         }
         if flow.past_device_limit > 0 {
-            notes.push(format!(
-                "limit: more than {} devices registered (the limit of devices followed); {} REGISTER message(s) of later devices were judged one window of SIP at a time, so a lapse between their registrations or a challenge answered in a later window may be missed",
-                flow.max_devices, flow.past_device_limit
-            ));
+            notes.push(Note::DeviceLimit {
+                max_devices: flow.max_devices,
+                messages: flow.past_device_limit,
+            });
         }
         if flow.devices_not_listed > 0 {
-            notes.push(format!(
-                "limit: {} device(s) sent more than {} REGISTER transactions; those past the first {} are not listed in registrations[] (all were analyzed)",
-                flow.devices_not_listed,
-                sipflow::LISTED_PER_DEVICE,
-                sipflow::LISTED_PER_DEVICE
-            ));
+            notes.push(Note::TransactionsNotListed {
+                devices: flow.devices_not_listed,
+                per_device: sipflow::LISTED_PER_DEVICE,
+            });
         }
         let d = &self.decoder.stats;
         if d.malformed > 0 {
             if let Some((f, why)) = &d.first_malformed {
-                notes.push(format!(
-                    "{} frame(s) could not be decoded (first: frame {f}, {why})",
-                    d.malformed
-                ));
+                notes.push(Note::Undecodable {
+                    frames: d.malformed,
+                    first: *f,
+                    why: why.to_string(),
+                });
             }
         }
         if d.truncated > 0 {
-            notes.push(format!(
-                "{} frame(s) were cut by the snap length; the missing bytes are treated as gaps",
-                d.truncated
-            ));
+            notes.push(Note::Truncated {
+                frames: d.truncated,
+            });
         }
         if d.fragments_dropped > 0 {
-            notes.push(format!(
-                "limit: {} fragmented datagram(s) were dropped incomplete (fragment pool limits or age)",
-                d.fragments_dropped
-            ));
+            notes.push(Note::FragmentsDropped {
+                datagrams: d.fragments_dropped,
+            });
         }
         let w = flow.take_window();
         CaptureFacts {

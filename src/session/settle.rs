@@ -4,6 +4,7 @@
 
 use crate::config::{Config, PortKind};
 use crate::net::{Dir, Role, Side};
+use crate::note::Note;
 use crate::tls::{KeyLog, Keys};
 
 use super::conn::{ConnApp, SipStore};
@@ -127,7 +128,7 @@ pub(super) struct Settled {
     /// A probe came since the last window was judged.
     pub(super) probes_added: bool,
     /// Notes of the connection being settled, for the judge to hear at once.
-    fresh: Vec<String>,
+    fresh: Vec<Note>,
     pub(super) counts: super::facts::Counts,
 }
 
@@ -162,7 +163,7 @@ pub(super) fn settle_one(
 
 impl Settled {
     /// A note of the connection being settled: kept for the report, and heard by the judge.
-    fn note(&mut self, n: String) {
+    fn note(&mut self, n: Note) {
         self.fresh.push(n.clone());
         self.notes.push(n);
     }
@@ -197,16 +198,17 @@ impl Settled {
             }
             self.http.push(http_entry(meta, ex));
             if let Some(e) = &ex.config_error {
-                self.note(format!(
-                    "frame {}: the configuration file {} could not be read: {e}",
-                    ex.frame, ex.path
-                ));
+                self.note(Note::ConfigUnreadable {
+                    frame: ex.frame,
+                    path: ex.path.clone(),
+                    error: e.to_string(),
+                });
             }
             if ex.path.contains(".cnf.xml") && ex.status == Some(404) {
-                self.note(format!(
-                    "frame {}: the TFTP server answered 404 for {}: no such device is configured (or the name is wrong), so the client has no configuration to register with",
-                    ex.frame, ex.path
-                ));
+                self.note(Note::ConfigNotFound {
+                    frame: ex.frame,
+                    path: ex.path.clone(),
+                });
             }
         }
     }
@@ -229,23 +231,25 @@ impl Settled {
                 self.partly += 1;
             }
             if let Some(why) = &t.malformed {
-                self.notes
-                    .push(format!("tcp.stream {}: TLS: {why}", conn.tcp_stream));
+                self.notes.push(Note::TlsUnreadable {
+                    stream: conn.tcp_stream,
+                    why: why.to_string(),
+                });
             }
         }
         let oversized = app.sip.oversized();
         if oversized > 0 {
-            self.note(format!(
-                "limit: tcp.stream {}: {oversized} SIP message(s) declared a body over {} KiB; their headers were read and the body skipped by its length",
-                conn.tcp_stream,
-                crate::sip::MAX_BODY / 1024
-            ));
+            self.note(Note::BodyOversized {
+                stream: conn.tcp_stream,
+                messages: oversized.into(),
+                max_kib: crate::sip::MAX_BODY / 1024,
+            });
         }
         if app.gaps > 0 && kind != PortKind::Other {
-            self.note(format!(
-                "tcp.stream {}: {} byte(s) missing from the capture; decoding resumed after each gap",
-                conn.tcp_stream, conn.lost_bytes
-            ));
+            self.note(Note::BytesMissing {
+                stream: conn.tcp_stream,
+                bytes: conn.lost_bytes,
+            });
         }
         if conn.lost_bytes > 0 && self.lossy.len() < MAX_SET {
             self.lossy.insert(conn.tcp_stream);

@@ -866,7 +866,7 @@ impl SipFlow {
     }
 
     /// Devices refused by one node and registered on another: the difference is per node.
-    pub fn per_node_notes(&self) -> Vec<String> {
+    pub fn per_node_notes(&self) -> Vec<crate::note::Note> {
         let mut order: Vec<&Device> = self.devices.iter().collect();
         order.sort_by_key(|d| d.first_frame);
         let mut notes = Vec::new();
@@ -880,10 +880,13 @@ impl SipFlow {
             let ok = sorted(&d.ok_at);
             for (node, frame) in sorted(&d.refused_at) {
                 if let Some((good, gframe)) = ok.iter().find(|(n, _)| *n != node) {
-                    notes.push(format!(
-                        "{} was refused by {node} (frame {frame}) but registered on {good} (frame {gframe}): the difference is per node (its OAuth ports, certificate, or CallManager service)",
-                        d.name
-                    ));
+                    notes.push(crate::note::Note::RefusedOnOneNode {
+                        device: d.name.to_string(),
+                        node,
+                        frame,
+                        good: good.clone(),
+                        good_frame: *gframe,
+                    });
                 }
             }
         }

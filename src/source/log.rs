@@ -10,6 +10,7 @@ use crate::capture::{CaptureError, CaptureInfo};
 use crate::config::Config;
 use crate::inputs::Input;
 use crate::logs::{LogConfig, LogFiles, LogKind, LogSink, LogSip, LogStats, TlsFailure};
+use crate::note::Note;
 use crate::session::{Analyzer, Connection};
 
 /// One log (a file, or rotated files read as one) as a source.
@@ -74,10 +75,10 @@ impl super::Source for LogSource<'_> {
             let device = c.device.clone().unwrap_or_default();
             match crate::http::parse_config(&device, c.xml.as_bytes()) {
                 Ok(conf) => a.log_config(config_entry(&c, i, conf)),
-                Err(e) => self.stats.notes.push(format!(
-                    "line {}: the device configuration the log prints could not be read: {e}",
-                    c.line
-                )),
+                Err(e) => self.stats.notes.push(Note::LogConfigUnreadable {
+                    line: c.line,
+                    error: e.to_string(),
+                }),
             }
         }
         Ok(CaptureInfo {
@@ -99,56 +100,48 @@ impl super::Source for LogSource<'_> {
 
     /// What the log held: its records, SIP messages and clock, what it repeated or skipped,
     /// and the connection events no rule judges.
-    fn notes(&mut self) -> Vec<String> {
-        let mut notes = vec![format!(
-            "{} ({}{}): {} record(s), {} SIP message(s); times are {}",
-            self.input.label,
-            self.kind.name(),
-            if self.files.len() > 1 {
-                format!(
-                    ", {} files read oldest first: {}",
-                    self.files.len(),
-                    self.names.names.join(", ")
-                )
+    fn notes(&mut self) -> Vec<Note> {
+        let st = &mut self.stats;
+        let mut notes = vec![Note::LogRead {
+            input: self.input.label.clone(),
+            layout: self.kind.name(),
+            files: if self.files.len() > 1 {
+                self.names.names.clone()
             } else {
-                String::new()
+                Vec::new()
             },
-            self.stats.records,
-            self.stats.sip,
-            self.stats.clock
-        )];
-        if self.stats.tls_failures > 0 {
-            notes.push(format!(
-            "{} TLS handshake(s) failed on a certificate, as the log says (judged as connections)",
-            self.stats.tls_failures
-        ));
+            records: st.records,
+            sip: st.sip,
+            clock: st.clock.clone(),
+        }];
+        if st.tls_failures > 0 {
+            notes.push(Note::LogTlsFailures {
+                count: st.tls_failures,
+            });
         }
-        if self.stats.duplicates > 0 {
-            notes.push(format!(
-                "{} SIP message(s) were logged twice (summary and copy) and counted once",
-                self.stats.duplicates
-            ));
+        if st.duplicates > 0 {
+            notes.push(Note::LogDuplicates {
+                count: st.duplicates,
+            });
         }
-        if self.stats.skipped > 0 {
-            notes.push(format!(
-                "{} record(s) of other modules or products were skipped",
-                self.stats.skipped
-            ));
+        if st.skipped > 0 {
+            notes.push(Note::LogSkipped {
+                records: st.skipped,
+            });
         }
-        notes.extend(std::mem::take(&mut self.stats.notes));
-        for (f, line, what) in &self.stats.events {
-            let file = self
-                .names
-                .names
-                .get(*f)
-                .map_or(self.input.label.as_str(), String::as_str);
-            notes.push(format!("{file}:{line}: {what}"));
+        notes.append(&mut st.notes);
+        for (f, line, what) in &st.events {
+            let file = self.names.names.get(*f).unwrap_or(&self.input.label);
+            notes.push(Note::LogEvent {
+                file: file.clone(),
+                line: *line,
+                what: what.clone(),
+            });
         }
-        if self.stats.more_events > 0 {
-            notes.push(format!(
-                "{} more connection event(s) of the log are not listed",
-                self.stats.more_events
-            ));
+        if st.more_events > 0 {
+            notes.push(Note::LogEventsNotListed {
+                count: st.more_events,
+            });
         }
         notes
     }
@@ -275,9 +268,7 @@ pub(super) fn each_log_record(
     }
     if repeated > 0 {
         stats.sip = stats.sip.saturating_sub(repeated);
-        stats.notes.push(format!(
-            "{repeated} SIP message(s) that a rotated file repeated from the file before (the files overlap) were read once"
-        ));
+        stats.notes.push(Note::LogRepeats { messages: repeated });
     }
     Ok(())
 }

@@ -23,7 +23,7 @@ pub trait Source {
     fn read(&mut self, a: &mut Analyzer<'_>) -> Result<CaptureInfo, CaptureError>;
     /// What the report says of the input itself, besides its facts (a log's records and
     /// clock); asked once it is read.
-    fn notes(&mut self) -> Vec<String> {
+    fn notes(&mut self) -> Vec<crate::note::Note> {
         Vec::new()
     }
     /// The files whose lines the facts cite, when the input is a log.

@@ -1,6 +1,7 @@
 //! A sensor's events: each finding once as soon as it is certain, then updates no more often
 //! than the interval asks, every line stamped with capture and wall-clock time.
 
+use crate::note::{Class, Note};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -34,43 +35,11 @@ struct NoteKind {
 /// Examples a note event carries at most.
 const NOTE_EXAMPLES: usize = 3;
 
-/// A note's kind: its text with what varies from one to the next (numbers, addresses, quoted
-/// names) taken out, so that "tcp.stream 7: ..." and "tcp.stream 9: ..." are one kind.
-pub fn note_kind(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut quoted = false;
-    let mut last_digit = false;
-    for c in text.chars() {
-        if c == '"' {
-            quoted = !quoted;
-            if quoted {
-                out.push_str("\"…\"");
-            }
-            continue;
-        }
-        if quoted {
-            continue;
-        }
-        if c.is_ascii_hexdigit() && (c.is_ascii_digit() || last_digit)
-            || (last_digit && matches!(c, '.' | ':'))
-        {
-            if !last_digit {
-                out.push('#');
-            }
-            last_digit = true;
-            continue;
-        }
-        last_digit = false;
-        out.push(c);
-    }
-    out
-}
-
 /// Writes a sensor's events.
 pub struct Emitter {
     /// Notes by kind, in the order kinds first came.
     kinds: Vec<NoteKind>,
-    note_index: std::collections::HashMap<String, usize>,
+    note_index: std::collections::HashMap<&'static str, usize>,
     out: Box<dyn LineSink>,
     redactor: Redactor,
     told: Vec<Told>,
@@ -179,17 +148,17 @@ impl Emitter {
         self.now = Some(self.now.map_or(now, |n| n.max(now)));
     }
 
-    /// A note (a text, redacted as the rest), told by kind ([`note_kind`]): the first of a
-    /// kind at once, then the count and the latest at most once per update interval. Notes
+    /// A note (its words redacted as the rest), told by kind ([`Note::kind`]): the first of
+    /// a kind at once, then the count and the latest at most once per update interval. Notes
     /// that only describe the report's own listing are not told.
-    pub fn note(&mut self, text: &str) {
-        if crate::report::is_listing_note(text) {
+    pub fn note(&mut self, note: &Note) {
+        if note.class() == Class::Listing {
             return;
         }
-        let mut text = text.to_string();
+        let mut text = note.to_string();
         self.redactor.learn_text(&text);
         self.redactor.text(&mut text);
-        let kind = note_kind(&text);
+        let kind = note.kind();
         let now = self.now.unwrap_or_default();
         match self.note_index.get(&kind) {
             Some(&i) => {
@@ -215,12 +184,10 @@ impl Emitter {
         }
     }
 
-    /// Whether a note of `text`'s kind was told already.
-    pub fn note_known(&mut self, text: &str) -> bool {
-        let mut text = text.to_string();
-        self.redactor.learn_text(&text);
-        self.redactor.text(&mut text);
-        self.note_index.contains_key(&note_kind(&text))
+    /// Whether a note of `note`'s kind was told already.
+    pub fn note_known(&mut self, note: &Note) -> bool {
+        self.redactor.learn_text(&note.to_string());
+        self.note_index.contains_key(note.kind())
     }
 
     fn tell_note(&mut self, i: usize, now: Ts) {

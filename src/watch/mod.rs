@@ -14,6 +14,7 @@ pub mod keys;
 pub mod metrics;
 pub mod rotate;
 
+use crate::note::Note;
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -107,7 +108,7 @@ pub struct Options {
     pub save: Option<(std::path::PathBuf, u64)>,
     /// A note the report and the events carry at the stop, unredacted (the CLI's word that
     /// the pseudonyms' map was written).
-    pub closing_note: Option<String>,
+    pub closing_note: Option<Note>,
 }
 
 impl Options {
@@ -141,7 +142,7 @@ struct Saver {
     written: u64,
     limit: u64,
     /// Why saving stopped, once it did.
-    stopped: Option<String>,
+    stopped: Option<Note>,
 }
 
 impl Saver {
@@ -171,19 +172,18 @@ impl Saver {
     }
 
     /// Saves one frame; returns why saving stopped when it stops now.
-    fn frame(&mut self, f: &Frame<'_>) -> Option<String> {
+    fn frame(&mut self, f: &Frame<'_>) -> Option<Note> {
         use std::io::Write;
         if self.stopped.is_some() {
             return None;
         }
         let len = 16 + f.data.len() as u64;
         let result = if self.written + len > self.limit {
-            Err(format!(
-                "{} reached its limit of {} MiB at frame {}; later packets are analyzed but not saved",
-                self.path.display(),
-                self.limit >> 20,
-                f.number
-            ))
+            Err(Note::SaveLimit {
+                path: self.path.display().to_string(),
+                mib: self.limit >> 20,
+                frame: f.number,
+            })
         } else {
             let secs = f.ts.0.div_euclid(1_000_000_000);
             let micros = f.ts.0.rem_euclid(1_000_000_000) / 1_000;
@@ -195,11 +195,9 @@ impl Saver {
             self.out
                 .write_all(&h)
                 .and_then(|_| self.out.write_all(f.data))
-                .map_err(|e| {
-                    format!(
-                        "cannot save packets to {}: {e}; later packets are analyzed but not saved",
-                        self.path.display()
-                    )
+                .map_err(|e| Note::SaveStopped {
+                    path: self.path.display().to_string(),
+                    error: e.to_string(),
                 })
         };
         match result {
@@ -336,8 +334,8 @@ impl Hooks for Sensor {
         }
     }
 
-    fn note(&mut self, text: &str) {
-        self.emitter.borrow_mut().note(text);
+    fn note(&mut self, note: &Note) {
+        self.emitter.borrow_mut().note(note);
     }
 }
 
@@ -432,13 +430,11 @@ impl Feeder<'_> {
             m.drops(d);
         }
         if new > old {
-            self.emitter.borrow_mut().note(&format!(
-                "limit: {} packet(s) dropped before the sensor read them ({} by the capture buffer, {} by the interface), {} so far; findings over this time may be incomplete",
-                new - old,
-                d.dropped,
-                d.if_dropped,
-                new
-            ));
+            self.emitter.borrow_mut().note(&Note::Dropping {
+                new: new - old,
+                buffer: d.dropped,
+                interface: d.if_dropped,
+            });
         }
     }
 
@@ -605,10 +601,10 @@ pub fn run(
                     let linktype = cap.datalink();
                     let saver = Saver::create(path, *limit, linktype, *snaplen)
                         .map_err(|e| CaptureError::Io(path.display().to_string(), e))?;
-                    feeder.emitter.borrow_mut().note(&format!(
-                        "the packets read are saved to {}: the frame numbers of these events are its frame numbers",
-                        path.display()
-                    ));
+                    feeder.emitter.borrow_mut().note(&Note::SavedTo {
+                        path: path.display().to_string(),
+                        report: false,
+                    });
                     feeder.saver = Some(saver);
                 }
                 on_ready(&label);
@@ -647,24 +643,22 @@ pub fn run(
     if let Some(saver) = &feeder.saver {
         outcome.report.notes.push(match &saver.stopped {
             Some(why) => why.clone(),
-            None => format!(
-                "the packets read are saved to {}: the frame numbers above are its frame numbers",
-                saver.path.display()
-            ),
+            None => Note::SavedTo {
+                path: saver.path.display().to_string(),
+                report: true,
+            },
         });
     }
     drop(feeder);
     let lost = drops.dropped + drops.if_dropped;
     if lost > 0 {
         // The verdict says that it rests on an incomplete view.
-        let note = format!(
-            "limit: {lost} packet(s) were dropped before the sensor read them ({} by the capture buffer, {} by the interface, of {} received); what they held was not judged",
-            drops.dropped, drops.if_dropped, drops.received
-        );
-        outcome
-            .tally
-            .limits
-            .push(note.trim_start_matches("limit: ").to_string());
+        let note = Note::Dropped {
+            buffer: drops.dropped,
+            interface: drops.if_dropped,
+            received: drops.received,
+        };
+        outcome.tally.limits.extend(note.limit());
         outcome.report.notes.push(note);
         crate::analyze::conclude(&mut outcome.report, &outcome.tally, opts.fail_on);
     }
@@ -835,7 +829,10 @@ fn read_live(
     if let Some(s) = &mut feeder.saver {
         use std::io::Write;
         if let Err(e) = s.out.flush() {
-            s.stopped = Some(format!("cannot save packets to {}: {e}", s.path.display()));
+            s.stopped = Some(Note::SaveUnfinished {
+                path: s.path.display().to_string(),
+                error: e.to_string(),
+            });
         }
     }
     feeder.info(label.to_string(), "live (libpcap)", linktype, stopped)

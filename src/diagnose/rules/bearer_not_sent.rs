@@ -8,6 +8,7 @@ use crate::diagnose::util::{
 use crate::diagnose::{
     Anchored, CaptureRule, Claimed, Confidence, Cx, Evidence, Meta, On, Severity,
 };
+use crate::note::{Hidden, Note};
 use crate::session::Registration;
 use crate::sip::SipMessage;
 
@@ -83,18 +84,18 @@ impl CaptureRule for BearerNotSent {
                 // connection was still open.
                 let cut = closed.is_none() && time_left(cx, resp.time) < CHALLENGE_GRACE_SECS;
                 if later.is_empty() && (lossy || cut) {
-                    let why = if lossy {
-                        "lost bytes of that connection and"
+                    let hidden = if lossy {
+                        Hidden::Lost
                     } else if cx.facts.sip_window.is_some() {
-                        "judged this attempt in pieces (it went past 16 REGISTER transactions) and"
+                        Hidden::InPieces
                     } else {
-                        "ends right after it and"
+                        Hidden::Ends
                     };
-                    claimed.undecided.push(format!(
-                        "frame {}: the Bearer challenge to {} is not followed by a REGISTER in \
-                         the capture, but the capture {why} cannot show whether one was sent",
-                        resp.frame, reg.device,
-                    ));
+                    claimed.undecided.push(Note::ChallengeNotFollowed {
+                        frame: resp.frame,
+                        device: reg.device.clone(),
+                        hidden,
+                    });
                     claimed.transaction(t);
                     continue;
                 }

@@ -9,6 +9,7 @@ use crate::diagnose::util::{
 use crate::diagnose::{
     Anchored, CaptureRule, Claimed, Confidence, Cx, Evidence, Meta, On, Severity,
 };
+use crate::note::Note;
 use crate::session::Registration;
 use crate::sip::SipMessage;
 
@@ -92,18 +93,12 @@ impl CaptureRule for RegistrationRejected {
                     && closed.is_none()
                     && time_left(cx, resp.time) < CHALLENGE_GRACE_SECS
                 {
-                    let then = if cx.facts.sip_window.is_some() {
-                        "the attempt's later REGISTERs were judged apart (it went past 16 \
-                         REGISTER transactions)"
-                    } else {
-                        "the capture ends"
-                    };
-                    claimed.undecided.push(format!(
-                        "frame {}: {} was challenged ({status}) and {then} before the client \
-                         could answer",
-                        resp.frame,
-                        register_of(&reg.device),
-                    ));
+                    claimed.undecided.push(Note::ChallengeCutShort {
+                        frame: resp.frame,
+                        device: reg.device.clone(),
+                        status,
+                        in_pieces: cx.facts.sip_window.is_some(),
+                    });
                     continue;
                 }
                 if !claimed.transaction(t) {

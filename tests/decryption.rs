@@ -112,7 +112,7 @@ fn healthy_tls_sessions_are_not_failures_with_or_without_keys() {
             finding_ids(&doc)
         );
         assert!(
-            doc["notes"].to_string().contains("--keylog"),
+            doc["notes"].to_string().contains("SSLKEYLOGFILE"),
             "{name}: the note tells how to get keys"
         );
     }

@@ -159,6 +159,18 @@ pub fn run_analyze(inputs: Expanded, cfg: Config, s: Settings) -> ExitCode {
                 eprintln!("siptriage: {stop}");
             }
         }
+        // The library says the SIP is encrypted; the command line says which option reads it.
+        let encrypted = outcome
+            .report
+            .notes
+            .iter()
+            .any(|n| matches!(n.inner(), Note::Undecrypted { .. }));
+        if encrypted {
+            eprintln!(
+                "siptriage: to read the encrypted SIP, pass the clients' key log with --keylog \
+                 FILE (or --keylog auto for the key log named like each capture)"
+            );
+        }
     }
     if outcome.report.captures.is_empty() {
         out.discard();

@@ -20,6 +20,7 @@ pub mod live;
 pub mod logs;
 pub mod net;
 pub mod note;
+pub mod place;
 pub mod report;
 pub mod session;
 pub mod sip;

@@ -3,6 +3,8 @@
 //! (`report::notes`, where each variant's sentence is written once) and groups them by kind;
 //! the command line adds its own hints (which option takes a key log) where it prints them.
 
+use crate::place::At;
+
 /// What a note is about, which decides where a report shows it and what it does to a verdict.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Class {
@@ -165,8 +167,8 @@ pub enum Note {
     },
     /// A device configuration file that could not be read.
     ConfigUnreadable {
-        /// Its frame.
-        frame: u64,
+        /// Where.
+        at: At,
         /// Its path.
         path: String,
         /// Why.
@@ -174,8 +176,8 @@ pub enum Note {
     },
     /// The TFTP server answered 404 for a device configuration file.
     ConfigNotFound {
-        /// The frame.
-        frame: u64,
+        /// Where.
+        at: At,
         /// The file asked for.
         path: String,
     },
@@ -215,18 +217,18 @@ pub enum Note {
         device: String,
         /// The node that refused.
         node: String,
-        /// Its answer's frame.
-        frame: u64,
+        /// Its answer.
+        at: At,
         /// The node that registered it.
         good: String,
-        /// That answer's frame.
-        good_frame: u64,
+        /// That answer.
+        good_at: At,
     },
     /// A Bearer challenge with no REGISTER after it, where the capture cannot show one was
     /// not sent.
     ChallengeNotFollowed {
-        /// The challenge's frame.
-        frame: u64,
+        /// The challenge.
+        at: At,
         /// The device.
         device: String,
         /// What hides the answer.
@@ -234,8 +236,8 @@ pub enum Note {
     },
     /// A challenge the capture ends (or the window cuts) before the client could answer.
     ChallengeCutShort {
-        /// The challenge's frame.
-        frame: u64,
+        /// The challenge.
+        at: At,
         /// The device.
         device: String,
         /// The challenge's status.

@@ -86,7 +86,13 @@ fn public_corpus_agrees_with_tshark() {
             .iter()
             .flat_map(|c| c.tls.iter().flat_map(|t| t.alerts.iter()))
             .filter(|a| !a.encrypted)
-            .map(|a| (a.frame, a.code.map_or(0, |c| c.0), a.sent_by.to_string()))
+            .map(|a| {
+                (
+                    a.at.number(),
+                    a.code.map_or(0, |c| c.0),
+                    a.sent_by.to_string(),
+                )
+            })
             .collect();
         alerts_compared += want.len();
         if want != got {
@@ -104,7 +110,7 @@ fn public_corpus_agrees_with_tshark() {
         let got: BTreeSet<(u64, u16)> = facts
             .sip
             .iter()
-            .filter_map(|m| m.status.map(|s| (m.frame, s)))
+            .filter_map(|m| m.status.map(|s| (m.at.number(), s)))
             .collect();
         sip_compared += want.len();
         if want != got {
@@ -120,7 +126,7 @@ fn public_corpus_agrees_with_tshark() {
             .sip
             .iter()
             .filter(|m| m.is_request())
-            .map(|m| (m.frame, m.method.clone()))
+            .map(|m| (m.at.number(), m.method.clone()))
             .collect();
         if want != got {
             failures.push(format!(

@@ -16,6 +16,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("net", 0),
     ("verdict", 0),
     ("note", 0),
+    ("place", 0),
     ("logs", 1),
     ("inputs", 2),
     ("capture", 3),

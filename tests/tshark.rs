@@ -79,14 +79,14 @@ fn ours(capture: &str, keys: Option<&str>) -> Seen {
     let mut seen: Seen = Default::default();
     for m in &facts.sip {
         match m.status {
-            Some(s) => seen.0.insert((m.frame, s)),
-            None => seen.1.insert((m.frame, m.method.clone())),
+            Some(s) => seen.0.insert((m.at.number(), s)),
+            None => seen.1.insert((m.at.number(), m.method.clone())),
         };
     }
     for c in &facts.connections {
         for a in c.tls.iter().flat_map(|t| t.alerts.iter()) {
             if let Some(code) = a.code {
-                seen.2.insert((a.frame, code.0));
+                seen.2.insert((a.at.number(), code.0));
             }
         }
     }

@@ -140,7 +140,7 @@ impl crate::session::Judge for Judging<'_, '_> {
         found || self.listed <= crate::session::MAX_KEPT
     }
 
-    fn sip_window(&mut self, facts: &CaptureFacts) -> Vec<u64> {
+    fn sip_window(&mut self, facts: &CaptureFacts) -> Vec<crate::place::At> {
         let mut here = Vec::new();
         let cited = capture_occurrences(facts, self.cfg, self.agg, &mut here);
         for n in here {

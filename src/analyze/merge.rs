@@ -26,54 +26,17 @@ pub(super) struct Piece {
     pub(super) tally: Tally,
 }
 
-/// A log's findings, listing and registrations point at `file:line`, not at frame numbers.
-pub(super) fn place_log_lines(piece: &mut Piece, files: &crate::logs::LogFiles) {
-    use crate::diagnose::Place;
-    let line_of = |frame: u64| crate::logs::log_line(frame).map_or(frame, |(_, l)| l);
+/// A log's piece as the report writes it: no Wireshark filter finds a log line, and the
+/// connections a log told of are numbered by their lines (the JSON contract's `tcp_stream`,
+/// `first_frame` and `last_frame`, with `file` beside the places that have one).
+pub(super) fn as_log(piece: &mut Piece) {
     for f in &mut piece.findings {
-        f.explanation = files.rewrite(&f.explanation);
-        for e in &mut f.evidence {
-            if let Place::Frame { number, .. } = e.place {
-                if let Some((file, line)) = files.place(number) {
-                    e.place = Place::Line { file, line };
-                }
-            }
-            e.note = files.rewrite(&e.note);
-        }
-        for a in &mut f.affected {
-            a.file = files.place(a.first_frame).map(|p| p.0);
-            a.first_frame = line_of(a.first_frame);
-            a.last_frame = line_of(a.last_frame);
-        }
-        // No Wireshark filter finds a log line.
         f.wireshark_filter.clear();
     }
-    for m in &mut piece.sip {
-        if let Some((file, line)) = files.place(m.message.frame) {
-            m.message.frame = line;
-            m.file = Some(file);
-        }
-    }
-    for r in &mut piece.registrations {
-        for f in &mut r.registration.frames {
-            *f = line_of(*f);
-        }
-    }
     for c in &mut piece.connections {
-        c.tcp_stream = line_of(c.tcp_stream);
-        c.first_frame = line_of(c.first_frame);
-        c.last_frame = line_of(c.last_frame);
-        if let Some(t) = c.tls.as_mut() {
-            for a in &mut t.alerts {
-                a.frame = line_of(a.frame);
-            }
-        }
-    }
-    for n in &mut piece.notes {
-        let text = n.to_string();
-        let placed = files.rewrite(&text);
-        if placed != text {
-            *n = n.worded(placed);
+        if let Some(at) = &c.line {
+            let line = at.number();
+            (c.tcp_stream, c.first_frame, c.last_frame) = (line, line, line);
         }
     }
 }
@@ -98,8 +61,8 @@ pub(super) fn piece_of(label: &str, judged: Judged) -> Piece {
         .map(|m| SipEntry {
             capture: 0,
             credentials: m.credentials().collect(),
+            file: m.at.file().map(str::to_string),
             message: m,
-            file: None,
             also: None,
         })
         .collect();

@@ -18,7 +18,7 @@ mod verdict;
 
 use judge::OnConn;
 pub use judge::{judge, judge_with, Hooks, Judged};
-use merge::{empty_report, piece_of, place_log_lines, Merger, Piece};
+use merge::{as_log, empty_report, piece_of, Merger, Piece};
 pub use verdict::{conclude, exit_code, FailOn, Outcome};
 
 /// SIP messages listed per capture in a report.
@@ -49,8 +49,8 @@ fn run_capture(
     let mut source = crate::source::open(input, cfg, progress, logged);
     let judged = judge_with(cfg, |a| source.read(a), hooks)?;
     let mut piece = piece_of(&input.label, judged);
-    if let Some(files) = source.files() {
-        place_log_lines(&mut piece, files);
+    if input.log.is_some() {
+        as_log(&mut piece);
     }
     piece.notes.splice(0..0, source.notes());
     Ok(piece)

@@ -9,7 +9,7 @@
 use crate::note::Note;
 use std::collections::HashMap;
 
-use crate::diagnose::{Evidence, Place};
+use crate::diagnose::Evidence;
 use crate::net::Endpoint;
 use crate::report::{is_log, Report, Tally};
 
@@ -79,7 +79,10 @@ pub fn merge(report: &mut Report, tally: &mut Tally) {
             };
             if let Some(&(ci, t)) = in_capture.get(&k) {
                 offsets.push(t.0 - m.time.0);
-                let place = format!("{}:{}", m.file.as_deref().unwrap_or(&name), m.frame);
+                let place = match &m.at {
+                    at @ crate::place::At::Line { .. } => at.to_string(),
+                    at => format!("{name}:{}", at.number()),
+                };
                 places.push((ci, place));
                 drop_sip.push(i);
             }
@@ -190,17 +193,15 @@ pub fn merge(report: &mut Report, tally: &mut Tally) {
                 if let Some(r) = read_through.iter().find(|r| r.2 == pair) {
                     f.evidence.insert(
                         0,
-                        Evidence {
-                            place: Place::Frame {
-                                number: r.3,
-                                tcp_stream: Some(r.1),
-                            },
-                            time: r.4,
-                            note: format!(
+                        Evidence::frame(
+                            r.3,
+                            r.4,
+                            Some(r.1),
+                            format!(
                                 "the TLS connection that carried this exchange, encrypted in {} (tcp.stream {})",
                                 report.captures[r.0].path, r.1
                             ),
-                        },
+                        ),
                     );
                 }
             }

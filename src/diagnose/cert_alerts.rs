@@ -3,7 +3,7 @@
 //! untrusted CA with bad_certificate (GnuTLS) or certificate_unknown (Java), so the unknown-CA
 //! fix comes first.
 
-use crate::diagnose::util::{cert_note, leaf, who};
+use crate::diagnose::util::{cert_note, leaf, stream, who};
 use crate::diagnose::AlertFound;
 use crate::net::Side;
 use crate::tls::AlertDescription as AD;
@@ -48,14 +48,14 @@ pub fn explain(f: &AlertFound<'_>) -> String {
     };
     let cert = cert_note(" The rejected certificate: ", leaf(c, rejected));
     format!(
-        "{} rejected the certificate of {} on port {} with a fatal {} alert (frame {}, tcp.stream \
-         {}). {}.{cert}",
+        "{} rejected the certificate of {} on port {} with a fatal {} alert ({}, {}). \
+         {}.{cert}",
         who(sender),
         who(owner),
         c.server.port,
         a.description,
-        a.frame,
-        c.tcp_stream,
+        a.at,
+        stream(c),
         meaning(a.code.unwrap_or(AD(0)))
     )
 }

@@ -17,6 +17,7 @@ use serde::Serialize;
 use crate::config::Config;
 use crate::net::Side;
 use crate::note::Note;
+use crate::place::{At, Files, Packed};
 use crate::session::{CaptureFacts, Connection, Party};
 use crate::sip::SipMessage;
 use crate::time::Ts;
@@ -103,48 +104,15 @@ pub struct SipRef {
     pub warning: Option<String>,
 }
 
-/// Where a piece of evidence was seen: a frame of a capture, or a line of a text file (a log).
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Place {
-    /// A capture frame, numbered as Wireshark numbers it.
-    Frame {
-        /// Wireshark frame number.
-        number: u64,
-        /// Wireshark tcp.stream, for TCP.
-        tcp_stream: Option<u64>,
-    },
-    /// A line of a text file.
-    Line {
-        /// The file, as named in the report.
-        file: String,
-        /// Line number, from 1.
-        line: u64,
-    },
-}
-
-impl Place {
-    /// The frame number, when the evidence is a frame.
-    pub fn frame(&self) -> Option<u64> {
-        match self {
-            Place::Frame { number, .. } => Some(*number),
-            Place::Line { .. } => None,
-        }
-    }
-
-    /// How a report cites it: `frame 17` or `jabber.log:1234`.
-    pub fn cite(&self) -> String {
-        match self {
-            Place::Frame { number, .. } => format!("frame {number}"),
-            Place::Line { file, line } => format!("{file}:{line}"),
-        }
-    }
-}
+pub use crate::place::At as Place;
 
 /// Something seen that proves part of a finding, with where it was seen.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Evidence {
-    /// Where: a frame, or a file and line.
-    pub place: Place,
+    /// Where: a frame, or a log's line.
+    pub place: At,
+    /// The frame's tcp.stream, for TCP (a log's line has none).
+    pub tcp_stream: Option<u64>,
     /// When (capture time, or the log's time converted to UTC).
     pub time: Ts,
     /// What it shows.
@@ -154,8 +122,15 @@ pub struct Evidence {
 impl Evidence {
     /// Evidence in a capture frame.
     pub fn frame(number: u64, time: Ts, tcp_stream: Option<u64>, note: String) -> Evidence {
+        Evidence::at(At::Frame(number), time, tcp_stream, note)
+    }
+
+    /// Evidence where a fact was seen: a frame (with its tcp.stream), or a log's line.
+    pub fn at(place: At, time: Ts, tcp_stream: Option<u64>, note: String) -> Evidence {
+        let tcp_stream = tcp_stream.filter(|_| !place.is_line());
         Evidence {
-            place: Place::Frame { number, tcp_stream },
+            place,
+            tcp_stream,
             time,
             note,
         }
@@ -163,11 +138,12 @@ impl Evidence {
 
     /// Evidence on a line of a text file.
     pub fn line(file: String, line: u64, time: Ts, note: String) -> Evidence {
-        Evidence {
-            place: Place::Line { file, line },
-            time,
-            note,
-        }
+        let place = At::Line {
+            file: 0,
+            name: file.into(),
+            line,
+        };
+        Evidence::at(place, time, None, note)
     }
 }
 
@@ -202,14 +178,14 @@ enum EvidenceJson<'a> {
 impl Serialize for Evidence {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match &self.place {
-            Place::Frame { number, tcp_stream } => EvidenceJson::Frame {
+            At::Frame(number) => EvidenceJson::Frame {
                 frame: *number,
                 time: self.time,
-                tcp_stream: *tcp_stream,
+                tcp_stream: self.tcp_stream,
                 note: &self.note,
             },
-            Place::Line { file, line } => EvidenceJson::Line {
-                file,
+            At::Line { name, line, .. } => EvidenceJson::Line {
+                file: name,
                 line: *line,
                 time: self.time,
                 note: &self.note,
@@ -315,7 +291,7 @@ impl Cx<'_> {
 pub struct Claimed {
     /// Notes from rules that stayed silent because the capture lacks the deciding evidence.
     pub undecided: Vec<Note>,
-    alerts: HashSet<(u64, u64)>,
+    alerts: HashSet<(u64, At, u8)>,
     transactions: HashSet<usize>,
     connections: HashSet<u64>,
 }
@@ -323,10 +299,8 @@ pub struct Claimed {
 impl Claimed {
     /// Claims an alert; false when an earlier rule already did.
     pub fn alert(&mut self, c: &Connection, a: &Alert) -> bool {
-        self.alerts.insert((
-            c.tcp_stream,
-            a.frame * 64 + a.code.map_or(0, |c| c.0) as u64,
-        ))
+        self.alerts
+            .insert((c.tcp_stream, a.at.clone(), a.code.map_or(0, |c| c.0)))
     }
     /// Whether an earlier rule explained this SIP transaction.
     pub fn has_transaction(&self, t: usize) -> bool {
@@ -400,17 +374,18 @@ struct Group {
     first: Occurrence,
     count: u64,
     evidence: Vec<Evidence>,
-    last_frame: u64,
+    /// Where its latest evidence was seen.
+    last: Packed,
     /// 0: one node; 1: many nodes (the report grouped them to stay bounded).
     coarse: u8,
-    /// `(address, device) -> (occurrences, first frame, last frame)`.
-    affected: BTreeMap<(std::net::IpAddr, Option<String>), (u64, u64, u64)>,
+    /// `(address, device) -> (occurrences, first place, last place)`.
+    affected: BTreeMap<(std::net::IpAddr, Option<String>), (u64, Packed, Packed)>,
     /// Affected clients past [`MAX_AFFECTED`].
     more: u64,
 }
 
 impl Group {
-    fn affect(&mut self, o: &Occurrence, frame: u64) {
+    fn affect(&mut self, o: &Occurrence, frame: Packed) {
         let key = (o.client.ip, o.device.clone());
         let room = self.affected.len() < MAX_AFFECTED;
         match self.affected.get_mut(&key) {
@@ -434,6 +409,8 @@ pub struct Aggregator {
     groups: Vec<Group>,
     index: foldhash::HashMap<String, usize>,
     added: u64,
+    /// The log's files the places of [`Packed`] name.
+    files: Files,
     /// Occurrences told once ([`CaptureRule::once`]), by rule id and key.
     once: std::collections::HashSet<(&'static str, String)>,
 }
@@ -476,8 +453,8 @@ fn group_key(id: &str, o: &Occurrence, level: u8) -> String {
 impl Aggregator {
     /// Adds one occurrence of `meta`'s id.
     ///
-    /// Returns the frames of the evidence it kept (the report lists their SIP messages).
-    pub fn add(&mut self, meta: &'static Meta, o: Occurrence, max_evidence: usize) -> Vec<u64> {
+    /// Returns where the evidence it kept was seen (the report lists the SIP messages there).
+    pub fn add(&mut self, meta: &'static Meta, o: Occurrence, max_evidence: usize) -> Vec<At> {
         self.added += 1;
         // Past MAX_GROUPS groups, new ones stop telling nodes apart.
         let fine = group_key(meta.id, &o, 0);
@@ -489,20 +466,20 @@ impl Aggregator {
         let frame = o
             .evidence
             .first()
-            .and_then(|e| e.place.frame())
-            .unwrap_or(0);
+            .map(|e| Packed::pack(&e.place, &mut self.files))
+            .unwrap_or_default();
         match self.index.get(&key) {
             Some(&i) => {
                 let g = &mut self.groups[i];
                 g.count += 1;
-                g.last_frame = g.last_frame.max(frame);
+                g.last = g.last.max(frame);
                 g.affect(&o, frame);
                 if let Some(e) = o.evidence.first() {
                     if g.evidence.len() < max_evidence
                         && !g.evidence.iter().any(|x| x.place == e.place)
                     {
                         g.evidence.push(e.clone());
-                        return e.place.frame().into_iter().collect();
+                        return vec![e.place.clone()];
                     }
                 }
                 Vec::new()
@@ -521,13 +498,13 @@ impl Aggregator {
                     first: o.clone(),
                     count: 1,
                     evidence,
-                    last_frame: frame,
+                    last: frame,
                     coarse,
                     affected: BTreeMap::new(),
                     more: 0,
                 };
                 g.affect(&o, frame);
-                let kept = g.evidence.iter().filter_map(|e| e.place.frame()).collect();
+                let kept = g.evidence.iter().map(|e| e.place.clone()).collect();
                 self.groups.push(g);
                 kept
             }
@@ -565,7 +542,7 @@ impl Aggregator {
             server: g.first.server.clone(),
             occurrences: g.count,
             devices: g.affected.len() as u64 + g.more,
-            last_frame: g.last_frame,
+            last_frame: g.last.unpack(&self.files).number(),
         })
     }
 
@@ -580,20 +557,23 @@ impl Aggregator {
 
     /// Finding `i` as it stands (in the order findings first appeared), for `capture`.
     pub fn finding_at(&self, i: usize, capture: usize) -> Option<Finding> {
-        self.groups.get(i).map(|g| finding(g.clone(), capture))
+        self.groups
+            .get(i)
+            .map(|g| finding(g.clone(), capture, &self.files))
     }
 
     /// The findings, errors first, then by first evidence frame.
     pub fn into_findings(self, capture: usize) -> Vec<Finding> {
+        let files = self.files;
         let mut findings: Vec<Finding> = self
             .groups
             .into_iter()
-            .map(|g| finding(g, capture))
+            .map(|g| finding(g, capture, &files))
             .collect();
         findings.sort_by(|a, b| {
             a.severity
                 .cmp(&b.severity)
-                .then(first_frame(a).cmp(&first_frame(b)))
+                .then(first_place(a).cmp(&first_place(b)))
                 .then(a.id.cmp(b.id))
         });
         findings
@@ -687,7 +667,7 @@ pub fn capture_occurrences(
     cfg: &Config,
     agg: &mut Aggregator,
     undecided: &mut Vec<Note>,
-) -> Vec<u64> {
+) -> Vec<At> {
     let cx = Cx { facts, cfg };
     let mut claimed = Claimed::default();
     // Context (a 200 OK judged in an earlier window) is there to compare with, not to judge.
@@ -747,20 +727,19 @@ fn capitalize(s: &str) -> String {
     }
 }
 
-fn first_frame(f: &Finding) -> u64 {
-    f.evidence
-        .first()
-        .and_then(|e| e.place.frame())
-        .unwrap_or(u64::MAX)
+/// Where a finding's first evidence was seen (a finding without evidence last).
+fn first_place(f: &Finding) -> (bool, Option<&At>) {
+    let first = f.evidence.first().map(|e| &e.place);
+    (first.is_none(), first)
 }
 
-fn finding(g: Group, capture: usize) -> Finding {
+fn finding(g: Group, capture: usize, files: &Files) -> Finding {
     let Group {
         meta,
         first,
         count: n,
         mut evidence,
-        last_frame,
+        last,
         coarse,
         affected,
         more,
@@ -776,28 +755,31 @@ fn finding(g: Group, capture: usize) -> Finding {
             ),
         };
         explanation.push_str(&format!(
-            " The same happened {n} times {with} (the last at frame {last_frame})."
+            " The same happened {n} times {with} (the last at {}).",
+            last.unpack(files)
         ));
     }
-    let mut affected: Vec<Affected> = affected
+    let mut affected: Vec<(Packed, Affected)> = affected
         .into_iter()
-        .map(
-            |((address, device), (occurrences, first_frame, last_frame))| Affected {
+        .map(|((address, device), (occurrences, first, last))| {
+            let (first_at, last_at) = (first.unpack(files), last.unpack(files));
+            let affected = Affected {
                 device,
                 address,
                 occurrences,
-                first_frame,
-                last_frame,
-                file: None,
-            },
-        )
+                first_frame: first_at.number(),
+                last_frame: last_at.number(),
+                file: first_at.file().map(str::to_string),
+            };
+            (first, affected)
+        })
         .collect();
-    affected.sort_by(|a, b| {
-        a.first_frame
-            .cmp(&b.first_frame)
+    affected.sort_by(|(fa, a), (fb, b)| {
+        fa.cmp(fb)
             .then(a.address.cmp(&b.address))
             .then(a.device.cmp(&b.device))
     });
+    let affected = affected.into_iter().map(|(_, a)| a).collect();
     evidence.sort_by(|a, b| a.place.cmp(&b.place));
     Finding {
         id: meta.id,
@@ -832,8 +814,8 @@ mod tests {
     fn evidence_cites_a_frame_or_a_line_and_writes_either_as_json() {
         let f = Evidence::frame(17, Ts(0), Some(3), "403".into());
         let l = Evidence::line("jabber.log".into(), 1234, Ts(0), "403".into());
-        assert_eq!(f.place.cite(), "frame 17");
-        assert_eq!(l.place.cite(), "jabber.log:1234");
+        assert_eq!(f.place.to_string(), "frame 17");
+        assert_eq!(l.place.to_string(), "jabber.log:1234");
         assert_eq!(
             serde_json::to_string(&f).unwrap_or_default(),
             r#"{"frame":17,"time":"1970-01-01T00:00:00.000000Z","tcp_stream":3,"note":"403"}"#

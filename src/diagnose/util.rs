@@ -42,6 +42,15 @@ pub fn party(c: &Connection, side: Side) -> &Party {
     }
 }
 
+/// How explanations name a connection: `tcp.stream 4`, or the log's line for a connection a
+/// log told of.
+pub fn stream(c: &Connection) -> String {
+    match &c.line {
+        Some(at) => at.to_string(),
+        None => format!("tcp.stream {}", c.tcp_stream),
+    }
+}
+
 /// Display name of a party: `Expressway-C 10.0.0.5`.
 pub fn who(p: &Party) -> String {
     format!("{} {}", role_name(p.role), p.ip)
@@ -89,8 +98,8 @@ pub fn describe_cert(c: &CertInfo) -> String {
 
 /// Evidence for an alert and the certificate it answered.
 pub fn alert_evidence(c: &Connection, a: &Alert, rejected_chain_of: Option<Side>) -> Vec<Evidence> {
-    let mut ev = vec![Evidence::frame(
-        a.frame,
+    let mut ev = vec![Evidence::at(
+        a.at.clone(),
         a.time,
         Some(c.tcp_stream),
         format!(
@@ -180,7 +189,7 @@ pub fn sip_evidence(m: &SipMessage, note: String) -> Evidence {
         Some(c) if m.status.is_none() => format!("{note} ({c})"),
         _ => note,
     };
-    Evidence::frame(m.frame, m.time, m.tcp_stream, note)
+    Evidence::at(m.at.clone(), m.time, m.tcp_stream, note)
 }
 
 /// A 403's evidence, with its Warning: `403 Forbidden, Warning: 399 ucm "text"`.
@@ -293,7 +302,7 @@ pub fn client_closing(cx: &Cx<'_>, req: &SipMessage, resp: &SipMessage) -> Optio
     if relayed {
         return None;
     }
-    closing(cx, resp.tcp_stream, resp.frame)
+    closing(cx, resp.tcp_stream, resp.at.frame().unwrap_or(0))
 }
 
 /// The first FIN or RST that ended the TCP connection `stream` after `frame`, so the capture

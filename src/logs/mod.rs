@@ -4,10 +4,10 @@
 //! (`file:line`). The layouts are those of `docs/logs.md` in the shared material: real lines
 //! from Cisco's documents and one real Expressway log.
 //!
-//! A log message is given a frame number of its own ([`log_frame`]): above every capture's
-//! frames, with the file and line inside it, so the rest of the pipeline (windows ordered by
-//! frame, evidence by frame) needs no second kind of place; reports turn such numbers back
-//! into `file:line` ([`LogFiles::place`]).
+//! Each layout is a [`Layout`] in a file of its own, listed once in `layouts!`. A log's
+//! message carries its line as its place (`crate::place::At::Line`): the source
+//! (`crate::source::log`) gives it with the file's name, and every report cites it as
+//! `file:line`.
 
 pub mod expressway;
 pub mod jabber;
@@ -123,72 +123,6 @@ pub fn first_time(kind: LogKind, head: &[u8]) -> Option<Ts> {
     let text = String::from_utf8_lossy(head);
     kind.layout()
         .first_time(text.trim_start_matches('\u{feff}'))
-}
-
-/// Log frame numbers start here (far above any capture's frame count).
-pub const LOG_BASE: u64 = 1 << 56;
-
-/// The frame number of the message at `line` of the `file`-th file of a log (files in time
-/// order, lines from 1).
-pub fn log_frame(file: usize, line: u64) -> u64 {
-    LOG_BASE + ((file as u64 & 0xff_ffff) << 32) + (line & 0xffff_ffff)
-}
-
-/// The file index and line of a log frame number, if it is one.
-pub fn log_line(frame: u64) -> Option<(usize, u64)> {
-    (frame >= LOG_BASE).then(|| {
-        let rest = frame - LOG_BASE;
-        ((rest >> 32) as usize, rest & 0xffff_ffff)
-    })
-}
-
-/// The files of one log source, in the order their frame numbers count them.
-#[derive(Clone, Debug, Default)]
-pub struct LogFiles {
-    /// Names as reports show them.
-    pub names: Vec<String>,
-}
-
-impl LogFiles {
-    /// `file:line` for a log frame number.
-    pub fn place(&self, frame: u64) -> Option<(String, u64)> {
-        let (f, line) = log_line(frame)?;
-        Some((self.names.get(f)?.clone(), line))
-    }
-
-    /// `text` with every `frame N` of a log frame number written as `file:line`.
-    pub fn rewrite(&self, text: &str) -> String {
-        if !text.contains("frame") && !text.contains("tcp.stream") {
-            return text.to_string();
-        }
-        let mut out = text.to_string();
-        for word in ["frame ", "tcp.stream "] {
-            let mut done = String::with_capacity(out.len());
-            let mut rest = out.as_str();
-            while let Some(at) = rest.find(word) {
-                let after = at + word.len();
-                let digits: String = rest[after..]
-                    .chars()
-                    .take_while(char::is_ascii_digit)
-                    .collect();
-                let place = digits.parse::<u64>().ok().and_then(|n| self.place(n));
-                match place {
-                    Some((file, line)) => {
-                        done.push_str(&rest[..at]);
-                        done.push_str(&format!("{file}:{line}"));
-                        rest = &rest[after + digits.len()..];
-                    }
-                    None => {
-                        done.push_str(&rest[..after]);
-                        rest = &rest[after..];
-                    }
-                }
-            }
-            done.push_str(rest);
-            out = done;
-        }
-        out
-    }
 }
 
 /// Who sent a message the log printed.
@@ -514,23 +448,6 @@ pub(crate) fn endpoint(s: &str) -> Option<Endpoint> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn log_frames_carry_file_and_line_and_read_back_as_places() {
-        let f = log_frame(1, 1234);
-        assert_eq!(log_line(f), Some((1, 1234)));
-        assert_eq!(log_line(17), None);
-        let files = LogFiles {
-            names: vec!["jabber.log.1".into(), "jabber.log".into()],
-        };
-        assert_eq!(
-            files.rewrite(&format!(
-                "REGISTER (frame {}) answered (frame {f}); frame 17",
-                log_frame(0, 9)
-            )),
-            "REGISTER (jabber.log.1:9) answered (jabber.log:1234); frame 17"
-        );
-    }
 
     #[test]
     fn dates_and_times_read_as_utc() {

@@ -160,12 +160,7 @@ impl Reporter for Junit {
                 )?;
                 let mut body = format!("{}\n\nEvidence:\n", f.explanation);
                 for e in &f.evidence {
-                    body.push_str(&format!(
-                        "  {} {} {}\n",
-                        e.place.cite(),
-                        e.time.rfc3339(),
-                        e.note
-                    ));
+                    body.push_str(&format!("  {} {} {}\n", e.place, e.time.rfc3339(), e.note));
                 }
                 body.push_str(&format!("Wireshark filter: {}\nFix:\n", f.wireshark_filter));
                 for (n, s) in f.fix.iter().enumerate() {

@@ -52,16 +52,14 @@ fn cited_lines(report: &Report) -> BTreeSet<String> {
         .findings
         .iter()
         .flat_map(|f| f.evidence.iter())
-        .filter_map(|e| match &e.place {
-            crate::diagnose::Place::Line { file, line } => Some(format!("{file}:{line}")),
-            _ => None,
-        })
+        .filter(|e| e.place.is_line())
+        .map(|e| e.place.to_string())
         .collect()
 }
 
 /// `jabber.log:25` for a message read from a log.
 fn log_place(m: &crate::report::SipEntry) -> Option<String> {
-    m.file.as_ref().map(|f| format!("{f}:{}", m.frame))
+    m.at.is_line().then(|| m.at.to_string())
 }
 
 /// What a SIP arrow says.
@@ -153,7 +151,7 @@ fn tcp_ladder(report: &Report, e: &crate::report::ConnectionEntry) -> Option<Lad
         .filter(|m| m.capture == e.capture && m.tcp_stream == Some(c.tcp_stream))
     {
         let right = m.src.ip == c.client.ip && m.src.port == c.client.port;
-        push(&mut rows, m.frame, m.time, right, sip_label(m));
+        push(&mut rows, m.at.number(), m.time, right, sip_label(m));
     }
     // SIP a log printed for this connection (the capture holds it encrypted): in time order
     // with the frames, at its log line.
@@ -162,7 +160,7 @@ fn tcp_ladder(report: &Report, e: &crate::report::ConnectionEntry) -> Option<Lad
     for m in report.sip.iter().filter(|m| on_connection(m, c)) {
         let place = log_place(m);
         rows.push(Row {
-            frame: m.frame,
+            frame: m.at.number(),
             time: m.time,
             to_right: m.src.ip == c.client.ip && m.src.port == c.client.port,
             label: format!("{} (log)", sip_label(m)),
@@ -253,13 +251,13 @@ fn udp_ladders(report: &Report) -> Vec<Ladder> {
             .map(|m| {
                 let place = log_place(m);
                 Row {
-                    frame: m.frame,
+                    frame: m.at.number(),
                     time: m.time,
                     to_right: m.src.to_string() == left,
                     label: sip_label(m),
                     failing: match &place {
                         Some(p) => lines.contains(p),
-                        None => bad.contains(&m.frame),
+                        None => m.at.frame().is_some_and(|f| bad.contains(&f)),
                     },
                     place,
                 }

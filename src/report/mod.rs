@@ -71,13 +71,12 @@ pub trait Observer {
 /// The cells a table of evidence shows for where it was seen: the frame number (or
 /// `file:line`) and the tcp.stream (`udp` for a frame outside TCP, `log` for a line).
 pub fn evidence_cells(e: &crate::diagnose::Evidence) -> (String, String) {
-    use crate::diagnose::Place;
     match &e.place {
-        Place::Frame { number, tcp_stream } => (
+        crate::place::At::Frame(number) => (
             number.to_string(),
-            tcp_stream.map_or("udp".into(), |s| s.to_string()),
+            e.tcp_stream.map_or("udp".into(), |s| s.to_string()),
         ),
-        Place::Line { file, line } => (format!("{file}:{line}"), "log".into()),
+        line => (line.to_string(), "log".into()),
     }
 }
 
@@ -158,10 +157,11 @@ pub fn summary_rows(r: &Report) -> Vec<SummaryRow> {
     let mut nodes: Vec<Vec<(std::net::IpAddr, usize)>> = Vec::new();
     for f in &r.findings {
         let first = f.evidence.iter().filter_map(|e| e.place.frame()).min();
-        let first_line = f.evidence.iter().find_map(|e| match &e.place {
-            crate::diagnose::Place::Line { file, line } => Some(format!("{file}:{line}")),
-            _ => None,
-        });
+        let first_line = f
+            .evidence
+            .iter()
+            .find(|e| e.place.is_line())
+            .map(|e| e.place.to_string());
         let node = (f.server.ip, f.capture);
         match rows.iter().position(|x| x.id == f.id) {
             Some(i) => {
@@ -221,7 +221,7 @@ pub fn capture_of<'a>(r: &'a Report, f: &crate::diagnose::Finding) -> Option<&'a
 
 /// The first `n` evidence frames of a finding, and how many more there are.
 pub fn some_frames(f: &crate::diagnose::Finding, n: usize) -> String {
-    let cites: Vec<String> = f.evidence.iter().map(|e| e.place.cite()).collect();
+    let cites: Vec<String> = f.evidence.iter().map(|e| e.place.to_string()).collect();
     crate::words::some_of(&cites, n)
 }
 

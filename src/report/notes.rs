@@ -93,13 +93,13 @@ impl fmt::Display for Note {
                  for keys that might come later in the file; their records were analyzed without \
                  keys"
             ),
-            Note::ConfigUnreadable { frame, path, error } => write!(
+            Note::ConfigUnreadable { at, path, error } => write!(
                 f,
-                "frame {frame}: the configuration file {path} could not be read: {error}"
+                "{at}: the configuration file {path} could not be read: {error}"
             ),
-            Note::ConfigNotFound { frame, path } => write!(
+            Note::ConfigNotFound { at, path } => write!(
                 f,
-                "frame {frame}: the TFTP server answered 404 for {path}: no such device is \
+                "{at}: the TFTP server answered 404 for {path}: no such device is \
                  configured (or the name is wrong), so the client has no configuration to \
                  register with"
             ),
@@ -137,20 +137,16 @@ impl fmt::Display for Note {
             Note::RefusedOnOneNode {
                 device,
                 node,
-                frame,
+                at,
                 good,
-                good_frame,
+                good_at,
             } => write!(
                 f,
-                "{device} was refused by {node} (frame {frame}) but registered on {good} (frame \
-                 {good_frame}): the difference is per node (its OAuth ports, certificate, or \
+                "{device} was refused by {node} ({at}) but registered on {good} ({good_at}): \
+                 the difference is per node (its OAuth ports, certificate, or \
                  CallManager service)"
             ),
-            Note::ChallengeNotFollowed {
-                frame,
-                device,
-                hidden,
-            } => {
+            Note::ChallengeNotFollowed { at, device, hidden } => {
                 let why = match hidden {
                     Hidden::Lost => "lost bytes of that connection and",
                     Hidden::InPieces => {
@@ -160,13 +156,13 @@ impl fmt::Display for Note {
                 };
                 write!(
                     f,
-                    "frame {frame}: the Bearer challenge to {device} is not followed by a \
+                    "{at}: the Bearer challenge to {device} is not followed by a \
                      REGISTER in the capture, but the capture {why} cannot show whether one was \
                      sent"
                 )
             }
             Note::ChallengeCutShort {
-                frame,
+                at,
                 device,
                 status,
                 in_pieces,
@@ -179,7 +175,7 @@ impl fmt::Display for Note {
                 };
                 write!(
                     f,
-                    "frame {frame}: {} was challenged ({status}) and {then} before the client \
+                    "{at}: {} was challenged ({status}) and {then} before the client \
                      could answer",
                     register_of(device)
                 )

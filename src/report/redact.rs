@@ -1054,6 +1054,17 @@ impl Redactor {
         }
     }
 
+    /// A log's line names its file: the file's name is redacted as any text.
+    pub fn place(&mut self, at: &mut crate::place::At) {
+        if let crate::place::At::Line { name, .. } = at {
+            let mut file = name.to_string();
+            self.text(&mut file);
+            if *file != **name {
+                *name = file.into();
+            }
+        }
+    }
+
     /// The texts of a finding.
     pub fn finding_texts(&mut self, f: &mut Finding) {
         for a in &mut f.affected {
@@ -1061,9 +1072,7 @@ impl Redactor {
             self.opt(&mut a.file);
         }
         for e in &mut f.evidence {
-            if let crate::diagnose::Place::Line { file, .. } = &mut e.place {
-                self.text(file);
-            }
+            self.place(&mut e.place);
         }
         self.text(&mut f.title);
         self.text(&mut f.explanation);
@@ -1254,6 +1263,20 @@ pub fn apply_with(report: &mut Report, r: &mut Redactor) {
     for s in &mut report.sip {
         for x in [&mut s.file, &mut s.also].into_iter().flatten() {
             r.text(x);
+        }
+        r.place(&mut s.message.at);
+    }
+    for c in &mut report.connections {
+        if let Some(at) = &mut c.connection.line {
+            r.place(at);
+        }
+        for a in c.connection.tls.iter_mut().flat_map(|t| t.alerts.iter_mut()) {
+            r.place(&mut a.at);
+        }
+    }
+    for reg in &mut report.registrations {
+        for at in &mut reg.registration.frames {
+            r.place(at);
         }
     }
 }

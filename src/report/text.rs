@@ -290,7 +290,7 @@ impl Text {
                     reg.attempts,
                     answers.join(" "),
                     if log { "line" } else { "frame" },
-                    reg.frames.first().copied().unwrap_or(0)
+                    reg.frames.first().map_or(0, |a| a.number())
                 )?;
             }
             let more = regs.len().saturating_sub(REGISTRATIONS_SHOWN);
@@ -359,11 +359,12 @@ impl Text {
         writeln!(out, "  Evidence:")?;
         for e in &f.evidence {
             let (place, stream) = match &e.place {
-                crate::diagnose::Place::Frame { number, tcp_stream } => (
+                crate::place::At::Frame(number) => (
                     format!("frame {number:<6}"),
-                    tcp_stream.map_or_else(|| "udp".into(), |s| format!("tcp.stream {s}")),
+                    e.tcp_stream
+                        .map_or_else(|| "udp".into(), |s| format!("tcp.stream {s}")),
                 ),
-                p => (p.cite(), "log".into()),
+                p => (p.to_string(), "log".into()),
             };
             writeln!(
                 out,

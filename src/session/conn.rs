@@ -71,7 +71,7 @@ impl SipFraming {
             Dir::ToClient => (meta.server, meta.client),
         };
         let ctx = sip::Context {
-            frame: c.frame,
+            at: crate::place::At::Frame(c.frame),
             time: c.ts,
             transport,
             tcp_stream: Some(meta.stream),

@@ -3,6 +3,7 @@
 //! seen. Built by the [`super::Analyzer`], judged by the rules, listed by the reports.
 
 use crate::note::Note;
+use crate::place::At;
 use serde::Serialize;
 
 use crate::capture::CaptureInfo;
@@ -74,6 +75,11 @@ pub struct Reset {
 pub struct Connection {
     /// Wireshark's `tcp.stream`.
     pub tcp_stream: u64,
+    /// For a connection a log told of (a TLS failure), the log's line: it stands where a
+    /// capture's connection has frames.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub line: Option<At>,
     /// The side that opened it.
     pub client: Party,
     /// The side that accepted it.
@@ -134,7 +140,7 @@ impl CaptureFacts {
     }
 
     /// Adds the messages of `sip` cited as evidence (`frames`) to the listing.
-    pub fn keep_cited(&mut self, frames: &[u64]) {
+    pub fn keep_cited(&mut self, frames: &[At]) {
         self.sip_listing.cite(&self.sip, &self.sip_context, frames);
     }
 }
@@ -275,8 +281,11 @@ impl Counts {
 /// An HTTP exchange with the connection it travelled on.
 #[derive(Clone, Debug, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct HttpEntry {
-    /// Frame of the request.
-    pub frame: u64,
+    /// Where the request was seen: its frame, or the log's line that printed the
+    /// configuration.
+    #[serde(rename = "frame", serialize_with = "crate::place::number")]
+    #[schemars(rename = "frame", with = "u64")]
+    pub at: At,
     /// Time of the request.
     pub time: Ts,
     /// tcp.stream.

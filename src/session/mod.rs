@@ -107,7 +107,7 @@ pub trait Judge {
     /// A window of SIP is full (`facts.sip_window` is the time it was judged at; the other
     /// facts are those known so far); returns the frames cited as evidence, which the report
     /// keeps in its SIP listing.
-    fn sip_window(&mut self, facts: &CaptureFacts) -> Vec<u64>;
+    fn sip_window(&mut self, facts: &CaptureFacts) -> Vec<crate::place::At>;
     /// Time went on to `now` (a live sensor's tick, [`Analyzer::tick`]), whatever was judged.
     fn tick(&mut self, _now: crate::time::Ts) {}
     /// A note about a connection just settled (the report lists it at the end).
@@ -350,7 +350,7 @@ impl<'c> Analyzer<'c> {
     }
 
     /// A SIP message read from a log, not from a packet: it joins the same flow, in the order
-    /// the log gives (its frame number carries its file and line: [`crate::logs::log_frame`]).
+    /// the log gives (its place is its line: [`crate::place::At::Line`]).
     pub fn log_sip(&mut self, m: crate::sip::SipMessage) {
         let time = m.time;
         let mut store = SipStore {
@@ -512,7 +512,7 @@ impl CaptureSink for Analyzer<'_> {
                         return;
                     }
                     let ctx = sip::Context {
-                        frame: p.frame,
+                        at: crate::place::At::Frame(p.frame),
                         time: p.ts,
                         transport: Transport::Udp,
                         tcp_stream: None,
@@ -602,7 +602,7 @@ impl Analyzer<'_> {
             });
         }
         let mut http = st.http;
-        http.sort_by_key(|h| h.frame);
+        http.sort_by(|a, b| a.at.cmp(&b.at));
         let ports = self.cfg.ports.clone().with_ports(&st.oauth, &st.mra);
         let connections = st.kept;
         let undecrypted_oauth = st.undecrypted;
@@ -704,7 +704,7 @@ pub(crate) fn test_sip(frame: u64, time: crate::time::Ts, text: &str) -> sip::Si
         port: 5090,
     };
     let ctx = sip::Context {
-        frame,
+        at: crate::place::At::Frame(frame),
         time,
         transport: Transport::Tcp,
         tcp_stream: Some(0),

@@ -199,7 +199,7 @@ Call-ID: {call}\r\nCSeq: {cseq} REGISTER\r\nContent-Length: 0\r\n\r\n"
             txs[0].final_response(&sip).and_then(|m| m.status),
             Some(401)
         );
-        assert_eq!(txs[1].final_response(&sip).map(|m| m.frame), Some(6));
+        assert_eq!(txs[1].final_response(&sip).map(|m| m.at.number()), Some(6));
         assert_eq!(regs.len(), 1);
         assert_eq!(regs[0].device, "CSFa");
         assert_eq!(regs[0].transactions, vec![0, 1]);

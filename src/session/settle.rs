@@ -13,7 +13,7 @@ use super::{Connection, HttpEntry, Judge, Notes, Party, Reset, MAX_KEPT};
 /// An HTTP exchange with the connection it travelled on.
 pub(super) fn http_entry(meta: &crate::flow::ConnMeta, ex: &crate::http::Exchange) -> HttpEntry {
     HttpEntry {
-        frame: ex.frame,
+        at: crate::place::At::Frame(ex.frame),
         time: ex.time,
         tcp_stream: meta.stream,
         client: Party {
@@ -68,6 +68,7 @@ pub(super) fn summarize(
     });
     Connection {
         tcp_stream: m.stream,
+        line: None,
         client: Party {
             ip: m.client.ip,
             port: m.client.port,
@@ -199,14 +200,14 @@ impl Settled {
             self.http.push(http_entry(meta, ex));
             if let Some(e) = &ex.config_error {
                 self.note(Note::ConfigUnreadable {
-                    frame: ex.frame,
+                    at: crate::place::At::Frame(ex.frame),
                     path: ex.path.clone(),
                     error: e.to_string(),
                 });
             }
             if ex.path.contains(".cnf.xml") && ex.status == Some(404) {
                 self.note(Note::ConfigNotFound {
-                    frame: ex.frame,
+                    at: crate::place::At::Frame(ex.frame),
                     path: ex.path.clone(),
                 });
             }

@@ -16,6 +16,7 @@
 //! [`LISTED_PER_DEVICE`] REGISTER transactions for the report's `registrations[]` and counts
 //! the rest.
 
+use crate::place::{At, Files, Packed};
 use std::collections::{BTreeSet, HashSet};
 
 // Lookups only (never iterated), so a seeded hash keeps the output deterministic.
@@ -73,14 +74,14 @@ fn digest(k: &TxKey) -> u64 {
 }
 
 /// Where a message was: frame, time, `tcp.stream` plus one (none: UDP), sender, receiver.
-type At = (u64, Ts, Option<std::num::NonZeroU64>, Endpoint, Endpoint);
+type Seen = (Packed, Ts, Option<std::num::NonZeroU64>, Endpoint, Endpoint);
 
 /// A device's last 200 OK and its REGISTER, as much as the rules read of them when they
 /// compare the next REGISTER with them.
 struct LastOk {
     transport: Transport,
-    req: At,
-    ok: At,
+    req: Seen,
+    ok: Seen,
     cseq: Option<u32>,
     status: u16,
     expires: Option<u32>,
@@ -93,10 +94,10 @@ struct LastOk {
 }
 
 impl LastOk {
-    fn of(req: &SipMessage, ok: &SipMessage, window: u64) -> LastOk {
-        let at = |m: &SipMessage| {
+    fn of(req: &SipMessage, ok: &SipMessage, window: u64, files: &mut Files) -> LastOk {
+        let mut at = |m: &SipMessage| {
             (
-                m.frame,
+                Packed::pack(&m.at, files),
                 m.time,
                 m.tcp_stream.and_then(plus_one),
                 m.src,
@@ -137,9 +138,9 @@ impl LastOk {
     }
 
     /// The two messages again, with what the rules read of them (no other header).
-    fn messages(&self, device: &str) -> [SipMessage; 2] {
-        let message = |at: At, request: bool| SipMessage {
-            frame: at.0,
+    fn messages(&self, device: &str, files: &Files) -> [SipMessage; 2] {
+        let message = |at: Seen, request: bool| SipMessage {
+            at: at.0.unpack(files),
             time: at.1,
             transport: self.transport,
             tcp_stream: at.2.map(minus_one),
@@ -181,10 +182,10 @@ struct Device {
     /// bytes each ([`Listed`]; 100 bytes a device instead of 160).
     listed: Vec<Listed>,
     attempts: u64,
-    first_frame: u64,
+    first_frame: Packed,
     /// Per node, the first frame of a 2xx and of a refusal.
-    ok_at: Vec<(Endpoint, u64)>,
-    refused_at: Vec<(Endpoint, u64)>,
+    ok_at: Vec<(Endpoint, Packed)>,
+    refused_at: Vec<(Endpoint, Packed)>,
     /// The open attempt went past [`MAX_OPEN_STEPS`] and its earlier part was judged.
     cut: bool,
     /// Time of its last REGISTER or answer (a live sensor releases devices idle past expiry).
@@ -256,16 +257,16 @@ impl<T> std::ops::IndexMut<usize> for Chunked<T> {
 struct Listed([u8; 10]);
 
 impl Listed {
-    fn new(frame: u64) -> Listed {
+    fn new(at: Packed) -> Listed {
         let mut b = [0u8; 10];
-        b[..8].copy_from_slice(&frame.to_le_bytes());
+        b[..8].copy_from_slice(&at.to_bits().to_le_bytes());
         Listed(b)
     }
 
-    fn frame(self) -> u64 {
+    fn at(self) -> Packed {
         let mut f = [0u8; 8];
         f.copy_from_slice(&self.0[..8]);
-        u64::from_le_bytes(f)
+        Packed::from_bits(u64::from_le_bytes(f))
     }
 
     fn status(self) -> u16 {
@@ -290,7 +291,7 @@ struct Open {
 #[derive(Debug, Default)]
 pub struct SipListing {
     messages: Vec<SipMessage>,
-    frames: HashSet<u64>,
+    frames: HashSet<At>,
     cited: usize,
 }
 
@@ -298,19 +299,20 @@ impl SipListing {
     /// Lists `m` if it is among the first read.
     fn first(&mut self, m: &SipMessage) {
         if self.messages.len() < LISTED_FIRST {
-            self.frames.insert(m.frame);
+            self.frames.insert(m.at.clone());
             self.messages.push(m.clone());
         }
     }
 
     /// Lists the messages of `sip` (not its `context`) cited as evidence (`frames`).
-    pub fn cite(&mut self, sip: &[SipMessage], context: &BTreeSet<usize>, frames: &[u64]) {
-        let frames: HashSet<u64> = frames.iter().copied().collect();
+    pub fn cite(&mut self, sip: &[SipMessage], context: &BTreeSet<usize>, frames: &[At]) {
+        let frames: HashSet<&At> = frames.iter().collect();
         for (i, m) in sip.iter().enumerate() {
             if self.cited >= LISTED_CITED {
                 return;
             }
-            if context.contains(&i) || !frames.contains(&m.frame) || !self.frames.insert(m.frame) {
+            if context.contains(&i) || !frames.contains(&m.at) || !self.frames.insert(m.at.clone())
+            {
                 continue;
             }
             self.messages.push(m.clone());
@@ -321,7 +323,7 @@ impl SipListing {
     /// The messages listed, in frame order.
     pub fn into_sorted(self) -> Vec<SipMessage> {
         let mut l = self.messages;
-        l.sort_by_key(|m| m.frame);
+        l.sort_by(|a, b| a.at.cmp(&b.at));
         l
     }
 }
@@ -352,8 +354,11 @@ pub struct DeviceRegistrations {
     pub attempts: u64,
     /// Final answers of the first ones listed (10 at most), in order, e.g. `407`, `200`.
     pub answers: Vec<u16>,
-    /// Frames of the REGISTER requests of the first ones listed.
-    pub frames: Vec<u64>,
+    /// Where the REGISTER requests of the first ones listed were seen (JSON writes their
+    /// frame numbers, or a log's line numbers).
+    #[serde(serialize_with = "crate::place::numbers")]
+    #[schemars(with = "Vec<u64>")]
+    pub frames: Vec<At>,
 }
 
 /// A message waiting in the window: whether it is context, and the device it was filed under.
@@ -384,6 +389,8 @@ pub struct SipFlow {
     /// them.
     spare: (Vec<Option<Waiting>>, Vec<SipMessage>),
     listing: SipListing,
+    /// The log's files the places of [`Packed`] name.
+    files: Files,
     /// Every SIP message read.
     pub total: u64,
     /// Every SIP message read, by transport (UDP, TCP, TLS).
@@ -417,6 +424,7 @@ impl SipFlow {
             open: HashMap::new(),
             lapse_followed: Vec::new(),
             deadlines: Default::default(),
+            files: Files::default(),
             window: Vec::new(),
             window_size: window.max(1),
             windows: 0,
@@ -493,7 +501,7 @@ impl SipFlow {
                     recent: Vec::new(),
                     listed: Vec::new(),
                     attempts: 0,
-                    first_frame: m.frame,
+                    first_frame: Packed::pack(&m.at, &mut self.files),
                     ok_at: Vec::new(),
                     refused_at: Vec::new(),
                     cut: false,
@@ -555,7 +563,8 @@ impl SipFlow {
             if dev.listed.is_empty() {
                 dev.listed.reserve_exact(LISTED_PER_DEVICE);
             }
-            dev.listed.push(Listed::new(m.frame));
+            dev.listed
+                .push(Listed::new(Packed::pack(&m.at, &mut self.files)));
             (dev.listed.len() - 1) as u8
         });
         if dev.attempts == LISTED_PER_DEVICE as u64 + 1 {
@@ -636,9 +645,9 @@ impl SipFlow {
                 if !dev.ok_at.iter().any(|(n, _)| *n == node) {
                     // One node is the rule: no room for four until a second one comes.
                     dev.ok_at.reserve_exact(1);
-                    dev.ok_at.push((node, m.frame));
+                    dev.ok_at.push((node, Packed::pack(&m.at, &mut self.files)));
                 }
-                let last = req.map(|r| Box::new(LastOk::of(r, &m, self.windows)));
+                let last = req.map(|r| Box::new(LastOk::of(r, &m, self.windows, &mut self.files)));
                 dev.pending.push(m);
                 self.flush(d, false);
                 self.devices[d as usize].last_ok = last;
@@ -648,7 +657,8 @@ impl SipFlow {
                 dev.cut = false;
                 if status >= 400 && !dev.refused_at.iter().any(|(n, _)| *n == node) {
                     dev.refused_at.reserve_exact(1);
-                    dev.refused_at.push((node, m.frame));
+                    dev.refused_at
+                        .push((node, Packed::pack(&m.at, &mut self.files)));
                 }
                 dev.pending.push(m);
                 self.flush(d, false);
@@ -663,7 +673,7 @@ impl SipFlow {
             return;
         };
         if last.window < self.windows {
-            let [req, ok] = last.messages(&dev.name);
+            let [req, ok] = last.messages(&dev.name, &self.files);
             self.wait(req, true, Some(d));
             self.wait(ok, true, None);
         }
@@ -780,10 +790,14 @@ impl SipFlow {
         // Sorted by frame through a permutation: the messages are large, moving them is not free.
         let (mut waiting, mut sip) = std::mem::take(&mut self.spare);
         waiting.extend(self.window.drain(..).map(Some));
-        let mut order: Vec<(u64, u32)> = waiting
+        let files = &mut self.files;
+        let mut order: Vec<(Packed, u32)> = waiting
             .iter()
             .enumerate()
-            .map(|(i, w)| (w.as_ref().map_or(0, |w| w.m.frame), i as u32))
+            .map(|(i, w)| {
+                let at = w.as_ref().map(|w| Packed::pack(&w.m.at, files));
+                (at.unwrap_or_default(), i as u32)
+            })
             .collect();
         order.sort_unstable();
         let mut context = BTreeSet::new();
@@ -836,7 +850,7 @@ impl SipFlow {
 
     /// Keeps for the report's listing the messages of a judged window (`sip`, with its
     /// `context`) cited as evidence (`frames`).
-    pub fn keep_cited(&mut self, sip: &[SipMessage], context: &BTreeSet<usize>, frames: &[u64]) {
+    pub fn keep_cited(&mut self, sip: &[SipMessage], context: &BTreeSet<usize>, frames: &[At]) {
         self.listing.cite(sip, context, frames);
     }
 
@@ -852,14 +866,14 @@ impl SipFlow {
         order
             .into_iter()
             .map(|d| {
-                let mut listed: Vec<(u64, u16)> =
-                    d.listed.iter().map(|l| (l.frame(), l.status())).collect();
+                let mut listed: Vec<(Packed, u16)> =
+                    d.listed.iter().map(|l| (l.at(), l.status())).collect();
                 listed.sort_by_key(|l| l.0);
                 DeviceRegistrations {
                     device: d.name.to_string(),
                     attempts: d.attempts,
                     answers: listed.iter().map(|l| l.1).filter(|s| *s != 0).collect(),
-                    frames: listed.iter().map(|l| l.0).collect(),
+                    frames: listed.iter().map(|l| l.0.unpack(&self.files)).collect(),
                 }
             })
             .collect()
@@ -871,8 +885,8 @@ impl SipFlow {
         order.sort_by_key(|d| d.first_frame);
         let mut notes = Vec::new();
         for d in order {
-            let sorted = |v: &[(Endpoint, u64)]| {
-                let mut v: Vec<(String, u64)> =
+            let sorted = |v: &[(Endpoint, Packed)]| {
+                let mut v: Vec<(String, Packed)> =
                     v.iter().map(|(n, f)| (n.to_string(), *f)).collect();
                 v.sort();
                 v
@@ -883,9 +897,9 @@ impl SipFlow {
                     notes.push(crate::note::Note::RefusedOnOneNode {
                         device: d.name.to_string(),
                         node,
-                        frame,
+                        at: frame.unpack(&self.files),
                         good: good.clone(),
-                        good_frame: *gframe,
+                        good_at: gframe.unpack(&self.files),
                     });
                 }
             }
@@ -1114,12 +1128,18 @@ Call-ID: c1\r\nCSeq: {cseq} REGISTER\r\nExpires: 120\r\nContent-Length: 0\r\n\r\
     }
 
     #[test]
-    fn a_listed_transaction_keeps_a_log_frame_and_its_answer() {
-        let frame = crate::logs::log_frame(3, 123_456);
-        let mut l = Listed::new(frame);
-        assert_eq!((l.frame(), l.status()), (frame, 0));
+    fn a_listed_transaction_keeps_a_log_line_and_its_answer() {
+        let mut files = Files::default();
+        let line = At::Line {
+            file: 3,
+            name: "jabber.log".into(),
+            line: 123_456,
+        };
+        let at = Packed::pack(&line, &mut files);
+        let mut l = Listed::new(at);
+        assert_eq!((l.at(), l.status()), (at, 0));
         l.set_status(407);
-        assert_eq!((l.frame(), l.status()), (frame, 407));
+        assert_eq!((l.at().unpack(&files), l.status()), (line, 407));
     }
 
     #[cfg(target_pointer_width = "64")]

@@ -5,6 +5,7 @@
 pub mod framer;
 pub mod parse;
 
+use crate::place::At;
 use serde::Serialize;
 
 use crate::net::{Endpoint, Transport};
@@ -75,8 +76,11 @@ pub struct Auth {
 /// fields marked `skip` are for the rules only).
 #[derive(Clone, Debug, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct SipMessage {
-    /// Frame where the message completed.
-    pub frame: u64,
+    /// Where the message completed: a capture's frame, or the log's line that printed it
+    /// (JSON writes its number as `frame`; a log's file is beside it, in the listing).
+    #[serde(rename = "frame", serialize_with = "crate::place::number")]
+    #[schemars(rename = "frame", with = "u64")]
+    pub at: At,
     /// Capture time.
     pub time: Ts,
     /// `udp`, `tcp` or `tls`.
@@ -173,10 +177,10 @@ impl SipMessage {
 }
 
 /// Where a message travelled.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Context {
-    /// Frame where it completed.
-    pub frame: u64,
+    /// Where it completed.
+    pub at: At,
     /// Time.
     pub time: Ts,
     /// `udp`, `tcp` or `tls`.
@@ -455,7 +459,7 @@ pub fn build(
         ),
     };
     SipMessage {
-        frame: ctx.frame,
+        at: ctx.at.clone(),
         time: ctx.time,
         transport: ctx.transport,
         tcp_stream: ctx.tcp_stream,
@@ -523,7 +527,7 @@ mod tests {
             port: 5060,
         };
         Context {
-            frame: 1,
+            at: At::Frame(1),
             time: Ts(0),
             transport: Transport::Udp,
             tcp_stream: None,

@@ -9,15 +9,16 @@ use std::sync::Arc;
 use crate::capture::{CaptureError, CaptureInfo};
 use crate::config::Config;
 use crate::inputs::Input;
-use crate::logs::{LogConfig, LogFiles, LogKind, LogSink, LogSip, LogStats, TlsFailure};
+use crate::logs::{LogConfig, LogKind, LogSink, LogSip, LogStats, TlsFailure};
 use crate::note::Note;
+use crate::place::At;
 use crate::session::{Analyzer, Connection};
 
 /// One log (a file, or rotated files read as one) as a source.
 pub struct LogSource<'i> {
     input: &'i Input,
     files: Vec<&'i Input>,
-    names: LogFiles,
+    names: Vec<Arc<str>>,
     kind: LogKind,
     cfg: &'i Config,
     stats: LogStats,
@@ -31,9 +32,7 @@ impl<'i> LogSource<'i> {
         } else {
             input.parts.iter().collect()
         };
-        let names = LogFiles {
-            names: files.iter().map(|f| f.label.clone()).collect(),
-        };
+        let names = files.iter().map(|f| Arc::from(f.label.as_str())).collect();
         LogSource {
             input,
             files,
@@ -68,13 +67,14 @@ impl super::Source for LogSource<'_> {
                 }
             },
         )?;
-        for (i, t) in failures {
-            a.log_connection(failure_connection(&t, i, self.cfg));
+        for (n, (i, t)) in failures.into_iter().enumerate() {
+            let at = line_at(&self.names, i, t.line);
+            a.log_connection(failure_connection(&t, at, n as u64, self.cfg));
         }
         for (i, c) in configs {
             let device = c.device.clone().unwrap_or_default();
             match crate::http::parse_config(&device, c.xml.as_bytes()) {
-                Ok(conf) => a.log_config(config_entry(&c, i, conf)),
+                Ok(conf) => a.log_config(config_entry(&c, line_at(&self.names, i, c.line), conf)),
                 Err(e) => self.stats.notes.push(Note::LogConfigUnreadable {
                     line: c.line,
                     error: e.to_string(),
@@ -94,10 +94,6 @@ impl super::Source for LogSource<'_> {
         })
     }
 
-    fn files(&self) -> Option<&LogFiles> {
-        Some(&self.names)
-    }
-
     /// What the log held: its records, SIP messages and clock, what it repeated or skipped,
     /// and the connection events no rule judges.
     fn notes(&mut self) -> Vec<Note> {
@@ -106,7 +102,7 @@ impl super::Source for LogSource<'_> {
             input: self.input.label.clone(),
             layout: self.kind.name(),
             files: if self.files.len() > 1 {
-                self.names.names.clone()
+                self.names.iter().map(|n| n.to_string()).collect()
             } else {
                 Vec::new()
             },
@@ -131,9 +127,9 @@ impl super::Source for LogSource<'_> {
         }
         notes.append(&mut st.notes);
         for (f, line, what) in &st.events {
-            let file = self.names.names.get(*f).unwrap_or(&self.input.label);
+            let file = self.names.get(*f).map(|n| n.to_string());
             notes.push(Note::LogEvent {
-                file: file.clone(),
+                file: file.unwrap_or_else(|| self.input.label.clone()),
                 line: *line,
                 what: what.clone(),
             });
@@ -190,6 +186,8 @@ pub(super) fn each_log_record(
                 .map_err(|e| crate::capture::CaptureError::Io(f.label.clone(), e))?;
             Ok(Box::new(std::io::BufReader::with_capacity(256 * 1024, r)))
         };
+    let names: Vec<Arc<str>> = files.iter().map(|f| Arc::from(f.label.as_str())).collect();
+    let names = &names;
     let nowhere = Endpoint {
         ip: std::net::Ipv4Addr::UNSPECIFIED.into(),
         port: 0,
@@ -239,7 +237,7 @@ pub(super) fn each_log_record(
                 Direction::Received => (peer, local),
             };
             let ctx = crate::sip::Context {
-                frame: logs::log_frame(i, m.line),
+                at: line_at(names, i, m.line),
                 time: m.time,
                 transport: m
                     .transport
@@ -277,19 +275,27 @@ pub(super) fn each_log_record(
 const MAX_LOG_TLS_FAILURES: usize = 10_000;
 
 /// A device configuration a log printed, as the HTTP exchange of a configuration file is kept.
+/// Line `line` of the `file`-th of the log's files.
+fn line_at(names: &[Arc<str>], file: usize, line: u64) -> At {
+    At::Line {
+        file: file as u32,
+        name: names.get(file).cloned().unwrap_or_else(|| Arc::from("")),
+        line,
+    }
+}
+
 fn config_entry(
     c: &crate::logs::LogConfig,
-    file: usize,
+    at: At,
     conf: crate::http::DeviceConfig,
 ) -> crate::session::HttpEntry {
     use crate::net::Role;
     use crate::session::Party;
-    let at = crate::logs::log_frame(file, c.line);
     let unknown: std::net::IpAddr = std::net::Ipv4Addr::UNSPECIFIED.into();
     crate::session::HttpEntry {
-        frame: at,
+        at,
         time: c.time,
-        tcp_stream: at,
+        tcp_stream: 0,
         client: Party {
             ip: c.client.unwrap_or(unknown),
             port: 0,
@@ -310,10 +316,15 @@ fn config_entry(
 
 /// The connection a log's TLS failure stands for: a handshake between the two ends that ended
 /// with the alert the log's words name, at the log's line.
-fn failure_connection(t: &crate::logs::TlsFailure, file: usize, cfg: &Config) -> Connection {
+/// `stream` numbers the log's connections, in the order the log told of them.
+fn failure_connection(
+    t: &crate::logs::TlsFailure,
+    at: At,
+    stream: u64,
+    cfg: &Config,
+) -> Connection {
     use crate::net::{Dir, Side};
     use crate::session::Party;
-    let at = crate::logs::log_frame(file, t.line);
     let port_kind = cfg.ports.port_kind(t.server.port);
     let (client_role, server_role) = port_kind.roles();
     let sent_by = if t.alert_by_client {
@@ -324,7 +335,7 @@ fn failure_connection(t: &crate::logs::TlsFailure, file: usize, cfg: &Config) ->
     let alerts = t
         .alert
         .map(|(code, name)| crate::tls::Alert {
-            frame: at,
+            at: at.clone(),
             time: t.time,
             sent_by,
             dir: if t.alert_by_client {
@@ -350,7 +361,8 @@ fn failure_connection(t: &crate::logs::TlsFailure, file: usize, cfg: &Config) ->
         .into_iter()
         .collect();
     Connection {
-        tcp_stream: at,
+        tcp_stream: stream,
+        line: Some(at),
         client: Party {
             ip: t.client.ip,
             port: t.client.port,
@@ -366,9 +378,9 @@ fn failure_connection(t: &crate::logs::TlsFailure, file: usize, cfg: &Config) ->
         outcome: crate::flow::Outcome::Closed,
         ended_by: Some(sent_by),
         roles_from: "the log",
-        first_frame: at,
+        first_frame: 0,
         first_time: t.time,
-        last_frame: at,
+        last_frame: 0,
         last_time: t.time,
         packets: 0,
         bytes_to_server: 0,

@@ -12,7 +12,6 @@ use std::sync::Arc;
 use crate::capture::{read_input, CaptureError, CaptureInfo};
 use crate::config::Config;
 use crate::inputs::Input;
-use crate::logs::LogFiles;
 use crate::session::Analyzer;
 
 pub use log::{logged_sip, LogSource};
@@ -25,10 +24,6 @@ pub trait Source {
     /// clock); asked once it is read.
     fn notes(&mut self) -> Vec<crate::note::Note> {
         Vec::new()
-    }
-    /// The files whose lines the facts cite, when the input is a log.
-    fn files(&self) -> Option<&LogFiles> {
-        None
     }
 }
 

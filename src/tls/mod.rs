@@ -11,6 +11,7 @@ mod ladder;
 pub mod names;
 mod summary;
 
+use crate::place::At;
 use std::cell::Cell;
 use std::num::NonZeroU64;
 
@@ -864,7 +865,7 @@ impl TlsStream {
         if self.summary.alerts.len() < MAX_ALERTS {
             let after_steps = self.ladder.len().saturating_sub(1);
             self.summary.alerts.push(Alert {
-                frame,
+                at: At::Frame(frame),
                 time: ts,
                 sent_by: dir.sender(),
                 dir,
@@ -1132,7 +1133,7 @@ mod tests {
         assert_eq!(t.summary.alerts.len(), 1);
         let a = &t.summary.alerts[0];
         assert_eq!(
-            (a.frame, a.sent_by, a.code, a.is_fatal()),
+            (a.at.number(), a.sent_by, a.code, a.is_fatal()),
             (2, Side::Server, Some(AlertDescription::UNKNOWN_CA), true)
         );
         assert_eq!(a.description, "unknown_ca");

@@ -1,6 +1,7 @@
 //! What one TLS connection showed: hellos, certificate chains, the CertificateRequest, alerts
 //! with who sent them, the handshake steps, and whether it could be decrypted.
 
+use crate::place::At;
 use serde::Serialize;
 
 use super::{AlertDescription, HandshakeType};
@@ -67,8 +68,10 @@ pub struct CertRequest {
 /// A TLS alert.
 #[derive(Clone, Debug, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct Alert {
-    /// Frame.
-    pub frame: u64,
+    /// Where it was seen: its frame, or the log's line that told of it.
+    #[serde(rename = "frame", serialize_with = "crate::place::number")]
+    #[schemars(rename = "frame", with = "u64")]
+    pub at: At,
     /// Capture time.
     pub time: Ts,
     /// `client` or `server`.

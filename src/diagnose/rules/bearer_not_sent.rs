@@ -76,7 +76,7 @@ impl CaptureRule for BearerNotSent {
                     m.status.is_some()
                         && m.call_id == resp.call_id
                         && m.cseq > resp.cseq
-                        && m.frame > resp.frame
+                        && m.at > resp.at
                 });
                 let closed = client_closing(cx, req, resp);
                 let lossy = unseen_request || stream_lossy(cx, resp.tcp_stream);
@@ -92,7 +92,7 @@ impl CaptureRule for BearerNotSent {
                         Hidden::Ends
                     };
                     claimed.undecided.push(Note::ChallengeNotFollowed {
-                        frame: resp.frame,
+                        at: resp.at.clone(),
                         device: reg.device.clone(),
                         hidden,
                     });
@@ -117,8 +117,8 @@ impl CaptureRule for BearerNotSent {
     fn explain(&self, f: &Unmet<'_>, _cx: &Cx<'_>) -> String {
         let then = match (f.next, &f.closed) {
             (Some(n), _) => format!(
-                "the client's next REGISTER (frame {}) carried no Bearer token",
-                n.frame
+                "the client's next REGISTER ({}) carried no Bearer token",
+                n.at
             ),
             (None, Some(how)) => {
                 format!("{how} without sending a REGISTER with a Bearer token")
@@ -126,13 +126,13 @@ impl CaptureRule for BearerNotSent {
             (None, None) => "no REGISTER with a Bearer token followed in the capture".to_string(),
         };
         format!(
-            "CUCM {}:{} challenged {} (frame {}) with 407 Proxy-Authenticate: Bearer (frame {}) \
+            "CUCM {}:{} challenged {} ({}) with 407 Proxy-Authenticate: Bearer ({}) \
              and {then}.",
             f.req.dst.ip,
             f.req.dst.port,
             register_of(&f.reg.device),
-            f.req.frame,
-            f.challenge.frame,
+            f.req.at,
+            f.challenge.at,
         )
     }
 

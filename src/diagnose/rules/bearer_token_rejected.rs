@@ -46,15 +46,15 @@ impl CaptureRule for BearerTokenRejected {
             .map(|w| format!(" with Warning {w}"))
             .unwrap_or_default();
         format!(
-            "{} sent REGISTER with its Bearer token (frame {}) to {}:{} and CUCM answered {} \
-             {}{warn} (frame {}): the token was not accepted.",
+            "{} sent REGISTER with its Bearer token ({}) to {}:{} and CUCM answered {} \
+             {}{warn} ({}): the token was not accepted.",
             req.device.as_deref().unwrap_or("The client"),
-            req.frame,
+            req.at,
             req.dst.ip,
             req.dst.port,
             resp.status.unwrap_or(0),
             resp.reason.as_deref().unwrap_or(""),
-            resp.frame
+            resp.at
         )
     }
 

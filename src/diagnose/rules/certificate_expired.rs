@@ -1,7 +1,7 @@
 //! `certificate-expired`: a side rejects the other's certificate with certificate_expired (45).
 
 use crate::config::Config;
-use crate::diagnose::util::{describe_cert, leaf, who};
+use crate::diagnose::util::{describe_cert, leaf, stream, who};
 use crate::diagnose::{
     AlertFound, Anchored, Claimed, Confidence, ConnCx, ConnectionRule, Evidence, Meta, On, Severity,
 };
@@ -121,10 +121,10 @@ impl ConnectionRule for CertificateExpired {
                     .unwrap_or_default();
                 format!(
                     "{} rejected the {other}'s certificate with a fatal certificate_expired alert \
-                     (frame {}, tcp.stream {}).{cert}",
+                     ({}, {}).{cert}",
                     who(sender),
-                    a.frame,
-                    c.tcp_stream
+                    a.at,
+                    stream(c)
                 )
             }
             Expired::Certificate {

@@ -2,7 +2,7 @@
 //! certificate, and the client refused the certificate (bad_certificate, or a close without alert).
 
 use crate::config::Config;
-use crate::diagnose::util::{cert_names, describe_cert, leaf, named};
+use crate::diagnose::util::{cert_names, describe_cert, leaf, named, stream};
 use crate::diagnose::{
     AlertFound, Anchored, Claimed, Confidence, ConnCx, ConnectionRule, Meta, On, Severity,
 };
@@ -82,17 +82,17 @@ impl ConnectionRule for CertificateNameMismatch {
     fn explain(&self, f: &Mismatch<'_>, _cfg: &Config) -> String {
         let (c, a) = (f.alert.conn, f.alert.alert);
         format!(
-            "The client {} asked for \"{}\" (SNI) on {}:{} (tcp.stream {}), but the certificate \
-             presented names only {}; the client refused it with a fatal {} alert (frame {}). The \
+            "The client {} asked for \"{}\" (SNI) on {}:{} ({}), but the certificate \
+             presented names only {}; the client refused it with a fatal {} alert ({}). The \
              certificate: {}.",
             c.client.ip,
             f.sni,
             c.server.ip,
             c.server.port,
-            c.tcp_stream,
+            stream(c),
             named(f.cert),
             a.description,
-            a.frame,
+            a.at,
             describe_cert(f.cert)
         )
     }

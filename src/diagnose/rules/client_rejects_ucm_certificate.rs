@@ -3,7 +3,7 @@
 //! closes right after the server's certificate, and no REGISTER follows.
 
 use crate::config::{Config, PortKind};
-use crate::diagnose::util::{cert_note, close_evidence, leaf};
+use crate::diagnose::util::{cert_note, close_evidence, leaf, stream};
 use crate::diagnose::{
     AlertFound, Anchored, Claimed, Confidence, ConnCx, ConnectionRule, Evidence, Meta, On, Severity,
 };
@@ -84,14 +84,14 @@ impl ConnectionRule for ClientRejectsUcmCertificate {
             Refused::Alert(AlertFound {
                 conn: c, alert: a, ..
             }) => format!(
-                "The client {} refused CUCM's certificate on {}:{} with a fatal {} alert (frame \
-                 {}, tcp.stream {}).{}",
+                "The client {} refused CUCM's certificate on {}:{} with a fatal {} alert ({}, \
+                 {}).{}",
                 c.client.ip,
                 c.server.ip,
                 c.server.port,
                 a.description,
-                a.frame,
-                c.tcp_stream,
+                a.at,
+                stream(c),
                 cert_of_cucm(c)
             ),
             Refused::Closed { conn: c, chain } => format!(

@@ -74,22 +74,22 @@ impl CaptureRule for DigestWithOauth {
     fn explain(&self, f: &Digest<'_>, _cx: &Cx<'_>) -> String {
         match *f {
             Digest::Challenge(AnswerFound { req, resp }) => format!(
-                "On the OAuth port {}:{}, CUCM answered {} (frame {}) with a Digest challenge ({} \
-                 {}, frame {}) instead of the Bearer challenge: the device's security profile has \
+                "On the OAuth port {}:{}, CUCM answered {} ({}) with a Digest challenge ({} \
+                 {}, {}) instead of the Bearer challenge: the device's security profile has \
                  digest authentication on.",
                 req.dst.ip,
                 req.dst.port,
                 register_of(req.device.as_deref().unwrap_or("the client")),
-                req.frame,
+                req.at,
                 resp.status.unwrap_or(0),
                 resp.reason.as_deref().unwrap_or(""),
-                resp.frame
+                resp.at
             ),
             Digest::EncryptedConfig(h) => format!(
-                "{} asked {}:{} for the encrypted configuration file {} (frame {}): the device's \
+                "{} asked {}:{} for the encrypted configuration file {} ({}): the device's \
                  security profile has TFTP Encrypted Config on, which SIP OAuth mode does not \
                  support.",
-                h.client.ip, h.server.ip, h.server.port, h.path, h.frame
+                h.client.ip, h.server.ip, h.server.port, h.path, h.at
             ),
         }
     }
@@ -100,8 +100,8 @@ impl CaptureRule for DigestWithOauth {
                 resp,
                 "Digest challenge on an OAuth port".into(),
             )],
-            Digest::EncryptedConfig(h) => vec![Evidence::frame(
-                h.frame,
+            Digest::EncryptedConfig(h) => vec![Evidence::at(
+                h.at.clone(),
                 h.time,
                 Some(h.tcp_stream),
                 format!("GET {}", h.path),
@@ -114,7 +114,7 @@ impl CaptureRule for DigestWithOauth {
     fn once(&self, f: &Digest<'_>) -> Option<String> {
         match f {
             Digest::Challenge(_) => None,
-            Digest::EncryptedConfig(h) => Some(format!("frame {}", h.frame)),
+            Digest::EncryptedConfig(h) => Some(h.at.to_string()),
         }
     }
 }

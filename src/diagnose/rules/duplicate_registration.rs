@@ -45,14 +45,14 @@ impl CaptureRule for DuplicateRegistration {
     fn explain(&self, f: &AnswerFound<'_>, _cx: &Cx<'_>) -> String {
         let AnswerFound { req, resp } = *f;
         format!(
-            "{} sent REGISTER (frame {}) to {}:{}; CUCM answered 403 with Warning {} (frame {}): \
+            "{} sent REGISTER ({}) to {}:{}; CUCM answered 403 with Warning {} ({}): \
              another client already holds this device's registration.",
             req.device.as_deref().unwrap_or("the device"),
-            req.frame,
+            req.at,
             req.dst.ip,
             req.dst.port,
             warning_text(resp).unwrap_or_default(),
-            resp.frame
+            resp.at
         )
     }
 

@@ -2,7 +2,7 @@
 //! authentication usage, so CUCM refuses it on the MRA OAuth port (unsupported_certificate).
 
 use crate::config::{Config, PortKind};
-use crate::diagnose::util::{describe_cert, leaf};
+use crate::diagnose::util::{describe_cert, leaf, stream};
 use crate::diagnose::{
     AlertFound, Anchored, Claimed, Confidence, ConnCx, ConnectionRule, Meta, On, Severity,
 };
@@ -83,15 +83,15 @@ impl ConnectionRule for ExpresswayCertNoClientAuth {
         let (c, a) = (f.alert.conn, f.alert.alert);
         format!(
             "Expressway-C {} presented a certificate whose extended key usage is {} (no TLS \
-             client authentication) to CUCM {}:{} (tcp.stream {}); CUCM refused it with a fatal \
-             {} alert (frame {}). The certificate: {}.",
+             client authentication) to CUCM {}:{} ({}); CUCM refused it with a fatal \
+             {} alert ({}). The certificate: {}.",
             c.client.ip,
             f.cert.extended_key_usage.join(", "),
             c.server.ip,
             c.server.port,
-            c.tcp_stream,
+            stream(c),
             a.description,
-            a.frame,
+            a.at,
             describe_cert(f.cert)
         )
     }

@@ -9,6 +9,7 @@ use crate::diagnose::{
     Anchored, CaptureRule, Claimed, Confidence, Cx, Evidence, Meta, On, Severity,
 };
 use crate::http::DeviceConfig;
+use crate::place::At;
 use crate::session::{HttpEntry, Party};
 use crate::sip::SipMessage;
 
@@ -95,7 +96,7 @@ impl CaptureRule for LegacyPortInsteadOfOauth {
     fn explain(&self, f: &Legacy<'_>, _cx: &Cx<'_>) -> String {
         match *f {
             Legacy::Off { http, conf, .. } => format!(
-                "The configuration file of {} (frame {}) has sipOAuthMode 0: SIP OAuth is off for \
+                "The configuration file of {} ({}) has sipOAuthMode 0: SIP OAuth is off for \
                  this device, so it registers the legacy way (certificate or digest) and never on \
                  the OAuth port.",
                 conf.device,
@@ -106,14 +107,14 @@ impl CaptureRule for LegacyPortInsteadOfOauth {
                 conf,
                 register: r,
             } => format!(
-                "The configuration file of {} (frame {}) turns SIP OAuth on, yet the client \
-                 registered on {}:{}, the node's legacy SIP port (REGISTER, frame {}), instead of \
+                "The configuration file of {} ({}) turns SIP OAuth on, yet the client \
+                 registered on {}:{}, the node's legacy SIP port (REGISTER, {}), instead of \
                  its SIP OAuth port{}.",
                 conf.device,
                 answer_frame(http),
                 r.dst.ip,
                 r.dst.port,
-                r.frame,
+                r.at,
                 conf.nodes
                     .first()
                     .and_then(|n| n.sip_oauth_port)
@@ -121,10 +122,10 @@ impl CaptureRule for LegacyPortInsteadOfOauth {
                     .unwrap_or_default()
             ),
             Legacy::Bearer(r) => format!(
-                "{} sent its OAuth Bearer token in a REGISTER (frame {}) to {}:{}, a legacy SIP \
+                "{} sent its OAuth Bearer token in a REGISTER ({}) to {}:{}, a legacy SIP \
                  port: OAuth registrations belong on the SIP Phone OAuth port.",
                 r.device.as_deref().unwrap_or("The client"),
-                r.frame,
+                r.at,
                 r.dst.ip,
                 r.dst.port
             ),
@@ -224,13 +225,13 @@ fn against_config_file<'a>(cx: &Cx<'a>) -> Vec<Legacy<'a>> {
 }
 
 /// The frame of the configuration file's answer (of its request, when unanswered).
-fn answer_frame(h: &HttpEntry) -> u64 {
-    h.response_frame.unwrap_or(h.frame)
+fn answer_frame(h: &HttpEntry) -> At {
+    h.response_frame.map_or_else(|| h.at.clone(), At::Frame)
 }
 
 /// The configuration file as evidence, with the mode it sets.
 fn config_evidence(h: &HttpEntry, conf: &DeviceConfig) -> Evidence {
-    Evidence::frame(
+    Evidence::at(
         answer_frame(h),
         h.time,
         Some(h.tcp_stream),

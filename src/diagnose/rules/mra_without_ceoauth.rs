@@ -49,11 +49,11 @@ impl CaptureRule for MraWithoutCeoauth {
     fn explain(&self, f: &RequestFound<'_>, _cx: &Cx<'_>) -> String {
         let r = f.0;
         format!(
-            "{} relayed {} with its Bearer token (frame {}, {} Via entries) to {}:{}, a legacy \
+            "{} relayed {} with its Bearer token ({}, {} Via entries) to {}:{}, a legacy \
              SIP port, and never connected to a SIP MRA OAuth port in this capture.",
             r.src.ip,
             register_of(r.device.as_deref().unwrap_or("a client")),
-            r.frame,
+            r.at,
             via_count(r),
             r.dst.ip,
             r.dst.port

@@ -101,18 +101,18 @@ impl CaptureRule for OauthPortMismatch {
                     .map(|r| format!(" It asked the client to retry after {r} s."))
                     .unwrap_or_default();
                 format!(
-                    "{device}sent REGISTER (frame {}) to {} {}; CUCM answered 403 Forbidden with \
-                     Warning {} (frame {}).{retry} {MEANING}",
-                    req.frame,
+                    "{device}sent REGISTER ({}) to {} {}; CUCM answered 403 Forbidden with \
+                     Warning {} ({}).{retry} {MEANING}",
+                    req.at,
                     req.dst.ip,
                     on_port(cx, req.dst.port),
                     warning_text(resp).unwrap_or_default(),
-                    resp.frame
+                    resp.at
                 )
             }
             Mismatch::Unmatched(resp) => format!(
                 "CUCM {}:{} ({}) answered a REGISTER from {}:{} with 403 Forbidden and Warning {} \
-                 (frame {}). The REGISTER itself was not seen (its bytes were lost, or its \
+                 ({}). The REGISTER itself was not seen (its bytes were lost, or its \
                  direction could not be decrypted), but CUCM gives this answer only to a \
                  REGISTER: {MEANING}",
                 resp.src.ip,
@@ -121,7 +121,7 @@ impl CaptureRule for OauthPortMismatch {
                 resp.dst.ip,
                 resp.dst.port,
                 warning_text(resp).unwrap_or_default(),
-                resp.frame
+                resp.at
             ),
         }
     }

@@ -5,6 +5,7 @@ use crate::diagnose::util::sip_evidence;
 use crate::diagnose::{
     Anchored, CaptureRule, Claimed, Confidence, Cx, Evidence, Meta, On, Severity, SipRef,
 };
+use crate::place::At;
 use crate::session::Registration;
 use crate::sip::SipMessage;
 
@@ -28,8 +29,8 @@ pub struct Registered<'a> {
     reg: &'a Registration,
     req: &'a SipMessage,
     ok: &'a SipMessage,
-    /// The frame of the Bearer challenge before it, if one came.
-    challenge: Option<u64>,
+    /// Where the Bearer challenge before it was seen, if one came.
+    challenge: Option<At>,
 }
 
 impl Anchored for Registered<'_> {
@@ -60,7 +61,7 @@ impl CaptureRule for OauthRegistrationOk {
                     continue;
                 };
                 if resp.status == Some(407) && resp.has_auth("Proxy-Authenticate", "Bearer") {
-                    challenge = Some(resp.frame);
+                    challenge = Some(resp.at.clone());
                 }
                 let bearer = req.has_auth("Proxy-Authorization", "Bearer")
                     || req.has_auth("Authorization", "Bearer");
@@ -69,7 +70,7 @@ impl CaptureRule for OauthRegistrationOk {
                         reg,
                         req,
                         ok: resp,
-                        challenge,
+                        challenge: challenge.clone(),
                     });
                 }
             }
@@ -78,8 +79,8 @@ impl CaptureRule for OauthRegistrationOk {
     }
 
     fn explain(&self, f: &Registered<'_>, _cx: &Cx<'_>) -> String {
-        let how = match f.challenge {
-            Some(frame) => format!(" after the Bearer challenge (407, frame {frame})"),
+        let how = match &f.challenge {
+            Some(at) => format!(" after the Bearer challenge (407, {at})"),
             None => " (a refresh carrying the Bearer token)".to_string(),
         };
         let granted =
@@ -87,9 +88,9 @@ impl CaptureRule for OauthRegistrationOk {
                 .map(|e| format!(" CUCM granted Expires {e} s."))
                 .unwrap_or_default();
         format!(
-            "Device {} registered with its OAuth Bearer token{how}: REGISTER (frame {}) answered \
-             200 OK (frame {}) by {}:{}.{granted}",
-            f.reg.device, f.req.frame, f.ok.frame, f.req.dst.ip, f.req.dst.port
+            "Device {} registered with its OAuth Bearer token{how}: REGISTER ({}) answered \
+             200 OK ({}) by {}:{}.{granted}",
+            f.reg.device, f.req.at, f.ok.at, f.req.dst.ip, f.req.dst.port
         )
     }
 

@@ -182,9 +182,9 @@ impl CaptureRule for RegistrationLost {
             } => {
                 let then = match next {
                     Some(n) => format!(
-                        "the next REGISTER came {:.0} s later (frame {})",
+                        "the next REGISTER came {:.0} s later ({})",
                         n.time.secs_since(ok.time),
-                        n.frame
+                        n.at
                     ),
                     None => format!(
                         "no refresh followed in the {:.0} s the capture went on",
@@ -203,9 +203,9 @@ impl CaptureRule for RegistrationLost {
                     })
                     .unwrap_or_default();
                 format!(
-                    "CUCM granted {} an Expires of {granted} s (200 OK, frame {}), but {then}. \
+                    "CUCM granted {} an Expires of {granted} s (200 OK, {}), but {then}. \
                      The registration lapsed in between.{because}",
-                    reg.device, ok.frame,
+                    reg.device, ok.at,
                 )
             }
             Lost::Alarm {
@@ -214,10 +214,10 @@ impl CaptureRule for RegistrationLost {
                 alarm,
                 last,
             } => format!(
-                "{} (frame {}) reports why its previous registration ended: cisco-alarm {alarm}, \
+                "{} ({}) reports why its previous registration ended: cisco-alarm {alarm}, \
                  {}{}.",
                 register_of(&reg.device),
-                req.frame,
+                req.at,
                 alarm_meaning(*alarm).unwrap_or_default(),
                 last_of(last)
             ),

@@ -94,7 +94,7 @@ impl CaptureRule for RegistrationRejected {
                     && time_left(cx, resp.time) < CHALLENGE_GRACE_SECS
                 {
                     claimed.undecided.push(Note::ChallengeCutShort {
-                        frame: resp.frame,
+                        at: resp.at.clone(),
                         device: reg.device.clone(),
                         status,
                         in_pieces: cx.facts.sip_window.is_some(),
@@ -135,14 +135,14 @@ impl CaptureRule for RegistrationRejected {
             .map(|w| format!(", Warning {w}"))
             .unwrap_or_default();
         format!(
-            "{} (frame {}) to {}:{} was answered {} {}{warn} (frame {}).{why}",
+            "{} ({}) to {}:{} was answered {} {}{warn} ({}).{why}",
             register_of(&f.reg.device),
-            req.frame,
+            req.at,
             req.dst.ip,
             req.dst.port,
             status,
             resp.reason.as_deref().unwrap_or(""),
-            resp.frame
+            resp.at
         )
     }
 

@@ -83,12 +83,12 @@ impl CaptureRule for RegistrationUnanswered {
             format!("at all in the {:.0} s the capture went on", f.waited)
         };
         format!(
-            "{} sent REGISTER to {}:{} over {} (frame {}){again} and got no answer {how_long}.",
+            "{} sent REGISTER to {}:{} over {} ({}){again} and got no answer {how_long}.",
             req.device.as_deref().unwrap_or("The client"),
             req.dst.ip,
             req.dst.port,
             req.transport.as_str().to_uppercase(),
-            req.frame,
+            req.at,
         )
     }
 

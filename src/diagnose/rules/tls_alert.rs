@@ -1,7 +1,7 @@
 //! `tls-alert`: any other fatal alert, named, with who sent it.
 
 use crate::config::Config;
-use crate::diagnose::util::{party, who};
+use crate::diagnose::util::{party, stream, who};
 use crate::diagnose::{AlertFound, Claimed, Confidence, ConnCx, ConnectionRule, Meta, Severity};
 
 /// The rule.
@@ -66,13 +66,13 @@ impl ConnectionRule for TlsAlert {
     fn explain(&self, f: &AlertFound<'_>, _cfg: &Config) -> String {
         let (c, a) = (f.conn, f.alert);
         format!(
-            "{} sent a fatal {} alert ({}) on port {} (frame {}, tcp.stream {}): {}.",
+            "{} sent a fatal {} alert ({}) on port {} ({}, {}): {}.",
             who(party(c, a.sent_by)),
             a.description,
             a.code.map_or(0, |c| c.0),
             c.server.port,
-            a.frame,
-            c.tcp_stream,
+            a.at,
+            stream(c),
             meaning(&a.description)
         )
     }

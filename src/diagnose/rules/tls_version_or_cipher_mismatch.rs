@@ -3,7 +3,7 @@
 //! TLS version or cipher suite.
 
 use crate::config::Config;
-use crate::diagnose::util::{party, who};
+use crate::diagnose::util::{party, stream, who};
 use crate::diagnose::{AlertFound, Claimed, Confidence, ConnCx, ConnectionRule, Meta, Severity};
 use crate::tls::AlertDescription as AD;
 use crate::tls::{HandshakeType, StepKind};
@@ -53,7 +53,7 @@ impl ConnectionRule for VersionOrCipherMismatch {
                 continue;
             }
             let early = !t.steps.iter().any(|s| {
-                s.frame < a.frame
+                a.at.frame().is_some_and(|f| s.frame < f)
                     && (s.message == StepKind::Handshake(HandshakeType::CERTIFICATE)
                         || s.message.is_finished()
                         || s.message == StepKind::EncryptedHandshake)
@@ -88,13 +88,13 @@ impl ConnectionRule for VersionOrCipherMismatch {
             .map(|sh| format!(" The server chose {} with {}.", sh.version, sh.cipher_suite))
             .unwrap_or_else(|| " No ServerHello was sent.".into());
         format!(
-            "{} ended the handshake on port {} with a fatal {} alert (frame {}, tcp.stream {}) \
+            "{} ended the handshake on port {} with a fatal {} alert ({}, {}) \
              before any certificate was exchanged.{offered}{chosen}",
             who(party(c, a.sent_by)),
             c.server.port,
             a.description,
-            a.frame,
-            c.tcp_stream
+            a.at,
+            stream(c)
         )
     }
 }

@@ -2,7 +2,7 @@
 //! CUCM's certificate with a fatal unknown_ca alert (TAC 215572).
 
 use crate::config::{Config, PortKind};
-use crate::diagnose::util::{cert_note, leaf};
+use crate::diagnose::util::{cert_note, leaf, stream};
 use crate::diagnose::{AlertFound, Claimed, Confidence, ConnCx, ConnectionRule, Meta, Severity};
 use crate::net::Side;
 use crate::tls::AlertDescription as AD;
@@ -42,10 +42,14 @@ impl ConnectionRule for UnknownCaFromExpressway {
         let (c, a) = (f.conn, f.alert);
         let cert = cert_note(" The certificate CUCM presented: ", leaf(c, Side::Server));
         format!(
-            "Expressway-C {} opened mutual TLS to CUCM {}:{} (tcp.stream {}) and rejected CUCM's \
-             certificate with a fatal unknown_ca alert (frame {}): Expressway-C has no trusted CA \
+            "Expressway-C {} opened mutual TLS to CUCM {}:{} ({}) and rejected CUCM's \
+             certificate with a fatal unknown_ca alert ({}): Expressway-C has no trusted CA \
              for it.{cert}",
-            c.client.ip, c.server.ip, c.server.port, c.tcp_stream, a.frame
+            c.client.ip,
+            c.server.ip,
+            c.server.port,
+            stream(c),
+            a.at
         )
     }
 }

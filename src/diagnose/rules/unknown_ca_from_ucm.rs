@@ -2,7 +2,7 @@
 //! client certificate with a fatal unknown_ca alert (TAC 215572).
 
 use crate::config::{Config, PortKind};
-use crate::diagnose::util::{describe_cert, leaf};
+use crate::diagnose::util::{describe_cert, leaf, stream};
 use crate::diagnose::{
     AlertFound, Anchored, Claimed, Confidence, ConnCx, ConnectionRule, Evidence, Meta, Severity,
 };
@@ -71,10 +71,14 @@ impl ConnectionRule for UnknownCaFromUcm {
             _ => {}
         }
         format!(
-            "Expressway-C {} presented its client certificate to CUCM {}:{} (tcp.stream {}) and \
-             CUCM rejected it with a fatal unknown_ca alert (frame {}): CUCM's tomcat-trust has \
+            "Expressway-C {} presented its client certificate to CUCM {}:{} ({}) and \
+             CUCM rejected it with a fatal unknown_ca alert ({}): CUCM's tomcat-trust has \
              no CA for it.{detail}",
-            c.client.ip, c.server.ip, c.server.port, c.tcp_stream, a.frame
+            c.client.ip,
+            c.server.ip,
+            c.server.port,
+            stream(c),
+            a.at
         )
     }
 

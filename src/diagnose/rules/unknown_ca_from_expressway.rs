@@ -41,15 +41,12 @@ impl ConnectionRule for UnknownCaFromExpressway {
     fn explain(&self, f: &AlertFound<'_>, _cfg: &Config) -> String {
         let (c, a) = (f.conn, f.alert);
         let cert = cert_note(" The certificate CUCM presented: ", leaf(c, Side::Server));
+        let (client, cucm, on) = (c.client.ip, c.server.ip, stream(c));
         format!(
-            "Expressway-C {} opened mutual TLS to CUCM {}:{} ({}) and rejected CUCM's \
-             certificate with a fatal unknown_ca alert ({}): Expressway-C has no trusted CA \
-             for it.{cert}",
-            c.client.ip,
-            c.server.ip,
-            c.server.port,
-            stream(c),
-            a.at
+            "Expressway-C {client} opened mutual TLS to CUCM {cucm}:{} ({on}) and rejected \
+             CUCM's certificate with a fatal unknown_ca alert ({}): Expressway-C has no \
+             trusted CA for it.{cert}",
+            c.server.port, a.at
         )
     }
 }

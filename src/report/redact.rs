@@ -1270,7 +1270,12 @@ pub fn apply_with(report: &mut Report, r: &mut Redactor) {
         if let Some(at) = &mut c.connection.line {
             r.place(at);
         }
-        for a in c.connection.tls.iter_mut().flat_map(|t| t.alerts.iter_mut()) {
+        for a in c
+            .connection
+            .tls
+            .iter_mut()
+            .flat_map(|t| t.alerts.iter_mut())
+        {
             r.place(&mut a.at);
         }
     }

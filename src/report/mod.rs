@@ -483,7 +483,7 @@ pub struct NoteGroup {
 /// The notes of `r` in the sections every report shows, each with its heading: what was also
 /// observed, then what could not be seen or decoded (and limits). Empty sections are left out.
 pub fn note_sections(r: &Report) -> Vec<(&'static str, Vec<String>)> {
-    let groups = note_groups(r);
+    let groups = note_groups(&r.notes);
     [
         (true, "Also observed (not findings)"),
         (false, "What could not be seen or decoded, and limits"),
@@ -501,19 +501,25 @@ pub fn note_sections(r: &Report) -> Vec<(&'static str, Vec<String>)> {
     .collect()
 }
 
+/// Distinct notes of one kind shown one by one at most; past it the kind is one line.
+pub const KIND_SHOWN: usize = 3;
+
 /// The notes of `r`, each distinct text once: a note repeated per capture or per tcp.stream is
-/// merged into one line that names where it was seen (the JSON keeps every note as it is).
-pub fn note_groups(r: &Report) -> Vec<NoteGroup> {
+/// merged into one line that names where it was seen, and a kind said in more than
+/// [`KIND_SHOWN`] ways into one line with its first note and the count (the JSON keeps every
+/// note as it is).
+pub fn note_groups(notes: &[crate::note::Note]) -> Vec<NoteGroup> {
     struct Seen {
         body: String,
         original: String,
+        kind: &'static str,
         observed: bool,
         captures: Vec<String>,
         streams: Vec<String>,
         count: usize,
     }
     let mut groups: Vec<Seen> = Vec::new();
-    for note in &r.notes {
+    for note in notes {
         let text = note.inner().to_string();
         // Of one input among several, unless its words start with the input's name.
         let capture = note
@@ -536,6 +542,7 @@ pub fn note_groups(r: &Report) -> Vec<NoteGroup> {
             None => groups.push(Seen {
                 body: body.to_string(),
                 original: note.to_string(),
+                kind: note.kind(),
                 observed,
                 captures: capture.into_iter().collect(),
                 streams: stream.into_iter().collect(),
@@ -544,9 +551,56 @@ pub fn note_groups(r: &Report) -> Vec<NoteGroup> {
         }
     }
     let list = |what: &str, items: &[String]| format!("{what} {}", crate::words::some_of(items, 4));
-    groups
+    // A kind said more than a few ways (bytes missing on each of many connections) is one
+    // line: its first note, and how many more there are and where.
+    let mut by_kind: Vec<(&'static str, usize)> = Vec::new();
+    for g in &groups {
+        match by_kind.iter_mut().find(|k| k.0 == g.kind) {
+            Some(k) => k.1 += 1,
+            None => by_kind.push((g.kind, 1)),
+        }
+    }
+    let many = |kind: &str| by_kind.iter().any(|k| k.0 == kind && k.1 > KIND_SHOWN);
+    let mut merged: Vec<Seen> = Vec::new();
+    for g in groups {
+        match merged.iter_mut().find(|m| m.kind == g.kind && many(g.kind)) {
+            Some(m) => {
+                m.count += g.count;
+                for c in g.captures {
+                    if !m.captures.contains(&c) {
+                        m.captures.push(c);
+                    }
+                }
+                for s in g.streams {
+                    if !m.streams.contains(&s) {
+                        m.streams.push(s);
+                    }
+                }
+            }
+            None => merged.push(g),
+        }
+    }
+    merged
         .into_iter()
         .map(|g| {
+            if many(g.kind) && g.count > 1 {
+                let mut places = Vec::new();
+                if g.streams.len() > 1 {
+                    places.push(list("tcp.streams", &g.streams[1..]));
+                }
+                if g.captures.len() > 1 {
+                    places.push(list("captures", &g.captures[1..]));
+                }
+                let places = if places.is_empty() {
+                    String::new()
+                } else {
+                    format!(", in {}", places.join("; "))
+                };
+                return NoteGroup {
+                    observed: g.observed,
+                    text: format!("{} (and {} more like it{places})", g.original, g.count - 1),
+                };
+            }
             let text = if g.count == 1 {
                 g.original
             } else {

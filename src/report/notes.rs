@@ -416,3 +416,86 @@ impl schemars::JsonSchema for Note {
         String::json_schema(generator)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::place::At;
+
+    #[test]
+    fn a_kind_said_many_ways_is_one_line_with_its_first_note_and_where_the_rest_were() {
+        let missing = |stream, bytes| Note::BytesMissing { stream, bytes };
+        let notes = [
+            missing(61, 571),
+            missing(30, 93),
+            Note::ConfigNotFound {
+                at: At::Frame(9),
+                path: "/SEPX.cnf.xml".into(),
+            },
+            missing(35, 158),
+            missing(41, 571),
+            missing(51, 12),
+            Note::TlsUnreadable {
+                stream: 4,
+                why: "records lost in a gap".into(),
+            },
+            Note::TlsUnreadable {
+                stream: 5,
+                why: "records lost in a gap".into(),
+            },
+        ];
+        let groups = crate::report::note_groups(&notes);
+        let texts: Vec<&str> = groups.iter().map(|g| g.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            [
+                "tcp.stream 61: 571 byte(s) missing from the capture; decoding resumed after each \
+                 gap (and 4 more like it, in tcp.streams 41, 30, 35, 51)",
+                "frame 9: the TFTP server answered 404 for /SEPX.cnf.xml: no such device is \
+                 configured (or the name is wrong), so the client has no configuration to \
+                 register with",
+                "TLS: records lost in a gap (2 times; in tcp.streams 4, 5)",
+            ]
+        );
+        assert!(groups[1].observed && !groups[0].observed);
+        // A kind said three ways or fewer keeps each.
+        let few = crate::report::note_groups(&notes[..4]);
+        assert_eq!(few.len(), 4, "{few:?}");
+    }
+
+    #[test]
+    fn a_note_of_one_input_among_several_names_it_unless_its_words_do() {
+        let read = Note::LogRead {
+            input: "jabber.log".into(),
+            layout: "Jabber log",
+            files: Vec::new(),
+            records: 7,
+            sip: 2,
+            clock: "UTC".into(),
+        };
+        assert_eq!(
+            read.clone().of("jabber.log").to_string(),
+            "jabber.log (Jabber log): 7 record(s), 2 SIP message(s); times are UTC"
+        );
+        assert_eq!(
+            Note::Truncated { frames: 3 }.of("a.pcap").to_string(),
+            "a.pcap: 3 frame(s) were cut by the snap length; the missing bytes are treated as gaps"
+        );
+        assert_eq!(read.of("x").kind(), "log-read");
+    }
+
+    #[test]
+    fn only_limits_of_the_analysis_reach_a_verdict() {
+        let limit = Note::FragmentsDropped { datagrams: 2 };
+        assert_eq!(
+            limit.limit().as_deref(),
+            Some("2 fragmented datagram(s) were dropped incomplete (fragment pool limits or age)")
+        );
+        let listing = Note::ConnectionsNotListed {
+            count: 5,
+            kept: 1000,
+        };
+        assert!(listing.to_string().starts_with("limit: "));
+        assert_eq!(listing.limit(), None);
+    }
+}

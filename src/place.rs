@@ -141,11 +141,6 @@ impl Files {
     }
 }
 
-/// JSON writes places as their numbers.
-pub fn numbers<S: serde::Serializer>(at: &[At], s: S) -> Result<S::Ok, S::Error> {
-    s.collect_seq(at.iter().map(At::number))
-}
-
 /// JSON writes a place as its number (the frame's, or the line's; a line's file is written
 /// beside it where the contract has a `file`).
 pub fn number<S: serde::Serializer>(at: &At, s: S) -> Result<S::Ok, S::Error> {

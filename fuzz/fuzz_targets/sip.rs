@@ -8,7 +8,7 @@ use siptriage::time::Ts;
 
 fuzz_target!(|data: &[u8]| {
     let e = Endpoint { ip: [10, 0, 0, 1].into(), port: 5060 };
-    let ctx = Context { frame: 1, time: Ts(0), transport: Transport::Udp, tcp_stream: None, src: e, dst: e, show_secrets: false };
+    let ctx = Context { at: siptriage::place::At::Frame(1), time: Ts(0), transport: Transport::Udp, tcp_stream: None, src: e, dst: e, show_secrets: false };
     let _ = parse_datagram(data, &ctx);
     let mut f = Framer::default();
     let cut = data.first().map_or(1, |b| (*b as usize % 64) + 1);

@@ -1279,11 +1279,6 @@ pub fn apply_with(report: &mut Report, r: &mut Redactor) {
             r.place(&mut a.at);
         }
     }
-    for reg in &mut report.registrations {
-        for at in &mut reg.registration.frames {
-            r.place(at);
-        }
-    }
 }
 
 #[cfg(test)]

@@ -290,7 +290,7 @@ impl Text {
                     reg.attempts,
                     answers.join(" "),
                     if log { "line" } else { "frame" },
-                    reg.frames.first().map_or(0, |a| a.number())
+                    reg.frames.first().copied().unwrap_or(0)
                 )?;
             }
             let more = regs.len().saturating_sub(REGISTRATIONS_SHOWN);

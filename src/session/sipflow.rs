@@ -354,11 +354,10 @@ pub struct DeviceRegistrations {
     pub attempts: u64,
     /// Final answers of the first ones listed (10 at most), in order, e.g. `407`, `200`.
     pub answers: Vec<u16>,
-    /// Where the REGISTER requests of the first ones listed were seen (JSON writes their
-    /// frame numbers, or a log's line numbers).
-    #[serde(serialize_with = "crate::place::numbers")]
-    #[schemars(with = "Vec<u64>")]
-    pub frames: Vec<At>,
+    /// The numbers of where the REGISTER requests of the first ones listed were seen, as JSON
+    /// writes them: their frame numbers, or a log's line numbers (numbers, not places: a
+    /// cluster lists hundreds of thousands).
+    pub frames: Vec<u64>,
 }
 
 /// A message waiting in the window: whether it is context, and the device it was filed under.
@@ -873,7 +872,10 @@ impl SipFlow {
                     device: d.name.to_string(),
                     attempts: d.attempts,
                     answers: listed.iter().map(|l| l.1).filter(|s| *s != 0).collect(),
-                    frames: listed.iter().map(|l| l.0.unpack(&self.files)).collect(),
+                    frames: listed
+                        .iter()
+                        .map(|l| l.0.unpack(&self.files).number())
+                        .collect(),
                 }
             })
             .collect()

@@ -1,4 +1,6 @@
-//! The library's one call: captures in, [`Report`] out.
+//! The library's one call: captures and logs in, [`crate::report::Report`] out. It opens a
+//! source per input ([`crate::source`]), judges what it gives ([`judge`]), merges the pieces
+//! into one report and concludes its verdict.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::AtomicU64;

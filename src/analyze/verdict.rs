@@ -4,7 +4,7 @@
 use crate::capture::CaptureInfo;
 use crate::report::{Report, Summary, Tally};
 
-/// The outcome of [`analyze`]: the report and the inputs that could not be read at all.
+/// The outcome of [`super::analyze`]: the report and the inputs that could not be read at all.
 pub struct Outcome {
     /// The report over every capture that could be read.
     pub report: Report,

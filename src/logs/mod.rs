@@ -35,7 +35,7 @@ impl LogSink for () {
 }
 
 /// A log layout: how its records are recognized, dated and read. Each layout is a file of
-/// this module implementing it, listed once in [`layouts!`]'s invocation below.
+/// this module implementing it, listed once in the `layouts!` invocation below.
 pub trait Layout: Sync {
     /// How reports name the layout.
     fn name(&self) -> &'static str;

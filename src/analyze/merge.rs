@@ -70,17 +70,7 @@ pub(super) fn piece_of(label: &str, judged: Judged) -> Piece {
     Piece {
         tally,
         counts: std::mem::take(&mut facts.counts),
-        info: facts.info.clone().unwrap_or_else(|| CaptureInfo {
-            path: label.to_string(),
-            format: "unknown".into(),
-            link_types: Vec::new(),
-            frames: 0,
-            first_time: None,
-            last_time: None,
-            stopped: None,
-            verdict: None,
-            verdict_reasons: Vec::new(),
-        }),
+        info: (facts.info.clone()).unwrap_or_else(|| CaptureInfo::named(label, "unknown")),
         findings,
         connections: facts.connections,
         registrations,

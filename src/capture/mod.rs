@@ -79,6 +79,23 @@ pub struct CaptureInfo {
     pub verdict_reasons: Vec<String>,
 }
 
+impl CaptureInfo {
+    /// What an input named `path` in `format` holds before anything is read.
+    pub fn named(path: &str, format: &str) -> CaptureInfo {
+        CaptureInfo {
+            path: path.to_string(),
+            format: format.to_string(),
+            link_types: Vec::new(),
+            frames: 0,
+            first_time: None,
+            last_time: None,
+            stopped: None,
+            verdict: None,
+            verdict_reasons: Vec::new(),
+        }
+    }
+}
+
 /// Why a capture could not be read at all.
 #[derive(Debug)]
 pub enum CaptureError {
@@ -223,17 +240,7 @@ fn read_stream<'r>(
             ))
         }
     };
-    let mut info = CaptureInfo {
-        path: path.to_string(),
-        format: String::new(),
-        link_types: Vec::new(),
-        frames: 0,
-        first_time: None,
-        last_time: None,
-        stopped: None,
-        verdict: None,
-        verdict_reasons: Vec::new(),
-    };
+    let mut info = CaptureInfo::named(path, "");
     read_legacy(path, reader.as_mut(), sink, &mut info);
     if let Some(c) = comp {
         info.format = format!("{}+{}", info.format, c.name());
@@ -481,17 +488,7 @@ fn read_pcapng(
     input: &mut dyn Read,
     sink: &mut dyn CaptureSink,
 ) -> Result<CaptureInfo, CaptureError> {
-    let mut info = CaptureInfo {
-        path: path.to_string(),
-        format: "pcapng".into(),
-        link_types: Vec::new(),
-        frames: 0,
-        first_time: None,
-        last_time: None,
-        stopped: None,
-        verdict: None,
-        verdict_reasons: Vec::new(),
-    };
+    let mut info = CaptureInfo::named(path, "pcapng");
     let mut interfaces: Vec<Interface> = Vec::new();
     let mut big_endian = false;
     let mut buf: Vec<u8> = Vec::with_capacity(BUFFER);

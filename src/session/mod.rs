@@ -322,15 +322,9 @@ impl<'c> Analyzer<'c> {
     /// What judging a window as at the end of the capture is told, at `now`.
     fn end_info(&self, now: crate::time::Ts) -> CaptureInfo {
         CaptureInfo {
-            path: String::new(),
-            format: String::new(),
-            link_types: Vec::new(),
             frames: self.frames,
-            first_time: None,
             last_time: Some(now),
-            stopped: None,
-            verdict: None,
-            verdict_reasons: Vec::new(),
+            ..CaptureInfo::named("", "")
         }
     }
 

@@ -82,15 +82,10 @@ impl super::Source for LogSource<'_> {
             }
         }
         Ok(CaptureInfo {
-            path: self.input.label.clone(),
-            format: self.kind.name().into(),
-            link_types: Vec::new(),
             frames: self.stats.records,
             first_time: self.stats.first,
             last_time: self.stats.last,
-            stopped: None,
-            verdict: None,
-            verdict_reasons: Vec::new(),
+            ..CaptureInfo::named(&self.input.label, self.kind.name())
         })
     }
 

@@ -446,15 +446,12 @@ impl Feeder<'_> {
         stopped: Option<String>,
     ) -> CaptureInfo {
         CaptureInfo {
-            path: label,
-            format: format.into(),
             link_types: vec![crate::capture::linktype_name(linktype)],
             frames: self.frames,
             first_time: self.first,
             last_time: self.last,
             stopped,
-            verdict: None,
-            verdict_reasons: Vec::new(),
+            ..CaptureInfo::named(&label, format)
         }
     }
 }

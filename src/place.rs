@@ -6,28 +6,37 @@ use std::sync::Arc;
 /// Where a fact was seen.
 ///
 /// Places order as their facts came: frames by number, then a log's lines by its file (oldest
-/// first) and line.
+/// first) and line. Sixteen bytes, as every SIP message carries one: a line is shared.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum At {
     /// A capture frame, numbered as Wireshark numbers it (from 1).
     Frame(u64),
     /// A line of a log.
-    Line {
-        /// The file's place among the log's files, oldest first.
-        file: u32,
-        /// The file, as the report names it.
-        name: Arc<str>,
-        /// The line, from 1.
-        line: u64,
-    },
+    Line(Arc<Line>),
+}
+
+/// A line of a log.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Line {
+    /// The file's place among the log's files, oldest first.
+    pub file: u32,
+    /// The file, as the report names it.
+    pub name: Arc<str>,
+    /// The line, from 1.
+    pub line: u64,
 }
 
 impl At {
+    /// Line `line` of `name`, the `file`-th of a log's files.
+    pub fn line(file: u32, name: Arc<str>, line: u64) -> At {
+        At::Line(Arc::new(Line { file, name, line }))
+    }
+
     /// The frame number, when it is a frame.
     pub fn frame(&self) -> Option<u64> {
         match self {
             At::Frame(n) => Some(*n),
-            At::Line { .. } => None,
+            At::Line(_) => None,
         }
     }
 
@@ -35,7 +44,7 @@ impl At {
     pub fn number(&self) -> u64 {
         match self {
             At::Frame(n) => *n,
-            At::Line { line, .. } => *line,
+            At::Line(l) => l.line,
         }
     }
 
@@ -43,13 +52,13 @@ impl At {
     pub fn file(&self) -> Option<&str> {
         match self {
             At::Frame(_) => None,
-            At::Line { name, .. } => Some(name),
+            At::Line(l) => Some(&l.name),
         }
     }
 
     /// Whether it is a line of a log.
     pub fn is_line(&self) -> bool {
-        matches!(self, At::Line { .. })
+        matches!(self, At::Line(_))
     }
 }
 
@@ -65,7 +74,7 @@ impl std::fmt::Display for At {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             At::Frame(n) => write!(f, "frame {n}"),
-            At::Line { name, line, .. } => write!(f, "{name}:{line}"),
+            At::Line(l) => write!(f, "{}:{}", l.name, l.line),
         }
     }
 }
@@ -86,10 +95,10 @@ impl Packed {
     pub fn pack(at: &At, files: &mut Files) -> Packed {
         match at {
             At::Frame(n) => Packed(n & !LINE),
-            At::Line { file, name, line } => {
-                files.note(*file, name);
-                let file = u64::from(*file) & 0xffff;
-                Packed(LINE | file << LINE_BITS | (line & ((1 << LINE_BITS) - 1)))
+            At::Line(l) => {
+                files.note(l.file, &l.name);
+                let file = u64::from(l.file) & 0xffff;
+                Packed(LINE | file << LINE_BITS | (l.line & ((1 << LINE_BITS) - 1)))
             }
         }
     }
@@ -110,11 +119,7 @@ impl Packed {
             return At::Frame(self.0);
         }
         let file = ((self.0 & !LINE) >> LINE_BITS) as u32;
-        At::Line {
-            file,
-            name: files.name(file),
-            line: self.0 & ((1 << LINE_BITS) - 1),
-        }
+        At::line(file, files.name(file), self.0 & ((1 << LINE_BITS) - 1))
     }
 }
 
@@ -153,11 +158,7 @@ mod tests {
 
     #[test]
     fn frames_come_before_lines_and_a_log_s_files_oldest_first() {
-        let line = |file, name: &str, line| At::Line {
-            file,
-            name: name.into(),
-            line,
-        };
+        let line = |file, name: &str, line| At::line(file, name.into(), line);
         // jabber.log.1 is older than jabber.log: the file's place decides, not its name.
         let mut places = [
             line(1, "jabber.log", 2),
@@ -181,21 +182,20 @@ mod tests {
         let places = [
             At::Frame(1),
             At::Frame((1 << 40) + 7),
-            At::Line {
-                file: 0,
-                name: "jabber.log.1".into(),
-                line: 1,
-            },
-            At::Line {
-                file: 1,
-                name: "jabber.log".into(),
-                line: 123_456_789,
-            },
+            At::line(0, "jabber.log.1".into(), 1),
+            At::line(1, "jabber.log".into(), 123_456_789),
         ];
         let packed: Vec<Packed> = places.iter().map(|a| Packed::pack(a, &mut files)).collect();
         for (a, p) in places.iter().zip(&packed) {
             assert_eq!(&p.unpack(&files), a);
         }
         assert!(packed.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[cfg(target_pointer_width = "64")]
+    #[test]
+    fn a_place_is_sixteen_bytes() {
+        // Every SIP message carries one.
+        assert_eq!(std::mem::size_of::<At>(), 16);
     }
 }

@@ -80,7 +80,7 @@ pub fn merge(report: &mut Report, tally: &mut Tally) {
             if let Some(&(ci, t)) = in_capture.get(&k) {
                 offsets.push(t.0 - m.time.0);
                 let place = match &m.at {
-                    at @ crate::place::At::Line { .. } => at.to_string(),
+                    at @ crate::place::At::Line(_) => at.to_string(),
                     at => format!("{name}:{}", at.number()),
                 };
                 places.push((ci, place));

@@ -138,11 +138,7 @@ impl Evidence {
 
     /// Evidence on a line of a text file.
     pub fn line(file: String, line: u64, time: Ts, note: String) -> Evidence {
-        let place = At::Line {
-            file: 0,
-            name: file.into(),
-            line,
-        };
+        let place = At::line(0, file.into(), line);
         Evidence::at(place, time, None, note)
     }
 }
@@ -184,9 +180,9 @@ impl Serialize for Evidence {
                 tcp_stream: self.tcp_stream,
                 note: &self.note,
             },
-            At::Line { name, line, .. } => EvidenceJson::Line {
-                file: name,
-                line: *line,
+            At::Line(l) => EvidenceJson::Line {
+                file: &l.name,
+                line: l.line,
                 time: self.time,
                 note: &self.note,
             },

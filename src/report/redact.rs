@@ -1056,11 +1056,11 @@ impl Redactor {
 
     /// A log's line names its file: the file's name is redacted as any text.
     pub fn place(&mut self, at: &mut crate::place::At) {
-        if let crate::place::At::Line { name, .. } = at {
-            let mut file = name.to_string();
+        if let crate::place::At::Line(l) = at {
+            let mut file = l.name.to_string();
             self.text(&mut file);
-            if *file != **name {
-                *name = file.into();
+            if *file != *l.name {
+                *at = crate::place::At::line(l.file, file.into(), l.line);
             }
         }
     }

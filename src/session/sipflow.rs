@@ -1132,11 +1132,7 @@ Call-ID: c1\r\nCSeq: {cseq} REGISTER\r\nExpires: 120\r\nContent-Length: 0\r\n\r\
     #[test]
     fn a_listed_transaction_keeps_a_log_line_and_its_answer() {
         let mut files = Files::default();
-        let line = At::Line {
-            file: 3,
-            name: "jabber.log".into(),
-            line: 123_456,
-        };
+        let line = At::line(3, "jabber.log".into(), 123_456);
         let at = Packed::pack(&line, &mut files);
         let mut l = Listed::new(at);
         assert_eq!((l.at(), l.status()), (at, 0));

@@ -272,11 +272,8 @@ const MAX_LOG_TLS_FAILURES: usize = 10_000;
 /// A device configuration a log printed, as the HTTP exchange of a configuration file is kept.
 /// Line `line` of the `file`-th of the log's files.
 fn line_at(names: &[Arc<str>], file: usize, line: u64) -> At {
-    At::Line {
-        file: file as u32,
-        name: names.get(file).cloned().unwrap_or_else(|| Arc::from("")),
-        line,
-    }
+    let name = names.get(file).cloned().unwrap_or_else(|| Arc::from(""));
+    At::line(file as u32, name, line)
 }
 
 fn config_entry(

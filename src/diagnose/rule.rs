@@ -6,14 +6,15 @@
 //! [`Occurrence`] the [`super::Aggregator`] groups: parties, device, TLS alert or SIP answer,
 //! evidence, filter and trust check, the same way for every rule.
 //!
-//! The shared walks the rules match over are here too: [`Cx::register_answers`] (each REGISTER
-//! transaction with its final answer), [`ConnCx::oauth`] (the connection when it is to an OAuth
-//! port) and [`ConnCx::fatal_alerts`].
+//! The shared walks the rules match over are here too: [`Cx::registers`] and
+//! [`Cx::register_answers`] (each REGISTER transaction, with its final answer),
+//! [`Cx::claim_answers`], [`ConnCx::oauth`] and [`ConnCx::claim_oauth`] (the connection when
+//! it is to an OAuth port), [`ConnCx::fatal_alerts`], [`ConnCx::claim_alerts`] and
+//! [`AlertFound::claim`].
 
 use super::util::{alert_evidence, alert_filter, alert_ref, call_filter, sip_parties, sip_ref};
 use super::{Claimed, ConnCx, Cx, Evidence, Meta, Occurrence, SipRef};
-use crate::config::Config;
-use crate::config::PortKind;
+use crate::config::{Config, PortKind};
 use crate::net::Side;
 use crate::session::{Connection, HttpEntry, Party, Transaction};
 use crate::sip::SipMessage;

@@ -37,9 +37,9 @@ pub enum Event<'a> {
         capture: usize,
         /// The note (`siptriage watch`: the latest of its kind).
         text: &'a str,
-        /// `siptriage watch`: notes of this kind so far (notes that differ only in their
-        /// numbers, addresses and quoted names are of one kind); told when the first comes,
-        /// then at most once per `--update-interval` while more come.
+        /// `siptriage watch`: notes of this kind so far (the same thing said of other
+        /// connections, devices, files or counts); told when the first comes, then at most
+        /// once per `--update-interval` while more come.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         count: Option<u64>,
         /// `siptriage watch`: the first few notes of this kind (three at most).

@@ -9,6 +9,6 @@ fuzz_target!(|data: &[u8]| {
     let offset = siptriage::logs::jabber::offset(&mut input).ok().flatten();
     let mut input = data;
     let mut stats = LogStats::default();
-    let _ = siptriage::logs::jabber::read(&mut input, offset, &mut stats, &mut |_| {}, &mut |_| {});
+    let _ = siptriage::logs::jabber::read(&mut input, offset, &mut stats, &mut ());
     let _ = siptriage::logs::first_time(siptriage::logs::LogKind::Jabber, data);
 });

@@ -7,6 +7,6 @@ use siptriage::logs::LogStats;
 fuzz_target!(|data: &[u8]| {
     let mut input = data;
     let mut stats = LogStats::default();
-    let _ = siptriage::logs::sdl::read(&mut input, &mut stats, &mut |_| {});
+    let _ = siptriage::logs::sdl::read(&mut input, &mut stats, &mut ());
     let _ = siptriage::logs::first_time(siptriage::logs::LogKind::Sdl, data);
 });

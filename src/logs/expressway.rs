@@ -83,12 +83,11 @@ fn tls_failure(r: &Record) -> Option<super::TlsFailure> {
     })
 }
 
-/// Reads an Expressway diagnostic log: its SIP to `on`, its TLS failures to `on_tls`.
+/// Reads an Expressway diagnostic log: its SIP and its TLS failures, into `out`.
 pub fn read(
     input: &mut dyn BufRead,
     stats: &mut LogStats,
-    on: &mut dyn FnMut(LogSip),
-    on_tls: &mut dyn FnMut(super::TlsFailure),
+    out: &mut dyn super::LogSink,
 ) -> std::io::Result<()> {
     stats.clock = "UTCTime of each record".into();
     let mut seen: VecDeque<String> = VecDeque::new();
@@ -96,7 +95,7 @@ pub fn read(
         let head = &r.lines[0];
         if let Some(t) = tls_failure(&r) {
             stats.tls_failures += 1;
-            on_tls(t);
+            out.tls_failure(t);
             return;
         }
         if field(head, "Module") == Some("network.tcp") {
@@ -180,7 +179,7 @@ pub fn read(
         };
         let text = super::sip_text(&lines);
         stats.seen(time);
-        on(LogSip {
+        out.sip(LogSip {
             line: r.line,
             time,
             direction,
@@ -225,10 +224,7 @@ impl super::Layout for Expressway {
         stats: &mut LogStats,
         out: &mut dyn super::LogSink,
     ) -> std::io::Result<()> {
-        let out = std::cell::RefCell::new(out);
-        read(input, stats, &mut |m| out.borrow_mut().sip(m), &mut |t| {
-            out.borrow_mut().tls_failure(t)
-        })
+        read(input, stats, out)
     }
 }
 
@@ -241,7 +237,7 @@ mod tests {
         let log = r#"2015-05-07T07:34:01-04:00 XXXXXXXX tvcs: UTCTime="2015-05-07 11:34:01,081" Module="network.tcp" Level="DEBUG": Src-ip="10.50.47.16" Src-port="45215" Dst-ip="10.50.47.51" Dst-port="5061" Detail="TCP Connection Closed" Reason="no certificate returned"
 "#;
         let mut stats = LogStats::default();
-        read(&mut log.as_bytes(), &mut stats, &mut |_| {}, &mut |_| {}).expect("read");
+        read(&mut log.as_bytes(), &mut stats, &mut ()).expect("read");
         assert_eq!(
             stats.events,
             [(

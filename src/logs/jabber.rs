@@ -89,15 +89,14 @@ pub fn offset(input: &mut dyn BufRead) -> std::io::Result<Option<i64>> {
     Ok(found)
 }
 
-/// Reads a Jabber log; `offset_ns` (local minus UTC) from [`offset`], when one was found. The
-/// device configuration it prints goes to `on_config`, with the device named by the next
-/// REGISTER the client sends.
+/// Reads a Jabber log into `out`; `offset_ns` (local minus UTC) from [`offset`], when one was
+/// found. The device configurations it prints go to `out` too, each with the device named by
+/// the next REGISTER the client sends.
 pub fn read(
     input: &mut dyn BufRead,
     offset_ns: Option<i64>,
     stats: &mut LogStats,
-    on: &mut dyn FnMut(LogSip),
-    on_config: &mut dyn FnMut(super::LogConfig),
+    out: &mut dyn super::LogSink,
 ) -> std::io::Result<()> {
     let mut pending: Option<super::LogConfig> = None;
     let mut props: std::collections::BTreeMap<String, String> = Default::default();
@@ -138,7 +137,7 @@ pub fn read(
             }
             if msg.contains("sip_mar_oauth_port_") {
                 let xml = properties_xml(&props, mode);
-                on_config(super::LogConfig {
+                out.config(super::LogConfig {
                     line: r.line,
                     time: local.checked_sub_ns(off).unwrap_or(local),
                     device: None,
@@ -155,7 +154,7 @@ pub fn read(
                 xml.push_str(l.trim());
             }
             if let Some(p) = pending.take() {
-                on_config(p);
+                out.config(p);
             }
             pending = Some(super::LogConfig {
                 line: r.line,
@@ -247,10 +246,10 @@ pub fn read(
                     Some(rest[..rest.find('"')?].to_string())
                 });
                 p.client = p.client.or(conn.map(|c| c.0.ip));
-                on_config(p);
+                out.config(p);
             }
         }
-        on(LogSip {
+        out.sip(LogSip {
             line: r.line,
             time,
             direction,
@@ -265,7 +264,7 @@ pub fn read(
         true
     })?;
     if let Some(p) = pending.take() {
-        on_config(p);
+        out.config(p);
     }
     Ok(())
 }
@@ -335,14 +334,7 @@ impl super::Layout for Jabber {
         stats: &mut LogStats,
         out: &mut dyn super::LogSink,
     ) -> std::io::Result<()> {
-        let out = std::cell::RefCell::new(out);
-        read(
-            input,
-            clock,
-            stats,
-            &mut |m| out.borrow_mut().sip(m),
-            &mut |c| out.borrow_mut().config(c),
-        )
+        read(input, clock, stats, out)
     }
 }
 
@@ -367,14 +359,7 @@ Content-Length: 0
             LOG.lines().next().map(|l| l.to_string() + "\n").unwrap_or_default()
         );
         let mut stats = LogStats::default();
-        read(
-            &mut log.as_bytes(),
-            None,
-            &mut stats,
-            &mut |_| {},
-            &mut |_| {},
-        )
-        .expect("read");
+        read(&mut log.as_bytes(), None, &mut stats, &mut ()).expect("read");
         assert_eq!(stats.events.len(), 1);
         assert_eq!(stats.events[0].1, 2);
         assert!(
@@ -397,14 +382,7 @@ Content-Length: 0
         assert_eq!(off, Some(2 * 3_600_000_000_000));
         let mut stats = LogStats::default();
         let mut got = Vec::new();
-        read(
-            &mut LOG.as_bytes(),
-            off,
-            &mut stats,
-            &mut |m| got.push(m),
-            &mut |_| {},
-        )
-        .expect("read");
+        read(&mut LOG.as_bytes(), off, &mut stats, &mut got).expect("read");
         assert_eq!(got.len(), 1);
         let m = &got[0];
         assert_eq!(m.line, 2);

@@ -34,6 +34,13 @@ impl LogSink for () {
     fn sip(&mut self, _m: LogSip) {}
 }
 
+/// Keeps the SIP messages, in order (the checks of a layout alone).
+impl LogSink for Vec<LogSip> {
+    fn sip(&mut self, m: LogSip) {
+        self.push(m);
+    }
+}
+
 /// A log layout: how its records are recognized, dated and read. Each layout is a file of
 /// this module implementing it, listed once in the `layouts!` invocation below.
 pub trait Layout: Sync {

@@ -115,7 +115,7 @@ fn sip_line(text: &str) -> Option<(Direction, Endpoint, Transport)> {
 pub fn read(
     input: &mut dyn BufRead,
     stats: &mut LogStats,
-    on: &mut dyn FnMut(LogSip),
+    out: &mut dyn super::LogSink,
 ) -> std::io::Result<()> {
     let mut offset: Option<i64> = None;
     let mut day: Option<i64> = None;
@@ -209,7 +209,7 @@ pub fn read(
             return;
         };
         stats.seen(time);
-        on(LogSip {
+        out.sip(LogSip {
             line: r.line,
             time,
             direction,
@@ -249,7 +249,7 @@ impl super::Layout for Sdl {
         stats: &mut LogStats,
         out: &mut dyn super::LogSink,
     ) -> std::io::Result<()> {
-        read(input, stats, &mut |m| out.sip(m))
+        read(input, stats, out)
     }
 }
 
@@ -277,7 +277,7 @@ SIP/2.0 100 Trying
 04530218.000 |19:59:21.323 |SdlSig   | SIPCertificateInd |wait |SIPHandler(1,100,72,1) |SIPTcp(1,100,64,1) |1,100,17,11.3^*^* |[T:N-H:0,N:1,L:0,V:0,Z:0,D:0] connIdx= 12 --remoteIP= 10.106.95.200 --remotePort = 5061 -- X509SubjectName /C=IN/ST=cisco/L=cisco/O=cisco/OU=cisco/CN=CUCM10 --Cipher AES128-SHA --SubjectAltname =
 ";
         let mut stats = LogStats::default();
-        read(&mut sdl.as_bytes(), &mut stats, &mut |_| {}).expect("read");
+        read(&mut sdl.as_bytes(), &mut stats, &mut ()).expect("read");
         assert_eq!(
             stats.events,
             [(
@@ -292,7 +292,7 @@ SIP/2.0 100 Trying
     fn records_times_across_midnight_and_both_directions() {
         let mut stats = LogStats::default();
         let mut got = Vec::new();
-        read(&mut SDL.as_bytes(), &mut stats, &mut |m| got.push(m)).expect("read");
+        read(&mut SDL.as_bytes(), &mut stats, &mut got).expect("read");
         assert_eq!(got.len(), 2, "the UDP record has no message: {got:?}");
         assert_eq!(got[0].time.rfc3339(), "2024-08-13T04:59:59.831000Z");
         assert_eq!(

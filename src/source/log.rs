@@ -18,7 +18,6 @@ use crate::session::{Analyzer, Connection};
 pub struct LogSource<'i> {
     input: &'i Input,
     files: Vec<&'i Input>,
-    names: Vec<Arc<str>>,
     kind: LogKind,
     cfg: &'i Config,
     stats: LogStats,
@@ -32,11 +31,9 @@ impl<'i> LogSource<'i> {
         } else {
             input.parts.iter().collect()
         };
-        let names = files.iter().map(|f| Arc::from(f.label.as_str())).collect();
         LogSource {
             input,
             files,
-            names,
             kind,
             cfg,
             stats: LogStats::default(),
@@ -55,26 +52,24 @@ impl super::Source for LogSource<'_> {
             self.kind,
             self.cfg,
             &mut self.stats,
-            &mut |_, m, _| a.log_sip(m),
-            &mut |i, t| {
-                if failures.len() < MAX_LOG_TLS_FAILURES {
-                    failures.push((i, t));
+            &mut |record| match record {
+                Logged::Sip(m, _) => a.log_sip(m),
+                Logged::TlsFailure(at, t) if failures.len() < MAX_LOG_TLS_FAILURES => {
+                    failures.push((at, t))
                 }
-            },
-            &mut |i, c| {
-                if configs.len() < MAX_LOG_TLS_FAILURES {
-                    configs.push((i, c));
+                Logged::Config(at, c) if configs.len() < MAX_LOG_TLS_FAILURES => {
+                    configs.push((at, c))
                 }
+                _ => {}
             },
         )?;
-        for (n, (i, t)) in failures.into_iter().enumerate() {
-            let at = line_at(&self.names, i, t.line);
+        for (n, (at, t)) in failures.into_iter().enumerate() {
             a.log_connection(failure_connection(&t, at, n as u64, self.cfg));
         }
-        for (i, c) in configs {
+        for (at, c) in configs {
             let device = c.device.clone().unwrap_or_default();
             match crate::http::parse_config(&device, c.xml.as_bytes()) {
-                Ok(conf) => a.log_config(config_entry(&c, line_at(&self.names, i, c.line), conf)),
+                Ok(conf) => a.log_config(config_entry(&c, at, conf)),
                 Err(e) => self.stats.notes.push(Note::LogConfigUnreadable {
                     line: c.line,
                     error: e.to_string(),
@@ -97,7 +92,7 @@ impl super::Source for LogSource<'_> {
             input: self.input.label.clone(),
             layout: self.kind.name(),
             files: if self.files.len() > 1 {
-                self.names.iter().map(|n| n.to_string()).collect()
+                self.files.iter().map(|f| f.label.clone()).collect()
             } else {
                 Vec::new()
             },
@@ -122,9 +117,9 @@ impl super::Source for LogSource<'_> {
         }
         notes.append(&mut st.notes);
         for (f, line, what) in &st.events {
-            let file = self.names.get(*f).map(|n| n.to_string());
+            let file = self.files.get(*f).unwrap_or(&self.input);
             notes.push(Note::LogEvent {
-                file: file.unwrap_or_else(|| self.input.label.clone()),
+                file: file.label.clone(),
                 line: *line,
                 what: what.clone(),
             });
@@ -138,54 +133,129 @@ impl super::Source for LogSource<'_> {
     }
 }
 
-/// The three kinds of record, each told with the index of its file.
-struct Each<'a> {
-    sip: &'a mut dyn FnMut(LogSip),
-    tls: &'a mut dyn FnMut(TlsFailure),
-    config: &'a mut dyn FnMut(LogConfig),
-}
-
-impl LogSink for Each<'_> {
-    fn sip(&mut self, m: LogSip) {
-        (self.sip)(m)
-    }
-    fn tls_failure(&mut self, t: TlsFailure) {
-        (self.tls)(t)
-    }
-    fn config(&mut self, c: LogConfig) {
-        (self.config)(c)
-    }
+/// What a log's records give its source, each with its line.
+// Each is handed over once, as it is read: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
+pub(super) enum Logged<'t> {
+    /// A SIP message, parsed, with the text the log printed.
+    Sip(crate::sip::SipMessage, &'t [u8]),
+    /// A TLS handshake the log says failed.
+    TlsFailure(At, TlsFailure),
+    /// A device configuration the log printed.
+    Config(At, LogConfig),
 }
 
 /// SIP messages of a file remembered to recognize the next file's repeats of them.
 const MAX_OVERLAP: usize = 4096;
 
-/// Reads a log's files oldest first: each SIP message parsed (with the text the log printed,
-/// and the index of its file), each TLS failure, each configuration printed.
+/// Rotated files that overlap (the newer repeats the older's last records): a message the
+/// file before printed, at the same time with the same text, is read once.
+#[derive(Default)]
+struct Overlap {
+    before: std::collections::HashSet<(i64, (u64, u64))>,
+    before_last: Option<crate::time::Ts>,
+    current: std::collections::VecDeque<(i64, (u64, u64))>,
+    current_last: Option<crate::time::Ts>,
+    repeated: u64,
+}
+
+impl Overlap {
+    /// The next file starts: what the last one printed is what it may repeat.
+    fn next_file(&mut self) {
+        self.before = self.current.drain(..).collect();
+        self.before_last = self.current_last;
+    }
+
+    /// Whether the file before printed `m` (it is counted, and read no more), else notes it.
+    fn repeats(&mut self, m: &LogSip) -> bool {
+        let key = (m.time.0, crate::net::key128(&m.text[..]));
+        if self.before_last.is_some_and(|t| m.time <= t) && self.before.contains(&key) {
+            self.repeated += 1;
+            return true;
+        }
+        if self.current.len() >= MAX_OVERLAP {
+            self.current.pop_front();
+        }
+        self.current.push_back(key);
+        self.current_last = self.current_last.max(Some(m.time));
+        false
+    }
+}
+
+/// One file of a log being read: its records, each at its line, to `on`.
+struct FileSink<'a> {
+    file: usize,
+    name: &'a Arc<str>,
+    cfg: &'a Config,
+    overlap: &'a mut Overlap,
+    on: &'a mut dyn FnMut(Logged<'_>),
+}
+
+impl FileSink<'_> {
+    fn at(&self, line: u64) -> At {
+        At::line(self.file as u32, Arc::clone(self.name), line)
+    }
+}
+
+impl LogSink for FileSink<'_> {
+    fn sip(&mut self, m: LogSip) {
+        use crate::logs::Direction;
+        use crate::net::{Endpoint, Transport};
+        if self.overlap.repeats(&m) {
+            return;
+        }
+        let nowhere = Endpoint {
+            ip: std::net::Ipv4Addr::UNSPECIFIED.into(),
+            port: 0,
+        };
+        let (local, peer) = (m.local.unwrap_or(nowhere), m.peer.unwrap_or(nowhere));
+        let (src, dst) = match m.direction {
+            Direction::Sent => (local, peer),
+            Direction::Received => (peer, local),
+        };
+        let ctx = crate::sip::Context {
+            at: self.at(m.line),
+            time: m.time,
+            transport: m
+                .transport
+                .or_else(|| crate::logs::via_transport(&m.text))
+                .unwrap_or(Transport::Tcp),
+            tcp_stream: None,
+            src,
+            dst,
+            show_secrets: self.cfg.secrets.show,
+        };
+        if let Some(msg) = crate::sip::parse_datagram(&m.text, &ctx) {
+            (self.on)(Logged::Sip(msg, &m.text));
+        }
+    }
+
+    fn tls_failure(&mut self, t: TlsFailure) {
+        let at = self.at(t.line);
+        (self.on)(Logged::TlsFailure(at, t));
+    }
+
+    fn config(&mut self, c: LogConfig) {
+        let at = self.at(c.line);
+        (self.on)(Logged::Config(at, c));
+    }
+}
+
+/// Reads a log's files oldest first into `on`: each SIP message parsed (with the text the log
+/// printed), each TLS failure, each configuration printed, each at its line.
 pub(super) fn each_log_record(
     files: &[&Input],
-    kind: crate::logs::LogKind,
+    kind: LogKind,
     cfg: &Config,
-    stats: &mut crate::logs::LogStats,
-    on_sip: &mut dyn FnMut(usize, crate::sip::SipMessage, &[u8]),
-    on_tls: &mut dyn FnMut(usize, crate::logs::TlsFailure),
-    on_config: &mut dyn FnMut(usize, crate::logs::LogConfig),
-) -> Result<(), crate::capture::CaptureError> {
-    use crate::logs::{self, Direction};
-    use crate::net::{Endpoint, Transport};
-    let open =
-        |f: &Input| -> Result<Box<dyn std::io::BufRead + Send>, crate::capture::CaptureError> {
-            let (r, _) = f
-                .open()
-                .and_then(crate::inputs::decompress)
-                .map_err(|e| crate::capture::CaptureError::Io(f.label.clone(), e))?;
-            Ok(Box::new(std::io::BufReader::with_capacity(256 * 1024, r)))
-        };
-    let names: Vec<Arc<str>> = files.iter().map(|f| Arc::from(f.label.as_str())).collect();
-    let names = &names;
-    let nowhere = Endpoint {
-        ip: std::net::Ipv4Addr::UNSPECIFIED.into(),
-        port: 0,
+    stats: &mut LogStats,
+    on: &mut dyn FnMut(Logged<'_>),
+) -> Result<(), CaptureError> {
+    let open = |f: &Input| -> Result<Box<dyn std::io::BufRead + Send>, CaptureError> {
+        let (r, _) = f
+            .open()
+            .and_then(crate::inputs::decompress)
+            .map_err(|e| CaptureError::Io(f.label.clone(), e))?;
+        Ok(Box::new(std::io::BufReader::with_capacity(256 * 1024, r)))
     };
     // A clock known only from the messages (a Jabber log's Date headers): from the first
     // file that tells it.
@@ -195,73 +265,35 @@ pub(super) fn each_log_record(
         for f in files {
             offset = layout
                 .clock(&mut *open(f)?)
-                .map_err(|e| crate::capture::CaptureError::Io(f.label.clone(), e))?;
+                .map_err(|e| CaptureError::Io(f.label.clone(), e))?;
             if offset.is_some() {
                 break;
             }
         }
     }
-    // Rotated files that overlap (the newer repeats the older's last records): a message the
-    // file before printed, at the same time with the same text, is read once.
-    let mut before: std::collections::HashSet<(i64, (u64, u64))> = Default::default();
-    let mut before_last = crate::time::Ts(i64::MIN);
-    let mut current: std::collections::VecDeque<(i64, (u64, u64))> = Default::default();
-    let mut current_last = crate::time::Ts(i64::MIN);
-    let mut repeated = 0u64;
+    let mut overlap = Overlap::default();
     for (i, f) in files.iter().enumerate() {
         stats.file = i;
         if i > 0 {
-            before = current.drain(..).collect();
-            before_last = current_last;
+            overlap.next_file();
         }
-        let mut push = |m: logs::LogSip| {
-            let key = (m.time.0, crate::net::key128(&m.text[..]));
-            if m.time <= before_last && before.contains(&key) {
-                repeated += 1;
-                return;
-            }
-            if current.len() >= MAX_OVERLAP {
-                current.pop_front();
-            }
-            current.push_back(key);
-            current_last = current_last.max(m.time);
-            let local = m.local.unwrap_or(nowhere);
-            let peer = m.peer.unwrap_or(nowhere);
-            let (src, dst) = match m.direction {
-                Direction::Sent => (local, peer),
-                Direction::Received => (peer, local),
-            };
-            let ctx = crate::sip::Context {
-                at: line_at(names, i, m.line),
-                time: m.time,
-                transport: m
-                    .transport
-                    .or_else(|| logs::via_transport(&m.text))
-                    .unwrap_or(Transport::Tcp),
-                tcp_stream: None,
-                src,
-                dst,
-                show_secrets: cfg.secrets.show,
-            };
-            if let Some(msg) = crate::sip::parse_datagram(&m.text, &ctx) {
-                on_sip(i, msg, &m.text);
-            }
-        };
-        let mut tls = |t: logs::TlsFailure| on_tls(i, t);
-        let mut config = |c: logs::LogConfig| on_config(i, c);
-        let mut r = open(f)?;
-        let mut sink = Each {
-            sip: &mut push,
-            tls: &mut tls,
-            config: &mut config,
+        let name: Arc<str> = Arc::from(f.label.as_str());
+        let mut sink = FileSink {
+            file: i,
+            name: &name,
+            cfg,
+            overlap: &mut overlap,
+            on: &mut *on,
         };
         layout
-            .read(&mut *r, offset, stats, &mut sink)
-            .map_err(|e| crate::capture::CaptureError::Io(f.label.clone(), e))?;
+            .read(&mut *open(f)?, offset, stats, &mut sink)
+            .map_err(|e| CaptureError::Io(f.label.clone(), e))?;
     }
-    if repeated > 0 {
-        stats.sip = stats.sip.saturating_sub(repeated);
-        stats.notes.push(Note::LogRepeats { messages: repeated });
+    if overlap.repeated > 0 {
+        stats.sip = stats.sip.saturating_sub(overlap.repeated);
+        stats.notes.push(Note::LogRepeats {
+            messages: overlap.repeated,
+        });
     }
     Ok(())
 }
@@ -270,12 +302,6 @@ pub(super) fn each_log_record(
 const MAX_LOG_TLS_FAILURES: usize = 10_000;
 
 /// A device configuration a log printed, as the HTTP exchange of a configuration file is kept.
-/// Line `line` of the `file`-th of the log's files.
-fn line_at(names: &[Arc<str>], file: usize, line: u64) -> At {
-    let name = names.get(file).cloned().unwrap_or_else(|| Arc::from(""));
-    At::line(file as u32, name, line)
-}
-
 fn config_entry(
     c: &crate::logs::LogConfig,
     at: At,
@@ -409,7 +435,10 @@ pub fn logged_sip(inputs: &[Input], cfg: &Config) -> Option<Arc<crate::tls::Inje
             input.parts.iter().collect()
         };
         let mut stats = crate::logs::LogStats::default();
-        let mut on_sip = |_, m: crate::sip::SipMessage, text: &[u8]| {
+        let mut on_sip = |record: Logged<'_>| {
+            let Logged::Sip(m, text) = record else {
+                return;
+            };
             let unknown = |e: crate::net::Endpoint| e.ip.is_unspecified();
             if unknown(m.src) || unknown(m.dst) || m.transport == crate::net::Transport::Udp {
                 return;
@@ -422,15 +451,7 @@ pub fn logged_sip(inputs: &[Input], cfg: &Config) -> Option<Arc<crate::tls::Inje
             injection.add(client, server, to_server, m.time, text.to_vec());
         };
         // A log that cannot be read is said when it is analyzed for itself.
-        let _ = each_log_record(
-            &files,
-            kind,
-            cfg,
-            &mut stats,
-            &mut on_sip,
-            &mut |_, _| {},
-            &mut |_, _| {},
-        );
+        let _ = each_log_record(&files, kind, cfg, &mut stats, &mut on_sip);
     }
     Some(Arc::new(injection))
 }

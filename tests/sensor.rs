@@ -462,5 +462,31 @@ fn notes_are_told_by_kind_when_they_come_counted_at_most_once_per_interval() {
     let last = gaps.last().expect("a note").1;
     assert!(listed > 20, "{listed}");
     assert!(last >= listed, "{last} told, {listed} in the report");
+    // So is every note of a kind told only at the stop (the TLS streams a gap left unread,
+    // known when a connection is settled): all of them, not the first alone.
+    let in_report = |what: &str| {
+        doc["notes"]
+            .as_array()
+            .expect("notes")
+            .iter()
+            .filter(|n| n.as_str().is_some_and(|t| t.contains(what)))
+            .count() as u64
+    };
+    let told = |what: &str| {
+        ev.iter()
+            .filter(|e| e["type"] == "note")
+            .filter(|e| e["data"]["text"].as_str().is_some_and(|t| t.contains(what)))
+            .filter_map(|e| e["data"]["count"].as_u64().or(Some(1)))
+            .max()
+            .unwrap_or(0)
+    };
+    let unread = ": TLS: ";
+    assert!(in_report(unread) > 1, "{}", doc["notes"]);
+    assert!(
+        told(unread) >= in_report(unread),
+        "{} told, {} in the report",
+        told(unread),
+        in_report(unread)
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

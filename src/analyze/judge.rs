@@ -89,6 +89,7 @@ pub fn judge_with(
     facts.keep_cited(&cited);
     capture_notes.extend(outside.note());
     for n in capture_notes {
+        hooks.note(&n);
         undecided.push(n);
     }
     let mut notes: Vec<Note> = facts

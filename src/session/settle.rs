@@ -232,7 +232,7 @@ impl Settled {
                 self.partly += 1;
             }
             if let Some(why) = &t.malformed {
-                self.notes.push(Note::TlsUnreadable {
+                self.note(Note::TlsUnreadable {
                     stream: conn.tcp_stream,
                     why: why.to_string(),
                 });

@@ -683,11 +683,11 @@ fn close(e: &mut Emitter, report: &Report) {
     if let Some(last) = report.captures.first().and_then(|c| c.last_time) {
         e.advance(last);
     }
-    // The notes told as they came carry their counts; the others are told now, by kind.
-    for n in &report.notes {
-        if !e.note_known(n) {
-            e.note(n);
-        }
+    // The notes told as they came carry their counts; the kinds only the stop knows are told
+    // now, every note of them counted.
+    let known: Vec<bool> = report.notes.iter().map(|n| e.note_known(n)).collect();
+    for (n, _) in report.notes.iter().zip(known).filter(|(_, known)| !known) {
+        e.note(n);
     }
     e.updates(true);
     if let Some(info) = report.captures.first() {

@@ -169,3 +169,49 @@ fn every_format_opens_with_the_same_verdict() {
     .to_string();
     assert!(failing.contains(r#"failures="1""#), "{failing}");
 }
+
+/// Healthy devices only, SIP in clear, one node.
+fn healthy_cluster(devices: u32) -> Vec<u8> {
+    use siptriage_dev::cluster::{generate, Cluster};
+    let spec = Cluster {
+        devices,
+        seconds: 120,
+        expires: 60,
+        nodes: 1,
+        shares: Vec::new(),
+        seed: 5,
+        ..Cluster::default()
+    };
+    let mut bytes = Vec::new();
+    generate(&spec, &mut bytes).expect("generates");
+    bytes
+}
+
+#[test]
+fn a_limit_of_the_analysis_makes_ok_inconclusive_and_a_limit_of_the_listing_does_not() {
+    // Every device registers: ok, when nothing stopped the analysis.
+    let small = temp("healthy-20.pcap", &healthy_cluster(20));
+    let (doc, _) = json(&[&small]);
+    assert_eq!(doc["verdict"], "ok", "{}", reasons(&doc));
+    // Past the devices followed, a lapse between registrations may be missed: not ok.
+    let (doc, _) = json(&["--max-devices", "2", &small]);
+    assert_eq!(doc["verdict"], "inconclusive");
+    assert!(
+        reasons(&doc).contains("a limit was reached") && reasons(&doc).contains("2 devices"),
+        "{}",
+        reasons(&doc)
+    );
+    // More connections and SIP than the report lists: everything was judged, so still ok,
+    // though the notes start with `limit:` too.
+    let big = temp("healthy-1200.pcap", &healthy_cluster(1200));
+    let (doc, _) = json(&[&big]);
+    let notes = doc["notes"].to_string();
+    assert!(
+        notes.contains("not listed in connections[]") && notes.contains("the report lists"),
+        "{notes}"
+    );
+    assert_eq!(doc["verdict"], "ok", "{}", reasons(&doc));
+    for p in [small, big] {
+        let _ = std::fs::remove_file(p);
+    }
+}

@@ -79,11 +79,8 @@ pub fn merge(report: &mut Report, tally: &mut Tally) {
             };
             if let Some(&(ci, t)) = in_capture.get(&k) {
                 offsets.push(t.0 - m.time.0);
-                let place = match &m.at {
-                    at @ crate::place::At::Line(_) => at.to_string(),
-                    at => format!("{name}:{}", at.number()),
-                };
-                places.push((ci, place));
+                // A log's message: its place is its line (`jabber.log:25`).
+                places.push((ci, m.at.to_string()));
                 drop_sip.push(i);
             }
         }

@@ -312,13 +312,8 @@ impl<R: ConnectionRule> JudgesConnections for R {
             .iter()
             .map(|f| {
                 let on = f.on();
-                let parties = match on {
-                    On::Alert { conn, .. } | On::Conn(conn) => {
-                        (conn.client.clone(), conn.server.clone())
-                    }
-                    // Connection rules rest on connections.
-                    _ => (cx.conn.client.clone(), cx.conn.server.clone()),
-                };
+                // A connection rule's events are all on the one connection it judges.
+                let parties = (cx.conn.client.clone(), cx.conn.server.clone());
                 occurrence(
                     &on,
                     None,

@@ -521,11 +521,7 @@ pub fn note_groups(notes: &[crate::note::Note]) -> Vec<NoteGroup> {
     let mut groups: Vec<Seen> = Vec::new();
     for note in notes {
         let text = note.inner().to_string();
-        // Of one input among several, unless its words start with the input's name.
-        let capture = note
-            .input()
-            .filter(|i| !text.starts_with(i))
-            .map(str::to_string);
+        let capture = note.named_input().map(str::to_string);
         let stream = note.stream();
         let body = stream
             .and_then(|s| text.strip_prefix(&format!("tcp.stream {s}: ")))

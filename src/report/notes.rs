@@ -374,20 +374,23 @@ impl fmt::Display for Note {
                 "names are pseudonyms: the map from each pseudonym to the value it stands for \
                  was written to a separate file, which is not part of this report",
             ),
-            Note::Of { input, note } => {
-                let text = note.to_string();
-                if text.starts_with(input.as_str()) {
-                    f.write_str(&text)
-                } else {
-                    write!(f, "{input}: {text}")
-                }
-            }
+            Note::Of { note, .. } => match self.named_input() {
+                Some(input) => write!(f, "{input}: {note}"),
+                None => write!(f, "{note}"),
+            },
             Note::Worded { text, .. } => f.write_str(text),
         }
     }
 }
 
 impl Note {
+    /// The input a note of several inputs names before its words: none when its own words
+    /// start with it (a log's summary starts with the log's name).
+    pub fn named_input(&self) -> Option<&str> {
+        let input = self.input()?;
+        (!self.inner().to_string().starts_with(input)).then_some(input)
+    }
+
     /// The words of a limit of the analysis, without `limit: ` (what a verdict's reasons
     /// quote); `None` for other notes.
     pub fn limit(&self) -> Option<String> {

@@ -265,7 +265,7 @@ impl Observer for JsonLines<'_> {
         notes: &[crate::note::Note],
     ) {
         for n in notes {
-            self.redactor.learn_text(&n.to_string());
+            self.redactor.learn_note(n);
         }
         // What happened again since it was told, once per finding.
         let told = std::mem::take(&mut self.told);

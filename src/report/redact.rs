@@ -748,6 +748,21 @@ impl Redactor {
         }
     }
 
+    /// The names a note carries (a device, a certificate issuer), and its words: a note told
+    /// before the report is whole (the sensor's, as it comes) is redacted as the report is.
+    pub fn learn_note(&mut self, note: &crate::note::Note) {
+        use crate::note::Note;
+        match note.inner() {
+            Note::ChallengeNotFollowed { device, .. } | Note::ChallengeCutShort { device, .. } => {
+                self.learn_device(device)
+            }
+            Note::RefusedOnOneNode { device, .. } => self.learn_device(device),
+            Note::IssuerNotRequested { issuer, .. } => self.learn_dn(issuer),
+            _ => {}
+        }
+        self.learn_text(&note.to_string());
+    }
+
     /// A user ID, a URI's user part or a display name.
     pub fn learn_user(&mut self, name: &str) {
         if self.what.users {
@@ -1170,7 +1185,7 @@ pub fn apply_with(report: &mut Report, r: &mut Redactor) {
         r.learn_finding(f);
     }
     for n in &report.notes {
-        r.learn_text(&n.to_string());
+        r.learn_note(n);
     }
     // What a capture or log printed: headers, Warning texts, Call-IDs.
     for s in &report.sip {

@@ -155,8 +155,8 @@ impl Emitter {
         if note.class() == Class::Listing {
             return;
         }
+        self.redactor.learn_note(note);
         let mut text = note.to_string();
-        self.redactor.learn_text(&text);
         self.redactor.text(&mut text);
         let kind = note.kind();
         let now = self.now.unwrap_or_default();
@@ -186,7 +186,7 @@ impl Emitter {
 
     /// Whether a note of `note`'s kind was told already.
     pub fn note_known(&mut self, note: &Note) -> bool {
-        self.redactor.learn_text(&note.to_string());
+        self.redactor.learn_note(note);
         self.note_index.contains_key(note.kind())
     }
 
